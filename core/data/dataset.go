@@ -1,0 +1,179 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/basin-dev/basin/assets"
+	"github.com/basin-dev/basin/core/rng"
+)
+
+// Normalization constants of MNIST's training set, as in PyTorch's example.
+const (
+	Mean = 0.1307
+	Std  = 0.3081
+)
+
+// Classes is the number of labels.
+const Classes = 10
+
+// Split names one half of a data set.
+type Split string
+
+// The two splits.
+const (
+	Train Split = "train"
+	Test  Split = "test"
+)
+
+// ParseSplit validates a split name.
+func ParseSplit(s string) (Split, error) {
+	switch Split(s) {
+	case Train, Test:
+		return Split(s), nil
+	}
+	return "", fmt.Errorf("unknown split %q: use train or test", s)
+}
+
+// Dataset is a labelled set of normalized 28x28 images.
+type Dataset struct {
+	Images []float32 // N*Pixels values, image-major
+	Labels []uint8
+}
+
+// Len is the number of images.
+func (d *Dataset) Len() int { return len(d.Labels) }
+
+// Image returns the pixels of image i.
+func (d *Dataset) Image(i int) []float32 { return d.Images[i*Pixels : (i+1)*Pixels] }
+
+// Source is a data set with its train and test splits.
+type Source struct {
+	Name        string // "mnist (embedded)" or the directory
+	Train, Test *Dataset
+}
+
+// Split returns the named split.
+func (s *Source) Split(sp Split) *Dataset {
+	if sp == Test {
+		return s.Test
+	}
+	return s.Train
+}
+
+var fileNames = map[string]string{
+	"train images": "train-images-idx3-ubyte",
+	"train labels": "train-labels-idx1-ubyte",
+	"test images":  "t10k-images-idx3-ubyte",
+	"test labels":  "t10k-labels-idx1-ubyte",
+}
+
+// LoadEmbedded returns the MNIST data set shipped inside the binary.
+func LoadEmbedded() (*Source, error) {
+	sub, err := fs.Sub(assets.MNIST, "mnist")
+	if err != nil {
+		return nil, err
+	}
+	return load(sub, "mnist (embedded)")
+}
+
+// LoadDir reads a data set in MNIST's IDX layout from dir: the four MNIST
+// file names, each gzip-compressed (".gz") or not.
+func LoadDir(dir string) (*Source, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("data path %s is not a directory", dir)
+	}
+	return load(os.DirFS(dir), dir)
+}
+
+func load(fsys fs.FS, name string) (*Source, error) {
+	read := func(key string) ([]byte, string, error) {
+		base := fileNames[key]
+		for _, n := range []string{base + ".gz", base} {
+			b, err := fs.ReadFile(fsys, n)
+			if err == nil {
+				return b, n, nil
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return nil, n, fmt.Errorf("read %s: %w", filepath.Join(name, n), err)
+			}
+		}
+		return nil, base, fmt.Errorf("%s: no %s file (%s or %s.gz)", name, key, base, base)
+	}
+	split := func(prefix string) (*Dataset, error) {
+		ib, in, err := read(prefix + " images")
+		if err != nil {
+			return nil, err
+		}
+		px, n, err := ParseImages(ib)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(name, in), err)
+		}
+		lb, ln, err := read(prefix + " labels")
+		if err != nil {
+			return nil, err
+		}
+		labels, err := ParseLabels(lb)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(name, ln), err)
+		}
+		if len(labels) != n {
+			return nil, fmt.Errorf("%s: %d labels for %d images in %s", filepath.Join(name, ln), len(labels), n, in)
+		}
+		return newDataset(px, labels), nil
+	}
+	train, err := split("train")
+	if err != nil {
+		return nil, err
+	}
+	test, err := split("test")
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Name: name, Train: train, Test: test}, nil
+}
+
+func newDataset(pixels []byte, labels []uint8) *Dataset {
+	var lut [256]float32
+	for i := range lut {
+		lut[i] = float32((float64(i)/255 - Mean) / Std)
+	}
+	img := make([]float32, len(pixels))
+	for i, p := range pixels {
+		img[i] = lut[p]
+	}
+	return &Dataset{Images: img, Labels: append([]uint8(nil), labels...)}
+}
+
+// SampleIndices picks n distinct image indices of a split of size total with
+// the seed, sorted ascending. The same (total, n, seed) always gives the
+// same images: this is how `basin eval` and a scan agree.
+func SampleIndices(total, n int, seed uint64) ([]int, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("samples must be at least 1, got %d", n)
+	}
+	if n > total {
+		return nil, fmt.Errorf("%d samples asked but the split has only %d images", n, total)
+	}
+	idx := rng.New(seed, rng.StreamSample).Perm(total)[:n]
+	sort.Ints(idx)
+	return idx, nil
+}
+
+// Subset copies the given images into a new Dataset.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	out := &Dataset{Images: make([]float32, 0, len(idx)*Pixels), Labels: make([]uint8, 0, len(idx))}
+	for _, i := range idx {
+		out.Images = append(out.Images, d.Image(i)...)
+		out.Labels = append(out.Labels, d.Labels[i])
+	}
+	return out
+}

@@ -1,0 +1,15 @@
+// Package model defines basin's networks: the presets (an Arch), their
+// parameters in PyTorch's layout (Params), and the gorgonia graph that
+// computes loss, accuracy and gradients (Net).
+//
+// Data flows: an Arch names its layers and parameter shapes → Init draws
+// seeded weights (or a checkpoint supplies them) → NewNet builds a gorgonia
+// graph for one batch size whose parameter nodes share memory with a Params
+// → Net.Run fills the input batch, runs the tape machine and returns the
+// summed loss and correct count (and, for a training net, gradients in the
+// same layout). Evaluator runs a whole evaluation set through nets of the
+// right batch sizes.
+//
+// Every tensor is stored as PyTorch stores it (conv weight [out,in,kh,kw],
+// dense weight [out,in]), so checkpoints and directions need no conversion.
+package model

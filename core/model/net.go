@@ -1,0 +1,184 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/basin-dev/basin/core/data"
+)
+
+// Net is a gorgonia graph of an architecture for one batch size. Its
+// parameter nodes share memory with Params: writing into Params moves the
+// network, and a training net's optimizer updates Params in place.
+type Net struct {
+	Arch   Arch
+	Batch  int
+	Params Params // the weights the graph reads
+	Grads  Params // gradients after Run (training nets only)
+
+	g        *G.ExprGraph
+	vm       G.VM
+	x, y     *tensor.Dense
+	xs, ys   []float32
+	nodes    G.Nodes
+	loss     *G.Node
+	lossVal  G.Value
+	logpVal  G.Value
+	training bool
+}
+
+// NewNet builds the graph of arch for batches of the given size, reading
+// its weights from params (which must have the arch's layout). With
+// training set, the graph also computes gradients of the loss.
+func NewNet(arch Arch, params Params, batch int, training bool) (*Net, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("batch size must be at least 1, got %d", batch)
+	}
+	if err := arch.NewParams().SameLayout(params); err != nil {
+		return nil, fmt.Errorf("parameters do not fit preset %s: %w", arch.Preset, err)
+	}
+	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph()}
+	n.xs = make([]float32, batch*data.Pixels)
+	n.ys = make([]float32, batch*data.Classes)
+	n.x = tensor.New(tensor.WithShape(batch, 1, data.Side, data.Side), tensor.WithBacking(n.xs))
+	n.y = tensor.New(tensor.WithShape(batch, data.Classes), tensor.WithBacking(n.ys))
+	if err := n.build(); err != nil {
+		return nil, fmt.Errorf("build %s graph: %w", arch.Preset, err)
+	}
+	return n, nil
+}
+
+func (n *Net) param(i int) *G.Node {
+	t := n.Params[i]
+	v := tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(t.Data))
+	node := G.NodeFromAny(n.g, v, G.WithName(t.Name))
+	n.nodes = append(n.nodes, node)
+	return node
+}
+
+func (n *Net) build() (err error) {
+	h := G.NodeFromAny(n.g, n.x, G.WithName("x"))
+	y := G.NodeFromAny(n.g, n.y, G.WithName("y"))
+	pi := 0
+	for _, l := range n.Arch.Layers {
+		switch l.Kind {
+		case Conv:
+			w, b := n.param(pi), n.param(pi+1)
+			pi += 2
+			k := tensor.Shape{l.Kernel, l.Kernel}
+			if h, err = G.Conv2d(h, w, k, []int{l.Pad, l.Pad}, []int{1, 1}, []int{1, 1}); err != nil {
+				return err
+			}
+			if h, err = G.BroadcastAdd(h, b, nil, []byte{0, 2, 3}); err != nil {
+				return err
+			}
+		case ReLU:
+			if h, err = G.Rectify(h); err != nil {
+				return err
+			}
+		case MaxPool:
+			k := tensor.Shape{l.Kernel, l.Kernel}
+			if h, err = G.MaxPool2D(h, k, []int{0, 0}, []int{l.Kernel, l.Kernel}); err != nil {
+				return err
+			}
+		case Flatten:
+			if h, err = G.Reshape(h, tensor.Shape{n.Batch, h.Shape().TotalSize() / n.Batch}); err != nil {
+				return err
+			}
+		case Dense:
+			w, b := n.param(pi), n.param(pi+1)
+			pi += 2
+			wt, err := G.Transpose(w)
+			if err != nil {
+				return err
+			}
+			if h, err = G.Mul(h, wt); err != nil {
+				return err
+			}
+			if h, err = G.BroadcastAdd(h, b, nil, []byte{0}); err != nil {
+				return err
+			}
+		}
+	}
+	logp, err := G.LogSoftMax(h)
+	if err != nil {
+		return err
+	}
+	G.Read(logp, &n.logpVal)
+	// Loss = mean negative log-likelihood = -sum(logp ⊙ onehot) / batch,
+	// PyTorch's CrossEntropyLoss.
+	picked, err := G.HadamardProd(logp, y)
+	if err != nil {
+		return err
+	}
+	sum, err := G.Sum(picked)
+	if err != nil {
+		return err
+	}
+	if n.loss, err = G.HadamardProd(sum, G.NewConstant(float32(-1)/float32(n.Batch))); err != nil {
+		return err
+	}
+	G.Read(n.loss, &n.lossVal)
+	if n.training {
+		if _, err = G.Grad(n.loss, n.nodes...); err != nil {
+			return err
+		}
+		n.vm = G.NewTapeMachine(n.g, G.BindDualValues(n.nodes...))
+		n.Grads = n.Params.ZerosLike()
+	} else {
+		n.vm = G.NewTapeMachine(n.g)
+	}
+	return nil
+}
+
+// Run evaluates one batch of images (Batch of them, from the dataset at
+// the given indices) and returns the summed loss and the number classified
+// correctly. A training net also leaves the mean-loss gradients in Grads.
+func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err error) {
+	if len(idx) != n.Batch {
+		return 0, 0, fmt.Errorf("batch of %d images for a net of batch %d", len(idx), n.Batch)
+	}
+	clear(n.ys)
+	for b, i := range idx {
+		copy(n.xs[b*data.Pixels:], d.Image(i))
+		n.ys[b*data.Classes+int(d.Labels[i])] = 1
+	}
+	defer n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, 0, fmt.Errorf("run %s graph: %w", n.Arch.Preset, err)
+	}
+	logp := n.logpVal.Data().([]float32)
+	for b, i := range idx {
+		row := logp[b*data.Classes : (b+1)*data.Classes]
+		if argmax(row) == int(d.Labels[i]) {
+			correct++
+		}
+	}
+	lossSum = float64(n.lossVal.Data().(float32)) * float64(n.Batch)
+	if n.training {
+		for i, node := range n.nodes {
+			g, err := node.Grad()
+			if err != nil {
+				return 0, 0, fmt.Errorf("read gradient of %s: %w", node.Name(), err)
+			}
+			gd := g.Data().([]float32)
+			copy(n.Grads[i].Data, gd)
+			clear(gd) // gorgonia accumulates gradients across runs
+
+		}
+	}
+	return lossSum, correct, nil
+}
+
+func argmax(v []float32) int {
+	best, bi := float32(math.Inf(-1)), 0
+	for i, x := range v {
+		if x > best || (math.IsNaN(float64(best)) && !math.IsNaN(float64(x))) {
+			best, bi = x, i
+		}
+	}
+	return bi
+}

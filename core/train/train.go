@@ -1,0 +1,135 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/rng"
+)
+
+// Config is everything that determines a training run. The same Config on
+// the same data gives the same weights, bit for bit.
+type Config struct {
+	Arch        model.Arch
+	Epochs      int
+	Batch       int
+	LR          float64
+	Momentum    float64 // SGD only
+	WeightDecay float64
+	Optimizer   string // SGD or Adam
+	Seed        uint64
+}
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.Batch < 1:
+		return fmt.Errorf("batch must be at least 1, got %d", c.Batch)
+	case !(c.LR > 0):
+		return fmt.Errorf("learning rate must be positive, got %g", c.LR)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
+	case c.WeightDecay < 0:
+		return fmt.Errorf("weight decay must not be negative, got %g", c.WeightDecay)
+	case c.Optimizer != SGD && c.Optimizer != Adam:
+		return fmt.Errorf("unknown optimizer %q: use sgd or adam", c.Optimizer)
+	}
+	return nil
+}
+
+// Result is a trained model and how it got there.
+type Result struct {
+	Params     model.Params
+	History    []progress.Epoch // one per completed epoch
+	Trajectory []model.Params   // the weights at start (index 0) and after each epoch
+	Steps      int              // optimizer steps taken
+	Stopped    bool             // cancelled before the last epoch ended
+}
+
+// Control lets a viewer pause training between steps. Nil means never
+// paused.
+type Control struct {
+	Paused func() bool
+}
+
+// Train runs the configured training on src. When ctx is cancelled it
+// stops before the next step and returns the weights of the last completed
+// step with Stopped set and a nil error.
+func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	train := src.Train
+	steps := train.Len() / cfg.Batch // the last partial batch is dropped, as drop_last=True
+	if steps == 0 {
+		return nil, fmt.Errorf("batch %d is larger than the %d training images", cfg.Batch, train.Len())
+	}
+	params := cfg.Arch.Init(cfg.Seed)
+	net, err := model.NewNet(cfg.Arch, params, cfg.Batch, true)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, params)
+	if err != nil {
+		return nil, err
+	}
+	eval := model.NewEvaluator(cfg.Arch, params)
+	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
+	shuffle := rng.New(cfg.Seed, rng.StreamShuffle)
+	order := make([]int, train.Len())
+	for i := range order {
+		order[i] = i
+	}
+	start := time.Now()
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		shuffle.Shuffle(order)
+		epochStart := time.Now()
+		var lossSum float64
+		var correct, seen int
+		for s := 0; s < steps; s++ {
+			if err := ctx.Err(); err != nil {
+				res.Stopped = true
+				return res, nil
+			}
+			l, c, err := net.Run(train, order[s*cfg.Batch:(s+1)*cfg.Batch])
+			if err != nil {
+				return res, fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+			}
+			opt.Step(params, net.Grads)
+			res.Steps++
+			lossSum += l
+			correct += c
+			seen += cfg.Batch
+			el := time.Since(epochStart)
+			sink.Send(progress.Step{
+				Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps, Global: res.Steps,
+				Loss: l / float64(cfg.Batch), RunningAccuracy: float64(correct) / float64(seen),
+				ImagesPerSec: float64(seen) / el.Seconds(), Elapsed: time.Since(start),
+			})
+		}
+		test, err := eval.Evaluate(src.Test)
+		if err != nil {
+			return res, fmt.Errorf("evaluate epoch %d on the test split: %w", epoch, err)
+		}
+		ev := progress.Epoch{
+			Epoch: epoch, Epochs: cfg.Epochs,
+			TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+			TestLoss: test.Loss, TestAcc: test.Accuracy,
+			Elapsed: time.Since(start), EpochElapsed: time.Since(epochStart),
+		}
+		res.History = append(res.History, ev)
+		res.Trajectory = append(res.Trajectory, params.Clone())
+		sink.Send(ev)
+	}
+	if !params.Finite() {
+		return res, errors.New("training diverged: the weights are no longer finite (lower --lr)")
+	}
+	return res, nil
+}
