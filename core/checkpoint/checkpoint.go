@@ -1,0 +1,155 @@
+package checkpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/model"
+)
+
+// Checkpoint is a model's weights with what produced them.
+type Checkpoint struct {
+	Path   string
+	Arch   model.Arch
+	Params model.Params
+	Meta   map[string]string // preset, seed, optimizer, lr, epochs, test_accuracy, …
+	SHA256 string            // of the file's bytes
+}
+
+// Save writes params and metadata to path atomically. The preset is
+// recorded in the metadata.
+func Save(path string, arch model.Arch, p model.Params, meta map[string]string) error {
+	m := map[string]string{"format": "pt", "preset": arch.Preset}
+	for k, v := range meta {
+		m[k] = v
+	}
+	b, err := Encode(p, m)
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, b); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Load reads a checkpoint. The architecture comes from the "preset"
+// metadata when present, else from the tensor shapes (a PyTorch
+// state_dict); a file that fits no preset is an error naming the first
+// tensor whose name or shape does not fit.
+func Load(path string) (*Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	p, meta, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	sum := sha256.Sum256(b)
+	arch, params, err := resolve(p, meta["preset"])
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	return &Checkpoint{Path: path, Arch: arch, Params: params, Meta: meta, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// resolve orders the file's tensors into a preset's layout. With no preset
+// named it picks the preset that fits; failing that, it reports the misfit
+// against the preset that fits longest.
+func resolve(p model.Params, preset string) (model.Arch, model.Params, error) {
+	byName := map[string]model.Tensor{}
+	for _, t := range p {
+		byName[t.Name] = t
+	}
+	candidates := model.Presets()
+	if preset != "" {
+		candidates = []string{preset}
+	}
+	var bestErr error
+	best := -1
+	for _, name := range candidates {
+		arch, err := model.Preset(name)
+		if err != nil {
+			return model.Arch{}, nil, fmt.Errorf("metadata names %w", err)
+		}
+		params, fit, err := arrange(arch, byName)
+		if err == nil {
+			return arch, params, nil
+		}
+		if fit > best {
+			best, bestErr = fit, fmt.Errorf("does not fit preset %s: %w", name, err)
+		}
+	}
+	return model.Arch{}, nil, bestErr
+}
+
+// arrange returns the tensors in arch's order, or how many fit before the
+// first that does not.
+func arrange(arch model.Arch, byName map[string]model.Tensor) (model.Params, int, error) {
+	want := arch.NewParams()
+	for i, w := range want {
+		t, ok := byName[w.Name]
+		if !ok {
+			return nil, i, fmt.Errorf("tensor %s %v is missing", w.Name, w.Shape)
+		}
+		if fmt.Sprint(t.Shape) != fmt.Sprint(w.Shape) {
+			return nil, i, fmt.Errorf("tensor %s has shape %v, want %v", w.Name, t.Shape, w.Shape)
+		}
+		want[i] = t
+	}
+	if len(byName) > len(want) {
+		var extra []string
+		for name := range byName {
+			if !strings.HasPrefix(name, "__") && indexOf(want, name) < 0 {
+				extra = append(extra, name)
+			}
+		}
+		sort.Strings(extra)
+		if len(extra) > 0 {
+			return nil, len(want), fmt.Errorf("tensor %s is not part of it", extra[0])
+		}
+	}
+	return want, len(want), nil
+}
+
+func indexOf(p model.Params, name string) int {
+	for i, t := range p {
+		if t.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// SaveTrajectory writes the weights at each epoch to one safetensors file,
+// tensors named "epoch_N.<name>" (N=0 is the initialisation).
+func SaveTrajectory(path string, arch model.Arch, traj []model.Params, meta map[string]string) error {
+	var all model.Params
+	for e, p := range traj {
+		for _, t := range p {
+			all = append(all, model.Tensor{Name: fmt.Sprintf("epoch_%d.%s", e, t.Name), Shape: t.Shape, Data: t.Data})
+		}
+	}
+	m := map[string]string{"epochs_saved": fmt.Sprint(len(traj))}
+	for k, v := range meta {
+		m[k] = v
+	}
+	if err := Save(path, arch, all, m); err != nil {
+		return fmt.Errorf("save trajectory: %w", err)
+	}
+	return nil
+}
+
+// TrajectoryPath is where the trajectory of the checkpoint at path goes.
+func TrajectoryPath(path string) string {
+	return strings.TrimSuffix(path, ".safetensors") + ".trajectory.safetensors"
+}

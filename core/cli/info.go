@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", "basin info FILE | basin info --preset NAME", stdout)
+	preset := fs.String("preset", "", "describe a preset instead of a file: small, standard or mlp")
+	// Accept the file before or after the flags.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *preset != "" && file != "":
+		return usagef("give a FILE or --preset, not both")
+	case *preset != "":
+		arch, err := model.Preset(*preset)
+		if err != nil {
+			return usagef("--preset: %v", err)
+		}
+		printLayers(stdout, arch)
+		return nil
+	case file == "":
+		return usagef("name a checkpoint or surface file, or --preset NAME (see basin info --help)")
+	}
+	head := make([]byte, 4)
+	f, err := os.Open(file)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	if n == 4 && bytes.Equal(head, []byte("PK\x03\x04")) {
+		s, err := surface.Load(file)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		printSurface(stdout, file, s)
+		return nil
+	}
+	ck, err := checkpoint.Load(file)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	printCheckpoint(stdout, ck)
+	return nil
+}
+
+// printLayers writes the layer table of an architecture.
+func printLayers(w io.Writer, arch model.Arch) {
+	fmt.Fprintf(w, "preset %s: %s parameters, %.2f MFLOP per image forward\n\n",
+		arch.Preset, thousands(arch.NewParams().Len()), float64(arch.FLOPs())/1e6)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "layer\ttype\toutput\tweight\tbias\tparameters")
+	fmt.Fprintln(tw, "input\t\t1x28x28\t\t\t")
+	shapes := arch.Shapes()
+	for i, l := range arch.Layers {
+		kind := l.Kind.String()
+		var weight, bias, params string
+		switch l.Kind {
+		case model.Conv:
+			kind = fmt.Sprintf("conv %dx%d", l.Kernel, l.Kernel)
+			if l.Pad > 0 {
+				kind += fmt.Sprintf(" pad %d", l.Pad)
+			}
+			weight, bias = fmt.Sprintf("%dx%dx%dx%d", l.Out, l.In, l.Kernel, l.Kernel), fmt.Sprint(l.Out)
+			params = thousands(l.Out*l.In*l.Kernel*l.Kernel + l.Out)
+		case model.Dense:
+			weight, bias = fmt.Sprintf("%dx%d", l.Out, l.In), fmt.Sprint(l.Out)
+			params = thousands(l.Out*l.In + l.Out)
+		case model.MaxPool:
+			kind = fmt.Sprintf("maxpool %d", l.Kernel)
+		}
+		dims := make([]string, len(shapes[i]))
+		for j, d := range shapes[i] {
+			dims[j] = fmt.Sprint(d)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, kind, strings.Join(dims, "x"), weight, bias, params)
+	}
+	tw.Flush()
+}
+
+func printCheckpoint(w io.Writer, ck *checkpoint.Checkpoint) {
+	fmt.Fprintf(w, "checkpoint %s\nsha256     %s\n", ck.Path, ck.SHA256)
+	keys := make([]string, 0, len(ck.Meta))
+	for k := range ck.Meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-16s %s\n", k, ck.Meta[k])
+	}
+	fmt.Fprintln(w)
+	printLayers(w, ck.Arch)
+}
+
+func printSurface(w io.Writer, path string, s *surface.Surface) {
+	m := s.Meta
+	fmt.Fprintf(w, "surface    %s (%s, basin %s)\n", path, m.Kind, m.Version)
+	fmt.Fprintf(w, "checkpoint %s (%s, sha256 %.12s…)\n", m.Checkpoint, m.Preset, m.CheckpointSHA)
+	fmt.Fprintf(w, "grid       α %g:%g × %d", m.Alpha.Min, m.Alpha.Max, m.Alpha.N)
+	if m.Beta != nil {
+		fmt.Fprintf(w, ", β %g:%g × %d", m.Beta.Min, m.Beta.Max, m.Beta.N)
+	}
+	fmt.Fprintf(w, "\ndirections %s-normalized, seed %d, biases moved: %v\n", m.Norm, m.Seed, m.Biases)
+	fmt.Fprintf(w, "images     %d of the %s split of %s\n\n", m.Samples, m.Split, m.Data)
+	printSummary(w, s, surface.DefaultThreshold)
+}
+
+// thousands formats n with comma separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

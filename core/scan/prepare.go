@@ -1,0 +1,81 @@
+package scan
+
+import (
+	"fmt"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// Settings are what a user chooses for a scan.
+type Settings struct {
+	Alpha, Beta surface.Axis   // Beta.N == 0 for a 1D scan
+	Direction   direction.Spec // its Seed also draws the evaluation images
+	Split       data.Split
+	Samples     int
+	Workers     int
+}
+
+// Is2D reports whether the settings describe a plane.
+func (st Settings) Is2D() bool { return st.Beta.N > 0 }
+
+// Validate reports the first unusable setting.
+func (st Settings) Validate() error {
+	if err := st.Alpha.Validate("alpha"); err != nil {
+		return err
+	}
+	if st.Is2D() {
+		if err := st.Beta.Validate("beta"); err != nil {
+			return err
+		}
+	}
+	if st.Samples < 1 {
+		return fmt.Errorf("samples must be at least 1, got %d", st.Samples)
+	}
+	if _, err := direction.ParseNorm(string(st.Direction.Norm)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// EvalSet draws the evaluation images of a split with the seed: the same
+// images `basin eval` uses with the same flags.
+func EvalSet(src *data.Source, split data.Split, samples int, seed uint64) (*data.Dataset, []int, error) {
+	d := src.Split(split)
+	idx, err := data.SampleIndices(d.Len(), samples, seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s split: %w", split, err)
+	}
+	return d.Subset(idx), idx, nil
+}
+
+// Prepare draws the evaluation images and the directions and returns the
+// job and an empty surface whose metadata records everything that
+// produced it. The centre is not evaluated yet (see Centre).
+func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *surface.Surface, error) {
+	if err := st.Validate(); err != nil {
+		return Job{}, nil, err
+	}
+	set, idx, err := EvalSet(src, st.Split, st.Samples, st.Direction.Seed)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers}
+	s := surface.New(st.Alpha, st.Beta)
+	s.Meta = surface.Meta{
+		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset,
+		Seed: st.Direction.Seed, Norm: string(st.Direction.Norm), Biases: st.Direction.Biases,
+		Split: string(st.Split), Samples: st.Samples, Data: src.Name, Alpha: st.Alpha,
+	}
+	if st.Is2D() {
+		beta := st.Beta
+		s.Meta.Kind, s.Meta.Beta = "2d", &beta
+		job.D, job.E, s.Meta.Cosine = direction.Plane(ck.Params, st.Direction)
+	} else {
+		job.D = direction.New(ck.Params, st.Direction)
+	}
+	s.D, s.E, s.EvalIndices = job.D, job.E, idx
+	return job, s, nil
+}

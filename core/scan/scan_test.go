@@ -1,0 +1,169 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+var source *data.Source
+
+func fixture(t *testing.T, twoD bool, n int) (Job, *surface.Surface) {
+	t.Helper()
+	if source == nil {
+		src, err := data.LoadEmbedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		source = src
+	}
+	arch, _ := model.Preset("small")
+	ck := &checkpoint.Checkpoint{Path: "test", Arch: arch, Params: arch.Init(4), SHA256: "x"}
+	st := Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: n}, Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
+		Split: data.Train, Samples: 40}
+	if twoD {
+		st.Beta = surface.Axis{Min: -0.5, Max: 0.5, N: n}
+	}
+	job, s, err := Prepare(ck, source, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return job, s
+}
+
+func TestOrderCoarseToFine(t *testing.T) {
+	for _, dims := range [][2]int{{21, 21}, {41, 21}, {51, 1}, {2, 2}, {3, 7}} {
+		nx, ny := dims[0], dims[1]
+		o := Order(nx, ny)
+		seen := map[int]bool{}
+		for _, k := range o {
+			if seen[k] || k < 0 || k >= nx*ny {
+				t.Fatalf("%v: index %d repeated or out of range", dims, k)
+			}
+			seen[k] = true
+		}
+		if len(o) != nx*ny {
+			t.Fatalf("%v: %d points, want %d", dims, len(o), nx*ny)
+		}
+		// The four corners come before any point next to one.
+		first := map[int]int{}
+		for pos, k := range o {
+			first[k] = pos
+		}
+		corner := first[(nx-1)*ny+ny-1]
+		if nx > 4 && corner > first[1*ny+1] {
+			t.Fatalf("%v: far corner at position %d, after the fine point (1,1)", dims, corner)
+		}
+	}
+}
+
+// The centre of a scan is a plain evaluation of θ* on the same images, and
+// θ* is left untouched.
+func TestCentreEqualsEvaluation(t *testing.T) {
+	job, s := fixture(t, true, 5)
+	before := job.Theta.Clone()
+	if err := Run(context.Background(), job, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, err := model.NewEvaluator(job.Arch, before.Clone()).Evaluate(job.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	centre := 2*5 + 2
+	if a, b := s.Coord(centre); a != 0 || b != 0 {
+		t.Fatalf("point %d is (%g,%g), not the centre", centre, a, b)
+	}
+	if rel := math.Abs(s.Loss[centre]-want.Loss) / want.Loss; rel > 1e-6 {
+		t.Fatalf("centre loss %g, evaluation %g (rel %g)", s.Loss[centre], want.Loss, rel)
+	}
+	c, err := Centre(job)
+	if err != nil || c != want {
+		t.Fatalf("Centre = %+v, %v; want %+v", c, err, want)
+	}
+	for i := range before {
+		for j, v := range before[i].Data {
+			if job.Theta[i].Data[j] != v {
+				t.Fatalf("scan modified θ* at %s[%d]", before[i].Name, j)
+			}
+		}
+	}
+	if s.Loss[0] == s.Loss[centre] {
+		t.Fatal("corner and centre have the same loss: the directions do not move the weights")
+	}
+}
+
+func TestDeterministicAcrossWorkers(t *testing.T) {
+	var ref []float64
+	for _, w := range []int{1, 3} {
+		job, s := fixture(t, true, 4)
+		job.Workers = w
+		if err := Run(context.Background(), job, s, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = s.Loss
+			continue
+		}
+		for k := range ref {
+			if ref[k] != s.Loss[k] {
+				t.Fatalf("workers=%d: point %d is %v, with 1 worker %v", w, k, s.Loss[k], ref[k])
+			}
+		}
+	}
+}
+
+// Run computes only the missing points and leaves the others alone.
+func TestRunFillsOnlyGaps(t *testing.T) {
+	job, s := fixture(t, false, 9)
+	for _, k := range []int{0, 3, 8} {
+		s.Set(k, -7, -7)
+	}
+	var events []int
+	err := Run(context.Background(), job, s, func(e progress.Event) {
+		events = append(events, e.(progress.Point).Index)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 6 {
+		t.Fatalf("computed %d points, want the 6 missing", len(events))
+	}
+	for _, k := range events {
+		if k == 0 || k == 3 || k == 8 {
+			t.Fatalf("recomputed point %d", k)
+		}
+	}
+	if s.Loss[3] != -7 || s.Computed() != 9 {
+		t.Fatalf("existing point overwritten or gaps left: %v", s.Loss)
+	}
+}
+
+func TestCancelKeepsPartialSurface(t *testing.T) {
+	job, s := fixture(t, true, 5)
+	job.Workers = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	err := Run(ctx, job, s, func(e progress.Event) {
+		if e.(progress.Point).Done == 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if n := s.Computed(); n < 3 || n == s.Len() {
+		t.Fatalf("%d points computed after cancelling at 3", n)
+	}
+	for k, d := range s.Done {
+		if !d && !math.IsNaN(s.Loss[k]) {
+			t.Fatalf("missing point %d is %v, want NaN", k, s.Loss[k])
+		}
+	}
+}

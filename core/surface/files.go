@@ -1,0 +1,218 @@
+package surface
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/model"
+)
+
+// Formats a surface can be written in.
+const (
+	NPZ  = "npz"
+	CSV  = "csv"
+	JSON = "json"
+)
+
+// FormatFor picks the format: the explicit one if given, else the file's
+// extension, else npz.
+func FormatFor(path, explicit string) (string, error) {
+	f := explicit
+	if f == "" {
+		f = strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+		if f != CSV && f != JSON {
+			f = NPZ
+		}
+	}
+	switch f {
+	case NPZ, CSV, JSON:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q: use npz, csv or json", explicit)
+}
+
+// Save writes the surface atomically in the given format.
+func Save(path, format string, s *Surface) error {
+	s.Meta.Computed, s.Meta.Total = s.Computed(), s.Len()
+	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+	var b []byte
+	var err error
+	switch format {
+	case CSV:
+		b = s.csv()
+	case JSON:
+		b, err = s.json()
+	default:
+		b, err = s.npz()
+	}
+	if err != nil {
+		return fmt.Errorf("encode surface %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, b); err != nil {
+		return fmt.Errorf("save surface: %w", err)
+	}
+	return nil
+}
+
+func (s *Surface) prefix() string {
+	if s.Meta.Split == "test" {
+		return "test"
+	}
+	return "train"
+}
+
+func (s *Surface) npz() ([]byte, error) {
+	meta, err := json.Marshal(s.Meta)
+	if err != nil {
+		return nil, err
+	}
+	shape := []int{s.Alpha.N}
+	if s.Is2D() {
+		shape = append(shape, s.Beta.N)
+	}
+	done := make([]uint8, len(s.Done))
+	for i, d := range s.Done {
+		if d {
+			done[i] = 1
+		}
+	}
+	idx := make([]int64, len(s.EvalIndices))
+	for i, v := range s.EvalIndices {
+		idx[i] = int64(v)
+	}
+	arrays := []namedArray{
+		{"xcoordinates", array{shape: []int{s.Alpha.N}, f64: s.Alpha.Coords()}},
+		{s.prefix() + "_loss", array{shape: shape, f64: s.Loss}},
+		{s.prefix() + "_acc", array{shape: shape, f64: s.Acc}},
+		{"computed", array{shape: shape, u8: done}},
+		{"eval_indices", array{shape: []int{len(idx)}, i64: idx}},
+		{"metadata", array{str: string(meta)}},
+	}
+	if s.Is2D() {
+		arrays = append(arrays, namedArray{"ycoordinates", array{shape: []int{s.Beta.N}, f64: s.Beta.Coords()}})
+	}
+	for _, dir := range []struct {
+		prefix string
+		p      model.Params
+	}{{"xdirection", s.D}, {"ydirection", s.E}} {
+		for _, t := range dir.p {
+			arrays = append(arrays, namedArray{dir.prefix + "/" + t.Name, array{shape: t.Shape, f32: t.Data}})
+		}
+	}
+	return encodeNpz(arrays)
+}
+
+func fmtFloat(v float64) string {
+	if math.IsNaN(v) {
+		return "nan"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func (s *Surface) csv() []byte {
+	var b bytes.Buffer
+	b.WriteString("alpha,beta,loss,accuracy\n")
+	for k := range s.Loss {
+		a, bt := s.Coord(k)
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", fmtFloat(a), fmtFloat(bt), fmtFloat(s.Loss[k]), fmtFloat(s.Acc[k]))
+	}
+	return b.Bytes()
+}
+
+// jsonFloats encodes NaN and ±Inf as null, which JSON cannot hold.
+type jsonFloats []float64
+
+func (f jsonFloats) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, v := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b.WriteString("null")
+		} else {
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+func (s *Surface) json() ([]byte, error) {
+	out := map[string]any{
+		"metadata":           s.Meta,
+		"xcoordinates":       jsonFloats(s.Alpha.Coords()),
+		s.prefix() + "_loss": jsonFloats(s.Loss),
+		s.prefix() + "_acc":  jsonFloats(s.Acc),
+		"eval_indices":       s.EvalIndices,
+		"summary":            Summarize(s, DefaultThreshold),
+	}
+	if s.Is2D() {
+		out["ycoordinates"] = jsonFloats(s.Beta.Coords())
+	}
+	return json.MarshalIndent(out, "", " ")
+}
+
+// Load reads an .npz surface written by Save.
+func Load(path string) (*Surface, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read surface: %w", err)
+	}
+	s, err := decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("read surface %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func decode(b []byte) (*Surface, error) {
+	arrays, err := decodeNpz(b)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := arrays["metadata"]
+	if !ok {
+		return nil, fmt.Errorf("no metadata array: not a basin surface")
+	}
+	var meta Meta
+	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	beta := Axis{}
+	if meta.Beta != nil {
+		beta = *meta.Beta
+	}
+	if err := meta.Alpha.Validate("alpha"); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if meta.Beta != nil {
+		if err := beta.Validate("beta"); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+	}
+	s := New(meta.Alpha, beta)
+	s.Meta = meta
+	p := s.prefix()
+	loss, acc, done := arrays[p+"_loss"], arrays[p+"_acc"], arrays["computed"]
+	if len(loss.f64) != s.Len() || len(acc.f64) != s.Len() || len(done.u8) != s.Len() {
+		return nil, fmt.Errorf("%s_loss, %s_acc or computed does not hold %d points", p, p, s.Len())
+	}
+	copy(s.Loss, loss.f64)
+	copy(s.Acc, acc.f64)
+	for i, d := range done.u8 {
+		s.Done[i] = d != 0
+	}
+	for _, v := range arrays["eval_indices"].i64 {
+		s.EvalIndices = append(s.EvalIndices, int(v))
+	}
+	return s, nil
+}

@@ -1,0 +1,164 @@
+package surface
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/basin-dev/basin/core/model"
+)
+
+// Axis is an evenly spaced coordinate range, like numpy.linspace.
+type Axis struct {
+	Min, Max float64
+	N        int
+}
+
+// At returns coordinate i.
+func (a Axis) At(i int) float64 {
+	if a.N == 1 {
+		return a.Min
+	}
+	return a.Min + (a.Max-a.Min)*float64(i)/float64(a.N-1)
+}
+
+// Coords returns every coordinate.
+func (a Axis) Coords() []float64 {
+	c := make([]float64, a.N)
+	for i := range c {
+		c[i] = a.At(i)
+	}
+	return c
+}
+
+// Validate reports an unusable axis.
+func (a Axis) Validate(name string) error {
+	switch {
+	case math.IsNaN(a.Min) || math.IsNaN(a.Max) || math.IsInf(a.Min, 0) || math.IsInf(a.Max, 0):
+		return fmt.Errorf("%s range %g:%g is not finite", name, a.Min, a.Max)
+	case a.Min >= a.Max:
+		return fmt.Errorf("%s range %g:%g is empty or inverted: the first number must be below the second", name, a.Min, a.Max)
+	case a.N < 2 || a.N > MaxPoints:
+		return fmt.Errorf("%s has %d points: use 2 to %d", name, a.N, MaxPoints)
+	}
+	return nil
+}
+
+// MaxPoints is the most points along one axis.
+const MaxPoints = 1001
+
+// Meta records what produced a surface: enough to recompute any value.
+type Meta struct {
+	Kind          string  `json:"kind"` // "1d" or "2d"
+	Checkpoint    string  `json:"checkpoint"`
+	CheckpointSHA string  `json:"checkpoint_sha256"`
+	Preset        string  `json:"preset"`
+	Seed          uint64  `json:"seed"`
+	Norm          string  `json:"normalization"`
+	Biases        bool    `json:"bias_directions"`
+	Split         string  `json:"split"`
+	Samples       int     `json:"samples"`
+	Data          string  `json:"data"`
+	Alpha         Axis    `json:"alpha"`
+	Beta          *Axis   `json:"beta,omitempty"`
+	Cosine        float64 `json:"direction_cosine"`
+	CentreLoss    float64 `json:"centre_loss"`
+	CentreAcc     float64 `json:"centre_accuracy"`
+	Computed      int     `json:"points_computed"`
+	Total         int     `json:"points_total"`
+	Complete      bool    `json:"complete"`
+	Version       string  `json:"basin_version"`
+}
+
+// Surface is a 1D curve (Beta.N == 0) or 2D grid of loss and accuracy.
+// Values are row-major over (α, β): index i*NY + j holds f(α_i, β_j).
+type Surface struct {
+	Meta        Meta
+	Alpha, Beta Axis
+	Loss, Acc   []float64 // NaN where not computed
+	Done        []bool
+	D, E        model.Params // the directions (E nil for 1D)
+	EvalIndices []int        // the evaluation images, indices into the split
+}
+
+// New returns an empty surface over the axes (beta.N == 0 for 1D).
+func New(alpha, beta Axis) *Surface {
+	s := &Surface{Alpha: alpha, Beta: beta}
+	n := s.Len()
+	s.Loss, s.Acc, s.Done = make([]float64, n), make([]float64, n), make([]bool, n)
+	for i := range s.Loss {
+		s.Loss[i], s.Acc[i] = math.NaN(), math.NaN()
+	}
+	return s
+}
+
+// Is2D reports whether the surface has a β axis.
+func (s *Surface) Is2D() bool { return s.Beta.N > 0 }
+
+// NY is the number of β points (1 for a 1D curve).
+func (s *Surface) NY() int { return max(s.Beta.N, 1) }
+
+// Len is the number of points.
+func (s *Surface) Len() int { return s.Alpha.N * s.NY() }
+
+// Coord returns (α, β) of point k.
+func (s *Surface) Coord(k int) (alpha, beta float64) {
+	i, j := k/s.NY(), k%s.NY()
+	if s.Is2D() {
+		beta = s.Beta.At(j)
+	}
+	return s.Alpha.At(i), beta
+}
+
+// Computed counts the computed points.
+func (s *Surface) Computed() int {
+	n := 0
+	for _, d := range s.Done {
+		if d {
+			n++
+		}
+	}
+	return n
+}
+
+// Missing lists the points not computed yet.
+func (s *Surface) Missing() []int {
+	var m []int
+	for k, d := range s.Done {
+		if !d {
+			m = append(m, k)
+		}
+	}
+	return m
+}
+
+// Set records the value of point k.
+func (s *Surface) Set(k int, loss, acc float64) {
+	s.Loss[k], s.Acc[k], s.Done[k] = loss, acc, true
+}
+
+// SameSettings reports the first setting in which other (a surface on
+// disk) differs from s, so a resume never mixes two landscapes.
+func (s *Surface) SameSettings(other *Surface) error {
+	a, b := s.Meta, other.Meta
+	checks := []struct {
+		what       string
+		mine, them any
+	}{
+		{"kind", a.Kind, b.Kind},
+		{"checkpoint (SHA-256)", a.CheckpointSHA, b.CheckpointSHA},
+		{"seed", a.Seed, b.Seed},
+		{"normalization", a.Norm, b.Norm},
+		{"bias directions", a.Biases, b.Biases},
+		{"split", a.Split, b.Split},
+		{"samples", a.Samples, b.Samples},
+		{"data", a.Data, b.Data},
+		{"alpha range", s.Alpha, other.Alpha},
+		{"beta range", s.Beta, other.Beta},
+	}
+	for _, c := range checks {
+		if c.mine != c.them {
+			return fmt.Errorf("its %s is %v, this scan's is %v", c.what, c.them, c.mine)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package surface
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/model"
+)
+
+func sample2D() *Surface {
+	s := New(Axis{-1, 1, 5}, Axis{-2, 2, 3})
+	s.Meta = Meta{Kind: "2d", CheckpointSHA: "abc", Seed: 3, Norm: "filter", Split: "train", Samples: 10, Alpha: s.Alpha, Beta: &s.Beta}
+	s.D = model.Params{{Name: "fc.weight", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}}
+	s.E = model.Params{{Name: "fc.weight", Shape: []int{2, 2}, Data: []float32{5, 6, 7, 8}}}
+	s.EvalIndices = []int{4, 9, 11}
+	for k := 0; k < s.Len(); k += 2 {
+		a, b := s.Coord(k)
+		s.Set(k, a*a+b*b, 0.5)
+	}
+	return s
+}
+
+func TestNPZRoundTrip(t *testing.T) {
+	s := sample2D()
+	path := filepath.Join(t.TempDir(), "s.npz")
+	if err := Save(path, NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SameSettings(got); err != nil {
+		t.Fatal(err)
+	}
+	for k := range s.Loss {
+		same := s.Loss[k] == got.Loss[k] || (math.IsNaN(s.Loss[k]) && math.IsNaN(got.Loss[k]))
+		if !same || s.Done[k] != got.Done[k] {
+			t.Fatalf("point %d: %v/%v, read back %v/%v", k, s.Loss[k], s.Done[k], got.Loss[k], got.Done[k])
+		}
+	}
+	if len(got.EvalIndices) != 3 || got.EvalIndices[2] != 11 || got.Meta.Computed != 8 || got.Meta.Complete {
+		t.Fatalf("metadata or indices lost: %+v %v", got.Meta, got.EvalIndices)
+	}
+	other := sample2D()
+	other.Meta.Seed = 4
+	if err := other.SameSettings(got); err == nil || !strings.Contains(err.Error(), "seed") {
+		t.Fatalf("a surface of another seed must not match: %v", err)
+	}
+}
+
+func TestNpyHeaderIsNumpyCompatible(t *testing.T) {
+	b := array{shape: []int{3}, f64: []float64{1, 2, 3}}.encode()
+	if len(b)%64 != 24 || string(b[:8]) != "\x93NUMPY\x01\x00" {
+		t.Fatalf("header of %d bytes: %q", len(b)-24, b[:10])
+	}
+	hl := int(b[8]) | int(b[9])<<8
+	if (10+hl)%64 != 0 || !strings.Contains(string(b[10:10+hl]), "'shape': (3,)") {
+		t.Fatalf("header not 64-aligned or shape wrong: %q", b[10:10+hl])
+	}
+	a, err := decodeNpy(array{str: "héllo"}.encode())
+	if err != nil || a.str != "héllo" {
+		t.Fatalf("string array: %q %v", a.str, err)
+	}
+}
+
+func TestCSVAndJSON(t *testing.T) {
+	s := sample2D()
+	dir := t.TempDir()
+	if err := Save(filepath.Join(dir, "s.csv"), CSV, s); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "s.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "alpha,beta,loss,accuracy" || len(lines) != 16 || lines[1] != "-1,-2,5,0.5" || !strings.HasSuffix(lines[2], "nan,nan") {
+		t.Fatalf("csv: %q", lines[:3])
+	}
+	if err := Save(filepath.Join(dir, "s.json"), JSON, s); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "s.json"))
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if loss := v["train_loss"].([]any); len(loss) != 15 || loss[1] != nil {
+		t.Fatalf("json train_loss: %v", loss)
+	}
+	if f, err := FormatFor("x.json", ""); f != JSON || err != nil {
+		t.Fatal(f, err)
+	}
+	if _, err := FormatFor("x", "xml"); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestSummaryWidth(t *testing.T) {
+	// f(α) = α² on [-1, 1]: below 0 + 0.1 for |α| < √0.1.
+	s := New(Axis{-1, 1, 201}, Axis{})
+	for k := 0; k < s.Len(); k++ {
+		a, _ := s.Coord(k)
+		s.Set(k, a*a, 1)
+	}
+	sum := Summarize(s, 0.1)
+	w := sum.WidthAlpha
+	if !w.Valid || w.OpenLo || w.OpenHi || math.Abs(w.Hi-math.Sqrt(0.1)) > 1e-3 || math.Abs(w.Lo+math.Sqrt(0.1)) > 1e-3 {
+		t.Fatalf("width %+v, want ±%.4f", w, math.Sqrt(0.1))
+	}
+	if sum.Min.Loss != 0 || sum.Max.Loss != 1 {
+		t.Fatalf("min %v max %v", sum.Min, sum.Max)
+	}
+	// A basin wider than the scan is open on both sides.
+	if w := Summarize(s, 5).WidthAlpha; !w.OpenLo || !w.OpenHi {
+		t.Fatalf("threshold above every value: %+v", w)
+	}
+	// Diverged points count as off scale and end the basin.
+	s.Set(150, math.Inf(1), 0)
+	if sum := Summarize(s, 5); sum.OffScale != 1 || sum.WidthAlpha.OpenHi || sum.WidthAlpha.Hi != s.Alpha.At(150) {
+		t.Fatalf("infinite point: %+v", sum)
+	}
+}
+
+func TestAxisValidate(t *testing.T) {
+	for _, a := range []Axis{{1, -1, 5}, {0, 0, 5}, {-1, 1, 1}, {-1, 1, 1002}, {math.NaN(), 1, 3}} {
+		if a.Validate("alpha") == nil {
+			t.Errorf("%+v accepted", a)
+		}
+	}
+	if (Axis{-1, 1, 21}).At(10) != 0 {
+		t.Fatal("the middle of -1:1 at 21 points must be exactly 0")
+	}
+}
+
+func FuzzDecodeSurface(f *testing.F) {
+	s := sample2D()
+	b, _ := s.npz()
+	f.Add(b)
+	f.Add(array{shape: []int{2}, f64: []float64{1, 2}}.encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decode(b)
+		decodeNpy(b)
+	})
+}
