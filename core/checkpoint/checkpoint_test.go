@@ -1,0 +1,158 @@
+package checkpoint
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/model"
+)
+
+func TestRoundTrip(t *testing.T) {
+	arch, _ := model.Preset("small")
+	p := arch.Init(1)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := Save(path, arch, p, map[string]string{"seed": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Arch.Preset != "small" || ck.Meta["seed"] != "1" || len(ck.SHA256) != 64 {
+		t.Fatalf("metadata lost: %+v %v", ck.Meta, ck.Arch.Preset)
+	}
+	for i := range p {
+		for j, v := range p[i].Data {
+			if ck.Params[i].Data[j] != v {
+				t.Fatalf("%s[%d] = %v, saved %v", p[i].Name, j, ck.Params[i].Data[j], v)
+			}
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left beside the checkpoint: %v", entries)
+	}
+}
+
+// pytorchFile builds a safetensors file the way safetensors.torch.save_file
+// does for a state_dict: only {"format": "pt"} metadata, tensors laid out
+// in name order, some of them F16.
+func pytorchFile(t *testing.T, p model.Params, f16 string) []byte {
+	header := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
+	var body []byte
+	names := []string{}
+	for _, tn := range p {
+		names = append(names, tn.Name)
+	}
+	// reverse order: the reader must go by name, not position
+	for i := len(p) - 1; i >= 0; i-- {
+		tn := p[i]
+		start := len(body)
+		dtype := "F32"
+		for _, v := range tn.Data {
+			if tn.Name == f16 {
+				dtype = "F16"
+				body = binary.LittleEndian.AppendUint16(body, toHalf(v))
+			} else {
+				body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
+			}
+		}
+		header[tn.Name] = map[string]any{"dtype": dtype, "shape": tn.Shape, "data_offsets": []int{start, len(body)}}
+	}
+	h, _ := json.Marshal(header)
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
+	return append(append(out, h...), body...)
+}
+
+// toHalf converts values exactly representable in float16 (test data).
+func toHalf(v float32) uint16 {
+	b := math.Float32bits(v)
+	if v == 0 {
+		return uint16(b >> 16)
+	}
+	return uint16(b>>16)&0x8000 | uint16(((b>>23)&0xff)-112)<<10 | uint16(b>>13)&0x3ff
+}
+
+func TestLoadsPyTorchStateDict(t *testing.T) {
+	arch, _ := model.Preset("standard")
+	p := arch.NewParams()
+	for i := range p {
+		for j := range p[i].Data {
+			p[i].Data[j] = float32(j%7) * 0.25
+		}
+	}
+	path := filepath.Join(t.TempDir(), "torch.safetensors")
+	if err := os.WriteFile(path, pytorchFile(t, p, "fc2.bias"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Arch.Preset != "standard" {
+		t.Fatalf("recognized as %s", ck.Arch.Preset)
+	}
+	for i := range p {
+		if ck.Params[i].Name != p[i].Name || ck.Params[i].Data[5] != p[i].Data[5] {
+			t.Fatalf("tensor %d: %s %v, want %s %v", i, ck.Params[i].Name, ck.Params[i].Data[5], p[i].Name, p[i].Data[5])
+		}
+	}
+}
+
+func TestOtherArchitectureNamesTheMisfit(t *testing.T) {
+	arch, _ := model.Preset("small")
+	p := arch.NewParams()
+	p[4].Shape, p[4].Data = []int{64, 784}, make([]float32, 64*784) // fc1.weight too wide
+	path := filepath.Join(t.TempDir(), "odd.safetensors")
+	os.WriteFile(path, pytorchFile(t, p, ""), 0o644)
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "fc1.weight") || !strings.Contains(err.Error(), "[64 784]") {
+		t.Fatalf("got %v, want an error naming fc1.weight and its shape", err)
+	}
+	// Metadata naming a preset is checked against that preset.
+	if err := Save(path, arch, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "preset small") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"empty":         nil,
+		"huge header":   binary.LittleEndian.AppendUint64(nil, 1<<40),
+		"bad json":      append(binary.LittleEndian.AppendUint64(nil, 3), "{x}"...),
+		"short body":    mk(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8),
+		"wrong dtype":   mk(`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, 8),
+		"shape/offsets": mk(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, 8),
+	} {
+		if _, _, err := Decode(b); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+func mk(header string, body int) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	return append(append(b, header...), make([]byte, body)...)
+}
+
+func FuzzDecode(f *testing.F) {
+	arch, _ := model.Preset("mlp")
+	good, _ := Encode(arch.Init(1), map[string]string{"preset": "mlp"})
+	f.Add(good)
+	f.Add(mk(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, 4))
+	f.Add(mk(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, 4))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, _, err := Decode(b)
+		if err == nil {
+			resolve(p, "")
+		}
+	})
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = Main(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// tinyData writes a small IDX data set (the first images of MNIST) so the
+// CLI can train in a test.
+func tinyData(t *testing.T, train, test int) string {
+	t.Helper()
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, d *data.Dataset, n int) {
+		img := binary.BigEndian.AppendUint32(nil, 0x803)
+		for _, v := range []uint32{uint32(n), 28, 28} {
+			img = binary.BigEndian.AppendUint32(img, v)
+		}
+		for _, v := range d.Images[:n*data.Pixels] {
+			img = append(img, byte(math.Round((float64(v)*data.Std+data.Mean)*255)))
+		}
+		lab := binary.BigEndian.AppendUint32(nil, 0x801)
+		lab = binary.BigEndian.AppendUint32(lab, uint32(n))
+		lab = append(lab, d.Labels[:n]...)
+		os.WriteFile(filepath.Join(dir, name+"-images-idx3-ubyte"), img, 0o644)
+		os.WriteFile(filepath.Join(dir, name+"-labels-idx1-ubyte"), lab, 0o644)
+	}
+	write("train", src.Train, train)
+	write("t10k", src.Test, test)
+	return dir
+}
+
+func TestBadInputIsOneLineAndExit2(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.safetensors")
+	os.WriteFile(junk, []byte("not a checkpoint"), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"train", "--preset", "huge", "--out", "x"}, "unknown preset"},
+		{[]string{"train"}, "--out is required"},
+		{[]string{"train", "--epochs", "zero", "--out", "x"}, "invalid value"},
+		{[]string{"train", "--optimizer", "lbfgs", "--out", "x"}, "unknown optimizer"},
+		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "1:-1", "--out", "s.npz"}, "inverted"},
+		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "a:b", "--out", "s.npz"}, "must be numbers"},
+		{[]string{"scan2d", "--checkpoint", junk, "--grid", "1", "--out", "s.npz"}, "2 to 1001"},
+		{[]string{"scan2d", "--checkpoint", junk, "--grid", "1002x3", "--out", "s.npz"}, "2 to 1001"},
+		{[]string{"scan1d", "--checkpoint", junk, "--out", "s.npz"}, "safetensors"},
+		{[]string{"scan1d", "--checkpoint", filepath.Join(dir, "missing"), "--out", "s.npz"}, "no such file"},
+		{[]string{"scan1d", "--checkpoint", junk, "--norm", "batch", "--out", "s.npz"}, "unknown normalization"},
+		{[]string{"eval"}, "--checkpoint is required"},
+		{[]string{"eval", "--checkpoint", junk, "--split", "val"}, "unknown split"},
+		{[]string{"info", "--preset", "huge"}, "unknown preset"},
+		{[]string{"info", junk}, "safetensors"},
+		{[]string{"train", "--data", dir, "--out", "x"}, "--data"},
+	}
+	for _, c := range cases {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info"} {
+		code, stdout, _ := run(cmd, "--help")
+		if code != 0 || !strings.Contains(stdout, "usage: basin "+cmd) {
+			t.Errorf("%s --help: exit %d, %q", cmd, code, stdout)
+		}
+	}
+	if code, stdout, _ := run(); code != 0 || !strings.Contains(stdout, "scan2d") {
+		t.Errorf("no arguments: exit %d %q", code, stdout)
+	}
+}
+
+var lossRE = regexp.MustCompile(`loss (\d+\.\d+)`)
+
+// train → eval → scan1d → resume → info, through the command line.
+func TestTrainEvalScanPipeline(t *testing.T) {
+	dataDir := tinyData(t, 256, 64)
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "m.safetensors")
+	if code, _, stderr := run("train", "--data", dataDir, "--batch", "32", "--out", ck); code != 0 {
+		t.Fatalf("train: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.trajectory.safetensors")); err != nil {
+		t.Fatal("no trajectory beside the checkpoint")
+	}
+	common := []string{"--checkpoint", ck, "--data", dataDir, "--samples", "50", "--seed", "3"}
+	code, stdout, stderr := run(append([]string{"eval"}, common...)...)
+	if code != 0 {
+		t.Fatalf("eval: %s", stderr)
+	}
+	evalLoss, _ := strconv.ParseFloat(lossRE.FindStringSubmatch(stdout)[1], 64)
+	code, _, stderr = run("eval", "--checkpoint", ck, "--data", dataDir, "--samples", "300")
+	if code != ExitUsage || !strings.Contains(stderr, "more than the 256 images") {
+		t.Fatalf("too many samples: %d %s", code, stderr)
+	}
+
+	out := filepath.Join(dir, "s.npz")
+	args := append([]string{"scan1d", "--points", "5", "--workers", "2", "--out", out}, common...)
+	if code, stdout, stderr = run(args...); code != 0 {
+		t.Fatalf("scan1d: %s", stderr)
+	}
+	s, err := surface.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(s.Loss[2]-evalLoss) > 1e-6 {
+		t.Fatalf("centre %v, eval printed %v", s.Loss[2], evalLoss)
+	}
+	if !strings.Contains(stdout, "basin") || s.Meta.Samples != 50 || s.Meta.Seed != 3 || !s.Meta.Complete {
+		t.Fatalf("summary or metadata: %q %+v", stdout, s.Meta)
+	}
+
+	// Knock out two points and resume: only they are recomputed.
+	want := s.Loss[4]
+	s.Done[0], s.Done[4] = false, false
+	s.Loss[0], s.Loss[4] = math.NaN(), math.NaN()
+	s.Loss[1] = -1 // must survive the resume
+	if err := surface.Save(out, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr = run(append(args, "--resume")...); code != 0 || !strings.Contains(stderr, "3 of 5 points done") {
+		t.Fatalf("resume: %d %s", code, stderr)
+	}
+	r, _ := surface.Load(out)
+	if r.Loss[1] != -1 || r.Loss[4] != want || r.Computed() != 5 {
+		t.Fatalf("resume recomputed a done point or missed a gap: %v", r.Loss)
+	}
+	// Another seed refuses to resume this file.
+	other := []string{"scan1d", "--points", "5", "--out", out, "--resume", "--checkpoint", ck, "--data", dataDir, "--samples", "50", "--seed", "4"}
+	if code, _, stderr = run(other...); code != ExitUsage || !strings.Contains(stderr, "seed") {
+		t.Fatalf("resume with another seed: %d %s", code, stderr)
+	}
+	if code, stdout, _ = run("info", out); code != 0 || !strings.Contains(stdout, "filter-normalized") {
+		t.Fatalf("info surface: %q", stdout)
+	}
+	if code, stdout, _ = run("info", ck); code != 0 || !strings.Contains(stdout, "26,698") {
+		t.Fatalf("info checkpoint: %q", stdout)
+	}
+	csv := filepath.Join(dir, "s.csv")
+	if code, _, stderr = run("scan2d", "--grid", "3", "--checkpoint", ck, "--data", dataDir, "--samples", "20", "--out", csv); code != 0 {
+		t.Fatalf("scan2d csv: %s", stderr)
+	}
+	b, _ := os.ReadFile(csv)
+	if n := strings.Count(string(b), "\n"); n != 10 {
+		t.Fatalf("csv has %d lines, want header + 9", n)
+	}
+}

@@ -1,0 +1,116 @@
+package train
+
+import (
+	"context"
+	"testing"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/progress"
+)
+
+func smallSource(t *testing.T, train, test int) *data.Source {
+	t.Helper()
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := data.SampleIndices(src.Train.Len(), train, 1)
+	te, _ := data.SampleIndices(src.Test.Len(), test, 1)
+	return &data.Source{Name: "subset", Train: src.Train.Subset(tr), Test: src.Test.Subset(te)}
+}
+
+func config(optimizer string) Config {
+	arch, _ := model.Preset("small")
+	return Config{Arch: arch, Epochs: 2, Batch: 32, LR: DefaultLR(optimizer), Momentum: 0.9, WeightDecay: 1e-4, Optimizer: optimizer, Seed: 7}
+}
+
+func TestTrainingIsDeterministicAndLearns(t *testing.T) {
+	src := smallSource(t, 640, 200)
+	for _, opt := range []string{SGD, Adam} {
+		var runs []*Result
+		for i := 0; i < 2; i++ {
+			res, err := Train(context.Background(), config(opt), src, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, res)
+		}
+		a, b := runs[0], runs[1]
+		for i := range a.Params {
+			for j, v := range a.Params[i].Data {
+				if b.Params[i].Data[j] != v {
+					t.Fatalf("%s: same seed, different weights at %s[%d]", opt, a.Params[i].Name, j)
+				}
+			}
+		}
+		if len(a.History) != 2 || len(a.Trajectory) != 3 || a.Steps != 40 {
+			t.Fatalf("%s: %d epochs, %d trajectory points, %d steps", opt, len(a.History), len(a.Trajectory), a.Steps)
+		}
+		if acc := a.History[1].TestAcc; acc < 0.6 {
+			t.Fatalf("%s: test accuracy %.2f after 2 epochs on 640 images: not learning", opt, acc)
+		}
+		if a.Trajectory[0].Dot(a.Trajectory[0]) == a.Trajectory[2].Dot(a.Trajectory[0]) {
+			t.Fatalf("%s: trajectory does not move", opt)
+		}
+	}
+	c := config(SGD)
+	c.Seed = 8
+	other, _ := Train(context.Background(), c, src, nil)
+	first, _ := Train(context.Background(), config(SGD), src, nil)
+	if other.Params.Dot(other.Params) == first.Params.Dot(other.Params) {
+		t.Fatal("another seed gave the same weights")
+	}
+}
+
+func TestCancelKeepsLastStep(t *testing.T) {
+	src := smallSource(t, 640, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := Train(ctx, config(SGD), src, func(e progress.Event) {
+		if s, ok := e.(progress.Step); ok && s.Global == 5 {
+			cancel()
+		}
+	})
+	if err != nil || !res.Stopped || res.Steps != 5 || len(res.History) != 0 {
+		t.Fatalf("err %v stopped %v steps %d", err, res.Stopped, res.Steps)
+	}
+	if !res.Params.Finite() {
+		t.Fatal("weights after cancel are not finite")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	bad := []func(*Config){
+		func(c *Config) { c.Epochs = 0 },
+		func(c *Config) { c.Batch = 0 },
+		func(c *Config) { c.LR = -1 },
+		func(c *Config) { c.Momentum = 1 },
+		func(c *Config) { c.Optimizer = "rmsprop" },
+	}
+	for i, f := range bad {
+		c := config(SGD)
+		f(&c)
+		if c.Validate() == nil {
+			t.Errorf("case %d accepted", i)
+		}
+	}
+}
+
+// The default small net reaches 96 % test accuracy in one epoch.
+func TestSmallReaches96PercentInOneEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full epoch on 60,000 images")
+	}
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, _ := model.Preset("small")
+	res, err := Train(context.Background(), Config{Arch: arch, Epochs: 1, Batch: 64, LR: 0.05, Momentum: 0.9, Optimizer: SGD, Seed: 1}, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := res.History[0].TestAcc; acc < 0.96 {
+		t.Fatalf("test accuracy %.4f after one epoch, want ≥ 0.96", acc)
+	}
+}
