@@ -32,7 +32,7 @@ type Summary struct {
 	Threshold             float64
 	WidthAlpha, WidthBeta Width
 	Computed, Total       int
-	OffScale              int // points whose loss is NaN or infinite
+	OffScale              int // points whose loss is off scale (see OffScale)
 }
 
 // Summarize computes the summary of the points computed so far. The
@@ -47,7 +47,7 @@ func Summarize(s *Surface, threshold float64) Summary {
 		if !s.Done[k] {
 			continue
 		}
-		if math.IsNaN(l) || math.IsInf(l, 0) {
+		if OffScale(l) {
 			sum.OffScale++
 			continue
 		}

@@ -145,3 +145,38 @@ func FuzzDecodeSurface(f *testing.F) {
 		decodeNpy(b)
 	})
 }
+
+func TestAtInterpolatesFromCoarsePoints(t *testing.T) {
+	s := New(Axis{0, 4, 5}, Axis{0, 4, 5})
+	if _, ok := s.At(1, 1); ok {
+		t.Fatal("empty surface reports a value")
+	}
+	// Only the corners and the centre (the first coarse level, stride 4).
+	for _, k := range []int{0, 4, 20, 24} {
+		a, b := s.Coord(k)
+		s.Set(k, a+b, 1)
+	}
+	if v, ok := s.At(1, 3); !ok || math.Abs(v-4) > 1e-12 {
+		t.Fatalf("coarse bilinear: %v %v, want 4", v, ok)
+	}
+	// A finer computed cell takes over.
+	for _, k := range []int{6, 7, 11, 12} {
+		s.Set(k, 100, 1)
+	}
+	if v, _ := s.At(1.5, 1.5); v != 100 {
+		t.Fatalf("fine cell: %v, want 100", v)
+	}
+	s.Set(12, math.Inf(1), 0)
+	if v, ok := s.At(1.5, 1.5); !ok || !math.IsInf(v, 1) {
+		t.Fatalf("off-scale corner: %v", v)
+	}
+	if _, ok := s.At(5, 1); ok {
+		t.Fatal("outside the range reports a value")
+	}
+	line := New(Axis{-1, 1, 3}, Axis{})
+	line.Set(0, 1, 1)
+	line.Set(2, 3, 1)
+	if v, ok := line.At(0.5, 0); !ok || v != 2.5 {
+		t.Fatalf("1D: %v %v", v, ok)
+	}
+}

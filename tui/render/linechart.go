@@ -1,0 +1,159 @@
+package render
+
+import (
+	"math"
+
+	"github.com/NimbleMarkets/ntcharts/canvas"
+	"github.com/NimbleMarkets/ntcharts/canvas/graph"
+	"github.com/NimbleMarkets/ntcharts/canvas/runes"
+)
+
+// Series is one line of a chart. NaN values break the line.
+type Series struct {
+	X, Y  []float64
+	Color Color
+	Faint bool
+}
+
+// Chart describes a braille line chart with axes.
+type Chart struct {
+	W, H                   int // whole chart, labels included
+	XMin, XMax, YMin, YMax float64
+	LogY                   bool
+	Series                 []Series
+	Marks                  []float64 // x values marked with a dotted vertical line (the centre)
+	Cursor                 float64   // x of the cursor; NaN for none
+	CursorColor, AxisColor Color
+	MarkColor              Color
+}
+
+// plot is where data goes inside a chart: the area right of the y labels
+// and above the x labels.
+type plot struct{ x0, w, h int }
+
+func (ch Chart) layout() plot {
+	lw := 0
+	for _, v := range ch.yTicks() {
+		lw = max(lw, Width(FormatTick(v)))
+	}
+	lw++ // space before the axis
+	return plot{x0: lw + 1, w: max(ch.W-lw-1, 1), h: max(ch.H-1, 1)}
+}
+
+func (ch Chart) yTicks() []float64 {
+	n := max(2, (ch.H-1)/3)
+	if ch.LogY {
+		return LogTicks(ch.YMin, ch.YMax, n)
+	}
+	return Ticks(ch.YMin, ch.YMax, n)
+}
+
+func (ch Chart) ty(v float64) float64 {
+	s := Scale{Min: ch.YMin, Max: ch.YMax, Log: ch.LogY}
+	lo, hi := s.f(ch.YMin), s.f(ch.YMax)
+	if !(hi > lo) {
+		return 0.5
+	}
+	return (s.f(v) - lo) / (hi - lo)
+}
+
+// Column returns the plot column (cell) of x, or -1 outside the plot.
+func (ch Chart) Column(x float64) int {
+	p := ch.layout()
+	if !(ch.XMax > ch.XMin) || x < ch.XMin || x > ch.XMax {
+		return -1
+	}
+	return p.x0 + min(int((x-ch.XMin)/(ch.XMax-ch.XMin)*float64(p.w)), p.w-1)
+}
+
+// Draw renders the chart.
+func (ch Chart) Draw() *Canvas {
+	c := NewCanvas(ch.W, ch.H)
+	p := ch.layout()
+	if p.x0 < 1 || p.x0+p.w > c.W || ch.H < 3 || !(ch.XMax > ch.XMin) {
+		return c // too small or no range: nothing sensible to draw
+	}
+	gw, gh := 2*p.w, 4*p.h
+	// y axis and labels
+	for y := 0; y < p.h; y++ {
+		c.At(p.x0-1, y).Ch, c.At(p.x0-1, y).FG = '│', ch.AxisColor
+	}
+	for _, v := range ch.yTicks() {
+		y := p.h - 1 - int(math.Round(ch.ty(v)*float64(p.h-1)))
+		if y >= 0 && y < p.h {
+			l := FormatTick(v)
+			c.Text(p.x0-2-Width(l), y, l, ch.AxisColor)
+			c.At(p.x0-1, y).Ch = '┤'
+		}
+	}
+	// x axis labels, spaced so they do not touch
+	c.Text(p.x0-1, p.h, "└", ch.AxisColor)
+	next := p.x0
+	for _, v := range Ticks(ch.XMin, ch.XMax, max(2, p.w/10)) {
+		col := ch.Column(v)
+		l := FormatTick(v)
+		start := max(col-Width(l)/2, p.x0)
+		if col < 0 || start < next || start+Width(l) > ch.W {
+			continue
+		}
+		c.Text(start, p.h, l, ch.AxisColor)
+		next = start + Width(l) + 1
+	}
+	// centre marks and the cursor, under the data
+	for _, m := range ch.Marks {
+		if col := ch.Column(m); col >= 0 {
+			for y := 0; y < p.h; y++ {
+				c.At(col, y).Ch, c.At(col, y).FG, c.At(col, y).Faint = '┊', ch.MarkColor, true
+			}
+		}
+	}
+	if col := ch.Column(ch.Cursor); !math.IsNaN(ch.Cursor) && col >= 0 {
+		for y := 0; y < p.h; y++ {
+			cell := c.At(col, y)
+			cell.Ch, cell.FG, cell.Faint = '│', ch.CursorColor, false
+		}
+	}
+	// the series, braille, clipped to the plot before any line is drawn
+	for _, s := range ch.Series {
+		grid := runes.NewPatternDotsGrid(gw, gh)
+		var prev *canvas.Point
+		for i := range s.X {
+			x, y := s.X[i], s.Y[i]
+			if !Finite(x) || math.IsNaN(y) || x < ch.XMin || x > ch.XMax {
+				prev = nil
+				continue
+			}
+			t := ch.ty(y)
+			if math.IsInf(y, 1) || t > 1 {
+				t = 1
+			} else if math.IsInf(y, -1) || t < 0 || math.IsNaN(t) {
+				t = 0
+			}
+			pt := canvas.Point{
+				X: min(int((x-ch.XMin)/(ch.XMax-ch.XMin)*float64(gw)), gw-1),
+				Y: gh - 1 - int(math.Round(t*float64(gh-1))),
+			}
+			if prev != nil {
+				for _, q := range graph.GetLinePoints(*prev, pt) {
+					grid.Set(q.X, q.Y)
+				}
+			} else {
+				grid.Set(pt.X, pt.Y)
+			}
+			prev = &pt
+		}
+		for y, row := range grid.BraillePatterns() {
+			for x, r := range row {
+				if r == runes.BrailleBlockOffset || r == 0 {
+					continue
+				}
+				cell := c.At(p.x0+x, y)
+				if runes.IsBraillePattern(cell.Ch) {
+					r = runes.CombineBraillePatterns(cell.Ch, r)
+				}
+				cell.Ch, cell.FG, cell.Faint = r, s.Color, s.Faint
+			}
+		}
+	}
+	return c
+}

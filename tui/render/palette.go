@@ -1,0 +1,95 @@
+package render
+
+import "math"
+
+// viridis anchors (matplotlib's viridis at 0, 1/8, …, 1): perceptually
+// uniform and readable by colour-blind viewers; dark is low loss.
+var viridis = [][3]float64{
+	{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142}, {33, 144, 141},
+	{39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37},
+}
+
+// Viridis returns the viridis colour at t in [0,1] as RGB.
+func Viridis(t float64) (r, g, b uint8) {
+	t = math.Max(0, math.Min(1, t))
+	x := t * float64(len(viridis)-1)
+	i := min(int(x), len(viridis)-2)
+	f := x - float64(i)
+	c := func(k int) uint8 { return uint8(math.Round(viridis[i][k]*(1-f) + viridis[i+1][k]*f)) }
+	return c(0), c(1), c(2)
+}
+
+// ramp16 is the 16-colour stand-in for viridis: dark blue to bright
+// yellow through cyan and green.
+var ramp16 = []int{4, 12, 6, 14, 2, 10, 3, 11}
+
+// Ramp is the character ramp used when there is no colour, low to high.
+const Ramp = " .:-=+*#%@"
+
+// Palette maps a value in [0,1] to a colour of a profile, with a fixed
+// number of steps (so adjacent cells of equal step share escape codes).
+type Palette struct {
+	Profile Profile
+	colors  []Color
+}
+
+// NewPalette builds the loss palette for a profile.
+func NewPalette(p Profile) Palette {
+	pal := Palette{Profile: p}
+	switch p {
+	case TrueColor, ANSI256:
+		n := 64
+		if p == ANSI256 {
+			n = 24
+		}
+		for i := 0; i < n; i++ {
+			r, g, b := Viridis(float64(i) / float64(n-1))
+			pal.colors = append(pal.colors, p.RGB(r, g, b))
+		}
+	case ANSI16:
+		for _, i := range ramp16 {
+			pal.colors = append(pal.colors, ANSI(i))
+		}
+	}
+	return pal
+}
+
+// Steps is the number of distinct colours (or ramp characters).
+func (p Palette) Steps() int {
+	if p.Profile == NoColor {
+		return len(Ramp)
+	}
+	return len(p.colors)
+}
+
+// step maps t in [0,1] to a step index.
+func (p Palette) step(t float64) int {
+	n := p.Steps()
+	return min(max(int(t*float64(n)), 0), n-1)
+}
+
+// At returns the colour for t in [0,1] (None without colour).
+func (p Palette) At(t float64) Color {
+	if p.Profile == NoColor {
+		return None
+	}
+	return p.colors[p.step(t)]
+}
+
+// Char returns the ramp character for t in [0,1].
+func (p Palette) Char(t float64) byte { return Ramp[p.step(t)] }
+
+// OffScale is the colour of points whose loss is off the scale (diverged,
+// Inf or NaN): a bright magenta no palette uses.
+func (p Palette) OffScale() Color {
+	switch p.Profile {
+	case TrueColor, ANSI256:
+		return p.Profile.RGB(255, 95, 215)
+	case ANSI16:
+		return ANSI(13)
+	}
+	return None
+}
+
+// OffScaleChar marks off-scale cells without colour.
+const OffScaleChar = '!'

@@ -1,0 +1,214 @@
+package render
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestFormatTickNeverMinusZero(t *testing.T) {
+	cases := map[float64]string{0: "0", math.Copysign(0, -1): "0", -1e-17: "0", 0.5: "0.5", -0.25: "-0.25", 1500: "1.5e3", 2.5e-5: "2.5e-5", 12: "12"}
+	for v, want := range cases {
+		if got := FormatTick(v); got != want {
+			t.Errorf("FormatTick(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for _, v := range Ticks(-1, 1, 4) {
+		if FormatTick(v) == "-0" {
+			t.Fatal("tick -0")
+		}
+	}
+}
+
+func TestTicks(t *testing.T) {
+	got := Ticks(-1, 1, 4)
+	want := []float64{-1, -0.5, 0, 0.5, 1}
+	if len(got) != len(want) {
+		t.Fatalf("Ticks(-1,1,4) = %v", got)
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("Ticks(-1,1,4) = %v", got)
+		}
+	}
+	if l := LogTicks(0.01, 10, 4); len(l) < 3 || l[0] != 0.01 {
+		t.Fatalf("LogTicks = %v", l)
+	}
+	if Ticks(1, 1, 3) != nil || Ticks(math.Inf(-1), 0, 3) != nil {
+		t.Fatal("degenerate ranges must give no ticks")
+	}
+}
+
+func TestScale(t *testing.T) {
+	lin := Scale{Min: 1, Max: 3}
+	if lin.T(2) != 0.5 || lin.T(10) != 1 || lin.T(-5) != 0 || lin.Value(0.5) != 2 {
+		t.Fatal("linear scale")
+	}
+	lg := Scale{Min: 0.01, Max: 100, Log: true}
+	if math.Abs(lg.T(1)-0.5) > 1e-12 || math.Abs(lg.Value(0.5)-1) > 1e-12 {
+		t.Fatal("log scale")
+	}
+	lv := lg.Levels(3)
+	if math.Abs(lv[1]-1) > 1e-9 || lv[0] >= lv[1] {
+		t.Fatalf("log levels %v", lv)
+	}
+	if (Scale{Min: 2, Max: 2}).T(2) != 0.5 {
+		t.Fatal("flat scale")
+	}
+}
+
+func TestDetectProfile(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		env  map[string]string
+		want Profile
+	}{
+		{map[string]string{"NO_COLOR": "1", "COLORTERM": "truecolor"}, NoColor},
+		{map[string]string{"TERM": "xterm-256color"}, ANSI256},
+		{map[string]string{"TERM": "xterm-256color", "COLORTERM": "truecolor"}, TrueColor},
+		{map[string]string{"TERM": "xterm"}, ANSI16},
+		{map[string]string{"TERM": "dumb"}, NoColor},
+		{map[string]string{"TERM": "screen"}, ANSI256},
+	}
+	for _, c := range cases {
+		if got := DetectProfile(env(c.env)); got != c.want {
+			t.Errorf("%v: %v, want %v", c.env, got, c.want)
+		}
+	}
+}
+
+func field(w, h int, f func(x, y int) float64) Field {
+	fl := NewField(w, h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fl.V[y*w+x] = f(x, y)
+		}
+	}
+	return fl
+}
+
+func TestHeatmapHalfBlocks(t *testing.T) {
+	// Rows alternate low/high: every cell is ▀ with low on top.
+	f := field(4, 4, func(x, y int) float64 { return float64(y % 2) })
+	pal := NewPalette(TrueColor)
+	c := Heatmap(f, Scale{Min: 0, Max: 1}, pal)
+	if c.W != 4 || c.H != 2 {
+		t.Fatalf("canvas %dx%d, want 4x2", c.W, c.H)
+	}
+	cell := c.At(0, 0)
+	if cell.Ch != '▀' || cell.FG != pal.At(0) || cell.BG != pal.At(1) {
+		t.Fatalf("cell %+v", cell)
+	}
+	out := c.String()
+	if !strings.Contains(out, "38;2;68;1;84") || strings.Count(out, "\x1b[0;") != 2 {
+		t.Fatalf("escape codes should appear once per row when the style repeats: %q", out)
+	}
+}
+
+// Unknown, off-scale and NaN values never panic and are drawn as such.
+func TestHeatmapOffScaleAndUnknown(t *testing.T) {
+	f := field(3, 2, func(x, y int) float64 {
+		switch x {
+		case 0:
+			return math.NaN()
+		case 1:
+			return math.Inf(1)
+		}
+		return 1e300
+	})
+	for _, p := range []Profile{TrueColor, ANSI256, ANSI16, NoColor} {
+		pal := NewPalette(p)
+		s := ScaleOf(f, true)
+		c := Heatmap(f, s, pal)
+		if c.At(0, 0).Ch != ' ' {
+			t.Errorf("%v: unknown cell drawn as %q", p, c.At(0, 0).Ch)
+		}
+		if p == NoColor && c.At(1, 0).Ch != OffScaleChar {
+			t.Errorf("no colour: off-scale cell is %q", c.At(1, 0).Ch)
+		}
+		if p != NoColor && c.At(1, 0).BG != pal.OffScale() {
+			t.Errorf("%v: off-scale cell colour %+v", p, c.At(1, 0))
+		}
+		_ = c.String()
+		Contours(c, NewField(6, 4), f, s.Levels(4), s, pal, None)
+	}
+	empty := Heatmap(NewField(0, 0), Scale{}, NewPalette(NoColor))
+	if empty.W != 1 || empty.H != 1 {
+		t.Fatal("zero-size field must give a 1x1 canvas")
+	}
+}
+
+func TestNoColorRamp(t *testing.T) {
+	f := field(10, 2, func(x, y int) float64 { return float64(x) })
+	c := Heatmap(f, Scale{Min: 0, Max: 9}, NewPalette(NoColor))
+	if got := c.Plain(); got != Ramp {
+		t.Fatalf("ramp row %q, want %q", got, Ramp)
+	}
+	if strings.Contains(c.String(), "\x1b") {
+		t.Fatal("no-colour output has escape codes")
+	}
+}
+
+func TestContoursFollowLevels(t *testing.T) {
+	// A radial bowl: contours are rings, so the centre and corners stay
+	// clear and some cells between carry braille.
+	w, h := 20, 10
+	r := func(x, y float64) float64 { return math.Hypot(x, y) }
+	fine := field(2*w, 4*h, func(x, y int) float64 { return r(float64(x)/float64(2*w)-0.5, float64(y)/float64(4*h)-0.5) })
+	coarse := field(w, 2*h, func(x, y int) float64 { return r(float64(x)/float64(w)-0.5, float64(y)/float64(2*h)-0.5) })
+	s := ScaleOf(coarse, false)
+	pal := NewPalette(TrueColor)
+	c := Heatmap(coarse, s, pal)
+	Contours(c, fine, coarse, []float64{0.25}, s, pal, ANSI(15))
+	braille := 0
+	for _, cell := range c.Cells {
+		if cell.Ch >= 0x2800 && cell.Ch <= 0x28ff {
+			braille++
+			if cell.BG.IsNone() {
+				t.Fatal("contour cell lost its heatmap background")
+			}
+		}
+	}
+	if braille < 10 || c.At(w/2, h/2).Ch >= 0x2800 || c.At(0, 0).Ch >= 0x2800 {
+		t.Fatalf("ring contour: %d braille cells\n%s", braille, c.Plain())
+	}
+}
+
+func TestColorBar(t *testing.T) {
+	c := ColorBar(10, 8, Scale{Min: 0.1, Max: 10, Log: true}, NewPalette(ANSI256), None)
+	p := c.Plain()
+	if !strings.Contains(p, "10") || !strings.Contains(p, "0.1") {
+		t.Fatalf("colour bar labels:\n%s", p)
+	}
+	if c.At(0, 0).BG == c.At(0, 9).BG {
+		t.Fatal("colour bar has one colour")
+	}
+	n := ColorBar(12, 10, Scale{Min: 0, Max: 1}, NewPalette(NoColor), None).Plain()
+	if !strings.Contains(n, "@ ≥0.9") || !strings.Contains(n, "! off") {
+		t.Fatalf("no-colour legend:\n%s", n)
+	}
+}
+
+func TestLineChart(t *testing.T) {
+	xs, ys := []float64{}, []float64{}
+	for i := 0; i <= 50; i++ {
+		x := -1 + float64(i)/25
+		xs, ys = append(xs, x), append(ys, x*x)
+	}
+	ys[3], ys[4], ys[10] = math.NaN(), math.Inf(1), 1e12 // gaps and divergence
+	ch := Chart{W: 40, H: 12, XMin: -1, XMax: 1, YMin: 0, YMax: 1, Series: []Series{{X: xs, Y: ys}}, Marks: []float64{0}, Cursor: 0.5}
+	c := ch.Draw()
+	p := c.Plain()
+	if !strings.ContainsAny(p, "⠁⠂⠄⡀⢀⠠⠐⠈") && !strings.ContainsRune(p, '⣀') {
+		t.Fatalf("no braille in chart:\n%s", p)
+	}
+	last := strings.Split(p, "\n")[c.H-1]
+	if !strings.Contains(last, "-1") || !strings.Contains(last, "0") || strings.Contains(last, "-0 ") {
+		t.Fatalf("x labels %q", last)
+	}
+	if col := ch.Column(0.5); c.At(col, 0).Ch != '│' && !(c.At(col, 0).Ch >= 0x2800) {
+		t.Fatalf("cursor column missing:\n%s", p)
+	}
+	// Degenerate sizes and ranges do not panic.
+	Chart{W: 1, H: 1, XMin: 0, XMax: 0, YMin: 1, YMax: 1, Series: []Series{{X: xs, Y: ys}}, Cursor: math.NaN()}.Draw()
+}
