@@ -1,13 +1,42 @@
 // Command basin trains a CNN on MNIST and lets you walk around its loss
-// landscape, in the terminal or headless.
+// landscape: a terminal app with no arguments, headless commands with one.
 package main
 
 import (
+	"errors"
+	"flag"
+	"fmt"
 	"os"
 
+	"golang.org/x/term"
+
 	"github.com/basin-dev/basin/core/cli"
+	"github.com/basin-dev/basin/tui"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if len(args) > 0 && cli.IsCommand(args[0]) {
+		os.Exit(cli.Main(args, os.Stdout, os.Stderr))
+	}
+	opts, err := tui.ParseFlags(args, os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(cli.ExitOK)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "basin: %v\n", err)
+		os.Exit(cli.ExitUsage)
+	}
+	if !term.IsTerminal(int(os.Stdout.Fd())) || !term.IsTerminal(int(os.Stdin.Fd())) {
+		fmt.Fprintln(os.Stderr, "basin: the terminal app needs a terminal; for scripts use the headless commands: basin train, eval, scan1d, scan2d (see basin help)")
+		os.Exit(cli.ExitUsage)
+	}
+	runDir, err := tui.Run(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "basin: %v\n", err)
+		os.Exit(cli.ExitFailure)
+	}
+	if runDir != "" {
+		fmt.Printf("run folder: %s\n", runDir)
+	}
 }

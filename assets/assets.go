@@ -1,5 +1,5 @@
 // Package assets embeds the files basin ships: the MNIST data set in its
-// original IDX layout and the pretrained checkpoints.
+// original IDX layout and a pretrained checkpoint of each preset.
 package assets
 
 import "embed"
@@ -10,3 +10,9 @@ import "embed"
 //
 //go:embed mnist/*.gz
 var MNIST embed.FS
+
+// Pretrained holds "pretrained/PRESET.safetensors" for every preset, made
+// with `basin train --preset PRESET --epochs 1 --seed 1` (see README).
+//
+//go:embed pretrained/*.safetensors
+var Pretrained embed.FS

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/model"
 )
@@ -47,6 +48,11 @@ func Load(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
+	return Parse(path, b)
+}
+
+// Parse reads a checkpoint from its bytes; name stands for the path.
+func Parse(path string, b []byte) (*Checkpoint, error) {
 	p, meta, err := Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
@@ -152,4 +158,14 @@ func SaveTrajectory(path string, arch model.Arch, traj []model.Params, meta map[
 // TrajectoryPath is where the trajectory of the checkpoint at path goes.
 func TrajectoryPath(path string) string {
 	return strings.TrimSuffix(path, ".safetensors") + ".trajectory.safetensors"
+}
+
+// Pretrained returns the checkpoint of a preset shipped inside basin.
+func Pretrained(preset string) (*Checkpoint, error) {
+	name := "pretrained/" + preset + ".safetensors"
+	b, err := assets.Pretrained.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("no pretrained checkpoint for preset %q", preset)
+	}
+	return Parse("pretrained:"+preset, b)
 }

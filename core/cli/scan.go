@@ -57,7 +57,7 @@ func runScan(ctx context.Context, twoD bool, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return usagef("--norm: %v", err)
 	}
-	st := scan.Settings{Direction: direction.Spec{Seed: ef.seed, Norm: nm, Biases: *biases}, Samples: ef.samples, Workers: *workers}
+	st := scan.Settings{Direction: direction.Spec{Seed: ef.seed, Norm: nm, Biases: *biases}, SampleSeed: ef.seed, Samples: ef.samples, Workers: *workers}
 	if st.Alpha.Min, st.Alpha.Max, err = parseRange("alpha", *alpha); err != nil {
 		return err
 	}

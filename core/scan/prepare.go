@@ -11,8 +11,9 @@ import (
 
 // Settings are what a user chooses for a scan.
 type Settings struct {
-	Alpha, Beta surface.Axis   // Beta.N == 0 for a 1D scan
-	Direction   direction.Spec // its Seed also draws the evaluation images
+	Alpha, Beta surface.Axis // Beta.N == 0 for a 1D scan
+	Direction   direction.Spec
+	SampleSeed  uint64 // draws the evaluation images
 	Split       data.Split
 	Samples     int
 	Workers     int
@@ -58,7 +59,7 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	if err := st.Validate(); err != nil {
 		return Job{}, nil, err
 	}
-	set, idx, err := EvalSet(src, st.Split, st.Samples, st.Direction.Seed)
+	set, idx, err := EvalSet(src, st.Split, st.Samples, st.SampleSeed)
 	if err != nil {
 		return Job{}, nil, err
 	}
@@ -66,7 +67,7 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	s := surface.New(st.Alpha, st.Beta)
 	s.Meta = surface.Meta{
 		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset,
-		Seed: st.Direction.Seed, Norm: string(st.Direction.Norm), Biases: st.Direction.Biases,
+		Seed: st.Direction.Seed, SampleSeed: st.SampleSeed, Norm: string(st.Direction.Norm), Biases: st.Direction.Biases,
 		Split: string(st.Split), Samples: st.Samples, Data: src.Name, Alpha: st.Alpha,
 	}
 	if st.Is2D() {

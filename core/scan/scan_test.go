@@ -28,7 +28,7 @@ func fixture(t *testing.T, twoD bool, n int) (Job, *surface.Surface) {
 	arch, _ := model.Preset("small")
 	ck := &checkpoint.Checkpoint{Path: "test", Arch: arch, Params: arch.Init(4), SHA256: "x"}
 	st := Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: n}, Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
-		Split: data.Train, Samples: 40}
+		SampleSeed: 1, Split: data.Train, Samples: 40}
 	if twoD {
 		st.Beta = surface.Axis{Min: -0.5, Max: 0.5, N: n}
 	}

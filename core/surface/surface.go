@@ -52,7 +52,8 @@ type Meta struct {
 	Checkpoint    string  `json:"checkpoint"`
 	CheckpointSHA string  `json:"checkpoint_sha256"`
 	Preset        string  `json:"preset"`
-	Seed          uint64  `json:"seed"`
+	Seed          uint64  `json:"seed"`        // of the directions
+	SampleSeed    uint64  `json:"sample_seed"` // of the evaluation images
 	Norm          string  `json:"normalization"`
 	Biases        bool    `json:"bias_directions"`
 	Split         string  `json:"split"`
@@ -147,6 +148,7 @@ func (s *Surface) SameSettings(other *Surface) error {
 		{"kind", a.Kind, b.Kind},
 		{"checkpoint (SHA-256)", a.CheckpointSHA, b.CheckpointSHA},
 		{"seed", a.Seed, b.Seed},
+		{"sample seed", a.SampleSeed, b.SampleSeed},
 		{"normalization", a.Norm, b.Norm},
 		{"bias directions", a.Biases, b.Biases},
 		{"split", a.Split, b.Split},

@@ -23,6 +23,7 @@ type Config struct {
 	WeightDecay float64
 	Optimizer   string // SGD or Adam
 	Seed        uint64
+	Gate        *Gate // lets a viewer pause between steps; nil never pauses
 }
 
 // Validate reports the first unusable setting.
@@ -51,12 +52,6 @@ type Result struct {
 	Trajectory []model.Params   // the weights at start (index 0) and after each epoch
 	Steps      int              // optimizer steps taken
 	Stopped    bool             // cancelled before the last epoch ended
-}
-
-// Control lets a viewer pause training between steps. Nil means never
-// paused.
-type Control struct {
-	Paused func() bool
 }
 
 // Train runs the configured training on src. When ctx is cancelled it
@@ -94,7 +89,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		var lossSum float64
 		var correct, seen int
 		for s := 0; s < steps; s++ {
-			if err := ctx.Err(); err != nil {
+			if err := cfg.Gate.wait(ctx); err != nil {
 				res.Stopped = true
 				return res, nil
 			}

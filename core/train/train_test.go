@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
@@ -112,5 +113,39 @@ func TestSmallReaches96PercentInOneEpoch(t *testing.T) {
 	}
 	if acc := res.History[0].TestAcc; acc < 0.96 {
 		t.Fatalf("test accuracy %.4f after one epoch, want ≥ 0.96", acc)
+	}
+}
+
+func TestGatePausesTraining(t *testing.T) {
+	src := smallSource(t, 320, 50)
+	cfg := config(SGD)
+	cfg.Epochs = 1
+	cfg.Gate = &Gate{}
+	steps := make(chan int, 100)
+	done := make(chan *Result)
+	go func() {
+		res, _ := Train(context.Background(), cfg, src, func(e progress.Event) {
+			if s, ok := e.(progress.Step); ok {
+				if s.Global == 2 {
+					cfg.Gate.SetPaused(true)
+				}
+				steps <- s.Global
+			}
+		})
+		done <- res
+	}()
+	for s := range steps {
+		if s == 2 {
+			break
+		}
+	}
+	select {
+	case s := <-steps:
+		t.Fatalf("step %d ran while paused", s)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cfg.Gate.SetPaused(false)
+	if res := <-done; res.Steps != 10 {
+		t.Fatalf("%d steps after resuming, want 10", res.Steps)
 	}
 }

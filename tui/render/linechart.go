@@ -57,6 +57,13 @@ func (ch Chart) ty(v float64) float64 {
 	return (s.f(v) - lo) / (hi - lo)
 }
 
+// Plot returns where data is drawn: the first column, and the width and
+// height of the plot area in cells.
+func (ch Chart) Plot() (x0, w, h int) {
+	p := ch.layout()
+	return p.x0, p.w, p.h
+}
+
 // Column returns the plot column (cell) of x, or -1 outside the plot.
 func (ch Chart) Column(x float64) int {
 	p := ch.layout()

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// ParseNumber reads a finite decimal number, with a message a person can
+// act on.
+func ParseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("a number is missing")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	return v, nil
+}
+
+// rangeForm edits the α (and β) range: min and max per axis. It keeps the
+// old values until Enter finds every field valid.
+type rangeForm struct {
+	labels []string
+	inputs []textinput.Model
+	focus  int
+	err    string
+}
+
+// formResult is sent by the form: the new bounds, or cancelled.
+type formResult struct {
+	values    []float64
+	cancelled bool
+}
+
+func newRangeForm(labels []string, values []float64) rangeForm {
+	f := rangeForm{labels: labels}
+	for i, v := range values {
+		in := textinput.New()
+		in.Prompt = ""
+		in.CharLimit = 24
+		in.Width = 12
+		in.SetValue(strconv.FormatFloat(v, 'g', -1, 64))
+		if i == 0 {
+			in.Focus()
+		}
+		f.inputs = append(f.inputs, in)
+	}
+	return f
+}
+
+// validate parses every field; pairs (min, max) must be increasing.
+func (f rangeForm) validate() ([]float64, error) {
+	vals := make([]float64, len(f.inputs))
+	for i, in := range f.inputs {
+		v, err := ParseNumber(in.Value())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", f.labels[i], err)
+		}
+		vals[i] = v
+	}
+	for i := 0; i+1 < len(vals); i += 2 {
+		if vals[i] >= vals[i+1] {
+			return nil, fmt.Errorf("%s must be below %s (%g ≥ %g)", f.labels[i], f.labels[i+1], vals[i], vals[i+1])
+		}
+	}
+	return vals, nil
+}
+
+func (f rangeForm) update(msg tea.KeyMsg) (rangeForm, *formResult) {
+	switch msg.String() {
+	case "esc":
+		return f, &formResult{cancelled: true}
+	case "enter":
+		vals, err := f.validate()
+		if err != nil {
+			f.err = err.Error() + " — kept the old range"
+			return f, nil
+		}
+		return f, &formResult{values: vals}
+	case "tab", "down":
+		return f.move(1), nil
+	case "shift+tab", "up":
+		return f.move(-1), nil
+	}
+	var cmd tea.Cmd
+	f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
+	_ = cmd // the cursor blink is not used
+	f.err = ""
+	return f, nil
+}
+
+func (f rangeForm) move(d int) rangeForm {
+	f.inputs[f.focus].Blur()
+	f.focus = (f.focus + d + len(f.inputs)) % len(f.inputs)
+	f.inputs[f.focus].Focus()
+	return f
+}
+
+func (f rangeForm) view(st styles) string {
+	var b strings.Builder
+	b.WriteString(st.title.Render("Set the range") + "  " + st.faint.Render("tab: next field · enter: apply · esc: cancel") + "\n")
+	for i, in := range f.inputs {
+		mark := "  "
+		if i == f.focus {
+			mark = "▸ "
+		}
+		fmt.Fprintf(&b, "%s%-8s %s\n", mark, f.labels[i], in.View())
+	}
+	if f.err != "" {
+		b.WriteString(st.err.Render(f.err))
+	}
+	return b.String()
+}

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/basin-dev/basin/tui/render"
+)
+
+// Plane layout: β labels, axis, heatmap, gap, colour bar.
+const (
+	labelW = 7
+	barW   = 11
+)
+
+// planeLayout returns the heatmap's first column and row in the body and
+// its width and height in cells.
+func planeLayout(w, h int) (x0, y0, pw, ph int) {
+	return labelW + 1, 1, max(w-labelW-1-barW-1, 4), max(h-4, 2)
+}
+
+// field samples the shown landscape onto a grid of fw×fh values over the
+// window (row 0 at β max), the way the heatmap and contours read it.
+func (v *scanView) field(fw, fh int) render.Field {
+	f := render.NewField(fw, fh)
+	for y := 0; y < fh; y++ {
+		b := v.beta.Max - (float64(y)+0.5)/float64(fh)*(v.beta.Max-v.beta.Min)
+		for x := 0; x < fw; x++ {
+			a := v.alpha.Min + (float64(x)+0.5)/float64(fw)*(v.alpha.Max-v.alpha.Min)
+			f.V[y*fw+x] = v.value(a, b)
+		}
+	}
+	return f
+}
+
+func (v *scanView) planeView(st styles, w, h int) string {
+	x0, _, pw, ph := planeLayout(w, h)
+	pal := render.NewPalette(st.profile)
+	coarse := v.field(pw, 2*ph)
+	scale := render.ScaleOf(coarse, v.log)
+	var plot *render.Canvas
+	if v.layers == layersContours {
+		plot = render.NewCanvas(pw, ph)
+	} else {
+		plot = render.Heatmap(coarse, scale, pal)
+	}
+	if v.layers != layersHeatmap && scale.Max > scale.Min {
+		fg := st.contour
+		if v.layers == layersContours {
+			fg = st.line
+		}
+		render.Contours(plot, v.field(2*pw, 4*ph), coarse, scale.Levels(8), scale, pal, fg)
+	}
+	col := func(a float64) int {
+		return int(math.Floor((a - v.alpha.Min) / (v.alpha.Max - v.alpha.Min) * float64(pw)))
+	}
+	row := func(b float64) int {
+		return int(math.Floor((v.beta.Max - b) / (v.beta.Max - v.beta.Min) * float64(ph)))
+	}
+	// The crosshair, then the ✕ at θ* over everything.
+	cx, cy := col(v.ca), row(v.cb)
+	cx, cy = min(max(cx, 0), pw-1), min(max(cy, 0), ph-1)
+	for x := 0; x < pw; x++ {
+		if c := plot.At(x, cy); c != nil && x%2 == 0 {
+			c.Ch, c.FG = '─', st.cursor
+		}
+	}
+	for y := 0; y < ph; y++ {
+		if c := plot.At(cx, y); c != nil {
+			c.Ch, c.FG = '│', st.cursor
+		}
+	}
+	if c := plot.At(cx, cy); c != nil {
+		c.Ch, c.FG, c.Bold = '┼', st.cursor, true
+	}
+	if c := plot.At(col(0), row(0)); c != nil && v.alpha.Min <= 0 && v.alpha.Max >= 0 && v.beta.Min <= 0 && v.beta.Max >= 0 {
+		c.Ch, c.FG, c.Bold = '✕', st.cross, true
+	}
+
+	canvas := render.NewCanvas(w, ph+1)
+	canvas.Blit(x0, 0, plot)
+	for y := 0; y < ph; y++ {
+		canvas.At(x0-1, y).Ch, canvas.At(x0-1, y).FG = '│', st.axis
+	}
+	canvas.Text(x0-1, ph, "└", st.axis)
+	for _, b := range render.Ticks(v.beta.Min, v.beta.Max, max(2, ph/4)) {
+		if y := row(b); y >= 0 && y < ph {
+			l := render.FormatTick(b)
+			canvas.Text(x0-2-render.Width(l), y, l, st.axis)
+			canvas.At(x0-1, y).Ch = '┤'
+		}
+	}
+	next := x0
+	for _, a := range render.Ticks(v.alpha.Min, v.alpha.Max, max(2, pw/10)) {
+		x := col(a)
+		l := render.FormatTick(a)
+		start := max(x0+x-render.Width(l)/2, x0)
+		if x < 0 || x >= pw || start < next {
+			continue
+		}
+		canvas.Text(start, ph, l, st.axis)
+		next = start + render.Width(l) + 1
+	}
+	canvas.Text(0, ph, "β↑ α→", st.axis)
+	if scale.Max > scale.Min {
+		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, scale, pal, st.axis))
+	}
+
+	layers := [...]string{"heatmap+contours", "heatmap", "contours"}[v.layers]
+	sc := "linear"
+	if v.log {
+		sc = "log"
+	}
+	cos := ""
+	if v.cur != nil {
+		cos = fmt.Sprintf(" · cos %.1e", v.cur.Meta.Cosine)
+	}
+	title := st.title.Render("2D scan") + st.faint.Render(fmt.Sprintf("  f(α,β) = L(θ* + αδ + βη) · %s-normalized · seed %d · grid %dx%d · %s scale · %s%s · ✕ θ*",
+		v.dir.Norm, v.dir.Seed, v.alpha.N, v.beta.N, sc, layers, cos))
+	return truncate(title, w) + "\n" + canvas.String() + "\n" + v.readoutLine(st, w) + "\n" + v.progressLine(st, w)
+}

@@ -1,0 +1,158 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
+)
+
+// trainView is the training state: the loss of every step, the epochs'
+// evaluations and the latest progress.
+type trainView struct {
+	cfg             train.Config
+	steps           []float64 // loss per step
+	epochs          []progress.Epoch
+	last            progress.Step
+	running, paused bool
+	saved           string
+}
+
+func newTrainView(cfg train.Config) trainView { return trainView{cfg: cfg} }
+
+func (t *trainView) handle(ev any) {
+	switch e := ev.(type) {
+	case progress.Step:
+		t.steps = append(t.steps, e.Loss)
+		t.last = e
+	case progress.Epoch:
+		t.epochs = append(t.epochs, e)
+	}
+}
+
+// Smooth returns the exponential moving average of v (bias-corrected, as
+// TensorBoard's smoothing), the curve drawn over the faint raw losses.
+func Smooth(v []float64, weight float64) []float64 {
+	out := make([]float64, len(v))
+	ema, n := 0.0, 0.0
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			out[i] = math.NaN()
+			continue
+		}
+		ema = weight*ema + (1-weight)*x
+		n = weight*n + (1 - weight)
+		out[i] = ema / n
+	}
+	return out
+}
+
+func (t *trainView) totalSteps() int {
+	if t.last.Steps > 0 {
+		return t.last.Steps * t.last.Epochs
+	}
+	return 1
+}
+
+func (t *trainView) view(st styles, w, h int, paused bool) string {
+	side := 30
+	chartW := max(w-side-1, 20)
+	chartH := max(h-3, 4)
+	chart := t.chart(st, chartW, chartH)
+	panel := t.panel(st, side, chartH+1)
+	title := st.title.Render("Training") + st.faint.Render(fmt.Sprintf("  loss per step (log scale), smoothed; raw faint · %s on %s", t.cfg.Arch.Preset, "MNIST"))
+	top := lipgloss.JoinHorizontal(lipgloss.Top, st.faint.Render("")+chart, " ", panel)
+	return truncate(title, w) + "\n" + top + "\n" + t.progressLine(st, w, paused)
+}
+
+func (t *trainView) chart(st styles, w, h int) string {
+	if len(t.steps) == 0 {
+		return fitHeight(st.faint.Render("waiting for the first step…"), h)
+	}
+	xs := make([]float64, len(t.steps))
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, v := range t.steps {
+		xs[i] = float64(i + 1)
+		if render.Finite(v) && v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if !(hi > lo) {
+		lo, hi = lo*0.9, lo*1.1+1e-9
+	}
+	ch := render.Chart{
+		W: w, H: h, XMin: 0, XMax: float64(t.totalSteps()), YMin: lo, YMax: hi, LogY: true,
+		Series: []render.Series{
+			{X: xs, Y: t.steps, Color: st.lineOld, Faint: true},
+			{X: xs, Y: Smooth(t.steps, 0.95), Color: st.line},
+		},
+		Cursor: math.NaN(), AxisColor: st.axis,
+	}
+	for _, e := range t.epochs {
+		ch.Marks = append(ch.Marks, float64(e.Epoch*t.last.Steps))
+	}
+	ch.MarkColor = st.axis
+	return ch.Draw().String()
+}
+
+func (t *trainView) panel(st styles, w, h int) string {
+	c := t.cfg
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", st.key.Render("hyper-parameters"))
+	fmt.Fprintf(&b, "preset     %s\n", c.Arch.Preset)
+	fmt.Fprintf(&b, "optimizer  %s", c.Optimizer)
+	if c.Optimizer == train.SGD {
+		fmt.Fprintf(&b, " (momentum %g)", c.Momentum)
+	}
+	fmt.Fprintf(&b, "\nlr %g · batch %d · wd %g\nepochs %d · seed %d\n\n", c.LR, c.Batch, c.WeightDecay, c.Epochs, c.Seed)
+	fmt.Fprintf(&b, "%s\n", st.key.Render("epoch  test loss  test acc"))
+	for _, e := range t.epochs {
+		fmt.Fprintf(&b, "%5d  %9.4f  %7.2f%%\n", e.Epoch, e.TestLoss, 100*e.TestAcc)
+	}
+	if len(t.epochs) == 0 {
+		b.WriteString(st.faint.Render("  (after the first epoch)") + "\n")
+	}
+	if t.saved != "" {
+		b.WriteString("\n" + st.ok.Render("saved") + "\n" + t.saved + "\n")
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for i := range lines {
+		lines[i] = padRight(truncate(lines[i], w), w)
+	}
+	return fitHeight(strings.Join(lines, "\n"), h)
+}
+
+func (t *trainView) progressLine(st styles, w int, paused bool) string {
+	s := t.last
+	if s.Steps == 0 {
+		if t.running {
+			return st.faint.Render("starting…")
+		}
+		return ""
+	}
+	total := t.totalSteps()
+	frac := float64(s.Global) / float64(total)
+	eta := "--"
+	if s.Global > 0 && s.Elapsed > 0 {
+		eta = (time.Duration(float64(s.Elapsed) * float64(total-s.Global) / float64(s.Global))).Round(time.Second).String()
+	}
+	state := ""
+	switch {
+	case paused:
+		state = st.err.Render(" paused")
+	case !t.running:
+		state = st.ok.Render(" done")
+	}
+	info := fmt.Sprintf(" %3.0f%%  epoch %d/%d  step %d/%d  loss %.4f  acc %.1f%%  %.0f img/s  eta %s",
+		100*frac, s.Epoch, s.Epochs, s.Step, s.Steps, s.Loss, 100*s.RunningAccuracy, s.ImagesPerSec, eta)
+	barW := max(w-lipgloss.Width(info)-lipgloss.Width(state)-1, 10)
+	fill := int(frac * float64(barW))
+	bar := st.bar.Render(strings.Repeat("█", fill)) + st.faint.Render(strings.Repeat("░", barW-fill))
+	return truncate(bar+info+state, w)
+}
