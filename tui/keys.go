@@ -5,15 +5,15 @@ import "github.com/charmbracelet/bubbles/key"
 // keyMap holds every key binding; the help screen is generated from it.
 type keyMap struct {
 	Train, Line, Plane, Next key.Binding
-	Help, Quit             key.Binding
+	Help, Quit               key.Binding
 
 	Pause, Stop key.Binding
 
-	Left, Right, Up, Down        key.Binding
+	Left, Right, Up, Down             key.Binding
 	PanLeft, PanRight, PanUp, PanDown key.Binding
-	ZoomIn, ZoomOut, Reset       key.Binding
-	Edit, Finer, Coarser         key.Binding
-	NewDir, Norm, Scale, Layers  key.Binding
+	ZoomIn, ZoomOut, Reset            key.Binding
+	Edit, Finer, Coarser              key.Binding
+	NewDir, Norm, Scale, Layers       key.Binding
 }
 
 func newKeyMap() keyMap {
