@@ -148,9 +148,7 @@ func (v *scanView) key(msg tea.KeyMsg, k keyMap) bool {
 	case key.Matches(msg, k.ZoomOut):
 		return v.zoom(false)
 	case key.Matches(msg, k.Reset):
-		n := v.alpha.N
 		v.alpha, v.beta = v.home[0], v.home[1]
-		v.alpha.N, v.beta.N = n, n*btoi(v.twoD)
 		v.ca, v.cb = 0, 0
 		return true
 	case key.Matches(msg, k.Finer):
@@ -181,13 +179,6 @@ func (v *scanView) key(msg tea.KeyMsg, k keyMap) bool {
 		v.form = &f
 	}
 	return false
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // step moves the cursor by whole grid steps, staying in the window.

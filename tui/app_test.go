@@ -1,0 +1,241 @@
+package tui
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
+)
+
+func init() { lipgloss.SetColorProfile(termenv.Ascii) }
+
+var tiny *data.Source
+
+// testOptions: the small net on a few hundred images, tiny scans.
+func testOptions(t *testing.T) Options {
+	t.Helper()
+	if tiny == nil {
+		src, err := data.LoadEmbedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, _ := data.SampleIndices(src.Train.Len(), 256, 1)
+		te, _ := data.SampleIndices(src.Test.Len(), 64, 1)
+		tiny = &data.Source{Name: "tiny", Train: src.Train.Subset(tr), Test: src.Test.Subset(te)}
+	}
+	arch, _ := model.Preset("small")
+	return Options{
+		Train:     train.Config{Arch: arch, Epochs: 1, Batch: 32, LR: 0.05, Momentum: 0.9, Optimizer: train.SGD, Seed: 1},
+		Alpha:     surface.Axis{Min: -1, Max: 1, N: 5},
+		Beta:      surface.Axis{Min: -1, Max: 1, N: 5},
+		Points:    7,
+		Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
+		Split:     data.Train, Samples: 16, Workers: 2,
+		RunsDir: t.TempDir(), Profile: render.NoColor, source: tiny,
+	}
+}
+
+func waitFor(t *testing.T, tm *teatest.TestModel, what string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(what)) },
+		teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func startApp(t *testing.T, o Options, w, h int) (*Model, *teatest.TestModel) {
+	t.Helper()
+	ck, src, err := preload(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, src, os.Stdout)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	return m, tm
+}
+
+func finish(t *testing.T, m *Model, tm *teatest.TestModel) *Model {
+	t.Helper()
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(*Model)
+	m.eng.shutdown()
+	return fm
+}
+
+// A newcomer's first run: train, then the 1D curve, then the 2D plane,
+// zoom, a resize, quit; everything lands in the run folder.
+func TestFlowTrainLinePlane(t *testing.T) {
+	m, tm := startApp(t, testOptions(t), 100, 30)
+	waitFor(t, tm, "1D scan  f(α)") // training done, the app moved on
+	waitFor(t, tm, "2D scan  f(α,β)")
+	waitFor(t, tm, "done 25 points")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("+")})
+	waitFor(t, tm, "-0.5")
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	waitFor(t, tm, "done 25 points")
+	fm := finish(t, m, tm)
+
+	if fm.state != statePlane || fm.plane.alpha.Min != -0.5 || fm.plane.alpha.Max != 0.5 {
+		t.Fatalf("state %v, window %+v", fm.state, fm.plane.alpha)
+	}
+	view := fm.View()
+	for _, want := range []string{"2D scan", "✕", "grid 5x5", "centre", "basin"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("final view lacks %q:\n%s", want, view)
+		}
+	}
+	if lines := strings.Count(view, "\n") + 1; lines != 24 {
+		t.Errorf("view has %d lines at height 24", lines)
+	}
+	dir := m.eng.RunDir()
+	for _, f := range []string{"model.safetensors", "model.trajectory.safetensors", "scan1d-1.npz", "scan2d-1.npz", "scan2d-2.npz"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run folder lacks %s: %v", f, err)
+		}
+	}
+}
+
+// Quitting mid-scan returns at once and keeps the points computed so far.
+func TestQuitMidScanKeepsPartialSurface(t *testing.T) {
+	o := testOptions(t)
+	o.Pretrained = true
+	o.Beta.N, o.Alpha.N, o.Samples, o.Workers = 41, 41, 64, 1
+	m, tm := startApp(t, o, 100, 30)
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3")})
+	waitFor(t, tm, "points ·")
+	fm := finish(t, m, tm)
+	if !fm.plane.running {
+		t.Fatal("the scan finished before the test could quit mid-scan")
+	}
+	matches, _ := filepath.Glob(filepath.Join(m.eng.RunDir(), "scan2d-*.npz"))
+	if len(matches) != 1 {
+		t.Fatalf("saved surfaces: %v", matches)
+	}
+	s, err := surface.Load(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Computed(); n == 0 || n == s.Len() || s.Meta.Complete {
+		t.Fatalf("partial surface has %d of %d points (complete=%v)", n, s.Len(), s.Meta.Complete)
+	}
+}
+
+func TestTooSmallTerminal(t *testing.T) {
+	m := newModel(testOptions(t), nil, tiny, os.Stdout)
+	m.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	if v := m.View(); !strings.Contains(v, "Make me bigger") || strings.Count(v, "\n") > 2 {
+		t.Fatalf("small terminal view:\n%s", v)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 0, Height: 0})
+	_ = m.View()
+}
+
+// Off-scale and NaN losses render as such, in every colour profile.
+func TestViewWithDivergedPoints(t *testing.T) {
+	for _, p := range []render.Profile{render.TrueColor, render.ANSI256, render.ANSI16, render.NoColor} {
+		o := testOptions(t)
+		o.Profile = p
+		m := newModel(o, nil, tiny, os.Stdout)
+		m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
+		for _, v := range []*scanView{&m.line, &m.plane} {
+			v.begin(1)
+			s := surface.New(v.alpha, v.beta)
+			for k := 0; k < s.Len(); k++ {
+				loss := []float64{0.1, math.NaN(), math.Inf(1), 1e9, 2}[k%5]
+				s.Set(k, loss, 0.5)
+			}
+			v.started(s)
+			v.setCentre(model.Result{Loss: 0.1, Accuracy: 0.9})
+		}
+		for _, st := range []state{stateLine, statePlane} {
+			m.state = st
+			if out := m.View(); !strings.Contains(out, "off scale") {
+				t.Errorf("%v %v: no off-scale count in view", p, st)
+			}
+		}
+	}
+}
+
+func TestFormKeepsOldRangeOnBadInput(t *testing.T) {
+	o := testOptions(t)
+	m := newModel(o, nil, tiny, os.Stdout)
+	m.state = statePlane
+	key := func(s string) { m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}) }
+	special := func(k tea.KeyType) { m.Update(tea.KeyMsg{Type: k}) }
+	key("e")
+	if m.plane.form == nil {
+		t.Fatal("e did not open the form")
+	}
+	for i := 0; i < 4; i++ {
+		special(tea.KeyBackspace)
+	}
+	key("x")
+	special(tea.KeyEnter)
+	if m.plane.form == nil || !strings.Contains(m.plane.form.err, "not a number") || m.plane.alpha.Min != -1 {
+		t.Fatalf("bad number: form %+v, alpha %+v", m.plane.form, m.plane.alpha)
+	}
+	special(tea.KeyBackspace)
+	key("3")
+	special(tea.KeyEnter)
+	if m.plane.form == nil || !strings.Contains(m.plane.form.err, "below") {
+		t.Fatalf("inverted range accepted: %+v", m.plane.form)
+	}
+	special(tea.KeyBackspace)
+	key("-0.25")
+	special(tea.KeyEnter)
+	if m.plane.form != nil || m.plane.alpha.Min != -0.25 || m.plane.alpha.Max != 1 {
+		t.Fatalf("valid range not applied: %+v", m.plane.alpha)
+	}
+}
+
+func TestKeysMoveZoomAndPan(t *testing.T) {
+	m := newModel(testOptions(t), nil, tiny, os.Stdout)
+	m.state = statePlane
+	key := func(k tea.KeyMsg) { m.Update(k) }
+	key(tea.KeyMsg{Type: tea.KeyRight})
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")})
+	if m.plane.ca != 0.5 || m.plane.cb != 0.5 {
+		t.Fatalf("cursor at (%g, %g), want one grid step (0.5, 0.5)", m.plane.ca, m.plane.cb)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("+")})
+	if a := m.plane.alpha; a.Min != 0 || a.Max != 1 {
+		t.Fatalf("zoom in around the cursor: %+v", a)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("L")})
+	if a := m.plane.alpha; a.Min != 0.25 || a.Max != 1.25 {
+		t.Fatalf("pan right: %+v", a)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("]")})
+	if m.plane.alpha.N != 11 {
+		t.Fatalf("finer grid: %d", m.plane.alpha.N)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0")})
+	if a := m.plane.alpha; a.Min != -1 || a.Max != 1 || a.N != 5 {
+		t.Fatalf("reset: %+v", a)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("m")})
+	if m.plane.dir.Norm != direction.Layer {
+		t.Fatalf("normalization after m: %s", m.plane.dir.Norm)
+	}
+	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+	if m.plane.dir.Seed != 2 {
+		t.Fatalf("seed after n: %d", m.plane.dir.Seed)
+	}
+	key(tea.KeyMsg{Type: tea.KeyTab})
+	if m.state != stateTrain {
+		t.Fatalf("tab from 2D: %v", m.state)
+	}
+}
