@@ -72,6 +72,8 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	m.plane = newScanView(true, opts)
 	if ck != nil {
 		m.state = stateLine
+		m.train.saved = ck.Path
+		m.train.opened, m.train.meta = true, ck.Meta
 	}
 	return m
 }
@@ -133,7 +135,7 @@ func (m *Model) startScan(v *scanView) {
 	if v.twoD {
 		st.Beta = v.beta
 	}
-	m.eng.scan(ctx, m.nextID, m.ck, m.src, st)
+	m.eng.scan(ctx, m.nextID, m.ck, m.src, st, v.centre)
 }
 
 // Update handles one message.

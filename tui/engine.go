@@ -163,7 +163,8 @@ func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) 
 
 // scan prepares and runs one scan job, saving its surface every few
 // seconds and when it ends (cancelled included) if it has any points.
-func (e *engine) scan(ctx context.Context, id int, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings) {
+// A known centre (same checkpoint and images) is reused, not re-evaluated.
+func (e *engine) scan(ctx context.Context, id int, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, known *model.Result) {
 	e.goJob(func() {
 		job, s, err := scan.Prepare(ck, src, st)
 		if err != nil {
@@ -174,8 +175,10 @@ func (e *engine) scan(ctx context.Context, id int, ck *checkpoint.Checkpoint, sr
 		ui := surface.New(s.Alpha, s.Beta)
 		ui.Meta = s.Meta
 		e.box.send(scanStarted{id: id, surf: ui})
-		centre, err := scan.Centre(job)
-		if err != nil {
+		var centre model.Result
+		if known != nil {
+			centre = *known
+		} else if centre, err = scan.Centre(job); err != nil {
 			e.box.send(scanDone{id: id, err: err})
 			return
 		}

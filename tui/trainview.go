@@ -22,6 +22,8 @@ type trainView struct {
 	last            progress.Step
 	running, paused bool
 	saved           string
+	opened          bool              // the model was opened, not trained in this session
+	meta            map[string]string // the opened checkpoint's metadata
 }
 
 func newTrainView(cfg train.Config) trainView { return trainView{cfg: cfg} }
@@ -73,7 +75,11 @@ func (t *trainView) view(st styles, w, h int, paused bool) string {
 
 func (t *trainView) chart(st styles, w, h int) string {
 	if len(t.steps) == 0 {
-		return fitHeight(st.faint.Render("waiting for the first step…"), h)
+		msg := "waiting for the first step…"
+		if t.opened {
+			msg = "No training in this session: the model was opened from " + t.saved + ".\nPress 2 or 3 for its landscape."
+		}
+		return fitHeight(st.faint.Render(msg), h)
 	}
 	xs := make([]float64, len(t.steps))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -104,6 +110,15 @@ func (t *trainView) chart(st styles, w, h int) string {
 func (t *trainView) panel(st styles, w, h int) string {
 	c := t.cfg
 	var b strings.Builder
+	if t.opened {
+		fmt.Fprintf(&b, "%s\n", st.key.Render("checkpoint"))
+		for _, k := range []string{"preset", "optimizer", "lr", "batch", "epochs", "seed", "test_loss", "test_accuracy"} {
+			if v, ok := t.meta[k]; ok {
+				fmt.Fprintf(&b, "%-13s %s\n", k, v)
+			}
+		}
+		return fitHeight(strings.TrimRight(b.String(), "\n"), h)
+	}
 	fmt.Fprintf(&b, "%s\n", st.key.Render("hyper-parameters"))
 	fmt.Fprintf(&b, "preset     %s\n", c.Arch.Preset)
 	fmt.Fprintf(&b, "optimizer  %s", c.Optimizer)

@@ -1,0 +1,34 @@
+package tui
+
+import (
+	"os"
+	"testing"
+
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/render"
+)
+
+// BenchmarkPlaneView measures one full redraw of the 2D view at 200x60 in
+// true colour (heatmap, contours, colour bar) from a complete 81x81 scan.
+func BenchmarkPlaneView(b *testing.B) {
+	o := testOptions(&testing.T{})
+	o.Profile = render.TrueColor
+	m := newModel(o, nil, tiny, os.Stdout)
+	v := &m.plane
+	v.alpha.N, v.beta.N = 81, 81
+	v.begin(1)
+	s := surface.New(v.alpha, v.beta)
+	for k := 0; k < s.Len(); k++ {
+		a, bt := s.Coord(k)
+		s.Set(k, 0.05+a*a+2*bt*bt, 0.9)
+	}
+	v.started(s)
+	v.setCentre(model.Result{Loss: 0.05, Accuracy: 0.9})
+	st := newStyles(render.TrueColor, os.Stdout)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.dirty = true
+		_ = v.view(st, 200, 57)
+	}
+}
