@@ -1,0 +1,191 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Matrix is a read-only operand: element (i, j) is Data[i*Stride+j], or
+// Data[j*Stride+i] when T (the matrix is stored transposed).
+type Matrix struct {
+	Data   []float32
+	Stride int
+	T      bool
+}
+
+// Cache blocking: a KC×NC slice of B and an MC×KC slice of A are packed
+// at a time (B's panel of NR columns stays in L1, A's block in L2).
+const (
+	kc = 320
+	mc = 96
+	nc = 1920
+)
+
+type workspace struct {
+	a, b []float32
+	tile []float32
+}
+
+var pool = sync.Pool{New: func() any {
+	return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*(nc+64)), tile: make([]float32, 64*64)}
+}}
+
+// Mul computes C = A·B (or C += A·B with accumulate) for an m×k A and a
+// k×n B into C (m×n, row stride ldc), on the calling goroutine.
+func Mul(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if !accumulate {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	}
+	if k <= 0 {
+		return
+	}
+	ws := pool.Get().(*workspace)
+	defer pool.Put(ws)
+	kern := active
+	for pc := 0; pc < k; pc += kc {
+		kk := min(kc, k-pc)
+		for jc := 0; jc < n; jc += nc {
+			nn := min(nc, n-jc)
+			packB(ws.b, b, pc, jc, kk, nn, kern.NR)
+			for ic := 0; ic < m; ic += mc {
+				mm := min(mc, m-ic)
+				packA(ws.a, a, ic, pc, mm, kk, kern.MR)
+				block(c, ldc, ws, kern, ic, jc, mm, nn, kk)
+			}
+		}
+	}
+}
+
+// block multiplies the packed A (mm×kk) and B (kk×nn) into C at (ic, jc).
+func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk int) {
+	mr, nr := kern.MR, kern.NR
+	for jr := 0; jr < nn; jr += nr {
+		bp := &ws.b[jr*kk]
+		for ir := 0; ir < mm; ir += mr {
+			ap := &ws.a[ir*kk]
+			rows, cols := min(mr, mm-ir), min(nr, nn-jr)
+			if rows == mr && cols == nr {
+				kern.fn(kk, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc)
+				continue
+			}
+			// An edge tile: compute a full tile aside, add its valid part.
+			t := ws.tile[:mr*nr]
+			clear(t)
+			kern.fn(kk, ap, bp, &t[0], nr)
+			for i := 0; i < rows; i++ {
+				dst := c[(ic+ir+i)*ldc+jc+jr:]
+				for j, v := range t[i*nr : i*nr+cols] {
+					dst[j] += v
+				}
+			}
+		}
+	}
+}
+
+// packA copies A[ic:ic+mm, pc:pc+kk] into MR-row panels: panel p holds, for
+// each of the kk steps, MR consecutive values (rows past mm are zero).
+func packA(dst []float32, a Matrix, ic, pc, mm, kk, mr int) {
+	for ir := 0; ir < mm; ir += mr {
+		panel := dst[ir*kk : ir*kk+mr*kk]
+		rows := min(mr, mm-ir)
+		if rows < mr {
+			clear(panel)
+		}
+		if a.T {
+			for p := 0; p < kk; p++ {
+				src := a.Data[(pc+p)*a.Stride+ic+ir : (pc+p)*a.Stride+ic+ir+rows]
+				copy(panel[p*mr:p*mr+rows], src)
+			}
+			continue
+		}
+		// p outer: the panel is written in order while MR rows stream in.
+		base := (ic+ir)*a.Stride + pc
+		for p := 0; p < kk; p++ {
+			out := panel[p*mr : p*mr+rows]
+			src := a.Data[base+p:]
+			for i := range out {
+				out[i] = src[i*a.Stride]
+			}
+		}
+	}
+}
+
+// packB copies B[pc:pc+kk, jc:jc+nn] into NR-column panels: panel q holds,
+// for each of the kk steps, NR consecutive values (columns past nn are
+// zero).
+func packB(dst []float32, b Matrix, pc, jc, kk, nn, nr int) {
+	for jr := 0; jr < nn; jr += nr {
+		panel := dst[jr*kk : jr*kk+nr*kk]
+		cols := min(nr, nn-jr)
+		if cols < nr {
+			clear(panel)
+		}
+		if b.T {
+			for j := 0; j < cols; j++ {
+				src := b.Data[(jc+jr+j)*b.Stride+pc : (jc+jr+j)*b.Stride+pc+kk]
+				for p, v := range src {
+					panel[p*nr+j] = v
+				}
+			}
+			continue
+		}
+		for p := 0; p < kk; p++ {
+			src := b.Data[(pc+p)*b.Stride+jc+jr : (pc+p)*b.Stride+jc+jr+cols]
+			copy(panel[p*nr:p*nr+cols], src)
+		}
+	}
+}
+
+// Workers is how many goroutines Parallel uses: one per core.
+var Workers = runtime.GOMAXPROCS(0)
+
+// Parallel is Mul split across Workers goroutines by blocks of C's columns
+// (or rows, when C is tall and narrow). Small products stay on one core.
+func Parallel(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
+	w := Workers
+	if w <= 1 || int64(m)*int64(n)*int64(k) < 1<<18 {
+		Mul(c, ldc, a, b, m, n, k, accumulate)
+		return
+	}
+	nr := active.NR
+	var wg sync.WaitGroup
+	if n >= w*nr {
+		step := (n/w + nr - 1) / nr * nr
+		for j0 := 0; j0 < n; j0 += step {
+			cols := min(step, n-j0)
+			bj := b
+			if b.T {
+				bj.Data = b.Data[j0*b.Stride:]
+			} else {
+				bj.Data = b.Data[j0:]
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				Mul(c[j0:], ldc, a, bj, m, cols, k, accumulate)
+			}()
+		}
+	} else {
+		step := (m + w - 1) / w
+		for i0 := 0; i0 < m; i0 += step {
+			rows := min(step, m-i0)
+			ai := a
+			if a.T {
+				ai.Data = a.Data[i0:]
+			} else {
+				ai.Data = a.Data[i0*a.Stride:]
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				Mul(c[i0*ldc:], ldc, ai, b, rows, n, k, accumulate)
+			}()
+		}
+	}
+	wg.Wait()
+}
