@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"os"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -26,21 +27,46 @@ type Net struct {
 	nodes    G.Nodes
 	loss     *G.Node
 	lossVal  G.Value
-	logpVal  G.Value
+	outVal   G.Value // log-probabilities or logits: their argmax is the class
 	training bool
+	ops      Ops
 }
+
+// Ops selects the layer implementations of a graph.
+type Ops int
+
+const (
+	// FastOps are basin's own gorgonia ops (package ops): the default.
+	FastOps Ops = iota
+	// StockOps are gorgonia's generic ops, kept as the reference the fast
+	// ones are tested against (BASIN_OPS=stock selects them).
+	StockOps
+)
+
+// DefaultOps is what NewNet builds with.
+var DefaultOps = func() Ops {
+	if os.Getenv("BASIN_OPS") == "stock" {
+		return StockOps
+	}
+	return FastOps
+}()
 
 // NewNet builds the graph of arch for batches of the given size, reading
 // its weights from params (which must have the arch's layout). With
 // training set, the graph also computes gradients of the loss.
 func NewNet(arch Arch, params Params, batch int, training bool) (*Net, error) {
+	return NewNetWith(arch, params, batch, training, DefaultOps)
+}
+
+// NewNetWith is NewNet with a choice of layer implementations.
+func NewNetWith(arch Arch, params Params, batch int, training bool, impl Ops) (*Net, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("batch size must be at least 1, got %d", batch)
 	}
 	if err := arch.NewParams().SameLayout(params); err != nil {
 		return nil, fmt.Errorf("parameters do not fit preset %s: %w", arch.Preset, err)
 	}
-	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph()}
+	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph(), ops: impl}
 	n.xs = make([]float32, batch*data.Pixels)
 	n.ys = make([]float32, batch*data.Classes)
 	n.x = tensor.New(tensor.WithShape(batch, 1, data.Side, data.Side), tensor.WithBacking(n.xs))
@@ -62,6 +88,12 @@ func (n *Net) param(i int) *G.Node {
 func (n *Net) build() (err error) {
 	h := G.NodeFromAny(n.g, n.x, G.WithName("x"))
 	y := G.NodeFromAny(n.g, n.y, G.WithName("y"))
+	if n.ops == FastOps {
+		if n.loss, err = n.buildFast(h, y); err != nil {
+			return err
+		}
+		return n.finish()
+	}
 	pi := 0
 	for _, l := range n.Arch.Layers {
 		switch l.Kind {
@@ -107,7 +139,7 @@ func (n *Net) build() (err error) {
 	if err != nil {
 		return err
 	}
-	G.Read(logp, &n.logpVal)
+	G.Read(logp, &n.outVal)
 	// Loss = mean negative log-likelihood = -sum(logp ⊙ onehot) / batch,
 	// PyTorch's CrossEntropyLoss.
 	picked, err := G.HadamardProd(logp, y)
@@ -121,6 +153,11 @@ func (n *Net) build() (err error) {
 	if n.loss, err = G.HadamardProd(sum, G.NewConstant(float32(-1)/float32(n.Batch))); err != nil {
 		return err
 	}
+	return n.finish()
+}
+
+// finish reads the loss and, for training, adds the gradients.
+func (n *Net) finish() (err error) {
 	G.Read(n.loss, &n.lossVal)
 	if n.training {
 		if _, err = G.Grad(n.loss, n.nodes...); err != nil {
@@ -150,14 +187,14 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	if err := n.vm.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("run %s graph: %w", n.Arch.Preset, err)
 	}
-	logp := n.logpVal.Data().([]float32)
+	logp := n.outVal.Data().([]float32)
 	for b, i := range idx {
 		row := logp[b*data.Classes : (b+1)*data.Classes]
 		if argmax(row) == int(d.Labels[i]) {
 			correct++
 		}
 	}
-	lossSum = float64(n.lossVal.Data().(float32)) * float64(n.Batch)
+	lossSum = float64(scalar(n.lossVal)) * float64(n.Batch)
 	if n.training {
 		for i, node := range n.nodes {
 			g, err := node.Grad()
@@ -171,6 +208,16 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 		}
 	}
 	return lossSum, correct, nil
+}
+
+func scalar(v G.Value) float32 {
+	switch d := v.Data().(type) {
+	case float32:
+		return d
+	case []float32:
+		return d[0]
+	}
+	return float32(math.NaN())
 }
 
 func argmax(v []float32) int {

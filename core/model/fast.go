@@ -1,0 +1,63 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/ops"
+)
+
+// buildFast builds the graph from basin's own ops, fusing each ReLU into
+// the conv or dense layer before it, and returns the loss node.
+func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
+	h := x
+	c, hh, ww := 1, data.Side, data.Side
+	features := 0 // > 0 once flattened
+	first := true
+	pi := 0
+	layers := n.Arch.Layers
+	var err error
+	for i := 0; i < len(layers); i++ {
+		l := layers[i]
+		relu := i+1 < len(layers) && layers[i+1].Kind == ReLU
+		switch l.Kind {
+		case Conv:
+			op := ops.NewConv(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, relu, n.training, first)
+			w, b := n.param(pi), n.param(pi+1)
+			if h, err = G.ApplyOp(op, h, w, b); err != nil {
+				return nil, err
+			}
+			pi += 2
+			c, hh, ww = l.Out, op.OH(), op.OW()
+		case MaxPool:
+			if h, err = G.ApplyOp(ops.NewMaxPool(n.Batch, c, hh, ww, l.Kernel), h); err != nil {
+				return nil, err
+			}
+			hh, ww = hh/l.Kernel, ww/l.Kernel
+		case Flatten:
+			features = c * hh * ww
+			continue
+		case Dense:
+			if features == 0 {
+				features = c * hh * ww
+			}
+			op := ops.NewDense(n.Batch, features, l.Out, h.Dims(), relu, first)
+			w, b := n.param(pi), n.param(pi+1)
+			if h, err = G.ApplyOp(op, h, w, b); err != nil {
+				return nil, err
+			}
+			pi += 2
+			features = l.Out
+		case ReLU:
+			return nil, fmt.Errorf("layer %d: a ReLU must follow a conv or dense layer", i)
+		}
+		if relu {
+			i++ // fused
+		}
+		first = false
+	}
+	G.Read(h, &n.outVal)
+	return G.ApplyOp(ops.NewLoss(n.Batch, data.Classes), h, y)
+}

@@ -1,0 +1,110 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Workers is how many goroutines an op splits its batch across.
+var Workers = runtime.GOMAXPROCS(0)
+
+// forEach runs f(worker, i) for i in [0, n), split into contiguous chunks
+// across Workers goroutines (inline when n or Workers is 1).
+func forEach(n int, f func(w, i int)) {
+	w := min(Workers, n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + w - 1) / w
+	for k := 0; k < w; k++ {
+		lo, hi := k*chunk, min((k+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(k, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// f32 returns the float32 data of a gorgonia value.
+func f32(v G.Value) ([]float32, error) {
+	t, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("want a dense tensor, got %T", v)
+	}
+	d, ok := t.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("want float32 data, got %T", t.Data())
+	}
+	return d, nil
+}
+
+// buffer is an op-owned output tensor, allocated on first use.
+type buffer struct {
+	t *tensor.Dense
+}
+
+func (b *buffer) get(shape ...int) (*tensor.Dense, []float32) {
+	if b.t == nil {
+		b.t = tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	}
+	return b.t, b.t.Data().([]float32)
+}
+
+func tt(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+
+func hashOf(s fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s.String()))
+	return h.Sum32()
+}
+
+// base holds the methods every op here shares.
+type base struct{}
+
+func (base) ReturnsPtr() bool     { return false }
+func (base) CallsExtern() bool    { return false }
+func (base) OverwritesInput() int { return -1 }
+
+func writeHash(h hash.Hash, s fmt.Stringer) { fmt.Fprint(h, s.String()) }
+
+// Pick hands out a tensor a backward op computed besides its result (a
+// weight or bias gradient). Its one input is the backward node, so it runs
+// after it.
+type Pick struct {
+	base
+	name   string
+	inDims int
+	shape  tensor.Shape
+	src    func() *tensor.Dense
+}
+
+func (p *Pick) Arity() int                                     { return 1 }
+func (p *Pick) Type() hm.Type                                  { return hm.NewFnType(tt(p.inDims), tt(len(p.shape))) }
+func (p *Pick) InferShape(...G.DimSizer) (tensor.Shape, error) { return p.shape.Clone(), nil }
+func (p *Pick) Do(...G.Value) (G.Value, error)                 { return p.src(), nil }
+func (p *Pick) WriteHash(h hash.Hash)                          { writeHash(h, p) }
+func (p *Pick) Hashcode() uint32                               { return hashOf(p) }
+func (p *Pick) String() string                                 { return fmt.Sprintf("Pick(%s %p)", p.name, p) }
+
+// pick adds a Pick node reading src after the node after.
+func pick(after *G.Node, name string, shape tensor.Shape, src func() *tensor.Dense) (*G.Node, error) {
+	return G.ApplyOp(&Pick{name: name, inDims: after.Dims(), shape: shape, src: src}, after)
+}

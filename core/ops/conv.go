@@ -1,0 +1,290 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/basin-dev/basin/core/gemm"
+)
+
+// Conv is a 2-D convolution (stride 1, square kernel, zero padding) with
+// its bias, optionally followed by ReLU: y = relu(conv(x, w) + b).
+// Inputs: x [B,C,H,W], w [O,C,K,K], b [O]. Output [B,O,OH,OW].
+type Conv struct {
+	base
+	B, C, H, W int
+	O, K, Pad  int
+	ReLU       bool
+	// Train keeps every image's unfolded input for the backward pass;
+	// otherwise one buffer per worker is reused.
+	Train bool
+	// First marks the network's input layer: its input needs no gradient.
+	First bool
+
+	out  buffer
+	cols [][]float32
+}
+
+// NewConv returns the op for the given input and filter sizes.
+func NewConv(b, c, h, w, o, k, pad int, relu, train, first bool) *Conv {
+	return &Conv{B: b, C: c, H: h, W: w, O: o, K: k, Pad: pad, ReLU: relu, Train: train, First: first}
+}
+
+// OH and OW are the output's spatial size.
+func (op *Conv) OH() int { return op.H + 2*op.Pad - op.K + 1 }
+
+// OW is the output width.
+func (op *Conv) OW() int { return op.W + 2*op.Pad - op.K + 1 }
+
+func (op *Conv) rows() int   { return op.C * op.K * op.K }
+func (op *Conv) pixels() int { return op.OH() * op.OW() }
+
+func (op *Conv) Arity() int    { return 3 }
+func (op *Conv) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
+func (op *Conv) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.B, op.O, op.OH(), op.OW()}, nil
+}
+func (op *Conv) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *Conv) Hashcode() uint32      { return hashOf(op) }
+func (op *Conv) String() string {
+	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d p%d relu=%v}(%p)", op.B, op.C, op.H, op.W, op.O, op.K, op.Pad, op.ReLU, op)
+}
+
+func (op *Conv) col(worker, image int) []float32 {
+	if op.cols == nil {
+		n := Workers
+		if op.Train {
+			n = op.B
+		}
+		op.cols = make([][]float32, n)
+	}
+	i := worker
+	if op.Train {
+		i = image
+	}
+	if op.cols[i] == nil {
+		op.cols[i] = make([]float32, op.rows()*op.pixels())
+	}
+	return op.cols[i]
+}
+
+// Do computes the forward pass.
+func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
+	x, err := f32(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := f32(inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32(inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	if len(x) != op.B*op.C*op.H*op.W || len(w) != op.O*op.rows() || len(b) != op.O {
+		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
+	}
+	t, y := op.out.get(op.B, op.O, op.OH(), op.OW())
+	in, out, px := op.C*op.H*op.W, op.O*op.pixels(), op.pixels()
+	forEach(op.B, func(wk, i int) {
+		col := op.col(wk, i)
+		op.im2col(x[i*in:(i+1)*in], col)
+		yi := y[i*out : (i+1)*out]
+		gemm.Mul(yi, px, gemm.Matrix{Data: w, Stride: op.rows()}, gemm.Matrix{Data: col, Stride: px}, op.O, px, op.rows(), false)
+		for o := 0; o < op.O; o++ {
+			row := yi[o*px : (o+1)*px]
+			bo := b[o]
+			if op.ReLU {
+				for j, v := range row {
+					row[j] = max(v+bo, 0)
+				}
+			} else {
+				for j := range row {
+					row[j] += bo
+				}
+			}
+		}
+	})
+	return t, nil
+}
+
+// im2col unfolds one image [C,H,W] into col [C*K*K, OH*OW]: row
+// (c,ky,kx) holds the input pixel each output pixel sees through that tap.
+func (op *Conv) im2col(x, col []float32) {
+	oh, ow, px := op.OH(), op.OW(), op.pixels()
+	r := 0
+	for c := 0; c < op.C; c++ {
+		plane := x[c*op.H*op.W : (c+1)*op.H*op.W]
+		for ky := 0; ky < op.K; ky++ {
+			for kx := 0; kx < op.K; kx++ {
+				dst := col[r*px : (r+1)*px]
+				r++
+				for oy := 0; oy < oh; oy++ {
+					iy := oy + ky - op.Pad
+					line := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= op.H {
+						clear(line)
+						continue
+					}
+					// Output columns whose input column ox+kx-pad is inside.
+					lo := max(0, op.Pad-kx)
+					hi := min(ow, op.W+op.Pad-kx)
+					clear(line[:lo])
+					if hi > lo {
+						copy(line[lo:hi], plane[iy*op.W+lo+kx-op.Pad:])
+					}
+					if hi < ow {
+						clear(line[max(hi, lo):])
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds col's entries back onto the image positions they came from.
+func (op *Conv) col2im(col, x []float32) {
+	oh, ow, px := op.OH(), op.OW(), op.pixels()
+	clear(x)
+	r := 0
+	for c := 0; c < op.C; c++ {
+		plane := x[c*op.H*op.W : (c+1)*op.H*op.W]
+		for ky := 0; ky < op.K; ky++ {
+			for kx := 0; kx < op.K; kx++ {
+				src := col[r*px : (r+1)*px]
+				r++
+				lo := max(0, op.Pad-kx)
+				hi := min(ow, op.W+op.Pad-kx)
+				if hi <= lo {
+					continue
+				}
+				for oy := 0; oy < oh; oy++ {
+					iy := oy + ky - op.Pad
+					if iy < 0 || iy >= op.H {
+						continue
+					}
+					dst := plane[iy*op.W+lo+kx-op.Pad:]
+					for j, v := range src[oy*ow+lo : oy*ow+hi] {
+						dst[j] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+func (op *Conv) DiffWRT(int) []bool { return []bool{!op.First, true, true} }
+
+// SymDiff adds the backward node (the input's gradient) and Picks for the
+// filter and bias gradients.
+func (op *Conv) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := &ConvBack{fwd: op}
+	gx, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := pick(gx, "conv.gw", inputs[1].Shape(), func() *tensor.Dense { return back.gw.t })
+	if err != nil {
+		return nil, err
+	}
+	gb, err := pick(gx, "conv.gb", inputs[2].Shape(), func() *tensor.Dense { return back.gb.t })
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{gx, gw, gb}, nil
+}
+
+// ConvBack computes the gradients of a Conv: it returns the input's and
+// keeps the filters' and bias's for the Picks.
+type ConvBack struct {
+	base
+	fwd        *Conv
+	gx, gw, gb buffer
+	partW      [][]float32 // per worker: filter gradient, then bias gradient
+	gz, gcol   [][]float32 // per worker scratch
+}
+
+func (op *ConvBack) Arity() int    { return 3 }
+func (op *ConvBack) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *ConvBack) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	f := op.fwd
+	return tensor.Shape{f.B, f.C, f.H, f.W}, nil
+}
+func (op *ConvBack) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *ConvBack) Hashcode() uint32      { return hashOf(op) }
+func (op *ConvBack) String() string        { return fmt.Sprintf("ConvBack(%p)", op) }
+
+// Do takes (x, w, gy) and returns gx.
+func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
+	f := op.fwd
+	if !f.Train {
+		return nil, fmt.Errorf("%v: the backward pass needs a Conv built for training", f)
+	}
+	w, err := f32(inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	gy, err := f32(inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	_, y := f.out.get(f.B, f.O, f.OH(), f.OW())
+	gxT, gx := op.gx.get(f.B, f.C, f.H, f.W)
+	_, gw := op.gw.get(f.O, f.C, f.K, f.K)
+	_, gb := op.gb.get(f.O)
+	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
+	if op.partW == nil {
+		for i := 0; i < Workers; i++ {
+			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
+			op.gz = append(op.gz, make([]float32, out))
+			op.gcol = append(op.gcol, make([]float32, rows*px))
+		}
+	}
+	for _, p := range op.partW {
+		clear(p)
+	}
+	forEach(f.B, func(wk, i int) {
+		gz := op.gz[wk]
+		copy(gz, gy[i*out:(i+1)*out])
+		if f.ReLU {
+			for j, v := range y[i*out : (i+1)*out] {
+				if v <= 0 {
+					gz[j] = 0
+				}
+			}
+		}
+		part := op.partW[wk]
+		pw, pb := part[:f.O*rows], part[f.O*rows:]
+		col := f.col(wk, i)
+		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, f.O, rows, px, true)
+		for o := 0; o < f.O; o++ {
+			s := float32(0)
+			for _, v := range gz[o*px : (o+1)*px] {
+				s += v
+			}
+			pb[o] += s
+		}
+		if f.First {
+			return
+		}
+		gcol := op.gcol[wk]
+		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: gz, Stride: px}, rows, px, f.O, false)
+		f.col2im(gcol, gx[i*in:(i+1)*in])
+	})
+	clear(gw)
+	clear(gb)
+	for _, p := range op.partW {
+		for j, v := range p[:f.O*rows] {
+			gw[j] += v
+		}
+		for j, v := range p[f.O*rows:] {
+			gb[j] += v
+		}
+	}
+	return gxT, nil
+}

@@ -1,0 +1,210 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randn(r *rand.Rand, shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+}
+
+// run builds out = layer(inputs) in a fresh graph, reduces it to a scalar
+// with fixed random weights r (so every output gets its own gradient),
+// and returns the output and the gradients of the inputs.
+func run(t *testing.T, inputs []*tensor.Dense, r *tensor.Dense, layer func(g *G.ExprGraph, in G.Nodes) (*G.Node, error)) ([]float32, [][]float32) {
+	return runWRT(t, inputs, len(inputs), r, layer)
+}
+
+// runWRT is run with gradients of only the first wrt inputs.
+func runWRT(t *testing.T, inputs []*tensor.Dense, wrt int, r *tensor.Dense, layer func(g *G.ExprGraph, in G.Nodes) (*G.Node, error)) ([]float32, [][]float32) {
+	t.Helper()
+	g := G.NewGraph()
+	var in G.Nodes
+	for i, v := range inputs {
+		c := tensor.New(tensor.WithShape(v.Shape().Clone()...), tensor.WithBacking(append([]float32(nil), v.Data().([]float32)...)))
+		in = append(in, G.NodeFromAny(g, c, G.WithName(fmt.Sprint("in", i))))
+	}
+	out, err := layer(g, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outVal G.Value
+	G.Read(out, &outVal)
+	cost := out
+	if r != nil {
+		rn := G.NodeFromAny(g, r, G.WithName("r"))
+		prod, err := G.HadamardProd(out, rn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cost, err = G.Sum(prod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := G.Grad(cost, in[:wrt]...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(in[:wrt]...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]float32
+	for _, n := range in[:wrt] {
+		gv, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads = append(grads, append([]float32(nil), gv.Data().([]float32)...))
+	}
+	var o []float32
+	switch d := outVal.Data().(type) {
+	case []float32:
+		o = append(o, d...)
+	case float32:
+		o = []float32{d}
+	}
+	return o, grads
+}
+
+// close checks a and b agree to 1e-4 relative to the larger norm.
+func close(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d values vs %d", what, len(a), len(b))
+	}
+	var diff, norm float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		diff += d * d
+		norm = math.Max(norm, math.Max(math.Abs(float64(a[i])), math.Abs(float64(b[i]))))
+	}
+	diff = math.Sqrt(diff / float64(len(a)))
+	if diff > 1e-4*math.Max(norm, 1e-6) {
+		t.Fatalf("%s: rms difference %g, largest value %g", what, diff, norm)
+	}
+}
+
+func TestConvMatchesStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 6; trial++ {
+		b, c, h, o, k := 1+r.IntN(3), 1+r.IntN(4), 5+r.IntN(8), 1+r.IntN(6), []int{1, 3, 5}[r.IntN(3)]
+		pad := r.IntN(k/2 + 1)
+		relu := r.IntN(2) == 0
+		x, w, bias := randn(r, b, c, h, h), randn(r, o, c, k, k), randn(r, o)
+		oh := h + 2*pad - k + 1
+		rr := randn(r, b, o, oh, oh)
+		name := fmt.Sprintf("conv b%d c%d h%d o%d k%d p%d relu=%v", b, c, h, o, k, pad, relu)
+		fastOut, fastG := run(t, []*tensor.Dense{x, w, bias}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewConv(b, c, h, h, o, k, pad, relu, true, false), in[0], in[1], in[2])
+		})
+		stockOut, stockG := run(t, []*tensor.Dense{x, w, bias}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			y, err := G.Conv2d(in[0], in[1], tensor.Shape{k, k}, []int{pad, pad}, []int{1, 1}, []int{1, 1})
+			if err != nil {
+				return nil, err
+			}
+			if y, err = G.BroadcastAdd(y, in[2], nil, []byte{0, 2, 3}); err != nil || !relu {
+				return y, err
+			}
+			return G.Rectify(y)
+		})
+		close(t, name+" forward", fastOut, stockOut)
+		for i, what := range []string{"x", "w", "b"} {
+			close(t, name+" grad "+what, fastG[i], stockG[i])
+		}
+	}
+}
+
+func TestDenseMatchesStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 6; trial++ {
+		b, i, o := 1+r.IntN(70), 1+r.IntN(300), 1+r.IntN(130)
+		relu := r.IntN(2) == 0
+		x, w, bias, rr := randn(r, b, i), randn(r, o, i), randn(r, o), randn(r, b, o)
+		name := fmt.Sprintf("dense b%d i%d o%d relu=%v", b, i, o, relu)
+		fastOut, fastG := run(t, []*tensor.Dense{x, w, bias}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewDense(b, i, o, 2, relu, false), in[0], in[1], in[2])
+		})
+		stockOut, stockG := run(t, []*tensor.Dense{x, w, bias}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			wt, err := G.Transpose(in[1])
+			if err != nil {
+				return nil, err
+			}
+			y, err := G.Mul(in[0], wt)
+			if err != nil {
+				return nil, err
+			}
+			if y, err = G.BroadcastAdd(y, in[2], nil, []byte{0}); err != nil || !relu {
+				return y, err
+			}
+			return G.Rectify(y)
+		})
+		close(t, name+" forward", fastOut, stockOut)
+		for k, what := range []string{"x", "w", "b"} {
+			close(t, name+" grad "+what, fastG[k], stockG[k])
+		}
+	}
+}
+
+func TestMaxPoolMatchesStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 6; trial++ {
+		b, c, h := 1+r.IntN(3), 1+r.IntN(5), 2+2*r.IntN(8)
+		x, rr := randn(r, b, c, h, h), randn(r, b, c, h/2, h/2)
+		name := fmt.Sprintf("maxpool b%d c%d h%d", b, c, h)
+		fastOut, fastG := run(t, []*tensor.Dense{x}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewMaxPool(b, c, h, h, 2), in[0])
+		})
+		stockOut, stockG := run(t, []*tensor.Dense{x}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.MaxPool2D(in[0], tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+		})
+		close(t, name+" forward", fastOut, stockOut)
+		close(t, name+" grad", fastG[0], stockG[0])
+	}
+}
+
+func TestLossMatchesStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 4; trial++ {
+		b := 1 + r.IntN(40)
+		z := randn(r, b, 10)
+		y := tensor.New(tensor.WithShape(b, 10), tensor.Of(tensor.Float32))
+		for i := 0; i < b; i++ {
+			y.Data().([]float32)[i*10+r.IntN(10)] = 1
+		}
+		fastOut, fastG := runWRT(t, []*tensor.Dense{z, y}, 1, nil, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewLoss(b, 10), in[0], in[1])
+		})
+		stockOut, stockG := runWRT(t, []*tensor.Dense{z, y}, 1, nil, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			lp, err := G.LogSoftMax(in[0])
+			if err != nil {
+				return nil, err
+			}
+			p, err := G.HadamardProd(lp, in[1])
+			if err != nil {
+				return nil, err
+			}
+			s, err := G.Sum(p)
+			if err != nil {
+				return nil, err
+			}
+			return G.HadamardProd(s, G.NewConstant(float32(-1)/float32(b)))
+		})
+		close(t, fmt.Sprintf("loss b%d", b), fastOut, stockOut)
+		close(t, fmt.Sprintf("loss b%d grad", b), fastG[0], stockG[0])
+	}
+}
