@@ -32,6 +32,7 @@ usage:
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
+  basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
 
 Run 'basin COMMAND --help' for a command's flags.
 `
@@ -43,6 +44,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"scan1d": func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, false, a, o, e) },
 	"scan2d": func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, true, a, o, e) },
 	"info":   runInfo,
+	"bench":  runBench,
 }
 
 // IsCommand reports whether name is a headless command.

@@ -35,9 +35,7 @@ func tinyData(t *testing.T, train, test int) string {
 		for _, v := range []uint32{uint32(n), 28, 28} {
 			img = binary.BigEndian.AppendUint32(img, v)
 		}
-		for _, v := range d.Images[:n*data.Pixels] {
-			img = append(img, byte(math.Round((float64(v)*data.Std+data.Mean)*255)))
-		}
+		img = append(img, d.Pixels[:n*data.Pixels]...)
 		lab := binary.BigEndian.AppendUint32(nil, 0x801)
 		lab = binary.BigEndian.AppendUint32(lab, uint32(n))
 		lab = append(lab, d.Labels[:n]...)

@@ -96,10 +96,12 @@ func TestLoadDir(t *testing.T) {
 		t.Fatalf("loaded %d/%d images", src.Train.Len(), src.Test.Len())
 	}
 	// Pixel 255 normalizes to (1-mean)/std, pixel 0 to -mean/std.
-	if got, want := src.Train.Images[0], float32((1-Mean)/Std); got != want {
+	px := make([]float32, Pixels)
+	src.Train.Image(0, px)
+	if got, want := px[0], float32((1-Mean)/Std); got != want {
 		t.Errorf("pixel 255 → %v, want %v", got, want)
 	}
-	if got, want := src.Train.Images[1], float32(-Mean/Std); got != want {
+	if got, want := px[1], float32(-Mean/Std); got != want {
 		t.Errorf("pixel 0 → %v, want %v", got, want)
 	}
 	write("t10k-labels-idx1-ubyte", idxLabels(magicLabels, 2, []byte{7, 1}))

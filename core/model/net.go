@@ -180,7 +180,7 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	}
 	clear(n.ys)
 	for b, i := range idx {
-		copy(n.xs[b*data.Pixels:], d.Image(i))
+		d.Image(i, n.xs[b*data.Pixels:])
 		n.ys[b*data.Classes+int(d.Labels[i])] = 1
 	}
 	defer n.vm.Reset()

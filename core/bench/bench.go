@@ -1,0 +1,294 @@
+// Package bench measures basin's engine on fixed workloads: the peak of
+// this machine's SGEMM, the forward pass, training steps and landscape
+// scans, each with images/s, points/s and effective GFLOP/s from the exact
+// FLOP count of the net. `basin bench` prints them; bench_test.go runs the
+// same workloads as `go test -bench` benchmarks.
+//
+// Data flows: a Workload gets the embedded MNIST and the shipped
+// pretrained checkpoints, runs its engine call for a fixed amount of work
+// and returns a Result; Report formats results against the measured peak.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/gemm"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+)
+
+// Result is one measured workload.
+type Result struct {
+	Name    string
+	Images  int     // images pushed through the net (forward or train)
+	Points  int     // scan points
+	FLOP    float64 // floating-point operations done
+	Elapsed time.Duration
+	PeakRSS int64 // bytes, when measured
+}
+
+// GFLOPS is the effective rate.
+func (r Result) GFLOPS() float64 { return r.FLOP / r.Elapsed.Seconds() / 1e9 }
+
+// Workload is a named measurement.
+type Workload struct {
+	Name string
+	Run  func(ctx context.Context, env *Env) (Result, error)
+}
+
+// Env is what workloads share: the data and the pretrained models.
+type Env struct {
+	Source *data.Source
+	Quick  bool
+	models map[string]*checkpoint.Checkpoint
+}
+
+// NewEnv loads the embedded data.
+func NewEnv(quick bool) (*Env, error) {
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Source: src, Quick: quick, models: map[string]*checkpoint.Checkpoint{}}, nil
+}
+
+func (e *Env) model(preset string) (*checkpoint.Checkpoint, error) {
+	if ck, ok := e.models[preset]; ok {
+		return ck, nil
+	}
+	ck, err := checkpoint.Pretrained(preset)
+	if err != nil {
+		return nil, err
+	}
+	e.models[preset] = ck
+	return ck, nil
+}
+
+// Workloads lists the fixed workloads, peak first.
+func Workloads() []Workload {
+	return []Workload{
+		{"peak: SGEMM 2048³, all cores", Peak},
+		{"forward standard, batch 1000", func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "standard", 1000) }},
+		{"forward small, batch 1000", func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "small", 1000) }},
+		{"train standard, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "standard", 64) }},
+		{"train small, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "small", 64) }},
+		{"scan1d standard, 51 points, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 51, 0) }},
+		{"scan2d standard, 21x21, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 21, 21) }},
+	}
+}
+
+// Peak times a large square SGEMM on every core: the ceiling the other
+// rates are compared with.
+func Peak(ctx context.Context, e *Env) (Result, error) {
+	n, reps := 2048, 5
+	if e.Quick {
+		reps = 2
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	A, B := gemm.Matrix{Data: a, Stride: n}, gemm.Matrix{Data: b, Stride: n}
+	gemm.Parallel(c, n, A, B, n, n, n, false) // warm up: touch the memory
+	start := time.Now()
+	for i := 0; i < reps; i++ {
+		gemm.Parallel(c, n, A, B, n, n, n, false)
+	}
+	return Result{Name: "peak (" + gemm.Active().Name + ")", FLOP: 2 * float64(n) * float64(n) * float64(n) * float64(reps), Elapsed: time.Since(start)}, nil
+}
+
+func indices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+// Forward times forward passes of a preset at a batch size.
+func Forward(e *Env, preset string, batch int) (Result, error) {
+	ck, err := e.model(preset)
+	if err != nil {
+		return Result{}, err
+	}
+	net, err := model.NewNet(ck.Arch, ck.Params.Clone(), batch, false)
+	if err != nil {
+		return Result{}, err
+	}
+	reps := 10
+	if preset == "standard" {
+		reps = 4
+	}
+	if e.Quick {
+		reps = max(reps/4, 1)
+	}
+	idx := indices(batch)
+	if _, _, err := net.Run(e.Source.Train, idx); err != nil { // warm-up allocates the buffers
+		return Result{}, err
+	}
+	start := time.Now()
+	for i := 0; i < reps; i++ {
+		if _, _, err := net.Run(e.Source.Train, idx); err != nil {
+			return Result{}, err
+		}
+	}
+	n := batch * reps
+	return Result{Images: n, FLOP: float64(ck.Arch.FLOPs()) * float64(n), Elapsed: time.Since(start)}, nil
+}
+
+// Train times optimizer steps (forward, backward, SGD with momentum).
+func Train(e *Env, preset string, batch int) (Result, error) {
+	arch, err := model.Preset(preset)
+	if err != nil {
+		return Result{}, err
+	}
+	params := arch.Init(1)
+	net, err := model.NewNet(arch, params, batch, true)
+	if err != nil {
+		return Result{}, err
+	}
+	opt, err := train.NewOptimizer(train.SGD, 0.05, 0.9, 0, params)
+	if err != nil {
+		return Result{}, err
+	}
+	steps := 300
+	if preset == "standard" {
+		steps = 40
+	}
+	if e.Quick {
+		steps /= 4
+	}
+	idx := indices(batch * (steps + 1))
+	step := func(s int) error {
+		_, _, err := net.Run(e.Source.Train, idx[s*batch:(s+1)*batch])
+		opt.Step(params, net.Grads)
+		return err
+	}
+	if err := step(0); err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	for s := 1; s <= steps; s++ {
+		if err := step(s); err != nil {
+			return Result{}, err
+		}
+	}
+	n := steps * batch
+	return Result{Images: n, FLOP: float64(TrainFLOPs(arch)) * float64(n), Elapsed: time.Since(start)}, nil
+}
+
+// TrainFLOPs counts one image's training step: the forward pass, the
+// weight gradients (as many FLOPs again) and the input gradients of every
+// layer but the first.
+func TrainFLOPs(a model.Arch) int64 {
+	first := int64(0)
+	shapes := a.Shapes()
+	for i, l := range a.Layers {
+		switch l.Kind {
+		case model.Conv:
+			first = 2 * int64(model.Shape(shapes[i]).Size()) * int64(l.In*l.Kernel*l.Kernel)
+		case model.Dense:
+			first = 2 * int64(l.In) * int64(l.Out)
+		default:
+			continue
+		}
+		break
+	}
+	return 3*a.FLOPs() - first
+}
+
+// Scan times a scan of a pretrained preset on 1000 training images (a 1D
+// scan when ny is 0) and its peak resident memory.
+func Scan(ctx context.Context, e *Env, preset string, nx, ny int) (Result, error) {
+	ck, err := e.model(preset)
+	if err != nil {
+		return Result{}, err
+	}
+	if e.Quick {
+		nx, ny = max(nx/3, 2), max(ny/3, 0)
+		if ny == 1 {
+			ny = 2
+		}
+	}
+	st := scan.Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: nx}, Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
+		SampleSeed: 1, Split: data.Train, Samples: 1000}
+	if ny > 0 {
+		st.Beta = surface.Axis{Min: -1, Max: 1, N: ny}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	start := time.Now()
+	job, s, err := scan.Prepare(ck, e.Source, st)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := scan.Run(ctx, job, s, nil); err != nil {
+		return Result{}, err
+	}
+	el := time.Since(start)
+	n := s.Len()
+	return Result{Images: n * st.Samples, Points: n, FLOP: float64(ck.Arch.FLOPs()) * float64(n*st.Samples), Elapsed: el, PeakRSS: peakRSS()}, nil
+}
+
+// resetPeakRSS sets the kernel's high-water mark of this process's
+// resident memory to its current value (Linux; elsewhere a no-op).
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS reads the high-water mark (VmHWM), 0 when unknown.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// Report formats results as a table; the first result is the peak.
+func Report(results []Result, names []string) string {
+	var b strings.Builder
+	peak := 0.0
+	fmt.Fprintf(&b, "%-42s %10s %9s %10s %9s %7s %9s\n", "workload", "time", "img/s", "points/s", "GFLOP/s", "% peak", "peak RSS")
+	for i, r := range results {
+		g := r.GFLOPS()
+		if i == 0 {
+			peak = g
+		}
+		ips, pps, rss := "", "", ""
+		if r.Images > 0 {
+			ips = fmt.Sprintf("%.0f", float64(r.Images)/r.Elapsed.Seconds())
+		}
+		if r.Points > 0 {
+			pps = fmt.Sprintf("%.2f", float64(r.Points)/r.Elapsed.Seconds())
+		}
+		if r.PeakRSS > 0 {
+			rss = fmt.Sprintf("%d MB", r.PeakRSS>>20)
+		}
+		name := names[i]
+		if r.Name != "" {
+			name = r.Name
+		}
+		fmt.Fprintf(&b, "%-42s %9.2fs %9s %10s %9.1f %6.0f%% %9s\n", name, r.Elapsed.Seconds(), ips, pps, g, 100*g/peak, rss)
+	}
+	return b.String()
+}
