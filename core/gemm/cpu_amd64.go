@@ -7,10 +7,10 @@ import "golang.org/x/sys/cpu"
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ {
-		ks = append(ks, Kernel{Name: "avx512", MR: 8, NR: 48, fn: kernelAVX512})
+		ks = append(ks, Kernel{Name: "avx512", MR: 8, NR: 48, fn: kernelAVX512, set: kernelAVX512Set})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, Kernel{Name: "avx2", MR: 4, NR: 24, fn: kernelAVX2})
+		ks = append(ks, Kernel{Name: "avx2", MR: 4, NR: 24, fn: kernelAVX2, set: kernelAVX2Set})
 	}
 	return ks
 }

@@ -26,9 +26,30 @@ type workspace struct {
 	tile []float32
 }
 
-var pool = sync.Pool{New: func() any {
+// workspaces are kept for the life of the process, not in a sync.Pool:
+// the pool is emptied at every GC, and a fresh 2.5 MB buffer costs page
+// faults on its first write that dwarf the multiplication.
+var workspaces struct {
+	sync.Mutex
+	free []*workspace
+}
+
+func getWorkspace() *workspace {
+	workspaces.Lock()
+	defer workspaces.Unlock()
+	if n := len(workspaces.free); n > 0 {
+		ws := workspaces.free[n-1]
+		workspaces.free = workspaces.free[:n-1]
+		return ws
+	}
 	return &workspace{a: make([]float32, mc*kc), b: make([]float32, kc*(nc+64)), tile: make([]float32, 64*64)}
-}}
+}
+
+func putWorkspace(ws *workspace) {
+	workspaces.Lock()
+	workspaces.free = append(workspaces.free, ws)
+	workspaces.Unlock()
+}
 
 // Mul computes C = A·B (or C += A·B with accumulate) for an m×k A and a
 // k×n B into C (m×n, row stride ldc), on the calling goroutine.
@@ -36,16 +57,16 @@ func Mul(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if !accumulate {
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-	}
 	if k <= 0 {
+		if !accumulate {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
 		return
 	}
-	ws := pool.Get().(*workspace)
-	defer pool.Put(ws)
+	ws := getWorkspace()
+	defer putWorkspace(ws)
 	kern := active
 	for pc := 0; pc < k; pc += kc {
 		kk := min(kc, k-pc)
@@ -55,14 +76,19 @@ func Mul(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
 			for ic := 0; ic < m; ic += mc {
 				mm := min(mc, m-ic)
 				packA(ws.a, a, ic, pc, mm, kk, kern.MR)
-				block(c, ldc, ws, kern, ic, jc, mm, nn, kk)
+				// The first k-block overwrites C unless accumulating.
+				block(c, ldc, ws, kern, ic, jc, mm, nn, kk, accumulate || pc > 0)
 			}
 		}
 	}
 }
 
 // block multiplies the packed A (mm×kk) and B (kk×nn) into C at (ic, jc).
-func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk int) {
+func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk int, acc bool) {
+	tile := kern.fn
+	if !acc {
+		tile = kern.set
+	}
 	mr, nr := kern.MR, kern.NR
 	for jr := 0; jr < nn; jr += nr {
 		bp := &ws.b[jr*kk]
@@ -70,7 +96,7 @@ func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk 
 			ap := &ws.a[ir*kk]
 			rows, cols := min(mr, mm-ir), min(nr, nn-jr)
 			if rows == mr && cols == nr {
-				kern.fn(kk, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc)
+				tile(kk, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc)
 				continue
 			}
 			// An edge tile: compute a full tile aside, add its valid part.
@@ -79,6 +105,10 @@ func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk 
 			kern.fn(kk, ap, bp, &t[0], nr)
 			for i := 0; i < rows; i++ {
 				dst := c[(ic+ir+i)*ldc+jc+jr:]
+				if !acc {
+					copy(dst[:cols], t[i*nr:i*nr+cols])
+					continue
+				}
 				for j, v := range t[i*nr : i*nr+cols] {
 					dst[j] += v
 				}

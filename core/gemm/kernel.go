@@ -5,14 +5,28 @@ import (
 	"unsafe"
 )
 
-// Kernel is a micro-kernel: C[MR×NR] += Ã·B̃ over k packed steps.
+// Kernel is a micro-kernel: C[MR×NR] += Ã·B̃ over k packed steps (fn), or
+// C = Ã·B̃ (set).
 type Kernel struct {
-	Name   string
-	MR, NR int
-	fn     func(k int, a, b, c *float32, ldc int)
+	Name    string
+	MR, NR  int
+	fn, set func(k int, a, b, c *float32, ldc int)
 }
 
-var goKernel = Kernel{Name: "go", MR: 4, NR: 8, fn: kernelGo}
+var goKernel = Kernel{Name: "go", MR: 4, NR: 8, fn: kernelGo, set: kernelGoSet}
+
+// Tile computes one MR×NR tile of C from packed panels: C (+)= Ã·B̃ over
+// steps, where a holds MR values and b NR values per step.
+func (k Kernel) Tile(steps int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[k.MR*steps-1]
+	_ = b[k.NR*steps-1]
+	_ = c[(k.MR-1)*ldc+k.NR-1]
+	if accumulate {
+		k.fn(steps, &a[0], &b[0], &c[0], ldc)
+	} else {
+		k.set(steps, &a[0], &b[0], &c[0], ldc)
+	}
+}
 
 // active is the kernel Mul uses.
 var active = chooseKernel()
@@ -38,6 +52,15 @@ func Use(k Kernel) Kernel {
 	old := active
 	active = k
 	return old
+}
+
+// kernelGoSet overwrites the tile.
+func kernelGoSet(k int, ap, bp, cp *float32, ldc int) {
+	c := unsafe.Slice(cp, 3*ldc+8)
+	for i := 0; i < 4; i++ {
+		clear(c[i*ldc : i*ldc+8])
+	}
+	kernelGo(k, ap, bp, cp, ldc)
 }
 
 // kernelGo is the portable 4×8 micro-kernel.

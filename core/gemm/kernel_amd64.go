@@ -7,5 +7,11 @@ package gemm
 // kernelAVX512 computes C[8x48] += A·B over k packed steps.
 func kernelAVX512(k int, a *float32, b *float32, c *float32, ldc int)
 
+// kernelAVX512Set computes C[8x48] = A·B over k packed steps.
+func kernelAVX512Set(k int, a *float32, b *float32, c *float32, ldc int)
+
 // kernelAVX2 computes C[4x24] += A·B over k packed steps.
 func kernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
+
+// kernelAVX2Set computes C[4x24] = A·B over k packed steps.
+func kernelAVX2Set(k int, a *float32, b *float32, c *float32, ldc int)

@@ -25,12 +25,21 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 		switch l.Kind {
 		case Conv:
 			op := ops.NewConv(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, relu, n.training, first)
+			pool := relu && i+2 < len(layers) && layers[i+2].Kind == MaxPool && layers[i+2].Kernel == 2 &&
+				ops.CanPool(l.Kernel, op.OH(), op.OW())
+			if pool { // conv → ReLU → max-pool 2 in one pass
+				op = ops.NewConvPool(n.Batch, c, hh, ww, l.Out, l.Pad, n.training, first)
+			}
 			w, b := n.param(pi), n.param(pi+1)
 			if h, err = G.ApplyOp(op, h, w, b); err != nil {
 				return nil, err
 			}
 			pi += 2
 			c, hh, ww = l.Out, op.OH(), op.OW()
+			if pool {
+				hh, ww = hh/2, ww/2
+				i++ // the ReLU; the pool is skipped below
+			}
 		case MaxPool:
 			if h, err = G.ApplyOp(ops.NewMaxPool(n.Batch, c, hh, ww, l.Kernel), h); err != nil {
 				return nil, err

@@ -12,26 +12,49 @@ import (
 )
 
 // Conv is a 2-D convolution (stride 1, square kernel, zero padding) with
-// its bias, optionally followed by ReLU: y = relu(conv(x, w) + b).
-// Inputs: x [B,C,H,W], w [O,C,K,K], b [O]. Output [B,O,OH,OW].
+// its bias, optionally followed by ReLU: y = relu(conv(x, w) + b), and
+// optionally by 2×2 max pooling (Pool, fused for 3×3 filters with
+// Winograd: each 2×2 output tile is one pooling window).
+// Inputs: x [B,C,H,W], w [O,C,K,K], b [O]. Output [B,O,OH,OW], or
+// [B,O,OH/2,OW/2] with Pool.
 type Conv struct {
 	base
 	B, C, H, W int
 	O, K, Pad  int
 	ReLU       bool
-	// Train keeps every image's unfolded input for the backward pass;
-	// otherwise one buffer per worker is reused.
+	// Train allows the backward pass (which unfolds the input again).
 	Train bool
 	// First marks the network's input layer: its input needs no gradient.
 	First bool
+	// Pool fuses ReLU and 2×2 max pooling (see CanPool).
+	Pool bool
 
 	out  buffer
-	cols [][]float32
+	arg  []uint8     // with Pool: which of the 4 tile values was the max
+	cols [][]float32 // per worker: an unfolded image
+	wino *winograd   // for 3×3 filters
 }
 
 // NewConv returns the op for the given input and filter sizes.
 func NewConv(b, c, h, w, o, k, pad int, relu, train, first bool) *Conv {
 	return &Conv{B: b, C: c, H: h, W: w, O: o, K: k, Pad: pad, ReLU: relu, Train: train, First: first}
+}
+
+// CanPool reports whether a conv of this kernel and output size can fuse
+// ReLU and 2×2 max pooling.
+func CanPool(k, oh, ow int) bool { return k == 3 && UseWinograd && oh%2 == 0 && ow%2 == 0 }
+
+// NewConvPool returns a Conv with ReLU and 2×2 max pooling fused.
+func NewConvPool(b, c, h, w, o, pad int, train, first bool) *Conv {
+	return &Conv{B: b, C: c, H: h, W: w, O: o, K: 3, Pad: pad, ReLU: true, Train: train, First: first, Pool: true}
+}
+
+// outShape is the op's output shape.
+func (op *Conv) outShape() []int {
+	if op.Pool {
+		return []int{op.B, op.O, op.OH() / 2, op.OW() / 2}
+	}
+	return []int{op.B, op.O, op.OH(), op.OW()}
 }
 
 // OH and OW are the output's spatial size.
@@ -46,30 +69,29 @@ func (op *Conv) pixels() int { return op.OH() * op.OW() }
 func (op *Conv) Arity() int    { return 3 }
 func (op *Conv) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
 func (op *Conv) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.B, op.O, op.OH(), op.OW()}, nil
+	return tensor.Shape(op.outShape()), nil
 }
 func (op *Conv) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *Conv) Hashcode() uint32      { return hashOf(op) }
 func (op *Conv) String() string {
-	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d p%d relu=%v}(%p)", op.B, op.C, op.H, op.W, op.O, op.K, op.Pad, op.ReLU, op)
+	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d p%d relu=%v pool=%v}(%p)", op.B, op.C, op.H, op.W, op.O, op.K, op.Pad, op.ReLU, op.Pool, op)
 }
 
-func (op *Conv) col(worker, image int) []float32 {
-	if op.cols == nil {
-		n := Workers
-		if op.Train {
-			n = op.B
-		}
-		op.cols = make([][]float32, n)
+// prepare allocates the per-worker buffers before any goroutine needs them.
+func (op *Conv) prepare() {
+	if op.cols != nil {
+		return
 	}
-	i := worker
-	if op.Train {
-		i = image
-	}
-	if op.cols[i] == nil {
+	op.cols = make([][]float32, Workers)
+	for i := range op.cols {
 		op.cols[i] = make([]float32, op.rows()*op.pixels())
 	}
-	return op.cols[i]
+	if op.K == 3 && UseWinograd {
+		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
+		for i := 0; i < Workers; i++ {
+			op.wino.buffers(i)
+		}
+	}
 }
 
 // Do computes the forward pass.
@@ -89,10 +111,34 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	if len(x) != op.B*op.C*op.H*op.W || len(w) != op.O*op.rows() || len(b) != op.O {
 		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
 	}
-	t, y := op.out.get(op.B, op.O, op.OH(), op.OW())
+	t, y := op.out.get(op.outShape()...)
 	in, out, px := op.C*op.H*op.W, op.O*op.pixels(), op.pixels()
+	op.prepare()
+	if g := op.wino; g != nil {
+		g.filters(w)
+		if op.Pool && op.Train && op.arg == nil { // the maxima matter only for the backward pass
+			op.arg = make([]uint8, len(y))
+		}
+		if op.Pool {
+			out /= 4
+		}
+		chunks := (op.B + g.images - 1) / g.images
+		forEach(chunks, func(wk, ch int) {
+			i0 := ch * g.images
+			n := min(g.images, op.B-i0)
+			var arg []uint8
+			if op.arg != nil {
+				arg = op.arg[i0*out : (i0+n)*out]
+			}
+			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n, op.ReLU, op.Pool, arg)
+		})
+		return t, nil
+	}
+	if op.Pool {
+		return nil, fmt.Errorf("%v: pooling is fused only into Winograd convolutions", op)
+	}
 	forEach(op.B, func(wk, i int) {
-		col := op.col(wk, i)
+		col := op.cols[wk]
 		op.im2col(x[i*in:(i+1)*in], col)
 		yi := y[i*out : (i+1)*out]
 		gemm.Mul(yi, px, gemm.Matrix{Data: w, Stride: op.rows()}, gemm.Matrix{Data: col, Stride: px}, op.O, px, op.rows(), false)
@@ -142,6 +188,27 @@ func (op *Conv) im2col(x, col []float32) {
 						clear(line[max(hi, lo):])
 					}
 				}
+			}
+		}
+	}
+}
+
+// unpool routes the pooled gradient of one image back to each window's
+// maximum, through the ReLU (a window whose max was not positive passes
+// nothing), into gz [O,OH,OW].
+func (op *Conv) unpool(gy, pooled []float32, arg []uint8, gz []float32) {
+	clear(gz)
+	oh, ow := op.OH(), op.OW()
+	ph, pw := oh/2, ow/2
+	for o := 0; o < op.O; o++ {
+		for py := 0; py < ph; py++ {
+			for px := 0; px < pw; px++ {
+				k := (o*ph+py)*pw + px
+				if pooled[k] <= 0 {
+					continue
+				}
+				dy, dx := int(arg[k]>>1), int(arg[k]&1)
+				gz[(o*oh+2*py+dy)*ow+2*px+dx] = gy[k]
 			}
 		}
 	}
@@ -225,6 +292,10 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	if !f.Train {
 		return nil, fmt.Errorf("%v: the backward pass needs a Conv built for training", f)
 	}
+	x, err := f32(inputs[0])
+	if err != nil {
+		return nil, err
+	}
 	w, err := f32(inputs[1])
 	if err != nil {
 		return nil, err
@@ -233,7 +304,8 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, y := f.out.get(f.B, f.O, f.OH(), f.OW())
+	f.prepare()
+	_, y := f.out.get(f.outShape()...)
 	gxT, gx := op.gx.get(f.B, f.C, f.H, f.W)
 	_, gw := op.gw.get(f.O, f.C, f.K, f.K)
 	_, gb := op.gb.get(f.O)
@@ -250,8 +322,12 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	forEach(f.B, func(wk, i int) {
 		gz := op.gz[wk]
-		copy(gz, gy[i*out:(i+1)*out])
-		if f.ReLU {
+		if f.Pool {
+			f.unpool(gy[i*out/4:(i+1)*out/4], y[i*out/4:(i+1)*out/4], f.arg[i*out/4:(i+1)*out/4], gz)
+		} else {
+			copy(gz, gy[i*out:(i+1)*out])
+		}
+		if f.ReLU && !f.Pool {
 			for j, v := range y[i*out : (i+1)*out] {
 				if v <= 0 {
 					gz[j] = 0
@@ -260,7 +336,8 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		part := op.partW[wk]
 		pw, pb := part[:f.O*rows], part[f.O*rows:]
-		col := f.col(wk, i)
+		col := f.cols[wk]
+		f.im2col(x[i*in:(i+1)*in], col)
 		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, f.O, rows, px, true)
 		for o := 0; o < f.O; o++ {
 			s := float32(0)

@@ -208,3 +208,54 @@ func TestLossMatchesStock(t *testing.T) {
 		close(t, fmt.Sprintf("loss b%d grad", b), fastG[0], stockG[0])
 	}
 }
+
+// 3×3 convolutions take the Winograd path (with and without padding, odd
+// and even sizes) and, fused with ReLU and 2×2 pooling, must still match
+// gorgonia's conv → ReLU → max-pool.
+func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
+	if !UseWinograd {
+		t.Skip("BASIN_CONV=im2col")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct{ b, c, h, o, pad int }{{2, 1, 28, 8, 1}, {3, 8, 14, 16, 1}, {2, 32, 26, 64, 0}, {1, 3, 9, 5, 0}, {2, 2, 7, 3, 1}} {
+		oh := tc.h + 2*tc.pad - 2
+		x, w, bias := randn(r, tc.b, tc.c, tc.h, tc.h), randn(r, tc.o, tc.c, 3, 3), randn(r, tc.o)
+		stock := func(pool bool) func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+				y, err := G.Conv2d(in[0], in[1], tensor.Shape{3, 3}, []int{tc.pad, tc.pad}, []int{1, 1}, []int{1, 1})
+				if err != nil {
+					return nil, err
+				}
+				if y, err = G.BroadcastAdd(y, in[2], nil, []byte{0, 2, 3}); err != nil {
+					return nil, err
+				}
+				if y, err = G.Rectify(y); err != nil || !pool {
+					return y, err
+				}
+				return G.MaxPool2D(y, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
+			}
+		}
+		name := fmt.Sprintf("winograd %+v", tc)
+		rr := randn(r, tc.b, tc.o, oh, oh)
+		fo, fg := run(t, []*tensor.Dense{x, w, bias}, rr, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewConv(tc.b, tc.c, tc.h, tc.h, tc.o, 3, tc.pad, true, true, false), in[0], in[1], in[2])
+		})
+		so, sg := run(t, []*tensor.Dense{x, w, bias}, rr, stock(false))
+		close(t, name+" forward", fo, so)
+		for i, what := range []string{"x", "w", "b"} {
+			close(t, name+" grad "+what, fg[i], sg[i])
+		}
+		if !CanPool(3, oh, oh) {
+			continue
+		}
+		rp := randn(r, tc.b, tc.o, oh/2, oh/2)
+		fo, fg = run(t, []*tensor.Dense{x, w, bias}, rp, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return G.ApplyOp(NewConvPool(tc.b, tc.c, tc.h, tc.h, tc.o, tc.pad, true, false), in[0], in[1], in[2])
+		})
+		so, sg = run(t, []*tensor.Dense{x, w, bias}, rp, stock(true))
+		close(t, name+" pooled forward", fo, so)
+		for i, what := range []string{"x", "w", "b"} {
+			close(t, name+" pooled grad "+what, fg[i], sg[i])
+		}
+	}
+}

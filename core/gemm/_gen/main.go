@@ -17,8 +17,10 @@ import (
 
 func main() {
 	ConstraintExpr("amd64,!purego")
-	kernel("kernelAVX512", 8, 3, 16, zmm)
-	kernel("kernelAVX2", 4, 3, 8, ymm)
+	kernel("kernelAVX512", 8, 3, 16, zmm, true)
+	kernel("kernelAVX512Set", 8, 3, 16, zmm, false)
+	kernel("kernelAVX2", 4, 3, 8, ymm, true)
+	kernel("kernelAVX2Set", 4, 3, 8, ymm, false)
 	Generate()
 }
 
@@ -33,13 +35,18 @@ func ymm(i int) reg.VecPhysical {
 		reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15}[i]
 }
 
-// kernel emits one micro-kernel: mr rows of nv vectors of width lanes.
+// kernel emits one micro-kernel: mr rows of nv vectors of width lanes. With
+// accumulate it adds the tile to C; otherwise it overwrites C (C = Ã·B̃).
 // Accumulators take registers 0..mr*nv-1, the B row the next nv, and (for
 // AVX2, which has no embedded broadcast) one more for the broadcast A value.
-func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical) {
+func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical, accumulate bool) {
 	nr := nv * lanes
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
-	Doc(fmt.Sprintf("%s computes C[%dx%d] += A·B over k packed steps.", name, mr, nr))
+	op := "="
+	if accumulate {
+		op = "+="
+	}
+	Doc(fmt.Sprintf("%s computes C[%dx%d] %s A·B over k packed steps.", name, mr, nr, op))
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
@@ -63,20 +70,19 @@ func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical) {
 		VMOVUPS(Mem{Base: b, Disp: 4 * lanes * j}, bv(j))
 	}
 	for i := 0; i < mr; i++ {
-		if lanes == 16 {
-			for j := 0; j < nv; j++ {
-				VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, bv(j), acc(i, j))
-			}
-			continue
-		}
+		// Two broadcast registers alternate where there is room, so the
+		// next row's broadcast need not wait for this row's FMAs.
 		bc := r(mr*nv + nv)
+		if lanes == 16 && i%2 == 1 {
+			bc = r(mr*nv + nv + 1)
+		}
 		VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, bc)
 		for j := 0; j < nv; j++ {
 			VFMADD231PS(bc, bv(j), acc(i, j))
 		}
 	}
-	ADDQ(Imm(uint64(4*mr)), a)
-	ADDQ(Imm(uint64(4*nr)), b)
+	ADDQ(U32(uint32(4*mr)), a)
+	ADDQ(U32(uint32(4*nr)), b)
 	DECQ(k)
 	JNZ(LabelRef("loop"))
 	Label("store")
@@ -84,7 +90,9 @@ func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical) {
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
 			m := Mem{Base: c, Disp: 4 * lanes * j}
-			VADDPS(m, acc(i, j), acc(i, j))
+			if accumulate {
+				VADDPS(m, acc(i, j), acc(i, j))
+			}
 			VMOVUPS(acc(i, j), m)
 		}
 		if i < mr-1 {
