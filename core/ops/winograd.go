@@ -35,10 +35,10 @@ type winograd struct {
 
 // scratch holds one worker's arrays for the transforms.
 type scratch struct {
-	even, odd, tmp []float32
-	h              [16][]float32 // horizontal transforms of 4 rows
-	s              [8][]float32  // Aᵀ M
-	q              [4][]float32  // Aᵀ M A
+	even, odd   []float32
+	hEven, hOdd [4][]float32 // horizontal transforms of even and odd input rows
+	s           [8][]float32 // Aᵀ M
+	q           [4][]float32 // Aᵀ M A
 }
 
 func newWinograd(c, h, w, o, pad int) *winograd {
@@ -88,9 +88,10 @@ func (g *winograd) buffers(worker int) (v, m []float32) {
 	if g.v[worker] == nil {
 		g.v[worker] = make([]float32, 16*g.c*g.tiles)
 		g.m[worker] = make([]float32, 16*g.opad*g.tiles)
-		sc := &scratch{even: make([]float32, g.tw+1), odd: make([]float32, g.tw+1), tmp: make([]float32, g.tw)}
-		for i := range sc.h {
-			sc.h[i] = make([]float32, g.tw)
+		sc := &scratch{even: make([]float32, g.tw+1), odd: make([]float32, g.tw+1)}
+		for i := range sc.hEven {
+			sc.hEven[i] = make([]float32, (g.th+1)*g.tw)
+			sc.hOdd[i] = make([]float32, (g.th+1)*g.tw)
 		}
 		for i := range sc.s {
 			sc.s[i] = make([]float32, g.tiles)
@@ -156,9 +157,10 @@ func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool b
 
 // input writes V = Bᵀ d B for every tile of n images, as packed B panels:
 // position ξ, then panels of NR tiles, then for each channel NR values.
-// It works a row of tiles at a time over contiguous arrays: the four input
-// rows split into even and odd columns, their horizontal transform, then
-// the vertical one written straight into the panels.
+// Per image and channel it first transforms every input row horizontally
+// (each row serves two rows of tiles), keeping even and odd rows apart so
+// the vertical transform of all tiles is a few contiguous vector passes
+// per panel.
 func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	nr := g.kern.NR
 	hw := g.h * g.w
@@ -171,58 +173,53 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 			}
 		}
 	}
-	tw := g.tw
-	h := &sc.h
+	tw, per := g.tw, g.perImage
+	rows := 2*g.th + 2 // padded input rows the tiles read
 	for img := 0; img < n; img++ {
 		for c := 0; c < g.c; c++ {
 			plane := x[(img*g.c+c)*hw : (img*g.c+c+1)*hw]
-			for ty := 0; ty < g.th; ty++ {
-				for i := 0; i < 4; i++ {
-					e, o := sc.even[:tw+1], sc.odd[:tw+1]
-					clear(e)
-					clear(o)
-					if y := 2*ty + i - g.pad; y >= 0 && y < g.h {
-						src := plane[y*g.w : (y+1)*g.w]
-						for j, p := range src {
-							k := j + g.pad // column in the padded row
-							if k < 2*tw+2 {
-								if k&1 == 0 {
-									e[k>>1] = p
-								} else {
-									o[k>>1] = p
-								}
+			for y := 0; y < rows; y++ {
+				e, o := sc.even[:tw+1], sc.odd[:tw+1]
+				clear(e)
+				clear(o)
+				if iy := y - g.pad; iy >= 0 && iy < g.h {
+					for j, p := range plane[iy*g.w : (iy+1)*g.w] {
+						if k := j + g.pad; k < 2*tw+2 {
+							if k&1 == 0 {
+								e[k>>1] = p
+							} else {
+								o[k>>1] = p
 							}
 						}
 					}
-					// d columns 2tx..2tx+3 are e[tx], o[tx], e[tx+1], o[tx+1].
-					simd.Sub(h[i*4][:tw], e, e[1:])
-					simd.Add(h[i*4+1][:tw], o, e[1:])
-					simd.Sub(h[i*4+2][:tw], e[1:], o)
-					simd.Sub(h[i*4+3][:tw], o, o[1:])
 				}
-				t0 := img*g.perImage + ty*tw
-				inPanel := t0/nr == (t0+tw-1)/nr
-				for k := 0; k < 4; k++ {
-					d0, d1, d2, d3 := h[k][:tw], h[4+k][:tw], h[8+k][:tw], h[12+k][:tw]
-					for i, f := range [4]func(dst []float32){
-						func(dst []float32) { simd.Sub(dst, d0, d2) },
-						func(dst []float32) { simd.Add(dst, d1, d2) },
-						func(dst []float32) { simd.Sub(dst, d2, d1) },
-						func(dst []float32) { simd.Sub(dst, d1, d3) },
-					} {
-						plane := v[(i*4+k)*stride:]
-						if inPanel {
-							off := (t0/nr)*g.c*nr + c*nr + t0%nr
-							f(plane[off : off+tw])
-							continue
-						}
-						tmp := sc.tmp[:tw]
-						f(tmp)
-						for tx, val := range tmp {
-							t := t0 + tx
-							plane[(t/nr)*g.c*nr+c*nr+t%nr] = val
-						}
-					}
+				// d columns 2tx..2tx+3 are e[tx], o[tx], e[tx+1], o[tx+1].
+				hv := &sc.hEven
+				if y&1 == 1 {
+					hv = &sc.hOdd
+				}
+				off := (y >> 1) * tw
+				simd.Sub(hv[0][off:off+tw], e, e[1:])
+				simd.Add(hv[1][off:off+tw], o, e[1:])
+				simd.Sub(hv[2][off:off+tw], e[1:], o)
+				simd.Sub(hv[3][off:off+tw], o, o[1:])
+			}
+			// Rows 2ty, 2ty+1, 2ty+2, 2ty+3 of tile row ty are
+			// hEven[ty], hOdd[ty], hEven[ty+1], hOdd[ty+1].
+			t0 := img * per
+			for k := 0; k < 4; k++ {
+				r0, r1 := sc.hEven[k][:per], sc.hOdd[k][:per]
+				r2, r3 := sc.hEven[k][tw:tw+per], sc.hOdd[k][tw:tw+per]
+				for lo := 0; lo < per; {
+					t := t0 + lo
+					seg := min(per-lo, nr-t%nr)
+					off := (t/nr)*g.c*nr + c*nr + t%nr
+					hi := lo + seg
+					simd.Sub(v[(0*4+k)*stride+off:][:seg], r0[lo:hi], r2[lo:hi])
+					simd.Add(v[(1*4+k)*stride+off:][:seg], r1[lo:hi], r2[lo:hi])
+					simd.Sub(v[(2*4+k)*stride+off:][:seg], r2[lo:hi], r1[lo:hi])
+					simd.Sub(v[(3*4+k)*stride+off:][:seg], r1[lo:hi], r3[lo:hi])
+					lo = hi
 				}
 			}
 		}
