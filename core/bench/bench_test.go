@@ -57,4 +57,3 @@ func BenchmarkScan1DStandard(b *testing.B) {
 func BenchmarkScan2DStandard(b *testing.B) {
 	run(b, func(e *Env) (Result, error) { return Scan(context.Background(), e, "standard", 21, 21) })
 }
-

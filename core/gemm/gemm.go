@@ -182,9 +182,14 @@ func Parallel(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
 		Mul(c, ldc, a, b, m, n, k, accumulate)
 		return
 	}
-	nr := active.NR
+	nr, mr := active.NR, active.MR
 	var wg sync.WaitGroup
-	if n >= w*nr {
+	// Split the dimension that divides evenly into whole tiles: columns
+	// come in NR-wide panels, rows in MR-high ones.
+	colWaste := (w*nr - n%(w*nr)) % (w * nr)
+	rowWaste := (w*mr - m%(w*mr)) % (w * mr)
+	byCols := n >= w*nr && (m < w*mr*4 || float64(colWaste)/float64(n) <= float64(rowWaste)/float64(m))
+	if byCols {
 		step := (n/w + nr - 1) / nr * nr
 		for j0 := 0; j0 < n; j0 += step {
 			cols := min(step, n-j0)

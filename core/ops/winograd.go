@@ -263,6 +263,10 @@ func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scra
 					p0, p1 := q[2*i], q[2*i+1]
 					line := out[yy*g.ow : (yy+1)*g.ow]
 					t0 := img*g.perImage + ty*g.tw
+					if relu && g.ow%2 == 0 {
+						simd.Interleave2ReLU(line, p0[t0:t0+g.tw], p1[t0:t0+g.tw], b)
+						continue
+					}
 					for tx := 0; tx < g.tw; tx++ {
 						v0, v1 := p0[t0+tx]+b, p1[t0+tx]+b
 						if relu {

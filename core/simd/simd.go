@@ -85,3 +85,18 @@ func Max4ReLU(dst, a, b, c, d []float32, bias float32) {
 		dst[i] = max(max(max(a[i], b[i]), max(c[i], d[i]))+bias, 0)
 	}
 }
+
+// Interleave2ReLU sets dst[2i] = max(a[i]+bias, 0) and dst[2i+1] =
+// max(b[i]+bias, 0), for i < len(dst)/2 (len(dst) even).
+func Interleave2ReLU(dst, a, b []float32, bias float32) {
+	n := len(dst) / 2
+	a, b = a[:n], b[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		interleave2reluAVX2(&dst[0], &a[0], &b[0], bias, k)
+	}
+	for i := k; i < n; i++ {
+		dst[2*i], dst[2*i+1] = max(a[i]+bias, 0), max(b[i]+bias, 0)
+	}
+}

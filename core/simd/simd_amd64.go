@@ -13,3 +13,5 @@ func add2AVX2(dst *float32, a *float32, b *float32, n int)
 func sub2AVX2(dst *float32, a *float32, b *float32, n int)
 
 func max4reluAVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, bias float32, n int)
+
+func interleave2reluAVX2(dst *float32, a *float32, b *float32, bias float32, n int)

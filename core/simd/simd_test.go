@@ -39,6 +39,12 @@ func TestKernelsMatchScalar(t *testing.T) {
 			check("Add", func(i int) float32 { return a[i] + b[i] })
 			Sub(dst, a, b)
 			check("Sub", func(i int) float32 { return a[i] - b[i] })
+			Interleave2ReLU(dst[:n&^1], a, b, -0.1)
+			for i := 0; i < n/2; i++ {
+				if dst[2*i] != max(a[i]-0.1, 0) || dst[2*i+1] != max(b[i]-0.1, 0) {
+					t.Fatalf("asm=%v Interleave2ReLU n=%d at %d", asm, n, i)
+				}
+			}
 			Max4ReLU(dst, a, b, c, d, 0.25)
 			check("Max4ReLU", func(i int) float32 { return max(max(max(a[i], b[i]), max(c[i], d[i]))+0.25, 0) })
 		}

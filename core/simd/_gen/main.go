@@ -21,6 +21,7 @@ func main() {
 	binary("add2", func(a, b reg.VecVirtual) { VADDPS(b, a, a) })
 	binary("sub2", func(a, b reg.VecVirtual) { VSUBPS(b, a, a) })
 	maxRelu()
+	interleave()
 	Generate()
 }
 
@@ -88,4 +89,39 @@ func maxRelu() {
 		VMAXPS(zero, x, x)
 		VMOVUPS(x, Mem{Base: dst})
 	})
+}
+
+// interleave: dst[2i] = max(a[i]+bias, 0), dst[2i+1] = max(b[i]+bias, 0).
+func interleave() {
+	TEXT("interleave2reluAVX2", NOSPLIT, "func(dst, a, b *float32, bias float32, n int)")
+	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
+	bias := YMM()
+	b32 := Load(Param("bias"), XMM())
+	VBROADCASTSS(b32, bias)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	x, y, lo, hi := YMM(), YMM(), YMM(), YMM()
+	VADDPS(Mem{Base: a}, bias, x)
+	VMAXPS(zero, x, x)
+	VADDPS(Mem{Base: b}, bias, y)
+	VMAXPS(zero, y, y)
+	VUNPCKLPS(y, x, lo)
+	VUNPCKHPS(y, x, hi)
+	o0, o1 := YMM(), YMM()
+	VPERM2F128(U8(0x20), hi, lo, o0)
+	VPERM2F128(U8(0x31), hi, lo, o1)
+	VMOVUPS(o0, Mem{Base: dst})
+	VMOVUPS(o1, Mem{Base: dst, Disp: 32})
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	ADDQ(U8(64), dst)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
