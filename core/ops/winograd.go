@@ -35,10 +35,9 @@ type winograd struct {
 
 // scratch holds one worker's arrays for the transforms.
 type scratch struct {
-	even, odd   []float32
-	hEven, hOdd [4][]float32 // horizontal transforms of even and odd input rows
-	s           [8][]float32 // Aᵀ M
-	q           [4][]float32 // Aᵀ M A
+	row         []float32 // one zero-padded input row
+	hEven, hOdd []float32 // horizontal transforms of even and odd rows: 4 parts
+	q           []float32 // Aᵀ M A: 4 rows of tiles
 }
 
 func newWinograd(c, h, w, o, pad int) *winograd {
@@ -88,36 +87,28 @@ func (g *winograd) buffers(worker int) (v, m []float32) {
 	if g.v[worker] == nil {
 		g.v[worker] = make([]float32, 16*g.c*g.tiles)
 		g.m[worker] = make([]float32, 16*g.opad*g.tiles)
-		sc := &scratch{even: make([]float32, g.tw+1), odd: make([]float32, g.tw+1)}
-		for i := range sc.hEven {
-			sc.hEven[i] = make([]float32, (g.th+1)*g.tw)
-			sc.hOdd[i] = make([]float32, (g.th+1)*g.tw)
-		}
-		for i := range sc.s {
-			sc.s[i] = make([]float32, g.tiles)
-		}
-		for i := range sc.q {
-			sc.q[i] = make([]float32, g.tiles)
-		}
-		g.sc = append(g.sc, sc)
+		hs := (g.th + 1) * g.tw
+		g.sc = append(g.sc, &scratch{
+			row:   make([]float32, max(2*g.tw+4, g.w+2*g.pad)+16), // slack for 8-wide reads
+			hEven: make([]float32, 4*hs),
+			hOdd:  make([]float32, 4*hs),
+			q:     make([]float32, 4*g.tiles),
+		})
 	}
 	return g.v[worker], g.m[worker]
 }
 
-// pool finishes output channel o with ReLU and 2×2 max pooling: each
-// tile's four values q become one (OH and OW are even). Without arg (no
-// backward pass) it is one vector pass per image.
-func (g *winograd) pool(q *[4][]float32, y []float32, arg []uint8, b float32, o, n int) {
+// pool finishes output channel o of a training pass with ReLU and 2×2
+// max pooling of each tile's four values (q rows), recording which was
+// the maximum.
+func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 	per := g.perImage
 	for img := 0; img < n; img++ {
 		out := y[(img*g.o+o)*per : (img*g.o+o+1)*per]
-		t0 := img * per
-		a0, a1, a2, a3 := q[0][t0:t0+per], q[1][t0:t0+per], q[2][t0:t0+per], q[3][t0:t0+per]
-		if arg == nil {
-			simd.Max4ReLU(out, a0, a1, a2, a3, b)
-			continue
-		}
 		ar := arg[(img*g.o+o)*per : (img*g.o+o+1)*per]
+		t0 := img * per
+		a0, a1 := q[t0:t0+per], q[g.tiles+t0:g.tiles+t0+per]
+		a2, a3 := q[2*g.tiles+t0:2*g.tiles+t0+per], q[3*g.tiles+t0:3*g.tiles+t0+per]
 		for t := range out {
 			best, k := a0[t], uint8(0)
 			if a1[t] > best {
@@ -157,10 +148,10 @@ func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool b
 
 // input writes V = Bᵀ d B for every tile of n images, as packed B panels:
 // position ξ, then panels of NR tiles, then for each channel NR values.
-// Per image and channel it first transforms every input row horizontally
-// (each row serves two rows of tiles), keeping even and odd rows apart so
-// the vertical transform of all tiles is a few contiguous vector passes
-// per panel.
+// Per image and channel it first transforms every (zero-padded) input row
+// horizontally — each row serves two rows of tiles — keeping even and odd
+// rows apart, so the vertical transform of all tiles is one fused vector
+// pass per panel segment.
 func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	nr := g.kern.NR
 	hw := g.h * g.w
@@ -175,51 +166,33 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	}
 	tw, per := g.tw, g.perImage
 	rows := 2*g.th + 2 // padded input rows the tiles read
+	hs := (g.th + 1) * tw
+	row := sc.row
 	for img := 0; img < n; img++ {
 		for c := 0; c < g.c; c++ {
 			plane := x[(img*g.c+c)*hw : (img*g.c+c+1)*hw]
 			for y := 0; y < rows; y++ {
-				e, o := sc.even[:tw+1], sc.odd[:tw+1]
-				clear(e)
-				clear(o)
+				clear(row)
 				if iy := y - g.pad; iy >= 0 && iy < g.h {
-					for j, p := range plane[iy*g.w : (iy+1)*g.w] {
-						if k := j + g.pad; k < 2*tw+2 {
-							if k&1 == 0 {
-								e[k>>1] = p
-							} else {
-								o[k>>1] = p
-							}
-						}
-					}
+					copy(row[g.pad:], plane[iy*g.w:(iy+1)*g.w])
 				}
-				// d columns 2tx..2tx+3 are e[tx], o[tx], e[tx+1], o[tx+1].
-				hv := &sc.hEven
+				h := sc.hEven
 				if y&1 == 1 {
-					hv = &sc.hOdd
+					h = sc.hOdd
 				}
-				off := (y >> 1) * tw
-				simd.Sub(hv[0][off:off+tw], e, e[1:])
-				simd.Add(hv[1][off:off+tw], o, e[1:])
-				simd.Sub(hv[2][off:off+tw], e[1:], o)
-				simd.Sub(hv[3][off:off+tw], o, o[1:])
+				simd.WinoInHoriz(h[(y>>1)*tw:], hs, row, tw)
 			}
-			// Rows 2ty, 2ty+1, 2ty+2, 2ty+3 of tile row ty are
-			// hEven[ty], hOdd[ty], hEven[ty+1], hOdd[ty+1].
+			// Rows 2ty..2ty+3 of tile row ty are hEven[ty], hOdd[ty],
+			// hEven[ty+1], hOdd[ty+1]; horizontal part k sits at k·hs.
 			t0 := img * per
 			for k := 0; k < 4; k++ {
-				r0, r1 := sc.hEven[k][:per], sc.hOdd[k][:per]
-				r2, r3 := sc.hEven[k][tw:tw+per], sc.hOdd[k][tw:tw+per]
+				e, o := sc.hEven[k*hs:], sc.hOdd[k*hs:]
 				for lo := 0; lo < per; {
 					t := t0 + lo
 					seg := min(per-lo, nr-t%nr)
-					off := (t/nr)*g.c*nr + c*nr + t%nr
-					hi := lo + seg
-					simd.Sub(v[(0*4+k)*stride+off:][:seg], r0[lo:hi], r2[lo:hi])
-					simd.Add(v[(1*4+k)*stride+off:][:seg], r1[lo:hi], r2[lo:hi])
-					simd.Sub(v[(2*4+k)*stride+off:][:seg], r2[lo:hi], r1[lo:hi])
-					simd.Sub(v[(3*4+k)*stride+off:][:seg], r1[lo:hi], r3[lo:hi])
-					lo = hi
+					off := k*stride + (t/nr)*g.c*nr + c*nr + t%nr
+					simd.WinoInVert(v[off:], 4*stride, e[lo:], o[lo:], e[tw+lo:], o[tw+lo:], seg)
+					lo += seg
 				}
 			}
 		}
@@ -233,21 +206,19 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 // pass.
 func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scratch, arg []uint8) {
 	stride := g.opad * g.tiles
-	ohw := g.oh * g.ow
-	tl := n * g.perImage
-	s, q := &sc.s, &sc.q
+	ohw, per := g.oh*g.ow, g.perImage
+	tl := n * per
+	q := sc.q // four rows of g.tiles
 	for o := 0; o < g.o; o++ {
-		r := func(xi int) []float32 { return m[xi*stride+o*g.tiles : xi*stride+o*g.tiles+tl] }
-		for j := 0; j < 4; j++ { // Aᵀ M: s[j] = row 0, s[4+j] = row 1
-			simd.Add3(s[j][:tl], r(j), r(4+j), r(8+j))
-			simd.Sub3(s[4+j][:tl], r(4+j), r(8+j), r(12+j))
-		}
-		// (Aᵀ M) A: q = the tile's 4 outputs, row-major.
-		simd.Add3(q[0][:tl], s[0], s[1], s[2])
-		simd.Sub3(q[1][:tl], s[1], s[2], s[3])
-		simd.Add3(q[2][:tl], s[4], s[5], s[6])
-		simd.Sub3(q[3][:tl], s[5], s[6], s[7])
+		mo := m[o*g.tiles:]
 		b := bias[o]
+		if pool && arg == nil {
+			for img := 0; img < n; img++ {
+				simd.WinoOutPool(y[(img*g.o+o)*per:(img*g.o+o+1)*per], mo[img*per:], stride, b)
+			}
+			continue
+		}
+		simd.WinoOut(q, g.tiles, mo, stride, tl)
 		if pool {
 			g.pool(q, y, arg, b, o, n)
 			continue
@@ -260,15 +231,15 @@ func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scra
 					if yy >= g.oh {
 						break
 					}
-					p0, p1 := q[2*i], q[2*i+1]
+					t0 := img*per + ty*g.tw
+					p0, p1 := q[2*i*g.tiles+t0:][:g.tw], q[(2*i+1)*g.tiles+t0:][:g.tw]
 					line := out[yy*g.ow : (yy+1)*g.ow]
-					t0 := img*g.perImage + ty*g.tw
 					if relu && g.ow%2 == 0 {
-						simd.Interleave2ReLU(line, p0[t0:t0+g.tw], p1[t0:t0+g.tw], b)
+						simd.Interleave2ReLU(line, p0, p1, b)
 						continue
 					}
 					for tx := 0; tx < g.tw; tx++ {
-						v0, v1 := p0[t0+tx]+b, p1[t0+tx]+b
+						v0, v1 := p0[tx]+b, p1[tx]+b
 						if relu {
 							v0, v1 = max(v0, 0), max(v1, 0)
 						}

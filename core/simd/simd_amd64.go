@@ -15,3 +15,11 @@ func sub2AVX2(dst *float32, a *float32, b *float32, n int)
 func max4reluAVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, bias float32, n int)
 
 func interleave2reluAVX2(dst *float32, a *float32, b *float32, bias float32, n int)
+
+func winoOutPoolAVX2(dst *float32, m *float32, stride int, bias float32, n int)
+
+func winoOutAVX2(dst *float32, m *float32, stride int, dstride int, n int)
+
+func winoInHorizAVX2(dst *float32, row *float32, dstride int, n int)
+
+func winoInVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, dstride int, n int)

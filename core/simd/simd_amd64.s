@@ -181,3 +181,247 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func winoOutPoolAVX2(dst *float32, m *float32, stride int, bias float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·winoOutPoolAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         m+8(FP), CX
+	MOVQ         stride+16(FP), DX
+	MOVSS        bias+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         n+32(FP), BX
+	MOVQ         CX, SI
+	ADDQ         DX, SI
+	MOVQ         SI, DI
+	ADDQ         DX, DI
+	MOVQ         DI, R8
+	ADDQ         DX, R8
+	SHLQ         $0x02, DX
+	MOVQ         DX, R9
+	ADDQ         DX, R9
+	MOVQ         R9, R10
+	ADDQ         DX, R10
+	SHRQ         $0x03, BX
+	JZ           done
+
+loop:
+	VMOVUPS (CX), Y2
+	VMOVUPS (CX)(DX*1), Y3
+	VMOVUPS (CX)(R9*1), Y4
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y4, Y2, Y2
+	VSUBPS  Y4, Y3, Y3
+	VSUBPS  (CX)(R10*1), Y3, Y3
+	VMOVUPS (SI), Y4
+	VMOVUPS (SI)(DX*1), Y5
+	VMOVUPS (SI)(R9*1), Y6
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y6, Y4, Y4
+	VSUBPS  Y6, Y5, Y5
+	VSUBPS  (SI)(R10*1), Y5, Y5
+	VMOVUPS (DI), Y6
+	VMOVUPS (DI)(DX*1), Y7
+	VMOVUPS (DI)(R9*1), Y8
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y8, Y6, Y6
+	VSUBPS  Y8, Y7, Y7
+	VSUBPS  (DI)(R10*1), Y7, Y7
+	VMOVUPS (R8), Y8
+	VMOVUPS (R8)(DX*1), Y9
+	VMOVUPS (R8)(R9*1), Y10
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y10, Y8, Y8
+	VSUBPS  Y10, Y9, Y9
+	VSUBPS  (R8)(R10*1), Y9, Y9
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VSUBPS  Y6, Y4, Y4
+	VSUBPS  Y8, Y4, Y4
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y7, Y3, Y3
+	VSUBPS  Y7, Y5, Y5
+	VSUBPS  Y9, Y5, Y5
+	VMAXPS  Y4, Y2, Y2
+	VMAXPS  Y5, Y3, Y3
+	VMAXPS  Y3, Y2, Y2
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	ADDQ    $0x20, R8
+	DECQ    BX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func winoOutAVX2(dst *float32, m *float32, stride int, dstride int, n int)
+// Requires: AVX
+TEXT ·winoOutAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ m+8(FP), CX
+	MOVQ stride+16(FP), DX
+	MOVQ dstride+24(FP), BX
+	MOVQ n+32(FP), SI
+	MOVQ CX, DI
+	ADDQ DX, DI
+	MOVQ DI, R8
+	ADDQ DX, R8
+	MOVQ R8, R9
+	ADDQ DX, R9
+	SHLQ $0x02, DX
+	MOVQ DX, R10
+	ADDQ DX, R10
+	MOVQ R10, R11
+	ADDQ DX, R11
+	SHRQ $0x03, SI
+	JZ   done
+
+loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS (CX)(DX*1), Y1
+	VMOVUPS (CX)(R10*1), Y2
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VSUBPS  Y2, Y1, Y1
+	VSUBPS  (CX)(R11*1), Y1, Y1
+	VMOVUPS (DI), Y2
+	VMOVUPS (DI)(DX*1), Y3
+	VMOVUPS (DI)(R10*1), Y4
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y4, Y2, Y2
+	VSUBPS  Y4, Y3, Y3
+	VSUBPS  (DI)(R11*1), Y3, Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8)(DX*1), Y5
+	VMOVUPS (R8)(R10*1), Y6
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y6, Y4, Y4
+	VSUBPS  Y6, Y5, Y5
+	VSUBPS  (R8)(R11*1), Y5, Y5
+	VMOVUPS (R9), Y6
+	VMOVUPS (R9)(DX*1), Y7
+	VMOVUPS (R9)(R10*1), Y8
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y8, Y6, Y6
+	VSUBPS  Y8, Y7, Y7
+	VSUBPS  (R9)(R11*1), Y7, Y7
+	VADDPS  Y2, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VSUBPS  Y4, Y2, Y2
+	VSUBPS  Y6, Y2, Y2
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VSUBPS  Y5, Y3, Y3
+	VSUBPS  Y7, Y3, Y3
+	MOVQ    AX, R12
+	VMOVUPS Y0, (R12)
+	ADDQ    BX, R12
+	VMOVUPS Y2, (R12)
+	ADDQ    BX, R12
+	VMOVUPS Y1, (R12)
+	ADDQ    BX, R12
+	VMOVUPS Y3, (R12)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DI
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	DECQ    SI
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func winoInHorizAVX2(dst *float32, row *float32, dstride int, n int)
+// Requires: AVX, AVX2
+TEXT ·winoInHorizAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ row+8(FP), CX
+	MOVQ dstride+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   done
+
+loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS 8(CX), Y1
+	VMOVUPS 40(CX), Y3
+	VSHUFPS $0x88, Y3, Y1, Y4
+	VSHUFPS $0xdd, Y3, Y1, Y1
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y1, Y1
+	VSUBPS  Y4, Y2, Y2
+	VADDPS  Y4, Y0, Y3
+	VSUBPS  Y0, Y4, Y4
+	VSUBPS  Y1, Y0, Y0
+	MOVQ    AX, SI
+	VMOVUPS Y2, (SI)
+	ADDQ    DX, SI
+	VMOVUPS Y3, (SI)
+	ADDQ    DX, SI
+	VMOVUPS Y4, (SI)
+	ADDQ    DX, SI
+	VMOVUPS Y0, (SI)
+	ADDQ    $0x20, AX
+	ADDQ    $0x40, CX
+	DECQ    BX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func winoInVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, dstride int, n int)
+// Requires: AVX
+TEXT ·winoInVertAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), AX
+	MOVQ r0+8(FP), CX
+	MOVQ r1+16(FP), DX
+	MOVQ r2+24(FP), BX
+	MOVQ r3+32(FP), SI
+	MOVQ dstride+40(FP), DI
+	MOVQ n+48(FP), R8
+	SHRQ $0x03, R8
+	JZ   done
+
+loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VMOVUPS (BX), Y2
+	VMOVUPS (SI), Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	MOVQ    AX, R9
+	VMOVUPS Y0, (R9)
+	ADDQ    DI, R9
+	VMOVUPS Y4, (R9)
+	ADDQ    DI, R9
+	VMOVUPS Y2, (R9)
+	ADDQ    DI, R9
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
+	DECQ    R8
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET

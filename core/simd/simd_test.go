@@ -51,3 +51,89 @@ func TestKernelsMatchScalar(t *testing.T) {
 		useAsm = old
 	}
 }
+
+// The fused Winograd transforms against their definitions.
+func TestWinogradTransforms(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	rnd := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	for _, asm := range []bool{false, true} {
+		if asm && !useAsm {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{1, 7, 8, 13, 48, 145} {
+			stride := n + 3
+			m := rnd(16 * stride)
+			q := make([]float32, 4*n)
+			WinoOut(q, n, m, stride, n)
+			pooled := make([]float32, n)
+			WinoOutPool(pooled, m, stride, 0.5)
+			for tt := 0; tt < n; tt++ {
+				var M [4][4]float64
+				for i := 0; i < 4; i++ {
+					for j := 0; j < 4; j++ {
+						M[i][j] = float64(m[(i*4+j)*stride+tt])
+					}
+				}
+				// Aᵀ = [[1,1,1,0],[0,1,−1,−1]]
+				at := [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+				best := -1e30
+				for i := 0; i < 2; i++ {
+					for j := 0; j < 2; j++ {
+						y := 0.0
+						for a := 0; a < 4; a++ {
+							for b := 0; b < 4; b++ {
+								y += at[i][a] * M[a][b] * at[j][b]
+							}
+						}
+						if got := float64(q[(i*2+j)*n+tt]); diff(got, y) > 1e-5 {
+							t.Fatalf("asm=%v n=%d WinoOut tile %d [%d,%d] = %v, want %v", asm, n, tt, i, j, got, y)
+						}
+						best = max(best, y)
+					}
+				}
+				if got := float64(pooled[tt]); diff(got, max(best+0.5, 0)) > 1e-5 {
+					t.Fatalf("asm=%v n=%d WinoOutPool[%d] = %v, want %v", asm, n, tt, got, max(best+0.5, 0))
+				}
+			}
+			row := rnd(2*n + 20)
+			h := make([]float32, 4*(n+1))
+			WinoInHoriz(h, n+1, row, n)
+			for tt := 0; tt < n; tt++ {
+				e0, o0, e1, o1 := row[2*tt], row[2*tt+1], row[2*tt+2], row[2*tt+3]
+				for i, want := range []float32{e0 - e1, o0 + e1, e1 - o0, o0 - o1} {
+					if h[i*(n+1)+tt] != want {
+						t.Fatalf("asm=%v n=%d WinoInHoriz h%d[%d] = %v, want %v", asm, n, i, tt, h[i*(n+1)+tt], want)
+					}
+				}
+			}
+			rs := rnd(4 * (n + 2))
+			dst := make([]float32, 4*(n+5))
+			WinoInVert(dst, n+5, rs, rs[n+2:], rs[2*(n+2):], rs[3*(n+2):], n)
+			for tt := 0; tt < n; tt++ {
+				r0, r1, r2, r3 := rs[tt], rs[n+2+tt], rs[2*(n+2)+tt], rs[3*(n+2)+tt]
+				for i, want := range []float32{r0 - r2, r1 + r2, r2 - r1, r1 - r3} {
+					if dst[i*(n+5)+tt] != want {
+						t.Fatalf("asm=%v n=%d WinoInVert v%d[%d]", asm, n, i, tt)
+					}
+				}
+			}
+		}
+		useAsm = old
+	}
+}
+
+func diff(a, b float64) float64 {
+	d := a - b
+	if d < 0 {
+		d = -d
+	}
+	return d / max(1, max(a, -a))
+}
