@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/basin-dev/basin/core/bench"
@@ -20,6 +21,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	env, err := bench.NewEnv(*quick)
 	if err != nil {
 		return err
+	}
+	if exe, err := os.Executable(); err == nil {
+		env.Exe = exe // scans run as `basin scan2d` child processes
 	}
 	fmt.Fprintf(stderr, "basin bench: SGEMM kernel %s, %d cores\n", gemm.Active().Name, gemm.Workers)
 	var results []bench.Result

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/basin-dev/basin/core/direction"
@@ -81,6 +83,8 @@ func runScan(ctx context.Context, twoD bool, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	in.src = nil // the scan needs only its evaluation images: let the rest go
+	limitHeap(st.Workers)
 	s.Meta.Version = Version
 	rep := newReporter(stderr)
 	if *resume {
@@ -136,6 +140,21 @@ func runScan(ctx context.Context, twoD bool, args []string, stdout, stderr io.Wr
 	}
 	rep.line("saved %s", *out)
 	return nil
+}
+
+// limitHeap sets a soft memory limit sized for a scan — a base for the
+// evaluation images, weights and directions, and a share per worker for
+// its network's activations — so the garbage collector keeps the heap near
+// what is live instead of letting it double. GOMEMLIMIT, if set, wins.
+func limitHeap(workers int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	debug.SetMemoryLimit(128<<20 + int64(workers)*96<<20)
+	runtime.GC()
 }
 
 func printSummary(w io.Writer, s *surface.Surface, threshold float64) {

@@ -13,7 +13,7 @@ type Result struct {
 }
 
 // EvalBatch is the batch size evaluations run at.
-const EvalBatch = 250
+const EvalBatch = 500
 
 // Evaluator computes the loss of its Params over whole data sets, with one
 // graph for full batches and one for the remainder. It is not safe for

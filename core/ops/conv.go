@@ -40,9 +40,16 @@ func NewConv(b, c, h, w, o, k, pad int, relu, train, first bool) *Conv {
 	return &Conv{B: b, C: c, H: h, W: w, O: o, K: k, Pad: pad, ReLU: relu, Train: train, First: first}
 }
 
-// CanPool reports whether a conv of this kernel and output size can fuse
+// minWinogradChannels: below it (a first layer on grey images) the 16
+// products have too short an inner dimension to pay for the transforms.
+var minWinogradChannels = 4
+
+// CanPool reports whether a conv of this kernel, input channels and output
+// size can fuse
 // ReLU and 2×2 max pooling.
-func CanPool(k, oh, ow int) bool { return k == 3 && UseWinograd && oh%2 == 0 && ow%2 == 0 }
+func CanPool(k, c, oh, ow int) bool {
+	return k == 3 && UseWinograd && c >= minWinogradChannels && oh%2 == 0 && ow%2 == 0
+}
 
 // NewConvPool returns a Conv with ReLU and 2×2 max pooling fused.
 func NewConvPool(b, c, h, w, o, pad int, train, first bool) *Conv {
@@ -86,7 +93,7 @@ func (op *Conv) prepare() {
 	for i := range op.cols {
 		op.cols[i] = make([]float32, op.rows()*op.pixels())
 	}
-	if op.K == 3 && UseWinograd {
+	if op.K == 3 && UseWinograd && op.C >= minWinogradChannels {
 		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
 		for i := 0; i < Workers; i++ {
 			op.wino.buffers(i)

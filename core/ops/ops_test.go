@@ -217,7 +217,7 @@ func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
 		t.Skip("BASIN_CONV=im2col")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, tc := range []struct{ b, c, h, o, pad int }{{2, 1, 28, 8, 1}, {3, 8, 14, 16, 1}, {2, 32, 26, 64, 0}, {1, 3, 9, 5, 0}, {2, 2, 7, 3, 1}} {
+	for _, tc := range []struct{ b, c, h, o, pad int }{{2, 4, 28, 8, 1}, {3, 8, 14, 16, 1}, {2, 32, 26, 64, 0}, {1, 3, 9, 5, 0}, {2, 2, 7, 3, 1}} {
 		oh := tc.h + 2*tc.pad - 2
 		x, w, bias := randn(r, tc.b, tc.c, tc.h, tc.h), randn(r, tc.o, tc.c, 3, 3), randn(r, tc.o)
 		stock := func(pool bool) func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
@@ -245,7 +245,7 @@ func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
 		for i, what := range []string{"x", "w", "b"} {
 			close(t, name+" grad "+what, fg[i], sg[i])
 		}
-		if !CanPool(3, oh, oh) {
+		if !CanPool(3, tc.c, oh, oh) {
 			continue
 		}
 		rp := randn(r, tc.b, tc.o, oh/2, oh/2)
