@@ -200,6 +200,55 @@ func (op *Conv) im2col(x, col []float32) {
 	}
 }
 
+// im2row unfolds one image [C,H,W] into colT [OH*OW, C*K*K]: for each
+// output pixel, the C·K·K input values its filter sees (im2col
+// transposed, so the filter gradient gz·colT needs no transposing pack).
+func (op *Conv) im2row(x, colT []float32) {
+	oh, ow, rows, k := op.OH(), op.OW(), op.rows(), op.K
+	hw := op.H * op.W
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			dst := colT[(oy*ow+ox)*rows : (oy*ow+ox+1)*rows]
+			y0, x0 := oy-op.Pad, ox-op.Pad
+			if k == 3 && y0 >= 0 && x0 >= 0 && y0+3 <= op.H && x0+3 <= op.W {
+				// Inside the image: three runs of three per channel.
+				for c := 0; c < op.C; c++ {
+					base := c*hw + y0*op.W + x0
+					r0 := x[base : base+3 : base+3]
+					r1 := x[base+op.W : base+op.W+3 : base+op.W+3]
+					r2 := x[base+2*op.W : base+2*op.W+3 : base+2*op.W+3]
+					d := dst[c*9 : c*9+9 : c*9+9]
+					d[0], d[1], d[2] = r0[0], r0[1], r0[2]
+					d[3], d[4], d[5] = r1[0], r1[1], r1[2]
+					d[6], d[7], d[8] = r2[0], r2[1], r2[2]
+				}
+				continue
+			}
+			r := 0
+			for c := 0; c < op.C; c++ {
+				plane := x[c*op.H*op.W : (c+1)*op.H*op.W]
+				for ky := 0; ky < k; ky++ {
+					iy := oy + ky - op.Pad
+					if iy < 0 || iy >= op.H {
+						clear(dst[r : r+k])
+						r += k
+						continue
+					}
+					line := plane[iy*op.W : (iy+1)*op.W]
+					for kx := 0; kx < k; kx++ {
+						if ix := ox + kx - op.Pad; ix >= 0 && ix < op.W {
+							dst[r] = line[ix]
+						} else {
+							dst[r] = 0
+						}
+						r++
+					}
+				}
+			}
+		}
+	}
+}
+
 // unpool routes the pooled gradient of one image back to each window's
 // maximum, through the ReLU (a window whose max was not positive passes
 // nothing), into gz [O,OH,OW].
@@ -279,8 +328,12 @@ type ConvBack struct {
 	base
 	fwd        *Conv
 	gx, gw, gb buffer
+	gzAll      []float32   // the output's gradient through pooling and ReLU
 	partW      [][]float32 // per worker: filter gradient, then bias gradient
-	gz, gcol   [][]float32 // per worker scratch
+	colT, gcol [][]float32 // per worker scratch
+	wino       *winograd   // the input's gradient as a Winograd convolution
+	flipped    []float32   // filters flipped and transposed for it
+	zero       []float32   // its (zero) bias
 }
 
 func (op *ConvBack) Arity() int    { return 3 }
@@ -318,34 +371,47 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	_, gb := op.gb.get(f.O)
 	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
 	if op.partW == nil {
+		op.gzAll = make([]float32, f.B*out)
 		for i := 0; i < Workers; i++ {
 			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
-			op.gz = append(op.gz, make([]float32, out))
+			op.colT = append(op.colT, make([]float32, px*rows))
 			op.gcol = append(op.gcol, make([]float32, rows*px))
+		}
+		if f.wino != nil && !f.First {
+			// The input's gradient is a 3×3 convolution of gz with the
+			// filters flipped and transposed, padded by 2 − pad.
+			op.wino = newWinograd(f.O, f.OH(), f.OW(), f.C, 2-f.Pad)
+			op.flipped = make([]float32, len(w))
+			op.zero = make([]float32, f.C)
+			for i := 0; i < Workers; i++ {
+				op.wino.buffers(i)
+			}
 		}
 	}
 	for _, p := range op.partW {
 		clear(p)
 	}
+	// gz: the gradient at the convolution's output, through pooling and
+	// ReLU; then the filter and bias gradients, image by image.
 	forEach(f.B, func(wk, i int) {
-		gz := op.gz[wk]
+		gz := op.gzAll[i*out : (i+1)*out]
 		if f.Pool {
 			f.unpool(gy[i*out/4:(i+1)*out/4], y[i*out/4:(i+1)*out/4], f.arg[i*out/4:(i+1)*out/4], gz)
 		} else {
 			copy(gz, gy[i*out:(i+1)*out])
-		}
-		if f.ReLU && !f.Pool {
-			for j, v := range y[i*out : (i+1)*out] {
-				if v <= 0 {
-					gz[j] = 0
+			if f.ReLU {
+				for j, v := range y[i*out : (i+1)*out] {
+					if v <= 0 {
+						gz[j] = 0
+					}
 				}
 			}
 		}
 		part := op.partW[wk]
 		pw, pb := part[:f.O*rows], part[f.O*rows:]
-		col := f.cols[wk]
-		f.im2col(x[i*in:(i+1)*in], col)
-		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, f.O, rows, px, true)
+		colT := op.colT[wk]
+		f.im2row(x[i*in:(i+1)*in], colT)
+		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: colT, Stride: rows}, f.O, rows, px, true)
 		for o := 0; o < f.O; o++ {
 			s := float32(0)
 			for _, v := range gz[o*px : (o+1)*px] {
@@ -353,12 +419,6 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 			}
 			pb[o] += s
 		}
-		if f.First {
-			return
-		}
-		gcol := op.gcol[wk]
-		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: gz, Stride: px}, rows, px, f.O, false)
-		f.col2im(gcol, gx[i*in:(i+1)*in])
 	})
 	clear(gw)
 	clear(gb)
@@ -370,5 +430,32 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 			gb[j] += v
 		}
 	}
+	if f.First {
+		return gxT, nil
+	}
+	if g := op.wino; g != nil {
+		for o := 0; o < f.O; o++ {
+			for c := 0; c < f.C; c++ {
+				src := w[(o*f.C+c)*9 : (o*f.C+c)*9+9]
+				dst := op.flipped[(c*f.O+o)*9 : (c*f.O+o)*9+9]
+				for k := range dst {
+					dst[k] = src[8-k]
+				}
+			}
+		}
+		g.filters(op.flipped)
+		chunks := (f.B + g.images - 1) / g.images
+		forEach(chunks, func(wk, ch int) {
+			i0 := ch * g.images
+			n := min(g.images, f.B-i0)
+			g.forward(wk, op.gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil)
+		})
+		return gxT, nil
+	}
+	forEach(f.B, func(wk, i int) {
+		gcol := op.gcol[wk]
+		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: op.gzAll[i*out : (i+1)*out], Stride: px}, rows, px, f.O, false)
+		f.col2im(gcol, gx[i*in:(i+1)*in])
+	})
 	return gxT, nil
 }
