@@ -28,7 +28,7 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 			pool := relu && i+2 < len(layers) && layers[i+2].Kind == MaxPool && layers[i+2].Kernel == 2 &&
 				ops.CanPool(l.Kernel, c, op.OH(), op.OW())
 			if pool { // conv → ReLU → max-pool 2 in one pass
-				op = ops.NewConvPool(n.Batch, c, hh, ww, l.Out, l.Pad, n.training, first)
+				op = ops.NewConvPool(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, n.training, first)
 			}
 			w, b := n.param(pi), n.param(pi+1)
 			if h, err = G.ApplyOp(op, h, w, b); err != nil {

@@ -32,6 +32,7 @@ type Conv struct {
 	out  buffer
 	arg  []uint8     // with Pool: which of the 4 tile values was the max
 	cols [][]float32 // per worker: an unfolded image
+	full [][]float32 // per worker: an unpooled output (im2col path with Pool)
 	wino *winograd   // for 3×3 filters
 }
 
@@ -47,13 +48,11 @@ var minWinogradChannels = 4
 // CanPool reports whether a conv of this kernel, input channels and output
 // size can fuse
 // ReLU and 2×2 max pooling.
-func CanPool(k, c, oh, ow int) bool {
-	return k == 3 && UseWinograd && c >= minWinogradChannels && oh%2 == 0 && ow%2 == 0
-}
+func CanPool(k, c, oh, ow int) bool { return oh%2 == 0 && ow%2 == 0 }
 
 // NewConvPool returns a Conv with ReLU and 2×2 max pooling fused.
-func NewConvPool(b, c, h, w, o, pad int, train, first bool) *Conv {
-	return &Conv{B: b, C: c, H: h, W: w, O: o, K: 3, Pad: pad, ReLU: true, Train: train, First: first, Pool: true}
+func NewConvPool(b, c, h, w, o, k, pad int, train, first bool) *Conv {
+	return &Conv{B: b, C: c, H: h, W: w, O: o, K: k, Pad: pad, ReLU: true, Train: train, First: first, Pool: true}
 }
 
 // outShape is the op's output shape.
@@ -90,8 +89,12 @@ func (op *Conv) prepare() {
 		return
 	}
 	op.cols = make([][]float32, Workers)
+	op.full = make([][]float32, Workers)
 	for i := range op.cols {
 		op.cols[i] = make([]float32, op.rows()*op.pixels())
+		if op.Pool {
+			op.full[i] = make([]float32, op.O*op.pixels())
+		}
 	}
 	if op.K == 3 && UseWinograd && op.C >= minWinogradChannels {
 		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
@@ -141,14 +144,23 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		})
 		return t, nil
 	}
-	if op.Pool {
-		return nil, fmt.Errorf("%v: pooling is fused only into Winograd convolutions", op)
+	if op.Pool && op.arg == nil {
+		op.arg = make([]uint8, len(y))
 	}
 	forEach(op.B, func(wk, i int) {
 		col := op.cols[wk]
 		op.im2col(x[i*in:(i+1)*in], col)
-		yi := y[i*out : (i+1)*out]
+		var yi []float32
+		if op.Pool { // the full output goes to scratch, then is pooled into y
+			yi = op.full[wk]
+		} else {
+			yi = y[i*out : (i+1)*out]
+		}
 		gemm.Mul(yi, px, gemm.Matrix{Data: w, Stride: op.rows()}, gemm.Matrix{Data: col, Stride: px}, op.O, px, op.rows(), false)
+		if op.Pool {
+			op.pool(yi, b, y[i*out/4:(i+1)*out/4], op.arg[i*out/4:(i+1)*out/4])
+			return
+		}
 		for o := 0; o < op.O; o++ {
 			row := yi[o*px : (o+1)*px]
 			bo := b[o]
@@ -195,6 +207,36 @@ func (op *Conv) im2col(x, col []float32) {
 						clear(line[max(hi, lo):])
 					}
 				}
+			}
+		}
+	}
+}
+
+// pool adds the bias to one image's full output [O,OH,OW], applies ReLU
+// and 2×2 max pooling into out [O,OH/2,OW/2], recording the maxima.
+func (op *Conv) pool(full, bias, out []float32, arg []uint8) {
+	oh, ow := op.OH(), op.OW()
+	ph, pw := oh/2, ow/2
+	for o := 0; o < op.O; o++ {
+		plane := full[o*oh*ow : (o+1)*oh*ow]
+		b := bias[o]
+		for py := 0; py < ph; py++ {
+			r0 := plane[2*py*ow : (2*py+1)*ow]
+			r1 := plane[(2*py+1)*ow : (2*py+2)*ow]
+			dst := out[(o*ph+py)*pw : (o*ph+py+1)*pw]
+			ar := arg[(o*ph+py)*pw : (o*ph+py+1)*pw]
+			for px := range dst {
+				best, k := r0[2*px], uint8(0)
+				if v := r0[2*px+1]; v > best {
+					best, k = v, 1
+				}
+				if v := r1[2*px]; v > best {
+					best, k = v, 2
+				}
+				if v := r1[2*px+1]; v > best {
+					best, k = v, 3
+				}
+				dst[px], ar[px] = max(best+b, 0), k
 			}
 		}
 	}

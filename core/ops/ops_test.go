@@ -250,7 +250,7 @@ func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
 		}
 		rp := randn(r, tc.b, tc.o, oh/2, oh/2)
 		fo, fg = run(t, []*tensor.Dense{x, w, bias}, rp, func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
-			return G.ApplyOp(NewConvPool(tc.b, tc.c, tc.h, tc.h, tc.o, tc.pad, true, false), in[0], in[1], in[2])
+			return G.ApplyOp(NewConvPool(tc.b, tc.c, tc.h, tc.h, tc.o, 3, tc.pad, true, false), in[0], in[1], in[2])
 		})
 		so, sg = run(t, []*tensor.Dense{x, w, bias}, rp, stock(true))
 		close(t, name+" pooled forward", fo, so)

@@ -50,6 +50,10 @@ func (op *MaxPool) Do(inputs ...G.Value) (G.Value, error) {
 		op.arg = make([]int32, len(y))
 	}
 	oh, ow, k := op.oh(), op.ow(), op.K
+	if k == 2 {
+		forEach(op.B, func(_, b int) { op.pool2(x, y, b) })
+		return t, nil
+	}
 	forEach(op.B, func(_, b int) {
 		for c := 0; c < op.C; c++ {
 			plane := (b*op.C + c) * op.H * op.W
@@ -72,6 +76,33 @@ func (op *MaxPool) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	})
 	return t, nil
+}
+
+// pool2 is the 2×2 case of Do for image b, two input rows at a time.
+func (op *MaxPool) pool2(x, y []float32, b int) {
+	oh, ow := op.oh(), op.ow()
+	for c := 0; c < op.C; c++ {
+		plane := (b*op.C + c) * op.H * op.W
+		o := (b*op.C + c) * oh * ow
+		for oy := 0; oy < oh; oy++ {
+			i0 := plane + 2*oy*op.W
+			r0, r1 := x[i0:i0+2*ow], x[i0+op.W:i0+op.W+2*ow]
+			dst, arg := y[o+oy*ow:o+(oy+1)*ow], op.arg[o+oy*ow:o+(oy+1)*ow]
+			for ox := range dst {
+				best, at := r0[2*ox], i0+2*ox
+				if v := r0[2*ox+1]; v > best {
+					best, at = v, i0+2*ox+1
+				}
+				if v := r1[2*ox]; v > best {
+					best, at = v, i0+op.W+2*ox
+				}
+				if v := r1[2*ox+1]; v > best {
+					best, at = v, i0+op.W+2*ox+1
+				}
+				dst[ox], arg[ox] = best, int32(at)
+			}
+		}
+	}
 }
 
 func (op *MaxPool) DiffWRT(int) []bool { return []bool{true} }
