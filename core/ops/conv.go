@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/basin-dev/basin/core/gemm"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // Conv is a 2-D convolution (stride 1, square kernel, zero padding) with
@@ -165,9 +166,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 			row := yi[o*px : (o+1)*px]
 			bo := b[o]
 			if op.ReLU {
-				for j, v := range row {
-					row[j] = max(v+bo, 0)
-				}
+				simd.Max4ReLU(row, row, row, row, row, bo) // max(v+b, 0)
 			} else {
 				for j := range row {
 					row[j] += bo
