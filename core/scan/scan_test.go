@@ -167,3 +167,25 @@ func TestCancelKeepsPartialSurface(t *testing.T) {
 		}
 	}
 }
+
+// The fast ops and gorgonia's stock ops give the same surface.
+func TestFastScanMatchesStock(t *testing.T) {
+	var surfaces [][]float64
+	for _, impl := range []model.Ops{model.FastOps, model.StockOps} {
+		old := model.DefaultOps
+		model.DefaultOps = impl
+		job, s := fixture(t, true, 3)
+		err := Run(context.Background(), job, s, nil)
+		model.DefaultOps = old
+		if err != nil {
+			t.Fatal(err)
+		}
+		surfaces = append(surfaces, s.Loss)
+	}
+	for k := range surfaces[0] {
+		a, b := surfaces[0][k], surfaces[1][k]
+		if math.Abs(a-b) > 1e-4*math.Abs(b) {
+			t.Fatalf("point %d: fast %v, stock %v", k, a, b)
+		}
+	}
+}
