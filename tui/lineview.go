@@ -82,9 +82,9 @@ func (v *scanView) readoutLine(st styles, w int) string {
 	}
 	if sum := v.summary(); sum != nil {
 		s += st.faint.Render(" │ ") + fmt.Sprintf("centre %.4f", sum.CentreLoss)
-		s += st.faint.Render(" │ ") + fmt.Sprintf("basin (loss < centre+%g) α %s", sum.Threshold, fmtWidth(sum.WidthAlpha))
+		s += st.faint.Render(" │ ") + fmt.Sprintf("basin (loss < centre+%g) α %s", sum.Threshold, sum.WidthAlpha)
 		if v.twoD {
-			s += fmt.Sprintf(" β %s", fmtWidth(sum.WidthBeta))
+			s += fmt.Sprintf(" β %s", sum.WidthBeta)
 		}
 		if sum.OffScale > 0 {
 			s += st.faint.Render(" │ ") + st.err.Render(fmt.Sprintf("%d off scale", sum.OffScale))

@@ -15,7 +15,6 @@ import (
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/surface"
-	"github.com/basin-dev/basin/tui/render"
 )
 
 // Layers of the 2D picture that `c` cycles through.
@@ -366,20 +365,6 @@ func (v *scanView) summary() *surface.Summary {
 	}
 	s := surface.Summarize(v.cur, surface.DefaultThreshold)
 	return &s
-}
-
-func fmtWidth(w surface.Width) string {
-	if !w.Valid {
-		return "n/a"
-	}
-	lo, hi := render.FormatTick(w.Lo), render.FormatTick(w.Hi)
-	if w.OpenLo {
-		lo = "<" + lo
-	}
-	if w.OpenHi {
-		hi = ">" + hi
-	}
-	return fmt.Sprintf("[%s, %s] %s", lo, hi, render.FormatTick(w.Size()))
 }
 
 // view draws the scan, rebuilt only when something changed.

@@ -173,27 +173,13 @@ func printSummary(w io.Writer, s *surface.Surface, threshold float64) {
 	if sum.OffScale > 0 {
 		fmt.Fprintf(w, "off scale %d points with infinite or NaN loss\n", sum.OffScale)
 	}
-	fmt.Fprintf(w, "basin     loss < centre + %g: α %s", threshold, fmtWidth(sum.WidthAlpha))
+	fmt.Fprintf(w, "basin     loss < centre + %g: α %s", threshold, sum.WidthAlpha)
 	if s.Is2D() {
-		fmt.Fprintf(w, "  β %s", fmtWidth(sum.WidthBeta))
+		fmt.Fprintf(w, "  β %s", sum.WidthBeta)
 	}
 	fmt.Fprintln(w)
 	if s.Is2D() {
 		fmt.Fprintf(w, "cosine    between the directions %.2e\n", s.Meta.Cosine)
 	}
 	fmt.Fprintf(w, "points    %d of %d computed\n", sum.Computed, sum.Total)
-}
-
-func fmtWidth(w surface.Width) string {
-	if !w.Valid {
-		return "n/a"
-	}
-	lo, hi := fmt.Sprintf("[%.3g", w.Lo), fmt.Sprintf("%.3g]", w.Hi)
-	if w.OpenLo {
-		lo = "[<" + fmt.Sprintf("%.3g", w.Lo)
-	}
-	if w.OpenHi {
-		hi = fmt.Sprintf(">%.3g]", w.Hi)
-	}
-	return fmt.Sprintf("%s, %s width %.3g", lo, hi, w.Size())
 }

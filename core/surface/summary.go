@@ -1,6 +1,9 @@
 package surface
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // DefaultThreshold is how far above the centre loss the basin's edge is.
 const DefaultThreshold = 0.1
@@ -24,6 +27,28 @@ type Width struct {
 
 // Size is Hi − Lo.
 func (w Width) Size() float64 { return w.Hi - w.Lo }
+
+// String is "[lo, hi] width w", with < or > on a side the basin runs past
+// the scan, or "n/a".
+func (w Width) String() string {
+	if !w.Valid {
+		return "n/a"
+	}
+	num := func(v float64) string {
+		if math.Abs(v) < 5e-13 {
+			return "0"
+		}
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	lo, hi := num(w.Lo), num(w.Hi)
+	if w.OpenLo {
+		lo = "<" + lo
+	}
+	if w.OpenHi {
+		hi = ">" + hi
+	}
+	return "[" + lo + ", " + hi + "] width " + num(w.Size())
+}
 
 // Summary is what a landscape says in a few numbers.
 type Summary struct {

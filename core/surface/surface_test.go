@@ -180,3 +180,17 @@ func TestAtInterpolatesFromCoarsePoints(t *testing.T) {
 		t.Fatalf("1D: %v %v", v, ok)
 	}
 }
+
+func TestWidthString(t *testing.T) {
+	cases := map[Width]string{
+		{}:                                     "n/a",
+		{Valid: true, Lo: -0.4651, Hi: 0.3589}: "[-0.465, 0.359] width 0.824",
+		{Valid: true, Lo: -1, Hi: 1, OpenLo: true, OpenHi: true}:        "[<-1, >1] width 2",
+		{Valid: true, Lo: math.Copysign(0, -1), Hi: 0.5, OpenHi: false}: "[0, 0.5] width 0.5",
+	}
+	for w, want := range cases {
+		if got := w.String(); got != want {
+			t.Errorf("%+v: %q, want %q", w, got, want)
+		}
+	}
+}
