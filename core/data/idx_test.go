@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,7 +126,7 @@ func TestSampleIndices(t *testing.T) {
 	a, _ := SampleIndices(100, 10, 5)
 	b, _ := SampleIndices(100, 10, 5)
 	c, _ := SampleIndices(100, 10, 6)
-	if len(a) != 10 || !equal(a, b) || equal(a, c) {
+	if len(a) != 10 || !slices.Equal(a, b) || slices.Equal(a, c) {
 		t.Fatalf("same seed must give same images, another seed others: %v %v %v", a, b, c)
 	}
 	for i := 1; i < len(a); i++ {
@@ -136,18 +137,6 @@ func TestSampleIndices(t *testing.T) {
 	if _, err := SampleIndices(100, 101, 1); err == nil {
 		t.Fatal("more samples than images must fail")
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func FuzzParseImages(f *testing.F) {

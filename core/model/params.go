@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Tensor is one named parameter tensor in PyTorch's layout.
@@ -112,7 +113,7 @@ func (p Params) SameLayout(q Params) error {
 		if i >= len(q) {
 			return fmt.Errorf("tensor %s is missing", p[i].Name)
 		}
-		if p[i].Name != q[i].Name || !sameShape(p[i].Shape, q[i].Shape) {
+		if p[i].Name != q[i].Name || !slices.Equal(p[i].Shape, q[i].Shape) {
 			return fmt.Errorf("tensor %d is %s %v, want %s %v", i, q[i].Name, q[i].Shape, p[i].Name, p[i].Shape)
 		}
 	}
@@ -120,18 +121,6 @@ func (p Params) SameLayout(q Params) error {
 		return fmt.Errorf("unexpected extra tensor %s", q[len(p)].Name)
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Finite reports whether every value is finite.

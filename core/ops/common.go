@@ -56,6 +56,38 @@ func f32(v G.Value) ([]float32, error) {
 	return d, nil
 }
 
+// f32s returns the float32 data of every input value.
+func f32s(inputs []G.Value) ([][]float32, error) {
+	out := make([][]float32, len(inputs))
+	for i, v := range inputs {
+		d, err := f32(v)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// layerGrads adds the backward node of a layer with weights and bias —
+// back(x, w, gy) returns the input's gradient — and Picks for the weight
+// and bias gradients it keeps.
+func layerGrads(name string, back G.Op, gw, gb func() *tensor.Dense, inputs G.Nodes, grad *G.Node) (G.Nodes, error) {
+	gx, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	w, err := pick(gx, name+".gw", inputs[1].Shape(), gw)
+	if err != nil {
+		return nil, err
+	}
+	b, err := pick(gx, name+".gb", inputs[2].Shape(), gb)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{gx, w, b}, nil
+}
+
 // buffer is an op-owned output tensor, allocated on first use.
 type buffer struct {
 	t *tensor.Dense

@@ -107,18 +107,11 @@ func (op *Conv) prepare() {
 
 // Do computes the forward pass.
 func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
-	x, err := f32(inputs[0])
+	vals, err := f32s(inputs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	w, err := f32(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	b, err := f32(inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, b := vals[0], vals[1], vals[2]
 	if len(x) != op.B*op.C*op.H*op.W || len(w) != op.O*op.rows() || len(b) != op.O {
 		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
 	}
@@ -348,19 +341,7 @@ func (op *Conv) DiffWRT(int) []bool { return []bool{!op.First, true, true} }
 // filter and bias gradients.
 func (op *Conv) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	back := &ConvBack{fwd: op}
-	gx, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := pick(gx, "conv.gw", inputs[1].Shape(), func() *tensor.Dense { return back.gw.t })
-	if err != nil {
-		return nil, err
-	}
-	gb, err := pick(gx, "conv.gb", inputs[2].Shape(), func() *tensor.Dense { return back.gb.t })
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx, gw, gb}, nil
+	return layerGrads("conv", back, func() *tensor.Dense { return back.gw.t }, func() *tensor.Dense { return back.gb.t }, inputs, grad)
 }
 
 // ConvBack computes the gradients of a Conv: it returns the input's and
@@ -393,18 +374,11 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	if !f.Train {
 		return nil, fmt.Errorf("%v: the backward pass needs a Conv built for training", f)
 	}
-	x, err := f32(inputs[0])
+	vals, err := f32s(inputs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	w, err := f32(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	gy, err := f32(inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, gy := vals[0], vals[1], vals[2]
 	f.prepare()
 	_, y := f.out.get(f.outShape()...)
 	gxT, gx := op.gx.get(f.B, f.C, f.H, f.W)

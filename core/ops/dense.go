@@ -43,18 +43,11 @@ func (op *Dense) String() string {
 
 // Do computes the forward pass.
 func (op *Dense) Do(inputs ...G.Value) (G.Value, error) {
-	x, err := f32(inputs[0])
+	vals, err := f32s(inputs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	w, err := f32(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	b, err := f32(inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, b := vals[0], vals[1], vals[2]
 	if len(x) != op.B*op.I || len(w) != op.O*op.I || len(b) != op.O {
 		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
 	}
@@ -79,19 +72,7 @@ func (op *Dense) DiffWRT(int) []bool { return []bool{!op.First, true, true} }
 // gradients.
 func (op *Dense) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	back := &DenseBack{fwd: op, xShape: inputs[0].Shape().Clone()}
-	gx, err := G.ApplyOp(back, inputs[0], inputs[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := pick(gx, "dense.gw", inputs[1].Shape(), func() *tensor.Dense { return back.gw.t })
-	if err != nil {
-		return nil, err
-	}
-	gb, err := pick(gx, "dense.gb", inputs[2].Shape(), func() *tensor.Dense { return back.gb.t })
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{gx, gw, gb}, nil
+	return layerGrads("dense", back, func() *tensor.Dense { return back.gw.t }, func() *tensor.Dense { return back.gb.t }, inputs, grad)
 }
 
 // DenseBack computes a Dense layer's gradients: it returns the input's and
@@ -116,18 +97,11 @@ func (op *DenseBack) String() string                                 { return fm
 // Do takes (x, w, gy) and returns gx.
 func (op *DenseBack) Do(inputs ...G.Value) (G.Value, error) {
 	f := op.fwd
-	x, err := f32(inputs[0])
+	vals, err := f32s(inputs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	w, err := f32(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	gy, err := f32(inputs[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, gy := vals[0], vals[1], vals[2]
 	_, y := f.out.get(f.B, f.O)
 	if op.gz == nil {
 		op.gz = make([]float32, f.B*f.O)

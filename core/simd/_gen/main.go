@@ -219,14 +219,7 @@ func winoOut(pool bool) {
 		VMAXPS(zero, q[0], q[0])
 		VMOVUPS(q[0], Mem{Base: dst})
 	} else {
-		d := GP64()
-		MOVQ(dst, d)
-		for i := 0; i < 4; i++ {
-			VMOVUPS(q[i], Mem{Base: d})
-			if i < 3 {
-				ADDQ(dstride, d)
-			}
-		}
+		store4(q, dst, dstride)
 	}
 	ADDQ(U8(32), dst)
 	advance()
@@ -266,14 +259,7 @@ func winoInHoriz() {
 	VADDPS(e1, o0, h[1])
 	VSUBPS(o0, e1, h[2])
 	VSUBPS(o1, o0, h[3])
-	d := GP64()
-	MOVQ(dst, d)
-	for i := 0; i < 4; i++ {
-		VMOVUPS(h[i], Mem{Base: d})
-		if i < 3 {
-			ADDQ(dstride, d)
-		}
-	}
+	store4(h, dst, dstride)
 	ADDQ(U8(32), dst)
 	ADDQ(U8(64), row)
 	DECQ(n)
@@ -303,14 +289,7 @@ func winoInVert() {
 	VADDPS(rr[2], rr[1], v[1])
 	VSUBPS(rr[1], rr[2], v[2])
 	VSUBPS(rr[3], rr[1], v[3])
-	d := GP64()
-	MOVQ(dst, d)
-	for i := 0; i < 4; i++ {
-		VMOVUPS(v[i], Mem{Base: d})
-		if i < 3 {
-			ADDQ(dstride, d)
-		}
-	}
+	store4(v, dst, dstride)
 	ADDQ(U8(32), dst)
 	for i := 0; i < 4; i++ {
 		ADDQ(U8(32), rp[i])
@@ -320,4 +299,16 @@ func winoInVert() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// store4 writes four vectors at dst, dst+dstride, dst+2·dstride, …
+func store4(vs [4]reg.VecVirtual, dst, dstride reg.Register) {
+	d := GP64()
+	MOVQ(dst, d)
+	for i, v := range vs {
+		VMOVUPS(v, Mem{Base: d})
+		if i < 3 {
+			ADDQ(dstride, d)
+		}
+	}
 }
