@@ -8,6 +8,8 @@
 // long.
 package simd
 
+//go:generate sh -c "cd _gen && go run . -out ../simd_amd64.s -stubs ../simd_amd64.go -pkg simd"
+
 import (
 	"os"
 
