@@ -34,6 +34,10 @@ func main() {
 	runDir, err := tui.Run(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "basin: %v\n", err)
+		var input tui.InputError
+		if errors.As(err, &input) {
+			os.Exit(cli.ExitUsage)
+		}
 		os.Exit(cli.ExitFailure)
 	}
 	if runDir != "" {

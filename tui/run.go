@@ -17,7 +17,7 @@ import (
 func Run(opts Options) (runDir string, err error) {
 	ck, src, err := preload(opts)
 	if err != nil {
-		return "", err
+		return "", InputError{err}
 	}
 	m := newModel(opts, ck, src, os.Stdout)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion())
@@ -25,6 +25,13 @@ func Run(opts Options) (runDir string, err error) {
 	m.eng.shutdown()
 	return m.eng.RunDir(), err
 }
+
+// InputError is a file the user named that cannot be used: basin exits
+// with the usage status, before the screen opens.
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
 
 // preload reads what the user named, so a typo fails fast with a clear
 // message instead of inside the app.
