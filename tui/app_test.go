@@ -92,7 +92,7 @@ func TestFlowTrainLinePlane(t *testing.T) {
 		t.Fatalf("state %v, window %+v", fm.state, fm.plane.alpha)
 	}
 	view := fm.View()
-	for _, want := range []string{"2D scan", "✕", "grid 5x5", "centre", "basin"} {
+	for _, want := range []string{"2D scan", "✕", "grid 5x5", "basin α"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("final view lacks %q:\n%s", want, view)
 		}

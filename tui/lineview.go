@@ -3,6 +3,9 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/render"
@@ -81,13 +84,19 @@ func (v *scanView) readoutLine(st styles, w int) string {
 		s += st.faint.Render("loss …")
 	}
 	if sum := v.summary(); sum != nil {
-		s += st.faint.Render(" │ ") + fmt.Sprintf("centre %.4f", sum.CentreLoss)
-		s += st.faint.Render(" │ ") + fmt.Sprintf("basin (loss < centre+%g) α %s", sum.Threshold, sum.WidthAlpha)
+		sep := st.faint.Render(" │ ")
+		width := fmt.Sprintf("α %s", sum.WidthAlpha)
 		if v.twoD {
-			s += fmt.Sprintf(" β %s", sum.WidthBeta)
+			width += fmt.Sprintf(" β %s", sum.WidthBeta)
 		}
+		full := s + sep + fmt.Sprintf("centre %.4f", sum.CentreLoss) + sep +
+			fmt.Sprintf("basin (loss < centre+%g) %s", sum.Threshold, width)
+		if lipgloss.Width(full) > w { // narrow: the basin's numbers matter most
+			full = s + sep + "basin " + strings.ReplaceAll(width, " width ", " ")
+		}
+		s = full
 		if sum.OffScale > 0 {
-			s += st.faint.Render(" │ ") + st.err.Render(fmt.Sprintf("%d off scale", sum.OffScale))
+			s += sep + st.err.Render(fmt.Sprintf("%d off scale", sum.OffScale))
 		}
 	}
 	return truncate(s, w)
