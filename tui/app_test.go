@@ -24,11 +24,18 @@ import (
 
 func init() { lipgloss.SetColorProfile(termenv.Ascii) }
 
-var tiny *data.Source
+var tiny, full *data.Source
 
 // testOptions: the small net on a few hundred images, tiny scans.
 func testOptions(t *testing.T) Options {
 	t.Helper()
+	if full == nil {
+		src, err := data.LoadEmbedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		full = src
+	}
 	if tiny == nil {
 		src, err := data.LoadEmbedded()
 		if err != nil {
@@ -50,10 +57,35 @@ func testOptions(t *testing.T) Options {
 	}
 }
 
+// seen keeps all output read so far: WaitFor consumes the stream, and a
+// fast engine can print what the next wait looks for in the same chunk.
+var seen = map[*teatest.TestModel][]byte{}
+
 func waitFor(t *testing.T, tm *teatest.TestModel, what string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(what)) },
-		teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	if bytes.Contains(seen[tm], []byte(what)) {
+		return
+	}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		if bytes.Contains(append(seen[tm][:len(seen[tm]):len(seen[tm])], b...), []byte(what)) {
+			seen[tm] = append(seen[tm], b...)
+			return true
+		}
+		return false
+	}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// waitFile waits for a file the engine writes into the run folder.
+func waitFile(t *testing.T, runs, name string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m, _ := filepath.Glob(filepath.Join(runs, "*", name)); len(m) > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %s in %s after 60 s", name, runs)
 }
 
 func startApp(t *testing.T, o Options, w, h int) (*Model, *teatest.TestModel) {
@@ -79,20 +111,20 @@ func finish(t *testing.T, m *Model, tm *teatest.TestModel) *Model {
 // zoom, a resize, quit; everything lands in the run folder.
 func TestFlowTrainLinePlane(t *testing.T) {
 	m, tm := startApp(t, testOptions(t), 100, 30)
-	waitFor(t, tm, "1D scan  f(α)") // training done, the app moved on
-	waitFor(t, tm, "2D scan  f(α,β)")
-	waitFor(t, tm, "done 25 points")
+	runs := m.opts.RunsDir
+	waitFile(t, runs, "scan1d-1.npz") // trained, then scanned in 1D
+	waitFile(t, runs, "scan2d-1.npz") // and on the plane
+	waitFor(t, tm, "2D scan  f(α,β)") // which the app moved on to by itself
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("+")})
-	waitFor(t, tm, "-0.5")
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	waitFor(t, tm, "done 25 points")
+	waitFile(t, runs, "scan2d-2.npz") // the zoomed window, rescanned
 	fm := finish(t, m, tm)
 
 	if fm.state != statePlane || fm.plane.alpha.Min != -0.5 || fm.plane.alpha.Max != 0.5 {
 		t.Fatalf("state %v, window %+v", fm.state, fm.plane.alpha)
 	}
 	view := fm.View()
-	for _, want := range []string{"2D scan", "✕", "grid 5x5", "basin α"} {
+	for _, want := range []string{"2D scan", "✕", "grid 5x5", "basin"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("final view lacks %q:\n%s", want, view)
 		}
@@ -112,10 +144,11 @@ func TestFlowTrainLinePlane(t *testing.T) {
 func TestQuitMidScanKeepsPartialSurface(t *testing.T) {
 	o := testOptions(t)
 	o.Pretrained = true
-	o.Beta.N, o.Alpha.N, o.Samples, o.Workers = 41, 41, 64, 1
+	o.source = full // enough images for a scan that outlasts the test
+	o.Beta.N, o.Alpha.N, o.Samples, o.Workers = 81, 81, 1000, 1
 	m, tm := startApp(t, o, 100, 30)
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3")})
-	waitFor(t, tm, "points ·")
+	waitFor(t, tm, "/6561 points ·")
 	fm := finish(t, m, tm)
 	if !fm.plane.running {
 		t.Fatal("the scan finished before the test could quit mid-scan")
