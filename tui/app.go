@@ -53,7 +53,7 @@ type Model struct {
 	gate         *train.Gate
 	line, plane  scanView
 	nextID       int
-	pendingScans bool // start the scans once both the data and the model are here
+	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
 }
 
 // newModel builds the app; out is where it draws (for the colour profile).
@@ -131,9 +131,14 @@ func (m *Model) startScan(v *scanView) {
 	v.begin(m.nextID)
 	ctx, cancel := context.WithCancel(m.eng.ctx)
 	v.cancel = cancel
-	st := scan.Settings{Alpha: v.alpha, Direction: v.dir, Split: m.opts.Split, Samples: m.opts.Samples, Workers: m.opts.Workers}
+	st := scan.Settings{Alpha: v.alpha, Direction: v.dir, SampleSeed: m.opts.Direction.Seed,
+		Split: m.opts.Split, Samples: m.opts.Samples, Workers: m.opts.Workers}
 	if v.twoD {
 		st.Beta = v.beta
+	}
+	if m.scanSettings != nil {
+		m.scanSettings(st)
+		return
 	}
 	m.eng.scan(ctx, m.nextID, m.ck, m.src, st, v.centre)
 }

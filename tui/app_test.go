@@ -14,9 +14,11 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/render"
@@ -270,5 +272,23 @@ func TestKeysMoveZoomAndPan(t *testing.T) {
 	key(tea.KeyMsg{Type: tea.KeyTab})
 	if m.state != stateTrain {
 		t.Fatalf("tab from 2D: %v", m.state)
+	}
+}
+
+// The app's scans evaluate the same images as `basin eval` and the
+// headless scans with the same seed, and keep them when n draws a new
+// direction.
+func TestScanImagesFollowTheSeed(t *testing.T) {
+	o := testOptions(t)
+	o.Direction.Seed = 3
+	m := newModel(o, nil, tiny, os.Stdout)
+	var got []scan.Settings
+	m.scanSettings = func(st scan.Settings) { got = append(got, st) }
+	m.ck = &checkpoint.Checkpoint{}
+	m.startScan(&m.plane)
+	m.state = statePlane
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+	if len(got) != 2 || got[0].SampleSeed != 3 || got[1].SampleSeed != 3 || got[1].Direction.Seed != 4 {
+		t.Fatalf("settings: %+v", got)
 	}
 }
