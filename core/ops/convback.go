@@ -1,0 +1,255 @@
+// The backward pass of Conv: how its gradients are wired into gorgonia
+// (SymDiff) and computed (ConvBack).
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/basin-dev/basin/core/gemm"
+)
+
+// im2row unfolds one image [C,H,W] into colT [OH*OW, C*K*K]: for each
+// output pixel, the C·K·K input values its filter sees (im2col
+// transposed, so the filter gradient gz·colT needs no transposing pack).
+func (op *Conv) im2row(x, colT []float32) {
+	oh, ow, rows, k := op.OH(), op.OW(), op.rows(), op.K
+	hw := op.H * op.W
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			dst := colT[(oy*ow+ox)*rows : (oy*ow+ox+1)*rows]
+			y0, x0 := oy-op.Pad, ox-op.Pad
+			if k == 3 && y0 >= 0 && x0 >= 0 && y0+3 <= op.H && x0+3 <= op.W {
+				// Inside the image: three runs of three per channel.
+				for c := 0; c < op.C; c++ {
+					base := c*hw + y0*op.W + x0
+					r0 := x[base : base+3 : base+3]
+					r1 := x[base+op.W : base+op.W+3 : base+op.W+3]
+					r2 := x[base+2*op.W : base+2*op.W+3 : base+2*op.W+3]
+					d := dst[c*9 : c*9+9 : c*9+9]
+					d[0], d[1], d[2] = r0[0], r0[1], r0[2]
+					d[3], d[4], d[5] = r1[0], r1[1], r1[2]
+					d[6], d[7], d[8] = r2[0], r2[1], r2[2]
+				}
+				continue
+			}
+			r := 0
+			for c := 0; c < op.C; c++ {
+				plane := x[c*op.H*op.W : (c+1)*op.H*op.W]
+				for ky := 0; ky < k; ky++ {
+					iy := oy + ky - op.Pad
+					if iy < 0 || iy >= op.H {
+						clear(dst[r : r+k])
+						r += k
+						continue
+					}
+					line := plane[iy*op.W : (iy+1)*op.W]
+					for kx := 0; kx < k; kx++ {
+						if ix := ox + kx - op.Pad; ix >= 0 && ix < op.W {
+							dst[r] = line[ix]
+						} else {
+							dst[r] = 0
+						}
+						r++
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpool routes the pooled gradient of one image back to each window's
+// maximum, through the ReLU (a window whose max was not positive passes
+// nothing), into gz [O,OH,OW].
+func (op *Conv) unpool(gy, pooled []float32, arg []uint8, gz []float32) {
+	clear(gz)
+	oh, ow := op.OH(), op.OW()
+	ph, pw := oh/2, ow/2
+	for o := 0; o < op.O; o++ {
+		for py := 0; py < ph; py++ {
+			for px := 0; px < pw; px++ {
+				k := (o*ph+py)*pw + px
+				if pooled[k] <= 0 {
+					continue
+				}
+				dy, dx := int(arg[k]>>1), int(arg[k]&1)
+				gz[(o*oh+2*py+dy)*ow+2*px+dx] = gy[k]
+			}
+		}
+	}
+}
+
+// col2im adds col's entries back onto the image positions they came from.
+func (op *Conv) col2im(col, x []float32) {
+	oh, ow, px := op.OH(), op.OW(), op.pixels()
+	clear(x)
+	r := 0
+	for c := 0; c < op.C; c++ {
+		plane := x[c*op.H*op.W : (c+1)*op.H*op.W]
+		for ky := 0; ky < op.K; ky++ {
+			for kx := 0; kx < op.K; kx++ {
+				src := col[r*px : (r+1)*px]
+				r++
+				lo := max(0, op.Pad-kx)
+				hi := min(ow, op.W+op.Pad-kx)
+				if hi <= lo {
+					continue
+				}
+				for oy := 0; oy < oh; oy++ {
+					iy := oy + ky - op.Pad
+					if iy < 0 || iy >= op.H {
+						continue
+					}
+					dst := plane[iy*op.W+lo+kx-op.Pad:]
+					for j, v := range src[oy*ow+lo : oy*ow+hi] {
+						dst[j] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+func (op *Conv) DiffWRT(int) []bool { return []bool{!op.First, true, true} }
+
+// SymDiff adds the backward node (the input's gradient) and Picks for the
+// filter and bias gradients.
+func (op *Conv) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := &ConvBack{fwd: op}
+	return layerGrads("conv", back, func() *tensor.Dense { return back.gw.t }, func() *tensor.Dense { return back.gb.t }, inputs, grad)
+}
+
+// ConvBack computes the gradients of a Conv: it returns the input's and
+// keeps the filters' and bias's for the Picks.
+type ConvBack struct {
+	base
+	fwd        *Conv
+	gx, gw, gb buffer
+	gzAll      []float32   // the output's gradient through pooling and ReLU
+	partW      [][]float32 // per worker: filter gradient, then bias gradient
+	colT, gcol [][]float32 // per worker scratch
+	wino       *winograd   // the input's gradient as a Winograd convolution
+	flipped    []float32   // filters flipped and transposed for it
+	zero       []float32   // its (zero) bias
+}
+
+func (op *ConvBack) Arity() int    { return 3 }
+func (op *ConvBack) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(4), tt(4)) }
+func (op *ConvBack) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	f := op.fwd
+	return tensor.Shape{f.B, f.C, f.H, f.W}, nil
+}
+func (op *ConvBack) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *ConvBack) Hashcode() uint32      { return hashOf(op) }
+func (op *ConvBack) String() string        { return fmt.Sprintf("ConvBack(%p)", op) }
+
+// Do takes (x, w, gy) and returns gx.
+func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
+	f := op.fwd
+	if !f.Train {
+		return nil, fmt.Errorf("%v: the backward pass needs a Conv built for training", f)
+	}
+	vals, err := f32s(inputs)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	x, w, gy := vals[0], vals[1], vals[2]
+	f.prepare()
+	_, y := f.out.get(f.outShape()...)
+	gxT, gx := op.gx.get(f.B, f.C, f.H, f.W)
+	_, gw := op.gw.get(f.O, f.C, f.K, f.K)
+	_, gb := op.gb.get(f.O)
+	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
+	if op.partW == nil {
+		op.gzAll = make([]float32, f.B*out)
+		for i := 0; i < Workers; i++ {
+			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
+			op.colT = append(op.colT, make([]float32, px*rows))
+			op.gcol = append(op.gcol, make([]float32, rows*px))
+		}
+		if f.wino != nil && !f.First {
+			// The input's gradient is a 3×3 convolution of gz with the
+			// filters flipped and transposed, padded by 2 − pad.
+			op.wino = newWinograd(f.O, f.OH(), f.OW(), f.C, 2-f.Pad)
+			op.flipped = make([]float32, len(w))
+			op.zero = make([]float32, f.C)
+			for i := 0; i < Workers; i++ {
+				op.wino.buffers(i)
+			}
+		}
+	}
+	for _, p := range op.partW {
+		clear(p)
+	}
+	// gz: the gradient at the convolution's output, through pooling and
+	// ReLU; then the filter and bias gradients, image by image.
+	forEach(f.B, func(wk, i int) {
+		gz := op.gzAll[i*out : (i+1)*out]
+		if f.Pool {
+			f.unpool(gy[i*out/4:(i+1)*out/4], y[i*out/4:(i+1)*out/4], f.arg[i*out/4:(i+1)*out/4], gz)
+		} else {
+			copy(gz, gy[i*out:(i+1)*out])
+			if f.ReLU {
+				for j, v := range y[i*out : (i+1)*out] {
+					if v <= 0 {
+						gz[j] = 0
+					}
+				}
+			}
+		}
+		part := op.partW[wk]
+		pw, pb := part[:f.O*rows], part[f.O*rows:]
+		colT := op.colT[wk]
+		f.im2row(x[i*in:(i+1)*in], colT)
+		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: colT, Stride: rows}, f.O, rows, px, true)
+		for o := 0; o < f.O; o++ {
+			s := float32(0)
+			for _, v := range gz[o*px : (o+1)*px] {
+				s += v
+			}
+			pb[o] += s
+		}
+	})
+	clear(gw)
+	clear(gb)
+	for _, p := range op.partW {
+		for j, v := range p[:f.O*rows] {
+			gw[j] += v
+		}
+		for j, v := range p[f.O*rows:] {
+			gb[j] += v
+		}
+	}
+	if f.First {
+		return gxT, nil
+	}
+	if g := op.wino; g != nil {
+		for o := 0; o < f.O; o++ {
+			for c := 0; c < f.C; c++ {
+				src := w[(o*f.C+c)*9 : (o*f.C+c)*9+9]
+				dst := op.flipped[(c*f.O+o)*9 : (c*f.O+o)*9+9]
+				for k := range dst {
+					dst[k] = src[8-k]
+				}
+			}
+		}
+		g.filters(op.flipped)
+		chunks := (f.B + g.images - 1) / g.images
+		forEach(chunks, func(wk, ch int) {
+			i0 := ch * g.images
+			n := min(g.images, f.B-i0)
+			g.forward(wk, op.gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil)
+		})
+		return gxT, nil
+	}
+	forEach(f.B, func(wk, i int) {
+		gcol := op.gcol[wk]
+		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: op.gzAll[i*out : (i+1)*out], Stride: px}, rows, px, f.O, false)
+		f.col2im(gcol, gx[i*in:(i+1)*in])
+	})
+	return gxT, nil
+}
