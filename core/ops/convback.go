@@ -1,5 +1,6 @@
 // The backward pass of Conv: how its gradients are wired into gorgonia
 // (SymDiff) and computed (ConvBack).
+
 package ops
 
 import (
