@@ -72,7 +72,7 @@ func (k keyMap) forState(s state) helpKeys {
 	case stateLine:
 		return helpKeys{
 			short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Left, k.Right, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}, global},
+			full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}, global},
 		}
 	}
 	return helpKeys{
