@@ -1,29 +1,15 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-)
 
-// ParseNumber reads a finite decimal number, with a message a person can
-// act on.
-func ParseNumber(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("a number is missing")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	return v, nil
-}
+	"github.com/basin-dev/basin/core/cli"
+)
 
 // rangeForm edits the α (and β) range: min and max per axis. It keeps the
 // old values until Enter finds every field valid.
@@ -60,7 +46,7 @@ func newRangeForm(labels []string, values []float64) rangeForm {
 func (f rangeForm) validate() ([]float64, error) {
 	vals := make([]float64, len(f.inputs))
 	for i, in := range f.inputs {
-		v, err := ParseNumber(in.Value())
+		v, err := cli.ParseNumber(in.Value())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", f.labels[i], err)
 		}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/basin-dev/basin/core/cli"
 	"github.com/basin-dev/basin/core/data"
@@ -114,27 +113,9 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 }
 
 func parseRange(name, s string) (lo, hi float64, err error) {
-	lo, hi, err = ParseRange(s)
+	lo, hi, err = cli.ParseRange(s)
 	if err != nil {
 		return 0, 0, fmt.Errorf("--%s %q: %v", name, s, err)
-	}
-	return lo, hi, nil
-}
-
-// ParseRange reads "a:b" with a < b, both finite.
-func ParseRange(s string) (lo, hi float64, err error) {
-	a, b, ok := strings.Cut(s, ":")
-	if !ok {
-		return 0, 0, errors.New("want min:max, like -1:1")
-	}
-	if lo, err = ParseNumber(a); err != nil {
-		return 0, 0, err
-	}
-	if hi, err = ParseNumber(b); err != nil {
-		return 0, 0, err
-	}
-	if lo >= hi {
-		return 0, 0, errors.New("empty or inverted: min must be below max")
 	}
 	return lo, hi, nil
 }

@@ -61,7 +61,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		{[]string{"train", "--epochs", "zero", "--out", "x"}, "invalid value"},
 		{[]string{"train", "--optimizer", "lbfgs", "--out", "x"}, "unknown optimizer"},
 		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "1:-1", "--out", "s.npz"}, "inverted"},
-		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "a:b", "--out", "s.npz"}, "must be numbers"},
+		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "a:b", "--out", "s.npz"}, `"a" is not a number`},
 		{[]string{"scan2d", "--checkpoint", junk, "--grid", "1", "--out", "s.npz"}, "2 to 1001"},
 		{[]string{"scan2d", "--checkpoint", junk, "--grid", "1002x3", "--out", "s.npz"}, "2 to 1001"},
 		{[]string{"scan1d", "--checkpoint", junk, "--out", "s.npz"}, "safetensors"},

@@ -58,22 +58,43 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// parseRange reads "a:b" into an axis range.
-func parseRange(flagName, s string) (lo, hi float64, err error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 2 {
-		return 0, 0, usagef("--%s %q: want a range like -1:1", flagName, s)
+// ParseNumber reads a finite decimal number, with a message a person can
+// act on.
+func ParseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("a number is missing")
 	}
-	lo, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
-	hi, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, usagef("--%s %q: both ends must be numbers, like -1:1", flagName, s)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a number", s)
 	}
-	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return 0, 0, usagef("--%s %q: both ends must be finite", flagName, s)
+	return v, nil
+}
+
+// ParseRange reads "a:b" with a < b, both finite (the CLI's --alpha and
+// --beta, and the app's).
+func ParseRange(s string) (lo, hi float64, err error) {
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, errors.New("want min:max, like -1:1")
+	}
+	if lo, err = ParseNumber(a); err != nil {
+		return 0, 0, err
+	}
+	if hi, err = ParseNumber(b); err != nil {
+		return 0, 0, err
 	}
 	if lo >= hi {
-		return 0, 0, usagef("--%s %q is empty or inverted: the first number must be below the second, like %g:%g", flagName, s, math.Min(lo, hi), math.Max(lo, hi))
+		return 0, 0, fmt.Errorf("empty or inverted: the first number must be below the second, like %g:%g", math.Min(lo, hi), math.Max(lo, hi))
+	}
+	return lo, hi, nil
+}
+
+// parseRange is ParseRange for a flag, as a usage error naming it.
+func parseRange(flagName, s string) (lo, hi float64, err error) {
+	if lo, hi, err = ParseRange(s); err != nil {
+		return 0, 0, usagef("--%s %q: %v", flagName, s, err)
 	}
 	return lo, hi, nil
 }
