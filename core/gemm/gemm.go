@@ -13,6 +13,26 @@ type Matrix struct {
 	T      bool
 }
 
+// at returns the offset of element (i, j).
+func (m Matrix) at(i, j int) int {
+	if m.T {
+		return j*m.Stride + i
+	}
+	return i*m.Stride + j
+}
+
+// from returns the view of m whose element (0, 0) is m's (i, j).
+func (m Matrix) from(i, j int) Matrix {
+	m.Data = m.Data[m.at(i, j):]
+	return m
+}
+
+// transposed is mᵀ over the same data.
+func (m Matrix) transposed() Matrix {
+	m.T = !m.T
+	return m
+}
+
 // Cache blocking: a KC×NC slice of B and an MC×KC slice of A are packed
 // at a time (B's panel of NR columns stays in L1, A's block in L2).
 const (
@@ -117,56 +137,39 @@ func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk 
 	}
 }
 
-// packA copies A[ic:ic+mm, pc:pc+kk] into MR-row panels: panel p holds, for
-// each of the kk steps, MR consecutive values (rows past mm are zero).
+// packA copies A[ic:ic+mm, pc:pc+kk] into MR-row panels: for each of the
+// kk steps, MR consecutive values (rows past mm are zero). It is packB of
+// Aᵀ.
 func packA(dst []float32, a Matrix, ic, pc, mm, kk, mr int) {
-	for ir := 0; ir < mm; ir += mr {
-		panel := dst[ir*kk : ir*kk+mr*kk]
-		rows := min(mr, mm-ir)
-		if rows < mr {
-			clear(panel)
-		}
-		if a.T {
-			for p := 0; p < kk; p++ {
-				src := a.Data[(pc+p)*a.Stride+ic+ir : (pc+p)*a.Stride+ic+ir+rows]
-				copy(panel[p*mr:p*mr+rows], src)
-			}
-			continue
-		}
-		// p outer: the panel is written in order while MR rows stream in.
-		base := (ic+ir)*a.Stride + pc
-		for p := 0; p < kk; p++ {
-			out := panel[p*mr : p*mr+rows]
-			src := a.Data[base+p:]
-			for i := range out {
-				out[i] = src[i*a.Stride]
-			}
-		}
-	}
+	pack(dst, a.transposed().from(pc, ic), kk, mm, mr)
 }
 
-// packB copies B[pc:pc+kk, jc:jc+nn] into NR-column panels: panel q holds,
-// for each of the kk steps, NR consecutive values (columns past nn are
-// zero).
+// packB copies B[pc:pc+kk, jc:jc+nn] into NR-column panels.
 func packB(dst []float32, b Matrix, pc, jc, kk, nn, nr int) {
-	for jr := 0; jr < nn; jr += nr {
-		panel := dst[jr*kk : jr*kk+nr*kk]
-		cols := min(nr, nn-jr)
-		if cols < nr {
+	pack(dst, b.from(pc, jc), kk, nn, nr)
+}
+
+// pack copies the kk×nn top-left block of b into w-wide column panels:
+// panel q holds, for each of the kk rows, w consecutive values (columns
+// past nn are zero). The panel is written in order; when b's rows are not
+// contiguous the w columns stream in side by side.
+func pack(dst []float32, b Matrix, kk, nn, w int) {
+	for j0 := 0; j0 < nn; j0 += w {
+		panel := dst[j0*kk : j0*kk+w*kk]
+		cols := min(w, nn-j0)
+		if cols < w {
 			clear(panel)
 		}
-		if b.T {
-			for j := 0; j < cols; j++ {
-				src := b.Data[(jc+jr+j)*b.Stride+pc : (jc+jr+j)*b.Stride+pc+kk]
-				for p, v := range src {
-					panel[p*nr+j] = v
-				}
-			}
-			continue
-		}
 		for p := 0; p < kk; p++ {
-			src := b.Data[(pc+p)*b.Stride+jc+jr : (pc+p)*b.Stride+jc+jr+cols]
-			copy(panel[p*nr:p*nr+cols], src)
+			out := panel[p*w : p*w+cols]
+			if !b.T {
+				copy(out, b.Data[b.at(p, j0):])
+				continue
+			}
+			src := b.Data[b.at(p, j0):]
+			for j := range out {
+				out[j] = src[j*b.Stride]
+			}
 		}
 	}
 }
@@ -189,37 +192,22 @@ func Parallel(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
 	colWaste := (w*nr - n%(w*nr)) % (w * nr)
 	rowWaste := (w*mr - m%(w*mr)) % (w * mr)
 	byCols := n >= w*nr && (m < w*mr*4 || float64(colWaste)/float64(n) <= float64(rowWaste)/float64(m))
+	run := func(i0, j0, rows, cols int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			Mul(c[i0*ldc+j0:], ldc, a.from(i0, 0), b.from(0, j0), rows, cols, k, accumulate)
+		}()
+	}
 	if byCols {
 		step := (n/w + nr - 1) / nr * nr
 		for j0 := 0; j0 < n; j0 += step {
-			cols := min(step, n-j0)
-			bj := b
-			if b.T {
-				bj.Data = b.Data[j0*b.Stride:]
-			} else {
-				bj.Data = b.Data[j0:]
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				Mul(c[j0:], ldc, a, bj, m, cols, k, accumulate)
-			}()
+			run(0, j0, m, min(step, n-j0))
 		}
 	} else {
 		step := (m + w - 1) / w
 		for i0 := 0; i0 < m; i0 += step {
-			rows := min(step, m-i0)
-			ai := a
-			if a.T {
-				ai.Data = a.Data[i0:]
-			} else {
-				ai.Data = a.Data[i0*a.Stride:]
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				Mul(c[i0*ldc:], ldc, ai, b, rows, n, k, accumulate)
-			}()
+			run(i0, 0, min(step, m-i0), n)
 		}
 	}
 	wg.Wait()
