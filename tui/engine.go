@@ -25,10 +25,6 @@ type (
 		src *data.Source
 		err error
 	}
-	modelLoaded struct {
-		ck  *checkpoint.Checkpoint
-		err error
-	}
 	trainDone struct {
 		ck  *checkpoint.Checkpoint
 		res *train.Result
@@ -124,19 +120,6 @@ func (e *engine) loadData(dir string) {
 			src, err = data.LoadDir(dir)
 		}
 		e.box.send(dataLoaded{src, err})
-	})
-}
-
-func (e *engine) loadModel(path string, pretrained string) {
-	e.goJob(func() {
-		var ck *checkpoint.Checkpoint
-		var err error
-		if pretrained != "" {
-			ck, err = checkpoint.Pretrained(pretrained)
-		} else {
-			ck, err = checkpoint.Load(path)
-		}
-		e.box.send(modelLoaded{ck, err})
 	})
 }
 

@@ -41,14 +41,10 @@ func TestRoundTrip(t *testing.T) {
 
 // pytorchFile builds a safetensors file the way safetensors.torch.save_file
 // does for a state_dict: only {"format": "pt"} metadata, tensors laid out
-// in name order, some of them F16.
+// in an order other than the model's, some of them F16.
 func pytorchFile(t *testing.T, p model.Params, f16 string) []byte {
 	header := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
 	var body []byte
-	names := []string{}
-	for _, tn := range p {
-		names = append(names, tn.Name)
-	}
 	// reverse order: the reader must go by name, not position
 	for i := len(p) - 1; i >= 0; i-- {
 		tn := p[i]
