@@ -17,7 +17,7 @@ import (
 // evaluations and the latest progress.
 type trainView struct {
 	cfg             train.Config
-	steps           []float64 // loss per step
+	steps           history // loss per step, decimated at fixed memory
 	epochs          []progress.Epoch
 	last            progress.Step
 	running, paused bool
@@ -26,12 +26,17 @@ type trainView struct {
 	meta            map[string]string // the opened checkpoint's metadata
 }
 
-func newTrainView(cfg train.Config) trainView { return trainView{cfg: cfg} }
+// historyPoints bounds the loss curve: more than any terminal is wide.
+const historyPoints = 4096
+
+func newTrainView(cfg train.Config) trainView {
+	return trainView{cfg: cfg, steps: newHistory(historyPoints)}
+}
 
 func (t *trainView) handle(ev any) {
 	switch e := ev.(type) {
 	case progress.Step:
-		t.steps = append(t.steps, e.Loss)
+		t.steps.add(e.Global, e.Loss)
 		t.last = e
 	case progress.Epoch:
 		t.epochs = append(t.epochs, e)
@@ -74,17 +79,16 @@ func (t *trainView) view(st styles, w, h int, paused bool) string {
 }
 
 func (t *trainView) chart(st styles, w, h int) string {
-	if len(t.steps) == 0 {
+	if t.steps.len() == 0 {
 		msg := "waiting for the first step…"
 		if t.opened {
 			msg = "No training in this session: the model was opened from " + t.saved + ".\nPress 2 or 3 for its landscape."
 		}
 		return fitHeight(st.faint.Render(msg), h)
 	}
-	xs := make([]float64, len(t.steps))
+	xs, ys := t.steps.points()
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for i, v := range t.steps {
-		xs[i] = float64(i + 1)
+	for _, v := range ys {
 		if render.Finite(v) && v > 0 {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
@@ -95,8 +99,8 @@ func (t *trainView) chart(st styles, w, h int) string {
 	ch := render.Chart{
 		W: w, H: h, XMin: 0, XMax: float64(t.totalSteps()), YMin: lo, YMax: hi, LogY: true,
 		Series: []render.Series{
-			{X: xs, Y: t.steps, Color: st.lineOld, Faint: true},
-			{X: xs, Y: Smooth(t.steps, 0.95), Color: st.line},
+			{X: xs, Y: ys, Color: st.lineOld, Faint: true},
+			{X: xs, Y: Smooth(ys, 0.95), Color: st.line},
 		},
 		Cursor: math.NaN(), AxisColor: st.axis,
 	}

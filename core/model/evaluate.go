@@ -74,3 +74,11 @@ func (e *Evaluator) Evaluate(d *data.Dataset) (Result, error) {
 	}
 	return Result{Loss: loss / float64(total), Accuracy: float64(correct) / float64(total)}, nil
 }
+
+// Close releases the evaluator's graphs. Params are left as they are.
+func (e *Evaluator) Close() {
+	for b, n := range e.nets {
+		n.Close()
+		delete(e.nets, b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -168,13 +169,31 @@ func (n *Net) finish() (err error) {
 	} else {
 		n.vm = G.NewTapeMachine(n.g)
 	}
+	// The tape machine sets a finalizer (for CUDA, unused here) on itself,
+	// and it sits in a reference cycle with its graph: Go never collects a
+	// cycle holding a finalizer, so every dropped Net would leak its whole
+	// graph and buffers. Clearing the finalizer lets the collector free it.
+	runtime.SetFinalizer(n.vm, nil)
 	return nil
+}
+
+// Close releases the graph, its machine and its buffers. The Net cannot
+// run afterwards; Params are the caller's and stay untouched.
+func (n *Net) Close() {
+	if n.vm != nil {
+		n.vm.Close()
+	}
+	n.vm, n.g, n.nodes, n.loss, n.lossVal, n.outVal = nil, nil, nil, nil, nil, nil
+	n.x, n.y, n.xs, n.ys, n.Grads = nil, nil, nil, nil, nil
 }
 
 // Run evaluates one batch of images (Batch of them, from the dataset at
 // the given indices) and returns the summed loss and the number classified
 // correctly. A training net also leaves the mean-loss gradients in Grads.
 func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err error) {
+	if n.vm == nil {
+		return 0, 0, fmt.Errorf("run %s graph: the net is closed", n.Arch.Preset)
+	}
 	if len(idx) != n.Batch {
 		return 0, 0, fmt.Errorf("batch of %d images for a net of batch %d", len(idx), n.Batch)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/basin-dev/basin/core/data"
@@ -19,12 +20,26 @@ type Job struct {
 	Theta   model.Params // never modified
 	D, E    model.Params // E nil for a 1D scan
 	Eval    *data.Dataset
-	Workers int // 0 means one per core
+	Workers int         // 0 means one per core
+	Pool    *model.Pool // evaluators to borrow; nil: the scan builds and frees its own
+}
+
+// pool returns the job's pool, or a private one and a func that frees it.
+func (job Job) pool() (*model.Pool, func()) {
+	if job.Pool != nil {
+		return job.Pool, func() {}
+	}
+	p := model.NewPool(job.Arch, runtime.NumCPU())
+	return p, p.Close
 }
 
 // Centre evaluates θ* itself on the job's images.
 func Centre(job Job) (model.Result, error) {
-	ev := model.NewEvaluator(job.Arch, job.Theta.Clone())
+	pool, free := job.pool()
+	defer free()
+	ev := pool.Get()
+	defer pool.Put(ev)
+	ev.Params.CopyFrom(job.Theta)
 	r, err := ev.Evaluate(job.Eval)
 	if err != nil {
 		return r, fmt.Errorf("evaluate centre: %w", err)
@@ -43,6 +58,8 @@ type result struct {
 // error, or when ctx is cancelled (returning ctx.Err() with the points
 // done so far recorded). Sink is called from Run's own goroutine, in
 // the order results arrive, so it may read s (and save it) safely.
+// Run returns only after every worker has stopped and handed back its
+// evaluator, so nothing it started outlives it.
 func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) error {
 	workers := job.Workers
 	if workers <= 0 {
@@ -53,13 +70,21 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 		return nil
 	}
 	workers = min(workers, len(todo))
+	pool, free := job.pool()
+	defer free()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan int)
+	// Room for one result per worker: a worker never blocks on its last
+	// send, so after a cancel every worker finishes its point and exits.
 	results := make(chan result, workers)
+	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
+		wg.Add(1)
 		go func() {
-			ev := model.NewEvaluator(job.Arch, nil)
+			defer wg.Done()
+			ev := pool.Get()
+			defer pool.Put(ev)
 			for k := range jobs {
 				a, b := s.Coord(k)
 				ev.Params.Combine(job.Theta, a, job.D, b, job.E)
@@ -67,13 +92,24 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 				if err != nil {
 					err = fmt.Errorf("evaluate point (α=%g, β=%g): %w", a, b, err)
 				}
-				results <- result{k: k, loss: r.Loss, acc: r.Accuracy, err: err}
+				select {
+				case results <- result{k: k, loss: r.Loss, acc: r.Accuracy, err: err}:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}()
 	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		defer close(jobs)
 		for _, k := range todo {
+			// Checked first: select picks at random among ready cases, so a
+			// cancelled feeder could otherwise still hand out points.
+			if ctx.Err() != nil {
+				return
+			}
 			select {
 			case jobs <- k:
 			case <-ctx.Done():
@@ -81,35 +117,41 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 			}
 		}
 	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
 	start := time.Now()
 	done, total := s.Computed(), s.Len()
-	pending := len(todo)
 	var firstErr error
-	for pending > 0 {
-		select {
-		case r := <-results:
-			pending--
-			if r.err != nil {
-				if firstErr == nil {
-					firstErr = r.err
-					cancel()
-				}
-				continue
+	// Read until the workers are gone and the channel is closed: results
+	// that arrive after a cancel are still recorded, none is left behind.
+	for r := range results {
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+				cancel()
 			}
-			s.Set(r.k, r.loss, r.acc)
-			done++
-			a, b := s.Coord(r.k)
-			sink.Send(progress.Point{
-				Index: r.k, I: r.k / s.NY(), J: r.k % s.NY(), Alpha: a, Beta: b,
-				Loss: r.loss, Acc: r.acc, Done: done, Total: total, Elapsed: time.Since(start),
-			})
-		case <-ctx.Done():
-			// Stop waiting for points never sent; drain those in flight.
-			if firstErr != nil {
-				return firstErr
-			}
-			return ctx.Err()
+			continue
+		}
+		s.Set(r.k, r.loss, r.acc)
+		done++
+		if ctx.Err() != nil {
+			continue // kept, but a stopped scan reports nothing more
+		}
+		a, b := s.Coord(r.k)
+		sink.Send(progress.Point{
+			Index: r.k, I: r.k / s.NY(), J: r.k % s.NY(), Alpha: a, Beta: b,
+			Loss: r.loss, Acc: r.acc, Done: done, Total: total, Elapsed: time.Since(start),
+		})
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if done < total {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
-	return firstErr
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/basin-dev/basin/core/checkpoint"
@@ -187,5 +188,36 @@ func TestFastScanMatchesStock(t *testing.T) {
 		if math.Abs(a-b) > 1e-4*math.Abs(b) {
 			t.Fatalf("point %d: fast %v, stock %v", k, a, b)
 		}
+	}
+}
+
+// Cancelled scans leave no goroutine behind: Run waits for its feeder and
+// workers, whichever point they were at.
+func TestCancelledScansLeaveNoGoroutines(t *testing.T) {
+	job, _ := fixture(t, true, 9)
+	job.Pool = model.NewPool(job.Arch, 3)
+	defer job.Pool.Close()
+	before := runtime.NumGoroutine()
+	for i := 0; i < 50; i++ {
+		_, s := fixture(t, true, 9)
+		job.Workers = 1 + i%3
+		ctx, cancel := context.WithCancel(context.Background())
+		stopAt := 1 + i%4
+		err := Run(ctx, job, s, func(e progress.Event) {
+			if e.(progress.Point).Done == stopAt {
+				cancel()
+			}
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("scan %d: %v, want context.Canceled", i, err)
+		}
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before 50 cancelled scans, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
+	}
+	if job.Pool.Idle() != 3 {
+		t.Fatalf("%d evaluators back in the pool, want 3 (no more are built than workers)", job.Pool.Idle())
 	}
 }
