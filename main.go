@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/basin-dev/basin/core/cli"
 	"github.com/basin-dev/basin/tui"
+	"github.com/basin-dev/basin/tui/cli"
 )
 
 func main() {
@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "basin: the terminal app needs a terminal; for scripts use the headless commands: basin train, eval, scan1d, scan2d (see basin help)")
 		os.Exit(cli.ExitUsage)
 	}
-	runDir, err := tui.Run(opts)
+	runDir, sig, err := tui.Run(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "basin: %v\n", err)
 		var input tui.InputError
@@ -42,5 +42,9 @@ func main() {
 	}
 	if runDir != "" {
 		fmt.Printf("run folder: %s\n", runDir)
+	}
+	if sig != nil {
+		fmt.Fprintf(os.Stderr, "basin: stopped by %v; work saved\n", sig)
+		os.Exit(cli.Signals[sig])
 	}
 }

@@ -1,9 +1,9 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -13,47 +13,25 @@ import (
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
-	"github.com/basin-dev/basin/core/scan"
-	"github.com/basin-dev/basin/core/train"
 )
-
-// state is the view on screen.
-type state int
-
-const (
-	stateTrain state = iota
-	stateLine
-	statePlane
-)
-
-func (s state) String() string { return [...]string{"training", "1D scan", "2D scan"}[s] }
 
 // Minimum terminal size the views are laid out for.
 const minW, minH = 60, 16
 
-// Model is the root Bubble Tea model.
+// Model is the root Bubble Tea model: a list of views, one on screen.
 type Model struct {
-	opts     Options
-	st       styles
-	keys     keyMap
+	*common
+	views    []view
+	trainer  *trainView // the view that makes the model when none is opened
+	active   int        // index of the view on screen
+	pick     []key.Binding
 	help     help.Model
 	showHelp bool
-	eng      *engine
 
 	w, h    int
-	state   state
-	src     *data.Source
-	ck      *checkpoint.Checkpoint
-	phase   string // what the engine is doing, for the status bar
+	phase   string // what the app is doing before the views have work
 	errMsg  string
 	touched bool // a key was pressed: stop moving between views by ourselves
-
-	train        trainView
-	trainCancel  context.CancelFunc
-	gate         *train.Gate
-	line, plane  scanView
-	nextID       int
-	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
 }
 
 // newModel builds the app; out is where it draws (for the colour profile).
@@ -62,18 +40,18 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	if ck != nil {
 		label = ck.Arch.Preset
 	}
-	m := &Model{
-		opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(), help: help.New(),
-		eng: newEngine(opts.RunsDir, label), ck: ck, src: src, w: 80, h: 24,
-		gate: &train.Gate{},
+	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
+		eng: newEngine(opts.RunsDir, label), ck: ck, src: src}
+	m := &Model{common: c, views: newViews(c), help: help.New(), w: 80, h: 24}
+	for i, v := range m.views {
+		n := strconv.Itoa(i + 1)
+		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
+		if t, ok := v.(*trainView); ok {
+			m.trainer = t
+		}
 	}
-	m.train = newTrainView(opts.Train)
-	m.line = newScanView(false, opts)
-	m.plane = newScanView(true, opts)
 	if ck != nil {
-		m.state = stateLine
-		m.train.saved = ck.Path
-		m.train.opened, m.train.meta = true, ck.Meta
+		m.active = min(1, len(m.views)-1) // an opened model: straight to its landscape
 	}
 	return m
 }
@@ -98,49 +76,18 @@ func dataName(dir string) string {
 
 func (m *Model) afterData() {
 	if m.ck != nil {
-		m.startScans()
+		m.ready()
 		return
 	}
-	m.startTraining()
+	m.phase = "training"
+	m.trainer.begin()
 }
 
-func (m *Model) startTraining() {
-	ctx, cancel := context.WithCancel(m.eng.ctx)
-	m.trainCancel = cancel
-	cfg := m.opts.Train
-	cfg.Gate = m.gate
-	m.train.running = true
-	m.phase = "training " + cfg.Arch.Preset
-	m.eng.train(ctx, cfg, m.src)
-}
-
-func (m *Model) startScans() {
-	m.startScan(&m.line)
-	m.startScan(&m.plane)
-}
-
-// startScan cancels the view's running job and scans its current window.
-func (m *Model) startScan(v *scanView) {
-	if m.ck == nil || m.src == nil {
-		return
+// ready tells every view that the model exists.
+func (m *Model) ready() {
+	for _, v := range m.views {
+		v.ready()
 	}
-	if v.cancel != nil {
-		v.cancel()
-	}
-	m.nextID++
-	v.begin(m.nextID)
-	ctx, cancel := context.WithCancel(m.eng.ctx)
-	v.cancel = cancel
-	st := scan.Settings{Alpha: v.alpha, Direction: v.dir, SampleSeed: m.opts.Direction.Seed,
-		Split: m.opts.Split, Samples: m.opts.Samples, Workers: m.opts.Workers}
-	if v.twoD {
-		st.Beta = v.beta
-	}
-	if m.scanSettings != nil {
-		m.scanSettings(st)
-		return
-	}
-	m.eng.scan(ctx, m.nextID, m.ck, m.src, st, v.centre)
 }
 
 // Update handles one message.
@@ -149,15 +96,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = max(msg.Width, 1), max(msg.Height, 1)
 		m.help.Width = m.w
-		m.invalidate()
+		for _, v := range m.views {
+			v.resize()
+		}
 	case eventsMsg:
 		for _, ev := range msg {
 			m.handleEvent(ev)
 		}
 		return m, m.eng.box.next()
 	case tea.MouseMsg:
-		if v := m.scanView(); v != nil && v.form == nil {
-			m.mouse(v, msg)
+		msg.Y-- // the header line: views get body coordinates
+		if m.views[m.active].mouse(msg, m.w, m.bodyHeight()) {
+			m.touched = true
 		}
 	case tea.KeyMsg:
 		return m, m.key(msg)
@@ -165,36 +115,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) invalidate() {
-	m.line.dirty, m.plane.dirty = true, true
-}
-
-// scanView is the scan on screen, nil in the training view.
-func (m *Model) scanView() *scanView {
-	switch m.state {
-	case stateLine:
-		return &m.line
-	case statePlane:
-		return &m.plane
-	}
-	return nil
-}
-
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
-	v := m.scanView()
-	if v != nil && v.form != nil { // typing into the range form
-		f, res := v.form.update(msg)
-		v.form = &f
-		if res != nil {
-			v.form = nil
-			if !res.cancelled {
-				v.setRanges(res.values)
-				m.startScan(v)
-			}
-		}
+	v := m.views[m.active]
+	if v.capturing() { // typing into a form
+		v.key(msg)
 		return nil
 	}
 	m.touched = true
@@ -208,58 +135,22 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case msg.String() == "esc" && m.showHelp:
 		m.showHelp = false
 		return nil
-	case key.Matches(msg, k.Train):
-		m.state = stateTrain
-	case key.Matches(msg, k.Line):
-		m.state = stateLine
-	case key.Matches(msg, k.Plane):
-		m.state = statePlane
 	case key.Matches(msg, k.Next):
 		d := 1
 		if msg.String() == "shift+tab" {
-			d = 2
+			d = len(m.views) - 1
 		}
-		m.state = (m.state + state(d)) % 3
-	default:
-		if v != nil {
-			if v.key(msg, k) {
-				m.startScan(v)
-			}
+		m.active = (m.active + d) % len(m.views)
+		return nil
+	}
+	for i, b := range m.pick {
+		if key.Matches(msg, b) {
+			m.active = i
 			return nil
 		}
-		m.trainKey(msg)
 	}
+	v.key(msg)
 	return nil
-}
-
-func (m *Model) trainKey(msg tea.KeyMsg) {
-	switch {
-	case key.Matches(msg, m.keys.Pause) && m.train.running:
-		m.gate.SetPaused(!m.gate.Paused())
-		m.train.paused = m.gate.Paused()
-	case key.Matches(msg, m.keys.Stop) && m.train.running && m.trainCancel != nil:
-		m.gate.SetPaused(false)
-		m.trainCancel()
-		m.phase = "stopping training"
-	}
-}
-
-func (m *Model) mouse(v *scanView, msg tea.MouseMsg) {
-	if msg.Action != tea.MouseActionPress {
-		return
-	}
-	switch msg.Button {
-	case tea.MouseButtonWheelUp, tea.MouseButtonWheelDown:
-		if v.pointTo(msg.X, msg.Y-1, m.w, m.bodyHeight()) {
-			v.zoom(msg.Button == tea.MouseButtonWheelUp)
-			m.touched = true
-			m.startScan(v)
-		}
-	case tea.MouseButtonLeft:
-		if v.pointTo(msg.X, msg.Y-1, m.w, m.bodyHeight()) {
-			v.dirty = true
-		}
-	}
 }
 
 func (m *Model) handleEvent(ev any) {
@@ -272,57 +163,26 @@ func (m *Model) handleEvent(ev any) {
 		}
 		m.src = ev.src
 		m.afterData()
+		return
 	case trainDone:
-		m.train.running, m.train.paused = false, false
-		m.trainCancel = nil
 		if ev.err != nil {
 			m.errMsg = ev.err.Error()
 		}
 		if ev.ck == nil {
 			m.phase = "training failed"
-			return
-		}
-		m.ck = ev.ck
-		m.train.saved = ev.ck.Path
-		m.phase = "scanning"
-		m.startScans()
-		if !m.touched && m.state == stateTrain {
-			m.state = stateLine
-		}
-	case scanDone:
-		v := m.viewOf(ev.id)
-		if v == nil {
-			return
-		}
-		v.finish(ev)
-		if v == &m.line && !m.touched && m.state == stateLine {
-			m.state = statePlane // the demo flow: curve first, then the plane
-		}
-	case scanStarted:
-		if v := m.viewOf(ev.id); v != nil {
-			v.started(ev.surf)
-		}
-	case scanCentre:
-		if v := m.viewOf(ev.id); v != nil {
-			v.setCentre(ev.centre)
-		}
-	case scanPoint:
-		if v := m.viewOf(ev.id); v != nil {
-			v.point(ev.p)
-		}
-	default:
-		m.train.handle(ev)
-	}
-}
-
-// viewOf returns the view running job id, nil for a stale job.
-func (m *Model) viewOf(id int) *scanView {
-	for _, v := range []*scanView{&m.line, &m.plane} {
-		if v.id == id {
-			return v
+		} else {
+			m.ck = ev.ck
+			m.phase = ""
 		}
 	}
-	return nil
+	for i, v := range m.views {
+		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil {
+			m.active = i + 1 // the demo flow: training, then the curve, then the plane
+		}
+	}
+	if _, ok := ev.(trainDone); ok && m.ck != nil {
+		m.ready()
+	}
 }
 
 // bodyHeight is the height of a view's body: the screen less the header,
@@ -334,26 +194,26 @@ func (m *Model) View() string {
 	if m.w < minW || m.h < minH {
 		return fmt.Sprintf("basin needs at least %dx%d; this terminal is %dx%d.\nMake me bigger (or press q).", minW, minH, m.w, m.h)
 	}
-	header := m.header()
+	v := m.views[m.active]
+	keys := v.keys()
 	var body string
-	switch {
-	case m.showHelp:
-		body = m.help.FullHelpView(m.keys.forState(m.state).FullHelp())
-	case m.state == stateTrain:
-		body = m.train.view(m.st, m.w, m.bodyHeight(), m.gate.Paused())
-	default:
-		body = m.scanView().view(m.st, m.w, m.bodyHeight())
+	if m.showHelp {
+		global := append(append([]key.Binding{}, m.pick...), m.keys.global()...)
+		body = m.help.FullHelpView(append(keys.full, global))
+	} else {
+		body = v.view(m.w, m.bodyHeight())
 	}
 	body = fitHeight(body, m.bodyHeight())
-	helpLine := m.help.ShortHelpView(m.keys.forState(m.state).ShortHelp())
-	return header + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar()
+	short := append(append([]key.Binding{}, keys.short...), m.keys.Help, m.keys.Quit)
+	helpLine := m.help.ShortHelpView(short)
+	return m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar()
 }
 
 func (m *Model) header() string {
-	tabs := make([]string, 3)
-	for i := range tabs {
-		label := fmt.Sprintf(" %d %s ", i+1, state(i))
-		if state(i) == m.state {
+	tabs := make([]string, len(m.views))
+	for i, v := range m.views {
+		label := fmt.Sprintf(" %d %s ", i+1, v.title())
+		if i == m.active {
 			tabs[i] = m.st.statusKey.Render(label)
 		} else {
 			tabs[i] = m.st.faint.Render(label)
@@ -367,20 +227,14 @@ func (m *Model) header() string {
 }
 
 func (m *Model) statusBar() string {
-	parts := []string{}
-	preset := m.opts.Train.Arch.Preset
+	var parts []string
 	if m.ck != nil {
-		preset = m.ck.Arch.Preset
-		parts = append(parts, preset, m.ck.Path)
+		parts = append(parts, m.ck.Arch.Preset, m.ck.Path)
 	} else {
-		parts = append(parts, preset)
+		parts = append(parts, m.opts.Train.Arch.Preset)
 	}
-	v := m.scanView()
-	if v == nil {
-		v = &m.plane
-	}
-	parts = append(parts, string(v.dir.Norm), fmt.Sprintf("seed %d", v.dir.Seed),
-		fmt.Sprintf("%d %s imgs", m.opts.Samples, m.opts.Split), v.gridLabel(), m.activity())
+	parts = append(parts, m.views[m.active].status()...)
+	parts = append(parts, m.activity())
 	if d := m.eng.RunDir(); d != "" {
 		parts = append(parts, "run "+d)
 	}
@@ -388,21 +242,21 @@ func (m *Model) statusBar() string {
 	return m.st.statusBar.Render(padRight(truncate(s, m.w), m.w))
 }
 
-// activity says what the engine is doing.
+// activity says what the engine is doing: training if it is, else the
+// scans in progress.
 func (m *Model) activity() string {
-	switch {
-	case m.train.running && m.gate.Paused():
-		return "training paused"
-	case m.train.running:
-		return m.phase
-	case m.line.running || m.plane.running:
-		var s []string
-		for _, v := range []*scanView{&m.line, &m.plane} {
-			if v.running {
-				s = append(s, v.progressShort())
-			}
+	if a := m.trainer.activity(); a != "" {
+		return a
+	}
+	var scans []string
+	for _, v := range m.views {
+		if a := v.activity(); a != "" {
+			scans = append(scans, a)
 		}
-		return "scanning " + strings.Join(s, ", ")
+	}
+	switch {
+	case len(scans) > 0:
+		return "scanning " + strings.Join(scans, ", ")
 	case m.ck != nil:
 		return "idle"
 	}

@@ -101,6 +101,25 @@ func startApp(t *testing.T, o Options, w, h int) (*Model, *teatest.TestModel) {
 	return m, tm
 }
 
+// find returns the app's view of type T.
+func find[T view](m *Model) T {
+	for _, v := range m.views {
+		if t, ok := v.(T); ok {
+			return t
+		}
+	}
+	panic("no such view")
+}
+
+// show puts the view of type T on screen.
+func show[T view](m *Model) {
+	for i, v := range m.views {
+		if _, ok := v.(T); ok {
+			m.active = i
+		}
+	}
+}
+
 func finish(t *testing.T, m *Model, tm *teatest.TestModel) *Model {
 	t.Helper()
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
@@ -122,8 +141,8 @@ func TestFlowTrainLinePlane(t *testing.T) {
 	waitFile(t, runs, "scan2d-2.npz") // the zoomed window, rescanned
 	fm := finish(t, m, tm)
 
-	if fm.state != statePlane || fm.plane.alpha.Min != -0.5 || fm.plane.alpha.Max != 0.5 {
-		t.Fatalf("state %v, window %+v", fm.state, fm.plane.alpha)
+	if p := find[*planeView](fm); fm.views[fm.active] != view(p) || p.alpha().Min != -0.5 || p.alpha().Max != 0.5 {
+		t.Fatalf("view %d, window %+v", fm.active, p.alpha())
 	}
 	view := fm.View()
 	for _, want := range []string{"2D scan", "✕", "grid 5x5", "basin"} {
@@ -152,7 +171,7 @@ func TestQuitMidScanKeepsPartialSurface(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3")})
 	waitFor(t, tm, "/6561 points ·")
 	fm := finish(t, m, tm)
-	if !fm.plane.running {
+	if !find[*planeView](fm).running {
 		t.Fatal("the scan finished before the test could quit mid-scan")
 	}
 	matches, _ := filepath.Glob(filepath.Join(m.eng.RunDir(), "scan2d-*.npz"))
@@ -185,9 +204,9 @@ func TestViewWithDivergedPoints(t *testing.T) {
 		o.Profile = p
 		m := newModel(o, nil, tiny, os.Stdout)
 		m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
-		for _, v := range []*scanView{&m.line, &m.plane} {
+		for _, v := range []*scanState{&find[*lineView](m).scanState, &find[*planeView](m).scanState} {
 			v.begin(1)
-			s := surface.New(v.alpha, v.beta)
+			s := surface.New(v.alpha(), v.beta())
 			for k := 0; k < s.Len(); k++ {
 				loss := []float64{0.1, math.NaN(), math.Inf(1), 1e9, 2}[k%5]
 				s.Set(k, loss, 0.5)
@@ -195,10 +214,10 @@ func TestViewWithDivergedPoints(t *testing.T) {
 			v.started(s)
 			v.setCentre(model.Result{Loss: 0.1, Accuracy: 0.9})
 		}
-		for _, st := range []state{stateLine, statePlane} {
-			m.state = st
+		for i := 1; i <= 2; i++ {
+			m.active = i
 			if out := m.View(); !strings.Contains(out, "off scale") {
-				t.Errorf("%v %v: no off-scale count in view", p, st)
+				t.Errorf("%v %s: no off-scale count in view", p, m.views[i].title())
 			}
 		}
 	}
@@ -207,11 +226,12 @@ func TestViewWithDivergedPoints(t *testing.T) {
 func TestFormKeepsOldRangeOnBadInput(t *testing.T) {
 	o := testOptions(t)
 	m := newModel(o, nil, tiny, os.Stdout)
-	m.state = statePlane
+	show[*planeView](m)
+	p := find[*planeView](m)
 	key := func(s string) { m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}) }
 	special := func(k tea.KeyType) { m.Update(tea.KeyMsg{Type: k}) }
 	key("e")
-	if m.plane.form == nil {
+	if p.form == nil {
 		t.Fatal("e did not open the form")
 	}
 	for i := 0; i < 4; i++ {
@@ -219,59 +239,60 @@ func TestFormKeepsOldRangeOnBadInput(t *testing.T) {
 	}
 	key("x")
 	special(tea.KeyEnter)
-	if m.plane.form == nil || !strings.Contains(m.plane.form.err, "not a number") || m.plane.alpha.Min != -1 {
-		t.Fatalf("bad number: form %+v, alpha %+v", m.plane.form, m.plane.alpha)
+	if p.form == nil || !strings.Contains(p.form.err, "not a number") || p.alpha().Min != -1 {
+		t.Fatalf("bad number: form %+v, alpha %+v", p.form, p.alpha())
 	}
 	special(tea.KeyBackspace)
 	key("3")
 	special(tea.KeyEnter)
-	if m.plane.form == nil || !strings.Contains(m.plane.form.err, "below") {
-		t.Fatalf("inverted range accepted: %+v", m.plane.form)
+	if p.form == nil || !strings.Contains(p.form.err, "below") {
+		t.Fatalf("inverted range accepted: %+v", p.form)
 	}
 	special(tea.KeyBackspace)
 	key("-0.25")
 	special(tea.KeyEnter)
-	if m.plane.form != nil || m.plane.alpha.Min != -0.25 || m.plane.alpha.Max != 1 {
-		t.Fatalf("valid range not applied: %+v", m.plane.alpha)
+	if p.form != nil || p.alpha().Min != -0.25 || p.alpha().Max != 1 {
+		t.Fatalf("valid range not applied: %+v", p.alpha())
 	}
 }
 
 func TestKeysMoveZoomAndPan(t *testing.T) {
 	m := newModel(testOptions(t), nil, tiny, os.Stdout)
-	m.state = statePlane
+	show[*planeView](m)
+	p := find[*planeView](m)
 	key := func(k tea.KeyMsg) { m.Update(k) }
 	key(tea.KeyMsg{Type: tea.KeyRight})
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")})
-	if m.plane.ca != 0.5 || m.plane.cb != 0.5 {
-		t.Fatalf("cursor at (%g, %g), want one grid step (0.5, 0.5)", m.plane.ca, m.plane.cb)
+	if p.cursor[0] != 0.5 || p.cursor[1] != 0.5 {
+		t.Fatalf("cursor at (%g, %g), want one grid step (0.5, 0.5)", p.cursor[0], p.cursor[1])
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("+")})
-	if a := m.plane.alpha; a.Min != 0 || a.Max != 1 {
+	if a := p.alpha(); a.Min != 0 || a.Max != 1 {
 		t.Fatalf("zoom in around the cursor: %+v", a)
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("L")})
-	if a := m.plane.alpha; a.Min != 0.25 || a.Max != 1.25 {
+	if a := p.alpha(); a.Min != 0.25 || a.Max != 1.25 {
 		t.Fatalf("pan right: %+v", a)
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("]")})
-	if m.plane.alpha.N != 11 {
-		t.Fatalf("finer grid: %d", m.plane.alpha.N)
+	if p.alpha().N != 11 {
+		t.Fatalf("finer grid: %d", p.alpha().N)
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0")})
-	if a := m.plane.alpha; a.Min != -1 || a.Max != 1 || a.N != 5 {
+	if a := p.alpha(); a.Min != -1 || a.Max != 1 || a.N != 5 {
 		t.Fatalf("reset: %+v", a)
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("m")})
-	if m.plane.dir.Norm != direction.Layer {
-		t.Fatalf("normalization after m: %s", m.plane.dir.Norm)
+	if p.dir.Norm != direction.Layer {
+		t.Fatalf("normalization after m: %s", p.dir.Norm)
 	}
 	key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
-	if m.plane.dir.Seed != 2 {
-		t.Fatalf("seed after n: %d", m.plane.dir.Seed)
+	if p.dir.Seed != 2 {
+		t.Fatalf("seed after n: %d", p.dir.Seed)
 	}
 	key(tea.KeyMsg{Type: tea.KeyTab})
-	if m.state != stateTrain {
-		t.Fatalf("tab from 2D: %v", m.state)
+	if m.active != 0 {
+		t.Fatalf("tab from 2D: view %d", m.active)
 	}
 }
 
@@ -285,8 +306,8 @@ func TestScanImagesFollowTheSeed(t *testing.T) {
 	var got []scan.Settings
 	m.scanSettings = func(st scan.Settings) { got = append(got, st) }
 	m.ck = &checkpoint.Checkpoint{}
-	m.startScan(&m.plane)
-	m.state = statePlane
+	find[*planeView](m).restart()
+	show[*planeView](m)
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
 	if len(got) != 2 || got[0].SampleSeed != 3 || got[1].SampleSeed != 3 || got[1].Direction.Seed != 4 {
 		t.Fatalf("settings: %+v", got)

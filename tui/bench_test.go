@@ -15,20 +15,19 @@ func BenchmarkPlaneView(b *testing.B) {
 	o := testOptions(&testing.T{})
 	o.Profile = render.TrueColor
 	m := newModel(o, nil, tiny, os.Stdout)
-	v := &m.plane
-	v.alpha.N, v.beta.N = 81, 81
+	v := find[*planeView](m)
+	v.axes[0].N, v.axes[1].N = 81, 81
 	v.begin(1)
-	s := surface.New(v.alpha, v.beta)
+	s := surface.New(v.alpha(), v.beta())
 	for k := 0; k < s.Len(); k++ {
 		a, bt := s.Coord(k)
 		s.Set(k, 0.05+a*a+2*bt*bt, 0.9)
 	}
 	v.started(s)
 	v.setCentre(model.Result{Loss: 0.05, Accuracy: 0.9})
-	st := newStyles(render.TrueColor, os.Stdout)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		v.dirty = true
-		_ = v.view(st, 200, 57)
+		_ = v.view(200, 57)
 	}
 }

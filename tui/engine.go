@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
-	"github.com/basin-dev/basin/core/cli"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -34,13 +33,10 @@ type (
 		id   int
 		surf *surface.Surface // the UI's own copy: same axes and metadata, no points
 	}
-	scanCentre struct {
-		id     int
-		centre model.Result
-	}
-	scanPoint struct {
+	// scanEvent is a scan's progress.Centre or progress.Point.
+	scanEvent struct {
 		id int
-		p  progress.Point
+		ev progress.Event
 	}
 	scanDone struct {
 		id   int
@@ -60,14 +56,17 @@ type engine struct {
 	mu             sync.Mutex
 	runDir         string
 	files          map[string]int
+	pools          map[string]*model.Pool // evaluators per preset, reused by every scan
 }
 
 func newEngine(runsDir, label string) *engine {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &engine{ctx: ctx, cancel: cancel, box: newMailbox(), runsDir: runsDir, label: label, files: map[string]int{}}
+	return &engine{ctx: ctx, cancel: cancel, box: newMailbox(), runsDir: runsDir, label: label,
+		files: map[string]int{}, pools: map[string]*model.Pool{}}
 }
 
-// go runs f in the background, tracked so shutdown can wait for its files.
+// goJob runs f in a goroutine that shutdown waits for, so every job has
+// written its files before the app returns.
 func (e *engine) goJob(f func()) {
 	e.wg.Add(1)
 	go func() {
@@ -76,11 +75,33 @@ func (e *engine) goJob(f func()) {
 	}()
 }
 
-// shutdown cancels every job and waits for them to write their files.
+// shutdown cancels every job, waits for them to write their files and
+// frees the evaluators.
 func (e *engine) shutdown() {
 	e.cancel()
 	e.wg.Wait()
 	e.box.close()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.pools {
+		p.Close()
+	}
+}
+
+// pool returns the evaluators of an architecture: enough idle ones for
+// both scan views' workers.
+func (e *engine) pool(arch model.Arch, workers int) *model.Pool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, ok := e.pools[arch.Preset]
+	if !ok {
+		if workers <= 0 {
+			workers = scan.DefaultWorkers()
+		}
+		p = model.NewPool(arch, 2*workers)
+		e.pools[arch.Preset] = p
+	}
+	return p
 }
 
 // RunDir is the run folder, "" until something has been saved.
@@ -96,9 +117,9 @@ func (e *engine) path(base, ext string, numbered bool) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.runDir == "" {
-		dir := filepath.Join(e.runsDir, time.Now().Format("20060102-150405")+"-"+e.label)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("create run folder: %w", err)
+		dir, err := newRunDir(e.runsDir, time.Now().Format("20060102-150405")+"-"+e.label)
+		if err != nil {
+			return "", err
 		}
 		e.runDir = dir
 	}
@@ -110,21 +131,39 @@ func (e *engine) path(base, ext string, numbered bool) (string, error) {
 	return filepath.Join(e.runDir, name), nil
 }
 
+// newRunDir creates a run folder named name under parent, or name-2,
+// name-3, … if another session (started in the same second) has it:
+// Mkdir fails on an existing folder, so two sessions never share one.
+func newRunDir(parent, name string) (string, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("create run folder: %w", err)
+	}
+	for i := 1; i < 1000; i++ {
+		dir := filepath.Join(parent, name)
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", dir, i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("create run folder: %w", err)
+		}
+	}
+	return "", fmt.Errorf("create run folder: %s-2 … -999 all exist in %s", name, parent)
+}
+
 func (e *engine) loadData(dir string) {
 	e.goJob(func() {
-		var src *data.Source
-		var err error
-		if dir == "" {
-			src, err = data.LoadEmbedded()
-		} else {
-			src, err = data.LoadDir(dir)
-		}
+		src, err := data.Load(dir)
 		e.box.send(dataLoaded{src, err})
 	})
 }
 
 // train runs training under its own context (so it can be stopped early
-// without quitting) and saves the checkpoint, stopped or not.
+// without quitting) and saves the checkpoint, stopped or not; a diverged
+// run is saved as such and not opened.
 func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) {
 	e.goJob(func() {
 		res, err := train.Train(ctx, cfg, src, func(ev progress.Event) { e.box.send(ev) })
@@ -134,74 +173,56 @@ func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) 
 		}
 		path, perr := e.path("model", ".safetensors", false)
 		if perr == nil {
-			perr = cli.SaveTraining(path, cfg, res, src.Name)
+			path, perr = train.Save(path, cfg, res, src.Name)
 		}
 		var ck *checkpoint.Checkpoint
-		if perr == nil {
+		if perr == nil && !res.Diverged {
 			ck, perr = checkpoint.Load(path)
+		}
+		if res.Diverged && perr == nil {
+			err = fmt.Errorf("%w; its weights are in %s", err, path)
 		}
 		e.box.send(trainDone{ck: ck, res: res, err: errors.Join(err, perr)})
 	})
 }
 
-// scan prepares and runs one scan job, saving its surface every few
-// seconds and when it ends (cancelled included) if it has any points.
-// A known centre (same checkpoint and images) is reused, not re-evaluated.
-func (e *engine) scan(ctx context.Context, id int, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, known *model.Result) {
+// scan runs one scan job after the job before it in the same view (after,
+// nil for none) has stopped, so a view never holds more evaluators than
+// its workers however fast keys arrive. It saves the surface every few
+// seconds and when it ends, cancelled included, if it has any points. A
+// known centre (same checkpoint and images) is reused, not re-evaluated.
+// The returned channel closes when the job is over.
+func (e *engine) scan(ctx context.Context, after <-chan struct{}, id int, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, known *model.Result) <-chan struct{} {
+	over := make(chan struct{})
 	e.goJob(func() {
-		job, s, err := scan.Prepare(ck, src, st)
+		defer close(over)
+		if after != nil {
+			<-after
+		}
+		if ctx.Err() != nil { // replaced before it began
+			e.box.send(scanDone{id: id})
+			return
+		}
+		ss, err := scan.NewSession(ck, src, st)
 		if err != nil {
 			e.box.send(scanDone{id: id, err: err})
 			return
 		}
-		s.Meta.Version = cli.Version
-		ui := surface.New(s.Alpha, s.Beta)
-		ui.Meta = s.Meta
-		e.box.send(scanStarted{id: id, surf: ui})
-		var centre model.Result
-		if known != nil {
-			centre = *known
-		} else if centre, err = scan.Centre(job); err != nil {
-			e.box.send(scanDone{id: id, err: err})
-			return
-		}
-		s.Meta.CentreLoss, s.Meta.CentreAcc = centre.Loss, centre.Accuracy
-		e.box.send(scanCentre{id: id, centre: centre})
+		ss.Job.Pool = e.pool(ck.Arch, st.Workers)
+		ss.Centre, ss.SaveEvery = known, 5*time.Second
 		base := "scan1d"
 		if st.Is2D() {
 			base = "scan2d"
 		}
-		var file string
-		save := func() error {
-			if s.Computed() == 0 {
-				return nil
-			}
-			if file == "" {
-				p, err := e.path(base, ".npz", true)
-				if err != nil {
-					return err
-				}
-				file = p
-			}
-			return surface.Save(file, surface.NPZ, s)
-		}
-		last := time.Now()
-		var saveErr error
-		err = scan.Run(ctx, job, s, func(ev progress.Event) {
-			if p, ok := ev.(progress.Point); ok {
-				e.box.send(scanPoint{id: id, p: p})
-			}
-			if time.Since(last) > 5*time.Second && saveErr == nil {
-				saveErr = save()
-				last = time.Now()
-			}
-		})
+		ss.Out = func() (string, error) { return e.path(base, ".npz", true) }
+		ui := surface.New(ss.Surface.Alpha, ss.Surface.Beta)
+		ui.Meta = ss.Surface.Meta
+		e.box.send(scanStarted{id: id, surf: ui})
+		err = ss.Run(ctx, func(ev progress.Event) { e.box.send(scanEvent{id: id, ev: ev}) })
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
-		if serr := save(); serr != nil {
-			saveErr = serr
-		}
-		e.box.send(scanDone{id: id, file: file, err: errors.Join(err, saveErr)})
+		e.box.send(scanDone{id: id, file: ss.File(), err: err})
 	})
+	return over
 }

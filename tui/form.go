@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/basin-dev/basin/core/cli"
+	"github.com/basin-dev/basin/tui/flags"
 )
 
 // rangeForm edits the α (and β) range: min and max per axis. It keeps the
@@ -46,7 +46,7 @@ func newRangeForm(labels []string, values []float64) rangeForm {
 func (f rangeForm) validate() ([]float64, error) {
 	vals := make([]float64, len(f.inputs))
 	for i, in := range f.inputs {
-		v, err := cli.ParseNumber(in.Value())
+		v, err := flags.Number(in.Value())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", f.labels[i], err)
 		}

@@ -3,9 +3,9 @@ package tui
 import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds every key binding; the help screen is generated from it.
+// The keys that pick a view (1, 2, …) come from the list of views.
 type keyMap struct {
-	Train, Line, Plane, Next key.Binding
-	Help, Quit               key.Binding
+	Next, Help, Quit key.Binding
 
 	Pause, Stop key.Binding
 
@@ -21,12 +21,9 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Train: b([]string{"1"}, "1", "training"),
-		Line:  b([]string{"2"}, "2", "1D scan"),
-		Plane: b([]string{"3"}, "3", "2D scan"),
-		Next:  b([]string{"tab", "shift+tab"}, "tab", "next view"),
-		Help:  b([]string{"?"}, "?", "all keys"),
-		Quit:  b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Next: b([]string{"tab", "shift+tab"}, "tab", "next view"),
+		Help: b([]string{"?"}, "?", "all keys"),
+		Quit: b([]string{"q", "ctrl+c"}, "q", "quit"),
 
 		Pause: b([]string{"p", " "}, "p", "pause/resume"),
 		Stop:  b([]string{"s", "enter"}, "s", "stop & scan"),
@@ -52,37 +49,7 @@ func newKeyMap() keyMap {
 	}
 }
 
-// helpKeys adapts the key map to bubbles/help for one view.
-type helpKeys struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
-
-func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
-func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
-
-func (k keyMap) forState(s state) helpKeys {
-	global := []key.Binding{k.Train, k.Line, k.Plane, k.Next, k.Help, k.Quit}
-	switch s {
-	case stateTrain:
-		return helpKeys{
-			short: []key.Binding{k.Pause, k.Stop, k.Next, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Pause, k.Stop}, global},
-		}
-	case stateLine:
-		return helpKeys{
-			short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}, global},
-		}
-	}
-	return helpKeys{
-		short: []key.Binding{k.Up, k.ZoomIn, k.ZoomOut, k.PanLeft, k.Edit, k.Scale, k.Layers, k.Help, k.Quit},
-		full: [][]key.Binding{
-			{k.Left, k.Right, k.Up, k.Down},
-			{k.PanLeft, k.PanRight, k.PanUp, k.PanDown},
-			{k.ZoomIn, k.ZoomOut, k.Reset, k.Edit, k.Finer, k.Coarser},
-			{k.NewDir, k.Norm, k.Scale, k.Layers},
-			global,
-		},
-	}
+// global are the keys every view has, after its own in the help.
+func (k keyMap) global() []key.Binding {
+	return []key.Binding{k.Next, k.Help, k.Quit}
 }

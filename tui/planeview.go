@@ -4,8 +4,64 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/render"
 )
+
+// Layers of the 2D picture that `c` cycles through.
+const (
+	layersBoth = iota
+	layersHeatmap
+	layersContours
+)
+
+// planeView is the 2D scan, f(α,β) = L(θ* + αδ + βη), as a heatmap with
+// contour lines.
+type planeView struct {
+	scanState
+	layers int
+}
+
+func newPlaneView(c *common) *planeView {
+	o := c.opts
+	return &planeView{scanState: newScanState(c, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true)}
+}
+
+func (v *planeView) title() string { return "2D scan" }
+
+func (v *planeView) ready() { v.restart() }
+
+func (v *planeView) keys() helpKeys {
+	k := v.c.keys
+	return helpKeys{
+		short: []key.Binding{k.Up, k.ZoomIn, k.ZoomOut, k.PanLeft, k.Edit, k.Scale, k.Layers},
+		full: [][]key.Binding{
+			{k.Left, k.Right, k.Up, k.Down},
+			{k.PanLeft, k.PanRight, k.PanUp, k.PanDown},
+			{k.ZoomIn, k.ZoomOut, k.Reset, k.Edit, k.Finer, k.Coarser},
+			{k.NewDir, k.Norm, k.Scale, k.Layers},
+		},
+	}
+}
+
+func (v *planeView) key(msg tea.KeyMsg) bool {
+	if v.form == nil && key.Matches(msg, v.c.keys.Layers) {
+		v.layers = (v.layers + 1) % 3
+		v.dirty = true
+		return true
+	}
+	return v.scanState.key(msg)
+}
+
+func (v *planeView) mouse(msg tea.MouseMsg, w, h int) bool {
+	x0, y0, pw, ph := planeLayout(w, h)
+	return v.scanState.mouse(msg, x0, y0, pw, ph)
+}
+
+func (v *planeView) view(w, h int) string { return v.cached(w, h, v.draw) }
 
 // Plane layout: β labels, axis, heatmap, gap, colour bar.
 const (
@@ -21,19 +77,21 @@ func planeLayout(w, h int) (x0, y0, pw, ph int) {
 
 // field samples the shown landscape onto a grid of fw×fh values over the
 // window (row 0 at β max), the way the heatmap and contours read it.
-func (v *scanView) field(fw, fh int) render.Field {
+func (v *planeView) field(fw, fh int) render.Field {
 	f := render.NewField(fw, fh)
+	al, be := v.alpha(), v.beta()
 	for y := 0; y < fh; y++ {
-		b := v.beta.Max - (float64(y)+0.5)/float64(fh)*(v.beta.Max-v.beta.Min)
+		b := be.Max - (float64(y)+0.5)/float64(fh)*(be.Max-be.Min)
 		for x := 0; x < fw; x++ {
-			a := v.alpha.Min + (float64(x)+0.5)/float64(fw)*(v.alpha.Max-v.alpha.Min)
+			a := al.Min + (float64(x)+0.5)/float64(fw)*(al.Max-al.Min)
 			f.V[y*fw+x] = v.value(a, b)
 		}
 	}
 	return f
 }
 
-func (v *scanView) planeView(st styles, w, h int) string {
+func (v *planeView) draw(w, h int) string {
+	st, al, be := v.c.st, v.alpha(), v.beta()
 	x0, _, pw, ph := planeLayout(w, h)
 	pal := render.NewPalette(st.profile)
 	coarse := v.field(pw, 2*ph)
@@ -52,13 +110,13 @@ func (v *scanView) planeView(st styles, w, h int) string {
 		render.Contours(plot, v.field(2*pw, 4*ph), coarse, scale.Levels(8), scale, pal, fg)
 	}
 	col := func(a float64) int {
-		return int(math.Floor((a - v.alpha.Min) / (v.alpha.Max - v.alpha.Min) * float64(pw)))
+		return int(math.Floor((a - al.Min) / (al.Max - al.Min) * float64(pw)))
 	}
 	row := func(b float64) int {
-		return int(math.Floor((v.beta.Max - b) / (v.beta.Max - v.beta.Min) * float64(ph)))
+		return int(math.Floor((be.Max - b) / (be.Max - be.Min) * float64(ph)))
 	}
 	// The crosshair, then the ✕ at θ* over everything.
-	cx, cy := col(v.ca), row(v.cb)
+	cx, cy := col(v.cursor[0]), row(v.cursor[1])
 	cx, cy = min(max(cx, 0), pw-1), min(max(cy, 0), ph-1)
 	for x := 0; x < pw; x++ {
 		if c := plot.At(x, cy); c != nil && x%2 == 0 {
@@ -73,7 +131,7 @@ func (v *scanView) planeView(st styles, w, h int) string {
 	if c := plot.At(cx, cy); c != nil {
 		c.Ch, c.FG, c.Bold = '┼', st.cursor, true
 	}
-	if c := plot.At(col(0), row(0)); c != nil && v.alpha.Min <= 0 && v.alpha.Max >= 0 && v.beta.Min <= 0 && v.beta.Max >= 0 {
+	if c := plot.At(col(0), row(0)); c != nil && al.Min <= 0 && al.Max >= 0 && be.Min <= 0 && be.Max >= 0 {
 		c.Ch, c.FG, c.Bold = '✕', st.cross, true
 	}
 
@@ -83,7 +141,7 @@ func (v *scanView) planeView(st styles, w, h int) string {
 		canvas.At(x0-1, y).Ch, canvas.At(x0-1, y).FG = '│', st.axis
 	}
 	canvas.Text(x0-1, ph, "└", st.axis)
-	for _, b := range render.Ticks(v.beta.Min, v.beta.Max, max(2, ph/4)) {
+	for _, b := range render.Ticks(be.Min, be.Max, max(2, ph/4)) {
 		if y := row(b); y >= 0 && y < ph {
 			l := render.FormatTick(b)
 			canvas.Text(x0-2-render.Width(l), y, l, st.axis)
@@ -91,7 +149,7 @@ func (v *scanView) planeView(st styles, w, h int) string {
 		}
 	}
 	next := x0
-	for _, a := range render.Ticks(v.alpha.Min, v.alpha.Max, max(2, pw/10)) {
+	for _, a := range render.Ticks(al.Min, al.Max, max(2, pw/10)) {
 		x := col(a)
 		l := render.FormatTick(a)
 		start := max(x0+x-render.Width(l)/2, x0)
@@ -107,15 +165,11 @@ func (v *scanView) planeView(st styles, w, h int) string {
 	}
 
 	layers := [...]string{"heatmap+contours", "heatmap", "contours"}[v.layers]
-	sc := "linear"
-	if v.log {
-		sc = "log"
-	}
 	cos := ""
 	if v.cur != nil {
 		cos = fmt.Sprintf(" · cos %.1e", v.cur.Meta.Cosine)
 	}
 	title := st.title.Render("2D scan") + st.faint.Render(fmt.Sprintf("  f(α,β) = L(θ* + αδ + βη) · %s-normalized · seed %d · grid %dx%d · %s scale · %s%s · ✕ θ*",
-		v.dir.Norm, v.dir.Seed, v.alpha.N, v.beta.N, sc, layers, cos))
-	return truncate(title, w) + "\n" + canvas.String() + "\n" + v.readoutLine(st, w) + "\n" + v.progressLine(st, w)
+		v.dir.Norm, v.dir.Seed, al.N, be.N, v.scaleName(), layers, cos))
+	return truncate(title, w) + "\n" + canvas.String() + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)
 }

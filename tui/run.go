@@ -1,29 +1,66 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/scan"
 )
 
 // Run opens the app and returns the run folder it wrote into ("" if it
-// wrote nothing). A checkpoint or data directory that cannot be read is an
-// error before the screen opens; after quitting, Run waits for the
-// engine's jobs to save their files.
-func Run(opts Options) (runDir string, err error) {
+// wrote nothing) and the signal that ended it, if one did. A checkpoint,
+// data directory or runs folder that cannot be used is an error before the
+// screen opens. SIGHUP (the SSH connection dropped) and SIGTERM end the
+// app as q does: after quitting, Run waits for the engine's jobs to save
+// their files.
+func Run(opts Options) (runDir string, sig os.Signal, err error) {
 	ck, src, err := preload(opts)
 	if err != nil {
-		return "", InputError{err}
+		return "", nil, InputError{err}
 	}
+	// Both scan views' workers may hold an evaluator each.
+	scan.LimitHeap(2 * workers(opts.Workers))
 	m := newModel(opts, ck, src, os.Stdout)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	got := make(chan os.Signal, 1)
+	go func() {
+		if s, ok := <-signals; ok {
+			got <- s
+			p.Quit()
+		}
+	}()
 	_, err = p.Run()
 	m.eng.shutdown()
-	return m.eng.RunDir(), err
+	select {
+	case sig = <-got:
+		// The terminal may be gone: an error from drawing on it is not
+		// the user's problem, the saved files are what matter.
+		err = nil
+	default:
+		if errors.Is(err, tea.ErrProgramKilled) {
+			err = nil
+		}
+	}
+	return m.eng.RunDir(), sig, err
+}
+
+func workers(n int) int {
+	if n <= 0 {
+		return scan.DefaultWorkers()
+	}
+	return n
 }
 
 // InputError is a file the user named that cannot be used: basin exits
@@ -46,6 +83,12 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := os.MkdirAll(opts.RunsDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("--runs: %w", err)
+	}
+	if err := atomicfile.CheckWritable(filepath.Join(opts.RunsDir, "probe")); err != nil {
+		return nil, nil, fmt.Errorf("--runs: %w", err)
 	}
 	src := opts.source
 	if src == nil && opts.Data != "" {

@@ -10,32 +10,35 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/render"
 )
 
-// Layers of the 2D picture that `c` cycles through.
-const (
-	layersBoth = iota
-	layersHeatmap
-	layersContours
-)
+// axisNames are the scan axes in order: α along δ, β along η.
+var axisNames = [2]string{"α", "β"}
 
-// scanView is the state of the 1D or the 2D scan: the window being
-// scanned, the surface filling in (cur) and the one it replaces (prev,
-// drawn until the new points cover it), and the cursor.
-type scanView struct {
-	twoD        bool
-	alpha, beta surface.Axis // the window and its resolution
-	home        [2]surface.Axis
+// scanState is what the 1D and the 2D view share: the window being
+// scanned (one axis or two), the engine job filling it, the surface coming
+// in (cur) and the one it replaces (prev, drawn until the new points cover
+// it), the cursor, and the keys that move them. Everything is written per
+// axis, so the line and the plane differ only in how they draw.
+type scanState struct {
+	c           *common
+	axes        []surface.Axis // the window and its resolution, α then β
+	home        []surface.Axis
+	cursor      []float64 // a coordinate per axis
 	dir         direction.Spec
 	resolutions []int
 
 	id      int
 	cancel  context.CancelFunc
+	over    <-chan struct{} // closes when the job's goroutine is done
 	running bool
 	cur     *surface.Surface
 	prev    *surface.Surface
@@ -44,28 +47,19 @@ type scanView struct {
 	file    string
 	err     string
 
-	ca, cb float64 // cursor (α, β)
-	log    bool
-	layers int
-	form   *rangeForm
+	log  bool
+	form *rangeForm
 
 	dirty    bool // redraw needed
 	cache    string
 	cacheKey [2]int
 }
 
-func newScanView(twoD bool, o Options) scanView {
-	v := scanView{twoD: twoD, alpha: o.Alpha, dir: o.Direction, dirty: true}
-	if twoD {
-		v.beta = o.Beta
-		v.log = true
-		v.resolutions = sortedUnique([]int{11, 21, 41, 81, o.Alpha.N})
-	} else {
-		v.alpha.N = o.Points
-		v.resolutions = sortedUnique([]int{11, 21, 51, 101, 201, o.Points})
+func newScanState(c *common, axes []surface.Axis, resolutions []int, log bool) scanState {
+	return scanState{
+		c: c, axes: axes, home: slices.Clone(axes), cursor: make([]float64, len(axes)),
+		dir: c.opts.Direction, resolutions: sortedUnique(resolutions), log: log, dirty: true,
 	}
-	v.home = [2]surface.Axis{v.alpha, v.beta}
-	return v
 }
 
 func sortedUnique(v []int) []int {
@@ -73,9 +67,49 @@ func sortedUnique(v []int) []int {
 	return slices.Compact(v)
 }
 
+// alpha is the first axis.
+func (v *scanState) alpha() surface.Axis { return v.axes[0] }
+
+// beta is the second axis, or the zero axis of a line.
+func (v *scanState) beta() surface.Axis {
+	if len(v.axes) < 2 {
+		return surface.Axis{}
+	}
+	return v.axes[1]
+}
+
+// settings of a scan of the current window.
+func (v *scanState) settings() scan.Settings {
+	o := v.c.opts
+	return scan.Settings{Alpha: v.alpha(), Beta: v.beta(), Direction: v.dir, SampleSeed: o.Direction.Seed,
+		Split: o.Split, Samples: o.Samples, Workers: o.Workers}
+}
+
+// restart cancels the view's job and scans the current window. The new
+// job begins once the old one has stopped (see engine.scan).
+func (v *scanState) restart() {
+	c := v.c
+	if c.ck == nil || c.src == nil {
+		return
+	}
+	if v.cancel != nil {
+		v.cancel()
+	}
+	c.nextID++
+	v.begin(c.nextID)
+	ctx, cancel := context.WithCancel(c.eng.ctx)
+	v.cancel = cancel
+	st := v.settings()
+	if c.scanSettings != nil { // tests watch the scans started
+		c.scanSettings(st)
+		return
+	}
+	v.over = c.eng.scan(ctx, v.over, v.id, c.ck, c.src, st, v.centre)
+}
+
 // begin marks the start of job id. The last surface stays on screen until
 // the new one's points replace it.
-func (v *scanView) begin(id int) {
+func (v *scanState) begin(id int) {
 	v.id, v.running, v.err, v.file = id, true, "", ""
 	if v.cur != nil && v.cur.Computed() > 0 {
 		v.prev = v.cur
@@ -85,7 +119,34 @@ func (v *scanView) begin(id int) {
 	v.dirty = true
 }
 
-func (v *scanView) started(s *surface.Surface) {
+// handle takes the engine's events of the view's current job; true when
+// the job has finished.
+func (v *scanState) handle(ev any) bool {
+	switch ev := ev.(type) {
+	case scanStarted:
+		if ev.id == v.id {
+			v.started(ev.surf)
+		}
+	case scanEvent:
+		if ev.id != v.id {
+			return false
+		}
+		switch e := ev.ev.(type) {
+		case progress.Centre:
+			v.setCentre(model.Result{Loss: e.Loss, Accuracy: e.Acc})
+		case progress.Point:
+			v.point(e)
+		}
+	case scanDone:
+		if ev.id == v.id {
+			v.finish(ev)
+			return true
+		}
+	}
+	return false
+}
+
+func (v *scanState) started(s *surface.Surface) {
 	v.cur = s
 	if v.centre != nil {
 		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc = v.centre.Loss, v.centre.Accuracy
@@ -93,7 +154,7 @@ func (v *scanView) started(s *surface.Surface) {
 	v.dirty = true
 }
 
-func (v *scanView) setCentre(c model.Result) {
+func (v *scanState) setCentre(c model.Result) {
 	v.centre = &c
 	if v.cur != nil {
 		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc = c.Loss, c.Accuracy
@@ -101,7 +162,7 @@ func (v *scanView) setCentre(c model.Result) {
 	v.dirty = true
 }
 
-func (v *scanView) point(p progress.Point) {
+func (v *scanState) point(p progress.Point) {
 	if v.cur == nil {
 		return
 	}
@@ -113,7 +174,7 @@ func (v *scanView) point(p progress.Point) {
 	v.dirty = true
 }
 
-func (v *scanView) finish(ev scanDone) {
+func (v *scanState) finish(ev scanDone) {
 	v.running = false
 	v.file = ev.file
 	if ev.err != nil {
@@ -122,154 +183,215 @@ func (v *scanView) finish(ev scanDone) {
 	v.dirty = true
 }
 
-// key handles a key of the scan views; true means the scan must restart.
-func (v *scanView) key(msg tea.KeyMsg, k keyMap) bool {
-	v.dirty = true
-	switch {
-	case key.Matches(msg, k.Left):
-		v.step(-1, 0)
-	case key.Matches(msg, k.Right):
-		v.step(1, 0)
-	case key.Matches(msg, k.Up) && v.twoD:
-		v.step(0, 1)
-	case key.Matches(msg, k.Down) && v.twoD:
-		v.step(0, -1)
-	case key.Matches(msg, k.PanLeft):
-		return v.pan(-1, 0)
-	case key.Matches(msg, k.PanRight):
-		return v.pan(1, 0)
-	case key.Matches(msg, k.PanUp) && v.twoD:
-		return v.pan(0, 1)
-	case key.Matches(msg, k.PanDown) && v.twoD:
-		return v.pan(0, -1)
-	case key.Matches(msg, k.ZoomIn):
-		return v.zoom(true)
-	case key.Matches(msg, k.ZoomOut):
-		return v.zoom(false)
-	case key.Matches(msg, k.Reset):
-		v.alpha, v.beta = v.home[0], v.home[1]
-		v.ca, v.cb = 0, 0
+// axisKeys are the bindings that act along one axis.
+type axisKeys struct{ less, more, panLess, panMore key.Binding }
+
+func (v *scanState) axisKeys() []axisKeys {
+	k := v.c.keys
+	return []axisKeys{{k.Left, k.Right, k.PanLeft, k.PanRight}, {k.Down, k.Up, k.PanDown, k.PanUp}}[:len(v.axes)]
+}
+
+// key handles the keys both scan views share, restarting the scan when the
+// window or the directions change; false for a key it does not know.
+func (v *scanState) key(msg tea.KeyMsg) bool {
+	if v.form != nil {
+		v.formKey(msg)
 		return true
+	}
+	k := v.c.keys
+	rescan := false
+	for i, ak := range v.axisKeys() {
+		switch {
+		case key.Matches(msg, ak.less):
+			v.step(i, -1)
+		case key.Matches(msg, ak.more):
+			v.step(i, 1)
+		case key.Matches(msg, ak.panLess):
+			rescan = v.pan(i, -1)
+		case key.Matches(msg, ak.panMore):
+			rescan = v.pan(i, 1)
+		default:
+			continue
+		}
+		v.dirty = true
+		if rescan {
+			v.restart()
+		}
+		return true
+	}
+	switch {
+	case key.Matches(msg, k.ZoomIn):
+		rescan = v.zoom(true)
+	case key.Matches(msg, k.ZoomOut):
+		rescan = v.zoom(false)
+	case key.Matches(msg, k.Reset):
+		v.axes = slices.Clone(v.home)
+		clear(v.cursor)
+		rescan = true
 	case key.Matches(msg, k.Finer):
-		return v.resolution(1)
+		rescan = v.resolution(1)
 	case key.Matches(msg, k.Coarser):
-		return v.resolution(-1)
+		rescan = v.resolution(-1)
 	case key.Matches(msg, k.NewDir):
 		v.dir.Seed++
 		v.prev = nil // another direction: the old picture is not this landscape
-		return true
+		rescan = true
 	case key.Matches(msg, k.Norm):
 		i := slices.Index(direction.Norms, v.dir.Norm)
 		v.dir.Norm = direction.Norms[(i+1)%len(direction.Norms)]
 		v.prev = nil
-		return true
+		rescan = true
 	case key.Matches(msg, k.Scale):
 		v.log = !v.log
-	case key.Matches(msg, k.Layers) && v.twoD:
-		v.layers = (v.layers + 1) % 3
 	case key.Matches(msg, k.Edit):
-		labels := []string{"α min", "α max"}
-		vals := []float64{v.alpha.Min, v.alpha.Max}
-		if v.twoD {
-			labels = append(labels, "β min", "β max")
-			vals = append(vals, v.beta.Min, v.beta.Max)
+		var labels []string
+		var vals []float64
+		for i, a := range v.axes {
+			labels = append(labels, axisNames[i]+" min", axisNames[i]+" max")
+			vals = append(vals, a.Min, a.Max)
 		}
 		f := newRangeForm(labels, vals)
 		v.form = &f
+	default:
+		return false
 	}
-	return false
+	v.dirty = true
+	if rescan {
+		v.restart()
+	}
+	return true
 }
 
-// step moves the cursor by whole grid steps, staying in the window.
-func (v *scanView) step(di, dj int) {
-	i, j := v.cursorIndex()
-	i = min(max(i+di, 0), v.alpha.N-1)
-	v.ca = v.alpha.At(i)
-	if v.twoD {
-		j = min(max(j+dj, 0), v.beta.N-1)
-		v.cb = v.beta.At(j)
+// formKey types into the range form; Enter with valid ranges rescans.
+func (v *scanState) formKey(msg tea.KeyMsg) {
+	f, res := v.form.update(msg)
+	v.form = &f
+	v.dirty = true
+	if res == nil {
+		return
+	}
+	v.form = nil
+	if !res.cancelled {
+		v.setRanges(res.values)
+		v.restart()
 	}
 }
 
-// cursorIndex snaps the cursor to the grid of the window.
-func (v *scanView) cursorIndex() (i, j int) {
-	snap := func(a surface.Axis, x float64) int {
-		if a.N < 2 {
-			return 0
-		}
-		k := int(math.Round((x - a.Min) / (a.Max - a.Min) * float64(a.N-1)))
-		return min(max(k, 0), a.N-1)
-	}
-	i = snap(v.alpha, v.ca)
-	if v.twoD {
-		j = snap(v.beta, v.cb)
-	}
-	return i, j
+// step moves the cursor along an axis by whole grid steps, staying in the
+// window.
+func (v *scanState) step(axis, d int) {
+	a := v.axes[axis]
+	i := min(max(v.cursorIndex(axis)+d, 0), a.N-1)
+	v.cursor[axis] = a.At(i)
 }
 
-// zoom halves (in) or doubles the window around the cursor.
-func (v *scanView) zoom(in bool) bool {
+// cursorIndex snaps the cursor to the grid of the window along an axis.
+func (v *scanState) cursorIndex(axis int) int {
+	a := v.axes[axis]
+	if a.N < 2 {
+		return 0
+	}
+	k := int(math.Round((v.cursor[axis] - a.Min) / (a.Max - a.Min) * float64(a.N-1)))
+	return min(max(k, 0), a.N-1)
+}
+
+// zoom halves (in) or doubles the window around the cursor; false when
+// that would leave 1e-6 … 1e6 (nothing changes then).
+func (v *scanState) zoom(in bool) bool {
 	f := 2.0
 	if in {
 		f = 0.5
 	}
-	scale := func(a *surface.Axis, c float64) bool {
-		half := (a.Max - a.Min) / 2 * f
-		if half < 1e-6 || half > 1e6 {
+	for _, a := range v.axes {
+		if half := (a.Max - a.Min) / 2 * f; half < 1e-6 || half > 1e6 {
 			return false
 		}
-		a.Min, a.Max = c-half, c+half
-		return true
 	}
-	ok := scale(&v.alpha, v.ca)
-	if v.twoD {
-		ok = scale(&v.beta, v.cb) && ok
-	}
-	return ok
-}
-
-// pan shifts the window (and the cursor with it) by a quarter.
-func (v *scanView) pan(dx, dy int) bool {
-	sa := (v.alpha.Max - v.alpha.Min) / 4 * float64(dx)
-	v.alpha.Min, v.alpha.Max, v.ca = v.alpha.Min+sa, v.alpha.Max+sa, v.ca+sa
-	if v.twoD {
-		sb := (v.beta.Max - v.beta.Min) / 4 * float64(dy)
-		v.beta.Min, v.beta.Max, v.cb = v.beta.Min+sb, v.beta.Max+sb, v.cb+sb
+	for i := range v.axes {
+		a := &v.axes[i]
+		half := (a.Max - a.Min) / 2 * f
+		a.Min, a.Max = v.cursor[i]-half, v.cursor[i]+half
 	}
 	return true
 }
 
-func (v *scanView) resolution(d int) bool {
-	i := slices.Index(v.resolutions, v.alpha.N)
+// pan shifts the window (and the cursor with it) by a quarter along an
+// axis.
+func (v *scanState) pan(axis, d int) bool {
+	a := &v.axes[axis]
+	s := (a.Max - a.Min) / 4 * float64(d)
+	a.Min, a.Max, v.cursor[axis] = a.Min+s, a.Max+s, v.cursor[axis]+s
+	return true
+}
+
+// resolution moves every axis to the next finer or coarser resolution.
+func (v *scanState) resolution(d int) bool {
+	n := v.axes[0].N
+	i := slices.Index(v.resolutions, n)
 	if i < 0 {
 		i = 0
 	}
 	i = min(max(i+d, 0), len(v.resolutions)-1)
-	if v.resolutions[i] == v.alpha.N {
+	if v.resolutions[i] == n {
 		return false
 	}
-	v.alpha.N = v.resolutions[i]
-	if v.twoD {
-		v.beta.N = v.resolutions[i]
+	for a := range v.axes {
+		v.axes[a].N = v.resolutions[i]
 	}
 	return true
 }
 
-// setRanges applies the form's validated values.
-func (v *scanView) setRanges(vals []float64) {
-	v.alpha.Min, v.alpha.Max = vals[0], vals[1]
-	if v.twoD {
-		v.beta.Min, v.beta.Max = vals[2], vals[3]
+// setRanges applies the form's validated values, min and max per axis.
+func (v *scanState) setRanges(vals []float64) {
+	for i := range v.axes {
+		a := &v.axes[i]
+		a.Min, a.Max = vals[2*i], vals[2*i+1]
+		v.cursor[i] = math.Min(math.Max(v.cursor[i], a.Min), a.Max)
 	}
-	v.ca = math.Min(math.Max(v.ca, v.alpha.Min), v.alpha.Max)
-	v.cb = math.Min(math.Max(v.cb, v.beta.Min), v.beta.Max)
 	v.dirty = true
+}
+
+// pointTo moves the cursor to the cell (x, y) of a plot whose first cell is
+// (x0, y0) and size pw×ph, snapped to the grid; false outside the plot. A
+// plot's y grows downwards and β upwards.
+func (v *scanState) pointTo(x, y, x0, y0, pw, ph int) bool {
+	px, py := x-x0, y-y0
+	if px < 0 || px >= pw || py < 0 || py >= ph {
+		return false
+	}
+	frac := []float64{(float64(px) + 0.5) / float64(pw), 1 - (float64(py)+0.5)/float64(ph)}
+	for i := range v.axes {
+		a := v.axes[i]
+		v.cursor[i] = a.Min + frac[i]*(a.Max-a.Min)
+		v.cursor[i] = a.At(v.cursorIndex(i))
+	}
+	v.dirty = true
+	return true
+}
+
+// mouse zooms with the wheel and points with a click inside the plot.
+func (v *scanState) mouse(msg tea.MouseMsg, x0, y0, pw, ph int) bool {
+	if v.form != nil || msg.Action != tea.MouseActionPress {
+		return false
+	}
+	switch msg.Button {
+	case tea.MouseButtonWheelUp, tea.MouseButtonWheelDown:
+		if v.pointTo(msg.X, msg.Y, x0, y0, pw, ph) {
+			if v.zoom(msg.Button == tea.MouseButtonWheelUp) {
+				v.restart()
+			}
+			return true
+		}
+	case tea.MouseButtonLeft:
+		return v.pointTo(msg.X, msg.Y, x0, y0, pw, ph)
+	}
+	return false
 }
 
 // value is the loss shown at (α, β): from the new scan where it has
 // points, else from the one it replaces; +Inf when off scale, NaN when
 // unknown.
-func (v *scanView) value(a, b float64) float64 {
+func (v *scanState) value(a, b float64) float64 {
 	for _, s := range []*surface.Surface{v.cur, v.prev} {
 		if s == nil {
 			continue
@@ -285,41 +407,67 @@ func (v *scanView) value(a, b float64) float64 {
 }
 
 // readout is the exact value at the cursor's grid point, if computed.
-func (v *scanView) readout() (loss, acc float64, ok bool) {
+func (v *scanState) readout() (loss, acc float64, ok bool) {
 	if v.cur == nil {
 		return 0, 0, false
 	}
-	i, j := v.cursorIndex()
-	k := i*v.cur.NY() + j
+	k := 0
+	for i := range v.axes {
+		k = k*v.axes[i].N + v.cursorIndex(i)
+	}
 	if k >= v.cur.Len() || !v.cur.Done[k] {
 		return 0, 0, false
 	}
 	return v.cur.Loss[k], v.cur.Acc[k], true
 }
 
-func (v *scanView) gridLabel() string {
-	if v.twoD {
-		return fmt.Sprintf("grid %dx%d", v.alpha.N, v.beta.N)
+func (v *scanState) gridLabel() string {
+	if len(v.axes) == 1 {
+		return fmt.Sprintf("%d points", v.axes[0].N)
 	}
-	return fmt.Sprintf("%d points", v.alpha.N)
+	return fmt.Sprintf("grid %dx%d", v.axes[0].N, v.axes[1].N)
 }
 
-func (v *scanView) kind() string {
-	if v.twoD {
-		return "2D"
+func (v *scanState) kind() string { return fmt.Sprintf("%dD", len(v.axes)) }
+
+func (v *scanState) scaleName() string {
+	if v.log {
+		return "log"
 	}
-	return "1D"
+	return "linear"
 }
+
+// status is the view's part of the status bar.
+func (v *scanState) status() []string {
+	o := v.c.opts
+	return []string{string(v.dir.Norm), fmt.Sprintf("seed %d", v.dir.Seed),
+		fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}
+}
+
+// activity is the job's progress, "" when idle.
+func (v *scanState) activity() string {
+	switch {
+	case !v.running:
+		return ""
+	case v.last.Total == 0:
+		return v.kind() + " starting"
+	}
+	return fmt.Sprintf("%s %d/%d", v.kind(), v.last.Done, v.last.Total)
+}
+
+func (v *scanState) capturing() bool { return v.form != nil }
+
+func (v *scanState) resize() { v.dirty = true }
 
 // rate is points per second of the running job.
-func (v *scanView) rate() float64 {
+func (v *scanState) rate() float64 {
 	if v.last.Elapsed <= 0 {
 		return 0
 	}
 	return float64(v.last.Done) / v.last.Elapsed.Seconds()
 }
 
-func (v *scanView) eta() string {
+func (v *scanState) eta() string {
 	r := v.rate()
 	if r <= 0 {
 		return "--"
@@ -327,15 +475,9 @@ func (v *scanView) eta() string {
 	return (time.Duration(float64(v.last.Total-v.last.Done) / r * float64(time.Second))).Round(time.Second).String()
 }
 
-func (v *scanView) progressShort() string {
-	if v.last.Total == 0 {
-		return v.kind() + " starting"
-	}
-	return fmt.Sprintf("%s %d/%d", v.kind(), v.last.Done, v.last.Total)
-}
-
 // progressLine is the scan's progress, speed and file.
-func (v *scanView) progressLine(st styles, w int) string {
+func (v *scanState) progressLine(w int) string {
+	st := v.c.st
 	var s string
 	switch {
 	case v.running && v.last.Total == 0:
@@ -359,7 +501,7 @@ func (v *scanView) progressLine(st styles, w int) string {
 }
 
 // summary of the current surface, nil before the centre is known.
-func (v *scanView) summary() *surface.Summary {
+func (v *scanState) summary() *surface.Summary {
 	if v.cur == nil || v.centre == nil {
 		return nil
 	}
@@ -367,19 +509,50 @@ func (v *scanView) summary() *surface.Summary {
 	return &s
 }
 
-// view draws the scan, rebuilt only when something changed.
-func (v *scanView) view(st styles, w, h int) string {
+// readoutLine shows the cursor's value and the landscape's numbers.
+func (v *scanState) readoutLine(w int) string {
+	st := v.c.st
+	var s string
+	for i := range v.axes {
+		s += st.key.Render(axisNames[i]+" "+render.FormatTick(v.cursor[i])) + " "
+	}
+	if l, a, ok := v.readout(); ok {
+		if surface.OffScale(l) {
+			s += st.err.Render("loss off scale") + fmt.Sprintf(" (%.3g)", l)
+		} else {
+			s += fmt.Sprintf("loss %.4f acc %.2f%%", l, 100*a)
+		}
+	} else {
+		s += st.faint.Render("loss …")
+	}
+	if sum := v.summary(); sum != nil {
+		sep := st.faint.Render(" │ ")
+		width := fmt.Sprintf("α %s", sum.WidthAlpha)
+		if len(v.axes) > 1 {
+			width += fmt.Sprintf(" β %s", sum.WidthBeta)
+		}
+		full := s + sep + fmt.Sprintf("centre %.4f", sum.CentreLoss) + sep +
+			fmt.Sprintf("basin (loss < centre+%g) %s", sum.Threshold, width)
+		if lipgloss.Width(full) > w { // narrow: the basin's numbers matter most
+			full = s + sep + "basin " + strings.ReplaceAll(width, " width ", " ")
+		}
+		s = full
+		if sum.OffScale > 0 {
+			s += sep + st.err.Render(fmt.Sprintf("%d off scale", sum.OffScale))
+		}
+	}
+	return truncate(s, w)
+}
+
+// cached returns the body drawn by draw, redrawn only when something
+// changed; an open form takes the bottom of the body.
+func (v *scanState) cached(w, h int, draw func(w, h int) string) string {
 	if !v.dirty && v.cacheKey == [2]int{w, h} {
 		return v.cache
 	}
-	var out string
-	if v.twoD {
-		out = v.planeView(st, w, h)
-	} else {
-		out = v.lineView(st, w, h)
-	}
+	out := draw(w, h)
 	if v.form != nil {
-		out = fitHeight(out, h-6) + "\n" + v.form.view(st)
+		out = fitHeight(out, h-6) + "\n" + v.form.view(v.c.st)
 	}
 	v.cache, v.cacheKey, v.dirty = out, [2]int{w, h}, v.form != nil
 	return out

@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/progress"
@@ -13,15 +16,20 @@ import (
 	"github.com/basin-dev/basin/tui/render"
 )
 
-// trainView is the training state: the loss of every step, the epochs'
-// evaluations and the latest progress.
+// trainView is the training state: it runs training when the app has no
+// model to open, and shows the loss of every step (decimated at fixed
+// memory), the epochs' evaluations and the latest progress.
 type trainView struct {
+	c               *common
 	cfg             train.Config
 	steps           history // loss per step, decimated at fixed memory
 	epochs          []progress.Epoch
 	last            progress.Step
 	running, paused bool
+	gate            *train.Gate
+	cancel          context.CancelFunc
 	saved           string
+	stopping        bool
 	opened          bool              // the model was opened, not trained in this session
 	meta            map[string]string // the opened checkpoint's metadata
 }
@@ -29,18 +37,101 @@ type trainView struct {
 // historyPoints bounds the loss curve: more than any terminal is wide.
 const historyPoints = 4096
 
-func newTrainView(cfg train.Config) trainView {
-	return trainView{cfg: cfg, steps: newHistory(historyPoints)}
+func newTrainView(c *common) *trainView {
+	return &trainView{c: c, cfg: c.opts.Train, steps: newHistory(historyPoints), gate: &train.Gate{}}
 }
 
-func (t *trainView) handle(ev any) {
+func (t *trainView) title() string { return "training" }
+
+// begin starts training: the app has no model yet.
+func (t *trainView) begin() {
+	ctx, cancel := context.WithCancel(t.c.eng.ctx)
+	t.cancel = cancel
+	cfg := t.cfg
+	cfg.Gate = t.gate
+	t.running = true
+	t.c.eng.train(ctx, cfg, t.c.src)
+}
+
+// ready is called when the model is there, trained here or opened.
+func (t *trainView) ready() {
+	if ck := t.c.ck; ck != nil && !t.running {
+		t.saved = ck.Path
+		if t.steps.len() == 0 {
+			t.opened, t.meta = true, ck.Meta
+		}
+	}
+}
+
+func (t *trainView) keys() helpKeys {
+	k := t.c.keys
+	return helpKeys{short: []key.Binding{k.Pause, k.Stop}, full: [][]key.Binding{{k.Pause, k.Stop}}}
+}
+
+func (t *trainView) key(msg tea.KeyMsg) bool {
+	k := t.c.keys
+	switch {
+	case key.Matches(msg, k.Pause) && t.running:
+		t.gate.SetPaused(!t.gate.Paused())
+		t.paused = t.gate.Paused()
+	case key.Matches(msg, k.Stop) && t.running && t.cancel != nil:
+		t.gate.SetPaused(false)
+		t.paused = false
+		t.cancel()
+		t.stopping = true
+	default:
+		return false
+	}
+	return true
+}
+
+func (t *trainView) mouse(tea.MouseMsg, int, int) bool { return false }
+func (t *trainView) capturing() bool                   { return false }
+func (t *trainView) resize()                           {}
+
+// status names the training run.
+func (t *trainView) status() []string {
+	if t.opened { // what the checkpoint says about its own training
+		var out []string
+		for _, k := range []string{"optimizer", "lr", "batch", "seed"} {
+			if v, ok := t.meta[k]; ok {
+				out = append(out, strings.TrimPrefix(k+" ", "optimizer ")+v)
+			}
+		}
+		return out
+	}
+	c := t.cfg
+	return []string{c.Optimizer, fmt.Sprintf("lr %g", c.LR), fmt.Sprintf("batch %d", c.Batch), fmt.Sprintf("seed %d", c.Seed)}
+}
+
+func (t *trainView) activity() string {
+	switch {
+	case t.running && t.paused:
+		return "training paused"
+	case t.running && t.stopping:
+		return "stopping training"
+	case t.running:
+		return "training " + t.cfg.Arch.Preset
+	}
+	return ""
+}
+
+// handle takes training's events; true once training has ended.
+func (t *trainView) handle(ev any) bool {
 	switch e := ev.(type) {
 	case progress.Step:
 		t.steps.add(e.Global, e.Loss)
 		t.last = e
 	case progress.Epoch:
 		t.epochs = append(t.epochs, e)
+	case trainDone:
+		t.running, t.paused, t.stopping, t.cancel = false, false, false, nil
+		if e.ck != nil {
+			t.saved = e.ck.Path
+		}
+		return true
 	}
+	return false
 }
 
 // Smooth returns the exponential moving average of v (bias-corrected, as
@@ -67,7 +158,8 @@ func (t *trainView) totalSteps() int {
 	return 1
 }
 
-func (t *trainView) view(st styles, w, h int, paused bool) string {
+func (t *trainView) view(w, h int) string {
+	st, paused := t.c.st, t.paused
 	side := 30
 	chartW := max(w-side-1, 20)
 	chartH := max(h-3, 4)

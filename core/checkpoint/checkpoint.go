@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -39,12 +38,16 @@ func Save(path string, arch model.Arch, p model.Params, meta map[string]string) 
 	return nil
 }
 
+// MaxFileSize bounds the checkpoints Load reads: the largest preset in
+// float64 is under 10 MB.
+const MaxFileSize = 256 << 20
+
 // Load reads a checkpoint. The architecture comes from the "preset"
 // metadata when present, else from the tensor shapes (a PyTorch
 // state_dict); a file that fits no preset is an error naming the first
 // tensor whose name or shape does not fit.
 func Load(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}

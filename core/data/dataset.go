@@ -113,13 +113,27 @@ func LoadDir(dir string) (*Source, error) {
 	return load(os.DirFS(dir), dir)
 }
 
+// Load returns the data set in dir, or the embedded MNIST when dir is
+// "": what every --data flag means.
+func Load(dir string) (*Source, error) {
+	if dir == "" {
+		src, err := LoadEmbedded()
+		if err != nil {
+			return nil, fmt.Errorf("load embedded MNIST: %w", err)
+		}
+		return src, nil
+	}
+	return LoadDir(dir)
+}
+
 func load(fsys fs.FS, name string) (*Source, error) {
-	read := func(key string) ([]byte, string, error) {
+	// open finds a file under its plain or .gz name.
+	open := func(key string) (fs.File, string, error) {
 		base := fileNames[key]
 		for _, n := range []string{base + ".gz", base} {
-			b, err := fs.ReadFile(fsys, n)
+			f, err := fsys.Open(n)
 			if err == nil {
-				return b, n, nil
+				return f, n, nil
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
 				return nil, n, fmt.Errorf("read %s: %w", filepath.Join(name, n), err)
@@ -128,19 +142,21 @@ func load(fsys fs.FS, name string) (*Source, error) {
 		return nil, base, fmt.Errorf("%s: no %s file (%s or %s.gz)", name, key, base, base)
 	}
 	split := func(prefix string) (*Dataset, error) {
-		ib, in, err := read(prefix + " images")
+		f, in, err := open(prefix + " images")
 		if err != nil {
 			return nil, err
 		}
-		px, n, err := ParseImages(ib)
+		px, n, err := ReadImages(f)
+		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(name, in), err)
 		}
-		lb, ln, err := read(prefix + " labels")
+		f, ln, err := open(prefix + " labels")
 		if err != nil {
 			return nil, err
 		}
-		labels, err := ParseLabels(lb)
+		labels, err := ReadLabels(f)
+		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(name, ln), err)
 		}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
@@ -17,41 +18,66 @@ const (
 	Side = 28
 	// Pixels is the number of pixels in one image.
 	Pixels = Side * Side
-
-	maxItems = 10_000_000 // refuse absurd headers before allocating
 )
 
 // ErrFormat is wrapped by every error about a malformed IDX file.
 var ErrFormat = errors.New("not a valid IDX file")
 
-// decompress returns the raw IDX bytes, un-gzipping when the data starts
-// with the gzip magic number.
-func decompress(b []byte) ([]byte, error) {
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		return b, nil
+// MaxItems is the most images or labels an IDX file may declare: more than
+// EMNIST's largest split (697,932). Every reader allocates only what the
+// header declares and the file really holds, so a hostile file costs at
+// most MaxItems images (784 MB), never more.
+const MaxItems = 1_000_000
+
+// open returns a reader of the raw IDX bytes, un-gzipping when the data
+// starts with the gzip magic number.
+func open(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, err := br.Peek(2)
+	if err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil // short files fail on their header below
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrFormat, err)
 	}
-	// A limit keeps a gzip bomb from exhausting memory: the largest valid
-	// file is a header plus maxItems 28x28 images.
-	out, err := io.ReadAll(io.LimitReader(zr, 16+maxItems*Pixels+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: gzip: %v", ErrFormat, err)
-	}
-	return out, nil
+	return zr, nil
 }
 
-// ParseImages decodes an IDX3 image file (gzip or raw) of 28x28 images and
-// returns the pixels, one byte each, image after image.
-func ParseImages(b []byte) (pixels []byte, n int, err error) {
-	b, err = decompress(b)
+// readBody reads exactly n declared bytes, growing the buffer as data
+// arrives, so a header that lies about its size costs only what is there.
+func readBody(r io.Reader, n int, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
 	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if len(b) < n {
+		return nil, fmt.Errorf("%w: truncated: header says %s (%d bytes) but the body has %d bytes", ErrFormat, what, n, len(b))
+	}
+	return b, nil
+}
+
+func readHeader(r io.Reader, n int, what string) ([]byte, error) {
+	h := make([]byte, n)
+	if k, err := io.ReadFull(r, h); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: %d bytes is shorter than the %d-byte %s header", ErrFormat, k, n, what)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	return h, nil
+}
+
+// ReadImages decodes an IDX3 image file (gzip or raw) of 28x28 images and
+// returns the pixels, one byte each, image after image. It reads no more
+// than the header declares.
+func ReadImages(r io.Reader) (pixels []byte, n int, err error) {
+	if r, err = open(r); err != nil {
 		return nil, 0, err
 	}
-	if len(b) < 16 {
-		return nil, 0, fmt.Errorf("%w: %d bytes is shorter than the 16-byte image header", ErrFormat, len(b))
+	b, err := readHeader(r, 16, "image")
+	if err != nil {
+		return nil, 0, err
 	}
 	if m := binary.BigEndian.Uint32(b); m != magicImages {
 		return nil, 0, fmt.Errorf("%w: magic number 0x%08x, want 0x%08x for images", ErrFormat, m, magicImages)
@@ -61,36 +87,41 @@ func ParseImages(b []byte) (pixels []byte, n int, err error) {
 	if rows != Side || cols != Side {
 		return nil, 0, fmt.Errorf("%w: images are %dx%d, want %dx%d", ErrFormat, rows, cols, Side, Side)
 	}
-	if count > maxItems {
-		return nil, 0, fmt.Errorf("%w: header claims %d images", ErrFormat, count)
+	if count > MaxItems {
+		return nil, 0, fmt.Errorf("%w: header claims %d images, more than the %d basin reads", ErrFormat, count, MaxItems)
 	}
-	want := int(count) * Pixels
-	if body := len(b) - 16; body < want {
-		return nil, 0, fmt.Errorf("%w: truncated: header says %d images (%d bytes) but the body has %d bytes", ErrFormat, count, want, body)
+	px, err := readBody(r, int(count)*Pixels, fmt.Sprintf("%d images", count))
+	if err != nil {
+		return nil, 0, err
 	}
-	return b[16 : 16+want], int(count), nil
+	return px, int(count), nil
 }
 
-// ParseLabels decodes an IDX1 label file (gzip or raw).
-func ParseLabels(b []byte) ([]uint8, error) {
-	b, err := decompress(b)
+// ParseImages is ReadImages on bytes in memory.
+func ParseImages(b []byte) ([]byte, int, error) { return ReadImages(bytes.NewReader(b)) }
+
+// ReadLabels decodes an IDX1 label file (gzip or raw), reading no more
+// than the header declares.
+func ReadLabels(r io.Reader) ([]uint8, error) {
+	r, err := open(r)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < 8 {
-		return nil, fmt.Errorf("%w: %d bytes is shorter than the 8-byte label header", ErrFormat, len(b))
+	b, err := readHeader(r, 8, "label")
+	if err != nil {
+		return nil, err
 	}
 	if m := binary.BigEndian.Uint32(b); m != magicLabels {
 		return nil, fmt.Errorf("%w: magic number 0x%08x, want 0x%08x for labels", ErrFormat, m, magicLabels)
 	}
 	count := binary.BigEndian.Uint32(b[4:])
-	if count > maxItems {
-		return nil, fmt.Errorf("%w: header claims %d labels", ErrFormat, count)
+	if count > MaxItems {
+		return nil, fmt.Errorf("%w: header claims %d labels, more than the %d basin reads", ErrFormat, count, MaxItems)
 	}
-	if body := len(b) - 8; body < int(count) {
-		return nil, fmt.Errorf("%w: truncated: header says %d labels but the body has %d bytes", ErrFormat, count, body)
+	labels, err := readBody(r, int(count), fmt.Sprintf("%d labels", count))
+	if err != nil {
+		return nil, err
 	}
-	labels := b[8 : 8+int(count)]
 	for i, l := range labels {
 		if l > 9 {
 			return nil, fmt.Errorf("%w: label %d at index %d is not a digit class 0-9", ErrFormat, l, i)
@@ -98,3 +129,6 @@ func ParseLabels(b []byte) ([]uint8, error) {
 	}
 	return labels, nil
 }
+
+// ParseLabels is ReadLabels on bytes in memory.
+func ParseLabels(b []byte) ([]uint8, error) { return ReadLabels(bytes.NewReader(b)) }

@@ -158,3 +158,60 @@ func FuzzParseLabels(f *testing.F) {
 		ParseLabels(b)
 	})
 }
+
+// A gzip bomb behind a modest header costs only what the header declares:
+// 2 images are read from a stream that would inflate to 256 MB.
+func TestReadersStopAtTheDeclaredSize(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(idxImages(magicImages, 2, 28, 28, 0))
+	zero := make([]byte, 1<<20)
+	for i := 0; i < 256; i++ {
+		zw.Write(zero)
+	}
+	zw.Close()
+	r := &countingReader{r: bytes.NewReader(buf.Bytes())}
+	px, n, err := ReadImages(r)
+	if err != nil || n != 2 || len(px) != 2*Pixels {
+		t.Fatalf("n=%d len=%d err=%v", n, len(px), err)
+	}
+	if r.n > 64<<10 {
+		t.Fatalf("read %d compressed bytes for 2 images", r.n)
+	}
+	_, _, err = ParseImages(idxImages(magicImages, MaxItems+1, 28, 28, 0))
+	if err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("header over MaxItems: %v", err)
+	}
+}
+
+type countingReader struct {
+	r interface{ Read([]byte) (int, error) }
+	n int
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	k, err := c.r.Read(b)
+	c.n += k
+	return k, err
+}
+
+// A data directory whose files are endless (here /dev/zero) fails on the
+// header at once instead of reading forever.
+func TestLoadDirRefusesEndlessFiles(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	dir := t.TempDir()
+	for _, n := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		if err := os.Symlink("/dev/zero", filepath.Join(dir, n)); err != nil {
+			t.Skip(err)
+		}
+	}
+	_, err := LoadDir(dir)
+	if err == nil || !errors.Is(err, ErrFormat) {
+		t.Fatalf("got %v, want a format error", err)
+	}
+	if _, err := Load("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("--data /dev/zero: %v", err)
+	}
+}

@@ -2,7 +2,8 @@
 // engine (training, scans) calls a Sink with each Event as it happens; the
 // headless CLI prints them and the TUI turns them into screen state. The
 // engine never waits on a viewer beyond the Sink call itself, so a Sink
-// must return quickly (the TUI's coalesces into a buffered channel).
+// must return quickly (the TUI's appends to a mailbox under a lock and
+// wakes the screen at most once per frame).
 package progress
 
 import "time"
@@ -50,12 +51,12 @@ type Point struct {
 	Elapsed     time.Duration
 }
 
-// Phase reports what the engine is doing now, for a status line.
-type Phase struct {
-	What string // e.g. "drawing directions", "evaluating centre"
+// Centre reports the value at θ* of a scan, before its points.
+type Centre struct {
+	Loss, Acc float64
 }
 
-func (Step) event()  {}
-func (Epoch) event() {}
-func (Point) event() {}
-func (Phase) event() {}
+func (Step) event()   {}
+func (Epoch) event()  {}
+func (Point) event()  {}
+func (Centre) event() {}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
@@ -37,6 +38,9 @@ func (st Settings) Validate() error {
 	}
 	if _, err := direction.ParseNorm(string(st.Direction.Norm)); err != nil {
 		return err
+	}
+	if err := CheckWorkers(st.Workers); err != nil {
+		return fmt.Errorf("workers %w", err)
 	}
 	return nil
 }
@@ -80,3 +84,20 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	s.D, s.E, s.EvalIndices = job.D, job.E, idx
 	return job, s, nil
 }
+
+// MaxWorkers is the most parallel evaluations a scan accepts: four per
+// core. More cannot be faster, and each costs an evaluator's memory
+// (about 70 MB for the standard net).
+func MaxWorkers() int { return 4 * runtime.NumCPU() }
+
+// CheckWorkers says why a worker count is unusable, or nil.
+func CheckWorkers(n int) error {
+	if n < 0 || n > MaxWorkers() {
+		return fmt.Errorf("%d: use 0 (one per core) to %d on this machine (%d cores)", n, MaxWorkers(), runtime.NumCPU())
+	}
+	return nil
+}
+
+// DefaultWorkers is how many evaluations run in parallel when a scan
+// asks for 0: one per core.
+func DefaultWorkers() int { return runtime.NumCPU() }

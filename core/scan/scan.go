@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -29,7 +28,7 @@ func (job Job) pool() (*model.Pool, func()) {
 	if job.Pool != nil {
 		return job.Pool, func() {}
 	}
-	p := model.NewPool(job.Arch, runtime.NumCPU())
+	p := model.NewPool(job.Arch, DefaultWorkers())
 	return p, p.Close
 }
 
@@ -63,7 +62,7 @@ type result struct {
 func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) error {
 	workers := job.Workers
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = DefaultWorkers()
 	}
 	todo := Filter(Order(s.Alpha.N, s.NY()), func(k int) bool { return !s.Done[k] })
 	if len(todo) == 0 {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -161,9 +161,13 @@ func (s *Surface) json() ([]byte, error) {
 	return json.MarshalIndent(out, "", " ")
 }
 
+// maxFileSize bounds the surfaces Load reads: a 1001x1001 plane of the
+// standard net with its directions is about 30 MB.
+const maxFileSize = 1 << 30
+
 // Load reads an .npz surface written by Save.
 func Load(path string) (*Surface, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read surface: %w", err)
 	}
@@ -175,7 +179,12 @@ func Load(path string) (*Surface, error) {
 }
 
 func decode(b []byte) (*Surface, error) {
-	arrays, err := decodeNpz(b)
+	const points = MaxPoints * MaxPoints
+	arrays, err := decodeNpz(b, map[string]int64{
+		"metadata": 1 << 20, "computed": points,
+		"train_loss": 8 * points, "train_acc": 8 * points, "test_loss": 8 * points, "test_acc": 8 * points,
+		"eval_indices": 8 * data.MaxItems,
+	})
 	if err != nil {
 		return nil, err
 	}

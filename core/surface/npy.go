@@ -82,28 +82,42 @@ func (a array) encode() []byte {
 
 var headerRE = regexp.MustCompile(`'descr':\s*'([<|>]?[a-zA-Z]\d+)'.*'fortran_order':\s*(True|False).*'shape':\s*\(([\d,\s]*)\)`)
 
+// maxNpyHeader bounds a .npy header (numpy writes under 100 bytes).
+const maxNpyHeader = 1 << 16
+
 // decodeNpy parses the .npy arrays basin writes (C order, little endian).
-func decodeNpy(b []byte) (array, error) {
+func decodeNpy(b []byte) (array, error) { return readNpy(bytes.NewReader(b), int64(len(b))) }
+
+// readNpy reads one .npy array whose body may be at most limit bytes. It
+// reads the header first and then exactly the body the header declares,
+// so a file that lies about its size costs no more than it declared.
+func readNpy(r io.Reader, limit int64) (array, error) {
 	var a array
-	if len(b) < 10 || string(b[:6]) != "\x93NUMPY" {
+	pre := make([]byte, 10)
+	if _, err := io.ReadFull(r, pre); err != nil || string(pre[:6]) != "\x93NUMPY" {
 		return a, errors.New("not a .npy array")
 	}
-	var hl, off int
-	switch b[6] {
+	var hl int
+	switch pre[6] {
 	case 1:
-		hl, off = int(binary.LittleEndian.Uint16(b[8:])), 10
+		hl = int(binary.LittleEndian.Uint16(pre[8:]))
 	case 2, 3:
-		if len(b) < 12 {
+		ext := make([]byte, 2)
+		if _, err := io.ReadFull(r, ext); err != nil {
 			return a, errors.New("truncated .npy header")
 		}
-		hl, off = int(binary.LittleEndian.Uint32(b[8:])), 12
+		hl = int(binary.LittleEndian.Uint32(append(pre[8:10:10], ext...)))
 	default:
-		return a, fmt.Errorf(".npy version %d", b[6])
+		return a, fmt.Errorf(".npy version %d", pre[6])
 	}
-	if hl < 0 || off+hl > len(b) {
+	if hl < 0 || hl > maxNpyHeader {
+		return a, fmt.Errorf(".npy header of %d bytes", hl)
+	}
+	hdr := make([]byte, hl)
+	if _, err := io.ReadFull(r, hdr); err != nil {
 		return a, errors.New("truncated .npy header")
 	}
-	m := headerRE.FindStringSubmatch(string(b[off : off+hl]))
+	m := headerRE.FindStringSubmatch(string(hdr))
 	if m == nil {
 		return a, errors.New("unreadable .npy header")
 	}
@@ -122,48 +136,53 @@ func decodeNpy(b []byte) (array, error) {
 		a.shape = append(a.shape, d)
 		n *= d
 	}
-	body := b[off+hl:]
-	need := func(size int) error {
-		if len(body) < n*size {
-			return fmt.Errorf(".npy body has %d bytes, want %d", len(body), n*size)
-		}
-		return nil
-	}
 	descr := strings.TrimLeft(m[1], "<|")
+	size := 0
 	switch {
-	case descr == "f8":
-		if err := need(8); err != nil {
-			return a, err
-		}
-		a.f64 = make([]float64, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f64)
+	case descr == "f8" || descr == "i8":
+		size = 8
 	case descr == "f4":
-		if err := need(4); err != nil {
-			return a, err
-		}
-		a.f32 = make([]float32, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f32)
-	case descr == "i8":
-		if err := need(8); err != nil {
-			return a, err
-		}
-		a.i64 = make([]int64, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.i64)
+		size = 4
 	case descr == "u1" || descr == "b1":
-		if err := need(1); err != nil {
-			return a, err
-		}
-		a.u8 = append([]uint8{}, body[:n]...)
+		size = 1
 	case descr[0] == 'U':
 		w, err := strconv.Atoi(descr[1:])
 		if err != nil || w <= 0 || w > 1<<24 || n != 1 {
 			return a, fmt.Errorf("unsupported string array %q", m[1])
 		}
-		if len(body) < 4*w {
+		n, size = w, 4
+	default:
+		return a, fmt.Errorf("unsupported .npy dtype %q", m[1])
+	}
+	want := int64(n) * int64(size)
+	if want > limit {
+		return a, fmt.Errorf(".npy array of %d bytes, more than the %d expected here", want, limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(r, want))
+	if err != nil {
+		return a, err
+	}
+	if int64(len(body)) < want {
+		if descr[0] == 'U' {
 			return a, errors.New("truncated string array")
 		}
+		return a, fmt.Errorf(".npy body has %d bytes, want %d", len(body), want)
+	}
+	switch {
+	case descr == "f8":
+		a.f64 = make([]float64, n)
+		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f64)
+	case descr == "f4":
+		a.f32 = make([]float32, n)
+		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f32)
+	case descr == "i8":
+		a.i64 = make([]int64, n)
+		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.i64)
+	case size == 1:
+		a.u8 = body
+	default:
 		var sb strings.Builder
-		for i := 0; i < w; i++ {
+		for i := 0; i < n; i++ {
 			r := rune(binary.LittleEndian.Uint32(body[4*i:]))
 			if r == 0 {
 				break
@@ -171,8 +190,6 @@ func decodeNpy(b []byte) (array, error) {
 			sb.WriteRune(r)
 		}
 		a.str = sb.String()
-	default:
-		return a, fmt.Errorf("unsupported .npy dtype %q", m[1])
 	}
 	return a, nil
 }
@@ -200,30 +217,34 @@ func encodeNpz(arrays []namedArray) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func decodeNpz(b []byte) (map[string]array, error) {
+// decodeNpz reads the arrays of an .npz archive that limits names, each
+// at most that many bytes; other entries are skipped without inflating
+// them, so a compressed bomb among them costs nothing.
+func decodeNpz(b []byte, limits map[string]int64) (map[string]array, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, fmt.Errorf("not an .npz archive: %w", err)
 	}
 	out := map[string]array{}
 	for _, f := range zr.File {
-		if f.UncompressedSize64 > 1<<32 {
-			return nil, fmt.Errorf("%s: too large", f.Name)
+		name := strings.TrimSuffix(f.Name, ".npy")
+		limit, ok := limits[name]
+		if !ok {
+			continue
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("%s: appears twice", f.Name)
 		}
 		rc, err := f.Open()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		data, err := io.ReadAll(io.LimitReader(rc, 1<<32))
+		a, err := readNpy(rc, limit)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		a, err := decodeNpy(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-		out[strings.TrimSuffix(f.Name, ".npy")] = a
+		out[name] = a
 	}
 	return out, nil
 }

@@ -37,6 +37,8 @@ func (a Axis) Validate(name string) error {
 		return fmt.Errorf("%s range %g:%g is not finite", name, a.Min, a.Max)
 	case a.Min >= a.Max:
 		return fmt.Errorf("%s range %g:%g is empty or inverted: the first number must be below the second", name, a.Min, a.Max)
+	case math.IsInf(a.Max-a.Min, 0):
+		return fmt.Errorf("%s range %g:%g is too wide: its span overflows", name, a.Min, a.Max)
 	case a.N < 2 || a.N > MaxPoints:
 		return fmt.Errorf("%s has %d points: use 2 to %d", name, a.N, MaxPoints)
 	}

@@ -1,10 +1,13 @@
 package surface
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -192,5 +195,58 @@ func TestWidthString(t *testing.T) {
 		if got := w.String(); got != want {
 			t.Errorf("%+v: %q, want %q", w, got, want)
 		}
+	}
+}
+
+// bombNpz is a valid surface whose named entry declares a small array
+// but inflates to 256 MB, the way a zip bomb hides behind a header.
+func bombNpz(t *testing.T, entry string, declared array) []byte {
+	t.Helper()
+	s := sample2D()
+	good, err := s.npz()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, _ := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name == entry+".npy" {
+			continue
+		}
+		zw.Copy(f)
+	}
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: entry + ".npy", Method: zip.Deflate})
+	w.Write(declared.encode())
+	zero := make([]byte, 1<<20)
+	for i := 0; i < 256; i++ {
+		w.Write(zero)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// Hostile .npz files cost what their headers declare and no more: a bomb
+// behind a loss array reads only its declared points, a bomb in an entry
+// basin does not need is never inflated, and an absurd shape is refused
+// before anything is read.
+func TestDecodeIsBoundedByDeclaredShapes(t *testing.T) {
+	s := sample2D()
+	loss := array{shape: []int{s.Alpha.N, s.Beta.N}, f64: make([]float64, s.Len())}
+	for _, entry := range []string{"train_loss", "xdirection/conv1.weight"} {
+		b := bombNpz(t, entry, loss)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := decode(b); err != nil {
+			t.Fatalf("%s: %v", entry, err)
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+			t.Fatalf("%s: decoding allocated %d MB", entry, grew>>20)
+		}
+	}
+	huge := bombNpz(t, "train_acc", array{shape: []int{1 << 30}, u8: []uint8{}})
+	if _, err := decode(huge); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("absurd shape: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/basin-dev/basin/core/data"
@@ -33,17 +34,21 @@ func (c Config) Validate() error {
 		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
 	case c.Batch < 1:
 		return fmt.Errorf("batch must be at least 1, got %d", c.Batch)
-	case !(c.LR > 0):
-		return fmt.Errorf("learning rate must be positive, got %g", c.LR)
-	case c.Momentum < 0 || c.Momentum >= 1:
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("learning rate must be a positive number, got %g", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
-	case c.WeightDecay < 0:
-		return fmt.Errorf("weight decay must not be negative, got %g", c.WeightDecay)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("weight decay must be a number of 0 or more, got %g", c.WeightDecay)
 	case c.Optimizer != SGD && c.Optimizer != Adam:
 		return fmt.Errorf("unknown optimizer %q: use sgd or adam", c.Optimizer)
 	}
 	return nil
 }
+
+// ErrDiverged is wrapped by the error of a run whose loss or weights are
+// no longer finite.
+var ErrDiverged = errors.New("training diverged")
 
 // Result is a trained model and how it got there.
 type Result struct {
@@ -52,6 +57,7 @@ type Result struct {
 	Trajectory []model.Params   // the weights at start (index 0) and after each epoch
 	Steps      int              // optimizer steps taken
 	Stopped    bool             // cancelled before the last epoch ended
+	Diverged   bool             // the loss or the weights stopped being finite
 }
 
 // Train runs the configured training on src. When ctx is cancelled it
@@ -97,6 +103,10 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 			if err != nil {
 				return res, fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 			}
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				res.Diverged = true
+				return res, fmt.Errorf("%w at epoch %d step %d (loss %g): lower --lr", ErrDiverged, epoch, s+1, l)
+			}
 			opt.Step(params, net.Grads)
 			res.Steps++
 			lossSum += l
@@ -124,7 +134,8 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		sink.Send(ev)
 	}
 	if !params.Finite() {
-		return res, errors.New("training diverged: the weights are no longer finite (lower --lr)")
+		res.Diverged = true
+		return res, fmt.Errorf("%w: the weights are no longer finite (lower --lr)", ErrDiverged)
 	}
 	return res, nil
 }

@@ -1,10 +1,16 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -147,5 +153,55 @@ func TestGatePausesTraining(t *testing.T) {
 	cfg.Gate.SetPaused(false)
 	if res := <-done; res.Steps != 10 {
 		t.Fatalf("%d steps after resuming, want 10", res.Steps)
+	}
+}
+
+// Unusable numbers are refused before training starts.
+func TestValidateRefusesNonFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, mod := range []func(*Config){
+		func(c *Config) { c.LR = nan }, func(c *Config) { c.LR = inf }, func(c *Config) { c.LR = -1 },
+		func(c *Config) { c.Momentum = nan }, func(c *Config) { c.Momentum = 1 },
+		func(c *Config) { c.WeightDecay = nan }, func(c *Config) { c.WeightDecay = inf },
+	} {
+		c := config(SGD)
+		mod(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("accepted %+v", c)
+		}
+	}
+}
+
+// A run that diverges stops at the first non-finite loss and never
+// replaces a good checkpoint: its weights go beside it, named as such.
+func TestDivergedRunDoesNotOverwrite(t *testing.T) {
+	src := smallSource(t, 320, 50)
+	c := config(SGD)
+	c.LR, c.Epochs = 1e6, 3
+	res, err := Train(context.Background(), c, src, nil)
+	if !errors.Is(err, ErrDiverged) || !res.Diverged {
+		t.Fatalf("lr 1e6: %v (diverged=%v)", err, res != nil && res.Diverged)
+	}
+	if res.Steps >= 30 {
+		t.Fatalf("ran %d steps after diverging", res.Steps)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	good, _ := Train(context.Background(), config(SGD), smallSource(t, 64, 10), nil)
+	if _, err := Save(path, config(SGD), good, "subset"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	saved, err := Save(path, c, res, "subset")
+	if err != nil || saved != DivergedPath(path) {
+		t.Fatalf("saved to %q (%v), want %q", saved, err, DivergedPath(path))
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("the good checkpoint was replaced by a diverged run")
+	}
+	ck, err := checkpoint.Load(saved)
+	if err != nil || ck.Meta["diverged"] != "true" {
+		t.Fatalf("diverged file: %v %v", err, ck)
 	}
 }

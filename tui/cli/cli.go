@@ -8,18 +8,63 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
-
-	"github.com/basin-dev/basin/core/data"
 )
 
-// Exit statuses.
+func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
+
+// Exit statuses. A signal ends a command with 128 + its number, as a
+// shell reports it, after the command has saved its work.
 const (
 	ExitOK        = 0
 	ExitFailure   = 1 // something failed while running
 	ExitUsage     = 2 // the input was wrong
 	ExitInterrupt = 130
 )
+
+// Signals that stop a command and what each exits with. SIGHUP is an SSH
+// session dropping: like SIGTERM and Ctrl-C, work is saved first.
+var Signals = map[os.Signal]int{
+	syscall.SIGHUP:  128 + int(syscall.SIGHUP),
+	syscall.SIGINT:  128 + int(syscall.SIGINT),
+	syscall.SIGTERM: 128 + int(syscall.SIGTERM),
+}
+
+// NotifyContext returns a context cancelled by the first of Signals, and
+// a func that tells which signal that was (nil before one arrives) and
+// stops listening.
+func NotifyContext(parent context.Context) (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	sigs := make([]os.Signal, 0, len(Signals))
+	for s := range Signals {
+		sigs = append(sigs, s)
+	}
+	signal.Notify(ch, sigs...)
+	var got atomic.Value
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			got.Store(s)
+			cancel()
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() os.Signal {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+		})
+		if s, ok := got.Load().(os.Signal); ok {
+			return s
+		}
+		return nil
+	}
+}
 
 // Usage is the overview printed by `basin help`.
 const Usage = `basin: train a CNN on MNIST and walk around its loss landscape.
@@ -53,8 +98,8 @@ func IsCommand(name string) bool {
 	return ok || name == "help" || name == "--help" || name == "-h"
 }
 
-// Main runs a headless command and returns the exit status. Ctrl-C (or
-// SIGTERM) cancels the work; the command saves what it has.
+// Main runs a headless command and returns the exit status. Ctrl-C,
+// SIGTERM or SIGHUP cancels the work; the command saves what it has.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprint(stdout, Usage)
@@ -65,14 +110,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "basin: unknown command %q: run 'basin help' for the list\n", args[0])
 		return ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, stop := NotifyContext(context.Background())
 	err := cmd(ctx, args[1:], stdout, stderr)
+	sig := stop()
 	switch {
-	case err == nil:
+	case err == nil && sig == nil:
 		return ExitOK
-	case errors.Is(err, flag.ErrHelp):
+	case isHelp(err):
 		return ExitOK
+	case sig != nil:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "basin %s: %v\n", args[0], err)
+		}
+		fmt.Fprintf(stderr, "basin %s: stopped by %v\n", args[0], sig)
+		return Signals[sig]
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "basin %s: interrupted\n", args[0])
 		return ExitInterrupt
@@ -82,20 +133,4 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "basin %s: %v\n", args[0], err)
 	return ExitFailure
-}
-
-// loadData returns the embedded MNIST, or the IDX data set in dir.
-func loadData(dir string) (*data.Source, error) {
-	if dir == "" {
-		src, err := data.LoadEmbedded()
-		if err != nil {
-			return nil, fmt.Errorf("load embedded MNIST: %w", err)
-		}
-		return src, nil
-	}
-	src, err := data.LoadDir(dir)
-	if err != nil {
-		return nil, usagef("--data: %v", err)
-	}
-	return src, nil
 }

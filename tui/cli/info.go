@@ -32,7 +32,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case *preset != "":
 		arch, err := model.Preset(*preset)
 		if err != nil {
-			return usagef("--preset: %v", err)
+			return usagef("--preset: %w", err)
 		}
 		printLayers(stdout, arch)
 		return nil
@@ -42,21 +42,21 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	head := make([]byte, 4)
 	f, err := os.Open(file)
 	if err != nil {
-		return usagef("%v", err)
+		return usage(err)
 	}
 	n, _ := io.ReadFull(f, head)
 	f.Close()
 	if n == 4 && bytes.Equal(head, []byte("PK\x03\x04")) {
 		s, err := surface.Load(file)
 		if err != nil {
-			return usageError{err.Error()}
+			return usage(err)
 		}
 		printSurface(stdout, file, s)
 		return nil
 	}
 	ck, err := checkpoint.Load(file)
 	if err != nil {
-		return usageError{err.Error()}
+		return usage(err)
 	}
 	printCheckpoint(stdout, ck)
 	return nil

@@ -1,0 +1,7 @@
+// Package build says which basin wrote a file: every checkpoint and
+// surface records Version, so a result can be traced to the code that made
+// it.
+package build
+
+// Version is basin's release, recorded in every file it writes.
+const Version = "0.1.0"

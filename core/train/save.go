@@ -1,0 +1,56 @@
+package train
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/basin-dev/basin/core/build"
+	"github.com/basin-dev/basin/core/checkpoint"
+)
+
+// Meta is the checkpoint metadata of a training result: everything that
+// produced the weights.
+func Meta(cfg Config, res *Result, dataName string) map[string]string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	m := map[string]string{
+		"seed": fmt.Sprint(cfg.Seed), "optimizer": cfg.Optimizer, "lr": f(cfg.LR),
+		"momentum": f(cfg.Momentum), "weight_decay": f(cfg.WeightDecay), "batch": fmt.Sprint(cfg.Batch),
+		"epochs_planned": fmt.Sprint(cfg.Epochs), "epochs": fmt.Sprint(len(res.History)),
+		"steps": fmt.Sprint(res.Steps), "data": dataName, "basin_version": build.Version,
+		"stopped_early": strconv.FormatBool(res.Stopped),
+		"created":       time.Now().UTC().Format(time.RFC3339),
+	}
+	if n := len(res.History); n > 0 && !res.Stopped {
+		m["test_loss"], m["test_accuracy"] = f(res.History[n-1].TestLoss), f(res.History[n-1].TestAcc)
+	}
+	if res.Diverged || !res.Params.Finite() {
+		m["diverged"] = "true"
+	}
+	return m
+}
+
+// DivergedPath is where the weights of a run that diverged go instead of
+// path: beside it, named as such, so a good checkpoint at path survives.
+func DivergedPath(path string) string {
+	return strings.TrimSuffix(path, ".safetensors") + ".diverged.safetensors"
+}
+
+// Save writes the checkpoint and its trajectory beside it, atomically,
+// and returns the checkpoint's path. Weights that are no longer finite
+// never replace a file: they go to DivergedPath(path), and Save returns
+// that path, so the caller can say where they went.
+func Save(path string, cfg Config, res *Result, dataName string) (string, error) {
+	if res.Diverged || !res.Params.Finite() {
+		path = DivergedPath(path)
+	}
+	meta := Meta(cfg, res, dataName)
+	if err := checkpoint.Save(path, cfg.Arch, res.Params, meta); err != nil {
+		return "", err
+	}
+	if err := checkpoint.SaveTrajectory(checkpoint.TrajectoryPath(path), cfg.Arch, res.Trajectory, meta); err != nil {
+		return "", err
+	}
+	return path, nil
+}

@@ -1,0 +1,54 @@
+package flags
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/train"
+)
+
+// Train are the flags that configure training: basin train's and the
+// app's.
+type Train struct {
+	Preset, Optimizer, Data   string
+	Epochs, Batch             int
+	LR, Momentum, WeightDecay float64
+	Seed                      uint64
+}
+
+// Register adds the training flags to fs.
+func (t *Train) Register(fs *flag.FlagSet) {
+	fs.StringVar(&t.Preset, "preset", model.DefaultPreset, "architecture: small, standard or mlp")
+	fs.IntVar(&t.Epochs, "epochs", 1, "passes over the training set")
+	fs.IntVar(&t.Batch, "batch", 64, "images per optimizer step")
+	fs.Float64Var(&t.LR, "lr", 0, "learning rate (default 0.05 for sgd, 0.001 for adam)")
+	fs.Float64Var(&t.Momentum, "momentum", 0.9, "SGD momentum")
+	fs.Float64Var(&t.WeightDecay, "weight-decay", 0, "L2 weight decay")
+	fs.StringVar(&t.Optimizer, "optimizer", train.SGD, "sgd (with momentum) or adam")
+	fs.Uint64Var(&t.Seed, "seed", 1, "seed of the initial weights and the batch order")
+	RegisterData(fs, &t.Data)
+}
+
+// RegisterData adds --data: every command that reads images has it.
+func RegisterData(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "data", "", "directory of an IDX data set in MNIST's layout (default: the embedded MNIST)")
+}
+
+// Config validates the flags into a training configuration.
+func (t *Train) Config() (train.Config, error) {
+	arch, err := model.Preset(t.Preset)
+	if err != nil {
+		return train.Config{}, fmt.Errorf("--preset: %w", err)
+	}
+	lr := t.LR
+	if lr == 0 {
+		lr = train.DefaultLR(t.Optimizer)
+	}
+	cfg := train.Config{Arch: arch, Epochs: t.Epochs, Batch: t.Batch, LR: lr, Momentum: t.Momentum,
+		WeightDecay: t.WeightDecay, Optimizer: t.Optimizer, Seed: t.Seed}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/scan"
+)
+
+// view is one screen of the app. The root model keeps its views in a
+// list — their tabs, number keys and Tab order follow it — sends keys and
+// mouse events to the one on screen and engine events to all of them, and
+// draws the one on screen between the header and the status bar. A new
+// view is a type with these methods and one line in newViews.
+type view interface {
+	title() string // the tab's label
+	// ready is called once the model exists (trained here or opened);
+	// views that scan it begin here.
+	ready()
+	keys() helpKeys // its own keys, for the help line and the ? screen
+	// key handles a key; false leaves it to the root.
+	key(msg tea.KeyMsg) bool
+	// mouse handles a mouse event at body coordinates; true when it acted.
+	mouse(msg tea.MouseMsg, w, h int) bool
+	// handle takes an engine event (every view sees every event and
+	// keeps its own); true when it finished the view's work, so the
+	// demo flow may move on to the next view.
+	handle(ev any) bool
+	view(w, h int) string // the body, w×h cells
+	status() []string     // its fields of the status bar
+	activity() string     // what its engine job is doing, "" when idle
+	capturing() bool      // a form has the keyboard: no global keys
+	resize()              // the terminal changed size
+}
+
+// newViews is the app's list of views, in tab order.
+func newViews(c *common) []view {
+	return []view{newTrainView(c), newLineView(c), newPlaneView(c)}
+}
+
+// common is what every view shares: the options, styles and keys, the
+// engine, and the model and data once there.
+type common struct {
+	opts Options
+	st   styles
+	keys keyMap
+	eng  *engine
+	ck   *checkpoint.Checkpoint
+	src  *data.Source
+
+	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
+	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
+}
+
+// helpKeys adapts a view's keys to bubbles/help.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
