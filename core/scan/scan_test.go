@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
@@ -219,5 +222,54 @@ func TestCancelledScansLeaveNoGoroutines(t *testing.T) {
 	}
 	if job.Pool.Idle() != 3 {
 		t.Fatalf("%d evaluators back in the pool, want 3 (no more are built than workers)", job.Pool.Idle())
+	}
+}
+
+// A session saves where Out says, when it ends, and stops at once when a
+// periodic save fails instead of computing what it cannot keep.
+func TestSessionSavesAndStopsOnSaveFailure(t *testing.T) {
+	arch, _ := model.Preset("small")
+	ck := &checkpoint.Checkpoint{Path: "test", Arch: arch, Params: arch.Init(4), SHA256: "x"}
+	if source == nil {
+		fixture(t, false, 3)
+	}
+	st := Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: 9}, Beta: surface.Axis{Min: -1, Max: 1, N: 9},
+		Direction: direction.Spec{Seed: 1, Norm: direction.Filter}, SampleSeed: 1, Split: data.Train, Samples: 20, Workers: 1}
+
+	dir := t.TempDir()
+	ss, err := NewSession(ck, source, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	ss.Out = func() (string, error) { asked++; return filepath.Join(dir, "s.npz"), nil }
+	var centre []progress.Centre
+	err = ss.Run(context.Background(), func(e progress.Event) {
+		if c, ok := e.(progress.Centre); ok {
+			centre = append(centre, c)
+		}
+	})
+	if err != nil || asked != 1 || ss.File() == "" {
+		t.Fatalf("run: %v, Out asked %d times, file %q", err, asked, ss.File())
+	}
+	saved, err := surface.Load(ss.File())
+	if err != nil || !saved.Meta.Complete || len(centre) != 1 || saved.Meta.CentreLoss != centre[0].Loss {
+		t.Fatalf("saved %v %+v, centre events %v", err, saved, centre)
+	}
+
+	ss, _ = NewSession(ck, source, st)
+	ss.SaveEvery = time.Nanosecond
+	ss.Out = func() (string, error) { return filepath.Join(dir, "gone", "s.npz"), nil }
+	points := 0
+	err = ss.Run(context.Background(), func(e progress.Event) {
+		if _, ok := e.(progress.Point); ok {
+			points++
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "periodic save failed") {
+		t.Fatalf("unwritable output: %v", err)
+	}
+	if points > 3 || ss.Surface.Computed() > 3 {
+		t.Fatalf("computed on after the save failed: %d points reported, %d computed", points, ss.Surface.Computed())
 	}
 }

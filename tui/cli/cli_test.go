@@ -72,11 +72,32 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		{[]string{"info", "--preset", "huge"}, "unknown preset"},
 		{[]string{"info", junk}, "safetensors"},
 		{[]string{"train", "--data", dir, "--out", "x"}, "--data"},
+		// flag errors: one line pointing to the help, never the usage
+		{[]string{"train", "--bogus"}, "see basin train --help"},
+		{[]string{"train", "--epochs", "abc", "--out", "x"}, "see basin train --help"},
+		{[]string{"scan2d", "--grid"}, "see basin scan2d --help"},
+		{[]string{"eval", "extra"}, `unexpected argument "extra"`},
+		// numbers that are not numbers, and sizes that do not fit
+		{[]string{"train", "--lr", "NaN", "--out", "x"}, "learning rate"},
+		{[]string{"train", "--lr", "Inf", "--out", "x"}, "learning rate"},
+		{[]string{"train", "--momentum", "NaN", "--out", "x"}, "momentum"},
+		{[]string{"train", "--weight-decay", "Inf", "--out", "x"}, "weight decay"},
+		{[]string{"scan1d", "--checkpoint", junk, "--alpha", "-1e308:1e308", "--out", "s.npz"}, "overflows"},
+		{[]string{"scan2d", "--checkpoint", junk, "--beta", "NaN:1", "--out", "s.npz"}, "not a number"},
+		{[]string{"scan2d", "--checkpoint", junk, "--workers", "441", "--out", "s.npz"}, "--workers 441"},
+		// outputs that cannot be written are refused before any work
+		{[]string{"scan2d", "--checkpoint", junk, "--out", filepath.Join(dir, "missing", "s.npz")}, "does not exist"},
+		{[]string{"scan1d", "--checkpoint", junk, "--out", dir}, "is a directory"},
+		{[]string{"train", "--out", filepath.Join(dir, "missing", "m.safetensors")}, "does not exist"},
+		// inputs that never end
+		{[]string{"eval", "--checkpoint", "/dev/zero"}, "not a regular file"},
+		{[]string{"info", "/dev/zero"}, "not a regular file"},
+		{[]string{"train", "--data", "/dev/zero", "--out", filepath.Join(dir, "m.safetensors")}, "not a directory"},
 	}
 	for _, c := range cases {
-		code, _, stderr := run(c.args...)
-		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", c.args, code, stderr, c.want)
+		code, stdout, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line containing %q", c.args, code, stdout, stderr, c.want)
 		}
 	}
 }
