@@ -57,12 +57,16 @@ type engine struct {
 	runDir         string
 	files          map[string]int
 	pools          map[string]*model.Pool // evaluators per preset, reused by every scan
+	// slot lets one scan run at a time: two scans on the same cores only
+	// slow each other down, and each holds its workers' evaluators (70 MB
+	// apiece for the standard net).
+	slot chan struct{}
 }
 
 func newEngine(runsDir, label string) *engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &engine{ctx: ctx, cancel: cancel, box: newMailbox(), runsDir: runsDir, label: label,
-		files: map[string]int{}, pools: map[string]*model.Pool{}}
+		files: map[string]int{}, pools: map[string]*model.Pool{}, slot: make(chan struct{}, 1)}
 }
 
 // goJob runs f in a goroutine that shutdown waits for, so every job has
@@ -88,8 +92,8 @@ func (e *engine) shutdown() {
 	}
 }
 
-// pool returns the evaluators of an architecture: enough idle ones for
-// both scan views' workers.
+// pool returns the evaluators of an architecture: as many kept idle as a
+// scan has workers.
 func (e *engine) pool(arch model.Arch, workers int) *model.Pool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -98,7 +102,7 @@ func (e *engine) pool(arch model.Arch, workers int) *model.Pool {
 		if workers <= 0 {
 			workers = scan.DefaultWorkers()
 		}
-		p = model.NewPool(arch, 2*workers)
+		p = model.NewPool(arch, workers)
 		e.pools[arch.Preset] = p
 	}
 	return p
@@ -187,8 +191,9 @@ func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) 
 }
 
 // scan runs one scan job after the job before it in the same view (after,
-// nil for none) has stopped, so a view never holds more evaluators than
-// its workers however fast keys arrive. It saves the surface every few
+// nil for none) has stopped, and when no other view's scan is running, so
+// the app never holds more evaluators than one scan's workers however
+// fast keys arrive. It saves the surface every few
 // seconds and when it ends, cancelled included, if it has any points. A
 // known centre (same checkpoint and images) is reused, not re-evaluated.
 // The returned channel closes when the job is over.
@@ -199,7 +204,14 @@ func (e *engine) scan(ctx context.Context, after <-chan struct{}, id int, ck *ch
 		if after != nil {
 			<-after
 		}
-		if ctx.Err() != nil { // replaced before it began
+		select {
+		case e.slot <- struct{}{}:
+			defer func() { <-e.slot }()
+		case <-ctx.Done(): // replaced before it began
+			e.box.send(scanDone{id: id})
+			return
+		}
+		if ctx.Err() != nil {
 			e.box.send(scanDone{id: id})
 			return
 		}

@@ -27,8 +27,8 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 	if err != nil {
 		return "", nil, InputError{err}
 	}
-	// Both scan views' workers may hold an evaluator each.
-	scan.LimitHeap(2 * workers(opts.Workers))
+	// One scan runs at a time, each worker with its evaluator.
+	scan.LimitHeap(opts.Workers)
 	m := newModel(opts, ck, src, os.Stdout)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion())
 	signals := make(chan os.Signal, 1)
@@ -54,13 +54,6 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 		}
 	}
 	return m.eng.RunDir(), sig, err
-}
-
-func workers(n int) int {
-	if n <= 0 {
-		return scan.DefaultWorkers()
-	}
-	return n
 }
 
 // InputError is a file the user named that cannot be used: basin exits
