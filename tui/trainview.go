@@ -65,7 +65,7 @@ func (t *trainView) ready() {
 
 func (t *trainView) keys() helpKeys {
 	k := t.c.keys
-	return helpKeys{short: []key.Binding{k.Pause, k.Stop}, full: [][]key.Binding{{k.Pause, k.Stop}}}
+	return helpKeys{short: []key.Binding{k.Pause, k.Stop, k.Next}, full: [][]key.Binding{{k.Pause, k.Stop}}}
 }
 
 func (t *trainView) key(msg tea.KeyMsg) bool {

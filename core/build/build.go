@@ -1,6 +1,3 @@
-// Package build says which basin wrote a file: every checkpoint and
-// surface records Version, so a result can be traced to the code that made
-// it.
 package build
 
 // Version is basin's release, recorded in every file it writes.

@@ -8,7 +8,11 @@
 // → Net.Run fills the input batch, runs the tape machine and returns the
 // summed loss and correct count (and, for a training net, gradients in the
 // same layout). Evaluator runs a whole evaluation set through nets of the
-// right batch sizes.
+// right batch sizes; a Pool keeps evaluators for reuse, since building one
+// allocates every activation buffer of its batch (about 70 MB for the
+// standard net at batch 500). Close releases a Net's graph at once; a
+// dropped one is collected too (see finish in net.go for why that needed
+// care with gorgonia's tape machine).
 //
 // Every tensor is stored as PyTorch stores it (conv weight [out,in,kh,kw],
 // dense weight [out,in]), so checkpoints and directions need no conversion.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -135,4 +136,5 @@ func LimitHeap(evaluators int) {
 		evaluators = DefaultWorkers()
 	}
 	debug.SetMemoryLimit(128<<20 + int64(evaluators)*96<<20)
+	runtime.GC() // free now what the caller just let go (the full data set)
 }
