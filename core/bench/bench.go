@@ -136,6 +136,7 @@ func Forward(e *Env, preset string, batch int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer net.Close()
 	reps := 10
 	if preset == "standard" {
 		reps = 4
@@ -168,6 +169,7 @@ func Train(e *Env, preset string, batch int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer net.Close()
 	opt, err := train.NewOptimizer(train.SGD, 0.05, 0.9, 0, params)
 	if err != nil {
 		return Result{}, err

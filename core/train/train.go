@@ -77,11 +77,13 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	if err != nil {
 		return nil, err
 	}
+	defer net.Close()
 	opt, err := NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, params)
 	if err != nil {
 		return nil, err
 	}
 	eval := model.NewEvaluator(cfg.Arch, params)
+	defer eval.Close()
 	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
 	shuffle := rng.New(cfg.Seed, rng.StreamShuffle)
 	order := make([]int, train.Len())
