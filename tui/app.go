@@ -53,7 +53,17 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	if ck != nil {
 		m.active = min(1, len(m.views)-1) // an opened model: straight to its landscape
 	}
+	c.yield = m.yield
 	return m
+}
+
+// yield pauses the scans of every view but the one asking.
+func (m *Model) yield(first *scanState) {
+	for _, v := range m.views {
+		if p, ok := v.(interface{ pause(*scanState) }); ok {
+			p.pause(first)
+		}
+	}
 }
 
 // Init starts loading what is missing, then training or scanning.

@@ -306,7 +306,7 @@ func TestScanImagesFollowTheSeed(t *testing.T) {
 	var got []scan.Settings
 	m.scanSettings = func(st scan.Settings) { got = append(got, st) }
 	m.ck = &checkpoint.Checkpoint{}
-	find[*planeView](m).restart()
+	find[*planeView](m).restart(false)
 	show[*planeView](m)
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
 	if len(got) != 2 || got[0].SampleSeed != 3 || got[1].SampleSeed != 3 || got[1].Direction.Seed != 4 {

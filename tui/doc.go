@@ -28,8 +28,10 @@
 // Update never waits on the engine: every engine call runs in a goroutine
 // started from Update and reports through the mailbox. Changing a scan's
 // window or settings cancels its job and starts another once the old one
-// has stopped; one scan runs at a time, and all borrow their evaluators
-// from one pool, so a session of any length holds what one scan needs.
+// has stopped; one scan runs at a time (a key in one view pauses the other
+// view's scan, which resumes from its points afterwards), and all borrow
+// their evaluators from one pool, so a session of any length holds what
+// one scan needs.
 // Events from a replaced job are recognised by their job number and
 // dropped. Every job writes its files (checkpoint, surfaces) into the run
 // folder atomically, also when cancelled, and Run waits for them before

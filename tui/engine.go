@@ -190,51 +190,73 @@ func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) 
 	})
 }
 
-// scan runs one scan job after the job before it in the same view (after,
-// nil for none) has stopped, and when no other view's scan is running, so
-// the app never holds more evaluators than one scan's workers however
-// fast keys arrive. It saves the surface every few
-// seconds and when it ends, cancelled included, if it has any points. A
-// known centre (same checkpoint and images) is reused, not re-evaluated.
-// The returned channel closes when the job is over.
-func (e *engine) scan(ctx context.Context, after <-chan struct{}, id int, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, known *model.Result) <-chan struct{} {
+// scanJob is one scan a view asks for.
+type scanJob struct {
+	id     int
+	after  <-chan struct{} // the view's previous job; this one waits for it to stop
+	ck     *checkpoint.Checkpoint
+	src    *data.Source
+	st     scan.Settings
+	centre *model.Result    // known centre (same checkpoint and images), or nil
+	resume *surface.Surface // points of a paused job with the same settings, or nil
+	file   string           // where the paused job saved, to go on saving there
+}
+
+// scan runs a view's scan job once the job before it in the same view has
+// stopped and no other scan is running, so the app never holds more
+// evaluators than one scan's workers however fast keys arrive. It saves
+// the surface every few seconds and when it ends, cancelled included, if
+// it has any points. The returned channel closes when the job is over.
+func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 	over := make(chan struct{})
 	e.goJob(func() {
 		defer close(over)
-		if after != nil {
-			<-after
+		if j.after != nil {
+			<-j.after
 		}
 		select {
 		case e.slot <- struct{}{}:
 			defer func() { <-e.slot }()
-		case <-ctx.Done(): // replaced before it began
-			e.box.send(scanDone{id: id})
+		case <-ctx.Done(): // replaced or paused before it began
+			e.box.send(scanDone{id: j.id, file: j.file})
 			return
 		}
 		if ctx.Err() != nil {
-			e.box.send(scanDone{id: id})
+			e.box.send(scanDone{id: j.id, file: j.file})
 			return
 		}
-		ss, err := scan.NewSession(ck, src, st)
+		ss, err := scan.NewSession(j.ck, j.src, j.st)
+		if err == nil && j.resume != nil {
+			err = ss.Resume(j.resume)
+		}
 		if err != nil {
-			e.box.send(scanDone{id: id, err: err})
+			e.box.send(scanDone{id: j.id, err: err})
 			return
 		}
-		ss.Job.Pool = e.pool(ck.Arch, st.Workers)
-		ss.Centre, ss.SaveEvery = known, 5*time.Second
+		ss.Job.Pool = e.pool(j.ck.Arch, j.st.Workers)
+		ss.Centre, ss.SaveEvery = j.centre, 5*time.Second
 		base := "scan1d"
-		if st.Is2D() {
+		if j.st.Is2D() {
 			base = "scan2d"
 		}
-		ss.Out = func() (string, error) { return e.path(base, ".npz", true) }
-		ui := surface.New(ss.Surface.Alpha, ss.Surface.Beta)
-		ui.Meta = ss.Surface.Meta
-		e.box.send(scanStarted{id: id, surf: ui})
-		err = ss.Run(ctx, func(ev progress.Event) { e.box.send(scanEvent{id: id, ev: ev}) })
+		ss.Out = func() (string, error) {
+			if j.file != "" {
+				return j.file, nil
+			}
+			return e.path(base, ".npz", true)
+		}
+		ui := ss.Surface.Clone() // the view's own copy, without the directions
+		ui.D, ui.E, ui.EvalIndices = nil, nil, nil
+		e.box.send(scanStarted{id: j.id, surf: ui})
+		err = ss.Run(ctx, func(ev progress.Event) { e.box.send(scanEvent{id: j.id, ev: ev}) })
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
-		e.box.send(scanDone{id: id, file: ss.File(), err: err})
+		file := ss.File()
+		if file == "" {
+			file = j.file
+		}
+		e.box.send(scanDone{id: j.id, file: file, err: err})
 	})
 	return over
 }

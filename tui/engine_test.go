@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/surface"
 )
 
 // Two sessions started in the same second get folders of their own.
@@ -60,7 +63,7 @@ func TestRescansDoNotLeak(t *testing.T) {
 	p := find[*planeView](m)
 	rescans := func(n int) {
 		for i := 0; i < n; i++ {
-			p.restart()
+			p.restart(true)
 			time.Sleep(time.Duration(i%3) * 5 * time.Millisecond) // cancelled at every stage
 		}
 		<-p.over
@@ -88,4 +91,56 @@ func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
+}
+
+// pump feeds the engine's events to the model until done holds.
+func pump(t *testing.T, m *Model, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out pumping engine events")
+		}
+		msg := m.eng.box.next()()
+		m.Update(msg)
+	}
+}
+
+// A key in one view pauses the other view's scan; the paused scan goes on
+// from the points it has, into the same file, once the first is done.
+func TestOtherViewsScanPausesAndResumes(t *testing.T) {
+	o := testOptions(t)
+	o.Alpha.N, o.Beta.N, o.Workers, o.Samples = 21, 21, 1, 64
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	line, plane := find[*lineView](m), find[*planeView](m)
+	plane.restart(false)
+	pump(t, m, func() bool { return plane.cur != nil && plane.cur.Computed() >= 20 })
+	show[*lineView](m)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")}) // a new direction: the line rescans first
+	if !plane.paused || !line.running {
+		t.Fatalf("plane paused %v, line running %v", plane.paused, line.running)
+	}
+	if !strings.Contains(m.activity(), "2D paused") {
+		t.Errorf("status: %q", m.activity())
+	}
+	pump(t, m, func() bool { return !line.running && !plane.running })
+	if plane.already < 20 {
+		t.Fatalf("the resumed scan began with %d points, not the 20+ it had", plane.already)
+	}
+	if plane.paused || plane.cur == nil || plane.cur.Computed() != plane.cur.Len() {
+		t.Fatalf("plane after resuming: paused %v, %v", plane.paused, plane.cur)
+	}
+	files, _ := filepath.Glob(filepath.Join(m.eng.RunDir(), "scan2d-*.npz"))
+	if len(files) != 1 || plane.file != files[0] {
+		t.Fatalf("plane files %v, view says %q", files, plane.file)
+	}
+	s, err := surface.Load(files[0])
+	if err != nil || !s.Meta.Complete {
+		t.Fatalf("saved plane: %v %+v", err, s)
+	}
 }

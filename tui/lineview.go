@@ -22,7 +22,7 @@ func newLineView(c *common) *lineView {
 
 func (v *lineView) title() string { return "1D scan" }
 
-func (v *lineView) ready() { v.restart() }
+func (v *lineView) ready() { v.restart(false) }
 
 func (v *lineView) keys() helpKeys {
 	k := v.c.keys

@@ -32,7 +32,7 @@ func newPlaneView(c *common) *planeView {
 
 func (v *planeView) title() string { return "2D scan" }
 
-func (v *planeView) ready() { v.restart() }
+func (v *planeView) ready() { v.restart(false) }
 
 func (v *planeView) keys() helpKeys {
 	k := v.c.keys

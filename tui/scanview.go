@@ -40,10 +40,12 @@ type scanState struct {
 	cancel  context.CancelFunc
 	over    <-chan struct{} // closes when the job's goroutine is done
 	running bool
+	paused  bool // the job was stopped for another view's; it resumes when it ends
 	cur     *surface.Surface
 	prev    *surface.Surface
 	centre  *model.Result
 	last    progress.Point
+	already int // points the job started with (a resumed one has some)
 	file    string
 	err     string
 
@@ -86,25 +88,57 @@ func (v *scanState) settings() scan.Settings {
 }
 
 // restart cancels the view's job and scans the current window. The new
-// job begins once the old one has stopped (see engine.scan).
-func (v *scanState) restart() {
-	c := v.c
-	if c.ck == nil || c.src == nil {
+// job begins once the old one has stopped; with first set, the other
+// views' scans pause for it (they resume, losing nothing, when it is done),
+// so the view the user is working in gets the cores at once.
+func (v *scanState) restart(first bool) {
+	if v.c.ck == nil || v.c.src == nil {
 		return
 	}
 	if v.cancel != nil {
 		v.cancel()
 	}
-	c.nextID++
-	v.begin(c.nextID)
-	ctx, cancel := context.WithCancel(c.eng.ctx)
-	v.cancel = cancel
-	st := v.settings()
-	if c.scanSettings != nil { // tests watch the scans started
-		c.scanSettings(st)
+	v.paused = false
+	v.begin(v.c.nextJob())
+	v.submit(scanJob{st: v.settings(), centre: v.centre})
+	if first && v.c.yield != nil {
+		v.c.yield(v)
+	}
+}
+
+// pause stops the running job of a view other than except; the view
+// resumes it when the job has ended.
+func (v *scanState) pause(except *scanState) {
+	if v == except || !v.running || v.paused {
 		return
 	}
-	v.over = c.eng.scan(ctx, v.over, v.id, c.ck, c.src, st, v.centre)
+	v.paused = true
+	v.cancel()
+}
+
+// resume goes on with a paused scan: the same window, the points it has,
+// the same file.
+func (v *scanState) resume() {
+	v.paused = false
+	v.id, v.running, v.err = v.c.nextJob(), true, ""
+	j := scanJob{st: v.settings(), centre: v.centre, file: v.file}
+	if v.cur != nil {
+		j.resume = v.cur.Clone()
+	}
+	v.submit(j)
+}
+
+// submit hands a job to the engine, after the view's previous one.
+func (v *scanState) submit(j scanJob) {
+	c := v.c
+	ctx, cancel := context.WithCancel(c.eng.ctx)
+	v.cancel = cancel
+	if c.scanSettings != nil { // tests watch the scans started
+		c.scanSettings(j.st)
+		return
+	}
+	j.id, j.after, j.ck, j.src = v.id, v.over, c.ck, c.src
+	v.over = c.eng.scan(ctx, j)
 }
 
 // begin marks the start of job id. The last surface stays on screen until
@@ -138,16 +172,21 @@ func (v *scanState) handle(ev any) bool {
 			v.point(e)
 		}
 	case scanDone:
-		if ev.id == v.id {
-			v.finish(ev)
-			return true
+		if ev.id != v.id {
+			return false
 		}
+		v.finish(ev)
+		if v.paused {
+			v.resume()
+			return false
+		}
+		return true
 	}
 	return false
 }
 
 func (v *scanState) started(s *surface.Surface) {
-	v.cur = s
+	v.cur, v.already = s, s.Computed()
 	if v.centre != nil {
 		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc = v.centre.Loss, v.centre.Accuracy
 	}
@@ -215,7 +254,7 @@ func (v *scanState) key(msg tea.KeyMsg) bool {
 		}
 		v.dirty = true
 		if rescan {
-			v.restart()
+			v.restart(true)
 		}
 		return true
 	}
@@ -257,7 +296,7 @@ func (v *scanState) key(msg tea.KeyMsg) bool {
 	}
 	v.dirty = true
 	if rescan {
-		v.restart()
+		v.restart(true)
 	}
 	return true
 }
@@ -273,7 +312,7 @@ func (v *scanState) formKey(msg tea.KeyMsg) {
 	v.form = nil
 	if !res.cancelled {
 		v.setRanges(res.values)
-		v.restart()
+		v.restart(true)
 	}
 }
 
@@ -378,7 +417,7 @@ func (v *scanState) mouse(msg tea.MouseMsg, x0, y0, pw, ph int) bool {
 	case tea.MouseButtonWheelUp, tea.MouseButtonWheelDown:
 		if v.pointTo(msg.X, msg.Y, x0, y0, pw, ph) {
 			if v.zoom(msg.Button == tea.MouseButtonWheelUp) {
-				v.restart()
+				v.restart(true)
 			}
 			return true
 		}
@@ -449,6 +488,8 @@ func (v *scanState) activity() string {
 	switch {
 	case !v.running:
 		return ""
+	case v.paused:
+		return v.kind() + " paused"
 	case v.last.Total == 0:
 		return v.kind() + " starting"
 	}
@@ -464,7 +505,7 @@ func (v *scanState) rate() float64 {
 	if v.last.Elapsed <= 0 {
 		return 0
 	}
-	return float64(v.last.Done) / v.last.Elapsed.Seconds()
+	return float64(v.last.Done-v.already) / v.last.Elapsed.Seconds()
 }
 
 func (v *scanState) eta() string {
@@ -480,6 +521,8 @@ func (v *scanState) progressLine(w int) string {
 	st := v.c.st
 	var s string
 	switch {
+	case v.paused:
+		s = st.faint.Render("paused while the other view scans; it goes on from here when that is done")
 	case v.running && v.last.Total == 0:
 		s = st.faint.Render("evaluating the centre, drawing directions…")
 	case v.running:

@@ -51,7 +51,14 @@ type common struct {
 	src  *data.Source
 
 	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
+	yield        func(*scanState)    // pauses every scan view's job but this one's
 	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
+}
+
+// nextJob numbers a new scan job.
+func (c *common) nextJob() int {
+	c.nextID++
+	return c.nextID
 }
 
 // helpKeys adapts a view's keys to bubbles/help.

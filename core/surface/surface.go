@@ -3,6 +3,7 @@ package surface
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/basin-dev/basin/core/model"
 )
@@ -165,4 +166,17 @@ func (s *Surface) SameSettings(other *Surface) error {
 		}
 	}
 	return nil
+}
+
+// Clone returns a copy of the surface's points and metadata that can be
+// written independently. The directions and image indices are shared:
+// nothing writes them after a scan is prepared.
+func (s *Surface) Clone() *Surface {
+	c := *s
+	c.Loss, c.Acc, c.Done = slices.Clone(s.Loss), slices.Clone(s.Acc), slices.Clone(s.Done)
+	if s.Meta.Beta != nil {
+		b := *s.Meta.Beta
+		c.Meta.Beta = &b
+	}
+	return &c
 }
