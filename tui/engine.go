@@ -33,6 +33,8 @@ type (
 		id   int
 		surf *surface.Surface // the UI's own copy: same axes and metadata, no points
 	}
+	// scanQueued: the job waits for another view's scan to end.
+	scanQueued struct{ id int }
 	// scanEvent is a scan's progress.Centre or progress.Point.
 	scanEvent struct {
 		id int
@@ -216,11 +218,16 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		}
 		select {
 		case e.slot <- struct{}{}:
-			defer func() { <-e.slot }()
-		case <-ctx.Done(): // replaced or paused before it began
-			e.box.send(scanDone{id: j.id, file: j.file})
-			return
+		default:
+			e.box.send(scanQueued{id: j.id})
+			select {
+			case e.slot <- struct{}{}:
+			case <-ctx.Done(): // replaced or paused before it began
+				e.box.send(scanDone{id: j.id, file: j.file})
+				return
+			}
 		}
+		defer func() { <-e.slot }()
 		if ctx.Err() != nil {
 			e.box.send(scanDone{id: j.id, file: j.file})
 			return

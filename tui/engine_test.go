@@ -125,7 +125,7 @@ func TestOtherViewsScanPausesAndResumes(t *testing.T) {
 	if !plane.paused || !line.running {
 		t.Fatalf("plane paused %v, line running %v", plane.paused, line.running)
 	}
-	if !strings.Contains(m.activity(), "2D paused") {
+	if !strings.Contains(m.activity(), "2D waiting") {
 		t.Errorf("status: %q", m.activity())
 	}
 	pump(t, m, func() bool { return !line.running && !plane.running })

@@ -41,6 +41,7 @@ type scanState struct {
 	over    <-chan struct{} // closes when the job's goroutine is done
 	running bool
 	paused  bool // the job was stopped for another view's; it resumes when it ends
+	queued  bool // the job waits for another view's scan to end
 	cur     *surface.Surface
 	prev    *surface.Surface
 	centre  *model.Result
@@ -157,8 +158,13 @@ func (v *scanState) begin(id int) {
 // the job has finished.
 func (v *scanState) handle(ev any) bool {
 	switch ev := ev.(type) {
+	case scanQueued:
+		if ev.id == v.id {
+			v.queued, v.dirty = true, true
+		}
 	case scanStarted:
 		if ev.id == v.id {
+			v.queued = false
 			v.started(ev.surf)
 		}
 	case scanEvent:
@@ -214,7 +220,7 @@ func (v *scanState) point(p progress.Point) {
 }
 
 func (v *scanState) finish(ev scanDone) {
-	v.running = false
+	v.running, v.queued = false, false
 	v.file = ev.file
 	if ev.err != nil {
 		v.err = ev.err.Error()
@@ -488,8 +494,8 @@ func (v *scanState) activity() string {
 	switch {
 	case !v.running:
 		return ""
-	case v.paused:
-		return v.kind() + " paused"
+	case v.paused || v.queued:
+		return v.kind() + " waiting"
 	case v.last.Total == 0:
 		return v.kind() + " starting"
 	}
@@ -499,6 +505,14 @@ func (v *scanState) activity() string {
 func (v *scanState) capturing() bool { return v.form != nil }
 
 func (v *scanState) resize() { v.dirty = true }
+
+// shownPoints is how many points of the window are computed.
+func (v *scanState) shownPoints() int {
+	if v.cur == nil {
+		return 0
+	}
+	return v.cur.Computed()
+}
 
 // rate is points per second of the running job.
 func (v *scanState) rate() float64 {
@@ -521,8 +535,11 @@ func (v *scanState) progressLine(w int) string {
 	st := v.c.st
 	var s string
 	switch {
-	case v.paused:
-		s = st.faint.Render("paused while the other view scans; it goes on from here when that is done")
+	case v.paused || v.queued:
+		s = st.faint.Render("waiting for the other view's scan to finish")
+		if n := v.shownPoints(); n > 0 {
+			s += st.faint.Render(fmt.Sprintf("; then it goes on from the %d points it has", n))
+		}
 	case v.running && v.last.Total == 0:
 		s = st.faint.Render("evaluating the centre, drawing directions…")
 	case v.running:
