@@ -2,7 +2,12 @@ package tui
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/progress"
 )
 
 // A million steps fit in the fixed capacity, evenly spread, with the mean
@@ -49,5 +54,22 @@ func TestHistoryKeepsEveryStepWhileItFits(t *testing.T) {
 	x, y := h.points()
 	if len(x) != 5 || x[4] != 5 || y[2] != 3 {
 		t.Fatalf("points %v %v", x, y)
+	}
+}
+
+// The training view keeps its curve at fixed memory however many steps
+// arrive (a week-long run sends millions).
+func TestTrainViewHistoryIsBounded(t *testing.T) {
+	m := newModel(testOptions(t), nil, tiny, nil)
+	tv := find[*trainView](m)
+	for s := 1; s <= 200_000; s++ {
+		tv.handle(progress.Step{Epoch: 1, Epochs: 1, Step: s, Steps: 200_000, Global: s, Loss: 1 / float64(s)})
+	}
+	if n := tv.steps.len(); n > historyPoints+1 {
+		t.Fatalf("%d points kept for 200,000 steps", n)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if v := m.View(); !strings.Contains(v, "step 200000/200000") {
+		t.Fatalf("view after 200,000 steps:\n%s", v)
 	}
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -31,29 +30,40 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 	scan.LimitHeap(opts.Workers)
 	m := newModel(opts, ck, src, os.Stdout)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion())
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM)
-	defer signal.Stop(signals)
-	got := make(chan os.Signal, 1)
-	go func() {
-		if s, ok := <-signals; ok {
-			got <- s
-			p.Quit()
-		}
-	}()
+	stop := quitOnSignals(p)
 	_, err = p.Run()
 	m.eng.shutdown()
-	select {
-	case sig = <-got:
+	if sig = stop(); sig != nil {
 		// The terminal may be gone: an error from drawing on it is not
 		// the user's problem, the saved files are what matter.
 		err = nil
-	default:
-		if errors.Is(err, tea.ErrProgramKilled) {
-			err = nil
-		}
 	}
 	return m.eng.RunDir(), sig, err
+}
+
+// quitOnSignals quits the app on SIGHUP or SIGTERM as q would, so the
+// engine's jobs save their work; Bubble Tea alone quits on SIGTERM but
+// lets SIGHUP kill the process. The returned func stops listening and
+// tells which signal came, if one did.
+func quitOnSignals(p interface{ Quit() }) func() os.Signal {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM)
+	var got os.Signal
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case got = <-ch:
+			p.Quit()
+		case <-done:
+		}
+	}()
+	return func() os.Signal {
+		signal.Stop(ch)
+		close(done)
+		<-finished
+		return got
+	}
 }
 
 // InputError is a file the user named that cannot be used: basin exits

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"sync"
-	"sync/atomic"
 	"syscall"
 )
 
@@ -32,10 +31,10 @@ var Signals = map[os.Signal]int{
 	syscall.SIGTERM: 128 + int(syscall.SIGTERM),
 }
 
-// NotifyContext returns a context cancelled by the first of Signals, and
-// a func that tells which signal that was (nil before one arrives) and
-// stops listening.
-func NotifyContext(parent context.Context) (context.Context, func() os.Signal) {
+// notifyContext returns a context cancelled by the first of Signals, and
+// a func that stops listening and tells which signal that was (nil if
+// none came).
+func notifyContext(parent context.Context) (context.Context, func() os.Signal) {
 	ctx, cancel := context.WithCancel(parent)
 	ch := make(chan os.Signal, 1)
 	sigs := make([]os.Signal, 0, len(Signals))
@@ -43,12 +42,12 @@ func NotifyContext(parent context.Context) (context.Context, func() os.Signal) {
 		sigs = append(sigs, s)
 	}
 	signal.Notify(ch, sigs...)
-	var got atomic.Value
-	done := make(chan struct{})
+	var got os.Signal
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(finished)
 		select {
-		case s := <-ch:
-			got.Store(s)
+		case got = <-ch:
 			cancel()
 		case <-done:
 		}
@@ -58,11 +57,9 @@ func NotifyContext(parent context.Context) (context.Context, func() os.Signal) {
 		once.Do(func() {
 			signal.Stop(ch)
 			close(done)
+			<-finished // got is settled once the listener is gone
 		})
-		if s, ok := got.Load().(os.Signal); ok {
-			return s
-		}
-		return nil
+		return got
 	}
 }
 
@@ -110,7 +107,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "basin: unknown command %q: run 'basin help' for the list\n", args[0])
 		return ExitUsage
 	}
-	ctx, stop := NotifyContext(context.Background())
+	ctx, stop := notifyContext(context.Background())
 	err := cmd(ctx, args[1:], stdout, stderr)
 	sig := stop()
 	switch {
