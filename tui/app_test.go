@@ -313,3 +313,24 @@ func TestScanImagesFollowTheSeed(t *testing.T) {
 		t.Fatalf("settings: %+v", got)
 	}
 }
+
+// A typed range whose span overflows is refused like a letter is.
+func TestFormRefusesOverflowingSpan(t *testing.T) {
+	m := newModel(testOptions(t), nil, tiny, os.Stdout)
+	show[*lineView](m)
+	l := find[*lineView](m)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("e")})
+	for i := 0; i < 4; i++ {
+		m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("-1e308")})
+	m.Update(tea.KeyMsg{Type: tea.KeyTab})
+	for i := 0; i < 4; i++ {
+		m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("1e308")})
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if l.form == nil || !strings.Contains(l.form.err, "overflows") || l.alpha().Min != -1 {
+		t.Fatalf("form %+v, alpha %+v", l.form, l.alpha())
+	}
+}

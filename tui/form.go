@@ -56,6 +56,9 @@ func (f rangeForm) validate() ([]float64, error) {
 		if vals[i] >= vals[i+1] {
 			return nil, fmt.Errorf("%s must be below %s (%g ≥ %g)", f.labels[i], f.labels[i+1], vals[i], vals[i+1])
 		}
+		if err := flags.CheckRange(vals[i], vals[i+1]); err != nil {
+			return nil, fmt.Errorf("%s to %s: %v", f.labels[i], f.labels[i+1], err)
+		}
 	}
 	return vals, nil
 }

@@ -95,7 +95,7 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 	}
 	src := opts.source
 	if src == nil && opts.Data != "" {
-		if src, err = data.LoadDir(opts.Data); err != nil {
+		if src, err = data.Load(opts.Data); err != nil {
 			return nil, nil, fmt.Errorf("--data: %w", err)
 		}
 	}
