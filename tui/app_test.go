@@ -334,3 +334,36 @@ func TestFormRefusesOverflowingSpan(t *testing.T) {
 		t.Fatalf("form %+v, alpha %+v", l.form, l.alpha())
 	}
 }
+
+// Every view fits the terminal at every supported size: no line wider
+// than the screen, exactly as many lines as it is tall.
+func TestViewsFitTheScreen(t *testing.T) {
+	o := testOptions(t)
+	o.Pretrained = true
+	ck, src, err := preload(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range [][2]int{{60, 16}, {80, 24}, {120, 40}, {200, 60}} {
+		m := newModel(o, ck, src, os.Stdout)
+		m.ready()
+		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for i := range m.views {
+			m.active = i
+			for _, help := range []bool{false, true} {
+				m.showHelp = help
+				out := m.View()
+				lines := strings.Split(out, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("%dx%d %s: %d lines", size[0], size[1], m.views[i].title(), len(lines))
+				}
+				for n, l := range lines {
+					if w := lipgloss.Width(l); w > size[0] {
+						t.Errorf("%dx%d %s (help %v) line %d is %d wide: %q", size[0], size[1], m.views[i].title(), help, n, w, l)
+					}
+				}
+			}
+		}
+		m.eng.shutdown()
+	}
+}

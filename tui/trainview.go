@@ -176,7 +176,7 @@ func (t *trainView) chart(st styles, w, h int) string {
 		if t.opened {
 			msg = "No training in this session: the model was opened from " + t.saved + ".\nPress 2 or 3 for its landscape."
 		}
-		return fitHeight(st.faint.Render(msg), h)
+		return fitHeight(st.faint.Width(w).Render(msg), h) // wrapped to the chart, clear of the panel
 	}
 	xs, ys := t.steps.points()
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -213,7 +213,7 @@ func (t *trainView) panel(st styles, w, h int) string {
 				fmt.Fprintf(&b, "%-13s %s\n", k, v)
 			}
 		}
-		return fitHeight(strings.TrimRight(b.String(), "\n"), h)
+		return fitPanel(b.String(), w, h)
 	}
 	fmt.Fprintf(&b, "%s\n", st.key.Render("hyper-parameters"))
 	fmt.Fprintf(&b, "preset     %s\n", c.Arch.Preset)
@@ -232,7 +232,12 @@ func (t *trainView) panel(st styles, w, h int) string {
 	if t.saved != "" {
 		b.WriteString("\n" + st.ok.Render("saved") + "\n" + t.saved + "\n")
 	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	return fitPanel(b.String(), w, h)
+}
+
+// fitPanel cuts or pads every line of s to w cells and s to h lines.
+func fitPanel(s string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i := range lines {
 		lines[i] = padRight(truncate(lines[i], w), w)
 	}
