@@ -218,4 +218,3 @@ func (v *scanState) mouse(msg tea.MouseMsg, x0, y0, pw, ph int) bool {
 	}
 	return false
 }
-
