@@ -44,6 +44,7 @@ func (v *lineView) chart(w, h int) render.Chart {
 	st, a := v.c.st, v.alpha()
 	ch := render.Chart{
 		W: w, H: max(h-3, 3), XMin: a.Min, XMax: a.Max, LogY: v.log,
+		Y2Min: 0, Y2Max: 1, Y2Percent: true,
 		Marks: []float64{0}, Cursor: v.cursor[0],
 		AxisColor: st.axis, MarkColor: st.centre, CursorColor: st.cursor,
 	}
@@ -66,11 +67,22 @@ func (v *lineView) chart(w, h int) render.Chart {
 			}
 			xs, ys = append(xs, x), append(ys, l)
 		}
-		col, faint := st.line, false
 		if s == v.prev {
-			col, faint = st.lineOld, true
+			ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: st.lineOld, Faint: true})
+			continue
 		}
-		ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: col, Faint: faint})
+		ch.Series = append(ch.Series, v.band(s, st)...)
+		ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: st.line})
+	}
+	if s := v.cur; s != nil { // accuracy on the right axis, over everything
+		var xs, ys []float64
+		for k := 0; k < s.Len(); k++ {
+			if s.Done[k] {
+				x, _ := s.Coord(k)
+				xs, ys = append(xs, x), append(ys, s.Acc[k])
+			}
+		}
+		ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: st.acc, Right: true})
 	}
 	if !(hi > lo) {
 		lo, hi = 0, math.Max(hi, 1)
@@ -86,9 +98,24 @@ func (v *lineView) chart(w, h int) render.Chart {
 	return ch
 }
 
+// band is the loss ± one standard error of s, as two faint lines: a
+// wiggle inside it is sampling noise of the evaluation images.
+func (v *lineView) band(s *surface.Surface, st styles) []render.Series {
+	var xs, lo, hi []float64
+	for k := 0; k < s.Len(); k++ {
+		if !s.Done[k] || math.IsNaN(s.LossSE[k]) || surface.OffScale(s.Loss[k]) {
+			continue
+		}
+		x, _ := s.Coord(k)
+		xs = append(xs, x)
+		lo, hi = append(lo, s.Loss[k]-s.LossSE[k]), append(hi, s.Loss[k]+s.LossSE[k])
+	}
+	return []render.Series{{X: xs, Y: lo, Color: st.line, Faint: true}, {X: xs, Y: hi, Color: st.line, Faint: true}}
+}
+
 func (v *lineView) draw(w, h int) string {
 	st, a := v.c.st, v.alpha()
-	title := st.title.Render("1D scan") + st.faint.Render(fmt.Sprintf("  f(α) = L(θ* + αδ) · %s-normalized · seed %d · α %s:%s · %d points · %s scale",
+	title := st.title.Render("1D scan") + st.faint.Render(fmt.Sprintf("  f(α) = L(θ* + αδ), ± 1 s.e. faint · accuracy on the right · %s-normalized · seed %d · α %s:%s · %d points · %s scale",
 		v.dir.Norm, v.dir.Seed, render.FormatTick(a.Min), render.FormatTick(a.Max), a.N, v.scaleName()))
 	chart := v.chart(w, h).Draw().String()
 	return truncate(title, w) + "\n" + chart + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)

@@ -34,19 +34,20 @@ func (v *scanState) value(a, b float64) float64 {
 	return math.NaN()
 }
 
-// readout is the exact value at the cursor's grid point, if computed.
-func (v *scanState) readout() (loss, acc float64, ok bool) {
+// readout is the exact value at the cursor's grid point, if computed,
+// with its standard error over the evaluation images.
+func (v *scanState) readout() (loss, acc, se float64, ok bool) {
 	if v.cur == nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	k := 0
 	for i := range v.axes {
 		k = k*v.axes[i].N + v.cursorIndex(i)
 	}
 	if k >= v.cur.Len() || !v.cur.Done[k] {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return v.cur.Loss[k], v.cur.Acc[k], true
+	return v.cur.Loss[k], v.cur.Acc[k], v.cur.LossSE[k], true
 }
 
 func (v *scanState) gridLabel() string {
@@ -159,11 +160,14 @@ func (v *scanState) readoutLine(w int) string {
 	for i := range v.axes {
 		s += st.key.Render(axisNames[i]+" "+render.FormatTick(v.cursor[i])) + " "
 	}
-	if l, a, ok := v.readout(); ok {
-		if surface.OffScale(l) {
+	if l, a, se, ok := v.readout(); ok {
+		switch {
+		case surface.OffScale(l):
 			s += st.err.Render("loss off scale") + fmt.Sprintf(" (%.3g)", l)
-		} else {
+		case math.IsNaN(se): // a surface from before standard errors
 			s += fmt.Sprintf("loss %.4f acc %.2f%%", l, 100*a)
+		default:
+			s += fmt.Sprintf("loss %.4f ± %.4f acc %.2f%%", l, se, 100*a)
 		}
 	} else {
 		s += st.faint.Render("loss …")

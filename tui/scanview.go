@@ -164,7 +164,7 @@ func (v *scanState) handle(ev any) bool {
 		}
 		switch e := ev.ev.(type) {
 		case progress.Centre:
-			v.setCentre(model.Result{Loss: e.Loss, Accuracy: e.Acc})
+			v.setCentre(e.Result)
 		case progress.Point:
 			v.point(e)
 		}
@@ -185,7 +185,7 @@ func (v *scanState) handle(ev any) bool {
 func (v *scanState) started(s *surface.Surface) {
 	v.cur, v.already = s, s.Computed()
 	if v.centre != nil {
-		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc = v.centre.Loss, v.centre.Accuracy
+		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc, v.cur.Meta.CentreLossSE = v.centre.Loss, v.centre.Accuracy, v.centre.LossSE
 	}
 	v.dirty = true
 }
@@ -193,7 +193,7 @@ func (v *scanState) started(s *surface.Surface) {
 func (v *scanState) setCentre(c model.Result) {
 	v.centre = &c
 	if v.cur != nil {
-		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc = c.Loss, c.Accuracy
+		v.cur.Meta.CentreLoss, v.cur.Meta.CentreAcc, v.cur.Meta.CentreLossSE = c.Loss, c.Accuracy, c.LossSE
 	}
 	v.dirty = true
 }
@@ -202,7 +202,7 @@ func (v *scanState) point(p progress.Point) {
 	if v.cur == nil {
 		return
 	}
-	v.cur.Set(p.Index, p.Loss, p.Acc)
+	v.cur.Record(p.Index, model.Result{Loss: p.Loss, Accuracy: p.Acc, LossSE: p.LossSE})
 	v.last = p
 	if p.Done == p.Total {
 		v.prev = nil

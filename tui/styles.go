@@ -17,7 +17,7 @@ type styles struct {
 	title, faint, err, key, bar, ok  lipgloss.Style
 	statusBar, statusKey, statusWarn lipgloss.Style
 	// colours for the render package
-	axis, line, lineOld, centre, cursor, contour, cross render.Color
+	axis, line, lineOld, centre, cursor, contour, cross, acc render.Color
 }
 
 func termenvProfile(p render.Profile) termenv.Profile {
@@ -51,9 +51,10 @@ func newStyles(p render.Profile, out io.Writer) styles {
 		st.cursor = p.RGB(255, 215, 0)
 		st.contour = p.RGB(255, 255, 255)
 		st.cross = p.RGB(255, 0, 0)
+		st.acc = p.RGB(135, 215, 135)
 		if p == render.ANSI16 {
 			st.axis, st.line, st.lineOld, st.centre = render.ANSI(7), render.ANSI(14), render.ANSI(8), render.ANSI(9)
-			st.cursor, st.contour, st.cross = render.ANSI(11), render.ANSI(15), render.ANSI(9)
+			st.cursor, st.contour, st.cross, st.acc = render.ANSI(11), render.ANSI(15), render.ANSI(9), render.ANSI(10)
 		}
 	}
 	return st

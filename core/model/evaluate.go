@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/basin-dev/basin/core/data"
 )
@@ -10,6 +11,20 @@ import (
 type Result struct {
 	Loss     float64 // mean cross-entropy
 	Accuracy float64 // fraction classified correctly, 0..1
+	// LossSE is the standard error of Loss as an estimate from this sample
+	// of images: the sample standard deviation of the per-image losses
+	// over √n (0 for one image).
+	LossSE float64
+}
+
+// standardError is s/√n from a sum and a sum of squares of n values.
+func standardError(sum, sumSq float64, n int) float64 {
+	if n < 2 {
+		return 0
+	}
+	mean := sum / float64(n)
+	v := (sumSq - float64(n)*mean*mean) / float64(n-1)
+	return math.Sqrt(max(v, 0) / float64(n))
 }
 
 // EvalBatch is the batch size evaluations run at.
@@ -53,7 +68,7 @@ func (e *Evaluator) Evaluate(d *data.Dataset) (Result, error) {
 		return Result{}, fmt.Errorf("evaluate: no images")
 	}
 	idx := make([]int, 0, EvalBatch)
-	var loss float64
+	var loss, sumSq float64
 	var correct int
 	for start := 0; start < total; start += EvalBatch {
 		end := min(start+EvalBatch, total)
@@ -70,9 +85,11 @@ func (e *Evaluator) Evaluate(d *data.Dataset) (Result, error) {
 			return Result{}, err
 		}
 		loss += l
+		sumSq += n.SumSquares
 		correct += c
 	}
-	return Result{Loss: loss / float64(total), Accuracy: float64(correct) / float64(total)}, nil
+	return Result{Loss: loss / float64(total), Accuracy: float64(correct) / float64(total),
+		LossSE: standardError(loss, sumSq, total)}, nil
 }
 
 // Close releases the evaluator's graphs. Params are left as they are.

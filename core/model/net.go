@@ -20,6 +20,10 @@ type Net struct {
 	Batch  int
 	Params Params // the weights the graph reads
 	Grads  Params // gradients after Run (training nets only)
+	// SumSquares is Σ ℓ_i² over the images of the last Run, ℓ_i each
+	// image's own cross-entropy: with the summed loss it gives the
+	// spread of the per-image losses, so a mean comes with its error.
+	SumSquares float64
 
 	g        *G.ExprGraph
 	vm       G.VM
@@ -206,12 +210,15 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	if err := n.vm.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("run %s graph: %w", n.Arch.Preset, err)
 	}
-	logp := n.outVal.Data().([]float32)
+	out := n.outVal.Data().([]float32)
+	n.SumSquares = 0
 	for b, i := range idx {
-		row := logp[b*data.Classes : (b+1)*data.Classes]
+		row := out[b*data.Classes : (b+1)*data.Classes]
 		if argmax(row) == int(d.Labels[i]) {
 			correct++
 		}
+		l := imageLoss(row, int(d.Labels[i]))
+		n.SumSquares += l * l
 	}
 	lossSum = float64(scalar(n.lossVal)) * float64(n.Batch)
 	if n.training {
@@ -227,6 +234,22 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 		}
 	}
 	return lossSum, correct, nil
+}
+
+// imageLoss is one image's cross-entropy from its row of logits (fast
+// ops) or log-probabilities (stock ops): log Σ exp(z) − z_label, in
+// float64. For log-probabilities the first term is log 1 = 0, so one
+// formula serves both.
+func imageLoss(row []float32, label int) float64 {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = math.Max(m, float64(v))
+	}
+	s := 0.0
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(s) - float64(row[label])
 }
 
 func scalar(v G.Value) float32 {

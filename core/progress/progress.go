@@ -6,7 +6,11 @@
 // wakes the screen at most once per frame).
 package progress
 
-import "time"
+import (
+	"time"
+
+	"github.com/basin-dev/basin/core/model"
+)
 
 // Event is one thing the engine reports.
 type Event interface{ event() }
@@ -47,13 +51,14 @@ type Point struct {
 	I, J        int
 	Alpha, Beta float64
 	Loss, Acc   float64
-	Done, Total int // points finished in this scan (this one included), and to compute
+	LossSE      float64 // standard error of Loss over the evaluation images
+	Done, Total int     // points finished in this scan (this one included), and to compute
 	Elapsed     time.Duration
 }
 
 // Centre reports the value at θ* of a scan, before its points.
 type Centre struct {
-	Loss, Acc float64
+	model.Result
 }
 
 func (Step) event()   {}

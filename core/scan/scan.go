@@ -47,9 +47,9 @@ func Centre(job Job) (model.Result, error) {
 }
 
 type result struct {
-	k         int
-	loss, acc float64
-	err       error
+	k   int
+	r   model.Result
+	err error
 }
 
 // Run computes the missing points of s, coarse to fine, and records them
@@ -92,7 +92,7 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 					err = fmt.Errorf("evaluate point (α=%g, β=%g): %w", a, b, err)
 				}
 				select {
-				case results <- result{k: k, loss: r.Loss, acc: r.Accuracy, err: err}:
+				case results <- result{k: k, r: r, err: err}:
 				case <-ctx.Done():
 					return
 				}
@@ -133,7 +133,7 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 			}
 			continue
 		}
-		s.Set(r.k, r.loss, r.acc)
+		s.Record(r.k, r.r)
 		done++
 		if ctx.Err() != nil {
 			continue // kept, but a stopped scan reports nothing more
@@ -141,7 +141,7 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 		a, b := s.Coord(r.k)
 		sink.Send(progress.Point{
 			Index: r.k, I: r.k / s.NY(), J: r.k % s.NY(), Alpha: a, Beta: b,
-			Loss: r.loss, Acc: r.acc, Done: done, Total: total, Elapsed: time.Since(start),
+			Loss: r.r.Loss, Acc: r.r.Accuracy, LossSE: r.r.LossSE, Done: done, Total: total, Elapsed: time.Since(start),
 		})
 	}
 	if firstErr != nil {

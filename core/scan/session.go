@@ -59,6 +59,7 @@ func (ss *Session) Resume(old *surface.Surface) error {
 	}
 	copy(ss.Surface.Loss, old.Loss)
 	copy(ss.Surface.Acc, old.Acc)
+	copy(ss.Surface.LossSE, old.LossSE)
 	copy(ss.Surface.Done, old.Done)
 	return nil
 }
@@ -98,8 +99,8 @@ func (ss *Session) Run(ctx context.Context, sink progress.Sink) error {
 		}
 		centre = &c
 	}
-	s.Meta.CentreLoss, s.Meta.CentreAcc = centre.Loss, centre.Accuracy
-	sink.Send(progress.Centre{Loss: centre.Loss, Acc: centre.Accuracy})
+	s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = centre.Loss, centre.Accuracy, centre.LossSE
+	sink.Send(progress.Centre{Result: *centre})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -91,6 +91,7 @@ func (s *Surface) npz() ([]byte, error) {
 		{"xcoordinates", array{shape: []int{s.Alpha.N}, f64: s.Alpha.Coords()}},
 		{s.prefix() + "_loss", array{shape: shape, f64: s.Loss}},
 		{s.prefix() + "_acc", array{shape: shape, f64: s.Acc}},
+		{s.prefix() + "_loss_se", array{shape: shape, f64: s.LossSE}},
 		{"computed", array{shape: shape, u8: done}},
 		{"eval_indices", array{shape: []int{len(idx)}, i64: idx}},
 		{"metadata", array{str: string(meta)}},
@@ -118,10 +119,10 @@ func fmtFloat(v float64) string {
 
 func (s *Surface) csv() []byte {
 	var b bytes.Buffer
-	b.WriteString("alpha,beta,loss,accuracy\n")
+	b.WriteString("alpha,beta,loss,accuracy,loss_se\n")
 	for k := range s.Loss {
 		a, bt := s.Coord(k)
-		fmt.Fprintf(&b, "%s,%s,%s,%s\n", fmtFloat(a), fmtFloat(bt), fmtFloat(s.Loss[k]), fmtFloat(s.Acc[k]))
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s\n", fmtFloat(a), fmtFloat(bt), fmtFloat(s.Loss[k]), fmtFloat(s.Acc[k]), fmtFloat(s.LossSE[k]))
 	}
 	return b.Bytes()
 }
@@ -148,12 +149,13 @@ func (f jsonFloats) MarshalJSON() ([]byte, error) {
 
 func (s *Surface) json() ([]byte, error) {
 	out := map[string]any{
-		"metadata":           s.Meta,
-		"xcoordinates":       jsonFloats(s.Alpha.Coords()),
-		s.prefix() + "_loss": jsonFloats(s.Loss),
-		s.prefix() + "_acc":  jsonFloats(s.Acc),
-		"eval_indices":       s.EvalIndices,
-		"summary":            Summarize(s, DefaultThreshold),
+		"metadata":              s.Meta,
+		"xcoordinates":          jsonFloats(s.Alpha.Coords()),
+		s.prefix() + "_loss":    jsonFloats(s.Loss),
+		s.prefix() + "_acc":     jsonFloats(s.Acc),
+		s.prefix() + "_loss_se": jsonFloats(s.LossSE),
+		"eval_indices":          s.EvalIndices,
+		"summary":               Summarize(s, DefaultThreshold),
 	}
 	if s.Is2D() {
 		out["ycoordinates"] = jsonFloats(s.Beta.Coords())
@@ -183,6 +185,7 @@ func decode(b []byte) (*Surface, error) {
 	arrays, err := decodeNpz(b, map[string]int64{
 		"metadata": 1 << 20, "computed": points,
 		"train_loss": 8 * points, "train_acc": 8 * points, "test_loss": 8 * points, "test_acc": 8 * points,
+		"train_loss_se": 8 * points, "test_loss_se": 8 * points,
 		"eval_indices": 8 * data.MaxItems,
 	})
 	if err != nil {
@@ -217,6 +220,12 @@ func decode(b []byte) (*Surface, error) {
 	}
 	copy(s.Loss, loss.f64)
 	copy(s.Acc, acc.f64)
+	if se, ok := arrays[p+"_loss_se"]; ok { // files before 0.2 have none: NaN
+		if len(se.f64) != s.Len() {
+			return nil, fmt.Errorf("%s_loss_se does not hold %d points", p, s.Len())
+		}
+		copy(s.LossSE, se.f64)
+	}
 	for i, d := range done.u8 {
 		s.Done[i] = d != 0
 	}

@@ -67,6 +67,7 @@ type Meta struct {
 	Cosine        float64 `json:"direction_cosine"`
 	CentreLoss    float64 `json:"centre_loss"`
 	CentreAcc     float64 `json:"centre_accuracy"`
+	CentreLossSE  float64 `json:"centre_loss_se"` // standard error of CentreLoss over the images
 	Computed      int     `json:"points_computed"`
 	Total         int     `json:"points_total"`
 	Complete      bool    `json:"complete"`
@@ -79,6 +80,10 @@ type Surface struct {
 	Meta        Meta
 	Alpha, Beta Axis
 	Loss, Acc   []float64 // NaN where not computed
+	// LossSE is each point's standard error of the mean loss over the
+	// evaluation images (NaN where not computed or not recorded): a
+	// difference smaller than a few of these is sampling noise.
+	LossSE      []float64
 	Done        []bool
 	D, E        model.Params // the directions (E nil for 1D)
 	EvalIndices []int        // the evaluation images, indices into the split
@@ -88,9 +93,9 @@ type Surface struct {
 func New(alpha, beta Axis) *Surface {
 	s := &Surface{Alpha: alpha, Beta: beta}
 	n := s.Len()
-	s.Loss, s.Acc, s.Done = make([]float64, n), make([]float64, n), make([]bool, n)
+	s.Loss, s.Acc, s.LossSE, s.Done = make([]float64, n), make([]float64, n), make([]float64, n), make([]bool, n)
 	for i := range s.Loss {
-		s.Loss[i], s.Acc[i] = math.NaN(), math.NaN()
+		s.Loss[i], s.Acc[i], s.LossSE[i] = math.NaN(), math.NaN(), math.NaN()
 	}
 	return s
 }
@@ -140,6 +145,12 @@ func (s *Surface) Set(k int, loss, acc float64) {
 	s.Loss[k], s.Acc[k], s.Done[k] = loss, acc, true
 }
 
+// Record sets point k from an evaluation, its standard error included.
+func (s *Surface) Record(k int, r model.Result) {
+	s.Set(k, r.Loss, r.Accuracy)
+	s.LossSE[k] = r.LossSE
+}
+
 // SameSettings reports the first setting in which other (a surface on
 // disk) differs from s, so a resume never mixes two landscapes.
 func (s *Surface) SameSettings(other *Surface) error {
@@ -173,7 +184,7 @@ func (s *Surface) SameSettings(other *Surface) error {
 // nothing writes them after a scan is prepared.
 func (s *Surface) Clone() *Surface {
 	c := *s
-	c.Loss, c.Acc, c.Done = slices.Clone(s.Loss), slices.Clone(s.Acc), slices.Clone(s.Done)
+	c.Loss, c.Acc, c.LossSE, c.Done = slices.Clone(s.Loss), slices.Clone(s.Acc), slices.Clone(s.LossSE), slices.Clone(s.Done)
 	if s.Meta.Beta != nil {
 		b := *s.Meta.Beta
 		c.Meta.Beta = &b

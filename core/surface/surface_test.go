@@ -22,7 +22,7 @@ func sample2D() *Surface {
 	s.EvalIndices = []int{4, 9, 11}
 	for k := 0; k < s.Len(); k += 2 {
 		a, b := s.Coord(k)
-		s.Set(k, a*a+b*b, 0.5)
+		s.Record(k, model.Result{Loss: a*a + b*b, Accuracy: 0.5, LossSE: 0.01 * float64(k)})
 	}
 	return s
 }
@@ -41,9 +41,9 @@ func TestNPZRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := range s.Loss {
-		same := s.Loss[k] == got.Loss[k] || (math.IsNaN(s.Loss[k]) && math.IsNaN(got.Loss[k]))
-		if !same || s.Done[k] != got.Done[k] {
-			t.Fatalf("point %d: %v/%v, read back %v/%v", k, s.Loss[k], s.Done[k], got.Loss[k], got.Done[k])
+		eq := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+		if !eq(s.Loss[k], got.Loss[k]) || !eq(s.LossSE[k], got.LossSE[k]) || s.Done[k] != got.Done[k] {
+			t.Fatalf("point %d: %v±%v/%v, read back %v±%v/%v", k, s.Loss[k], s.LossSE[k], s.Done[k], got.Loss[k], got.LossSE[k], got.Done[k])
 		}
 	}
 	if len(got.EvalIndices) != 3 || got.EvalIndices[2] != 11 || got.Meta.Computed != 8 || got.Meta.Complete {
@@ -79,7 +79,7 @@ func TestCSVAndJSON(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "s.csv"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if lines[0] != "alpha,beta,loss,accuracy" || len(lines) != 16 || lines[1] != "-1,-2,5,0.5" || !strings.HasSuffix(lines[2], "nan,nan") {
+	if lines[0] != "alpha,beta,loss,accuracy,loss_se" || len(lines) != 16 || lines[1] != "-1,-2,5,0.5,0" || lines[3] != "-1,2,5,0.5,0.02" || !strings.HasSuffix(lines[2], "nan,nan,nan") {
 		t.Fatalf("csv: %q", lines[:3])
 	}
 	if err := Save(filepath.Join(dir, "s.json"), JSON, s); err != nil {
@@ -248,5 +248,30 @@ func TestDecodeIsBoundedByDeclaredShapes(t *testing.T) {
 	huge := bombNpz(t, "train_acc", array{shape: []int{1 << 30}, u8: []uint8{}})
 	if _, err := decode(huge); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("absurd shape: %v", err)
+	}
+}
+
+// Surfaces written before the standard errors were recorded still load,
+// with NaN for them.
+func TestOlderFilesWithoutStandardErrorsLoad(t *testing.T) {
+	good, err := sample2D().npz()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, _ := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name != "train_loss_se.npy" {
+			zw.Copy(f)
+		}
+	}
+	zw.Close()
+	s, err := decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Done[0] || !math.IsNaN(s.LossSE[0]) || s.Loss[0] != 5 {
+		t.Fatalf("point 0: %v ± %v (done %v)", s.Loss[0], s.LossSE[0], s.Done[0])
 	}
 }

@@ -72,7 +72,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loss %.6f  accuracy %.2f%%  (%s, %d %s images, seed %d)\n",
-		r.Loss, 100*r.Accuracy, in.ck.Path, im.Samples, in.split, im.Seed)
+	fmt.Fprintf(stdout, "loss %.6f ± %.6f  accuracy %.2f%%  (%s, %d %s images, seed %d)\n",
+		r.Loss, r.LossSE, 100*r.Accuracy, in.ck.Path, im.Samples, in.split, im.Seed)
 	return nil
 }

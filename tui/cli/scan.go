@@ -116,7 +116,7 @@ func printSummary(w io.Writer, s *surface.Surface, threshold float64) {
 		}
 		return fmt.Sprintf("α=%.4g", e.Alpha)
 	}
-	fmt.Fprintf(w, "centre    loss %.6f  accuracy %.2f%%\n", sum.CentreLoss, 100*sum.CentreAcc)
+	fmt.Fprintf(w, "centre    loss %.6f ± %.6f  accuracy %.2f%%\n", sum.CentreLoss, s.Meta.CentreLossSE, 100*sum.CentreAcc)
 	if sum.Computed > sum.OffScale {
 		fmt.Fprintf(w, "minimum   loss %.6f at %s\n", sum.Min.Loss, at(sum.Min))
 		fmt.Fprintf(w, "maximum   loss %.6f at %s\n", sum.Max.Loss, at(sum.Max))

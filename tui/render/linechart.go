@@ -13,6 +13,7 @@ type Series struct {
 	X, Y  []float64
 	Color Color
 	Faint bool
+	Right bool // on the right axis (Y2Min..Y2Max), not the left
 }
 
 // Chart describes a braille line chart with axes.
@@ -21,14 +22,18 @@ type Chart struct {
 	XMin, XMax, YMin, YMax float64
 	LogY                   bool
 	Series                 []Series
+	// A right axis, linear, for series marked Right (accuracy beside the
+	// loss); shown when some series uses it. Y2Percent labels it in %.
+	Y2Min, Y2Max           float64
+	Y2Percent              bool
 	Marks                  []float64 // x values marked with a dotted vertical line (the centre)
 	Cursor                 float64   // x of the cursor; NaN for none
 	CursorColor, AxisColor Color
 	MarkColor              Color
 }
 
-// plot is where data goes inside a chart: the area right of the y labels
-// and above the x labels.
+// plot is where data goes inside a chart: the area right of the y labels,
+// left of the right axis if any, and above the x labels.
 type plot struct{ x0, w, h int }
 
 func (ch Chart) layout() plot {
@@ -37,7 +42,40 @@ func (ch Chart) layout() plot {
 		lw = max(lw, Width(FormatTick(v)))
 	}
 	lw++ // space before the axis
-	return plot{x0: lw + 1, w: max(ch.W-lw-1, 1), h: max(ch.H-1, 1)}
+	rw := 0
+	if ch.hasRight() {
+		for _, v := range ch.y2Ticks() {
+			rw = max(rw, Width(ch.y2Label(v)))
+		}
+		rw += 2 // the axis and a space
+	}
+	return plot{x0: lw + 1, w: max(ch.W-lw-1-rw, 1), h: max(ch.H-1, 1)}
+}
+
+func (ch Chart) hasRight() bool {
+	for _, s := range ch.Series {
+		if s.Right {
+			return ch.Y2Max > ch.Y2Min
+		}
+	}
+	return false
+}
+
+func (ch Chart) y2Ticks() []float64 { return Ticks(ch.Y2Min, ch.Y2Max, max(2, (ch.H-1)/3)) }
+
+func (ch Chart) y2Label(v float64) string {
+	if ch.Y2Percent {
+		return FormatTick(100*v) + "%"
+	}
+	return FormatTick(v)
+}
+
+// t maps a value of a series to 0..1 of the plot's height.
+func (ch Chart) t(s Series, v float64) float64 {
+	if s.Right {
+		return (v - ch.Y2Min) / (ch.Y2Max - ch.Y2Min)
+	}
+	return ch.ty(v)
 }
 
 func (ch Chart) yTicks() []float64 {
@@ -93,6 +131,19 @@ func (ch Chart) Draw() *Canvas {
 			c.At(p.x0-1, y).Ch = '┤'
 		}
 	}
+	if ch.hasRight() {
+		x := p.x0 + p.w
+		for y := 0; y < p.h; y++ {
+			c.At(x, y).Ch, c.At(x, y).FG = '│', ch.AxisColor
+		}
+		for _, v := range ch.y2Ticks() {
+			y := p.h - 1 - int(math.Round((v-ch.Y2Min)/(ch.Y2Max-ch.Y2Min)*float64(p.h-1)))
+			if y >= 0 && y < p.h {
+				c.Text(x+2, y, ch.y2Label(v), ch.AxisColor)
+				c.At(x, y).Ch = '├'
+			}
+		}
+	}
 	// x axis labels, spaced so they do not touch
 	c.Text(p.x0-1, p.h, "└", ch.AxisColor)
 	next := p.x0
@@ -130,7 +181,7 @@ func (ch Chart) Draw() *Canvas {
 				prev = nil
 				continue
 			}
-			t := ch.ty(y)
+			t := ch.t(s, y)
 			if math.IsInf(y, 1) || t > 1 {
 				t = 1
 			} else if math.IsInf(y, -1) || t < 0 || math.IsNaN(t) {

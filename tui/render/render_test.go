@@ -212,3 +212,28 @@ func TestLineChart(t *testing.T) {
 	// Degenerate sizes and ranges do not panic.
 	Chart{W: 1, H: 1, XMin: 0, XMax: 0, YMin: 1, YMax: 1, Series: []Series{{X: xs, Y: ys}}, Cursor: math.NaN()}.Draw()
 }
+
+// A series on the right axis is scaled by Y2Min..Y2Max and labelled there:
+// accuracy (0..1, in %) beside a loss of another scale.
+func TestRightAxis(t *testing.T) {
+	xs := []float64{-1, 0, 1}
+	ch := Chart{W: 40, H: 10, XMin: -1, XMax: 1, YMin: 0, YMax: 10, Y2Min: 0, Y2Max: 1, Y2Percent: true,
+		Series: []Series{{X: xs, Y: []float64{10, 0, 10}}, {X: xs, Y: []float64{1, 1, 1}, Right: true}}, Cursor: math.NaN()}
+	x0, w, _ := ch.Plot()
+	c := ch.Draw()
+	p := c.Plain()
+	if !strings.Contains(p, "100%") || !strings.Contains(p, "0%") {
+		t.Fatalf("no percent labels on the right:\n%s", p)
+	}
+	if c.At(x0+w, 0).Ch != '├' && c.At(x0+w, 0).Ch != '│' {
+		t.Fatalf("no right axis at column %d:\n%s", x0+w, p)
+	}
+	// accuracy 1 is the top row on the right scale, though 1 is low on the left
+	if r := c.At(x0+w/2, 0).Ch; r < 0x2800 || r > 0x28ff {
+		t.Fatalf("right series not at the top (row 0, col %d is %q):\n%s", x0+w/2, r, p)
+	}
+	plain := Chart{W: 40, H: 10, XMin: -1, XMax: 1, YMin: 0, YMax: 10, Series: []Series{{X: xs, Y: []float64{10, 0, 10}}}, Cursor: math.NaN()}
+	if _, w2, _ := plain.Plot(); w2 <= w {
+		t.Fatalf("the right axis took no room: %d vs %d", w2, w)
+	}
+}

@@ -1,0 +1,55 @@
+package model
+
+import (
+	"math"
+	"testing"
+)
+
+// The standard error an evaluation reports is the sample standard
+// deviation of the per-image losses over √n, the per-image losses taken
+// one image at a time; for both layer implementations.
+func TestLossStandardErrorMatchesDirectComputation(t *testing.T) {
+	d := testData(t, 37) // one batch; the direct values come from one-image nets
+	for _, impl := range []Ops{FastOps, StockOps} {
+		arch, _ := Preset("small")
+		theta := arch.Init(5)
+		old := DefaultOps
+		DefaultOps = impl
+		got, err := NewEvaluator(arch, theta).Evaluate(d)
+		if err != nil {
+			DefaultOps = old
+			t.Fatal(err)
+		}
+		one, err := NewNetWith(arch, theta, 1, false, impl)
+		DefaultOps = old
+		if err != nil {
+			t.Fatal(err)
+		}
+		var losses []float64
+		for i := 0; i < d.Len(); i++ {
+			l, _, err := one.Run(d, []int{i})
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		var mean, ss float64
+		for _, l := range losses {
+			mean += l
+		}
+		mean /= float64(len(losses))
+		for _, l := range losses {
+			ss += (l - mean) * (l - mean)
+		}
+		want := math.Sqrt(ss/float64(len(losses)-1)) / math.Sqrt(float64(len(losses)))
+		if math.Abs(got.LossSE-want) > 1e-4*want || want == 0 {
+			t.Fatalf("ops %d: standard error %g, direct %g", impl, got.LossSE, want)
+		}
+		if math.Abs(got.Loss-mean) > 1e-5*mean {
+			t.Fatalf("ops %d: mean %g, direct %g", impl, got.Loss, mean)
+		}
+	}
+	if standardError(3, 9, 1) != 0 {
+		t.Fatal("one image has no standard error")
+	}
+}
