@@ -88,6 +88,9 @@ func TestCentreEqualsEvaluation(t *testing.T) {
 	if rel := math.Abs(s.Loss[centre]-want.Loss) / want.Loss; rel > 1e-6 {
 		t.Fatalf("centre loss %g, evaluation %g (rel %g)", s.Loss[centre], want.Loss, rel)
 	}
+	if se := s.LossSE[centre]; !(se > 0) || math.Abs(se-want.LossSE) > 1e-6*want.LossSE {
+		t.Fatalf("centre standard error %g, evaluation %g", se, want.LossSE)
+	}
 	c, err := Centre(job)
 	if err != nil || c != want {
 		t.Fatalf("Centre = %+v, %v; want %+v", c, err, want)
