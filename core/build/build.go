@@ -1,4 +1,4 @@
 package build
 
 // Version is basin's release, recorded in every file it writes.
-const Version = "0.1.0"
+const Version = "0.2.0"
