@@ -50,8 +50,13 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 			m.trainer = t
 		}
 	}
-	if ck != nil {
-		m.active = min(1, len(m.views)-1) // an opened model: straight to its landscape
+	if ck != nil { // an opened model: straight to the first view of its landscape
+		for i, v := range m.views {
+			if v != view(m.trainer) {
+				m.active = i
+				break
+			}
+		}
 	}
 	c.yield = m.yield
 	return m

@@ -35,7 +35,8 @@ type view interface {
 	resize()              // the terminal changed size
 }
 
-// newViews is the app's list of views, in tab order.
+// newViews is the app's list of views, in tab order. The training view
+// must be among them: it makes the model when none is opened.
 func newViews(c *common) []view {
 	return []view{newTrainView(c), newLineView(c), newPlaneView(c)}
 }
