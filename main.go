@@ -19,6 +19,9 @@ func main() {
 	if len(args) > 0 && cli.IsCommand(args[0]) {
 		os.Exit(cli.Main(args, os.Stdout, os.Stderr))
 	}
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h") {
+		fmt.Print(cli.Usage, "\nThe terminal app's ")
+	}
 	opts, err := tui.ParseFlags(args, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(cli.ExitOK)

@@ -92,7 +92,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 // IsCommand reports whether name is a headless command.
 func IsCommand(name string) bool {
 	_, ok := commands[name]
-	return ok || name == "help" || name == "--help" || name == "-h"
+	return ok || name == "help"
 }
 
 // Main runs a headless command and returns the exit status. Ctrl-C,
