@@ -72,6 +72,7 @@ usage:
   basin eval    [flags]      evaluate a checkpoint on a seeded set of images
   basin scan1d  [flags]      loss along one random direction, f(α) = L(θ* + αδ)
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
+  basin sharpness [flags]    basin width and curvature along K random directions, mean ± sd
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
   basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
@@ -81,12 +82,13 @@ Run 'basin COMMAND --help' for a command's flags.
 
 // Commands maps command names to their functions.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"train":  runTrain,
-	"eval":   runEval,
-	"scan1d": func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, false, a, o, e) },
-	"scan2d": func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, true, a, o, e) },
-	"info":   runInfo,
-	"bench":  runBench,
+	"train":     runTrain,
+	"eval":      runEval,
+	"scan1d":    func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, false, a, o, e) },
+	"scan2d":    func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, true, a, o, e) },
+	"info":      runInfo,
+	"bench":     runBench,
+	"sharpness": runSharpness,
 }
 
 // IsCommand reports whether name is a headless command.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -92,6 +93,9 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		// inputs that never end
 		{[]string{"eval", "--checkpoint", "/dev/zero"}, "not a regular file"},
 		{[]string{"info", "/dev/zero"}, "not a regular file"},
+		{[]string{"sharpness", "--checkpoint", junk, "--directions", "0"}, "--directions 0"},
+		{[]string{"sharpness", "--checkpoint", junk, "--alpha", "0.5:1"}, "contain the centre"},
+		{[]string{"sharpness", "--checkpoint", junk, "--format", "xml"}, "table or json"},
 		{[]string{"train", "--data", "/dev/zero", "--out", filepath.Join(dir, "m.safetensors")}, "not a directory"},
 	}
 	for _, c := range cases {
@@ -103,7 +107,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info"} {
+	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info", "sharpness"} {
 		code, stdout, _ := run(cmd, "--help")
 		if code != 0 || !strings.Contains(stdout, "usage: basin "+cmd) {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, stdout)
@@ -187,5 +191,37 @@ func TestTrainEvalScanPipeline(t *testing.T) {
 	b, _ := os.ReadFile(csv)
 	if n := strings.Count(string(b), "\n"); n != 10 {
 		t.Fatalf("csv has %d lines, want header + 9", n)
+	}
+}
+
+// basin sharpness: K directions, a table or JSON with each direction and
+// the mean ± sd of widths and curvatures.
+func TestSharpnessCommand(t *testing.T) {
+	ck := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
+	code, stdout, stderr := run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Directions []struct {
+			Seed      uint64
+			Width     float64
+			Curvature float64
+		}
+		Width struct{ Mean, SD float64 }
+		Centre struct{ Loss, LossSE float64 }
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(res.Directions) != 2 || res.Directions[1].Seed != 2 || !(res.Directions[0].Curvature > 0) || !(res.Centre.LossSE > 0) {
+		t.Fatalf("%+v", res)
+	}
+	if mean := (res.Directions[0].Width + res.Directions[1].Width) / 2; math.Abs(mean-res.Width.Mean) > 1e-9 {
+		t.Fatalf("width mean %v, directions average %v", res.Width.Mean, mean)
+	}
+	code, stdout, _ = run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11")
+	if code != 0 || !strings.Contains(stdout, "curvature") || !strings.Contains(stdout, "over 2 directions") {
+		t.Fatalf("table: %d %s", code, stdout)
 	}
 }

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/basin-dev/basin/core/sharpness"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/flags"
+)
+
+func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--format table|json]", stdout)
+	var sf flags.Scan
+	sf.Register(fs.FlagSet, flags.Line, "seed")
+	ckPath, dataDir := registerModel(fs)
+	k := fs.Int("directions", 10, "how many random directions to measure the basin along (seeds seed, seed+1, …)")
+	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	format := fs.String("format", "table", "table or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *k < 1 || *k > 1000 {
+		return usagef("--directions %d: use 1 to 1000", *k)
+	}
+	if !(*threshold > 0) || math.IsInf(*threshold, 0) {
+		return usagef("--threshold %g: use a positive number", *threshold)
+	}
+	if *format != "table" && *format != "json" {
+		return usagef("--format %q: use table or json", *format)
+	}
+	st, err := sf.Settings(false)
+	if err != nil {
+		return usage(err)
+	}
+	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
+		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
+	}
+	in, err := loadModel(*ckPath, *dataDir, sf.Images)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(stderr)
+	rep.line("basin along %d %s-normalized directions of %s (%s): α %g:%g at %d points, %d %s images",
+		*k, st.Direction.Norm, in.ck.Path, in.ck.Arch.Preset, st.Alpha.Min, st.Alpha.Max, st.Alpha.N, st.Samples, st.Split)
+	start := time.Now()
+	n := 0
+	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, *k, *threshold, func(d sharpness.Direction) {
+		n++
+		rep.update("directions", n, *k, etaOf(n, *k, time.Since(start)),
+			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == *k)
+	})
+	rep.done()
+	if len(res.Directions) > 0 {
+		if *format == "json" {
+			b, err := json.MarshalIndent(res, "", " ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+		} else {
+			printDirectional(stdout, res, time.Since(start))
+		}
+	}
+	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < *k {
+		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), *k)
+	}
+	return runErr
+}
+
+func printDirectional(w io.Writer, r sharpness.Directional, took time.Duration) {
+	fmt.Fprintf(w, "centre     loss %.6f ± %.6f  accuracy %.2f%%\n", r.Centre.Loss, r.Centre.LossSE, 100*r.Centre.Accuracy)
+	fmt.Fprintf(w, "%-6s  %-28s  %s\n", "seed", "basin (loss < centre + "+fmt.Sprint(r.Threshold)+")", "curvature f''(0)")
+	open := 0
+	for _, d := range r.Directions {
+		fmt.Fprintf(w, "%-6d  %-28s  %.4g\n", d.Seed, d.Width, d.Curvature)
+		if d.Open {
+			open++
+		}
+	}
+	fmt.Fprintf(w, "width      %s over %d directions\n", r.Width, r.Width.N)
+	fmt.Fprintf(w, "curvature  %s over %d directions (quadratic fit to the %d points nearest the centre)\n", r.Curvature, r.Curvature.N, sharpness.FitPoints)
+	if open > 0 {
+		fmt.Fprintf(w, "note       %d of %d basins ran past α %g:%g: their width is a lower bound (widen --alpha)\n", open, len(r.Directions), r.Alpha.Min, r.Alpha.Max)
+	}
+	fmt.Fprintf(w, "took       %s\n", fmtDuration(took))
+}
