@@ -208,7 +208,7 @@ func TestSharpnessCommand(t *testing.T) {
 			Width     float64
 			Curvature float64
 		}
-		Width struct{ Mean, SD float64 }
+		Width  struct{ Mean, SD float64 }
 		Centre struct{ Loss, LossSE float64 }
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
