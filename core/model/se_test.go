@@ -53,3 +53,41 @@ func TestLossStandardErrorMatchesDirectComputation(t *testing.T) {
 		t.Fatal("one image has no standard error")
 	}
 }
+
+// The gradient over a data set in several batches is the gradient of the
+// mean loss: the same as one net over all the images at once.
+func TestGradientOverBatches(t *testing.T) {
+	d := testData(t, GradBatch+37)
+	arch, _ := Preset("mlp")
+	theta := arch.Init(2)
+	g := NewGradient(arch)
+	defer g.Close()
+	g.Params.CopyFrom(theta)
+	loss, err := g.Compute(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := NewNet(arch, theta.Clone(), d.Len(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	l, _, err := all.Run(d, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-l/float64(d.Len())) > 1e-5 {
+		t.Fatalf("loss %v, one net %v", loss, l/float64(d.Len()))
+	}
+	for i := range g.Grad {
+		for j, v := range g.Grad[i].Data {
+			w := all.Grads[i].Data[j]
+			if math.Abs(float64(v-w)) > 1e-5*(1+math.Abs(float64(w))) {
+				t.Fatalf("%s[%d]: %v, one net %v", g.Grad[i].Name, j, v, w)
+			}
+		}
+	}
+}

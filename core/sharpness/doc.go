@@ -10,6 +10,11 @@
 // through the points nearest the centre → the mean and standard deviation
 // of both over the K directions.
 //
+// EpsilonSharpness is Keskar et al.'s (2017) number: the largest relative
+// rise of the loss in a box around θ*, searched by projected sign-gradient
+// ascent on an Objective (NetObjective: the network's mean loss and its
+// gradient on the evaluation images, through model.Gradient).
+//
 // With filter normalization (Li et al. 2018) the widths and curvatures of
 // two networks are comparable: α is measured in units of each filter's own
 // norm, so rescaling a ReLU network's weights does not change them.

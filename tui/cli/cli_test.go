@@ -96,6 +96,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		{[]string{"sharpness", "--checkpoint", junk, "--directions", "0"}, "--directions 0"},
 		{[]string{"sharpness", "--checkpoint", junk, "--alpha", "0.5:1"}, "contain the centre"},
 		{[]string{"sharpness", "--checkpoint", junk, "--format", "xml"}, "table or json"},
+		{[]string{"sharpness", "--checkpoint", junk, "--epsilon", "2"}, "between 0 and 1"},
 		{[]string{"train", "--data", "/dev/zero", "--out", filepath.Join(dir, "m.safetensors")}, "not a directory"},
 	}
 	for _, c := range cases {
@@ -208,11 +209,17 @@ func TestSharpnessCommand(t *testing.T) {
 			Width     float64
 			Curvature float64
 		}
-		Width  struct{ Mean, SD float64 }
-		Centre struct{ Loss, LossSE float64 }
+		Width   struct{ Mean, SD float64 }
+		Centre  struct{ Loss, LossSE float64 }
+		Epsilon []struct {
+			Epsilon, Sharpness float64
+		} `json:"epsilon_sharpness"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(res.Epsilon) != 2 || res.Epsilon[0].Epsilon != 1e-3 || !(res.Epsilon[0].Sharpness > res.Epsilon[1].Sharpness) {
+		t.Fatalf("ε-sharpness %+v", res.Epsilon)
 	}
 	if len(res.Directions) != 2 || res.Directions[1].Seed != 2 || !(res.Directions[0].Curvature > 0) || !(res.Centre.LossSE > 0) {
 		t.Fatalf("%+v", res)

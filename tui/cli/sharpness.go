@@ -6,20 +6,23 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
+	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
 func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--format table|json]", stdout)
+	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--format table|json]", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Line, "seed")
 	ckPath, dataDir := registerModel(fs)
 	k := fs.Int("directions", 10, "how many random directions to measure the basin along (seeds seed, seed+1, …)")
 	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	epsilons := fs.String("epsilon", "1e-3,5e-4", "box sizes of ε-sharpness (Keskar et al.), comma-separated; \"\" for none")
 	format := fs.String("format", "table", "table or json")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -36,6 +39,17 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	st, err := sf.Settings(false)
 	if err != nil {
 		return usage(err)
+	}
+	var eps []float64
+	for _, f := range strings.Split(*epsilons, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		e, err := flags.Number(f)
+		if err != nil || !(e > 0) || e > 1 {
+			return usagef("--epsilon %q: want box sizes between 0 and 1, like 1e-3,5e-4", *epsilons)
+		}
+		eps = append(eps, e)
 	}
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
@@ -55,15 +69,37 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == *k)
 	})
 	rep.done()
+	report := sharpnessReport{Directional: res}
+	if runErr == nil && len(eps) > 0 {
+		set, _, err := scan.EvalSet(in.src, st.Split, st.Samples, st.SampleSeed)
+		if err != nil {
+			return usage(err)
+		}
+		obj := sharpness.NewNetObjective(in.ck.Arch, set)
+		defer obj.Close()
+		for _, e := range eps {
+			var r sharpness.Epsilon
+			r, runErr = sharpness.EpsilonSharpness(ctx, obj, in.ck.Params, e, st.Direction.Seed)
+			if r.Iterations > 0 {
+				report.Epsilon = append(report.Epsilon, r)
+				rep.line("ε-sharpness at ε=%g: %.4g%% (%d ascent steps, %s)", e, r.Sharpness, r.Iterations, fmtDuration(r.Took))
+			}
+			if runErr != nil {
+				break
+			}
+		}
+	}
 	if len(res.Directions) > 0 {
 		if *format == "json" {
-			b, err := json.MarshalIndent(res, "", " ")
+			b, err := json.MarshalIndent(report, "", " ")
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s\n", b)
 		} else {
-			printDirectional(stdout, res, time.Since(start))
+			printDirectional(stdout, res)
+			printEpsilon(stdout, report.Epsilon)
+			fmt.Fprintf(stdout, "took       %s\n", fmtDuration(time.Since(start)))
 		}
 	}
 	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < *k {
@@ -72,7 +108,20 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return runErr
 }
 
-func printDirectional(w io.Writer, r sharpness.Directional, took time.Duration) {
+// sharpnessReport is what basin sharpness prints as JSON.
+type sharpnessReport struct {
+	sharpness.Directional
+	Epsilon []sharpness.Epsilon `json:"epsilon_sharpness"`
+}
+
+func printEpsilon(w io.Writer, es []sharpness.Epsilon) {
+	for _, e := range es {
+		fmt.Fprintf(w, "ε-sharpness %.4g%% at ε=%g: max loss %.6f in the box |Δ_i| ≤ ε(|θ_i|+1) (%d ascent steps, %s; a lower bound)\n",
+			e.Sharpness, e.Epsilon, e.Max, e.Iterations, fmtDuration(e.Took))
+	}
+}
+
+func printDirectional(w io.Writer, r sharpness.Directional) {
 	fmt.Fprintf(w, "centre     loss %.6f ± %.6f  accuracy %.2f%%\n", r.Centre.Loss, r.Centre.LossSE, 100*r.Centre.Accuracy)
 	fmt.Fprintf(w, "%-6s  %-28s  %s\n", "seed", "basin (loss < centre + "+fmt.Sprint(r.Threshold)+")", "curvature f''(0)")
 	open := 0
@@ -87,5 +136,4 @@ func printDirectional(w io.Writer, r sharpness.Directional, took time.Duration) 
 	if open > 0 {
 		fmt.Fprintf(w, "note       %d of %d basins ran past α %g:%g: their width is a lower bound (widen --alpha)\n", open, len(r.Directions), r.Alpha.Min, r.Alpha.Max)
 	}
-	fmt.Fprintf(w, "took       %s\n", fmtDuration(took))
 }
