@@ -69,6 +69,15 @@ func (s *Surface) prefix() string {
 }
 
 func (s *Surface) npz() ([]byte, error) {
+	arrays, err := s.arrays("")
+	if err != nil {
+		return nil, err
+	}
+	return encodeNpz(arrays)
+}
+
+// arrays are the surface's .npz arrays, each name prefixed.
+func (s *Surface) arrays(prefix string) ([]namedArray, error) {
 	meta, err := json.Marshal(s.Meta)
 	if err != nil {
 		return nil, err
@@ -107,7 +116,10 @@ func (s *Surface) npz() ([]byte, error) {
 			arrays = append(arrays, namedArray{dir.prefix + "/" + t.Name, array{shape: t.Shape, f32: t.Data}})
 		}
 	}
-	return encodeNpz(arrays)
+	for i := range arrays {
+		arrays[i].name = prefix + arrays[i].name
+	}
+	return arrays, nil
 }
 
 func fmtFloat(v float64) string {
@@ -180,16 +192,29 @@ func Load(path string) (*Surface, error) {
 	return s, nil
 }
 
-func decode(b []byte) (*Surface, error) {
+func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
+
+// decodePart reads the surface whose arrays are named prefix + the usual
+// names, inflating nothing else.
+func decodePart(b []byte, prefix string) (*Surface, error) {
 	const points = MaxPoints * MaxPoints
-	arrays, err := decodeNpz(b, map[string]int64{
+	limits := map[string]int64{
 		"metadata": 1 << 20, "computed": points,
 		"train_loss": 8 * points, "train_acc": 8 * points, "test_loss": 8 * points, "test_acc": 8 * points,
 		"train_loss_se": 8 * points, "test_loss_se": 8 * points,
 		"eval_indices": 8 * data.MaxItems,
-	})
+	}
+	named := map[string]int64{}
+	for k, v := range limits {
+		named[prefix+k] = v
+	}
+	raw, err := decodeNpz(b, named)
 	if err != nil {
 		return nil, err
+	}
+	arrays := map[string]array{}
+	for k, v := range raw {
+		arrays[strings.TrimPrefix(k, prefix)] = v
 	}
 	m, ok := arrays["metadata"]
 	if !ok {

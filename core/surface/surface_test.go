@@ -275,3 +275,24 @@ func TestOlderFilesWithoutStandardErrorsLoad(t *testing.T) {
 		t.Fatalf("point 0: %v ± %v (done %v)", s.Loss[0], s.LossSE[0], s.Done[0])
 	}
 }
+
+// Several surfaces in one file, each read back by its name.
+func TestSurfaceSet(t *testing.T) {
+	a, b := sample2D(), sample2D()
+	b.Loss[0] = 42
+	path := filepath.Join(t.TempDir(), "set.npz")
+	if err := SaveSet(path, []Part{{"a/plane", a}, {"b/plane", b}}, map[string]string{"kind": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	ga, err := LoadPart(path, "a/plane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := LoadPart(path, "b/plane")
+	if err != nil || ga.Loss[0] != a.Loss[0] || gb.Loss[0] != 42 || ga.SameSettings(a) != nil {
+		t.Fatalf("%v: a %v, b %v", err, ga.Loss[0], gb)
+	}
+	if _, err := LoadPart(path, "c/plane"); err == nil {
+		t.Fatal("a missing part loaded")
+	}
+}

@@ -72,7 +72,8 @@ usage:
   basin eval    [flags]      evaluate a checkpoint on a seeded set of images
   basin scan1d  [flags]      loss along one random direction, f(α) = L(θ* + αδ)
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
-  basin sharpness [flags]    basin width and curvature along K random directions, mean ± sd
+  basin sharpness [flags]    basin width, curvature and ε-sharpness, with error bars
+  basin compare A B [flags]  two checkpoints on the same directions, images and grid
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
   basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
@@ -89,6 +90,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"info":      runInfo,
 	"bench":     runBench,
 	"sharpness": runSharpness,
+	"compare":   runCompare,
 }
 
 // IsCommand reports whether name is a headless command.

@@ -108,7 +108,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info", "sharpness"} {
+	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info", "sharpness", "compare"} {
 		code, stdout, _ := run(cmd, "--help")
 		if code != 0 || !strings.Contains(stdout, "usage: basin "+cmd) {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, stdout)
@@ -230,5 +230,46 @@ func TestSharpnessCommand(t *testing.T) {
 	code, stdout, _ = run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11")
 	if code != 0 || !strings.Contains(stdout, "curvature") || !strings.Contains(stdout, "over 2 directions") {
 		t.Fatalf("table: %d %s", code, stdout)
+	}
+}
+
+// basin compare A A: one file with four surfaces, a table whose ratios
+// are all 1; bad input is one line.
+func TestCompareCommand(t *testing.T) {
+	ck := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
+	out := filepath.Join(t.TempDir(), "cmp.npz")
+	code, stdout, stderr := run("compare", ck, ck, "--grid", "3", "--points", "5", "--samples", "30", "--directions", "2", "--epsilon", "1e-3", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"test accuracy", "2D basin width along β", "curvature f''(0) over 2 directions", "ε-sharpness at ε=0.001"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n")[4:] {
+		if f := strings.Fields(line); len(f) > 0 && f[len(f)-1] != "1" && f[len(f)-1] != "—" {
+			t.Errorf("A against itself: %q", line)
+		}
+	}
+	for _, part := range []string{"a/line", "b/plane"} {
+		if _, err := surface.LoadPart(out, part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mlp := filepath.Join("..", "..", "assets", "pretrained", "mlp.safetensors")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", ck, "--out", out}, "name two checkpoints"},
+		{[]string{"compare", ck, ck}, "--out is required"},
+		{[]string{"compare", ck, mlp, "--samples", "10", "--out", out}, "one architecture"},
+		{[]string{"compare", ck, ck, "--epsilon", "x", "--out", out}, "--epsilon"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
 	}
 }

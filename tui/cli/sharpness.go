@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/basin-dev/basin/core/scan"
@@ -40,16 +39,9 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usage(err)
 	}
-	var eps []float64
-	for _, f := range strings.Split(*epsilons, ",") {
-		if strings.TrimSpace(f) == "" {
-			continue
-		}
-		e, err := flags.Number(f)
-		if err != nil || !(e > 0) || e > 1 {
-			return usagef("--epsilon %q: want box sizes between 0 and 1, like 1e-3,5e-4", *epsilons)
-		}
-		eps = append(eps, e)
+	eps, err := parseEpsilons(*epsilons)
+	if err != nil {
+		return err
 	}
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)

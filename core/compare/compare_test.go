@@ -1,0 +1,92 @@
+package compare
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+func settings() Settings {
+	line := scan.Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: 7}, Direction: direction.Spec{Seed: 2, Norm: direction.Filter},
+		SampleSeed: 2, Split: data.Train, Samples: 40, Workers: 2}
+	plane := line
+	plane.Alpha.N, plane.Beta = 5, surface.Axis{Min: -1, Max: 1, N: 5}
+	return Settings{Line: line, Plane: plane, Directions: 2, Epsilons: []float64{1e-3}, Threshold: 0.1}
+}
+
+func source(t *testing.T) *data.Source {
+	t.Helper()
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, _ := data.SampleIndices(src.Test.Len(), 200, 1)
+	return &data.Source{Name: src.Name, Train: src.Train, Test: src.Test.Subset(te)}
+}
+
+// A model compared with itself: identical surfaces and numbers, ratios 1,
+// a difference of zero everywhere; and the file holds all four surfaces.
+func TestCompareWithItself(t *testing.T) {
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Run(context.Background(), ck, ck, source(t), settings(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*surface.Surface{{c.A.Line, c.B.Line}, {c.A.Plane, c.B.Plane}} {
+		for k := range pair[0].Loss {
+			if pair[0].Loss[k] != pair[1].Loss[k] || pair[0].Loss[k]-pair[1].Loss[k] != 0 {
+				t.Fatalf("point %d: %v and %v", k, pair[0].Loss[k], pair[1].Loss[k])
+			}
+		}
+	}
+	for _, r := range c.Rows(0.1) {
+		if !math.IsNaN(r.Ratio) && r.Ratio != 1 {
+			t.Errorf("%s: ratio %v", r.What, r.Ratio)
+		}
+		if r.A != r.B {
+			t.Errorf("%s: %s vs %s", r.What, r.A, r.B)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "cmp.npz")
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"a/line", "a/plane", "b/line", "b/plane"} {
+		s, err := surface.LoadPart(path, part)
+		if err != nil || !s.Meta.Complete {
+			t.Fatalf("%s: %v", part, err)
+		}
+	}
+}
+
+// Two different models: the same images and directions' seed, different
+// numbers; other architectures are refused.
+func TestCompareTwoModels(t *testing.T) {
+	a, _ := checkpoint.Pretrained("small")
+	b := &checkpoint.Checkpoint{Path: "init", Arch: a.Arch, Params: a.Arch.Init(3), SHA256: "init"}
+	st := settings()
+	st.Directions, st.Epsilons = 0, nil
+	c, err := Run(context.Background(), a, b, source(t), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.A.Line.Meta.SampleSeed != c.B.Line.Meta.SampleSeed || c.A.Line.Meta.Seed != c.B.Line.Meta.Seed ||
+		c.A.Test.Accuracy <= c.B.Test.Accuracy {
+		t.Fatalf("A %+v, B %+v", c.A.Test, c.B.Test)
+	}
+	other, _ := checkpoint.Pretrained("mlp")
+	if _, err := Run(context.Background(), a, other, source(t), st, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
+		t.Fatalf("small vs mlp: %v", err)
+	}
+}

@@ -1,0 +1,69 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// Row is one number for A and for B, and how B relates to A.
+type Row struct {
+	What string
+	A, B string
+	// Ratio is B/A, NaN when either is missing or A is 0.
+	Ratio float64
+}
+
+// Rows lays the comparison out: generalization first, then the basin's
+// size and shape, then sharpness. threshold is the basin's edge.
+func (c *Comparison) Rows(threshold float64) []Row {
+	var rows []Row
+	add := func(what string, a, b float64, format func(float64) string) {
+		r := Row{What: what, A: format(a), B: format(b), Ratio: math.NaN()}
+		if a != 0 && !math.IsNaN(a) && !math.IsNaN(b) {
+			r.Ratio = b / a
+		}
+		rows = append(rows, r)
+	}
+	pct := func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.4g", v)
+	}
+	add("test accuracy", c.A.Test.Accuracy, c.B.Test.Accuracy, pct)
+	add("test loss", c.A.Test.Loss, c.B.Test.Loss, num)
+	if c.A.Line != nil && c.B.Line != nil {
+		rows = append(rows, Row{What: "centre loss (scan images)",
+			A:     fmt.Sprintf("%.4g ± %.2g", c.A.Line.Meta.CentreLoss, c.A.Line.Meta.CentreLossSE),
+			B:     fmt.Sprintf("%.4g ± %.2g", c.B.Line.Meta.CentreLoss, c.B.Line.Meta.CentreLossSE),
+			Ratio: c.B.Line.Meta.CentreLoss / c.A.Line.Meta.CentreLoss})
+		wa, wb := surface.Summarize(c.A.Line, threshold).WidthAlpha, surface.Summarize(c.B.Line, threshold).WidthAlpha
+		add(fmt.Sprintf("1D basin width (loss < centre + %g)", threshold), width(wa), width(wb), num)
+	}
+	if c.A.Plane != nil && c.B.Plane != nil {
+		sa, sb := surface.Summarize(c.A.Plane, threshold), surface.Summarize(c.B.Plane, threshold)
+		add("2D basin width along α", width(sa.WidthAlpha), width(sb.WidthAlpha), num)
+		add("2D basin width along β", width(sa.WidthBeta), width(sb.WidthBeta), num)
+	}
+	if da, db := c.A.Directional, c.B.Directional; da.Width.N > 0 && db.Width.N > 0 {
+		rows = append(rows,
+			Row{What: fmt.Sprintf("width over %d directions", da.Width.N), A: da.Width.String(), B: db.Width.String(), Ratio: db.Width.Mean / da.Width.Mean},
+			Row{What: fmt.Sprintf("curvature f''(0) over %d directions", da.Curvature.N), A: da.Curvature.String(), B: db.Curvature.String(), Ratio: db.Curvature.Mean / da.Curvature.Mean})
+	}
+	for i := range min(len(c.A.Epsilon), len(c.B.Epsilon)) {
+		ea, eb := c.A.Epsilon[i], c.B.Epsilon[i]
+		add(fmt.Sprintf("ε-sharpness at ε=%g (%%)", ea.Epsilon), ea.Sharpness, eb.Sharpness, num)
+	}
+	return rows
+}
+
+// width is a basin's size, NaN when none was found.
+func width(w surface.Width) float64 {
+	if !w.Valid {
+		return math.NaN()
+	}
+	return w.Size()
+}

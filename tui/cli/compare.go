@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/flags"
+)
+
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", "basin compare A.safetensors B.safetensors [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--directions 10] [--epsilon 1e-3,5e-4] --out cmp.npz", stdout)
+	var sf flags.Scan
+	sf.Register(fs.FlagSet, flags.Both, "seed")
+	dataDir := new(string)
+	flags.RegisterData(fs.FlagSet, dataDir)
+	out := fs.String("out", "", "the .npz to write both models' surfaces and numbers into (required)")
+	k := fs.Int("directions", 10, "directions to measure each basin along (0: none)")
+	epsilons := fs.String("epsilon", "1e-3,5e-4", "box sizes of ε-sharpness, comma-separated; \"\" for none")
+	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	var paths []string
+	for len(args) > 0 && len(paths) < 2 && !strings.HasPrefix(args[0], "-") {
+		paths, args = append(paths, args[0]), args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if len(paths) != 2 {
+		return usagef("name two checkpoints to compare, like: basin compare A.safetensors B.safetensors --out cmp.npz")
+	}
+	if *out == "" {
+		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
+	}
+	if *k < 0 || *k > 1000 {
+		return usagef("--directions %d: use 0 to 1000", *k)
+	}
+	if !(*threshold > 0) || math.IsInf(*threshold, 0) {
+		return usagef("--threshold %g: use a positive number", *threshold)
+	}
+	eps, err := parseEpsilons(*epsilons)
+	if err != nil {
+		return err
+	}
+	st := compare.Settings{Directions: *k, Epsilons: eps, Threshold: *threshold}
+	if st.Line, err = sf.Settings(false); err != nil {
+		return usage(err)
+	}
+	if st.Plane, err = sf.Settings(true); err != nil {
+		return usage(err)
+	}
+	if *k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
+		return usagef("--alpha %q: the range must contain the centre 0 to measure the basins", sf.Alpha)
+	}
+	if err := atomicfile.CheckWritable(*out); err != nil {
+		return usagef("--out: %w", err)
+	}
+	var cks [2]*checkpoint.Checkpoint
+	for i, p := range paths {
+		if cks[i], err = checkpoint.Load(p); err != nil {
+			return usage(err)
+		}
+	}
+	in, err := loadModel(paths[0], *dataDir, sf.Images)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(stderr)
+	start := time.Now()
+	c, runErr := compare.Run(ctx, cks[0], cks[1], in.src, st, func(what string) {
+		rep.line("%s (%s)", what, fmtDuration(time.Since(start)))
+	})
+	if c == nil {
+		return usage(runErr)
+	}
+	if err := c.Save(*out); err != nil {
+		return err
+	}
+	printComparison(stdout, c, *threshold, paths)
+	if runErr != nil {
+		rep.line("stopped early: %s has what was finished", *out)
+		return runErr
+	}
+	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
+	return nil
+}
+
+// parseEpsilons reads --epsilon: box sizes in (0, 1].
+func parseEpsilons(s string) ([]float64, error) {
+	var eps []float64
+	for _, f := range strings.Split(s, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		e, err := flags.Number(f)
+		if err != nil || !(e > 0) || e > 1 {
+			return nil, usagef("--epsilon %q: want box sizes between 0 and 1, like 1e-3,5e-4", s)
+		}
+		eps = append(eps, e)
+	}
+	return eps, nil
+}
+
+func printComparison(w io.Writer, c *compare.Comparison, threshold float64, paths []string) {
+	fmt.Fprintf(w, "A  %s\nB  %s\n\n", paths[0], paths[1])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tA\tB\tB/A")
+	for _, r := range c.Rows(threshold) {
+		ratio := "—"
+		if !math.IsNaN(r.Ratio) && !math.IsInf(r.Ratio, 0) {
+			ratio = fmt.Sprintf("%.3g", r.Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.What, r.A, r.B, ratio)
+	}
+	tw.Flush()
+}
