@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
 )
 
 func settings() Settings {
@@ -88,5 +90,38 @@ func TestCompareTwoModels(t *testing.T) {
 	other, _ := checkpoint.Pretrained("mlp")
 	if _, err := Run(context.Background(), a, other, source(t), st, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
 		t.Fatalf("small vs mlp: %v", err)
+	}
+}
+
+// The batch-size experiment: both runs from the same initial weights,
+// the second trained until it reaches the first's training loss, then
+// compared; the checkpoints are in the folder.
+func TestBatchSizeExperiment(t *testing.T) {
+	full := source(t)
+	tr, _ := data.SampleIndices(full.Train.Len(), 512, 1)
+	src := &data.Source{Name: "subset", Train: full.Train.Subset(tr), Test: full.Test}
+	a, _ := checkpoint.Pretrained("small")
+	cfg := train.Config{Arch: a.Arch, Epochs: 1, LR: 0.05, Momentum: 0.9, Optimizer: train.SGD, Seed: 5}
+	st := settings()
+	st.Directions, st.Epsilons = 1, nil
+	dir := t.TempDir()
+	runs, c, err := BatchSize(context.Background(), cfg, [2]int{16, 128}, 6, src, st, dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs[0].Epochs != 1 || runs[1].Epochs < 1 || runs[1].Epochs > 6 {
+		t.Fatalf("runs %+v", runs)
+	}
+	if runs[1].Epochs < 6 && runs[1].Loss > runs[0].Loss {
+		t.Fatalf("batch 128 stopped at loss %v above batch 16's %v", runs[1].Loss, runs[0].Loss)
+	}
+	for _, r := range runs {
+		ck, err := checkpoint.Load(r.Path)
+		if err != nil || ck.Meta["batch"] != fmt.Sprint(r.Batch) || ck.Meta["seed"] != "5" {
+			t.Fatalf("%s: %v %v", r.Path, err, ck)
+		}
+	}
+	if c == nil || c.A.Checkpoint != runs[0].Path || len(c.Rows(0.1)) == 0 {
+		t.Fatalf("comparison %+v", c)
 	}
 }

@@ -28,6 +28,9 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 	if res.Diverged || !res.Params.Finite() {
 		m["diverged"] = "true"
 	}
+	if cfg.StopBelow > 0 {
+		m["stop_below"] = f(cfg.StopBelow)
+	}
 	return m
 }
 

@@ -25,6 +25,10 @@ type Config struct {
 	Optimizer   string // SGD or Adam
 	Seed        uint64
 	Gate        *Gate // lets a viewer pause between steps; nil never pauses
+	// StopBelow ends training after the first epoch whose mean training
+	// loss is at or below it (0: run every epoch): runs of different
+	// batch sizes can then be stopped at a comparable loss.
+	StopBelow float64
 }
 
 // Validate reports the first unusable setting.
@@ -40,6 +44,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("momentum must be in [0, 1), got %g", c.Momentum)
 	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("weight decay must be a number of 0 or more, got %g", c.WeightDecay)
+	case !(c.StopBelow >= 0) || math.IsInf(c.StopBelow, 0):
+		return fmt.Errorf("the loss to stop below must be a number of 0 or more, got %g", c.StopBelow)
 	case c.Optimizer != SGD && c.Optimizer != Adam:
 		return fmt.Errorf("unknown optimizer %q: use sgd or adam", c.Optimizer)
 	}
@@ -134,6 +140,9 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		res.History = append(res.History, ev)
 		res.Trajectory = append(res.Trajectory, params.Clone())
 		sink.Send(ev)
+		if cfg.StopBelow > 0 && ev.TrainLoss <= cfg.StopBelow {
+			break
+		}
 	}
 	if !params.Finite() {
 		res.Diverged = true

@@ -74,6 +74,7 @@ usage:
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
   basin sharpness [flags]    basin width, curvature and ε-sharpness, with error bars
   basin compare A B [flags]  two checkpoints on the same directions, images and grid
+  basin experiment batch-size [flags]   train at a small and a large batch, then compare
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
   basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
@@ -83,14 +84,15 @@ Run 'basin COMMAND --help' for a command's flags.
 
 // Commands maps command names to their functions.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"train":     runTrain,
-	"eval":      runEval,
-	"scan1d":    func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, false, a, o, e) },
-	"scan2d":    func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, true, a, o, e) },
-	"info":      runInfo,
-	"bench":     runBench,
-	"sharpness": runSharpness,
-	"compare":   runCompare,
+	"train":      runTrain,
+	"eval":       runEval,
+	"scan1d":     func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, false, a, o, e) },
+	"scan2d":     func(ctx context.Context, a []string, o, e io.Writer) error { return runScan(ctx, true, a, o, e) },
+	"info":       runInfo,
+	"bench":      runBench,
+	"sharpness":  runSharpness,
+	"compare":    runCompare,
+	"experiment": runExperiment,
 }
 
 // IsCommand reports whether name is a headless command.

@@ -273,3 +273,37 @@ func TestCompareCommand(t *testing.T) {
 		}
 	}
 }
+
+// basin experiment batch-size on a tiny data set: two checkpoints, the
+// comparison file and its table.
+func TestBatchSizeExperimentCommand(t *testing.T) {
+	dataDir := tinyData(t, 256, 64)
+	out := filepath.Join(t.TempDir(), "exp")
+	code, stdout, stderr := run("experiment", "batch-size", "--data", dataDir, "--batches", "16,128", "--max-epochs", "3",
+		"--grid", "3", "--points", "5", "--samples", "30", "--directions", "1", "--epsilon", "1e-3", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"batch-16.safetensors", "batch-128.safetensors", "compare.npz"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(stdout, "batch 16 (A)") || !strings.Contains(stdout, "ε-sharpness at ε=0.001") {
+		t.Fatalf("stdout:\n%s", stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"experiment", "batch-size", "--batches", "32", "--out", out}, "two batch sizes"},
+		{[]string{"experiment", "batch-size", "--batch", "32", "--out", out}, "--batches"},
+		{[]string{"experiment", "batch-size", "--batches", "32,2048"}, "--out is required"},
+		{[]string{"experiment", "lr-sweep"}, "name the experiment"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}
