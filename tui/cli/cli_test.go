@@ -108,7 +108,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info", "sharpness", "compare"} {
+	for _, cmd := range []string{"train", "eval", "scan1d", "scan2d", "info", "sharpness", "compare", "experiment"} {
 		code, stdout, _ := run(cmd, "--help")
 		if code != 0 || !strings.Contains(stdout, "usage: basin "+cmd) {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, stdout)
