@@ -41,7 +41,7 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 		label = ck.Arch.Preset
 	}
 	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
-		eng: newEngine(opts.RunsDir, label), ck: ck, src: src}
+		eng: newEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
 	m := &Model{common: c, views: newViews(c), help: help.New(), w: 80, h: 24}
 	for i, v := range m.views {
 		n := strconv.Itoa(i + 1)
@@ -63,10 +63,10 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 }
 
 // yield pauses the scans of every view but the one asking.
-func (m *Model) yield(first *scanState) {
+func (m *Model) yield(asking view) {
 	for _, v := range m.views {
-		if p, ok := v.(interface{ pause(*scanState) }); ok {
-			p.pause(first)
+		if p, ok := v.(interface{ pauseScans(view) }); ok {
+			p.pauseScans(asking)
 		}
 	}
 }

@@ -344,6 +344,7 @@ func TestViewsFitTheScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.other = ck // the compare view too
 	for _, size := range [][2]int{{60, 16}, {80, 24}, {120, 40}, {200, 60}} {
 		m := newModel(o, ck, src, os.Stdout)
 		m.ready()

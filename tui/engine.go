@@ -202,6 +202,7 @@ type scanJob struct {
 	centre *model.Result    // known centre (same checkpoint and images), or nil
 	resume *surface.Surface // points of a paused job with the same settings, or nil
 	file   string           // where the paused job saved, to go on saving there
+	base   string           // the file's name before -N.npz; "" for scan1d or scan2d
 }
 
 // scan runs a view's scan job once the job before it in the same view has
@@ -242,9 +243,13 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		}
 		ss.Job.Pool = e.pool(j.ck.Arch, j.st.Workers)
 		ss.Centre, ss.SaveEvery = j.centre, 5*time.Second
-		base := "scan1d"
-		if j.st.Is2D() {
+		base := j.base
+		switch {
+		case base != "":
+		case j.st.Is2D():
 			base = "scan2d"
+		default:
+			base = "scan1d"
 		}
 		ss.Out = func() (string, error) {
 			if j.file != "" {

@@ -14,6 +14,7 @@ type keyMap struct {
 	ZoomIn, ZoomOut, Reset            key.Binding
 	Edit, Finer, Coarser              key.Binding
 	NewDir, Norm, Scale, Layers       key.Binding
+	Diff                              key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -46,6 +47,7 @@ func newKeyMap() keyMap {
 		Norm:     b([]string{"m"}, "m", "normalization"),
 		Scale:    b([]string{"s"}, "s", "linear/log"),
 		Layers:   b([]string{"c"}, "c", "heatmap/contours"),
+		Diff:     b([]string{"d"}, "d", "A | B or A − B"),
 	}
 }
 

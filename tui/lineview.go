@@ -17,8 +17,12 @@ type lineView struct{ scanState }
 func newLineView(c *common) *lineView {
 	a := c.opts.Alpha
 	a.N = c.opts.Points
-	return &lineView{newScanState(c, []surface.Axis{a}, []int{11, 21, 51, 101, 201, c.opts.Points}, false)}
+	v := &lineView{newScanState(c, []surface.Axis{a}, []int{11, 21, 51, 101, 201, c.opts.Points}, false)}
+	v.group = v
+	return v
 }
+
+func (v *lineView) pauseScans(asking view) { v.pause(asking) }
 
 func (v *lineView) title() string { return "1D scan" }
 

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/surface"
@@ -30,11 +32,14 @@ type Options struct {
 	Profile    render.Profile
 	AutoColor  bool // the profile was detected, not asked for
 
-	source *data.Source // tests hand in a small data set
+	Compare string // basin --compare A B: B, the model compared with the checkpoint A
+
+	source *data.Source           // tests hand in a small data set
+	other  *checkpoint.Checkpoint // the loaded Compare model
 }
 
 // Synopsis is the app's usage line.
-const Synopsis = "basin [--pretrained | --checkpoint F] [--preset small] [training flags] [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--samples 1000] [--color auto] [--runs DIR]"
+const Synopsis = "basin [--pretrained | --checkpoint F | --compare A B] [--preset small] [training flags] [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--samples 1000] [--color auto] [--runs DIR]"
 
 // ParseFlags reads the app's flags (those of `basin train` plus the scan
 // settings). Help goes to out; errors say what is wrong in one line.
@@ -48,11 +53,21 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "open a trained model (.safetensors) and go straight to scanning")
 	fs.BoolVar(&o.Pretrained, "pretrained", false, "open the pretrained checkpoint of --preset shipped with basin")
 	fs.StringVar(&o.RunsDir, "runs", "runs", "folder for run folders (checkpoints and surfaces)")
+	fs.String("compare", "", "A B: open checkpoint A and compare it with B on the same directions and images (a fourth view)")
 	color := fs.String("color", "auto", "colours: auto, true, 256, 16 or none (NO_COLOR is honoured)")
+	args, compare, err := cutCompare(args)
+	if err != nil {
+		return o, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	var err error
+	if compare != nil {
+		if o.Checkpoint != "" || o.Pretrained {
+			return o, errors.New("--compare A B names the models: leave out --checkpoint and --pretrained")
+		}
+		o.Checkpoint, o.Compare = compare[0], compare[1]
+	}
 	if o.Train, err = tf.Config(); err != nil {
 		return o, err
 	}
@@ -75,4 +90,23 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 		return o, fmt.Errorf("--color: %w", err)
 	}
 	return o, nil
+}
+
+// cutCompare takes "--compare A B" out of args: the flag package reads one
+// value per flag.
+func cutCompare(args []string) (rest, compare []string, err error) {
+	for i, a := range args {
+		if strings.HasPrefix(a, "--compare=") || strings.HasPrefix(a, "-compare=") {
+			return nil, nil, errors.New("--compare takes two checkpoints: basin --compare A.safetensors B.safetensors")
+		}
+		if a != "--compare" && a != "-compare" {
+			continue
+		}
+		if i+2 >= len(args) || strings.HasPrefix(args[i+1], "-") || strings.HasPrefix(args[i+2], "-") {
+			return nil, nil, errors.New("--compare takes two checkpoints: basin --compare A.safetensors B.safetensors")
+		}
+		rest = append(append(rest, args[:i]...), args[i+3:]...)
+		return rest, args[i+1 : i+3], nil
+	}
+	return args, nil, nil
 }

@@ -27,8 +27,12 @@ type planeView struct {
 
 func newPlaneView(c *common) *planeView {
 	o := c.opts
-	return &planeView{scanState: newScanState(c, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true)}
+	v := &planeView{scanState: newScanState(c, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true)}
+	v.group = v
+	return v
 }
+
+func (v *planeView) pauseScans(asking view) { v.pause(asking) }
 
 func (v *planeView) title() string { return "2D scan" }
 
@@ -75,9 +79,9 @@ func planeLayout(w, h int) (x0, y0, pw, ph int) {
 	return labelW + 1, 1, max(w-labelW-1-barW-1, 4), max(h-4, 2)
 }
 
-// field samples the shown landscape onto a grid of fw×fh values over the
-// window (row 0 at β max), the way the heatmap and contours read it.
-func (v *planeView) field(fw, fh int) render.Field {
+// field samples the shown landscape of v onto a grid of fw×fh values over
+// the window (row 0 at β max), the way the heatmap and contours read it.
+func field(v *scanState, fw, fh int) render.Field {
 	f := render.NewField(fw, fh)
 	al, be := v.alpha(), v.beta()
 	for y := 0; y < fh; y++ {
@@ -90,24 +94,39 @@ func (v *planeView) field(fw, fh int) render.Field {
 	return f
 }
 
-func (v *planeView) draw(w, h int) string {
-	st, al, be := v.c.st, v.alpha(), v.beta()
-	x0, _, pw, ph := planeLayout(w, h)
+// plane is one heatmap of a window with its axes: what the 2D view draws
+// once and the compare view twice.
+type plane struct {
+	v            *scanState
+	coarse, fine render.Field // 1 and 2 values a half cell: the heatmap and the contours
+	scale        render.Scale
+	layers       int
+	labels       bool // β labels at the left (the compare view's right plane has none)
+}
+
+// draw renders the plane into a canvas of w×(ph+1) cells: β labels and
+// axis, the heatmap pw×ph, contours, the cursor's crosshair, the ✕ at θ*,
+// α labels below.
+func (p plane) draw(st styles, w, ph int) *render.Canvas {
+	v, al, be := p.v, p.v.alpha(), p.v.beta()
+	x0 := labelW + 1
+	if !p.labels {
+		x0 = 1
+	}
+	pw := p.coarse.W
 	pal := render.NewPalette(st.profile)
-	coarse := v.field(pw, 2*ph)
-	scale := render.ScaleOf(coarse, v.log)
 	var plot *render.Canvas
-	if v.layers == layersContours {
+	if p.layers == layersContours {
 		plot = render.NewCanvas(pw, ph)
 	} else {
-		plot = render.Heatmap(coarse, scale, pal)
+		plot = render.Heatmap(p.coarse, p.scale, pal)
 	}
-	if v.layers != layersHeatmap && scale.Max > scale.Min {
+	if p.layers != layersHeatmap && p.scale.Max > p.scale.Min {
 		fg := st.contour
-		if v.layers == layersContours {
+		if p.layers == layersContours {
 			fg = st.line
 		}
-		render.Contours(plot, v.field(2*pw, 4*ph), coarse, scale.Levels(8), scale, pal, fg)
+		render.Contours(plot, p.fine, p.coarse, p.scale.Levels(8), p.scale, pal, fg)
 	}
 	col := func(a float64) int {
 		return int(math.Floor((a - al.Min) / (al.Max - al.Min) * float64(pw)))
@@ -143,8 +162,10 @@ func (v *planeView) draw(w, h int) string {
 	canvas.Text(x0-1, ph, "└", st.axis)
 	for _, b := range render.Ticks(be.Min, be.Max, max(2, ph/4)) {
 		if y := row(b); y >= 0 && y < ph {
-			l := render.FormatTick(b)
-			canvas.Text(x0-2-render.Width(l), y, l, st.axis)
+			if p.labels {
+				l := render.FormatTick(b)
+				canvas.Text(x0-2-render.Width(l), y, l, st.axis)
+			}
 			canvas.At(x0-1, y).Ch = '┤'
 		}
 	}
@@ -153,17 +174,30 @@ func (v *planeView) draw(w, h int) string {
 		x := col(a)
 		l := render.FormatTick(a)
 		start := max(x0+x-render.Width(l)/2, x0)
-		if x < 0 || x >= pw || start < next {
+		if x < 0 || x >= pw || start < next || start+render.Width(l) > w {
 			continue
 		}
 		canvas.Text(start, ph, l, st.axis)
 		next = start + render.Width(l) + 1
 	}
-	canvas.Text(0, ph, "β↑ α→", st.axis)
-	if scale.Max > scale.Min {
-		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, scale, pal, st.axis))
+	if p.labels {
+		canvas.Text(0, ph, "β↑ α→", st.axis)
 	}
+	return canvas
+}
 
+func (v *planeView) draw(w, h int) string {
+	st, al, be := v.c.st, v.alpha(), v.beta()
+	x0, _, pw, ph := planeLayout(w, h)
+	coarse := field(&v.scanState, pw, 2*ph)
+	p := plane{v: &v.scanState, coarse: coarse, scale: render.ScaleOf(coarse, v.log), layers: v.layers, labels: true}
+	if v.layers != layersHeatmap {
+		p.fine = field(&v.scanState, 2*pw, 4*ph)
+	}
+	canvas := p.draw(st, w, ph)
+	if p.scale.Max > p.scale.Min {
+		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, p.scale, render.NewPalette(st.profile), st.axis))
+	}
 	layers := [...]string{"heatmap+contours", "heatmap", "contours"}[v.layers]
 	cos := ""
 	if v.cur != nil {

@@ -26,6 +26,14 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 	if err != nil {
 		return "", nil, InputError{err}
 	}
+	if opts.Compare != "" {
+		if opts.other, err = checkpoint.Load(opts.Compare); err != nil {
+			return "", nil, InputError{err}
+		}
+		if opts.other.Arch.Preset != ck.Arch.Preset {
+			return "", nil, InputError{fmt.Errorf("--compare: A is a %s net and B a %s net: compare needs one architecture", ck.Arch.Preset, opts.other.Arch.Preset)}
+		}
+	}
 	// One scan runs at a time, each worker with its evaluator.
 	scan.LimitHeap(opts.Workers)
 	m := newModel(opts, ck, src, os.Stdout)

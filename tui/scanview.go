@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -21,7 +22,10 @@ var axisNames = [2]string{"α", "β"}
 // axis, so the line and the plane differ only in how they draw.
 type scanState struct {
 	c           *common
-	axes        []surface.Axis // the window and its resolution, α then β
+	ck          *checkpoint.Checkpoint // the model scanned; nil: the app's
+	group       view                   // the view it belongs to: its own scans do not pause each other
+	fileBase    string                 // its surfaces' names in the run folder: "" for scan1d-N, scan2d-N
+	axes        []surface.Axis         // the window and its resolution, α then β
 	home        []surface.Axis
 	cursor      []float64 // a coordinate per axis
 	dir         direction.Spec
@@ -84,7 +88,7 @@ func (v *scanState) settings() scan.Settings {
 // views' scans pause for it (they resume, losing nothing, when it is done),
 // so the view the user is working in gets the cores at once.
 func (v *scanState) restart(first bool) {
-	if v.c.ck == nil || v.c.src == nil {
+	if v.model() == nil || v.c.src == nil {
 		return
 	}
 	if v.cancel != nil {
@@ -94,14 +98,22 @@ func (v *scanState) restart(first bool) {
 	v.begin(v.c.nextJob())
 	v.submit(scanJob{st: v.settings(), centre: v.centre})
 	if first && v.c.yield != nil {
-		v.c.yield(v)
+		v.c.yield(v.group)
 	}
 }
 
-// pause stops the running job of a view other than except; the view
-// resumes it when the job has ended.
-func (v *scanState) pause(except *scanState) {
-	if v == except || !v.running || v.paused {
+// model is the checkpoint the state scans.
+func (v *scanState) model() *checkpoint.Checkpoint {
+	if v.ck != nil {
+		return v.ck
+	}
+	return v.c.ck
+}
+
+// pause stops the running job unless it belongs to the view asking; the
+// view resumes it when the job has ended.
+func (v *scanState) pause(asking view) {
+	if v.group == asking || !v.running || v.paused {
 		return
 	}
 	v.paused = true
@@ -129,7 +141,7 @@ func (v *scanState) submit(j scanJob) {
 		c.scanSettings(j.st)
 		return
 	}
-	j.id, j.after, j.ck, j.src = v.id, v.over, c.ck, c.src
+	j.id, j.after, j.ck, j.src, j.base = v.id, v.over, v.model(), c.src, v.fileBase
 	v.over = c.eng.scan(ctx, j)
 }
 

@@ -38,7 +38,11 @@ type view interface {
 // newViews is the app's list of views, in tab order. The training view
 // must be among them: it makes the model when none is opened.
 func newViews(c *common) []view {
-	return []view{newTrainView(c), newLineView(c), newPlaneView(c)}
+	views := []view{newTrainView(c), newLineView(c), newPlaneView(c)}
+	if c.other != nil { // basin --compare A B
+		views = append(views, newCompareView(c))
+	}
+	return views
 }
 
 // common is what every view shares: the options, styles and keys, the
@@ -50,9 +54,12 @@ type common struct {
 	eng  *engine
 	ck   *checkpoint.Checkpoint
 	src  *data.Source
+	// other is the second model of basin --compare A B (ck is A), nil
+	// without one.
+	other *checkpoint.Checkpoint
 
 	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
-	yield        func(*scanState)    // pauses every scan view's job but this one's
+	yield        func(asking view)   // pauses the scans of every view but the one asking
 	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
 }
 

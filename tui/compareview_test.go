@@ -1,0 +1,77 @@
+package tui
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/tui/render"
+)
+
+func compareModel(t *testing.T) (*Model, *compareView) {
+	t.Helper()
+	o := testOptions(t)
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.other = ck
+	m := newModel(o, ck, tiny, os.Stdout)
+	show[*compareView](m)
+	return m, find[*compareView](m)
+}
+
+// A model compared with itself: the same surfaces point for point, a
+// difference of zero, and every key moves both.
+func TestCompareViewOfAModelWithItself(t *testing.T) {
+	m, v := compareModel(t)
+	defer m.eng.shutdown()
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
+	v.ready()
+	done := func() bool { return !v.a.running && !v.b.running && v.a.cur != nil && v.b.cur != nil }
+	pump(t, m, done)
+	for k := range v.a.cur.Loss {
+		if v.a.cur.Loss[k] != v.b.cur.Loss[k] {
+			t.Fatalf("point %d: A %v, B %v", k, v.a.cur.Loss[k], v.b.cur.Loss[k])
+		}
+	}
+	d := difference(field(&v.a, 30, 20), field(&v.b, 30, 20))
+	for i, x := range d.V {
+		if render.Finite(x) && x != 0 {
+			t.Fatalf("A − B is %v at %d", x, i)
+		}
+	}
+	if out := m.View(); !strings.Contains(out, "A − B +0.0000") || !strings.Contains(out, "4 compare") {
+		t.Fatalf("view:\n%s", out)
+	}
+	bid := v.b.id
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("+")})
+	if v.b.id == bid || v.b.alpha() != v.a.alpha() || v.a.alpha().Max != 0.5 {
+		t.Fatalf("zoom moved A to %+v and B to %+v (B rescanned: %v)", v.a.alpha(), v.b.alpha(), v.b.id != bid)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")})
+	if v.b.cursor[1] != v.a.cursor[1] || v.a.cursor[1] == 0 {
+		t.Fatalf("cursor A %v, B %v", v.a.cursor, v.b.cursor)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
+	if out := m.View(); !v.diff || !strings.Contains(out, "A − B, linear scale") {
+		t.Fatalf("d did not show the difference:\n%s", out)
+	}
+	pump(t, m, done)
+}
+
+func TestCompareFlags(t *testing.T) {
+	o, err := ParseFlags([]string{"--samples", "20", "--compare", "a.safetensors", "b.safetensors", "--grid", "11"}, &bytes.Buffer{})
+	if err != nil || o.Checkpoint != "a.safetensors" || o.Compare != "b.safetensors" || o.Samples != 20 || o.Alpha.N != 11 {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for _, args := range [][]string{{"--compare", "a"}, {"--compare", "a", "--grid", "3"}, {"--compare=a", "b"}, {"--checkpoint", "x", "--compare", "a", "b"}} {
+		if _, err := ParseFlags(args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "compare") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
