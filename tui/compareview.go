@@ -19,31 +19,42 @@ import (
 // and the same contour levels, so the pictures differ only where the
 // models do. Every key acts on both; d shows A − B instead.
 type compareView struct {
-	a, b   scanState // a is the app's model (A), b the other (B)
+	pair
 	diff   bool
 	layers int
 }
 
+// pair is what the compare views share: the scans of A (the app's model)
+// and B over one window, B following every move of A.
+type pair struct {
+	a, b scanState
+}
+
+func newPair(c *common, group view, axes []surface.Axis, res []int, log bool, kind string) pair {
+	p := pair{a: newScanState(c, axes, res, log), b: newScanState(c, axes, res, log)}
+	p.b.ck = c.other
+	p.a.group, p.b.group = group, group
+	p.a.fileBase, p.b.fileBase = "compare-a-"+kind, "compare-b-"+kind
+	return p
+}
+
 func newCompareView(c *common) *compareView {
 	o := c.opts
-	axes, res := []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}
-	v := &compareView{a: newScanState(c, axes, res, true), b: newScanState(c, axes, res, true)}
-	v.b.ck = c.other
-	v.a.group, v.b.group = v, v
-	v.a.fileBase, v.b.fileBase = "compare-a", "compare-b"
+	v := &compareView{}
+	v.pair = newPair(c, v, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true, "2d")
 	return v
 }
 
 func (v *compareView) title() string { return "compare" }
 
-func (v *compareView) ready() {
+func (v *pair) ready() {
 	v.a.restart(false)
 	v.follow(false)
 }
 
 // follow gives B the window, cursor and directions of A and, with
 // rescan, starts B's scan of it.
-func (v *compareView) follow(rescan bool) {
+func (v *pair) follow(rescan bool) {
 	a, b := &v.a, &v.b
 	b.axes, b.dir, b.log = slices.Clone(a.axes), a.dir, a.log
 	copy(b.cursor, a.cursor)
@@ -56,7 +67,7 @@ func (v *compareView) follow(rescan bool) {
 	}
 }
 
-func (v *compareView) pauseScans(asking view) {
+func (v *pair) pauseScans(asking view) {
 	v.a.pause(asking)
 	v.b.pause(asking)
 }
@@ -88,6 +99,11 @@ func (v *compareView) key(msg tea.KeyMsg) bool {
 			return true
 		}
 	}
+	return v.pair.key(msg)
+}
+
+// key moves A, and B with it.
+func (v *pair) key(msg tea.KeyMsg) bool {
 	before := v.a.id
 	ok := v.a.key(msg)
 	v.follow(v.a.id != before)
@@ -109,38 +125,41 @@ func (v *compareView) mouse(msg tea.MouseMsg, w, h int) bool {
 	return acted
 }
 
-func (v *compareView) handle(ev any) bool {
+func (v *pair) handle(ev any) bool {
 	fa, fb := v.a.handle(ev), v.b.handle(ev)
 	return (fa || fb) && !v.a.running && !v.b.running
 }
 
-func (v *compareView) status() []string {
+func (v *pair) status() []string {
 	return append(v.a.status(), "B "+v.b.model().Path)
 }
 
-func (v *compareView) activity() string {
+func (v *pair) activity() string {
 	var s []string
 	for _, p := range []struct {
 		name string
 		st   *scanState
 	}{{"A", &v.a}, {"B", &v.b}} {
 		if a := p.st.activity(); a != "" {
-			s = append(s, p.name+" "+strings.TrimPrefix(a, "2D "))
+			s = append(s, p.name+" "+a)
 		}
 	}
 	return strings.Join(s, ", ")
 }
 
-func (v *compareView) capturing() bool { return v.a.form != nil }
+func (v *pair) capturing() bool { return v.a.form != nil }
 
-func (v *compareView) resize() { v.a.dirty = true }
+func (v *pair) resize() { v.a.dirty = true }
 
-func (v *compareView) view(w, h int) string {
+// cached draws with draw when A or B changed.
+func (v *pair) cached(w, h int, draw func(w, h int) string) string {
 	if v.b.dirty {
 		v.a.dirty, v.b.dirty = true, false
 	}
-	return v.a.cached(w, h, v.draw)
+	return v.a.cached(w, h, draw)
 }
+
+func (v *compareView) view(w, h int) string { return v.cached(w, h, v.draw) }
 
 // cmpLayout places the two planes: A's β labels and axis, A's heatmap, a
 // gap and B's axis, B's heatmap, then the colour bar.
@@ -205,9 +224,13 @@ func difference(a, b render.Field) render.Field {
 }
 
 // readoutLine reads both models at the cursor, and their difference.
-func (v *compareView) readoutLine(w int) string {
+func (v *pair) readoutLine(w int) string {
 	st := v.a.c.st
-	s := st.key.Render("α "+render.FormatTick(v.a.cursor[0])) + " " + st.key.Render("β "+render.FormatTick(v.a.cursor[1]))
+	var s string
+	for i := range v.a.axes {
+		s += st.key.Render(axisNames[i]+" "+render.FormatTick(v.a.cursor[i])) + " "
+	}
+	s = strings.TrimSuffix(s, " ")
 	sep := st.faint.Render(" │ ")
 	la, _, sa, oka := v.a.readout()
 	lb, _, sb, okb := v.b.readout()
@@ -232,6 +255,6 @@ func (v *compareView) readoutLine(w int) string {
 }
 
 // progressLine is the progress of both scans.
-func (v *compareView) progressLine(w int) string {
+func (v *pair) progressLine(w int) string {
 	return truncate("A "+v.a.progressLine(w)+v.a.c.st.faint.Render(" │ ")+"B "+v.b.progressLine(w), w)
 }

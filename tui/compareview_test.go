@@ -45,7 +45,7 @@ func TestCompareViewOfAModelWithItself(t *testing.T) {
 			t.Fatalf("A − B is %v at %d", x, i)
 		}
 	}
-	if out := m.View(); !strings.Contains(out, "A − B +0.0000") || !strings.Contains(out, "4 compare") {
+	if out := m.View(); !strings.Contains(out, "A − B +0.0000") || !strings.Contains(out, "5 compare") {
 		t.Fatalf("view:\n%s", out)
 	}
 	bid := v.b.id
@@ -74,4 +74,30 @@ func TestCompareFlags(t *testing.T) {
 			t.Errorf("%v: %v", args, err)
 		}
 	}
+}
+
+// The 1D comparison: both curves of a model with itself coincide, and
+// keys move both.
+func TestCompareLineView(t *testing.T) {
+	m, _ := compareModel(t)
+	defer m.eng.shutdown()
+	show[*compareLineView](m)
+	m.touched = true // stay here: no demo flow to the next view
+	v := find[*compareLineView](m)
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	v.ready()
+	pump(t, m, func() bool { return !v.a.running && !v.b.running && v.a.cur != nil && v.b.cur != nil })
+	for k := range v.a.cur.Loss {
+		if v.a.cur.Loss[k] != v.b.cur.Loss[k] || v.a.cur.LossSE[k] != v.b.cur.LossSE[k] {
+			t.Fatalf("point %d differs", k)
+		}
+	}
+	if out := m.View(); !strings.Contains(out, "━ A") || !strings.Contains(out, "━ B") || !strings.Contains(out, "A − B +0.0000") {
+		t.Fatalf("view:\n%s", out)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+	if v.b.dir.Seed != 2 || v.a.dir.Seed != 2 || !v.b.running {
+		t.Fatalf("n: A seed %d, B seed %d, B scanning %v", v.a.dir.Seed, v.b.dir.Seed, v.b.running)
+	}
+	pump(t, m, func() bool { return !v.a.running && !v.b.running })
 }

@@ -40,7 +40,7 @@ type view interface {
 func newViews(c *common) []view {
 	views := []view{newTrainView(c), newLineView(c), newPlaneView(c)}
 	if c.other != nil { // basin --compare A B
-		views = append(views, newCompareView(c))
+		views = append(views, newCompareLineView(c), newCompareView(c))
 	}
 	return views
 }
