@@ -191,13 +191,20 @@ func (m *Model) handleEvent(ev any) {
 		}
 	}
 	for i, v := range m.views {
-		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil {
+		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) {
 			m.active = i + 1 // the demo flow: training, then the curve, then the plane
 		}
 	}
 	if _, ok := ev.(trainDone); ok && m.ck != nil {
 		m.ready()
 	}
+}
+
+// onRequest reports whether v works only when asked (by a key): the demo
+// flow does not move on to such a view.
+func onRequest(v view) bool {
+	_, ok := v.(interface{ onRequest() })
+	return ok
 }
 
 // bodyHeight is the height of a view's body: the screen less the header,

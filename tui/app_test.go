@@ -291,8 +291,8 @@ func TestKeysMoveZoomAndPan(t *testing.T) {
 		t.Fatalf("seed after n: %d", p.dir.Seed)
 	}
 	key(tea.KeyMsg{Type: tea.KeyTab})
-	if m.active != 0 {
-		t.Fatalf("tab from 2D: view %d", m.active)
+	if got := m.views[m.active].title(); got != "numbers" {
+		t.Fatalf("tab from 2D: view %q", got)
 	}
 }
 

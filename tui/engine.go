@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -271,4 +272,49 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		e.box.send(scanDone{id: j.id, file: file, err: err})
 	})
 	return over
+}
+
+// Messages of a measure job.
+type (
+	measureStep struct {
+		id   int
+		what string
+	}
+	measureDone struct {
+		id    int
+		sides []*compare.Side
+		err   error
+	}
+)
+
+// measure computes the numbers of each model (compare.Measure) as one
+// job in the scan slot, so it never competes with a scan for the cores.
+func (e *engine) measure(ctx context.Context, id int, cks []*checkpoint.Checkpoint, src *data.Source, st compare.Settings) {
+	e.goJob(func() {
+		select {
+		case e.slot <- struct{}{}:
+		default:
+			e.box.send(measureStep{id: id, what: "waiting for the scans to finish"})
+			select {
+			case e.slot <- struct{}{}:
+			case <-ctx.Done():
+				e.box.send(measureDone{id: id, err: ctx.Err()})
+				return
+			}
+		}
+		defer func() { <-e.slot }()
+		pool := e.pool(cks[0].Arch, st.Line.Workers)
+		var sides []*compare.Side
+		var err error
+		for i, ck := range cks {
+			side := &compare.Side{Name: string(rune('A' + i))}
+			sides = append(sides, side)
+			if err = compare.Measure(ctx, side, ck, src, st, pool, func(what string) {
+				e.box.send(measureStep{id: id, what: what})
+			}); err != nil {
+				break
+			}
+		}
+		e.box.send(measureDone{id: id, sides: sides, err: err})
+	})
 }

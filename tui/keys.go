@@ -14,7 +14,7 @@ type keyMap struct {
 	ZoomIn, ZoomOut, Reset            key.Binding
 	Edit, Finer, Coarser              key.Binding
 	NewDir, Norm, Scale, Layers       key.Binding
-	Diff                              key.Binding
+	Diff, Measure                     key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -48,6 +48,7 @@ func newKeyMap() keyMap {
 		Scale:    b([]string{"s"}, "s", "linear/log"),
 		Layers:   b([]string{"c"}, "c", "heatmap/contours"),
 		Diff:     b([]string{"d"}, "d", "A | B or A − B"),
+		Measure:  b([]string{"r"}, "r", "measure"),
 	}
 }
 

@@ -33,6 +33,10 @@ type Options struct {
 	AutoColor  bool // the profile was detected, not asked for
 
 	Compare string // basin --compare A B: B, the model compared with the checkpoint A
+	// How the numbers view measures flatness (the flags of basin sharpness).
+	Directions int
+	Epsilons   []float64
+	Threshold  float64
 
 	source *data.Source           // tests hand in a small data set
 	other  *checkpoint.Checkpoint // the loaded Compare model
@@ -49,6 +53,8 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	tf.Register(fs.FlagSet)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Both, "direction-seed")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
 	o := Options{}
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "open a trained model (.safetensors) and go straight to scanning")
 	fs.BoolVar(&o.Pretrained, "pretrained", false, "open the pretrained checkpoint of --preset shipped with basin")
@@ -86,6 +92,9 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	o.Alpha, o.Points = plane.Alpha, line.Alpha.N
 	o.Beta = plane.Beta
 	o.Direction, o.Split, o.Samples, o.Workers = plane.Direction, plane.Split, plane.Samples, plane.Workers
+	if o.Directions, o.Epsilons, o.Threshold, err = shf.Values(); err != nil {
+		return o, err
+	}
 	if o.Profile, o.AutoColor, err = render.ParseProfile(*color); err != nil {
 		return o, fmt.Errorf("--color: %w", err)
 	}

@@ -42,7 +42,7 @@ func newViews(c *common) []view {
 	if c.other != nil { // basin --compare A B
 		views = append(views, newCompareLineView(c), newCompareView(c))
 	}
-	return views
+	return append(views, newNumbersView(c))
 }
 
 // common is what every view shares: the options, styles and keys, the

@@ -56,16 +56,7 @@ func Run(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st 
 	defer pool.Close()
 	for i, ck := range []*checkpoint.Checkpoint{a, b} {
 		side := c.Sides[i]
-		side.Name, side.Checkpoint, side.SHA256 = string(rune('a'+i)), ck.Path, ck.SHA256
-		say(fmt.Sprintf("%s: evaluating on the test split", side.Name))
-		ev := pool.Get()
-		ev.Params.CopyFrom(ck.Params)
-		t, err := ev.Evaluate(src.Test)
-		pool.Put(ev)
-		if err != nil {
-			return c, fmt.Errorf("evaluate %s on the test split: %w", ck.Path, err)
-		}
-		side.Test = t
+		side.Name = string(rune('a' + i))
 		for _, which := range []struct {
 			name string
 			st   scan.Settings
@@ -82,35 +73,58 @@ func Run(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st 
 				return c, err
 			}
 		}
-		if st.Directions > 0 {
-			say(fmt.Sprintf("%s: the basin along %d directions", side.Name, st.Directions))
-			d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, nil)
-			side.Directional = d
-			if err != nil {
-				return c, err
-			}
-		}
-		if len(st.Epsilons) > 0 {
-			set, _, err := scan.EvalSet(src, st.Line.Split, st.Line.Samples, st.Line.SampleSeed)
-			if err != nil {
-				return c, err
-			}
-			obj := sharpness.NewNetObjective(ck.Arch, set)
-			for _, e := range st.Epsilons {
-				say(fmt.Sprintf("%s: ε-sharpness at ε=%g", side.Name, e))
-				r, err := sharpness.EpsilonSharpness(ctx, obj, ck.Params, e, st.Line.Direction.Seed)
-				if r.Iterations > 0 {
-					side.Epsilon = append(side.Epsilon, r)
-				}
-				if err != nil {
-					obj.Close()
-					return c, err
-				}
-			}
-			obj.Close()
+		if err := Measure(ctx, side, ck, src, st, pool, say); err != nil {
+			return c, err
 		}
 	}
 	return c, nil
+}
+
+// Measure fills side with the numbers of one model: its test-split
+// evaluation, its basin along st.Directions directions and its
+// ε-sharpness. Cancelled, side keeps what was finished.
+func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, say func(string)) error {
+	if say == nil {
+		say = func(string) {}
+	}
+	side.Checkpoint, side.SHA256 = ck.Path, ck.SHA256
+	say(fmt.Sprintf("%s: evaluating on the test split", side.Name))
+	ev := pool.Get()
+	ev.Params.CopyFrom(ck.Params)
+	t, err := ev.Evaluate(src.Test)
+	pool.Put(ev)
+	if err != nil {
+		return fmt.Errorf("evaluate %s on the test split: %w", ck.Path, err)
+	}
+	side.Test = t
+	if st.Directions > 0 {
+		say(fmt.Sprintf("%s: the basin along %d directions", side.Name, st.Directions))
+		d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, nil)
+		side.Directional = d
+		if err != nil {
+			return err
+		}
+	}
+	if len(st.Epsilons) == 0 {
+		return nil
+	}
+	set, _, err := scan.EvalSet(src, st.Line.Split, st.Line.Samples, st.Line.SampleSeed)
+	if err != nil {
+		return err
+	}
+	obj := sharpness.NewNetObjective(ck.Arch, set)
+	defer obj.Close()
+	for _, e := range st.Epsilons {
+		say(fmt.Sprintf("%s: ε-sharpness at ε=%g", side.Name, e))
+		r, err := sharpness.EpsilonSharpness(ctx, obj, ck.Params, e, st.Line.Direction.Seed)
+		if r.Iterations > 0 {
+			side.Epsilon = append(side.Epsilon, r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Save writes the four surfaces and the numbers in one .npz.

@@ -12,7 +12,6 @@ import (
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/compare"
-	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -23,9 +22,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := new(string)
 	flags.RegisterData(fs.FlagSet, dataDir)
 	out := fs.String("out", "", "the .npz to write both models' surfaces and numbers into (required)")
-	k := fs.Int("directions", 10, "directions to measure each basin along (0: none)")
-	epsilons := fs.String("epsilon", "1e-3,5e-4", "box sizes of ε-sharpness, comma-separated; \"\" for none")
-	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
 	var paths []string
 	for len(args) > 0 && len(paths) < 2 && !strings.HasPrefix(args[0], "-") {
 		paths, args = append(paths, args[0]), args[1:]
@@ -39,17 +37,12 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *out == "" {
 		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
 	}
-	if *k < 0 || *k > 1000 {
-		return usagef("--directions %d: use 0 to 1000", *k)
-	}
-	if !(*threshold > 0) || math.IsInf(*threshold, 0) {
-		return usagef("--threshold %g: use a positive number", *threshold)
-	}
-	eps, err := parseEpsilons(*epsilons)
+	kk, eps, th, err := shf.Values()
 	if err != nil {
-		return err
+		return usage(err)
 	}
-	st := compare.Settings{Directions: *k, Epsilons: eps, Threshold: *threshold}
+	k, threshold := &kk, &th
+	st := compare.Settings{Directions: kk, Epsilons: eps, Threshold: th}
 	if st.Line, err = sf.Settings(false); err != nil {
 		return usage(err)
 	}
@@ -90,22 +83,6 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
 	return nil
-}
-
-// parseEpsilons reads --epsilon: box sizes in (0, 1].
-func parseEpsilons(s string) ([]float64, error) {
-	var eps []float64
-	for _, f := range strings.Split(s, ",") {
-		if strings.TrimSpace(f) == "" {
-			continue
-		}
-		e, err := flags.Number(f)
-		if err != nil || !(e > 0) || e > 1 {
-			return nil, usagef("--epsilon %q: want box sizes between 0 and 1, like 1e-3,5e-4", s)
-		}
-		eps = append(eps, e)
-	}
-	return eps, nil
 }
 
 func printComparison(w io.Writer, c *compare.Comparison, threshold float64, paths []string) {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/progress"
-	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -34,9 +32,8 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	sf.Register(fs.FlagSet, flags.Both, "direction-seed")
 	batches := fs.String("batches", "32,2048", "the two batch sizes, small first")
 	maxEpochs := fs.Int("max-epochs", 30, "most epochs the large batch may take to reach the small batch's training loss")
-	k := fs.Int("directions", 10, "directions to measure each basin along")
-	epsilons := fs.String("epsilon", "1e-3,5e-4", "box sizes of ε-sharpness, comma-separated")
-	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
 	out := fs.String("out", "", "folder for the two checkpoints and compare.npz (required)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -64,18 +61,17 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *out == "" {
 		return usagef("--out is required: name a folder for the checkpoints and compare.npz, like --out bs-exp")
 	}
-	if !(*threshold > 0) || math.IsInf(*threshold, 0) {
-		return usagef("--threshold %g: use a positive number", *threshold)
-	}
+
 	cfg, err := tf.Config()
 	if err != nil {
 		return usage(err)
 	}
-	eps, err := parseEpsilons(*epsilons)
+	k, eps, th, err := shf.Values()
 	if err != nil {
-		return err
+		return usage(err)
 	}
-	st := compare.Settings{Directions: *k, Epsilons: eps, Threshold: *threshold}
+	threshold := &th
+	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: th}
 	if st.Line, err = sf.Settings(false); err != nil {
 		return usage(err)
 	}

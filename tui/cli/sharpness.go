@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
-	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -19,19 +17,20 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Line, "seed")
 	ckPath, dataDir := registerModel(fs)
-	k := fs.Int("directions", 10, "how many random directions to measure the basin along (seeds seed, seed+1, …)")
-	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
-	epsilons := fs.String("epsilon", "1e-3,5e-4", "box sizes of ε-sharpness (Keskar et al.), comma-separated; \"\" for none")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
 	format := fs.String("format", "table", "table or json")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *k < 1 || *k > 1000 {
-		return usagef("--directions %d: use 1 to 1000", *k)
+	kk, eps, th, err := shf.Values()
+	if err != nil {
+		return usage(err)
 	}
-	if !(*threshold > 0) || math.IsInf(*threshold, 0) {
-		return usagef("--threshold %g: use a positive number", *threshold)
+	if kk < 1 {
+		return usagef("--directions %d: use 1 to 1000", kk)
 	}
+	k, threshold := &kk, &th
 	if *format != "table" && *format != "json" {
 		return usagef("--format %q: use table or json", *format)
 	}
@@ -39,10 +38,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usage(err)
 	}
-	eps, err := parseEpsilons(*epsilons)
-	if err != nil {
-		return err
-	}
+
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
 	}
