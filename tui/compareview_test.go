@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,4 +101,21 @@ func TestCompareLineView(t *testing.T) {
 		t.Fatalf("n: A seed %d, B seed %d, B scanning %v", v.a.dir.Seed, v.b.dir.Seed, v.b.running)
 	}
 	pump(t, m, func() bool { return !v.a.running && !v.b.running })
+}
+
+// --compare on a folder of the batch-size experiment opens its two runs,
+// the smaller batch as A.
+func TestCompareExperimentFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"batch-2048.safetensors", "batch-32.safetensors", "batch-32.trajectory.safetensors"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	o, err := ParseFlags([]string{"--compare", dir}, &bytes.Buffer{})
+	if err != nil || filepath.Base(o.Checkpoint) != "batch-32.safetensors" || filepath.Base(o.Compare) != "batch-2048.safetensors" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	empty := t.TempDir()
+	if _, err := ParseFlags([]string{"--compare", empty}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "found 0") {
+		t.Fatalf("empty folder: %v", err)
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/core/checkpoint"
@@ -111,11 +114,45 @@ func cutCompare(args []string) (rest, compare []string, err error) {
 		if a != "--compare" && a != "-compare" {
 			continue
 		}
+		if i+1 < len(args) {
+			if pair, ok, err := experimentPair(args[i+1]); ok || err != nil {
+				rest = append(append(rest, args[:i]...), args[i+2:]...)
+				return rest, pair, err
+			}
+		}
 		if i+2 >= len(args) || strings.HasPrefix(args[i+1], "-") || strings.HasPrefix(args[i+2], "-") {
-			return nil, nil, errors.New("--compare takes two checkpoints: basin --compare A.safetensors B.safetensors")
+			return nil, nil, errors.New("--compare takes two checkpoints: basin --compare A.safetensors B.safetensors (or a folder of basin experiment batch-size)")
 		}
 		rest = append(append(rest, args[:i]...), args[i+3:]...)
 		return rest, args[i+1 : i+3], nil
 	}
 	return args, nil, nil
+}
+
+// experimentPair reads a folder of basin experiment batch-size: its two
+// checkpoints batch-N.safetensors, the smaller batch as A. ok is false
+// when dir is not a folder.
+func experimentPair(dir string) (pair []string, ok bool, err error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, false, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "batch-*.safetensors"))
+	type run struct {
+		batch int
+		path  string
+	}
+	var runs []run
+	for _, f := range files {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "batch-"), ".safetensors"))
+		if err == nil { // not the trajectories
+			runs = append(runs, run{n, f})
+		}
+	}
+	if len(runs) != 2 {
+		return nil, true, fmt.Errorf("--compare %s: want the two batch-N.safetensors of basin experiment batch-size there, found %d", dir, len(runs))
+	}
+	if runs[0].batch > runs[1].batch {
+		runs[0], runs[1] = runs[1], runs[0]
+	}
+	return []string{runs[0].path, runs[1].path}, true, nil
 }
