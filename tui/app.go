@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,7 @@ type Model struct {
 	pick     []key.Binding
 	help     help.Model
 	showHelp bool
+	picker   *picker // choosing B to compare with, nil when closed
 
 	w, h    int
 	phase   string // what the app is doing before the views have work
@@ -134,6 +136,15 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
+	if m.picker != nil {
+		if path, done := m.picker.key(msg); done {
+			m.picker = nil
+			if path != "" {
+				m.eng.loadOther(path)
+			}
+		}
+		return nil
+	}
 	v := m.views[m.active]
 	if v.capturing() { // typing into a form
 		v.key(msg)
@@ -149,6 +160,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case msg.String() == "esc" && m.showHelp:
 		m.showHelp = false
+		return nil
+	case key.Matches(msg, k.Open) && m.ck != nil:
+		m.picker = &picker{items: candidates(m.opts.RunsDir, m.ck.Arch.Preset, m.ck.Path)}
 		return nil
 	case key.Matches(msg, k.Next):
 		d := 1
@@ -179,6 +193,9 @@ func (m *Model) handleEvent(ev any) {
 		m.src = ev.src
 		m.afterData()
 		return
+	case otherLoaded:
+		m.setOther(ev.ck, ev.err)
+		return
 	case trainDone:
 		if ev.err != nil {
 			m.errMsg = ev.err.Error()
@@ -200,6 +217,50 @@ func (m *Model) handleEvent(ev any) {
 	}
 }
 
+// setOther makes ck the B of the compare views, adding them (before the
+// views that work on request) the first time.
+func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
+	switch {
+	case err != nil:
+		m.errMsg = "could not open B: " + err.Error()
+		return
+	case ck.Arch.Preset != m.ck.Arch.Preset:
+		m.errMsg = "B is a " + ck.Arch.Preset + " net and A a " + m.ck.Arch.Preset + " net: compare needs one architecture"
+		return
+	}
+	m.errMsg = ""
+	m.other = ck
+	var cmp []view
+	for _, v := range m.views {
+		if p, ok := v.(interface{ setB(*checkpoint.Checkpoint) }); ok {
+			p.setB(ck)
+			cmp = append(cmp, v)
+		}
+	}
+	if cmp == nil {
+		cmp = []view{newCompareLineView(m.common), newCompareView(m.common)}
+		at := len(m.views)
+		for at > 0 && onRequest(m.views[at-1]) {
+			at--
+		}
+		m.views = append(m.views[:at], append(cmp, m.views[at:]...)...)
+		m.pick = nil
+		for i, v := range m.views {
+			n := strconv.Itoa(i + 1)
+			m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
+		}
+	}
+	for i, v := range m.views {
+		if v == cmp[len(cmp)-1] {
+			m.active = i
+		}
+		if slices.Contains(cmp, v) {
+			v.ready()
+		}
+	}
+	m.touched = true
+}
+
 // onRequest reports whether v works only when asked (by a key): the demo
 // flow does not move on to such a view.
 func onRequest(v view) bool {
@@ -219,7 +280,9 @@ func (m *Model) View() string {
 	v := m.views[m.active]
 	keys := v.keys()
 	var body string
-	if m.showHelp {
+	if m.picker != nil {
+		body = m.picker.view(m.st, m.w, m.bodyHeight())
+	} else if m.showHelp {
 		global := append(append([]key.Binding{}, m.pick...), m.keys.global()...)
 		body = m.help.FullHelpView(append(keys.full, global))
 	} else {

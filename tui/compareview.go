@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -46,6 +47,15 @@ func newCompareView(c *common) *compareView {
 }
 
 func (v *compareView) title() string { return "compare" }
+
+// setB makes ck the model B (its scans restart in ready).
+func (v *pair) setB(ck *checkpoint.Checkpoint) {
+	if v.b.cancel != nil {
+		v.b.cancel()
+	}
+	v.b.ck, v.b.centre, v.b.prev, v.b.cur = ck, nil, nil, nil
+	v.b.id, v.b.running, v.b.paused, v.b.queued = 0, false, false, false
+}
 
 func (v *pair) ready() {
 	v.a.restart(false)

@@ -119,3 +119,59 @@ func TestCompareExperimentFolder(t *testing.T) {
 		t.Fatalf("empty folder: %v", err)
 	}
 }
+
+// o opens a checkpoint of the run folders as B: the compare views appear
+// (before the numbers view) and scan it.
+func TestOpenSecondCheckpoint(t *testing.T) {
+	o := testOptions(t)
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(o.RunsDir, "20260101-000000-small")
+	os.MkdirAll(run, 0o755)
+	b := filepath.Join(run, "model.safetensors")
+	if err := checkpoint.Save(b, ck.Arch, ck.Arch.Init(9), map[string]string{"preset": "small"}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(run, "model.trajectory.safetensors"), []byte("x"), 0o644)
+	older := filepath.Join(o.RunsDir, "20250101-000000-small", "model.safetensors")
+	os.MkdirAll(filepath.Dir(older), 0o755)
+	if err := checkpoint.Save(older, ck.Arch, ck.Arch.Init(10), map[string]string{"preset": "small"}); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("o")})
+	// newest run first; A itself (pretrained:small) is not offered
+	if m.picker == nil || len(m.picker.items) != 2 || m.picker.items[0] != b || m.picker.items[1] != older {
+		t.Fatalf("picker %+v", m.picker)
+	}
+	if out := m.View(); !strings.Contains(out, "Compare with") {
+		t.Fatalf("picker view:\n%s", out)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	pump(t, m, func() bool { return m.other != nil || m.errMsg != "" })
+	var titles []string
+	for _, v := range m.views {
+		titles = append(titles, v.title())
+	}
+	if got := strings.Join(titles, ","); got != "training,1D scan,2D scan,compare 1D,compare,numbers" || m.views[m.active].title() != "compare" {
+		t.Fatalf("views %s, on %q (err %q)", got, m.views[m.active].title(), m.errMsg)
+	}
+	v := find[*compareView](m)
+	pump(t, m, func() bool { return !v.a.running && !v.b.running && v.b.cur != nil })
+	if v.b.model().Path != b || v.a.cur.Loss[0] == v.b.cur.Loss[0] {
+		t.Fatalf("B is %s; losses A %v B %v", v.b.model().Path, v.a.cur.Loss[0], v.b.cur.Loss[0])
+	}
+	// Opening another B replaces it in the views already there.
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("o")})
+	m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	pump(t, m, func() bool { return m.other.Path == older })
+	if len(m.views) != 6 || v.b.model().Path != older {
+		t.Fatalf("%d views, B %s", len(m.views), v.b.model().Path)
+	}
+	pump(t, m, func() bool { return !v.a.running && !v.b.running })
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,10 @@ type (
 		id   int
 		file string // "" when nothing was saved
 		err  error
+	}
+	otherLoaded struct {
+		ck  *checkpoint.Checkpoint
+		err error
 	}
 )
 
@@ -159,6 +164,20 @@ func newRunDir(parent, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("create run folder: %s-2 … -999 all exist in %s", name, parent)
+}
+
+// loadOther reads a second checkpoint to compare with.
+func (e *engine) loadOther(path string) {
+	e.goJob(func() {
+		var ck *checkpoint.Checkpoint
+		var err error
+		if preset, ok := strings.CutPrefix(path, "pretrained:"); ok {
+			ck, err = checkpoint.Pretrained(preset)
+		} else {
+			ck, err = checkpoint.Load(path)
+		}
+		e.box.send(otherLoaded{ck, err})
+	})
 }
 
 func (e *engine) loadData(dir string) {

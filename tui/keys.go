@@ -5,7 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // keyMap holds every key binding; the help screen is generated from it.
 // The keys that pick a view (1, 2, …) come from the list of views.
 type keyMap struct {
-	Next, Help, Quit key.Binding
+	Next, Help, Quit, Open key.Binding
 
 	Pause, Stop key.Binding
 
@@ -25,6 +25,7 @@ func newKeyMap() keyMap {
 		Next: b([]string{"tab", "shift+tab"}, "tab", "next view"),
 		Help: b([]string{"?"}, "?", "all keys"),
 		Quit: b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Open: b([]string{"o"}, "o", "open B to compare"),
 
 		Pause: b([]string{"p", " "}, "p", "pause/resume"),
 		Stop:  b([]string{"s", "enter"}, "s", "stop & scan"),
@@ -54,5 +55,5 @@ func newKeyMap() keyMap {
 
 // global are the keys every view has, after its own in the help.
 func (k keyMap) global() []key.Binding {
-	return []key.Binding{k.Next, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Open, k.Help, k.Quit}
 }
