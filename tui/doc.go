@@ -1,6 +1,7 @@
 // Package tui is basin's terminal app: one Bubble Tea program whose
-// screens are views in a list — training, 1D scan, 2D scan — over the
-// engine in core. Beside it live the other front end, the headless
+// screens are views in a list — training, 1D scan, 2D scan, with a second
+// model compare 1D and compare (pair: A's and B's scans of one window),
+// and numbers (flatness measured on request) — over the engine in core. Beside it live the other front end, the headless
 // commands (tui/cli), the flags both share (tui/flags) and the pure
 // renderers (tui/render).
 //
