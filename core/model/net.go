@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/ops"
 )
 
 // Net is a gorgonia graph of an architecture for one batch size. Its
@@ -241,15 +242,7 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 // float64. For log-probabilities the first term is log 1 = 0, so one
 // formula serves both.
 func imageLoss(row []float32, label int) float64 {
-	m := math.Inf(-1)
-	for _, v := range row {
-		m = math.Max(m, float64(v))
-	}
-	s := 0.0
-	for _, v := range row {
-		s += math.Exp(float64(v) - m)
-	}
-	return m + math.Log(s) - float64(row[label])
+	return ops.LogSumExp(row) - float64(row[label])
 }
 
 func scalar(v G.Value) float32 {

@@ -48,15 +48,7 @@ func (op *Loss) Do(inputs ...G.Value) (G.Value, error) {
 	total := 0.0
 	for r := 0; r < op.B; r++ {
 		row, p, t := z[r*op.N:(r+1)*op.N], op.p[r*op.N:(r+1)*op.N], y[r*op.N:(r+1)*op.N]
-		m := math.Inf(-1)
-		for _, v := range row {
-			m = math.Max(m, float64(v))
-		}
-		s := 0.0
-		for _, v := range row {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
+		lse := LogSumExp(row)
 		for j, v := range row {
 			lp := float64(v) - lse
 			p[j] = float32(math.Exp(lp))
@@ -66,6 +58,20 @@ func (op *Loss) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	return G.NewF32(float32(total / float64(op.B))), nil
+}
+
+// LogSumExp is log Σ exp(z_j) of a row of logits, in float64 and shifted
+// by the row's maximum so that no exponential overflows.
+func LogSumExp(row []float32) float64 {
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = math.Max(m, float64(v))
+	}
+	s := 0.0
+	for _, v := range row {
+		s += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(s)
 }
 
 func (op *Loss) DiffWRT(int) []bool { return []bool{true, false} }
