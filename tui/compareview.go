@@ -190,10 +190,11 @@ func (v *compareView) draw(w, h int) string {
 	if v.diff { // one plane across both halves
 		fw := l.xb + l.pw - l.xa
 		d := difference(field(&v.a, fw, 2*l.ph), field(&v.b, fw, 2*l.ph))
-		scale = render.ScaleOf(d, false)
-		p := plane{v: &v.a, coarse: d, scale: scale, layers: layersHeatmap, labels: true}
+		scale = render.ScaleOf(d, false).Symmetric()
+		pal = render.NewDivergingPalette(st.profile)
+		p := plane{v: &v.a, coarse: d, scale: scale, layers: layersHeatmap, labels: true, pal: &pal}
 		canvas.Blit(0, 0, p.draw(st, l.xb+l.pw, l.ph))
-		what = "A − B, linear scale"
+		what = "A − B: red where A is higher, blue where B is"
 	} else {
 		ca, cb := field(&v.a, l.pw, 2*l.ph), field(&v.b, l.pw, 2*l.ph)
 		both := render.Field{W: l.pw, H: 4 * l.ph, V: append(slices.Clone(ca.V), cb.V...)}

@@ -59,7 +59,7 @@ func TestCompareViewOfAModelWithItself(t *testing.T) {
 		t.Fatalf("cursor A %v, B %v", v.a.cursor, v.b.cursor)
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
-	if out := m.View(); !v.diff || !strings.Contains(out, "A − B, linear scale") {
+	if out := m.View(); !v.diff || !strings.Contains(out, "A − B: red where A is higher") {
 		t.Fatalf("d did not show the difference:\n%s", out)
 	}
 	pump(t, m, done)

@@ -101,7 +101,8 @@ type plane struct {
 	coarse, fine render.Field // 1 and 2 values a half cell: the heatmap and the contours
 	scale        render.Scale
 	layers       int
-	labels       bool // β labels at the left (the compare view's right plane has none)
+	labels       bool            // β labels at the left (the compare view's right plane has none)
+	pal          *render.Palette // nil: the loss palette
 }
 
 // draw renders the plane into a canvas of w×(ph+1) cells: β labels and
@@ -115,6 +116,9 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 	}
 	pw := p.coarse.W
 	pal := render.NewPalette(st.profile)
+	if p.pal != nil {
+		pal = *p.pal
+	}
 	var plot *render.Canvas
 	if p.layers == layersContours {
 		plot = render.NewCanvas(pw, ph)

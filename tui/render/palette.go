@@ -54,6 +54,46 @@ func NewPalette(p Profile) Palette {
 	return pal
 }
 
+// diverging anchors: blue for negative, white at 0, red for positive
+// (ColorBrewer's RdBu, reversed), for differences of two landscapes.
+var diverging = [][3]float64{
+	{33, 102, 172}, {103, 169, 207}, {209, 229, 240}, {247, 247, 247},
+	{253, 219, 199}, {239, 138, 98}, {178, 24, 43},
+}
+
+// NewDivergingPalette builds a palette for signed values on a scale
+// symmetric around 0: blue below, white at 0, red above; the 16-colour
+// one runs blue, cyan, white, yellow, red.
+func NewDivergingPalette(p Profile) Palette {
+	pal := Palette{Profile: p}
+	switch p {
+	case TrueColor, ANSI256:
+		n := 63 // odd: one step is centred on 0
+		if p == ANSI256 {
+			n = 23
+		}
+		for i := 0; i < n; i++ {
+			x := float64(i) / float64(n-1) * float64(len(diverging)-1)
+			k := min(int(x), len(diverging)-2)
+			f := x - float64(k)
+			c := func(j int) uint8 { return uint8(math.Round(diverging[k][j]*(1-f) + diverging[k+1][j]*f)) }
+			pal.colors = append(pal.colors, p.RGB(c(0), c(1), c(2)))
+		}
+	case ANSI16:
+		for _, i := range []int{4, 12, 14, 7, 15, 11, 9, 1} {
+			pal.colors = append(pal.colors, ANSI(i))
+		}
+	}
+	return pal
+}
+
+// Symmetric widens a linear scale to ±max(|Min|, |Max|), so that 0 sits
+// in its middle.
+func (s Scale) Symmetric() Scale {
+	m := math.Max(math.Abs(s.Min), math.Abs(s.Max))
+	return Scale{Min: -m, Max: m}
+}
+
 // Steps is the number of distinct colours (or ramp characters).
 func (p Palette) Steps() int {
 	if p.Profile == NoColor {

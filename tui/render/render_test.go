@@ -237,3 +237,22 @@ func TestRightAxis(t *testing.T) {
 		t.Fatalf("the right axis took no room: %d vs %d", w2, w)
 	}
 }
+
+// Differences: 0 is white in the middle of a symmetric scale, negative
+// blue, positive red.
+func TestDivergingPalette(t *testing.T) {
+	s := Scale{Min: -0.5, Max: 2}.Symmetric()
+	if s.Min != -2 || s.Max != 2 || s.T(0) != 0.5 {
+		t.Fatalf("symmetric scale %+v", s)
+	}
+	pal := NewDivergingPalette(TrueColor)
+	mid, lo, hi := pal.At(s.T(0)), pal.At(s.T(-2)), pal.At(s.T(2))
+	if mid != TrueColor.RGB(247, 247, 247) || lo != TrueColor.RGB(33, 102, 172) || hi != TrueColor.RGB(178, 24, 43) {
+		t.Fatalf("mid %v, low %v, high %v", mid, lo, hi)
+	}
+	for _, p := range []Profile{ANSI256, ANSI16, NoColor} {
+		if NewDivergingPalette(p).Steps() < 2 {
+			t.Errorf("%v: too few steps", p)
+		}
+	}
+}
