@@ -76,11 +76,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := c.Save(*out); err != nil {
 		return err
 	}
-	printComparison(stdout, c, *threshold, paths)
-	if runErr != nil {
-		rep.line("stopped early: %s has what was finished", *out)
+	if runErr != nil { // a half-measured side would read as numbers: no table
+		rep.line("stopped early: %s has the surfaces finished so far", *out)
 		return runErr
 	}
+	printComparison(stdout, c, *threshold, paths)
 	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
 	return nil
 }

@@ -118,12 +118,13 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := c.Save(cmpPath); err != nil {
 		return err
 	}
+	if runErr != nil {
+		rep.line("stopped early: %s has the surfaces finished so far", cmpPath)
+		return runErr
+	}
 	fmt.Fprintf(stdout, "batch %d (A): %d epoch(s) to training loss %.4f; batch %d (B): %d epoch(s) to %.4f\n\n",
 		runs[0].Batch, runs[0].Epochs, runs[0].Loss, runs[1].Batch, runs[1].Epochs, runs[1].Loss)
 	printComparison(stdout, c, *threshold, []string{runs[0].Path, runs[1].Path})
-	if runErr != nil {
-		return runErr
-	}
 	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
 	return nil
 }
