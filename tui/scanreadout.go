@@ -120,7 +120,7 @@ func (v *scanState) progressLine(w int) string {
 	var s string
 	switch {
 	case v.paused || v.queued:
-		s = st.faint.Render("waiting for the other view's scan to finish")
+		s = st.faint.Render("waiting for the scan or measurement running now")
 		if n := v.shownPoints(); n > 0 {
 			s += st.faint.Render(fmt.Sprintf("; then it goes on from the %d points it has", n))
 		}
