@@ -237,19 +237,29 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		if j.after != nil {
 			<-j.after
 		}
+		held := false
 		select {
 		case e.slot <- struct{}{}:
+			held = true
 		default:
 			e.box.send(scanQueued{id: j.id})
 			select {
 			case e.slot <- struct{}{}:
-			case <-ctx.Done(): // replaced or paused before it began
-				e.box.send(scanDone{id: j.id, file: j.file})
-				return
+				held = true
+			case <-ctx.Done():
+				// Replaced or paused before it began: nothing to do, unless
+				// the app is quitting and this is a paused scan's points,
+				// which must be saved (no computing needed: ctx is done).
+				if e.ctx.Err() == nil || j.resume == nil || j.resume.Computed() == 0 {
+					e.box.send(scanDone{id: j.id, file: j.file})
+					return
+				}
 			}
 		}
-		defer func() { <-e.slot }()
-		if ctx.Err() != nil {
+		if held {
+			defer func() { <-e.slot }()
+		}
+		if ctx.Err() != nil && (e.ctx.Err() == nil || j.resume == nil) {
 			e.box.send(scanDone{id: j.id, file: j.file})
 			return
 		}
@@ -263,6 +273,9 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		}
 		ss.Job.Pool = e.pool(j.ck.Arch, j.st.Workers)
 		ss.Centre, ss.SaveEvery = j.centre, 5*time.Second
+		// Cancelled while the app runs, the job was replaced or paused by
+		// the user (its points live on in the view); at shutdown it saves.
+		ss.Replaced = func() bool { return e.ctx.Err() == nil }
 		base := j.base
 		switch {
 		case base != "":

@@ -144,3 +144,39 @@ func TestOtherViewsScanPausesAndResumes(t *testing.T) {
 		t.Fatalf("saved plane: %v %+v", err, s)
 	}
 }
+
+// Quick moves leave no file each (a replaced scan that never saved is
+// dropped), but quitting saves every scan's points, a paused one's too.
+func TestReplacedScansAreDroppedQuitSavesAll(t *testing.T) {
+	o := testOptions(t)
+	o.Alpha.N, o.Beta.N, o.Workers, o.Samples = 21, 21, 1, 64
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, tiny, os.Stdout)
+	line, plane := find[*lineView](m), find[*planeView](m)
+	plane.restart(false)
+	pump(t, m, func() bool { return plane.cur != nil && plane.cur.Computed() >= 5 })
+	for i := 0; i < 5; i++ { // five quick zooms, each replacing the last
+		plane.restart(true)
+		pump(t, m, func() bool { return plane.cur != nil && plane.cur.Computed() >= 2 })
+	}
+	pump(t, m, func() bool { return plane.cur != nil && plane.cur.Computed() >= 20 })
+	line.restart(true) // pauses the plane with its points
+	if !plane.paused {
+		t.Fatal("the plane's scan was not paused")
+	}
+	// The paused job ends unsaved (replaced, and it never saved); its
+	// points wait in the resume job queued behind the line's scan.
+	pump(t, m, func() bool { return !plane.paused && plane.running })
+	m.eng.shutdown() // quit now, before the plane resumes
+	files, _ := filepath.Glob(filepath.Join(m.eng.RunDir(), "scan2d-*.npz"))
+	if len(files) != 1 {
+		t.Fatalf("files %v: want only the paused scan's", files)
+	}
+	s, err := surface.Load(files[0])
+	if err != nil || s.Computed() < 20 {
+		t.Fatalf("the paused scan saved %v points (%v)", s, err)
+	}
+}

@@ -36,6 +36,11 @@ type Session struct {
 	// Centre is the value at θ* when the caller already knows it for the
 	// same checkpoint and images; nil evaluates it.
 	Centre *model.Result
+	// Replaced, if set, tells a cancelled scan that the user replaced it
+	// (a zoom, a pan) rather than stopped it: if it has not saved yet it
+	// is dropped, not saved, so a session of quick moves does not leave a
+	// file per move. Nil saves every cancelled scan.
+	Replaced func() bool
 
 	file string
 }
@@ -117,6 +122,9 @@ func (ss *Session) Run(ctx context.Context, sink progress.Sink) error {
 	})
 	if saveErr != nil {
 		return fmt.Errorf("periodic save failed, scan stopped: %w", saveErr)
+	}
+	if runErr != nil && ss.file == "" && ss.Replaced != nil && ss.Replaced() {
+		return runErr
 	}
 	if err := save(); err != nil {
 		return errors.Join(runErr, err)
