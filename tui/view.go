@@ -14,6 +14,11 @@ import (
 // mouse events to the one on screen and engine events to all of them, and
 // draws the one on screen between the header and the status bar. A new
 // view is a type with these methods and one line in newViews.
+//
+// Three optional methods: pauseScans(asking view) lets a view that scans
+// pause for the scans of the view the user works in; onRequest() marks a
+// view that works only when asked, where the demo flow does not go;
+// setB(ck) gives the compare views a new second model.
 type view interface {
 	title() string // the tab's label
 	// ready is called once the model exists (trained here or opened);
