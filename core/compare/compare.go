@@ -99,7 +99,7 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 	side.Test = t
 	if st.Directions > 0 {
 		say(fmt.Sprintf("%s: the basin along %d directions", side.Name, st.Directions))
-		d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, nil)
+		d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, pool, nil)
 		side.Directional = d
 		if err != nil {
 			return err

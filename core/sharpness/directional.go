@@ -75,10 +75,12 @@ func meanSD(v []float64) MeanSD {
 
 // AlongDirections scans the loss along k directions of st's kind (seeds
 // st.Direction.Seed, +1, …; st must be a 1D scan) on the same images and
-// measures each basin's width and curvature. Each direction is reported
+// measures each basin's width and curvature, with evaluators from pool
+// (nil: its own). Each direction is reported
 // to done as it finishes. Cancelled, it returns the directions finished so
 // far, summarized, with ctx's error.
-func AlongDirections(ctx context.Context, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, k int, threshold float64, done func(Direction)) (Directional, error) {
+func AlongDirections(ctx context.Context, ck *checkpoint.Checkpoint, src *data.Source, st scan.Settings, k int, threshold float64,
+	pool *model.Pool, done func(Direction)) (Directional, error) {
 	out := Directional{Threshold: threshold, Alpha: st.Alpha}
 	if k < 1 {
 		return out, fmt.Errorf("directions must be at least 1, got %d", k)
@@ -89,8 +91,10 @@ func AlongDirections(ctx context.Context, ck *checkpoint.Checkpoint, src *data.S
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return out, fmt.Errorf("the α range %g:%g must contain the centre 0", st.Alpha.Min, st.Alpha.Max)
 	}
-	pool := model.NewPool(ck.Arch, max(st.Workers, scan.DefaultWorkers()))
-	defer pool.Close()
+	if pool == nil {
+		pool = model.NewPool(ck.Arch, max(st.Workers, scan.DefaultWorkers()))
+		defer pool.Close()
+	}
 	var centre *model.Result
 	var err error
 	for i := 0; i < k && err == nil; i++ {

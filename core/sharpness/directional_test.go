@@ -67,7 +67,7 @@ func fixture(t *testing.T) (*checkpoint.Checkpoint, *data.Source, scan.Settings)
 func TestAlongDirections(t *testing.T) {
 	ck, src, st := fixture(t)
 	var seen []uint64
-	d, err := AlongDirections(context.Background(), ck, src, st, 3, 0.1, func(d Direction) { seen = append(seen, d.Seed) })
+	d, err := AlongDirections(context.Background(), ck, src, st, 3, 0.1, nil, func(d Direction) { seen = append(seen, d.Seed) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +107,11 @@ func TestAlongDirections(t *testing.T) {
 func TestAlongDirectionsCancelled(t *testing.T) {
 	ck, src, st := fixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := AlongDirections(ctx, ck, src, st, 5, 0.1, func(Direction) { cancel() })
+	d, err := AlongDirections(ctx, ck, src, st, 5, 0.1, nil, func(Direction) { cancel() })
 	if !errors.Is(err, context.Canceled) || len(d.Directions) != 1 || d.Width.N > 1 {
 		t.Fatalf("err %v, %d directions, width %+v", err, len(d.Directions), d.Width)
 	}
-	if _, err := AlongDirections(context.Background(), ck, src, st, 0, 0.1, nil); err == nil {
+	if _, err := AlongDirections(context.Background(), ck, src, st, 0, 0.1, nil, nil); err == nil {
 		t.Fatal("zero directions accepted")
 	}
 }

@@ -51,7 +51,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*k, st.Direction.Norm, in.ck.Path, in.ck.Arch.Preset, st.Alpha.Min, st.Alpha.Max, st.Alpha.N, st.Samples, st.Split)
 	start := time.Now()
 	n := 0
-	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, *k, *threshold, func(d sharpness.Direction) {
+	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, *k, *threshold, nil, func(d sharpness.Direction) {
 		n++
 		rep.update("directions", n, *k, etaOf(n, *k, time.Since(start)),
 			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == *k)
