@@ -63,25 +63,21 @@ func (v *compareLineView) chart(w, h int) render.Chart {
 		if s == nil {
 			continue
 		}
-		var xs, ys, los, his []float64
+		var xs, ys []float64
 		for k := 0; k < s.Len(); k++ {
 			if !s.Done[k] {
 				continue
 			}
 			x, _ := s.Coord(k)
-			l, se := s.Loss[k], s.LossSE[k]
+			l := s.Loss[k]
 			if surface.OffScale(l) {
-				l, se = math.Inf(1), math.NaN() // drawn clipped at the top, no band
+				l = math.Inf(1) // drawn clipped at the top
 			} else {
 				lo, hi = math.Min(lo, l), math.Max(hi, l)
 			}
 			xs, ys = append(xs, x), append(ys, l)
-			los, his = append(los, l-se), append(his, l+se)
 		}
-		ch.Series = append(ch.Series,
-			render.Series{X: xs, Y: los, Color: side.col, Faint: true},
-			render.Series{X: xs, Y: his, Color: side.col, Faint: true},
-			render.Series{X: xs, Y: ys, Color: side.col})
+		ch.Series = append(append(ch.Series, band(s, side.col)...), render.Series{X: xs, Y: ys, Color: side.col})
 	}
 	if !(hi > lo) {
 		lo, hi = 0, math.Max(hi, 1)

@@ -75,7 +75,7 @@ func (v *lineView) chart(w, h int) render.Chart {
 			ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: st.lineOld, Faint: true})
 			continue
 		}
-		ch.Series = append(ch.Series, v.band(s, st)...)
+		ch.Series = append(ch.Series, band(s, st.line)...)
 		ch.Series = append(ch.Series, render.Series{X: xs, Y: ys, Color: st.line})
 	}
 	if s := v.cur; s != nil { // accuracy on the right axis, over everything
@@ -102,9 +102,9 @@ func (v *lineView) chart(w, h int) render.Chart {
 	return ch
 }
 
-// band is the loss ± one standard error of s, as two faint lines: a
-// wiggle inside it is sampling noise of the evaluation images.
-func (v *lineView) band(s *surface.Surface, st styles) []render.Series {
+// band is the loss ± one standard error of s, as two faint lines in col:
+// a wiggle inside it is sampling noise of the evaluation images.
+func band(s *surface.Surface, col render.Color) []render.Series {
 	var xs, lo, hi []float64
 	for k := 0; k < s.Len(); k++ {
 		if !s.Done[k] || math.IsNaN(s.LossSE[k]) || surface.OffScale(s.Loss[k]) {
@@ -114,7 +114,7 @@ func (v *lineView) band(s *surface.Surface, st styles) []render.Series {
 		xs = append(xs, x)
 		lo, hi = append(lo, s.Loss[k]-s.LossSE[k]), append(hi, s.Loss[k]+s.LossSE[k])
 	}
-	return []render.Series{{X: xs, Y: lo, Color: st.line, Faint: true}, {X: xs, Y: hi, Color: st.line, Faint: true}}
+	return []render.Series{{X: xs, Y: lo, Color: col, Faint: true}, {X: xs, Y: hi, Color: col, Faint: true}}
 }
 
 func (v *lineView) draw(w, h int) string {

@@ -37,19 +37,18 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *out == "" {
 		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
 	}
-	kk, eps, th, err := shf.Values()
+	k, eps, threshold, err := shf.Values()
 	if err != nil {
 		return usage(err)
 	}
-	k, threshold := &kk, &th
-	st := compare.Settings{Directions: kk, Epsilons: eps, Threshold: th}
+	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
 	if st.Line, err = sf.Settings(false); err != nil {
 		return usage(err)
 	}
 	if st.Plane, err = sf.Settings(true); err != nil {
 		return usage(err)
 	}
-	if *k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
+	if k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
 		return usagef("--alpha %q: the range must contain the centre 0 to measure the basins", sf.Alpha)
 	}
 	if err := atomicfile.CheckWritable(*out); err != nil {
@@ -80,7 +79,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		rep.line("stopped early: %s has the surfaces finished so far", *out)
 		return runErr
 	}
-	printComparison(stdout, c, *threshold, paths)
+	printComparison(stdout, c, threshold, paths)
 	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
 	return nil
 }

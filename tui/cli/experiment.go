@@ -66,12 +66,11 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usage(err)
 	}
-	k, eps, th, err := shf.Values()
+	k, eps, threshold, err := shf.Values()
 	if err != nil {
 		return usage(err)
 	}
-	threshold := &th
-	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: th}
+	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
 	if st.Line, err = sf.Settings(false); err != nil {
 		return usage(err)
 	}
@@ -124,7 +123,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "batch %d (A): %d epoch(s) to training loss %.4f; batch %d (B): %d epoch(s) to %.4f\n\n",
 		runs[0].Batch, runs[0].Epochs, runs[0].Loss, runs[1].Batch, runs[1].Epochs, runs[1].Loss)
-	printComparison(stdout, c, *threshold, []string{runs[0].Path, runs[1].Path})
+	printComparison(stdout, c, threshold, []string{runs[0].Path, runs[1].Path})
 	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
 	return nil
 }

@@ -23,14 +23,13 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	kk, eps, th, err := shf.Values()
+	k, eps, threshold, err := shf.Values()
 	if err != nil {
 		return usage(err)
 	}
-	if kk < 1 {
-		return usagef("--directions %d: use 1 to 1000", kk)
+	if k < 1 {
+		return usagef("--directions %d: use 1 to 1000", k)
 	}
-	k, threshold := &kk, &th
 	if *format != "table" && *format != "json" {
 		return usagef("--format %q: use table or json", *format)
 	}
@@ -48,13 +47,13 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	rep := newReporter(stderr)
 	rep.line("basin along %d %s-normalized directions of %s (%s): α %g:%g at %d points, %d %s images",
-		*k, st.Direction.Norm, in.ck.Path, in.ck.Arch.Preset, st.Alpha.Min, st.Alpha.Max, st.Alpha.N, st.Samples, st.Split)
+		k, st.Direction.Norm, in.ck.Path, in.ck.Arch.Preset, st.Alpha.Min, st.Alpha.Max, st.Alpha.N, st.Samples, st.Split)
 	start := time.Now()
 	n := 0
-	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, *k, *threshold, nil, func(d sharpness.Direction) {
+	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, k, threshold, nil, func(d sharpness.Direction) {
 		n++
-		rep.update("directions", n, *k, etaOf(n, *k, time.Since(start)),
-			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == *k)
+		rep.update("directions", n, k, etaOf(n, k, time.Since(start)),
+			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == k)
 	})
 	rep.done()
 	report := sharpnessReport{Directional: res}
@@ -90,8 +89,8 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stdout, "took       %s\n", fmtDuration(time.Since(start)))
 		}
 	}
-	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < *k {
-		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), *k)
+	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < k {
+		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), k)
 	}
 	return runErr
 }
