@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/tui/cli"
 )
 
 // Run opens the app and returns the run folder it wrote into ("" if it
@@ -54,24 +54,7 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 // lets SIGHUP kill the process. The returned func stops listening and
 // tells which signal came, if one did.
 func quitOnSignals(p interface{ Quit() }) func() os.Signal {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM)
-	var got os.Signal
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		select {
-		case got = <-ch:
-			p.Quit()
-		case <-done:
-		}
-	}()
-	return func() os.Signal {
-		signal.Stop(ch)
-		close(done)
-		<-finished
-		return got
-	}
+	return cli.OnSignal(p.Quit, syscall.SIGHUP, syscall.SIGTERM)
 }
 
 // InputError is a file the user named that cannot be used: basin exits

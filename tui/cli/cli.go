@@ -36,11 +36,19 @@ var Signals = map[os.Signal]int{
 // none came).
 func notifyContext(parent context.Context) (context.Context, func() os.Signal) {
 	ctx, cancel := context.WithCancel(parent)
-	ch := make(chan os.Signal, 1)
 	sigs := make([]os.Signal, 0, len(Signals))
 	for s := range Signals {
 		sigs = append(sigs, s)
 	}
+	return ctx, OnSignal(cancel, sigs...)
+}
+
+// OnSignal calls f on the first of sigs to arrive (the headless commands
+// cancel their work, the app quits as q does). The returned func stops
+// listening and tells which signal came, nil if none did; once it
+// returns, f has run or never will.
+func OnSignal(f func(), sigs ...os.Signal) (stop func() os.Signal) {
+	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sigs...)
 	var got os.Signal
 	done, finished := make(chan struct{}), make(chan struct{})
@@ -48,16 +56,16 @@ func notifyContext(parent context.Context) (context.Context, func() os.Signal) {
 		defer close(finished)
 		select {
 		case got = <-ch:
-			cancel()
+			f()
 		case <-done:
 		}
 	}()
 	var once sync.Once
-	return ctx, func() os.Signal {
+	return func() os.Signal {
 		once.Do(func() {
 			signal.Stop(ch)
 			close(done)
-			<-finished // got is settled once the listener is gone
+			<-finished
 		})
 		return got
 	}
