@@ -300,6 +300,7 @@ func TestBatchSizeExperimentCommand(t *testing.T) {
 		{[]string{"experiment", "batch-size", "--batch", "32", "--out", out}, "--batches"},
 		{[]string{"experiment", "batch-size", "--batches", "32,2048"}, "--out is required"},
 		{[]string{"experiment", "lr-sweep"}, "name the experiment"},
+		{[]string{"experiment", "batch-size", "--alpha", "0.5:1", "--out", out}, "contain the centre"},
 	} {
 		code, _, stderr := run(c.args...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {

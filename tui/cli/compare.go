@@ -37,20 +37,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *out == "" {
 		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
 	}
-	k, eps, threshold, err := shf.Values()
+	st, err := compareSettings(&sf, &shf)
 	if err != nil {
-		return usage(err)
+		return err
 	}
-	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
-	if st.Line, err = sf.Settings(false); err != nil {
-		return usage(err)
-	}
-	if st.Plane, err = sf.Settings(true); err != nil {
-		return usage(err)
-	}
-	if k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
-		return usagef("--alpha %q: the range must contain the centre 0 to measure the basins", sf.Alpha)
-	}
+	threshold := st.Threshold
 	if err := atomicfile.CheckWritable(*out); err != nil {
 		return usagef("--out: %w", err)
 	}
@@ -82,6 +73,26 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	printComparison(stdout, c, threshold, paths)
 	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
 	return nil
+}
+
+// compareSettings validates the scan and sharpness flags of compare and
+// the batch-size experiment into what both models are measured with.
+func compareSettings(sf *flags.Scan, shf *flags.Sharpness) (compare.Settings, error) {
+	k, eps, threshold, err := shf.Values()
+	if err != nil {
+		return compare.Settings{}, usage(err)
+	}
+	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
+	if st.Line, err = sf.Settings(false); err != nil {
+		return st, usage(err)
+	}
+	if st.Plane, err = sf.Settings(true); err != nil {
+		return st, usage(err)
+	}
+	if k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
+		return st, usagef("--alpha %q: the range must contain the centre 0 to measure the basins", sf.Alpha)
+	}
+	return st, nil
 }
 
 func printComparison(w io.Writer, c *compare.Comparison, threshold float64, paths []string) {

@@ -66,17 +66,11 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usage(err)
 	}
-	k, eps, threshold, err := shf.Values()
+	st, err := compareSettings(&sf, &shf)
 	if err != nil {
-		return usage(err)
+		return err
 	}
-	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
-	if st.Line, err = sf.Settings(false); err != nil {
-		return usage(err)
-	}
-	if st.Plane, err = sf.Settings(true); err != nil {
-		return usage(err)
-	}
+	threshold := st.Threshold
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return usagef("--out: %w", err)
 	}
