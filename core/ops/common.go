@@ -15,6 +15,9 @@ import (
 // Workers is how many goroutines an op splits its batch across.
 var Workers = runtime.GOMAXPROCS(0)
 
+// ForEach is forEach for passes outside gorgonia's graph (core/hessian).
+func ForEach(n int, f func(w, i int)) { forEach(n, f) }
+
 // forEach runs f(worker, i) for i in [0, n), split into contiguous chunks
 // across Workers goroutines (inline when n or Workers is 1).
 func forEach(n int, f func(w, i int)) {

@@ -254,3 +254,20 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	})
 	return gxT, nil
 }
+
+// Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes
+// that run outside gorgonia's graph (the Hessian's R-operator in
+// core/hessian): col is [C·K·K, OH·OW], colT its transpose.
+func (op *Conv) Unfold(x, col []float32) { op.im2col(x, col) }
+
+// UnfoldRows writes im2col's transpose, [OH·OW, C·K·K].
+func (op *Conv) UnfoldRows(x, colT []float32) { op.im2row(x, colT) }
+
+// Fold sums col's entries back onto the image positions they came from.
+func (op *Conv) Fold(col, x []float32) { op.col2im(col, x) }
+
+// Rows is C·K·K, the length of one unfolded filter window.
+func (op *Conv) Rows() int { return op.rows() }
+
+// Pixels is OH·OW.
+func (op *Conv) Pixels() int { return op.pixels() }

@@ -1,0 +1,25 @@
+// Package hessian measures the curvature of the loss at a minimum: the
+// Hessian's extreme eigenvalues, its trace, and the same per layer.
+//
+// Data flows: a checkpoint's architecture and weights θ and a fixed set of
+// images → Product applies the Hessian H of the mean loss over those images
+// to a vector v, exactly, by Pearlmutter's (1994) R-operator: one pass
+// forward carries each activation's value a and its directional
+// derivative R{a} = ∂a/∂θ·v, one pass backward carries each gradient g and
+// R{g}; R{∇θ L} is Hv. Every layer of basin's nets (conv, dense, ReLU, max
+// pooling, log-softmax cross-entropy) is linear or bilinear in (input,
+// weights) or piecewise linear, so R{·} of each is the layer's own kernels
+// applied to (R{x}, W) and (x, V): no second derivatives of the ops, no
+// finite-difference step, float32 like the scans.
+//
+// Operator is any symmetric matrix applied to vectors (Product, a block of
+// it, an explicit matrix in tests). On an Operator: Top finds the k
+// largest-magnitude eigenvalues by power iteration with deflation, Bottom
+// the other end of the spectrum by power iteration on H − λ1·I (as Li et
+// al. 2018 do for their convexity maps), Trace estimates tr H by
+// Hutchinson's estimator with Rademacher vectors and its standard error,
+// and Block restricts H to one layer's diagonal block. Each result says
+// how it was computed (iterations, tolerance, time) and how far it can be
+// off: ‖Hv − λv‖ for an eigenvalue (a symmetric H has an eigenvalue within
+// that of λ), the standard error for the trace.
+package hessian

@@ -1,0 +1,158 @@
+package hessian
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/basin-dev/basin/core/data"
+		"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/ops"
+)
+
+// Batch is how many images one R-operator pass holds at a time: enough
+// rows for the dense layers' products, few enough that the standard net's
+// activations, their R-values and both gradients stay near 35 MB.
+const Batch = 32
+
+// Product applies the Hessian of a network's mean cross-entropy over a
+// fixed set of images to vectors (Pearlmutter's R-operator, see the
+// package doc). Vectors are flat, in the order of the Params' tensors.
+// Not safe for concurrent use: one Product per goroutine.
+type Product struct {
+	Arch   model.Arch
+	params model.Params
+	set    *data.Dataset
+	stages []*stage
+	offset []int // where each parameter tensor starts in a flat vector
+	dim    int
+
+	x0      []float32    // the batch's images
+	tangent model.Params // v as float32 tensors
+	work    []*scratch   // per worker
+	workers int
+
+	loss     float64 // mean loss at θ, from the last Apply
+	Products int     // Hessian-vector products computed so far
+}
+
+// NewProduct returns the Hessian of arch at params over every image of set.
+// The weights are copied: later changes to params do not affect it.
+func NewProduct(arch model.Arch, params model.Params, set *data.Dataset) (*Product, error) {
+	if err := arch.NewParams().SameLayout(params); err != nil {
+		return nil, fmt.Errorf("hessian of %s: %w", arch.Preset, err)
+	}
+	if set.Len() == 0 {
+		return nil, fmt.Errorf("hessian of %s: no images", arch.Preset)
+	}
+	p := &Product{Arch: arch, params: params.Clone(), set: set, workers: max(1, ops.Workers)}
+	for _, t := range p.params {
+		p.offset = append(p.offset, p.dim)
+		p.dim += len(t.Data)
+	}
+	p.tangent = p.params.ZerosLike()
+	if err := p.build(); err != nil {
+		return nil, fmt.Errorf("hessian of %s: %w", arch.Preset, err)
+	}
+	return p, nil
+}
+
+// Dim is the number of parameters.
+func (p *Product) Dim() int { return p.dim }
+
+// Images is the number of images the loss is averaged over.
+func (p *Product) Images() int { return p.set.Len() }
+
+// Loss is the mean loss at θ, known after the first Apply.
+func (p *Product) Loss() float64 { return p.loss }
+
+// Apply writes Hv into hv.
+func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
+	if len(v) != p.dim || len(hv) != p.dim {
+		return fmt.Errorf("hessian-vector product: vectors of %d and %d values for %d parameters", len(v), len(hv), p.dim)
+	}
+	for i, t := range p.tangent {
+		for j := range t.Data {
+			t.Data[j] = float32(v[p.offset[i]+j])
+		}
+	}
+	clear(hv)
+	total := p.set.Len()
+	loss := 0.0
+	for start := 0; start < total; start += Batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		nb := min(Batch, total-start)
+		for b := 0; b < nb; b++ {
+			p.set.Image(start+b, p.x0[b*data.Pixels:])
+		}
+		p.forward(nb)
+		loss += p.lossBackward(start, nb, total)
+		p.backward(nb)
+		p.collect(hv)
+	}
+	p.loss = loss / float64(total)
+	p.Products++
+	return nil
+}
+
+// collect adds the batch's R{∂L/∂θ} from every worker into hv.
+func (p *Product) collect(hv []float64) {
+	for _, s := range p.stages {
+		if s.param < 0 {
+			continue
+		}
+		w, b := hv[p.offset[s.param]:], hv[p.offset[s.param+1]:]
+		for _, acc := range s.rw {
+			for j, x := range acc {
+				w[j] += float64(x)
+			}
+			clear(acc)
+		}
+		for _, acc := range s.rb {
+			for j, x := range acc {
+				b[j] += float64(x)
+			}
+			clear(acc)
+		}
+	}
+}
+
+// lossBackward computes the loss of the batch's logits and seeds the
+// backward passes: for image i with softmax p and label y, the gradient of
+// the mean loss over all total images is (p − e_y)/total, and its R-value
+// p ⊙ (R{z} − ⟨p, R{z}⟩)/total. Returns the batch's summed loss.
+func (p *Product) lossBackward(start, nb, total int) float64 {
+	last := p.stages[len(p.stages)-1]
+	classes := last.out
+	var mu sync.Mutex
+	sum := 0.0
+	inv := 1 / float64(total)
+	ops.ForEach(nb, func(_, i int) {
+		z := last.y[i*classes : (i+1)*classes]
+		zd := last.yd[i*classes : (i+1)*classes]
+		g := last.gy[i*classes : (i+1)*classes]
+		r := last.ry[i*classes : (i+1)*classes]
+		label := int(p.set.Labels[start+i])
+		lse := ops.LogSumExp(z)
+		s := 0.0
+		for j, v := range z {
+			pj := math.Exp(float64(v) - lse)
+			g[j] = float32(pj * inv)
+			s += pj * float64(zd[j])
+		}
+		g[label] -= float32(inv)
+		for j, v := range z {
+			pj := math.Exp(float64(v) - lse)
+			r[j] = float32(pj * (float64(zd[j]) - s) * inv)
+		}
+		l := lse - float64(z[label])
+		mu.Lock()
+		sum += l
+		mu.Unlock()
+	})
+	return sum
+}
+
