@@ -31,7 +31,9 @@ type Search struct {
 }
 
 // DefaultSearch is PyHessian's rule with seed 1.
-func DefaultSearch() Search { return Search{Tolerance: Tolerance, MaxIterations: MaxIterations, Seed: 1} }
+func DefaultSearch() Search {
+	return Search{Tolerance: Tolerance, MaxIterations: MaxIterations, Seed: 1}
+}
 
 // Eigen is one eigenvalue found by power iteration, with how it was found
 // and its error bar: a symmetric matrix has an eigenvalue within Residual

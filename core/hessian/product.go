@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/basin-dev/basin/core/data"
-		"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/ops"
 )
 
@@ -155,4 +155,3 @@ func (p *Product) lossBackward(start, nb, total int) float64 {
 	})
 	return sum
 }
-
