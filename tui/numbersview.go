@@ -10,6 +10,7 @@ import (
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
 )
 
@@ -49,7 +50,7 @@ func (v *numbersView) settings() compare.Settings {
 	line := scan.Settings{Alpha: o.Alpha, Direction: o.Direction, SampleSeed: o.Direction.Seed,
 		Split: o.Split, Samples: o.Samples, Workers: o.Workers}
 	line.Alpha.N = o.Points
-	return compare.Settings{Line: line, Directions: o.Directions, Epsilons: o.Epsilons, Threshold: o.Threshold}
+	return compare.Settings{Line: line, Directions: o.Directions, Epsilons: o.Epsilons, Threshold: o.Threshold, Hessian: o.Hessian}
 }
 
 func (v *numbersView) key(msg tea.KeyMsg) bool {
@@ -108,7 +109,7 @@ func (v *numbersView) view(w, h int) string {
 		b.WriteString(st.faint.Render("measuring — " + v.what + " …"))
 	case v.sides == nil:
 		b.WriteString("Press " + st.key.Render("r") + " to measure: the test-split evaluation, the basin's width and curvature f''(0) along\n")
-		b.WriteString("each direction (mean ± sd), and ε-sharpness (Keskar et al.), for the model")
+		b.WriteString("each direction (mean ± sd), ε-sharpness (Keskar et al.) and the Hessian's top eigenvalues, λmin and trace,\nfor the model")
 		if v.c.other != nil {
 			b.WriteString(" and for B, with B/A")
 		}
@@ -169,6 +170,7 @@ func (v *numbersView) table() string {
 			return fmt.Sprintf("%.4g", s.Epsilon[i].Sharpness), s.Epsilon[i].Sharpness
 		})
 	}
+	hessianRows(v.c.opts.Hessian, v.sides, add)
 	head := []string{""}
 	for _, s := range v.sides {
 		head = append(head, s.Name+"  "+s.Checkpoint)
@@ -210,4 +212,52 @@ func columns(cells [][]string) string {
 		b.WriteString("\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// hessianRows adds the Hessian's numbers (what o asked for) to a table,
+// each with its error bar.
+func hessianRows(o hessian.Options, sides []*compare.Side, add func(string, func(*compare.Side) (string, float64))) {
+	eig := func(what string, pick func(*hessian.Spectrum) *hessian.Eigen) {
+		add(what, func(s *compare.Side) (string, float64) {
+			if s.Hessian == nil || pick(s.Hessian) == nil {
+				return "n/a", math.NaN()
+			}
+			e := pick(s.Hessian)
+			txt := compare.EigenString(*e)
+			if !e.Converged {
+				txt += " (not converged)"
+			}
+			return txt, e.Value
+		})
+	}
+	for i := range o.Top {
+		eig(fmt.Sprintf("Hessian λ%d", i+1), func(h *hessian.Spectrum) *hessian.Eigen {
+			if i >= len(h.Top) {
+				return nil
+			}
+			return &h.Top[i]
+		})
+	}
+	if o.Bottom {
+		eig("Hessian λmin", func(h *hessian.Spectrum) *hessian.Eigen { return h.Bottom })
+	}
+	if o.Trace {
+		add("Hessian trace", func(s *compare.Side) (string, float64) {
+			if s.Hessian == nil || s.Hessian.Trace == nil {
+				return "n/a", math.NaN()
+			}
+			return compare.TraceString(*s.Hessian.Trace), s.Hessian.Trace.Value
+		})
+	}
+	if !o.PerLayer || len(sides) == 0 || sides[0].Hessian == nil {
+		return
+	}
+	for i, l := range sides[0].Hessian.Layers {
+		eig("λmax of "+l.Layer, func(h *hessian.Spectrum) *hessian.Eigen {
+			if i >= len(h.Layers) {
+				return nil
+			}
+			return &h.Layers[i].Eigen
+		})
+	}
 }

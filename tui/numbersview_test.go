@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/hessian"
 )
 
 // r measures: for A and B, the numbers of basin sharpness in a table with
@@ -15,6 +16,8 @@ import (
 func TestNumbersViewMeasures(t *testing.T) {
 	o := testOptions(t)
 	o.Directions, o.Epsilons, o.Threshold = 2, []float64{1e-3}, 0.1
+	o.Hessian = hessian.DefaultOptions()
+	o.Hessian.PerLayer = true
 	ck, err := checkpoint.Pretrained("small")
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +38,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 	}
 	pump(t, m, func() bool { return !v.running })
 	out := m.View()
-	for _, want := range []string{"width over 2 directions", "curvature f''(0)", "ε-sharpness at ε=0.001", "B/A"} {
+	for _, want := range []string{"width over 2 directions", "curvature f''(0)", "ε-sharpness at ε=0.001", "B/A", "Hessian λ1", "Hessian λmin", "Hessian trace", "λmax of conv2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
@@ -44,7 +47,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 		t.Fatalf("sides %+v, err %q", v.sides, v.err)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "width over") || strings.HasPrefix(line, "ε-sharpness") {
+		if strings.HasPrefix(line, "width over") || strings.HasPrefix(line, "ε-sharpness") || strings.HasPrefix(line, "Hessian") {
 			if f := strings.Fields(line); f[len(f)-1] != "1" {
 				t.Errorf("A against itself: %q", line)
 			}

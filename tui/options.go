@@ -12,6 +12,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/flags"
@@ -40,6 +41,7 @@ type Options struct {
 	Directions int
 	Epsilons   []float64
 	Threshold  float64
+	Hessian    hessian.Options
 
 	source *data.Source           // tests hand in a small data set
 	other  *checkpoint.Checkpoint // the loaded Compare model
@@ -96,6 +98,9 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	o.Beta = plane.Beta
 	o.Direction, o.Split, o.Samples, o.Workers = plane.Direction, plane.Split, plane.Samples, plane.Workers
 	if o.Directions, o.Epsilons, o.Threshold, err = shf.Values(); err != nil {
+		return o, err
+	}
+	if o.Hessian, err = shf.Hessian(o.Direction.Seed); err != nil {
 		return o, err
 	}
 	if o.Profile, o.AutoColor, err = render.ParseProfile(*color); err != nil {

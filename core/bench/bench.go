@@ -27,6 +27,7 @@ import (
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/gemm"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
@@ -38,6 +39,7 @@ type Result struct {
 	Name    string
 	Images  int     // images pushed through the net (forward or train)
 	Points  int     // scan points
+	HVPs    int     // Hessian-vector products
 	FLOP    float64 // floating-point operations done
 	Elapsed time.Duration
 	PeakRSS int64 // bytes, when measured
@@ -92,6 +94,8 @@ func Workloads() []Workload {
 		{"forward small, batch 1000", func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "small", 1000) }},
 		{"train standard, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "standard", 64) }},
 		{"train small, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "small", 64) }},
+		{"Hv small, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "small", 1000) }},
+		{"Hv standard, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "standard", 1000) }},
 		{"scan1d standard, 51 points, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 51, 0) }},
 		{"scan2d standard, 21x21, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 21, 21) }},
 	}
@@ -198,6 +202,73 @@ func Train(e *Env, preset string, batch int) (Result, error) {
 	}
 	n := steps * batch
 	return Result{Images: n, FLOP: float64(TrainFLOPs(arch)) * float64(n), Elapsed: time.Since(start)}, nil
+}
+
+// HessianVector times exact Hessian-vector products (core/hessian's
+// R-operator) of a pretrained preset on the first images of the training
+// split: what each power-iteration step and trace probe of basin
+// sharpness costs.
+func HessianVector(ctx context.Context, e *Env, preset string, images int) (Result, error) {
+	ck, err := e.model(preset)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := hessian.NewProduct(ck.Arch, ck.Params, e.Source.Train.Subset(indices(images)))
+	if err != nil {
+		return Result{}, err
+	}
+	reps := 20
+	if preset == "standard" {
+		reps = 4
+	}
+	if e.Quick {
+		reps = max(reps/4, 1)
+	}
+	v := make([]float64, p.Dim())
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range v {
+		v[i] = r.NormFloat64()
+	}
+	hv := make([]float64, p.Dim())
+	if err := p.Apply(ctx, v, hv); err != nil { // warm-up: buffers
+		return Result{}, err
+	}
+	start := time.Now()
+	for range reps {
+		if err := p.Apply(ctx, v, hv); err != nil {
+			return Result{}, err
+		}
+	}
+	n := reps * images
+	return Result{Images: n, HVPs: reps, FLOP: float64(HessianFLOPs(ck.Arch)) * float64(n), Elapsed: time.Since(start)}, nil
+}
+
+// HessianFLOPs counts one image's Hessian-vector product: per layer with
+// parameters (f FLOPs forward), the forward pass and its R-value (W·R{x}
+// and V·x), the R-gradient of the weights (R{g}·xᵀ and g·R{x}ᵀ), and the
+// input gradient and its R-value (Wᵀg, WᵀR{g} and Vᵀg): 8f, or 3f for the
+// first layer, whose input is the images.
+func HessianFLOPs(a model.Arch) int64 {
+	total, first := int64(0), true
+	shapes := a.Shapes()
+	for i, l := range a.Layers {
+		var f int64
+		switch l.Kind {
+		case model.Conv:
+			f = 2 * int64(shapes[i].Size()) * int64(l.In*l.Kernel*l.Kernel)
+		case model.Dense:
+			f = 2 * int64(l.In) * int64(l.Out)
+		default:
+			continue
+		}
+		if first {
+			total += 3 * f
+			first = false
+		} else {
+			total += 8 * f
+		}
+	}
+	return total
 }
 
 // TrainFLOPs counts one image's training step: the forward pass, the
@@ -312,13 +383,16 @@ func peakRSS() int64 {
 func Report(results []Result, names []string) string {
 	var b strings.Builder
 	peak := 0.0
-	fmt.Fprintf(&b, "%-42s %10s %9s %10s %9s %7s %9s\n", "workload", "time", "img/s", "points/s", "GFLOP/s", "% peak", "peak RSS")
+	fmt.Fprintf(&b, "%-42s %10s %9s %10s %7s %9s %7s %9s\n", "workload", "time", "img/s", "points/s", "Hv/s", "GFLOP/s", "% peak", "peak RSS")
 	for i, r := range results {
 		g := r.GFLOPS()
 		if i == 0 {
 			peak = g
 		}
-		ips, pps, rss := "", "", ""
+		ips, pps, hps, rss := "", "", "", ""
+		if r.HVPs > 0 {
+			hps = fmt.Sprintf("%.2f", float64(r.HVPs)/r.Elapsed.Seconds())
+		}
 		if r.Images > 0 {
 			ips = fmt.Sprintf("%.0f", float64(r.Images)/r.Elapsed.Seconds())
 		}
@@ -332,7 +406,7 @@ func Report(results []Result, names []string) string {
 		if r.Name != "" {
 			name = r.Name
 		}
-		fmt.Fprintf(&b, "%-42s %9.2fs %9s %10s %9.1f %6.0f%% %9s\n", name, r.Elapsed.Seconds(), ips, pps, g, 100*g/peak, rss)
+		fmt.Fprintf(&b, "%-42s %9.2fs %9s %10s %7s %9.1f %6.0f%% %9s\n", name, r.Elapsed.Seconds(), ips, pps, hps, g, 100*g/peak, rss)
 	}
 	b.WriteString("GFLOP/s is effective: the net's direct-convolution FLOPs over the time. Winograd 3×3\n" +
 		"convolutions do 2.25× fewer multiplications, so it can pass the SGEMM peak.\n")

@@ -2,7 +2,11 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/basin-dev/basin/core/model"
 )
 
 var env *Env
@@ -32,6 +36,9 @@ func run(b *testing.B, f func(e *Env) (Result, error)) {
 		if r.Points > 0 {
 			b.ReportMetric(float64(r.Points)/r.Elapsed.Seconds(), "points/s")
 		}
+		if r.HVPs > 0 {
+			b.ReportMetric(float64(r.HVPs)/r.Elapsed.Seconds(), "Hv/s")
+		}
 		b.ReportMetric(r.GFLOPS(), "GFLOP/s")
 	}
 }
@@ -56,4 +63,23 @@ func BenchmarkScan1DStandard(b *testing.B) {
 }
 func BenchmarkScan2DStandard(b *testing.B) {
 	run(b, func(e *Env) (Result, error) { return Scan(context.Background(), e, "standard", 21, 21) })
+}
+
+func BenchmarkHessianVectorSmall(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return HessianVector(context.Background(), e, "small", 1000) })
+}
+
+func BenchmarkHessianVectorStandard(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return HessianVector(context.Background(), e, "standard", 1000) })
+}
+
+func TestHessianFLOPs(t *testing.T) {
+	mlp, _ := model.Preset("mlp")
+	if got, want := HessianFLOPs(mlp), int64(3*2*784*32+8*2*32*10); got != want {
+		t.Errorf("mlp: %d FLOPs per image, want %d", got, want)
+	}
+	r := Report([]Result{{FLOP: 1e9, Elapsed: time.Second}, {HVPs: 4, Images: 4000, FLOP: 1e9, Elapsed: 2 * time.Second}}, []string{"peak", "Hv"})
+	if !strings.Contains(r, "Hv/s") || !strings.Contains(r, " 2.00 ") {
+		t.Errorf("report without the Hv rate:\n%s", r)
+	}
 }

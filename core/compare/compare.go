@@ -7,6 +7,7 @@ import (
 	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
@@ -19,6 +20,7 @@ type Settings struct {
 	Directions  int           // K of the directional widths; 0 skips them
 	Epsilons    []float64     // box sizes of ε-sharpness; none skips it
 	Threshold   float64       // the basin's edge above the centre loss
+	Hessian     hessian.Options
 }
 
 // Side is one model, measured.
@@ -31,6 +33,7 @@ type Side struct {
 	Plane       *surface.Surface      `json:"-"`
 	Directional sharpness.Directional `json:"directional"`
 	Epsilon     []sharpness.Epsilon   `json:"epsilon_sharpness"`
+	Hessian     *hessian.Spectrum     `json:"hessian,omitempty"`
 }
 
 // Comparison is two models measured alike.
@@ -81,8 +84,9 @@ func Run(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st 
 }
 
 // Measure fills side with the numbers of one model: its test-split
-// evaluation, its basin along st.Directions directions and its
-// ε-sharpness. Cancelled, side keeps what was finished.
+// evaluation, its basin along st.Directions directions, its ε-sharpness
+// and its Hessian's spectrum (on the line scan's images). Cancelled, side
+// keeps what was finished.
 func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, say func(string)) error {
 	if say == nil {
 		say = func(string) {}
@@ -105,12 +109,27 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 			return err
 		}
 	}
-	if len(st.Epsilons) == 0 {
+	if len(st.Epsilons) == 0 && !st.Hessian.Enabled() {
 		return nil
 	}
 	set, _, err := scan.EvalSet(src, st.Line.Split, st.Line.Samples, st.Line.SampleSeed)
 	if err != nil {
 		return err
+	}
+	if st.Hessian.Enabled() {
+		p, err := hessian.NewProduct(ck.Arch, ck.Params, set)
+		if err != nil {
+			return err
+		}
+		sp, err := hessian.Measure(ctx, p, st.Hessian, func(pr hessian.Progress) {
+			if pr.Step == 1 || pr.Done {
+				say(fmt.Sprintf("%s: Hessian %s %s (%d products)", side.Name, pr.Task, pr.Estimate, pr.Step))
+			}
+		})
+		side.Hessian = &sp
+		if err != nil {
+			return err
+		}
 	}
 	obj := sharpness.NewNetObjective(ck.Arch, set)
 	defer obj.Close()

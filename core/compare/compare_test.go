@@ -11,6 +11,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
@@ -21,7 +22,9 @@ func settings() Settings {
 		SampleSeed: 2, Split: data.Train, Samples: 40, Workers: 2}
 	plane := line
 	plane.Alpha.N, plane.Beta = 5, surface.Axis{Min: -1, Max: 1, N: 5}
-	return Settings{Line: line, Plane: plane, Directions: 2, Epsilons: []float64{1e-3}, Threshold: 0.1}
+	h := hessian.DefaultOptions()
+	h.Top, h.PerLayer = 2, true
+	return Settings{Line: line, Plane: plane, Directions: 2, Epsilons: []float64{1e-3}, Threshold: 0.1, Hessian: h}
 }
 
 func source(t *testing.T) *data.Source {
@@ -52,7 +55,17 @@ func TestCompareWithItself(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range c.Rows(0.1) {
+	rows := c.Rows(0.1)
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[r.What] = true
+	}
+	for _, want := range []string{"Hessian λ1", "Hessian λ2", "Hessian λmin", "Hessian trace", "λmax of conv1", "λmax of fc2"} {
+		if !have[want] {
+			t.Errorf("no row %q", want)
+		}
+	}
+	for _, r := range rows {
 		if !math.IsNaN(r.Ratio) && r.Ratio != 1 {
 			t.Errorf("%s: ratio %v", r.What, r.Ratio)
 		}
@@ -78,7 +91,7 @@ func TestCompareTwoModels(t *testing.T) {
 	a, _ := checkpoint.Pretrained("small")
 	b := &checkpoint.Checkpoint{Path: "init", Arch: a.Arch, Params: a.Arch.Init(3), SHA256: "init"}
 	st := settings()
-	st.Directions, st.Epsilons = 0, nil
+	st.Directions, st.Epsilons, st.Hessian = 0, nil, hessian.Options{}
 	c, err := Run(context.Background(), a, b, source(t), st, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +116,7 @@ func TestBatchSizeExperiment(t *testing.T) {
 	a, _ := checkpoint.Pretrained("small")
 	cfg := train.Config{Arch: a.Arch, Epochs: 1, LR: 0.05, Momentum: 0.9, Optimizer: train.SGD, Seed: 5}
 	st := settings()
-	st.Directions, st.Epsilons = 1, nil
+	st.Directions, st.Epsilons, st.Hessian = 1, nil, hessian.Options{}
 	dir := t.TempDir()
 	runs, c, err := BatchSize(context.Background(), cfg, [2]int{16, 128}, 6, src, st, dir, nil, nil)
 	if err != nil {

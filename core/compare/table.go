@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/surface"
 )
 
@@ -53,6 +54,7 @@ func (c *Comparison) Rows(threshold float64) []Row {
 			Row{What: fmt.Sprintf("width over %d directions", da.Width.N), A: da.Width.String(), B: db.Width.String(), Ratio: db.Width.Mean / da.Width.Mean},
 			Row{What: fmt.Sprintf("curvature f''(0) over %d directions", da.Curvature.N), A: da.Curvature.String(), B: db.Curvature.String(), Ratio: db.Curvature.Mean / da.Curvature.Mean})
 	}
+	rows = append(rows, hessianRows(c.A.Hessian, c.B.Hessian)...)
 	for i := range min(len(c.A.Epsilon), len(c.B.Epsilon)) {
 		ea, eb := c.A.Epsilon[i], c.B.Epsilon[i]
 		add(fmt.Sprintf("ε-sharpness at ε=%g (%%)", ea.Epsilon), ea.Sharpness, eb.Sharpness, num)
@@ -66,4 +68,43 @@ func width(w surface.Width) float64 {
 		return math.NaN()
 	}
 	return w.Size()
+}
+
+// hessianRows are the Hessian's numbers of both sides, each with its error
+// bar (an eigenvalue's residual ‖Hv − λv‖, the trace's standard error).
+func hessianRows(a, b *hessian.Spectrum) []Row {
+	if a == nil || b == nil {
+		return nil
+	}
+	var rows []Row
+	str := func(e hessian.Eigen) string {
+		if !e.Converged {
+			return EigenString(e) + " (not converged)"
+		}
+		return EigenString(e)
+	}
+	eig := func(what string, ea, eb hessian.Eigen) {
+		rows = append(rows, Row{What: what, A: str(ea), B: str(eb), Ratio: eb.Value / ea.Value})
+	}
+	for i := range min(len(a.Top), len(b.Top)) {
+		eig(fmt.Sprintf("Hessian λ%d", i+1), a.Top[i], b.Top[i])
+	}
+	if a.Bottom != nil && b.Bottom != nil {
+		eig("Hessian λmin", *a.Bottom, *b.Bottom)
+	}
+	if a.Trace != nil && b.Trace != nil {
+		rows = append(rows, Row{What: "Hessian trace", A: TraceString(*a.Trace), B: TraceString(*b.Trace), Ratio: b.Trace.Value / a.Trace.Value})
+	}
+	for i := range min(len(a.Layers), len(b.Layers)) {
+		eig("λmax of "+a.Layers[i].Layer, a.Layers[i].Eigen, b.Layers[i].Eigen)
+	}
+	return rows
+}
+
+// EigenString is an eigenvalue with its residual bound.
+func EigenString(e hessian.Eigen) string { return fmt.Sprintf("%.4g ± %.2g", e.Value, e.Residual) }
+
+// TraceString is a trace estimate with its standard error.
+func TraceString(t hessian.TraceEstimate) string {
+	return fmt.Sprintf("%.4g ± %.2g", t.Value, t.SE)
 }

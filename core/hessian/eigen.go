@@ -28,6 +28,8 @@ type Search struct {
 	Tolerance     float64
 	MaxIterations int
 	Seed          uint64 // start vectors: rng.StreamHessian + index
+	// Step, if not nil, is told the estimate after every product.
+	Step func(Eigen)
 }
 
 // DefaultSearch is PyHessian's rule with seed 1.
@@ -59,7 +61,9 @@ func Top(ctx context.Context, op Operator, k int, s Search, done func(i int, e E
 	var found []Eigen
 	var basis [][]float64
 	for i := 0; i < k; i++ {
-		e, err := power(ctx, op, 0, basis, s, uint64(i))
+		e, err := power(ctx, op, 0, basis, s, uint64(i), func(prev, cur, _ float64) bool {
+			return math.Abs(cur-prev) < s.Tolerance*(math.Abs(prev)+1e-6) // PyHessian's rule
+		})
 		if err != nil {
 			return found, err
 		}
@@ -76,8 +80,17 @@ func Top(ctx context.Context, op Operator, k int, s Search, done func(i int, e E
 // eigenvalue μ of H − λ1·I gives λ1 + μ, the smallest eigenvalue when λ1
 // is the largest (Li et al. 2018 map min/max eigenvalue ratios this way).
 // Its start vector comes from stream index 1000.
+//
+// It stops on the residual, not on the change of μ: μ is near −λ1 from the
+// first product, so μ's relative change is tiny long before λmin is
+// found. It stops once ‖Hv − λv‖ ≤ Tolerance·|λ1|, which puts an
+// eigenvalue of H within Tolerance·|λ1| of the answer.
 func Bottom(ctx context.Context, op Operator, top Eigen, s Search) (Eigen, error) {
-	e, err := power(ctx, op, top.Value, nil, s, 1000)
+	bound := s.Tolerance * math.Abs(top.Value)
+	if step := s.Step; step != nil {
+		s.Step = func(e Eigen) { e.Value += top.Value; step(e) }
+	}
+	e, err := power(ctx, op, top.Value, nil, s, 1000, func(_, _, residual float64) bool { return residual <= bound })
 	if err != nil {
 		return Eigen{}, err
 	}
@@ -85,8 +98,9 @@ func Bottom(ctx context.Context, op Operator, top Eigen, s Search) (Eigen, error
 	return e, nil
 }
 
-// power runs power iteration on H − shift·I, orthogonal to basis.
-func power(ctx context.Context, op Operator, shift float64, basis [][]float64, s Search, index uint64) (Eigen, error) {
+// power runs power iteration on H − shift·I, orthogonal to basis, until
+// stop(previous, current, residual) or s.MaxIterations.
+func power(ctx context.Context, op Operator, shift float64, basis [][]float64, s Search, index uint64, stop func(prev, cur, residual float64) bool) (Eigen, error) {
 	start := time.Now()
 	n := op.Dim()
 	r := rng.New(s.Seed, rng.StreamHessian+index)
@@ -114,7 +128,10 @@ func power(ctx context.Context, op Operator, shift float64, basis [][]float64, s
 		prev := e.Value
 		e.Value, e.Residual, e.Iterations = lambda, math.Sqrt(res), it
 		e.Vector = append(e.Vector[:0], v...)
-		if it > 1 && math.Abs(lambda-prev) < s.Tolerance*(math.Abs(prev)+1e-6) {
+		if s.Step != nil {
+			s.Step(e)
+		}
+		if it > 1 && stop(prev, lambda, e.Residual) {
 			e.Converged = true
 			break
 		}

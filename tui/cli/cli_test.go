@@ -97,6 +97,8 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		{[]string{"sharpness", "--checkpoint", junk, "--alpha", "0.5:1"}, "contain the centre"},
 		{[]string{"sharpness", "--checkpoint", junk, "--format", "xml"}, "table or json"},
 		{[]string{"sharpness", "--checkpoint", junk, "--epsilon", "2"}, "between 0 and 1"},
+		{[]string{"sharpness", "--checkpoint", junk, "--top", "-1"}, "--top -1"},
+		{[]string{"sharpness", "--checkpoint", junk, "--top", "0", "--per-layer"}, "--per-layer needs"},
 		{[]string{"train", "--data", "/dev/zero", "--out", filepath.Join(dir, "m.safetensors")}, "not a directory"},
 	}
 	for _, c := range cases {
@@ -199,7 +201,7 @@ func TestTrainEvalScanPipeline(t *testing.T) {
 // the mean ± sd of widths and curvatures.
 func TestSharpnessCommand(t *testing.T) {
 	ck := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
-	code, stdout, stderr := run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11", "--format", "json")
+	code, stdout, stderr := run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11", "--top", "2", "--per-layer", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -214,6 +216,16 @@ func TestSharpnessCommand(t *testing.T) {
 		Epsilon []struct {
 			Epsilon, Sharpness float64
 		} `json:"epsilon_sharpness"`
+		Hessian struct {
+			Images int
+			Top    []struct{ Value, Residual float64 }
+			Bottom struct{ Value float64 }
+			Trace  struct{ Value, SE float64 }
+			Layers []struct {
+				Layer string
+				Value float64
+			}
+		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("%v: %s", err, stdout)
@@ -224,11 +236,22 @@ func TestSharpnessCommand(t *testing.T) {
 	if len(res.Directions) != 2 || res.Directions[1].Seed != 2 || !(res.Directions[0].Curvature > 0) || !(res.Centre.LossSE > 0) {
 		t.Fatalf("%+v", res)
 	}
+	h := res.Hessian
+	if h.Images != 50 || len(h.Top) != 2 || !(h.Top[0].Value > h.Top[1].Value) || !(h.Top[1].Value > 0) || !(h.Bottom.Value < h.Top[1].Value) ||
+		!(h.Trace.Value > h.Top[0].Value) || !(h.Trace.SE > 0) || len(h.Layers) != 4 || h.Layers[3].Layer != "fc2" {
+		t.Fatalf("hessian %+v", h)
+	}
+	for _, l := range h.Layers { // a diagonal block's top eigenvalue cannot exceed the whole Hessian's
+		if l.Value > h.Top[0].Value+h.Top[0].Residual {
+			t.Errorf("λmax of %s %v above λ1 %v", l.Layer, l.Value, h.Top[0].Value)
+		}
+	}
 	if mean := (res.Directions[0].Width + res.Directions[1].Width) / 2; math.Abs(mean-res.Width.Mean) > 1e-9 {
 		t.Fatalf("width mean %v, directions average %v", res.Width.Mean, mean)
 	}
 	code, stdout, _ = run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11")
-	if code != 0 || !strings.Contains(stdout, "curvature") || !strings.Contains(stdout, "over 2 directions") {
+	if code != 0 || !strings.Contains(stdout, "curvature") || !strings.Contains(stdout, "over 2 directions") ||
+		!strings.Contains(stdout, "λ1 ") || !strings.Contains(stdout, "λmin ") || !strings.Contains(stdout, "Hutchinson") {
 		t.Fatalf("table: %d %s", code, stdout)
 	}
 }
@@ -242,7 +265,7 @@ func TestCompareCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"test accuracy", "2D basin width along β", "curvature f''(0) over 2 directions", "ε-sharpness at ε=0.001"} {
+	for _, want := range []string{"test accuracy", "2D basin width along β", "curvature f''(0) over 2 directions", "ε-sharpness at ε=0.001", "Hessian λ1", "Hessian trace"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}

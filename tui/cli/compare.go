@@ -16,7 +16,7 @@ import (
 )
 
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compare", "basin compare A.safetensors B.safetensors [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--directions 10] [--epsilon 1e-3,5e-4] --out cmp.npz", stdout)
+	fs := newFlags("compare", "basin compare A.safetensors B.safetensors [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--directions 10] [--epsilon 1e-3,5e-4] [--top 1] [--per-layer] --out cmp.npz", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Both, "seed")
 	dataDir := new(string)
@@ -84,6 +84,9 @@ func compareSettings(sf *flags.Scan, shf *flags.Sharpness) (compare.Settings, er
 	}
 	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
 	if st.Line, err = sf.Settings(false); err != nil {
+		return st, usage(err)
+	}
+	if st.Hessian, err = shf.Hessian(st.Line.Direction.Seed); err != nil {
 		return st, usage(err)
 	}
 	if st.Plane, err = sf.Settings(true); err != nil {

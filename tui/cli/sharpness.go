@@ -7,13 +7,16 @@ import (
 	"io"
 	"time"
 
+	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
 func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--format table|json]", stdout)
+	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--top 1] [--lambda-min] [--trace] [--per-layer] [--format table|json]", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Line, "seed")
 	ckPath, dataDir := registerModel(fs)
@@ -37,6 +40,10 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usage(err)
 	}
+	hopt, err := shf.Hessian(st.Direction.Seed)
+	if err != nil {
+		return usage(err)
+	}
 
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
@@ -57,14 +64,30 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	})
 	rep.done()
 	report := sharpnessReport{Directional: res}
-	if runErr == nil && len(eps) > 0 {
+	if runErr == nil && (len(eps) > 0 || hopt.Enabled()) {
 		set, _, err := scan.EvalSet(in.src, st.Split, st.Samples, st.SampleSeed)
 		if err != nil {
 			return usage(err)
 		}
+		if hopt.Enabled() {
+			p, err := hessian.NewProduct(in.ck.Arch, in.ck.Params, set)
+			if err != nil {
+				return err
+			}
+			sp, err := hessian.Measure(ctx, p, hopt, func(pr hessian.Progress) {
+				rep.update("hessian "+pr.Task, pr.Step, pr.Of, -1, pr.Estimate, pr.Done)
+			})
+			if sp.Products > 0 {
+				report.Hessian = &sp
+			}
+			runErr = err
+		}
 		obj := sharpness.NewNetObjective(in.ck.Arch, set)
 		defer obj.Close()
 		for _, e := range eps {
+			if runErr != nil {
+				break
+			}
 			var r sharpness.Epsilon
 			r, runErr = sharpness.EpsilonSharpness(ctx, obj, in.ck.Params, e, st.Direction.Seed)
 			if r.Iterations > 0 {
@@ -86,6 +109,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		} else {
 			printDirectional(stdout, res)
 			printEpsilon(stdout, report.Epsilon)
+			printHessian(stdout, report.Hessian, st.Split)
 			fmt.Fprintf(stdout, "took       %s\n", fmtDuration(time.Since(start)))
 		}
 	}
@@ -99,6 +123,44 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 type sharpnessReport struct {
 	sharpness.Directional
 	Epsilon []sharpness.Epsilon `json:"epsilon_sharpness"`
+	Hessian *hessian.Spectrum   `json:"hessian,omitempty"`
+}
+
+// printHessian writes the Hessian's numbers, each with its error bar and
+// what it cost.
+func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
+	if sp == nil {
+		return
+	}
+	fmt.Fprintf(w, "hessian    of the mean loss on %d %s images, %d parameters; exact Hv (R-operator), %d products, %s\n",
+		sp.Images, split, sp.Params, sp.Products, fmtDuration(sp.Took))
+	eig := func(name string, e hessian.Eigen) {
+		fmt.Fprintf(w, "%-10s %-26s power iteration, %d products, %s%s\n", name, compare.EigenString(e), e.Iterations, fmtDuration(e.Took), converged(e, sp))
+	}
+	for i, e := range sp.Top {
+		eig(fmt.Sprintf("λ%d", i+1), e)
+	}
+	if sp.Bottom != nil {
+		eig("λmin", *sp.Bottom)
+	}
+	if t := sp.Trace; t != nil {
+		stop := fmt.Sprintf("stopped at SE < %g%%", 100*hessian.TraceTolerance)
+		if !t.Converged {
+			stop = fmt.Sprintf("SE still ≥ %g%% at %d vectors", 100*hessian.TraceTolerance, t.Probes)
+		}
+		fmt.Fprintf(w, "%-10s %-26s Hutchinson, %d Rademacher vectors, %s, %s\n", "trace", compare.TraceString(*t), t.Probes, fmtDuration(t.Took), stop)
+	}
+	for _, l := range sp.Layers {
+		eig("λmax "+l.Layer, l.Eigen)
+	}
+	fmt.Fprintf(w, "note       ± on an eigenvalue is ‖Hv − λv‖: an eigenvalue of H lies within it; on the trace, the standard error\n")
+}
+
+func converged(e hessian.Eigen, sp *hessian.Spectrum) string {
+	if e.Converged {
+		return fmt.Sprintf(", converged to %g", sp.Tolerance)
+	}
+	return fmt.Sprintf(", not converged in %d", sp.MaxIterations)
 }
 
 func printEpsilon(w io.Writer, es []sharpness.Epsilon) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/surface"
 )
 
@@ -15,10 +16,19 @@ type Sharpness struct {
 	Directions int
 	Epsilon    string
 	Threshold  float64
+	Top        int
+	LambdaMin  bool
+	Trace      bool
+	PerLayer   bool
 }
 
-// Register adds --directions, --epsilon and --threshold.
+// Register adds --directions, --epsilon, --threshold and the Hessian's
+// --top, --lambda-min, --trace and --per-layer.
 func (f *Sharpness) Register(fs *flag.FlagSet) {
+	fs.IntVar(&f.Top, "top", 1, "Hessian eigenvalues of largest magnitude to find, λ1..λk (0: none, and no λmin or --per-layer)")
+	fs.BoolVar(&f.LambdaMin, "lambda-min", true, "also the Hessian's smallest eigenvalue (power iteration on H − λ1·I)")
+	fs.BoolVar(&f.Trace, "trace", true, "also the Hessian's trace (Hutchinson's estimator, Rademacher vectors)")
+	fs.BoolVar(&f.PerLayer, "per-layer", false, "also λmax of each layer's own diagonal block of the Hessian")
 	fs.IntVar(&f.Directions, "directions", 10, "random directions to measure each basin along (seeds seed, seed+1, …)")
 	fs.StringVar(&f.Epsilon, "epsilon", "1e-3,5e-4", "box sizes of ε-sharpness (Keskar et al.), comma-separated; \"\" for none")
 	fs.Float64Var(&f.Threshold, "threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
@@ -43,4 +53,19 @@ func (f *Sharpness) Values() (directions int, epsilons []float64, threshold floa
 		epsilons = append(epsilons, e)
 	}
 	return f.Directions, epsilons, f.Threshold, nil
+}
+
+// Hessian returns the Hessian measurements the flags ask for, their start
+// vectors drawn from seed.
+func (f *Sharpness) Hessian(seed uint64) (hessian.Options, error) {
+	o := hessian.DefaultOptions()
+	o.Top, o.Trace, o.PerLayer, o.Search.Seed = f.Top, f.Trace, f.PerLayer, seed
+	o.Bottom = f.LambdaMin && f.Top > 0
+	if f.Top < 0 || f.Top > 100 {
+		return o, fmt.Errorf("--top %d: use 0 to 100 eigenvalues", f.Top)
+	}
+	if f.Top == 0 && f.PerLayer {
+		return o, fmt.Errorf("--per-layer needs --top 1 or more")
+	}
+	return o, o.Validate()
 }

@@ -1,0 +1,156 @@
+package hessian
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Options say which of the Hessian's numbers to measure.
+type Options struct {
+	Top      int  // eigenvalues of largest magnitude, λ1..λk; 0 skips the Hessian
+	Bottom   bool // the other end of the spectrum (λmin at a minimum)
+	Trace    bool // Hutchinson's trace
+	PerLayer bool // λmax of each layer's diagonal block
+	Search   Search
+}
+
+// DefaultOptions: λmax, λmin and the trace, by PyHessian's stopping rule.
+func DefaultOptions() Options {
+	return Options{Top: 1, Bottom: true, Trace: true, Search: DefaultSearch()}
+}
+
+// Validate says what is wrong with o, if anything.
+func (o Options) Validate() error {
+	if o.Top < 0 || o.Top > 100 {
+		return fmt.Errorf("top %d eigenvalues: use 0 to 100", o.Top)
+	}
+	if o.Top == 0 && (o.Bottom || o.PerLayer) {
+		return fmt.Errorf("λmin and per-layer eigenvalues need the top eigenvalue (top ≥ 1)")
+	}
+	if !(o.Search.Tolerance > 0) || o.Search.MaxIterations < 1 {
+		return fmt.Errorf("power iteration needs a positive tolerance and at least one iteration")
+	}
+	return nil
+}
+
+// Enabled reports whether anything is measured.
+func (o Options) Enabled() bool { return o.Top > 0 || o.Trace }
+
+// LayerEigen is λmax of one layer's diagonal block.
+type LayerEigen struct {
+	Layer  string `json:"layer"`
+	Params int    `json:"params"`
+	Eigen
+}
+
+// Spectrum is what Measure found, with how: the images the loss averages,
+// the stopping rule, the products spent and the time.
+type Spectrum struct {
+	Images        int            `json:"images"`
+	Params        int            `json:"params"`
+	Loss          float64        `json:"loss"`
+	Tolerance     float64        `json:"tolerance"`
+	MaxIterations int            `json:"max_iterations"`
+	Top           []Eigen        `json:"top,omitempty"`
+	Bottom        *Eigen         `json:"bottom,omitempty"`
+	Trace         *TraceEstimate `json:"trace,omitempty"`
+	Layers        []LayerEigen   `json:"layers,omitempty"`
+	Products      int            `json:"hessian_vector_products"`
+	Took          time.Duration  `json:"took_ns"`
+}
+
+// Progress is where Measure is: the task ("λ1", "λmin", "trace",
+// "λmax fc1"), the products it has taken and the most it may take, the
+// estimate so far, and whether the task is finished.
+type Progress struct {
+	Task     string
+	Step, Of int
+	Estimate string
+	Done     bool
+}
+
+// Measure runs what o asks for on p, telling progress (if not nil) after
+// every product. Cancelled, it returns what it finished with the
+// context's error.
+func Measure(ctx context.Context, p *Product, o Options, progress func(Progress)) (Spectrum, error) {
+	start := time.Now()
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	sp := Spectrum{Images: p.Images(), Params: p.Dim(), Tolerance: o.Search.Tolerance, MaxIterations: o.Search.MaxIterations}
+	finish := func(err error) (Spectrum, error) {
+		for i := range sp.Top {
+			sp.Top[i].Vector = nil // as large as the model: not kept
+		}
+		if sp.Bottom != nil {
+			sp.Bottom.Vector = nil
+		}
+		sp.Loss, sp.Products, sp.Took = p.Loss(), p.Products, time.Since(start)
+		return sp, err
+	}
+	if err := o.Validate(); err != nil {
+		return sp, err
+	}
+	eigen := func(task string) Search {
+		s := o.Search
+		s.Step = func(e Eigen) {
+			progress(Progress{Task: task, Step: e.Iterations, Of: s.MaxIterations, Estimate: fmt.Sprintf("%.5g ± %.2g", e.Value, e.Residual)})
+		}
+		return s
+	}
+	done := func(task string, e Eigen) {
+		progress(Progress{Task: task, Step: e.Iterations, Of: o.Search.MaxIterations, Estimate: fmt.Sprintf("%.5g ± %.2g", e.Value, e.Residual), Done: true})
+	}
+	if o.Top > 0 {
+		cur := 0 // the eigenvalue being searched for
+		s := o.Search
+		s.Step = func(e Eigen) {
+			progress(Progress{Task: fmt.Sprintf("λ%d", cur+1), Step: e.Iterations, Of: s.MaxIterations, Estimate: fmt.Sprintf("%.5g ± %.2g", e.Value, e.Residual)})
+		}
+		top, err := Top(ctx, p, o.Top, s, func(i int, e Eigen) {
+			done(fmt.Sprintf("λ%d", i+1), e)
+			cur = i + 1
+		})
+		sp.Top = top
+		if err != nil {
+			return finish(err)
+		}
+	}
+	if o.Top > 0 && o.Bottom {
+		b, err := Bottom(ctx, p, sp.Top[0], eigen("λmin"))
+		if err != nil {
+			return finish(err)
+		}
+		done("λmin", b)
+		sp.Bottom = &b
+	}
+	if o.Trace {
+		tr, err := Trace(ctx, p, o.Search.Seed, func(t TraceEstimate) {
+			progress(Progress{Task: "trace", Step: t.Probes, Of: MaxProbes, Estimate: fmt.Sprintf("%.5g ± %.2g", t.Value, t.SE), Done: t.Converged || t.Probes == MaxProbes})
+		})
+		if tr.Probes > 0 {
+			sp.Trace = &tr
+		}
+		if err != nil {
+			return finish(err)
+		}
+	}
+	if o.PerLayer {
+		for _, b := range p.Blocks() {
+			op, err := Restrict(p, b)
+			if err != nil {
+				return finish(err)
+			}
+			task := "λmax " + b.Name
+			e, err := Top(ctx, op, 1, eigen(task), nil)
+			if err != nil {
+				return finish(err)
+			}
+			done(task, e[0])
+			e[0].Vector = nil
+			sp.Layers = append(sp.Layers, LayerEigen{Layer: b.Name, Params: b.Hi - b.Lo, Eigen: e[0]})
+		}
+	}
+	return finish(nil)
+}
