@@ -18,8 +18,9 @@
 // the other end of the spectrum by power iteration on H − λ1·I (as Li et
 // al. 2018 do for their convexity maps), Trace estimates tr H by
 // Hutchinson's estimator with Rademacher vectors and its standard error,
-// and Block restricts H to one layer's diagonal block. Each result says
-// how it was computed (iterations, tolerance, time) and how far it can be
-// off: ‖Hv − λv‖ for an eigenvalue (a symmetric H has an eigenvalue within
-// that of λ), the standard error for the trace.
+// and Restrict narrows H to one layer's diagonal block (Product.Blocks).
+// Measure runs what Options ask for into a Spectrum. Each result says how
+// it was computed (iterations, tolerance, time) and how far it can be off:
+// ‖Hv − λv‖ for an eigenvalue (a symmetric H has an eigenvalue within that
+// of λ), the standard error for the trace.
 package hessian
