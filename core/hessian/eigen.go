@@ -30,6 +30,10 @@ type Search struct {
 	Seed          uint64 // start vectors: rng.StreamHessian + index
 	// Step, if not nil, is told the estimate after every product.
 	Step func(Eigen)
+	// Start, if not nil, is the first eigenvector's start instead of a
+	// random vector: the last one found, when the matrix changed little
+	// (sharpness tracked along training converges in a few products).
+	Start []float64
 }
 
 // DefaultSearch is PyHessian's rule with seed 1.
@@ -107,6 +111,9 @@ func power(ctx context.Context, op Operator, shift float64, basis [][]float64, s
 	v := make([]float64, n)
 	for i := range v {
 		v[i] = r.Norm()
+	}
+	if index == 0 && len(s.Start) == n && dot(s.Start, s.Start) > 0 {
+		copy(v, s.Start)
 	}
 	hv := make([]float64, n)
 	e := Eigen{Value: math.NaN()}

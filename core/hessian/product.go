@@ -58,6 +58,16 @@ func NewProduct(arch model.Arch, params model.Params, set *data.Dataset) (*Produ
 	return p, nil
 }
 
+// SetParams copies new weights in (same layout): the Hessian at another
+// point of a training run, with no new buffers.
+func (p *Product) SetParams(params model.Params) error {
+	if err := p.params.SameLayout(params); err != nil {
+		return fmt.Errorf("hessian of %s: %w", p.Arch.Preset, err)
+	}
+	p.params.CopyFrom(params)
+	return nil
+}
+
 // Dim is the number of parameters.
 func (p *Product) Dim() int { return p.dim }
 

@@ -61,7 +61,17 @@ type Centre struct {
 	model.Result
 }
 
-func (Step) event()   {}
-func (Epoch) event()  {}
-func (Point) event()  {}
-func (Centre) event() {}
+// Sharpness reports λmax of the training loss measured along a run, with
+// the learning rate's stability threshold (0 when none applies).
+type Sharpness struct {
+	Step                int // optimizer steps taken before it
+	LambdaMax, Residual float64
+	Threshold           float64
+	Products            int
+}
+
+func (Sharpness) event() {}
+func (Step) event()      {}
+func (Epoch) event()     {}
+func (Point) event()     {}
+func (Centre) event()    {}

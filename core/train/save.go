@@ -28,6 +28,13 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 	if res.Diverged || !res.Params.Finite() {
 		m["diverged"] = "true"
 	}
+	if cfg.Track.Every > 0 {
+		m["track_every"], m["track_images"] = fmt.Sprint(cfg.Track.Every), fmt.Sprint(cfg.Track.Images)
+		m["sharpness_track"] = EncodeTrack(res.Sharpness)
+		if t := cfg.StabilityThreshold(); t > 0 {
+			m["stability_threshold"] = strconv.FormatFloat(t, 'g', 10, 64)
+		}
+	}
 	if cfg.StopBelow > 0 {
 		m["stop_below"] = f(cfg.StopBelow)
 	}

@@ -29,6 +29,8 @@ type Config struct {
 	// loss is at or below it (0: run every epoch): runs of different
 	// batch sizes can then be stopped at a comparable loss.
 	StopBelow float64
+	// Track measures λmax every Track.Every steps (0: never).
+	Track Tracking
 }
 
 // Validate reports the first unusable setting.
@@ -46,6 +48,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("weight decay must be a number of 0 or more, got %g", c.WeightDecay)
 	case !(c.StopBelow >= 0) || math.IsInf(c.StopBelow, 0):
 		return fmt.Errorf("the loss to stop below must be a number of 0 or more, got %g", c.StopBelow)
+	case c.Track.Every < 0 || c.Track.Images < 0:
+		return fmt.Errorf("sharpness tracking needs a step count and an image count of 0 or more")
 	case c.Optimizer != SGD && c.Optimizer != Adam:
 		return fmt.Errorf("unknown optimizer %q: use sgd or adam", c.Optimizer)
 	}
@@ -61,7 +65,11 @@ type Result struct {
 	Params     model.Params
 	History    []progress.Epoch // one per completed epoch
 	Trajectory []model.Params   // the weights at start (index 0) and after each epoch
+	Sharpness  []SharpnessPoint // λmax along the run, when tracked
+	TrackTime  time.Duration    // spent measuring it
+	Elapsed    time.Duration    // the whole run, tracking included
 	Steps      int              // optimizer steps taken
+	FinalLoss  float64          // the last step's training loss
 	Stopped    bool             // cancelled before the last epoch ended
 	Diverged   bool             // the loss or the weights stopped being finite
 }
@@ -91,6 +99,31 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	eval := model.NewEvaluator(cfg.Arch, params)
 	defer eval.Close()
 	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
+	begin := time.Now()
+	defer func() { res.Elapsed = time.Since(begin) }()
+	var track *tracker
+	threshold := cfg.StabilityThreshold()
+	measure := func() error {
+		t0 := time.Now()
+		defer func() { res.TrackTime += time.Since(t0) }()
+		pt, err := track.measure(ctx, params, res.Steps, threshold, sink)
+		if err == nil {
+			res.Sharpness = append(res.Sharpness, pt)
+		}
+		return err
+	}
+	if cfg.Track.Every > 0 {
+		if track, err = newTracker(cfg.Arch, params, train, cfg.Track.Images, cfg.Seed); err != nil {
+			return nil, err
+		}
+		if err := measure(); err != nil {
+			if ctx.Err() == nil {
+				return nil, err
+			}
+			res.Stopped = true
+			return res, nil
+		}
+	}
 	shuffle := rng.New(cfg.Seed, rng.StreamShuffle)
 	order := make([]int, train.Len())
 	for i := range order {
@@ -117,6 +150,16 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 			}
 			opt.Step(params, net.Grads)
 			res.Steps++
+			res.FinalLoss = l / float64(cfg.Batch)
+			if track != nil && res.Steps%cfg.Track.Every == 0 {
+				if err := measure(); err != nil {
+					if ctx.Err() == nil {
+						return res, err
+					}
+					res.Stopped = true
+					return res, nil
+				}
+			}
 			lossSum += l
 			correct += c
 			seen += cfg.Batch

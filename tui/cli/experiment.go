@@ -18,12 +18,15 @@ import (
 )
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eos" {
+		return runEOS(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "batch-size" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(stdout, "usage: basin experiment batch-size [flags]   (see basin experiment batch-size --help)")
+			fmt.Fprintln(stdout, "usage: basin experiment batch-size|eos [flags]   (see basin experiment batch-size --help, basin experiment eos --help)")
 			return flag.ErrHelp
 		}
-		return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR")
+		return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, or basin experiment eos --out DIR")
 	}
 	fs := newFlags("experiment", "basin experiment batch-size --batches 32,2048 [--preset small] [--epochs 1] [--max-epochs 30] [--lr 0.05] [--seed 1] [scan flags] --out DIR", stdout)
 	var tf flags.Train

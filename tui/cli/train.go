@@ -47,6 +47,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case progress.Step:
 			rep.update(fmt.Sprintf("epoch %d/%d", e.Epoch, e.Epochs), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed-epochElapsed),
 				fmt.Sprintf("loss %.4f acc %.1f%% %.0f img/s", e.Loss, 100*e.RunningAccuracy, e.ImagesPerSec), e.Step == e.Steps)
+		case progress.Sharpness:
+			line := fmt.Sprintf("step %d: λmax %.4g ± %.2g (%d products)", e.Step, e.LambdaMax, e.Residual, e.Products)
+			if e.Threshold > 0 {
+				line += fmt.Sprintf(", %.0f%% of the stability threshold %.4g", 100*e.LambdaMax/e.Threshold, e.Threshold)
+			}
+			rep.line("%s", line)
 		case progress.Epoch:
 			epochElapsed = e.Elapsed
 			rep.line("epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %s",
@@ -72,6 +78,29 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rep.line("stopped after %d steps; saved the last completed step to %s", res.Steps, *out)
 		return context.Canceled
 	}
+	if len(res.Sharpness) > 0 {
+		rep.line("%s", trackSummary(cfg, res))
+	}
 	rep.line("saved %s and %s", *out, checkpoint.TrajectoryPath(*out))
 	return nil
+}
+
+// trackSummary says where λmax went, against which threshold, and what
+// tracking it cost.
+func trackSummary(cfg train.Config, res *train.Result) string {
+	first, last := res.Sharpness[0], res.Sharpness[len(res.Sharpness)-1]
+	s := fmt.Sprintf("λmax %.4g at step %d → %.4g at step %d", first.LambdaMax, first.Step, last.LambdaMax, last.Step)
+	if t := cfg.StabilityThreshold(); t > 0 {
+		rule := "2/η"
+		if cfg.Momentum > 0 {
+			rule = "(2+2β)/η"
+		}
+		if c := train.FirstCrossing(res.Sharpness, t); c >= 0 {
+			s += fmt.Sprintf("; first at or above %s = %.4g at step %d", rule, t, c)
+		} else {
+			s += fmt.Sprintf("; below %s = %.4g throughout", rule, t)
+		}
+	}
+	return s + fmt.Sprintf("; tracking took %s of %s (%.0f%%)", fmtDuration(res.TrackTime), fmtDuration(res.Elapsed),
+		100*res.TrackTime.Seconds()/res.Elapsed.Seconds())
 }

@@ -15,6 +15,7 @@ type Train struct {
 	Epochs, Batch             int
 	LR, Momentum, WeightDecay float64
 	Seed                      uint64
+	TrackEvery, TrackImages   int
 }
 
 // Register adds the training flags to fs.
@@ -27,6 +28,8 @@ func (t *Train) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.WeightDecay, "weight-decay", 0, "L2 weight decay")
 	fs.StringVar(&t.Optimizer, "optimizer", train.SGD, "sgd (with momentum) or adam")
 	fs.Uint64Var(&t.Seed, "seed", 1, "seed of the initial weights and the batch order")
+	fs.IntVar(&t.TrackEvery, "track-sharpness", 0, "measure the Hessian's λmax every N steps, to watch the edge of stability (0: off)")
+	fs.IntVar(&t.TrackImages, "track-images", train.DefaultTrackImages, "training images λmax is tracked on (a fixed, seeded sample)")
 	RegisterData(fs, &t.Data)
 }
 
@@ -46,7 +49,14 @@ func (t *Train) Config() (train.Config, error) {
 		lr = train.DefaultLR(t.Optimizer)
 	}
 	cfg := train.Config{Arch: arch, Epochs: t.Epochs, Batch: t.Batch, LR: lr, Momentum: t.Momentum,
-		WeightDecay: t.WeightDecay, Optimizer: t.Optimizer, Seed: t.Seed}
+		WeightDecay: t.WeightDecay, Optimizer: t.Optimizer, Seed: t.Seed,
+		Track: train.Tracking{Every: t.TrackEvery, Images: t.TrackImages}}
+	if t.TrackEvery < 0 {
+		return cfg, fmt.Errorf("--track-sharpness %d: use 0 (off) or a number of steps", t.TrackEvery)
+	}
+	if t.TrackImages < 1 || t.TrackImages > 60000 {
+		return cfg, fmt.Errorf("--track-images %d: use 1 to 60000", t.TrackImages)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}

@@ -1,0 +1,87 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/progress"
+)
+
+// FullBatch runs full-batch gradient descent: every step follows the mean
+// gradient over all of set (Cohen et al. 2021 train on a fixed 5,000-image
+// subset this way, the setting where the edge of stability is cleanest).
+// cfg gives the architecture, seed, optimizer, learning rate and momentum;
+// its Epochs are the steps; its Track.Every, if set, measures λmax on all
+// of set every so many steps (Track.Images is ignored). Cancelled, it
+// returns what it has with Stopped set.
+func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress.Sink) (*Result, error) {
+	cfg.Batch = max(set.Len(), 1)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if set.Len() == 0 {
+		return nil, fmt.Errorf("full-batch training: no images")
+	}
+	params := cfg.Arch.Init(cfg.Seed)
+	g := model.NewGradient(cfg.Arch)
+	defer g.Close()
+	opt, err := NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, params)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
+	begin := time.Now()
+	defer func() { res.Elapsed = time.Since(begin) }()
+	var track *tracker
+	threshold := cfg.StabilityThreshold()
+	if cfg.Track.Every > 0 {
+		if track, err = newTracker(cfg.Arch, params, set, set.Len(), cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	for step := 0; step <= cfg.Epochs; step++ {
+		if track != nil && step%cfg.Track.Every == 0 {
+			t0 := time.Now()
+			pt, err := track.measure(ctx, params, step, threshold, sink)
+			res.TrackTime += time.Since(t0)
+			if err != nil {
+				if ctx.Err() != nil {
+					res.Stopped = true
+					return res, nil
+				}
+				return res, err
+			}
+			res.Sharpness = append(res.Sharpness, pt)
+		}
+		if step == cfg.Epochs {
+			break
+		}
+		if err := cfg.Gate.wait(ctx); err != nil {
+			res.Stopped = true
+			return res, nil
+		}
+		g.Params.CopyFrom(params)
+		loss, err := g.Compute(set)
+		if err != nil {
+			return res, fmt.Errorf("full-batch step %d: %w", step+1, err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			res.Diverged = true
+			return res, fmt.Errorf("%w at step %d (loss %g): lower the learning rate", ErrDiverged, step+1, loss)
+		}
+		opt.Step(params, g.Grad)
+		res.Steps++
+		res.FinalLoss = loss
+		sink.Send(progress.Step{Epoch: 1, Epochs: 1, Step: step + 1, Steps: cfg.Epochs, Global: step + 1, Loss: loss,
+			ImagesPerSec: float64(set.Len()*(step+1)) / time.Since(begin).Seconds(), Elapsed: time.Since(begin)})
+	}
+	if !params.Finite() {
+		res.Diverged = true
+		return res, fmt.Errorf("%w: the weights are no longer finite (lower the learning rate)", ErrDiverged)
+	}
+	return res, nil
+}

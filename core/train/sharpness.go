@@ -1,0 +1,161 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/hessian"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/progress"
+)
+
+// Tracking measures the sharpness λmax of the training loss along a run,
+// to watch it rise towards the stability threshold and hover there (the
+// edge of stability, Cohen et al. 2021).
+type Tracking struct {
+	Every  int // optimizer steps between measurements; 0: off
+	Images int // the fixed training images it is measured on
+}
+
+// DefaultTrackImages is the fixed batch λmax is tracked on: enough images
+// for a stable λmax, few enough that a measurement costs a few dozen
+// training steps.
+const DefaultTrackImages = 128
+
+// StabilityThreshold is the sharpness above which gradient descent at
+// this learning rate is unstable on a quadratic of that curvature: 2/η
+// for plain gradient descent, (2 + 2β)/η with heavy-ball momentum β (as
+// torch.optim.SGD does it; Cohen et al. 2021, appendix on momentum). Adam
+// preconditions the step, so λmax of H itself has no such line: 0.
+func (c Config) StabilityThreshold() float64 {
+	if c.Optimizer != SGD {
+		return 0
+	}
+	return (2 + 2*c.Momentum) / c.LR
+}
+
+// SharpnessPoint is one measurement of λmax along a run.
+type SharpnessPoint struct {
+	Step      int     `json:"step"` // optimizer steps taken before it
+	LambdaMax float64 `json:"lambda_max"`
+	Residual  float64 `json:"residual"` // ‖Hv − λv‖: the error bar
+	Products  int     `json:"products"` // Hessian-vector products it took
+}
+
+// FirstCrossing is the step of the first measurement at or above the
+// threshold, or -1.
+func FirstCrossing(points []SharpnessPoint, threshold float64) int {
+	if threshold <= 0 {
+		return -1
+	}
+	for _, p := range points {
+		if p.LambdaMax >= threshold {
+			return p.Step
+		}
+	}
+	return -1
+}
+
+// tracker measures λmax on its fixed images, each search started from the
+// last eigenvector.
+type tracker struct {
+	p      *hessian.Product
+	start  []float64
+	search hessian.Search
+}
+
+// newTracker samples the tracking images (seeded by the run's seed) from
+// set and prepares the Hessian on them.
+func newTracker(arch model.Arch, params model.Params, set *data.Dataset, images int, seed uint64) (*tracker, error) {
+	if images < 1 {
+		images = DefaultTrackImages
+	}
+	idx, err := data.SampleIndices(set.Len(), min(images, set.Len()), seed)
+	if err != nil {
+		return nil, fmt.Errorf("sharpness tracking: %w", err)
+	}
+	p, err := hessian.NewProduct(arch, params, set.Subset(idx))
+	if err != nil {
+		return nil, fmt.Errorf("sharpness tracking: %w", err)
+	}
+	s := hessian.DefaultSearch()
+	s.Seed = seed
+	return &tracker{p: p, search: s}, nil
+}
+
+// measure finds λmax at params after step steps and reports it.
+func (t *tracker) measure(ctx context.Context, params model.Params, step int, threshold float64, sink progress.Sink) (SharpnessPoint, error) {
+	if err := t.p.SetParams(params); err != nil {
+		return SharpnessPoint{}, err
+	}
+	s := t.search
+	s.Start = t.start
+	top, err := hessian.Top(ctx, t.p, 1, s, nil)
+	if err != nil {
+		return SharpnessPoint{}, err
+	}
+	e := top[0]
+	t.start = e.Vector
+	pt := SharpnessPoint{Step: step, LambdaMax: e.Value, Residual: e.Residual, Products: e.Iterations}
+	sink.Send(progress.Sharpness{Step: step, LambdaMax: e.Value, Residual: e.Residual, Threshold: threshold, Products: e.Iterations})
+	return pt, nil
+}
+
+// EncodeTrack is a sharpness track as checkpoint metadata (JSON).
+func EncodeTrack(points []SharpnessPoint) string {
+	b, _ := json.Marshal(points)
+	return string(b)
+}
+
+// DecodeTrack reads a track back from checkpoint metadata.
+func DecodeTrack(s string) ([]SharpnessPoint, error) {
+	var points []SharpnessPoint
+	if err := json.Unmarshal([]byte(s), &points); err != nil {
+		return nil, fmt.Errorf("sharpness track: %w", err)
+	}
+	return points, nil
+}
+
+// Edge summarizes a sharpness track against its stability threshold: does
+// λmax rise to the threshold, and does it hover there (Cohen et al. 2021)?
+type Edge struct {
+	Threshold     float64 `json:"threshold"`
+	Start, Peak   float64 `json:"-"`
+	FirstCrossing int     `json:"first_crossing_step"` // -1: never reached
+	// After the first crossing: the mean and standard deviation of
+	// λmax/threshold over the measurements, and how many there were.
+	MeanRatio, SDRatio float64 `json:"-"`
+	After              int     `json:"measurements_after"`
+}
+
+// SummarizeEdge reads a track against threshold.
+func SummarizeEdge(points []SharpnessPoint, threshold float64) Edge {
+	e := Edge{Threshold: threshold, FirstCrossing: FirstCrossing(points, threshold)}
+	if len(points) == 0 {
+		return e
+	}
+	e.Start = points[0].LambdaMax
+	for _, p := range points {
+		e.Peak = max(e.Peak, p.LambdaMax)
+	}
+	if e.FirstCrossing < 0 {
+		return e
+	}
+	var sum, sq float64
+	for _, p := range points {
+		if p.Step >= e.FirstCrossing {
+			r := p.LambdaMax / threshold
+			sum += r
+			sq += r * r
+			e.After++
+		}
+	}
+	e.MeanRatio = sum / float64(e.After)
+	if e.After > 1 {
+		e.SDRatio = math.Sqrt(max(sq/float64(e.After)-e.MeanRatio*e.MeanRatio, 0) * float64(e.After) / float64(e.After-1))
+	}
+	return e
+}
