@@ -52,7 +52,12 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 			m.trainer = t
 		}
 	}
-	if ck != nil { // an opened model: straight to the first view of its landscape
+	tracked := false
+	if ck != nil {
+		_, tracked = ck.Meta["sharpness_track"]
+	}
+	if ck != nil && !tracked { // an opened model: straight to the first view of its landscape
+		// (a run with a sharpness track opens on its training view, λmax along the run)
 		for i, v := range m.views {
 			if v != view(m.trainer) {
 				m.active = i

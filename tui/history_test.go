@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"io"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 // A million steps fit in the fixed capacity, evenly spread, with the mean
@@ -71,5 +76,58 @@ func TestTrainViewHistoryIsBounded(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	if v := m.View(); !strings.Contains(v, "step 200000/200000") {
 		t.Fatalf("view after 200,000 steps:\n%s", v)
+	}
+}
+
+// λmax along training: the title says the threshold and where it was
+// first reached, the chart marks that step, and stacked under the loss it
+// shares the loss chart's label column, so the step axes line up.
+func TestSharpnessChart(t *testing.T) {
+	st := newStyles(render.NoColor, io.Discard)
+	pts := []train.SharpnessPoint{{Step: 0, LambdaMax: 4}, {Step: 10, LambdaMax: 12}, {Step: 20, LambdaMax: 9.5}}
+	out := SharpnessChart(st, pts, 10, 20, 60, 12, 0)
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "λmax 9.5") || !strings.Contains(lines[0], "threshold 10, reached at step 10") || len(lines) != 12 {
+		t.Fatalf("%d lines:\n%s", len(lines), out)
+	}
+	if !strings.Contains(out, "┊") {
+		t.Errorf("no mark at the crossing:\n%s", out)
+	}
+	below := SharpnessChart(st, pts[:1], 10, 20, 60, 12, 0)
+	if !strings.Contains(below, "threshold 10: 40%") || strings.Contains(below, "┊") {
+		t.Errorf("below the threshold:\n%s", below)
+	}
+	wide := SharpnessChart(st, pts, 10, 20, 60, 12, 6)
+	if i, j := strings.Index(strings.Split(out, "\n")[1], "│"), strings.Index(strings.Split(wide, "\n")[1], "│"); j != 7 || i >= j {
+		t.Errorf("label column: %d, widened to %d", i, j)
+	}
+}
+
+// A run trained with --track-sharpness (basin experiment eos writes them)
+// opens on the training view, its λmax track drawn from the checkpoint.
+func TestTrackedRunOpensOnItsTrack(t *testing.T) {
+	o := testOptions(t)
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracked := *ck
+	tracked.Meta = map[string]string{"sharpness_track": train.EncodeTrack([]train.SharpnessPoint{{Step: 0, LambdaMax: 3}, {Step: 50, LambdaMax: 21}}),
+		"stability_threshold": "20", "optimizer": "sgd", "lr": "0.1"}
+	m := newModel(o, &tracked, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true // no demo flow
+	m.ready()
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if m.views[m.active].title() != "training" {
+		t.Fatalf("opened on %s", m.views[m.active].title())
+	}
+	if out := m.View(); !strings.Contains(out, "threshold 20, reached at step 50") {
+		t.Fatalf("no track:\n%s", out)
+	}
+	plain := newModel(o, ck, tiny, os.Stdout)
+	defer plain.eng.shutdown()
+	if plain.views[plain.active].title() == "training" {
+		t.Error("an untracked checkpoint opened on the training view")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,13 +33,15 @@ type trainView struct {
 	stopping        bool
 	opened          bool              // the model was opened, not trained in this session
 	meta            map[string]string // the opened checkpoint's metadata
+	sharp           []train.SharpnessPoint
+	threshold       float64 // the stability threshold of the tracked run (0: none)
 }
 
 // historyPoints bounds the loss curve: more than any terminal is wide.
 const historyPoints = 4096
 
 func newTrainView(c *common) *trainView {
-	return &trainView{c: c, cfg: c.opts.Train, steps: newHistory(historyPoints), gate: &train.Gate{}}
+	return &trainView{c: c, cfg: c.opts.Train, steps: newHistory(historyPoints), gate: &train.Gate{}, threshold: c.opts.Train.StabilityThreshold()}
 }
 
 func (t *trainView) title() string { return "training" }
@@ -59,6 +62,11 @@ func (t *trainView) ready() {
 		t.saved = ck.Path
 		if t.steps.len() == 0 {
 			t.opened, t.meta = true, ck.Meta
+			t.sharp, t.threshold = nil, 0
+			if tr, ok := ck.Meta["sharpness_track"]; ok { // a run trained with --track-sharpness
+				t.sharp, _ = train.DecodeTrack(tr)
+				t.threshold, _ = strconv.ParseFloat(ck.Meta["stability_threshold"], 64)
+			}
 		}
 	}
 }
@@ -124,6 +132,9 @@ func (t *trainView) handle(ev any) bool {
 		t.last = e
 	case progress.Epoch:
 		t.epochs = append(t.epochs, e)
+	case progress.Sharpness:
+		t.sharp = append(t.sharp, train.SharpnessPoint{Step: e.Step, LambdaMax: e.LambdaMax, Residual: e.Residual, Products: e.Products})
+		t.threshold = e.Threshold
 	case trainDone:
 		t.running, t.paused, t.stopping, t.cancel = false, false, false, nil
 		if e.ck != nil {
@@ -163,14 +174,80 @@ func (t *trainView) view(w, h int) string {
 	side := 30
 	chartW := max(w-side-1, 20)
 	chartH := max(h-3, 4)
-	chart := t.chart(st, chartW, chartH)
+	var chart string
+	if len(t.sharp) > 0 && chartH >= 10 { // the loss above, λmax below, one step axis
+		lossH := chartH * 3 / 5
+		if t.steps.len() == 0 { // an opened run: its message, then the track
+			lossH = 4
+		}
+		labelW := sharpnessChart(st, t.sharp, t.threshold, t.stepAxis(), chartW, chartH-lossH, 0).LabelsWidth()
+		if t.steps.len() > 0 {
+			labelW = max(labelW, t.lossChart(st, chartW, lossH, 0).LabelsWidth())
+		}
+		chart = t.chart(st, chartW, lossH, labelW) + "\n" + SharpnessChart(st, t.sharp, t.threshold, t.stepAxis(), chartW, chartH-lossH, labelW)
+	} else {
+		chart = t.chart(st, chartW, chartH, 0)
+	}
 	panel := t.panel(st, side, chartH+1)
-	title := st.title.Render("Training") + st.faint.Render(fmt.Sprintf("  loss per step (log scale), smoothed; raw faint · %s on %s", t.cfg.Arch.Preset, "MNIST"))
+	preset := t.cfg.Arch.Preset
+	if t.opened && t.c.ck != nil {
+		preset = t.c.ck.Arch.Preset
+	}
+	title := st.title.Render("Training") + st.faint.Render(fmt.Sprintf("  loss per step (log scale), smoothed; raw faint · %s on %s", preset, "MNIST"))
 	top := lipgloss.JoinHorizontal(lipgloss.Top, st.faint.Render("")+chart, " ", panel)
 	return truncate(title, w) + "\n" + top + "\n" + t.progressLine(st, w, paused)
 }
 
-func (t *trainView) chart(st styles, w, h int) string {
+// stepAxis is the last step the charts show: the run's planned steps, or
+// the last tracked step of an opened run.
+func (t *trainView) stepAxis() float64 {
+	if t.steps.len() == 0 && len(t.sharp) > 0 {
+		return float64(max(t.sharp[len(t.sharp)-1].Step, 1))
+	}
+	return float64(t.totalSteps())
+}
+
+// SharpnessChart draws λmax along training (a title line, then the chart
+// on steps 0..xmax): the measurements joined, the stability threshold as
+// a line, and the first step at or above it marked.
+func SharpnessChart(st styles, pts []train.SharpnessPoint, threshold, xmax float64, w, h, labelW int) string {
+	last := pts[len(pts)-1]
+	head := fmt.Sprintf("λmax %.4g ± %.2g (step %d)", last.LambdaMax, last.Residual, last.Step)
+	if threshold > 0 {
+		head += fmt.Sprintf(" · threshold %.4g", threshold)
+		if c := train.FirstCrossing(pts, threshold); c >= 0 {
+			head += fmt.Sprintf(", reached at step %d", c)
+		} else {
+			head += fmt.Sprintf(": %.0f%%", 100*last.LambdaMax/threshold)
+		}
+	}
+	return st.faint.Render(truncate(head, w)) + "\n" + sharpnessChart(st, pts, threshold, xmax, w, h, labelW).Draw().String()
+}
+
+// sharpnessChart is SharpnessChart's chart, under its title line.
+func sharpnessChart(st styles, pts []train.SharpnessPoint, threshold, xmax float64, w, h, labelW int) render.Chart {
+	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+	hi := threshold
+	for i, p := range pts {
+		xs[i], ys[i] = float64(p.Step), p.LambdaMax
+		if render.Finite(p.LambdaMax) {
+			hi = math.Max(hi, p.LambdaMax)
+		}
+	}
+	ch := render.Chart{W: w, H: h - 1, XMin: 0, XMax: math.Max(xmax, 1), YMin: 0, YMax: math.Max(hi*1.1, 1e-6),
+		Series: []render.Series{{X: xs, Y: ys, Color: st.line}}, Cursor: math.NaN(), AxisColor: st.axis, MarkColor: st.cursor, LabelWidth: labelW}
+	if threshold > 0 {
+		ch.Series = append([]render.Series{{X: []float64{0, ch.XMax}, Y: []float64{threshold, threshold}, Color: st.centre}}, ch.Series...)
+		if c := train.FirstCrossing(pts, threshold); c >= 0 {
+			ch.Marks = []float64{float64(c)}
+		}
+	}
+	return ch
+}
+
+// chart draws the loss per step, its y labels at least labelW wide (to
+// line up with the λmax chart under it).
+func (t *trainView) chart(st styles, w, h, labelW int) string {
 	if t.steps.len() == 0 {
 		msg := "waiting for the first step…"
 		if t.opened {
@@ -178,6 +255,10 @@ func (t *trainView) chart(st styles, w, h int) string {
 		}
 		return fitHeight(st.faint.Width(w).Render(msg), h) // wrapped to the chart, clear of the panel
 	}
+	return t.lossChart(st, w, h, labelW).Draw().String()
+}
+
+func (t *trainView) lossChart(st styles, w, h, labelW int) render.Chart {
 	xs, ys := t.steps.points()
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range ys {
@@ -194,13 +275,13 @@ func (t *trainView) chart(st styles, w, h int) string {
 			{X: xs, Y: ys, Color: st.lineOld, Faint: true},
 			{X: xs, Y: Smooth(ys, 0.95), Color: st.line},
 		},
-		Cursor: math.NaN(), AxisColor: st.axis,
+		Cursor: math.NaN(), AxisColor: st.axis, LabelWidth: labelW,
 	}
 	for _, e := range t.epochs {
 		ch.Marks = append(ch.Marks, float64(e.Epoch*t.last.Steps))
 	}
 	ch.MarkColor = st.axis
-	return ch.Draw().String()
+	return ch
 }
 
 func (t *trainView) panel(st styles, w, h int) string {

@@ -25,6 +25,12 @@ type Tracking struct {
 // training steps.
 const DefaultTrackImages = 128
 
+// TrackTolerance stops each tracked search at a 1 % relative change: λmax
+// moves by more than that between measurements, the search starts from
+// the last eigenvector, and the residual still bounds the error. (One-off
+// measurements use PyHessian's 1e-3.)
+const TrackTolerance = 1e-2
+
 // StabilityThreshold is the sharpness above which gradient descent at
 // this learning rate is unstable on a quadratic of that curvature: 2/η
 // for plain gradient descent, (2 + 2β)/η with heavy-ball momentum β (as
@@ -82,7 +88,7 @@ func newTracker(arch model.Arch, params model.Params, set *data.Dataset, images 
 		return nil, fmt.Errorf("sharpness tracking: %w", err)
 	}
 	s := hessian.DefaultSearch()
-	s.Seed = seed
+	s.Seed, s.Tolerance = seed, TrackTolerance
 	return &tracker{p: p, search: s}, nil
 }
 

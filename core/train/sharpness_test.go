@@ -89,7 +89,7 @@ func TestTrainingTracksSharpness(t *testing.T) {
 	idx, _ := data.SampleIndices(src.Train.Len(), 40, cfg.Seed)
 	p, _ := hessian.NewProduct(cfg.Arch, cfg.Arch.Init(cfg.Seed), src.Train.Subset(idx))
 	s := hessian.DefaultSearch()
-	s.Seed = cfg.Seed
+	s.Seed, s.Tolerance = cfg.Seed, TrackTolerance
 	top, _ := hessian.Top(context.Background(), p, 1, s, nil)
 	if top[0].Value != res.Sharpness[0].LambdaMax || !(res.TrackTime > 0) || res.TrackTime > res.Elapsed {
 		t.Fatalf("λmax at init %v, tracked %v; tracking %v of %v", top[0].Value, res.Sharpness[0].LambdaMax, res.TrackTime, res.Elapsed)

@@ -13,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
 )
 
 func run(args ...string) (code int, stdout, stderr string) {
@@ -324,6 +326,45 @@ func TestBatchSizeExperimentCommand(t *testing.T) {
 		{[]string{"experiment", "batch-size", "--batches", "32,2048"}, "--out is required"},
 		{[]string{"experiment", "lr-sweep"}, "name the experiment"},
 		{[]string{"experiment", "batch-size", "--alpha", "0.5:1", "--out", out}, "contain the centre"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}
+
+// basin experiment eos on a tiny subset: one checkpoint per learning rate,
+// each with its λmax track, and the table; bad input is one line.
+func TestEOSExperimentCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "eos")
+	code, stdout, stderr := run("experiment", "eos", "--preset", "mlp", "--subset", "200", "--lrs", "0.1,2", "--steps", "4", "--track-every", "2", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, lr := range []string{"0.1", "2"} {
+		ck, err := checkpoint.Load(filepath.Join(out, "lr-"+lr+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		track, err := train.DecodeTrack(ck.Meta["sharpness_track"])
+		if err != nil || len(track) != 3 || track[2].Step != 4 || ck.Meta["batch"] != "200" || ck.Meta["momentum"] != "0" {
+			t.Fatalf("lr %s: track %+v (%v), meta %v", lr, track, err, ck.Meta)
+		}
+	}
+	// lr 2: 2/η = 1, below the mlp's λmax from the start
+	if !strings.Contains(stdout, "first ≥ 2/η") || !strings.Contains(stdout, "step 0") {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"experiment", "eos", "--out", out, "--lrs", "x"}, "--lrs"},
+		{[]string{"experiment", "eos", "--out", out, "--subset", "0"}, "--subset"},
+		{[]string{"experiment", "eos", "--lrs", "0.1"}, "--out is required"},
+		{[]string{"experiment", "eos", "--out", out, "--optimizer", "adam"}, "use sgd"},
+		{[]string{"train", "--track-sharpness", "-1", "--out", out}, "--track-sharpness"},
 	} {
 		code, _, stderr := run(c.args...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {

@@ -90,7 +90,7 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var runErr error
 	for _, lr := range rates {
 		c := cfg
-		c.LR = lr
+		c.LR, c.Batch = lr, set.Len() // full batch: every step sees the whole subset
 		rep.line("lr %g: full-batch gradient descent on %d images, %d steps, λmax every %d; threshold %.4g", lr, set.Len(), c.Epochs, *every, c.StabilityThreshold())
 		var lastLoss float64
 		var res *train.Result

@@ -101,6 +101,7 @@ func trackSummary(cfg train.Config, res *train.Result) string {
 			s += fmt.Sprintf("; below %s = %.4g throughout", rule, t)
 		}
 	}
-	return s + fmt.Sprintf("; tracking took %s of %s (%.0f%%)", fmtDuration(res.TrackTime), fmtDuration(res.Elapsed),
-		100*res.TrackTime.Seconds()/res.Elapsed.Seconds())
+	trainTime := res.Elapsed - res.TrackTime
+	return s + fmt.Sprintf("; tracking took %s on top of %s of training (+%.0f%%)", fmtDuration(res.TrackTime), fmtDuration(trainTime),
+		100*res.TrackTime.Seconds()/trainTime.Seconds())
 }

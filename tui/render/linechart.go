@@ -30,6 +30,9 @@ type Chart struct {
 	Cursor                 float64   // x of the cursor; NaN for none
 	CursorColor, AxisColor Color
 	MarkColor              Color
+	// LabelWidth, if larger than the y labels need, widens their column:
+	// charts stacked on one x axis line their plots up with it.
+	LabelWidth int
 }
 
 // plot is where data goes inside a chart: the area right of the y labels,
@@ -41,6 +44,7 @@ func (ch Chart) layout() plot {
 	for _, v := range ch.yTicks() {
 		lw = max(lw, Width(FormatTick(v)))
 	}
+	lw = max(lw, ch.LabelWidth)
 	lw++ // space before the axis
 	rw := 0
 	if ch.hasRight() {
@@ -94,6 +98,9 @@ func (ch Chart) ty(v float64) float64 {
 	}
 	return (s.f(v) - lo) / (hi - lo)
 }
+
+// LabelsWidth is the width the y labels take (LabelWidth included).
+func (ch Chart) LabelsWidth() int { return ch.layout().x0 - 2 }
 
 // Plot returns where data is drawn: the first column, and the width and
 // height of the plot area in cells.
