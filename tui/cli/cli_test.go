@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 )
