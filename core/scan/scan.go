@@ -21,6 +21,10 @@ type Job struct {
 	Eval    *data.Dataset
 	Workers int         // 0 means one per core
 	Pool    *model.Pool // evaluators to borrow; nil: the scan builds and frees its own
+	// Tied moves along E with α too (β = α, a 1D scan): θ = Theta + α·D +
+	// α·E, each value summed in float64 then rounded, so that with D = −θA
+	// and E = θB the points t = 0 and t = 1 are θA and θB exactly.
+	Tied bool
 }
 
 // pool returns the job's pool, or a private one and a func that frees it.
@@ -86,6 +90,9 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 			defer pool.Put(ev)
 			for k := range jobs {
 				a, b := s.Coord(k)
+				if job.Tied {
+					b = a
+				}
 				ev.Params.Combine(job.Theta, a, job.D, b, job.E)
 				r, err := ev.Evaluate(job.Eval)
 				if err != nil {

@@ -108,6 +108,10 @@ func (s *Surface) arrays(prefix string) ([]namedArray, error) {
 	if s.Is2D() {
 		arrays = append(arrays, namedArray{"ycoordinates", array{shape: []int{s.Beta.N}, f64: s.Beta.Coords()}})
 	}
+	if s.TestLoss != nil && s.prefix() == "train" {
+		arrays = append(arrays, namedArray{"test_loss", array{shape: shape, f64: s.TestLoss}},
+			namedArray{"test_acc", array{shape: shape, f64: s.TestAcc}}, namedArray{"test_loss_se", array{shape: shape, f64: s.TestLossSE}})
+	}
 	for _, dir := range []struct {
 		prefix string
 		p      model.Params
@@ -131,10 +135,18 @@ func fmtFloat(v float64) string {
 
 func (s *Surface) csv() []byte {
 	var b bytes.Buffer
-	b.WriteString("alpha,beta,loss,accuracy,loss_se\n")
+	b.WriteString("alpha,beta,loss,accuracy,loss_se")
+	if s.TestLoss != nil {
+		b.WriteString(",test_loss,test_accuracy,test_loss_se")
+	}
+	b.WriteString("\n")
 	for k := range s.Loss {
 		a, bt := s.Coord(k)
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%s\n", fmtFloat(a), fmtFloat(bt), fmtFloat(s.Loss[k]), fmtFloat(s.Acc[k]), fmtFloat(s.LossSE[k]))
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s", fmtFloat(a), fmtFloat(bt), fmtFloat(s.Loss[k]), fmtFloat(s.Acc[k]), fmtFloat(s.LossSE[k]))
+		if s.TestLoss != nil {
+			fmt.Fprintf(&b, ",%s,%s,%s", fmtFloat(s.TestLoss[k]), fmtFloat(s.TestAcc[k]), fmtFloat(s.TestLossSE[k]))
+		}
+		b.WriteString("\n")
 	}
 	return b.Bytes()
 }
@@ -171,6 +183,9 @@ func (s *Surface) json() ([]byte, error) {
 	}
 	if s.Is2D() {
 		out["ycoordinates"] = jsonFloats(s.Beta.Coords())
+	}
+	if s.TestLoss != nil {
+		out["test_loss"], out["test_acc"], out["test_loss_se"] = jsonFloats(s.TestLoss), jsonFloats(s.TestAcc), jsonFloats(s.TestLossSE)
 	}
 	return json.MarshalIndent(out, "", " ")
 }
@@ -250,6 +265,13 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 			return nil, fmt.Errorf("%s_loss_se does not hold %d points", p, s.Len())
 		}
 		copy(s.LossSE, se.f64)
+	}
+	if tl, ok := arrays["test_loss"]; ok && p == "train" { // both splits recorded
+		ta, tse := arrays["test_acc"], arrays["test_loss_se"]
+		if len(tl.f64) != s.Len() || len(ta.f64) != s.Len() || len(tse.f64) != s.Len() {
+			return nil, fmt.Errorf("test_loss, test_acc or test_loss_se does not hold %d points", s.Len())
+		}
+		s.TestLoss, s.TestAcc, s.TestLossSE = tl.f64, ta.f64, tse.f64
 	}
 	for i, d := range done.u8 {
 		s.Done[i] = d != 0

@@ -65,6 +65,10 @@ type Meta struct {
 	Alpha         Axis    `json:"alpha"`
 	Beta          *Axis   `json:"beta,omitempty"`
 	Cosine        float64 `json:"direction_cosine"`
+	// An interpolation's second checkpoint: f(t) = L((1−t)·θA + t·θB),
+	// with θA the Checkpoint above.
+	CheckpointB    string `json:"checkpoint_b,omitempty"`
+	CheckpointBSHA string `json:"checkpoint_b_sha256,omitempty"`
 	CentreLoss    float64 `json:"centre_loss"`
 	CentreAcc     float64 `json:"centre_accuracy"`
 	CentreLossSE  float64 `json:"centre_loss_se"` // standard error of CentreLoss over the images
@@ -84,7 +88,11 @@ type Surface struct {
 	// evaluation images (NaN where not computed or not recorded): a
 	// difference smaller than a few of these is sampling noise.
 	LossSE      []float64
-	Done        []bool
+	// TestLoss, TestAcc and TestLossSE are the test split's values at the
+	// same points when a scan records both splits (interpolations do);
+	// nil otherwise.
+	TestLoss, TestAcc, TestLossSE []float64
+	Done                          []bool
 	D, E        model.Params // the directions (E nil for 1D)
 	EvalIndices []int        // the evaluation images, indices into the split
 }
@@ -185,6 +193,7 @@ func (s *Surface) SameSettings(other *Surface) error {
 func (s *Surface) Clone() *Surface {
 	c := *s
 	c.Loss, c.Acc, c.LossSE, c.Done = slices.Clone(s.Loss), slices.Clone(s.Acc), slices.Clone(s.LossSE), slices.Clone(s.Done)
+	c.TestLoss, c.TestAcc, c.TestLossSE = slices.Clone(s.TestLoss), slices.Clone(s.TestAcc), slices.Clone(s.TestLossSE)
 	if s.Meta.Beta != nil {
 		b := *s.Meta.Beta
 		c.Meta.Beta = &b

@@ -80,9 +80,11 @@ usage:
   basin eval    [flags]      evaluate a checkpoint on a seeded set of images
   basin scan1d  [flags]      loss along one random direction, f(α) = L(θ* + αδ)
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
-  basin sharpness [flags]    basin width, curvature and ε-sharpness, with error bars
+  basin sharpness [flags]    basin width, curvature, ε-sharpness and the Hessian, with error bars
+  basin interp A B [flags]   the loss on the straight line from A to B, train and test
   basin compare A B [flags]  two checkpoints on the same directions, images and grid
   basin experiment batch-size [flags]   train at a small and a large batch, then compare
+  basin experiment eos [flags]          full-batch gradient descent: λmax against 2/η
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
   basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
@@ -100,6 +102,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"bench":      runBench,
 	"sharpness":  runSharpness,
 	"compare":    runCompare,
+	"interp":     runInterp,
 	"experiment": runExperiment,
 }
 

@@ -372,3 +372,41 @@ func TestEOSExperimentCommand(t *testing.T) {
 		}
 	}
 }
+
+// basin interp A B: a 1D surface with both splits, a table with both ends
+// and the barrier; bad input is one line.
+func TestInterpCommand(t *testing.T) {
+	small := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.safetensors")
+	if code, _, stderr := run("train", "--data", tinyData(t, 256, 64), "--out", other); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	out := filepath.Join(dir, "i.csv")
+	code, stdout, stderr := run("interp", small, other, "--t", "0:1", "--points", "5", "--samples", "20", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "t=0 (A)") || !strings.Contains(stdout, "barrier (test)") {
+		t.Fatalf("stdout:\n%s", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.HasPrefix(string(b), "alpha,beta,loss,accuracy,loss_se,test_loss,test_accuracy,test_loss_se\n") || strings.Count(string(b), "\n") != 6 {
+		t.Fatalf("csv %v:\n%s", err, b)
+	}
+	mlp := filepath.Join("..", "..", "assets", "pretrained", "mlp.safetensors")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"interp", small, "--out", out}, "name two checkpoints"},
+		{[]string{"interp", small, other}, "--out is required"},
+		{[]string{"interp", small, other, "--t", "1:0", "--out", out}, "--t"},
+		{[]string{"interp", small, mlp, "--samples", "10", "--out", out}, "one architecture"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/basin-dev/basin/core/build"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// Interpolate scans the straight line between two checkpoints of one
+// architecture (Goodfellow et al. 2015): f(t) = L((1−t)·θA + t·θB) at
+// st.Alpha's values of t, on st.Samples training images and as many test
+// images (both drawn with st.SampleSeed), into one 1D surface: Loss and
+// Acc are the training split's, TestLoss and TestAcc the test split's. A
+// point is θA − t·θA + t·θB summed in float64, so t = 0 and t = 1 are the
+// two checkpoints exactly. pass, if not nil, is told which split is being
+// scanned. Cancelled, it returns the points so far with the context's
+// error.
+func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st Settings, sink progress.Sink, pass func(data.Split)) (*surface.Surface, error) {
+	if a.Arch.Preset != b.Arch.Preset {
+		return nil, fmt.Errorf("A is a %s net and B a %s net: interpolation needs one architecture", a.Arch.Preset, b.Arch.Preset)
+	}
+	st.Beta, st.Split, st.Direction.Norm = surface.Axis{}, data.Train, direction.None // the line itself, unscaled
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	trainSet, idx, err := EvalSet(src, data.Train, st.Samples, st.SampleSeed)
+	if err != nil {
+		return nil, err
+	}
+	testSet, _, err := EvalSet(src, data.Test, st.Samples, st.SampleSeed)
+	if err != nil {
+		return nil, err
+	}
+	negA, dir := a.Params.Clone(), b.Params.Clone()
+	for i := range negA {
+		for j, v := range a.Params[i].Data {
+			negA[i].Data[j] = -v
+			dir[i].Data[j] -= v
+		}
+	}
+	s := surface.New(st.Alpha, surface.Axis{})
+	s.Meta = surface.Meta{Kind: "interp", Checkpoint: a.Path, CheckpointSHA: a.SHA256, CheckpointB: b.Path, CheckpointBSHA: b.SHA256,
+		Preset: a.Arch.Preset, SampleSeed: st.SampleSeed, Norm: "none", Split: string(data.Train), Samples: st.Samples,
+		Data: src.Name, Alpha: st.Alpha, Version: build.Version}
+	s.D, s.EvalIndices = dir, idx // θB − θA, for the record
+	test := surface.New(st.Alpha, surface.Axis{})
+	s.TestLoss, s.TestAcc, s.TestLossSE = test.Loss, test.Acc, test.LossSE
+	job := Job{Arch: a.Arch, Theta: a.Params, D: negA, E: b.Params, Workers: st.Workers, Tied: true}
+	for _, p := range []struct {
+		split data.Split
+		set   *data.Dataset
+		into  *surface.Surface
+	}{{data.Train, trainSet, s}, {data.Test, testSet, test}} {
+		if pass != nil {
+			pass(p.split)
+		}
+		job.Eval = p.set
+		if err := Run(ctx, job, p.into, sink); err != nil {
+			finishMeta(s, test)
+			return s, err
+		}
+	}
+	finishMeta(s, test)
+	return s, nil
+}
+
+// finishMeta records the centre (t = 0, θA) and how complete the file is.
+func finishMeta(s, test *surface.Surface) {
+	s.Meta.Computed, s.Meta.Total = s.Computed()+test.Computed(), 2*s.Len()
+	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+	for k := range s.Loss {
+		if a, _ := s.Coord(k); a == 0 && s.Done[k] {
+			s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = s.Loss[k], s.Acc[k], s.LossSE[k]
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package scan
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// The ends of an interpolation are the two checkpoints themselves: t = 0
+// gives A's own evaluation and t = 1 B's, bit for bit, on both splits;
+// the file keeps both splits and the second checkpoint.
+func TestInterpolationEndsAreTheCheckpoints(t *testing.T) {
+	fixture(t, false, 3) // loads the data
+	arch, _ := model.Preset("small")
+	a := &checkpoint.Checkpoint{Path: "a", Arch: arch, Params: arch.Init(1), SHA256: "sa"}
+	b := &checkpoint.Checkpoint{Path: "b", Arch: arch, Params: arch.Init(2), SHA256: "sb"}
+	st := Settings{Alpha: surface.Axis{Min: -0.5, Max: 1.5, N: 41}, SampleSeed: 3, Samples: 30, Workers: 2}
+	s, err := Interpolate(context.Background(), a, b, source, st, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Alpha.At(10) != 0 || s.Alpha.At(30) != 1 {
+		t.Fatalf("grid: t %v and %v", s.Alpha.At(10), s.Alpha.At(30))
+	}
+	for _, split := range []data.Split{data.Train, data.Test} {
+		set, _, _ := EvalSet(source, split, 30, 3)
+		loss, acc := s.Loss, s.Acc
+		if split == data.Test {
+			loss, acc = s.TestLoss, s.TestAcc
+		}
+		for _, end := range []struct {
+			k  int
+			ck *checkpoint.Checkpoint
+		}{{10, a}, {30, b}} {
+			ev := model.NewEvaluator(arch, end.ck.Params)
+			r, err := ev.Evaluate(set)
+			ev.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loss[end.k] != r.Loss || acc[end.k] != r.Accuracy {
+				t.Errorf("%s, %s end: %v (%v), its own evaluation %v (%v)", split, end.ck.Path, loss[end.k], acc[end.k], r.Loss, r.Accuracy)
+			}
+		}
+	}
+	if !s.Meta.Complete || s.Meta.CheckpointB != "b" || s.Meta.Kind != "interp" || s.Meta.CentreLoss != s.Loss[10] {
+		t.Fatalf("meta %+v", s.Meta)
+	}
+	path := filepath.Join(t.TempDir(), "i.npz")
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := surface.Load(path)
+	if err != nil || back.TestLoss == nil || back.TestLoss[30] != s.TestLoss[30] || back.Meta.CheckpointBSHA != "sb" {
+		t.Fatalf("reloaded: %v, %+v", err, back)
+	}
+	mlp, _ := model.Preset("mlp")
+	other := &checkpoint.Checkpoint{Path: "m", Arch: mlp, Params: mlp.Init(1)}
+	if _, err := Interpolate(context.Background(), a, other, source, st, nil, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
+		t.Errorf("small to mlp: %v", err)
+	}
+}
