@@ -67,15 +67,15 @@ type Meta struct {
 	Cosine        float64 `json:"direction_cosine"`
 	// An interpolation's second checkpoint: f(t) = L((1−t)·θA + t·θB),
 	// with θA the Checkpoint above.
-	CheckpointB    string `json:"checkpoint_b,omitempty"`
-	CheckpointBSHA string `json:"checkpoint_b_sha256,omitempty"`
-	CentreLoss    float64 `json:"centre_loss"`
-	CentreAcc     float64 `json:"centre_accuracy"`
-	CentreLossSE  float64 `json:"centre_loss_se"` // standard error of CentreLoss over the images
-	Computed      int     `json:"points_computed"`
-	Total         int     `json:"points_total"`
-	Complete      bool    `json:"complete"`
-	Version       string  `json:"basin_version"`
+	CheckpointB    string  `json:"checkpoint_b,omitempty"`
+	CheckpointBSHA string  `json:"checkpoint_b_sha256,omitempty"`
+	CentreLoss     float64 `json:"centre_loss"`
+	CentreAcc      float64 `json:"centre_accuracy"`
+	CentreLossSE   float64 `json:"centre_loss_se"` // standard error of CentreLoss over the images
+	Computed       int     `json:"points_computed"`
+	Total          int     `json:"points_total"`
+	Complete       bool    `json:"complete"`
+	Version        string  `json:"basin_version"`
 }
 
 // Surface is a 1D curve (Beta.N == 0) or 2D grid of loss and accuracy.
@@ -87,14 +87,14 @@ type Surface struct {
 	// LossSE is each point's standard error of the mean loss over the
 	// evaluation images (NaN where not computed or not recorded): a
 	// difference smaller than a few of these is sampling noise.
-	LossSE      []float64
+	LossSE []float64
 	// TestLoss, TestAcc and TestLossSE are the test split's values at the
 	// same points when a scan records both splits (interpolations do);
 	// nil otherwise.
 	TestLoss, TestAcc, TestLossSE []float64
 	Done                          []bool
-	D, E        model.Params // the directions (E nil for 1D)
-	EvalIndices []int        // the evaluation images, indices into the split
+	D, E                          model.Params // the directions (E nil for 1D)
+	EvalIndices                   []int        // the evaluation images, indices into the split
 }
 
 // New returns an empty surface over the axes (beta.N == 0 for 1D).
