@@ -139,30 +139,6 @@ func indexOf(p model.Params, name string) int {
 	return -1
 }
 
-// SaveTrajectory writes the weights at each epoch to one safetensors file,
-// tensors named "epoch_N.<name>" (N=0 is the initialisation).
-func SaveTrajectory(path string, arch model.Arch, traj []model.Params, meta map[string]string) error {
-	var all model.Params
-	for e, p := range traj {
-		for _, t := range p {
-			all = append(all, model.Tensor{Name: fmt.Sprintf("epoch_%d.%s", e, t.Name), Shape: t.Shape, Data: t.Data})
-		}
-	}
-	m := map[string]string{"epochs_saved": fmt.Sprint(len(traj))}
-	for k, v := range meta {
-		m[k] = v
-	}
-	if err := Save(path, arch, all, m); err != nil {
-		return fmt.Errorf("save trajectory: %w", err)
-	}
-	return nil
-}
-
-// TrajectoryPath is where the trajectory of the checkpoint at path goes.
-func TrajectoryPath(path string) string {
-	return strings.TrimSuffix(path, ".safetensors") + ".trajectory.safetensors"
-}
-
 // Pretrained returns the checkpoint of a preset shipped inside basin.
 func Pretrained(preset string) (*Checkpoint, error) {
 	name := "pretrained/" + preset + ".safetensors"

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -33,7 +34,8 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
+	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}}
+	every := cfg.snapshotEvery(cfg.Epochs)
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()
 	var track *tracker
@@ -76,6 +78,9 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 		opt.Step(params, g.Grad)
 		res.Steps++
 		res.FinalLoss = loss
+		if res.Steps%every == 0 || res.Steps == cfg.Epochs {
+			res.snapshot(params)
+		}
 		sink.Send(progress.Step{Epoch: 1, Epochs: 1, Step: step + 1, Steps: cfg.Epochs, Global: step + 1, Loss: loss,
 			ImagesPerSec: float64(set.Len()*(step+1)) / time.Since(begin).Seconds(), Elapsed: time.Since(begin)})
 	}

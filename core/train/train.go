@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
@@ -31,6 +32,20 @@ type Config struct {
 	StopBelow float64
 	// Track measures λmax every Track.Every steps (0: never).
 	Track Tracking
+	// SnapshotEvery keeps the weights every so many steps for the
+	// trajectory (0: about 50 an epoch), and always at each epoch's end.
+	SnapshotEvery int
+}
+
+// SnapshotsPerEpoch is how many snapshots an epoch keeps by default.
+const SnapshotsPerEpoch = 50
+
+// snapshotEvery is the snapshot interval for epochs of stepsPerEpoch.
+func (c Config) snapshotEvery(stepsPerEpoch int) int {
+	if c.SnapshotEvery > 0 {
+		return c.SnapshotEvery
+	}
+	return max(1, stepsPerEpoch/SnapshotsPerEpoch)
 }
 
 // Validate reports the first unusable setting.
@@ -48,6 +63,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("weight decay must be a number of 0 or more, got %g", c.WeightDecay)
 	case !(c.StopBelow >= 0) || math.IsInf(c.StopBelow, 0):
 		return fmt.Errorf("the loss to stop below must be a number of 0 or more, got %g", c.StopBelow)
+	case c.SnapshotEvery < 0:
+		return fmt.Errorf("snapshot interval must be 0 (about %d an epoch) or a number of steps, got %d", SnapshotsPerEpoch, c.SnapshotEvery)
 	case c.Track.Every < 0 || c.Track.Images < 0:
 		return fmt.Errorf("sharpness tracking needs a step count and an image count of 0 or more")
 	case c.Optimizer != SGD && c.Optimizer != Adam:
@@ -64,7 +81,7 @@ var ErrDiverged = errors.New("training diverged")
 type Result struct {
 	Params     model.Params
 	History    []progress.Epoch // one per completed epoch
-	Trajectory []model.Params   // the weights at start (index 0) and after each epoch
+	Trajectory []checkpoint.Snapshot // the weights at step 0, every SnapshotEvery steps and at each epoch's end
 	Sharpness  []SharpnessPoint // λmax along the run, when tracked
 	TrackTime  time.Duration    // spent measuring it
 	Elapsed    time.Duration    // the whole run, tracking included
@@ -98,7 +115,8 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	}
 	eval := model.NewEvaluator(cfg.Arch, params)
 	defer eval.Close()
-	res := &Result{Params: params, Trajectory: []model.Params{params.Clone()}}
+	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}}
+	every := cfg.snapshotEvery(steps)
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()
 	var track *tracker
@@ -138,6 +156,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		for s := 0; s < steps; s++ {
 			if err := cfg.Gate.wait(ctx); err != nil {
 				res.Stopped = true
+				res.snapshot(params)
 				return res, nil
 			}
 			l, c, err := net.Run(train, order[s*cfg.Batch:(s+1)*cfg.Batch])
@@ -151,6 +170,9 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 			opt.Step(params, net.Grads)
 			res.Steps++
 			res.FinalLoss = l / float64(cfg.Batch)
+			if res.Steps%every == 0 {
+				res.snapshot(params)
+			}
 			if track != nil && res.Steps%cfg.Track.Every == 0 {
 				if err := measure(); err != nil {
 					if ctx.Err() == nil {
@@ -181,7 +203,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 			Elapsed: time.Since(start), EpochElapsed: time.Since(epochStart),
 		}
 		res.History = append(res.History, ev)
-		res.Trajectory = append(res.Trajectory, params.Clone())
+		res.snapshot(params)
 		sink.Send(ev)
 		if cfg.StopBelow > 0 && ev.TrainLoss <= cfg.StopBelow {
 			break
@@ -192,4 +214,12 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		return res, fmt.Errorf("%w: the weights are no longer finite (lower --lr)", ErrDiverged)
 	}
 	return res, nil
+}
+
+// snapshot keeps the weights after the steps taken so far, once per step.
+func (res *Result) snapshot(params model.Params) {
+	if n := len(res.Trajectory); n > 0 && res.Trajectory[n-1].Step == res.Steps {
+		return
+	}
+	res.Trajectory = append(res.Trajectory, checkpoint.Snapshot{Step: res.Steps, Params: params.Clone()})
 }

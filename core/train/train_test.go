@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,17 +52,27 @@ func TestTrainingIsDeterministicAndLearns(t *testing.T) {
 				}
 			}
 		}
-		if len(a.History) != 2 || len(a.Trajectory) != 3 || a.Steps != 40 {
+		if len(a.History) != 2 || len(a.Trajectory) != 41 || a.Steps != 40 || a.Trajectory[40].Step != 40 {
 			t.Fatalf("%s: %d epochs, %d trajectory points, %d steps", opt, len(a.History), len(a.Trajectory), a.Steps)
 		}
 		if acc := a.History[1].TestAcc; acc < 0.6 {
 			t.Fatalf("%s: test accuracy %.2f after 2 epochs on 640 images: not learning", opt, acc)
 		}
-		if a.Trajectory[0].Dot(a.Trajectory[0]) == a.Trajectory[2].Dot(a.Trajectory[0]) {
+		if t0, t2 := a.Trajectory[0].Params, a.Trajectory[40].Params; t0.Dot(t0) == t2.Dot(t0) {
 			t.Fatalf("%s: trajectory does not move", opt)
 		}
 	}
 	c := config(SGD)
+	c.SnapshotEvery = 7 // and at each epoch's end (20 steps)
+	snapped, _ := Train(context.Background(), c, src, nil)
+	var steps []int
+	for _, s := range snapped.Trajectory {
+		steps = append(steps, s.Step)
+	}
+	if fmt.Sprint(steps) != "[0 7 14 20 21 28 35 40]" {
+		t.Fatalf("snapshots at %v", steps)
+	}
+	c.SnapshotEvery = 0
 	c.Seed = 8
 	other, _ := Train(context.Background(), c, src, nil)
 	first, _ := Train(context.Background(), config(SGD), src, nil)

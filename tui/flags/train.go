@@ -16,6 +16,7 @@ type Train struct {
 	LR, Momentum, WeightDecay float64
 	Seed                      uint64
 	TrackEvery, TrackImages   int
+	SnapshotEvery             int
 }
 
 // Register adds the training flags to fs.
@@ -28,6 +29,7 @@ func (t *Train) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&t.WeightDecay, "weight-decay", 0, "L2 weight decay")
 	fs.StringVar(&t.Optimizer, "optimizer", train.SGD, "sgd (with momentum) or adam")
 	fs.Uint64Var(&t.Seed, "seed", 1, "seed of the initial weights and the batch order")
+	fs.IntVar(&t.SnapshotEvery, "snapshot-every", 0, "keep the weights every N steps for the trajectory (0: about 50 an epoch)")
 	fs.IntVar(&t.TrackEvery, "track-sharpness", 0, "measure the Hessian's λmax every N steps, to watch the edge of stability (0: off)")
 	fs.IntVar(&t.TrackImages, "track-images", train.DefaultTrackImages, "training images λmax is tracked on (a fixed, seeded sample)")
 	RegisterData(fs, &t.Data)
@@ -50,7 +52,10 @@ func (t *Train) Config() (train.Config, error) {
 	}
 	cfg := train.Config{Arch: arch, Epochs: t.Epochs, Batch: t.Batch, LR: lr, Momentum: t.Momentum,
 		WeightDecay: t.WeightDecay, Optimizer: t.Optimizer, Seed: t.Seed,
-		Track: train.Tracking{Every: t.TrackEvery, Images: t.TrackImages}}
+		Track: train.Tracking{Every: t.TrackEvery, Images: t.TrackImages}, SnapshotEvery: t.SnapshotEvery}
+	if t.SnapshotEvery < 0 {
+		return cfg, fmt.Errorf("--snapshot-every %d: use 0 (about %d an epoch) or a number of steps", t.SnapshotEvery, train.SnapshotsPerEpoch)
+	}
 	if t.TrackEvery < 0 {
 		return cfg, fmt.Errorf("--track-sharpness %d: use 0 (off) or a number of steps", t.TrackEvery)
 	}

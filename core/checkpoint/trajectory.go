@@ -1,0 +1,109 @@
+package checkpoint
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/model"
+)
+
+// Snapshot is the weights of a run after Step optimizer steps (0: the
+// initialisation).
+type Snapshot struct {
+	Step   int
+	Params model.Params
+}
+
+// MaxTrajectorySize bounds the trajectory files LoadTrajectory reads: 50
+// snapshots an epoch of the standard net are 240 MB.
+const MaxTrajectorySize = 4 << 30
+
+// SaveTrajectory writes the snapshots of a run to one safetensors file,
+// tensors named "step_N.<name>", atomically.
+func SaveTrajectory(path string, arch model.Arch, snaps []Snapshot, meta map[string]string) error {
+	var all model.Params
+	steps := make([]string, len(snaps))
+	for i, s := range snaps {
+		steps[i] = strconv.Itoa(s.Step)
+		for _, t := range s.Params {
+			all = append(all, model.Tensor{Name: fmt.Sprintf("step_%d.%s", s.Step, t.Name), Shape: t.Shape, Data: t.Data})
+		}
+	}
+	m := map[string]string{"snapshots": fmt.Sprint(len(snaps)), "snapshot_steps": strings.Join(steps, ",")}
+	for k, v := range meta {
+		m[k] = v
+	}
+	if err := Save(path, arch, all, m); err != nil {
+		return fmt.Errorf("save trajectory: %w", err)
+	}
+	return nil
+}
+
+// LoadTrajectory reads a trajectory file, its snapshots in step order.
+// Files written before per-step snapshots name them "epoch_N"; their step
+// is N times the steps of an epoch (from the metadata).
+func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, error) {
+	b, err := atomicfile.ReadFile(path, MaxTrajectorySize)
+	if err != nil {
+		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory: %w", err)
+	}
+	p, meta, err := Decode(b)
+	if err != nil {
+		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory %s: %w", path, err)
+	}
+	perEpoch := 1
+	if steps, err1 := strconv.Atoi(meta["steps"]); err1 == nil {
+		if epochs, err2 := strconv.Atoi(meta["epochs"]); err2 == nil && epochs > 0 {
+			perEpoch = steps / epochs
+		}
+	}
+	groups := map[int]map[string]model.Tensor{}
+	for _, t := range p {
+		head, name, ok := strings.Cut(t.Name, ".")
+		var step int
+		switch {
+		case ok && strings.HasPrefix(head, "step_"):
+			step, err = strconv.Atoi(strings.TrimPrefix(head, "step_"))
+		case ok && strings.HasPrefix(head, "epoch_"):
+			step, err = strconv.Atoi(strings.TrimPrefix(head, "epoch_"))
+			step *= perEpoch
+		default:
+			err = fmt.Errorf("tensor %q is not a snapshot (step_N.name)", t.Name)
+		}
+		if err != nil || step < 0 {
+			return model.Arch{}, nil, nil, fmt.Errorf("trajectory %s: tensor %q: not a snapshot name", path, t.Name)
+		}
+		if groups[step] == nil {
+			groups[step] = map[string]model.Tensor{}
+		}
+		t.Name = name
+		groups[step][name] = t
+	}
+	if len(groups) == 0 {
+		return model.Arch{}, nil, nil, fmt.Errorf("trajectory %s: no snapshots", path)
+	}
+	var snaps []Snapshot
+	var arch model.Arch
+	for step, g := range groups {
+		var list model.Params
+		for _, t := range g {
+			list = append(list, t)
+		}
+		a, params, err := resolve(list, meta["preset"])
+		if err != nil {
+			return model.Arch{}, nil, nil, fmt.Errorf("trajectory %s, step %d: %w", path, step, err)
+		}
+		arch = a
+		snaps = append(snaps, Snapshot{Step: step, Params: params})
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Step < snaps[j].Step })
+	return arch, snaps, meta, nil
+}
+
+// TrajectoryPath is where the trajectory of the checkpoint at path goes.
+func TrajectoryPath(path string) string {
+	return strings.TrimSuffix(path, ".safetensors") + ".trajectory.safetensors"
+}
