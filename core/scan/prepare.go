@@ -7,6 +7,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
 )
 
@@ -82,6 +83,31 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 		job.D = direction.New(ck.Params, st.Direction)
 	}
 	s.D, s.E, s.EvalIndices = job.D, job.E, idx
+	return job, s, nil
+}
+
+// PrepareOn is Prepare on a plane given, not drawn: d and e as they are
+// (a trajectory's principal directions), recorded with the norm name
+// given. st.Direction is not used.
+func PrepareOn(ck *checkpoint.Checkpoint, src *data.Source, st Settings, d, e model.Params, norm string) (Job, *surface.Surface, error) {
+	if err := ck.Params.SameLayout(d); err != nil {
+		return Job{}, nil, fmt.Errorf("direction: %w", err)
+	}
+	if err := ck.Params.SameLayout(e); err != nil {
+		return Job{}, nil, fmt.Errorf("direction: %w", err)
+	}
+	st.Direction = direction.Spec{Norm: direction.None}
+	if !st.Is2D() {
+		return Job{}, nil, fmt.Errorf("a plane needs a β axis")
+	}
+	job, s, err := Prepare(ck, src, Settings{Alpha: st.Alpha, Beta: st.Beta, Direction: st.Direction, SampleSeed: st.SampleSeed,
+		Split: st.Split, Samples: st.Samples, Workers: st.Workers})
+	if err != nil {
+		return Job{}, nil, err
+	}
+	job.D, job.E = d, e
+	s.D, s.E = d, e
+	s.Meta.Norm, s.Meta.Seed, s.Meta.Cosine = norm, 0, direction.Cosine(d, e)
 	return job, s, nil
 }
 

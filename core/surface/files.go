@@ -112,6 +112,16 @@ func (s *Surface) arrays(prefix string) ([]namedArray, error) {
 		arrays = append(arrays, namedArray{"test_loss", array{shape: shape, f64: s.TestLoss}},
 			namedArray{"test_acc", array{shape: shape, f64: s.TestAcc}}, namedArray{"test_loss_se", array{shape: shape, f64: s.TestLossSE}})
 	}
+	for i, p := range s.Paths {
+		steps := make([]int64, len(p.Steps))
+		for j, v := range p.Steps {
+			steps[j] = int64(v)
+		}
+		n := []int{len(p.Steps)}
+		name := fmt.Sprintf("path_%d_", i)
+		arrays = append(arrays, namedArray{name + "step", array{shape: n, i64: steps}}, namedArray{name + "x", array{shape: n, f64: p.X}},
+			namedArray{name + "y", array{shape: n, f64: p.Y}}, namedArray{name + "offplane", array{shape: n, f64: p.Off}})
+	}
 	for _, dir := range []struct {
 		prefix string
 		p      model.Params
@@ -190,6 +200,13 @@ func (s *Surface) json() ([]byte, error) {
 	return json.MarshalIndent(out, "", " ")
 }
 
+// MaxPaths is how many runs a trajectory surface holds; maxPathPoints
+// bounds each run's snapshots.
+const (
+	MaxPaths      = 16
+	maxPathPoints = 1 << 20
+)
+
 // maxFileSize bounds the surfaces Load reads: a 1001x1001 plane of the
 // standard net with its directions is about 30 MB.
 const maxFileSize = 1 << 30
@@ -218,6 +235,11 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 		"train_loss": 8 * points, "train_acc": 8 * points, "test_loss": 8 * points, "test_acc": 8 * points,
 		"train_loss_se": 8 * points, "test_loss_se": 8 * points,
 		"eval_indices": 8 * data.MaxItems,
+	}
+	for i := range MaxPaths {
+		for _, k := range []string{"step", "x", "y", "offplane"} {
+			limits[fmt.Sprintf("path_%d_%s", i, k)] = 8 * maxPathPoints
+		}
 	}
 	named := map[string]int64{}
 	for k, v := range limits {
@@ -275,6 +297,21 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	}
 	for i, d := range done.u8 {
 		s.Done[i] = d != 0
+	}
+	for i, name := range meta.PathNames {
+		if i >= MaxPaths {
+			return nil, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
+		}
+		key := fmt.Sprintf("path_%d_", i)
+		st, x, y, off := arrays[key+"step"], arrays[key+"x"], arrays[key+"y"], arrays[key+"offplane"]
+		if n := len(st.i64); n == 0 || len(x.f64) != n || len(y.f64) != n || len(off.f64) != n {
+			return nil, fmt.Errorf("path %d (%s): its step, x, y and offplane arrays are missing or differ in length", i, name)
+		}
+		p := Path{Name: name, X: x.f64, Y: y.f64, Off: off.f64}
+		for _, v := range st.i64 {
+			p.Steps = append(p.Steps, int(v))
+		}
+		s.Paths = append(s.Paths, p)
 	}
 	for _, v := range arrays["eval_indices"].i64 {
 		s.EvalIndices = append(s.EvalIndices, int(v))

@@ -67,15 +67,19 @@ type Meta struct {
 	Cosine        float64 `json:"direction_cosine"`
 	// An interpolation's second checkpoint: f(t) = L((1−t)·θA + t·θB),
 	// with θA the Checkpoint above.
-	CheckpointB    string  `json:"checkpoint_b,omitempty"`
-	CheckpointBSHA string  `json:"checkpoint_b_sha256,omitempty"`
-	CentreLoss     float64 `json:"centre_loss"`
-	CentreAcc      float64 `json:"centre_accuracy"`
-	CentreLossSE   float64 `json:"centre_loss_se"` // standard error of CentreLoss over the images
-	Computed       int     `json:"points_computed"`
-	Total          int     `json:"points_total"`
-	Complete       bool    `json:"complete"`
-	Version        string  `json:"basin_version"`
+	CheckpointB    string `json:"checkpoint_b,omitempty"`
+	CheckpointBSHA string `json:"checkpoint_b_sha256,omitempty"`
+	// A trajectory plane's explained variance (PCA components 1 and 2)
+	// and the runs whose paths the file holds, in order.
+	Explained    []float64 `json:"explained_variance,omitempty"`
+	PathNames    []string  `json:"paths,omitempty"`
+	CentreLoss   float64   `json:"centre_loss"`
+	CentreAcc    float64   `json:"centre_accuracy"`
+	CentreLossSE float64   `json:"centre_loss_se"` // standard error of CentreLoss over the images
+	Computed     int       `json:"points_computed"`
+	Total        int       `json:"points_total"`
+	Complete     bool      `json:"complete"`
+	Version      string    `json:"basin_version"`
 }
 
 // Surface is a 1D curve (Beta.N == 0) or 2D grid of loss and accuracy.
@@ -94,7 +98,18 @@ type Surface struct {
 	TestLoss, TestAcc, TestLossSE []float64
 	Done                          []bool
 	D, E                          model.Params // the directions (E nil for 1D)
-	EvalIndices                   []int        // the evaluation images, indices into the split
+	// Paths are training runs drawn on the plane (a trajectory surface):
+	// their snapshots' coordinates and distances off the plane.
+	Paths       []Path
+	EvalIndices []int // the evaluation images, indices into the split
+}
+
+// Path is one training run on a plane: snapshot Steps, their coordinates
+// (X along α, Y along β) and how far each lies off the plane.
+type Path struct {
+	Name      string    `json:"name"`
+	Steps     []int     `json:"steps"`
+	X, Y, Off []float64 `json:"-"`
 }
 
 // New returns an empty surface over the axes (beta.N == 0 for 1D).

@@ -82,6 +82,7 @@ usage:
   basin scan2d  [flags]      loss on a random plane, f(α,β) = L(θ* + αδ + βη)
   basin sharpness [flags]    basin width, curvature, ε-sharpness and the Hessian, with error bars
   basin interp A B [flags]   the loss on the straight line from A to B, train and test
+  basin trajectory [flags]   a run's path on the PCA plane of its snapshots, over the loss there
   basin compare A B [flags]  two checkpoints on the same directions, images and grid
   basin experiment batch-size [flags]   train at a small and a large batch, then compare
   basin experiment eos [flags]          full-batch gradient descent: λmax against 2/η
@@ -103,6 +104,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"sharpness":  runSharpness,
 	"compare":    runCompare,
 	"interp":     runInterp,
+	"trajectory": runTrajectory,
 	"experiment": runExperiment,
 }
 

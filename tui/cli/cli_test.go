@@ -410,3 +410,53 @@ func TestInterpCommand(t *testing.T) {
 		}
 	}
 }
+
+// basin trajectory: two runs from the same initial weights on their pooled
+// PCA plane; the file holds the plane, both paths and the explained
+// variance; the centre run ends at (0, 0) on the plane.
+func TestTrajectoryCommand(t *testing.T) {
+	dir := t.TempDir()
+	data := tinyData(t, 256, 64)
+	a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
+	for _, r := range []struct{ out, batch string }{{a, "16"}, {b, "64"}} {
+		if code, _, stderr := run("train", "--data", data, "--preset", "mlp", "--batch", r.batch, "--snapshot-every", "2", "--out", r.out); code != 0 {
+			t.Fatalf("train: %s", stderr)
+		}
+	}
+	out := filepath.Join(dir, "traj.npz")
+	code, stdout, stderr := run("trajectory", "--checkpoint", a, "--also", b, "--data", data, "--grid", "3", "--samples", "20", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	s, err := surface.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Paths) != 2 || s.Meta.Kind != "trajectory" || len(s.Meta.Explained) != 2 || s.Meta.Explained[0]+s.Meta.Explained[1] > 1+1e-9 || !s.Meta.Complete {
+		t.Fatalf("surface %+v", s.Meta)
+	}
+	pa := s.Paths[0]
+	if n := len(pa.Steps); n != 9 || pa.Steps[n-1] != 16 || pa.X[n-1] != 0 || pa.Y[n-1] != 0 || pa.Off[n-1] != 0 {
+		t.Fatalf("path A: %+v", pa)
+	}
+	if pb := s.Paths[1]; pb.X[0] != pa.X[0] || pb.Y[0] != pa.Y[0] { // one initialization
+		t.Errorf("the runs start apart: A (%v, %v), B (%v, %v)", pa.X[0], pa.Y[0], pb.X[0], pb.Y[0])
+	}
+	if !strings.Contains(stdout, "explain") || !strings.Contains(stdout, "off plane") {
+		t.Fatalf("stdout:\n%s", stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trajectory", "--out", out}, "--checkpoint is required"},
+		{[]string{"trajectory", "--checkpoint", a}, "--out is required"},
+		{[]string{"trajectory", "--checkpoint", a, "--alpha", "2:1", "--out", out}, "--alpha"},
+		{[]string{"trajectory", "--checkpoint", filepath.Join("..", "..", "assets", "pretrained", "small.safetensors"), "--out", out}, "trajectory"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}
