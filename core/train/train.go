@@ -80,15 +80,15 @@ var ErrDiverged = errors.New("training diverged")
 // Result is a trained model and how it got there.
 type Result struct {
 	Params     model.Params
-	History    []progress.Epoch // one per completed epoch
+	History    []progress.Epoch      // one per completed epoch
 	Trajectory []checkpoint.Snapshot // the weights at step 0, every SnapshotEvery steps and at each epoch's end
-	Sharpness  []SharpnessPoint // λmax along the run, when tracked
-	TrackTime  time.Duration    // spent measuring it
-	Elapsed    time.Duration    // the whole run, tracking included
-	Steps      int              // optimizer steps taken
-	FinalLoss  float64          // the last step's training loss
-	Stopped    bool             // cancelled before the last epoch ended
-	Diverged   bool             // the loss or the weights stopped being finite
+	Sharpness  []SharpnessPoint      // λmax along the run, when tracked
+	TrackTime  time.Duration         // spent measuring it
+	Elapsed    time.Duration         // the whole run, tracking included
+	Steps      int                   // optimizer steps taken
+	FinalLoss  float64               // the last step's training loss
+	Stopped    bool                  // cancelled before the last epoch ended
+	Diverged   bool                  // the loss or the weights stopped being finite
 }
 
 // Train runs the configured training on src. When ctx is cancelled it
