@@ -18,6 +18,7 @@ import (
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/core/trajectory"
 )
 
 // Messages the engine's goroutines send through the mailbox.
@@ -223,6 +224,42 @@ type scanJob struct {
 	resume *surface.Surface // points of a paused job with the same settings, or nil
 	file   string           // where the paused job saved, to go on saving there
 	base   string           // the file's name before -N.npz; "" for scan1d or scan2d
+	along  *along           // a plane given (a trajectory's), not drawn from st.Direction
+}
+
+// along is a plane given to scan on: a trajectory's principal directions,
+// with what the file records about them.
+type along struct {
+	d, e      model.Params
+	norm      string
+	explained []float64
+	paths     []surface.Path
+}
+
+// trajLoaded is the trajectory of a checkpoint, on its PCA plane.
+type trajLoaded struct {
+	id    int
+	along *along
+	err   error
+}
+
+// loadTrajectory reads the trajectory beside a checkpoint and finds its
+// PCA plane and path (core/trajectory), off the screen's goroutine.
+func (e *engine) loadTrajectory(id int, ck *checkpoint.Checkpoint) {
+	e.goJob(func() {
+		_, snaps, _, err := checkpoint.LoadTrajectory(checkpoint.TrajectoryPath(ck.Path))
+		if err != nil {
+			e.box.send(trajLoaded{id: id, err: err})
+			return
+		}
+		run := trajectory.Run{Name: ck.Path, Snaps: snaps}
+		pl, err := trajectory.PCA(ck.Params, []trajectory.Run{run})
+		if err != nil {
+			e.box.send(trajLoaded{id: id, err: err})
+			return
+		}
+		e.box.send(trajLoaded{id: id, along: &along{d: pl.D, e: pl.E, norm: "pca", explained: pl.Explained[:], paths: []surface.Path{pl.Project(run)}}})
+	})
 }
 
 // scan runs a view's scan job once the job before it in the same view has
@@ -263,7 +300,19 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 			e.box.send(scanDone{id: j.id, file: j.file})
 			return
 		}
-		ss, err := scan.NewSession(j.ck, j.src, j.st)
+		var ss *scan.Session
+		var err error
+		if a := j.along; a != nil {
+			if ss, err = scan.NewSessionOn(j.ck, j.src, j.st, a.d, a.e, a.norm); err == nil {
+				m := &ss.Surface.Meta
+				m.Kind, m.Explained, ss.Surface.Paths = "trajectory", a.explained, a.paths
+				for _, p := range a.paths {
+					m.PathNames = append(m.PathNames, p.Name)
+				}
+			}
+		} else {
+			ss, err = scan.NewSession(j.ck, j.src, j.st)
+		}
 		if err == nil && j.resume != nil {
 			err = ss.Resume(j.resume)
 		}
@@ -291,7 +340,7 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 			return e.path(base, ".npz", true)
 		}
 		ui := ss.Surface.Clone() // the view's own copy, without the directions
-		ui.D, ui.E, ui.EvalIndices = nil, nil, nil
+		ui.D, ui.E, ui.EvalIndices, ui.Paths = nil, nil, nil, nil
 		e.box.send(scanStarted{id: j.id, surf: ui})
 		err = ss.Run(ctx, func(ev progress.Event) { e.box.send(scanEvent{id: j.id, ev: ev}) })
 		if errors.Is(err, context.Canceled) {

@@ -15,6 +15,7 @@ type keyMap struct {
 	Edit, Finer, Coarser              key.Binding
 	NewDir, Norm, Scale, Layers       key.Binding
 	Diff, Measure                     key.Binding
+	PathPrev, PathNext                key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -50,6 +51,8 @@ func newKeyMap() keyMap {
 		Layers:   b([]string{"c"}, "c", "heatmap/contours"),
 		Diff:     b([]string{"d"}, "d", "A | B or A − B"),
 		Measure:  b([]string{"r"}, "r", "measure"),
+		PathPrev: b([]string{","}, ",", "previous snapshot"),
+		PathNext: b([]string{"."}, ".", "next snapshot"),
 	}
 }
 

@@ -69,6 +69,9 @@ func (v *scanState) scaleName() string {
 // status is the view's part of the status bar.
 func (v *scanState) status() []string {
 	o := v.c.opts
+	if v.along != nil {
+		return []string{v.along.norm + " plane", fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}
+	}
 	return []string{string(v.dir.Norm), fmt.Sprintf("seed %d", v.dir.Seed),
 		fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}
 }

@@ -48,6 +48,8 @@ type scanState struct {
 	log  bool
 	form *rangeForm
 
+	along *along // scans on this plane, not on drawn directions (the trajectory view)
+
 	dirty    bool // redraw needed
 	cache    string
 	cacheKey [2]int
@@ -141,7 +143,7 @@ func (v *scanState) submit(j scanJob) {
 		c.scanSettings(j.st)
 		return
 	}
-	j.id, j.after, j.ck, j.src, j.base = v.id, v.over, v.model(), c.src, v.fileBase
+	j.id, j.after, j.ck, j.src, j.base, j.along = v.id, v.over, v.model(), c.src, v.fileBase, v.along
 	v.over = c.eng.scan(ctx, j)
 }
 

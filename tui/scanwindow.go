@@ -63,6 +63,8 @@ func (v *scanState) key(msg tea.KeyMsg) bool {
 		rescan = v.resolution(1)
 	case key.Matches(msg, k.Coarser):
 		rescan = v.resolution(-1)
+	case v.along != nil && (key.Matches(msg, k.NewDir) || key.Matches(msg, k.Norm)):
+		return false // a given plane: no other directions, no normalization
 	case key.Matches(msg, k.NewDir):
 		v.dir.Seed++
 		v.prev = nil // another direction: the old picture is not this landscape

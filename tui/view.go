@@ -47,7 +47,7 @@ func newViews(c *common) []view {
 	if c.other != nil { // basin --compare A B
 		views = append(views, newCompareLineView(c), newCompareView(c))
 	}
-	return append(views, newNumbersView(c))
+	return append(views, newNumbersView(c), newTrajView(c))
 }
 
 // common is what every view shares: the options, styles and keys, the

@@ -147,3 +147,14 @@ func LimitHeap(evaluators int) {
 	debug.SetMemoryLimit(128<<20 + int64(evaluators)*96<<20)
 	runtime.GC() // free now what the caller just let go (the full data set)
 }
+
+// NewSessionOn is NewSession on a plane given, not drawn (PrepareOn): a
+// trajectory's principal directions.
+func NewSessionOn(ck *checkpoint.Checkpoint, src *data.Source, st Settings, d, e model.Params, norm string) (*Session, error) {
+	job, s, err := PrepareOn(ck, src, st, d, e, norm)
+	if err != nil {
+		return nil, err
+	}
+	s.Meta.Version = build.Version
+	return &Session{Job: job, Surface: s}, nil
+}

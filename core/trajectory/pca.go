@@ -158,3 +158,20 @@ func (pl *Plane) Project(r Run) surface.Path {
 	}
 	return p
 }
+
+// Extent is the window that holds every path and the centre, with a fifth
+// of each axis's span to spare on both sides: where a trajectory's plane
+// is worth scanning.
+func Extent(paths []surface.Path) (alpha, beta [2]float64) {
+	span := func(of func(surface.Path) []float64) [2]float64 {
+		lo, hi := 0.0, 0.0
+		for _, p := range paths {
+			for _, v := range of(p) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+		pad := 0.2 * math.Max(hi-lo, 1e-6)
+		return [2]float64{lo - pad, hi + pad}
+	}
+	return span(func(p surface.Path) []float64 { return p.X }), span(func(p surface.Path) []float64 { return p.Y })
+}

@@ -110,8 +110,14 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	rep.line("PCA of %d runs' snapshots around %s: components explain %.1f%% and %.1f%% of their variance (%s)",
 		len(runs), in.ck.Path, 100*pl.Explained[0], 100*pl.Explained[1], fmtDuration(time.Since(start)))
 	st := scan.Settings{SampleSeed: im.Seed, Split: split, Samples: im.Samples, Workers: *workers}
-	st.Alpha, st.Beta = autoAxis(ranges[0], nx, paths, func(p surface.Path) []float64 { return p.X }),
-		autoAxis(ranges[1], ny, paths, func(p surface.Path) []float64 { return p.Y })
+	ea, eb := trajectory.Extent(paths)
+	for i, e := range [][2]float64{ea, eb} {
+		if ranges[i] == nil {
+			ranges[i] = &e
+		}
+	}
+	st.Alpha = surface.Axis{Min: ranges[0][0], Max: ranges[0][1], N: nx}
+	st.Beta = surface.Axis{Min: ranges[1][0], Max: ranges[1][1], N: ny}
 	job, s, err := scan.PrepareOn(in.ck, in.src, st, pl.D, pl.E, "pca")
 	if err != nil {
 		return usage(err)
@@ -153,22 +159,6 @@ func loadRun(path string, centre *checkpoint.Checkpoint) (trajectory.Run, error)
 		return trajectory.Run{}, fmt.Errorf("%s is a %s run and the centre a %s one: one architecture per plane", path, arch.Preset, centre.Arch.Preset)
 	}
 	return trajectory.Run{Name: path, Snaps: snaps}, nil
-}
-
-// autoAxis is the range given, or one that holds every path's values with
-// a fifth of their span to spare on each side (and the centre, 0).
-func autoAxis(given *[2]float64, n int, paths []surface.Path, of func(surface.Path) []float64) surface.Axis {
-	if given != nil {
-		return surface.Axis{Min: given[0], Max: given[1], N: n}
-	}
-	lo, hi := 0.0, 0.0
-	for _, p := range paths {
-		for _, v := range of(p) {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-	}
-	pad := 0.2 * math.Max(hi-lo, 1e-6)
-	return surface.Axis{Min: lo - pad, Max: hi + pad, N: n}
 }
 
 // printPaths tells where each run went on the plane, and how far from it.

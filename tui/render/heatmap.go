@@ -174,3 +174,88 @@ func Contours(c *Canvas, fine, coarse Field, levels []float64, s Scale, pal Pale
 		}
 	}
 }
+
+// Polyline draws a path over a heatmap: the points (xs, ys in braille dots,
+// 2 per cell across and 4 down, NaN breaking the line) joined by straight
+// lines of dots, in colour fg over each cell's heatmap colour (from
+// coarse). Dots outside c are dropped.
+func Polyline(c *Canvas, coarse Field, s Scale, pal Palette, xs, ys []float64, fg Color) {
+	gw, gh := 2*c.W, 4*c.H
+	grid := runes.NewPatternDotsGrid(gw, gh)
+	set := func(x, y int) {
+		if x >= 0 && y >= 0 && x < gw && y < gh {
+			grid.Set(x, y)
+		}
+	}
+	var prevX, prevY int
+	have := false
+	for i := range xs {
+		if !Finite(xs[i]) || !Finite(ys[i]) {
+			have = false
+			continue
+		}
+		// Clamp far-off points to a margin around the canvas, so a
+		// line towards them is drawn in the right direction without
+		// walking millions of dots.
+		x := int(math.Floor(math.Max(math.Min(xs[i], float64(3*gw)), float64(-2*gw))))
+		y := int(math.Floor(math.Max(math.Min(ys[i], float64(3*gh)), float64(-2*gh))))
+		if have {
+			line(prevX, prevY, x, y, set)
+		} else {
+			set(x, y)
+		}
+		prevX, prevY, have = x, y, true
+	}
+	for y, row := range grid.BraillePatterns() {
+		for x, r := range row {
+			if r == runes.BrailleBlockOffset || r == 0 {
+				continue
+			}
+			cell := c.At(x, y)
+			if cell == nil {
+				continue
+			}
+			if runes.IsBraillePattern(cell.Ch) { // a contour: both show
+				r = runes.CombineBraillePatterns(cell.Ch, r)
+			} else {
+				cell.BG = cellBackground(coarse, x, y, s, pal)
+			}
+			cell.Ch, cell.FG, cell.Bold = r, fg, true
+		}
+	}
+}
+
+// line calls set at each dot of the segment (Bresenham).
+func line(x0, y0, x1, y1 int, set func(x, y int)) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
+	}
+	if y0 > y1 {
+		sy = -1
+	}
+	err := dx + dy
+	for {
+		set(x0, y0)
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		e2 := 2 * err
+		if e2 >= dy {
+			err += dy
+			x0 += sx
+		}
+		if e2 <= dx {
+			err += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

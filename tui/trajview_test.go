@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/train"
+)
+
+// The trajectory view: a model trained with snapshots shows its path on
+// the PCA plane (explained variance in the title, ● at the start); , and
+// . walk the cursor along the snapshots and read each; a shipped model,
+// which has no trajectory, says so.
+func TestTrajectoryView(t *testing.T) {
+	o := testOptions(t)
+	cfg := o.Train
+	cfg.SnapshotEvery = 2
+	res, err := train.Train(context.Background(), cfg, tiny, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if _, err := train.Save(path, cfg, res, "tiny"); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.ready()
+	show[*trajView](m)
+	v := find[*trajView](m)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 32})
+	pump(t, m, func() bool { return v.along != nil || v.missing != "" })
+	if v.missing != "" {
+		t.Fatal(v.missing)
+	}
+	pump(t, m, func() bool { return v.cur != nil && v.cur.Computed() == v.cur.Len() })
+	out := m.View()
+	if !strings.Contains(out, "PC1") || !strings.Contains(out, "●") || !strings.Contains(out, "✕") {
+		t.Fatalf("view:\n%s", out)
+	}
+	p := v.along.paths[0]
+	n := len(p.Steps)
+	if n != len(res.Trajectory) || p.Off[n-1] != 0 {
+		t.Fatalf("path of %d snapshots (trained %d), last off %v", n, len(res.Trajectory), p.Off[n-1])
+	}
+	for _, k := range []string{".", ",", ","} {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
+	}
+	if v.snap != n-3 || v.cursor[0] != p.X[n-3] || v.cursor[1] != p.Y[n-3] {
+		t.Fatalf("after . , ,: snapshot %d, cursor %v", v.snap, v.cursor)
+	}
+	if out := m.View(); !strings.Contains(out, "off the plane") || !strings.Contains(out, fmt.Sprintf("(%d/%d)", n-2, n)) {
+		t.Fatalf("readout:\n%s", out)
+	}
+	pre, _ := checkpoint.Pretrained("small")
+	plain := newModel(o, pre, tiny, os.Stdout)
+	defer plain.eng.shutdown()
+	plain.ready()
+	if tv := find[*trajView](plain); !strings.Contains(tv.missing, "no trajectory") {
+		t.Errorf("pretrained: %q", tv.missing)
+	}
+}
