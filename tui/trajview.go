@@ -185,10 +185,10 @@ func (v *trajView) drawPath(c *render.Canvas, x0, pw, ph int, coarse render.Fiel
 	}
 	plot := render.NewCanvas(pw, ph)
 	plot.Blit(-x0, 0, c) // the plane's cells, to draw over
-	render.Polyline(plot, coarse, s, render.NewPalette(v.c.st.profile), xs, ys, v.c.st.cursor)
+	render.Polyline(plot, coarse, s, render.NewPalette(v.c.st.profile), xs, ys, v.c.st.centre)
 	if len(xs) > 0 {
 		if cell := plot.At(int(math.Floor(xs[0]/2)), int(math.Floor(ys[0]/4))); cell != nil {
-			cell.Ch, cell.FG, cell.Bold = '●', v.c.st.cursor, true
+			cell.Ch, cell.FG, cell.Bold = '●', v.c.st.centre, true
 		}
 	}
 	if cell := plot.At(int(math.Floor(dotX(0)/2)), int(math.Floor(dotY(0)/4))); cell != nil { // θ*, over the path's end

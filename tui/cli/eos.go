@@ -21,11 +21,11 @@ import (
 // runEOS is basin experiment eos: full-batch gradient descent on a fixed
 // subset at each learning rate, λmax tracked along the way.
 func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("experiment eos", "basin experiment eos [--preset small] [--subset 5000] [--lrs 0.05,0.1] [--steps 300] [--track-every 10] [--momentum 0] [--seed 1] --out DIR", stdout)
+	fs := newFlags("experiment eos", "basin experiment eos [--preset small] [--subset 5000] [--lrs 0.1,0.2] [--steps 300] [--track-every 10] [--momentum 0] [--seed 1] --out DIR", stdout)
 	var tf flags.Train
 	tf.Register(fs.FlagSet)
 	subset := fs.Int("subset", 5000, "training images: the fixed subset every step's gradient is taken over (Cohen et al.: 5,000)")
-	lrs := fs.String("lrs", "0.05,0.1", "learning rates, comma-separated: one run each, from the same initial weights")
+	lrs := fs.String("lrs", "0.1,0.2", "learning rates, comma-separated: one run each, from the same initial weights")
 	steps := fs.Int("steps", 300, "gradient-descent steps per learning rate")
 	every := fs.Int("track-every", 10, "steps between λmax measurements (on all of the subset)")
 	out := fs.String("out", "", "folder for one checkpoint per learning rate (required)")
