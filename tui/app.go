@@ -175,11 +175,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			d = len(m.views) - 1
 		}
 		m.active = (m.active + d) % len(m.views)
+		m.shown()
 		return nil
 	}
 	for i, b := range m.pick {
 		if key.Matches(msg, b) {
 			m.active = i
+			m.shown()
 			return nil
 		}
 	}
@@ -262,8 +264,19 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 		if slices.Contains(cmp, v) {
 			v.ready()
 		}
+		if r, ok := v.(interface{ otherChanged() }); ok { // views that show B beside their own
+			r.otherChanged()
+		}
 	}
 	m.touched = true
+}
+
+// shown tells the view now on screen, if it wants to know (a scan
+// waiting for another view's gets the cores).
+func (m *Model) shown() {
+	if s, ok := m.views[m.active].(interface{ shown() }); ok {
+		s.shown()
+	}
 }
 
 // onRequest reports whether v works only when asked (by a key): the demo

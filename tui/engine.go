@@ -243,22 +243,33 @@ type trajLoaded struct {
 	err   error
 }
 
-// loadTrajectory reads the trajectory beside a checkpoint and finds its
-// PCA plane and path (core/trajectory), off the screen's goroutine.
-func (e *engine) loadTrajectory(id int, ck *checkpoint.Checkpoint) {
+// loadTrajectory reads the trajectories beside the checkpoints (the first
+// is the centre and must have one; the others are drawn when they have
+// one) and finds their pooled PCA plane and paths (core/trajectory), off
+// the screen's goroutine.
+func (e *engine) loadTrajectory(id int, cks []*checkpoint.Checkpoint) {
 	e.goJob(func() {
-		_, snaps, _, err := checkpoint.LoadTrajectory(checkpoint.TrajectoryPath(ck.Path))
+		var runs []trajectory.Run
+		for i, ck := range cks {
+			_, snaps, _, err := checkpoint.LoadTrajectory(checkpoint.TrajectoryPath(ck.Path))
+			if err != nil && i == 0 {
+				e.box.send(trajLoaded{id: id, err: err})
+				return
+			}
+			if err == nil {
+				runs = append(runs, trajectory.Run{Name: ck.Path, Snaps: snaps})
+			}
+		}
+		pl, err := trajectory.PCA(cks[0].Params, runs)
 		if err != nil {
 			e.box.send(trajLoaded{id: id, err: err})
 			return
 		}
-		run := trajectory.Run{Name: ck.Path, Snaps: snaps}
-		pl, err := trajectory.PCA(ck.Params, []trajectory.Run{run})
-		if err != nil {
-			e.box.send(trajLoaded{id: id, err: err})
-			return
+		a := &along{d: pl.D, e: pl.E, norm: "pca", explained: pl.Explained[:]}
+		for _, r := range runs {
+			a.paths = append(a.paths, pl.Project(r))
 		}
-		e.box.send(trajLoaded{id: id, along: &along{d: pl.D, e: pl.E, norm: "pca", explained: pl.Explained[:], paths: []surface.Path{pl.Project(run)}}})
+		e.box.send(trajLoaded{id: id, along: a})
 	})
 }
 

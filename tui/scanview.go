@@ -112,6 +112,14 @@ func (v *scanState) model() *checkpoint.Checkpoint {
 	return v.c.ck
 }
 
+// shown: the view came on screen; if its scan is waiting for another
+// view's, the others pause and it runs now.
+func (v *scanState) shown() {
+	if v.running && v.queued && v.c.yield != nil {
+		v.c.yield(v.group)
+	}
+}
+
 // pause stops the running job unless it belongs to the view asking; the
 // view resumes it when the job has ended.
 func (v *scanState) pause(asking view) {

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/trajectory"
 	"github.com/basin-dev/basin/tui/render"
@@ -50,8 +51,21 @@ func (v *trajView) ready() {
 		v.missing = "The shipped models carry no trajectory. Train one (basin, or basin train) and open it: its snapshots are saved beside it."
 		return
 	}
+	cks := []*checkpoint.Checkpoint{ck}
+	if o := v.c.other; o != nil && o.Arch.Preset == ck.Arch.Preset {
+		cks = append(cks, o) // compare: B's path on the pooled plane too
+	}
 	v.loadID, v.loading = v.c.nextJob(), true
-	v.c.eng.loadTrajectory(v.loadID, ck)
+	v.c.eng.loadTrajectory(v.loadID, cks)
+}
+
+// otherChanged: a B opened or replaced joins the plane.
+func (v *trajView) otherChanged() {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	v.running = false
+	v.ready()
 }
 
 func (v *trajView) keys() helpKeys {
@@ -102,7 +116,12 @@ func (v *trajView) walk(d int) {
 }
 
 func (v *trajView) mouse(msg tea.MouseMsg, w, h int) bool {
-	x0, y0, pw, ph := planeLayout(w, h)
+	legend := 0
+	if v.along != nil && len(v.along.paths) > 1 {
+		legend = 1
+	}
+	x0, y0, pw, ph := planeLayout(w, h-legend)
+	y0 += legend
 	v.snap = -1
 	return v.scanState.mouse(msg, x0, y0, pw, ph)
 }
@@ -155,6 +174,15 @@ func (v *trajView) draw(w, h int) string {
 		return head + "\n\n" + st.faint.Width(max(w, 10)).Render(msg)
 	}
 	al, be := v.alpha(), v.beta()
+	legend := ""
+	if len(v.along.paths) > 1 { // a legend, in the paths' colours, takes a line
+		var parts []string
+		for i, p := range v.along.paths {
+			parts = append(parts, colored(st, "━━ "+"AB"[i:i+1], v.pathColor(i))+" "+st.faint.Render(p.Name))
+		}
+		legend = truncate(strings.Join(parts, "   "), w) + "\n"
+		h--
+	}
 	x0, _, pw, ph := planeLayout(w, h)
 	coarse := field(&v.scanState, pw, 2*ph)
 	p := plane{v: &v.scanState, coarse: coarse, scale: render.ScaleOf(coarse, v.log), layers: v.layers, labels: true}
@@ -162,20 +190,32 @@ func (v *trajView) draw(w, h int) string {
 		p.fine = field(&v.scanState, 2*pw, 4*ph)
 	}
 	canvas := p.draw(st, w, ph)
-	path := v.along.paths[0]
-	v.drawPath(canvas, x0, pw, ph, coarse, p.scale, path)
+	for i := len(v.along.paths) - 1; i >= 0; i-- { // A over B
+		v.drawPath(canvas, x0, pw, ph, coarse, p.scale, v.along.paths[i], v.pathColor(i))
+	}
 	if p.scale.Max > p.scale.Min {
 		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, p.scale, render.NewPalette(st.profile), st.axis))
 	}
-	ex := v.along.explained
+	ex, snaps := v.along.explained, 0
+	for _, p := range v.along.paths {
+		snaps += len(p.Steps)
+	}
 	title := head + st.faint.Render(fmt.Sprintf("  PCA plane of %d snapshots · PC1 %.1f%% PC2 %.1f%% of their variance · not normalized · ● start ✕ θ* · grid %dx%d · %s scale",
-		len(path.Steps), 100*ex[0], 100*ex[1], al.N, be.N, v.scaleName()))
-	return truncate(title, w) + "\n" + canvas.String() + "\n" + v.pathLine(w) + "\n" + v.progressLine(w)
+		snaps, 100*ex[0], 100*ex[1], al.N, be.N, v.scaleName()))
+	return truncate(title, w) + "\n" + legend + canvas.String() + "\n" + v.pathLine(w) + "\n" + v.progressLine(w)
+}
+
+// pathColor is path i's colour: A's, then B's.
+func (v *trajView) pathColor(i int) render.Color {
+	if i == 0 {
+		return v.c.st.centre
+	}
+	return v.c.st.acc
 }
 
 // drawPath overlays the path (braille lines through the snapshots) and
 // its start (●) on the plane's heatmap.
-func (v *trajView) drawPath(c *render.Canvas, x0, pw, ph int, coarse render.Field, s render.Scale, p surface.Path) {
+func (v *trajView) drawPath(c *render.Canvas, x0, pw, ph int, coarse render.Field, s render.Scale, p surface.Path, fg render.Color) {
 	al, be := v.alpha(), v.beta()
 	dotX := func(a float64) float64 { return (a - al.Min) / (al.Max - al.Min) * float64(2*pw) }
 	dotY := func(b float64) float64 { return (be.Max - b) / (be.Max - be.Min) * float64(4*ph) }
@@ -185,10 +225,10 @@ func (v *trajView) drawPath(c *render.Canvas, x0, pw, ph int, coarse render.Fiel
 	}
 	plot := render.NewCanvas(pw, ph)
 	plot.Blit(-x0, 0, c) // the plane's cells, to draw over
-	render.Polyline(plot, coarse, s, render.NewPalette(v.c.st.profile), xs, ys, v.c.st.centre)
+	render.Polyline(plot, coarse, s, render.NewPalette(v.c.st.profile), xs, ys, fg)
 	if len(xs) > 0 {
 		if cell := plot.At(int(math.Floor(xs[0]/2)), int(math.Floor(ys[0]/4))); cell != nil {
-			cell.Ch, cell.FG, cell.Bold = '●', v.c.st.centre, true
+			cell.Ch, cell.FG, cell.Bold = '●', fg, true
 		}
 	}
 	if cell := plot.At(int(math.Floor(dotX(0)/2)), int(math.Floor(dotY(0)/4))); cell != nil { // θ*, over the path's end
