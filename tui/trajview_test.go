@@ -64,6 +64,20 @@ func TestTrajectoryView(t *testing.T) {
 	if out := m.View(); !strings.Contains(out, "off the plane") || !strings.Contains(out, fmt.Sprintf("(%d/%d)", n-2, n)) {
 		t.Fatalf("readout:\n%s", out)
 	}
+	// With B (here a second copy of the run): both paths, a legend.
+	o2 := o
+	o2.other = ck
+	both := newModel(o2, ck, tiny, os.Stdout)
+	defer both.eng.shutdown()
+	both.touched = true
+	both.ready()
+	show[*trajView](both)
+	bv := find[*trajView](both)
+	both.Update(tea.WindowSizeMsg{Width: 120, Height: 32})
+	pump(t, both, func() bool { return bv.along != nil || bv.missing != "" })
+	if bv.along == nil || len(bv.along.paths) != 2 || !strings.Contains(both.View(), "━━ B") {
+		t.Fatalf("two runs: %q\n%s", bv.missing, both.View())
+	}
 	pre, _ := checkpoint.Pretrained("small")
 	plain := newModel(o, pre, tiny, os.Stdout)
 	defer plain.eng.shutdown()
