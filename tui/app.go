@@ -66,6 +66,14 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 		}
 	}
 	c.yield = m.yield
+	c.interp = func() {
+		for i, v := range m.views {
+			if iv, ok := v.(*interpView); ok {
+				m.active = i
+				iv.start()
+			}
+		}
+	}
 	return m
 }
 
@@ -245,7 +253,7 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 		}
 	}
 	if cmp == nil {
-		cmp = []view{newCompareLineView(m.common), newCompareView(m.common)}
+		cmp = []view{newCompareLineView(m.common), newCompareView(m.common), newInterpView(m.common)}
 		at := len(m.views)
 		for at > 0 && onRequest(m.views[at-1]) {
 			at--
@@ -258,7 +266,7 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 		}
 	}
 	for i, v := range m.views {
-		if v == cmp[len(cmp)-1] {
+		if v == cmp[min(1, len(cmp)-1)] { // the compare view
 			m.active = i
 		}
 		if slices.Contains(cmp, v) {

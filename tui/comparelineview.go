@@ -30,7 +30,7 @@ func (v *compareLineView) keys() helpKeys {
 	k := v.a.c.keys
 	return helpKeys{
 		short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir},
-		full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}},
+		full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale, k.Interp}},
 	}
 }
 

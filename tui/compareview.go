@@ -90,7 +90,7 @@ func (v *compareView) keys() helpKeys {
 			{k.Left, k.Right, k.Up, k.Down},
 			{k.PanLeft, k.PanRight, k.PanUp, k.PanDown},
 			{k.ZoomIn, k.ZoomOut, k.Reset, k.Edit, k.Finer, k.Coarser},
-			{k.NewDir, k.Norm, k.Scale, k.Layers, k.Diff},
+			{k.NewDir, k.Norm, k.Scale, k.Layers, k.Diff, k.Interp},
 		},
 	}
 }
@@ -112,8 +112,12 @@ func (v *compareView) key(msg tea.KeyMsg) bool {
 	return v.pair.key(msg)
 }
 
-// key moves A, and B with it.
+// key moves A, and B with it; i interpolates between them.
 func (v *pair) key(msg tea.KeyMsg) bool {
+	if v.a.form == nil && key.Matches(msg, v.a.c.keys.Interp) && v.a.c.interp != nil {
+		v.a.c.interp()
+		return true
+	}
 	before := v.a.id
 	ok := v.a.key(msg)
 	v.follow(v.a.id != before)

@@ -379,6 +379,56 @@ type (
 	}
 )
 
+// Messages of an interpolation job.
+type (
+	interpStep struct {
+		id    int
+		split data.Split
+		p     progress.Point
+	}
+	interpDone struct {
+		id   int
+		s    *surface.Surface
+		file string
+		err  error
+	}
+)
+
+// interp runs basin interp between a and b as one job in the scan slot
+// and saves the surface in the run folder.
+func (e *engine) interp(ctx context.Context, id int, a, b *checkpoint.Checkpoint, src *data.Source, st scan.Settings) {
+	e.goJob(func() {
+		select {
+		case e.slot <- struct{}{}:
+		case <-ctx.Done():
+			e.box.send(interpDone{id: id, err: ctx.Err()})
+			return
+		}
+		defer func() { <-e.slot }()
+		split := data.Train
+		s, err := scan.Interpolate(ctx, a, b, src, st, e.pool(a.Arch, st.Workers), func(ev progress.Event) {
+			if p, ok := ev.(progress.Point); ok {
+				e.box.send(interpStep{id: id, split: split, p: p})
+			}
+		}, func(sp data.Split) { split = sp })
+		var file string
+		if s != nil && s.Computed() > 0 {
+			path, perr := e.path("interp", ".npz", true)
+			if perr == nil {
+				perr = surface.Save(path, surface.NPZ, s)
+			}
+			if perr == nil {
+				file = path
+			}
+			err = errors.Join(err, perr)
+		}
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		e.box.send(interpDone{id: id, s: s, file: file, err: err})
+	})
+}
+
 // measure computes the numbers of each model (compare.Measure) as one
 // job in the scan slot, so it never competes with a scan for the cores.
 func (e *engine) measure(ctx context.Context, id int, cks []*checkpoint.Checkpoint, src *data.Source, st compare.Settings) {

@@ -16,6 +16,7 @@ type keyMap struct {
 	NewDir, Norm, Scale, Layers       key.Binding
 	Diff, Measure                     key.Binding
 	PathPrev, PathNext                key.Binding
+	Interp                            key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -51,6 +52,7 @@ func newKeyMap() keyMap {
 		Layers:   b([]string{"c"}, "c", "heatmap/contours"),
 		Diff:     b([]string{"d"}, "d", "A | B or A − B"),
 		Measure:  b([]string{"r"}, "r", "measure"),
+		Interp:   b([]string{"i"}, "i", "interpolate A → B"),
 		PathPrev: b([]string{","}, ",", "previous snapshot"),
 		PathNext: b([]string{"."}, ".", "next snapshot"),
 	}

@@ -45,7 +45,7 @@ type view interface {
 func newViews(c *common) []view {
 	views := []view{newTrainView(c), newLineView(c), newPlaneView(c)}
 	if c.other != nil { // basin --compare A B
-		views = append(views, newCompareLineView(c), newCompareView(c))
+		views = append(views, newCompareLineView(c), newCompareView(c), newInterpView(c))
 	}
 	return append(views, newNumbersView(c), newTrajView(c))
 }
@@ -65,6 +65,7 @@ type common struct {
 
 	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
 	yield        func(asking view)   // pauses the scans of every view but the one asking
+	interp       func()              // shows the interpolation view and starts it (i in a compare view)
 	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/surface"
 )
@@ -21,7 +22,8 @@ import (
 // two checkpoints exactly. pass, if not nil, is told which split is being
 // scanned. Cancelled, it returns the points so far with the context's
 // error.
-func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st Settings, sink progress.Sink, pass func(data.Split)) (*surface.Surface, error) {
+// pool, if not nil, lends the evaluators.
+func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, sink progress.Sink, pass func(data.Split)) (*surface.Surface, error) {
 	if a.Arch.Preset != b.Arch.Preset {
 		return nil, fmt.Errorf("A is a %s net and B a %s net: interpolation needs one architecture", a.Arch.Preset, b.Arch.Preset)
 	}
@@ -51,7 +53,7 @@ func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Sou
 	s.D, s.EvalIndices = dir, idx // θB − θA, for the record
 	test := surface.New(st.Alpha, surface.Axis{})
 	s.TestLoss, s.TestAcc, s.TestLossSE = test.Loss, test.Acc, test.LossSE
-	job := Job{Arch: a.Arch, Theta: a.Params, D: negA, E: b.Params, Workers: st.Workers, Tied: true}
+	job := Job{Arch: a.Arch, Theta: a.Params, D: negA, E: b.Params, Workers: st.Workers, Tied: true, Pool: pool}
 	for _, p := range []struct {
 		split data.Split
 		set   *data.Dataset

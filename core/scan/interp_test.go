@@ -21,7 +21,7 @@ func TestInterpolationEndsAreTheCheckpoints(t *testing.T) {
 	a := &checkpoint.Checkpoint{Path: "a", Arch: arch, Params: arch.Init(1), SHA256: "sa"}
 	b := &checkpoint.Checkpoint{Path: "b", Arch: arch, Params: arch.Init(2), SHA256: "sb"}
 	st := Settings{Alpha: surface.Axis{Min: -0.5, Max: 1.5, N: 41}, SampleSeed: 3, Samples: 30, Workers: 2}
-	s, err := Interpolate(context.Background(), a, b, source, st, nil, nil)
+	s, err := Interpolate(context.Background(), a, b, source, st, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestInterpolationEndsAreTheCheckpoints(t *testing.T) {
 	}
 	mlp, _ := model.Preset("mlp")
 	other := &checkpoint.Checkpoint{Path: "m", Arch: mlp, Params: mlp.Init(1)}
-	if _, err := Interpolate(context.Background(), a, other, source, st, nil, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
+	if _, err := Interpolate(context.Background(), a, other, source, st, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
 		t.Errorf("small to mlp: %v", err)
 	}
 }
