@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/core/data"
 )
 
@@ -29,6 +30,8 @@ type Model struct {
 	help     help.Model
 	showHelp bool
 	picker   *picker // choosing B to compare with, nil when closed
+	// trainForm sets up a new training run, nil when closed.
+	trainForm *trainForm
 
 	w, h    int
 	phase   string // what the app is doing before the views have work
@@ -151,9 +154,23 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	if m.picker != nil {
 		if path, done := m.picker.key(msg); done {
+			asB := m.picker.asB
 			m.picker = nil
-			if path != "" {
+			switch {
+			case path == "":
+			case asB:
 				m.eng.loadOther(path)
+			default:
+				m.eng.loadModel(path)
+			}
+		}
+		return nil
+	}
+	if m.trainForm != nil {
+		if cfg, done := m.trainForm.update(msg); done {
+			m.trainForm = nil
+			if cfg != nil {
+				m.startTraining(*cfg)
 			}
 		}
 		return nil
@@ -176,6 +193,18 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Open) && m.ck != nil:
 		m.picker = &picker{items: candidates(m.opts.RunsDir, m.ck.Arch.Preset, m.ck.Path)}
+		return nil
+	case key.Matches(msg, k.Models):
+		preset, path := m.opts.Train.Arch.Preset, ""
+		if m.ck != nil {
+			preset, path = m.ck.Arch.Preset, m.ck.Path
+		}
+		items := candidates(m.opts.RunsDir, preset, "")
+		m.picker = &picker{items: items, models: true, mark: path}
+		return nil
+	case key.Matches(msg, k.Train):
+		cfg := m.trainer.cfg
+		m.trainForm = newTrainForm(cfg)
 		return nil
 	case key.Matches(msg, k.Next):
 		d := 1
@@ -211,6 +240,8 @@ func (m *Model) handleEvent(ev any) {
 	case otherLoaded:
 		m.setOther(ev.ck, ev.err)
 		return
+	case modelLoaded:
+		m.switchModel(ev.ck, ev.err)
 	case trainDone:
 		if ev.err != nil {
 			m.errMsg = ev.err.Error()
@@ -230,6 +261,43 @@ func (m *Model) handleEvent(ev any) {
 	if _, ok := ev.(trainDone); ok && m.ck != nil {
 		m.ready()
 	}
+}
+
+// startTraining trains a new model with cfg (the form's) into its own run
+// folder; the views stay on the model they show until it is done, then
+// switch to it.
+func (m *Model) startTraining(cfg train.Config) {
+	if m.trainer.running {
+		m.errMsg = "a model is training already: stop it first (s in the training view)"
+		return
+	}
+	m.errMsg = ""
+	m.eng.newRun(cfg.Arch.Preset)
+	m.trainer.restart(cfg)
+	for i, v := range m.views {
+		if v == view(m.trainer) {
+			m.active = i
+		}
+	}
+	m.touched = true
+}
+
+// switchModel shows ck in every view (the models list's choice).
+func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
+	switch {
+	case err != nil:
+		m.errMsg = "could not open the model: " + err.Error()
+		return
+	case m.other != nil && ck.Arch.Preset != m.other.Arch.Preset:
+		m.errMsg = "B is a " + m.other.Arch.Preset + " net and this a " + ck.Arch.Preset + " one: the compare views need one architecture"
+		return
+	}
+	m.errMsg, m.ck, m.phase = "", ck, ""
+	if !m.trainer.running {
+		m.trainer.open(ck)
+	}
+	m.ready()
+	m.touched = true
 }
 
 // setOther makes ck the B of the compare views, adding them (before the
@@ -306,7 +374,9 @@ func (m *Model) View() string {
 	v := m.views[m.active]
 	keys := v.keys()
 	var body string
-	if m.picker != nil {
+	if m.trainForm != nil {
+		body = fitHeight(m.trainForm.view(m.st, m.w), m.bodyHeight())
+	} else if m.picker != nil {
 		body = m.picker.view(m.st, m.w, m.bodyHeight())
 	} else if m.showHelp {
 		global := append(append([]key.Binding{}, m.pick...), m.keys.global()...)

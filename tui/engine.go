@@ -52,6 +52,11 @@ type (
 		ck  *checkpoint.Checkpoint
 		err error
 	}
+	// modelLoaded is a checkpoint chosen in the models list, to show.
+	modelLoaded struct {
+		ck  *checkpoint.Checkpoint
+		err error
+	}
 )
 
 // engine runs the core's work in goroutines and reports through a mailbox.
@@ -170,15 +175,32 @@ func newRunDir(parent, name string) (string, error) {
 // loadOther reads a second checkpoint to compare with.
 func (e *engine) loadOther(path string) {
 	e.goJob(func() {
-		var ck *checkpoint.Checkpoint
-		var err error
-		if preset, ok := strings.CutPrefix(path, "pretrained:"); ok {
-			ck, err = checkpoint.Pretrained(preset)
-		} else {
-			ck, err = checkpoint.Load(path)
-		}
+		ck, err := loadCheckpoint(path)
 		e.box.send(otherLoaded{ck, err})
 	})
+}
+
+// loadModel reads a checkpoint to switch the views to.
+func (e *engine) loadModel(path string) {
+	e.goJob(func() {
+		ck, err := loadCheckpoint(path)
+		e.box.send(modelLoaded{ck, err})
+	})
+}
+
+func loadCheckpoint(path string) (*checkpoint.Checkpoint, error) {
+	if preset, ok := strings.CutPrefix(path, "pretrained:"); ok {
+		return checkpoint.Pretrained(preset)
+	}
+	return checkpoint.Load(path)
+}
+
+// newRun starts a new run folder (made on the first file written): a
+// model trained from the app's form gets its own.
+func (e *engine) newRun(label string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.runDir, e.label, e.files = "", label, map[string]int{}
 }
 
 func (e *engine) loadData(dir string) {

@@ -11,8 +11,11 @@ import (
 // picker chooses a second checkpoint to compare with, among those in the
 // run folders (and the shipped one of the same preset).
 type picker struct {
-	items []string
-	sel   int
+	items  []string
+	sel    int
+	models bool   // the models list: enter switches the views, b opens as B
+	asB    bool   // the choice is to be opened as B
+	mark   string // the model on screen, marked in the list
 }
 
 // candidates lists the checkpoints under runsDir, newest run first, and
@@ -44,12 +47,13 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 		p.sel = max(p.sel-1, 0)
 	case "down", "j":
 		p.sel = min(p.sel+1, len(p.items)-1)
-	case "enter":
-		if len(p.items) == 0 {
-			return "", true
+	case "enter", "b":
+		if len(p.items) == 0 || msg.String() == "b" && !p.models {
+			return "", msg.String() == "enter"
 		}
+		p.asB = !p.models || msg.String() == "b"
 		return p.items[p.sel], true
-	case "esc", "q", "o":
+	case "esc", "q", "o", "M":
 		return "", true
 	}
 	return "", false
@@ -57,7 +61,11 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 
 func (p *picker) view(st styles, w, h int) string {
 	var b strings.Builder
-	b.WriteString(st.title.Render("Compare with") + "  " + st.faint.Render("↑↓ choose · enter: open as B · esc: cancel") + "\n\n")
+	if p.models {
+		b.WriteString(st.title.Render("Models") + "  " + st.faint.Render("↑↓ choose · enter: show it in every view · b: open it as B, to compare · esc: cancel") + "\n\n")
+	} else {
+		b.WriteString(st.title.Render("Compare with") + "  " + st.faint.Render("↑↓ choose · enter: open as B · esc: cancel") + "\n\n")
+	}
 	if len(p.items) == 0 {
 		b.WriteString(st.faint.Render("no other checkpoints in the run folders"))
 	}
@@ -65,6 +73,9 @@ func (p *picker) view(st styles, w, h int) string {
 	for i := first; i < len(p.items) && i < first+h-3; i++ {
 		mark := "  "
 		line := p.items[i]
+		if line == p.mark {
+			line += st.faint.Render("  (on screen)")
+		}
 		if i == p.sel {
 			mark = "▸ "
 			line = st.key.Render(line)

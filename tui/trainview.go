@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/render"
@@ -54,6 +55,22 @@ func (t *trainView) begin() {
 	cfg.Gate = t.gate
 	t.running = true
 	t.c.eng.train(ctx, cfg, t.c.src)
+}
+
+// restart trains a new model with cfg (the app's form), starting afresh.
+func (t *trainView) restart(cfg train.Config) {
+	t.cfg, t.threshold = cfg, cfg.StabilityThreshold()
+	t.steps, t.epochs, t.last, t.sharp = newHistory(historyPoints), nil, progress.Step{}, nil
+	t.opened, t.meta, t.saved, t.stopping, t.paused = false, nil, "", false, false
+	t.gate = &train.Gate{}
+	t.begin()
+}
+
+// open shows a model opened from the models list.
+func (t *trainView) open(ck *checkpoint.Checkpoint) {
+	t.steps, t.epochs, t.last, t.sharp = newHistory(historyPoints), nil, progress.Step{}, nil
+	t.saved = ""
+	t.ready()
 }
 
 // ready is called when the model is there, trained here or opened.
