@@ -13,8 +13,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/checkpoint"
-	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/train"
 )
 
 // Minimum terminal size the views are laid out for.

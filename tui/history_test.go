@@ -1,15 +1,19 @@
 package tui
 
 import (
+	"context"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/render"
@@ -129,5 +133,44 @@ func TestTrackedRunOpensOnItsTrack(t *testing.T) {
 	defer plain.eng.shutdown()
 	if plain.views[plain.active].title() == "training" {
 		t.Error("an untracked checkpoint opened on the training view")
+	}
+}
+
+// basin --checkpoint on a basin experiment eos folder opens its lowest
+// rate, and the training view draws every rate's λmax with its 2/η.
+func TestEOSFolderOpensWithEveryRate(t *testing.T) {
+	o := testOptions(t)
+	dir := t.TempDir()
+	mlp, _ := model.Preset("mlp")
+	for _, lr := range []string{"0.5", "0.05"} {
+		r, _ := strconv.ParseFloat(lr, 64)
+		cfg := train.Config{Arch: mlp, Epochs: 2, LR: r, Optimizer: train.SGD, Seed: 1, Track: train.Tracking{Every: 1}}
+		res, err := train.FullBatch(context.Background(), cfg, tiny.Train, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := train.Save(filepath.Join(dir, "lr-"+lr+".safetensors"), cfg, res, "tiny"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parsed, err := ParseFlags([]string{"--checkpoint", dir}, io.Discard)
+	if err != nil || filepath.Base(parsed.Checkpoint) != "lr-0.05.safetensors" {
+		t.Fatalf("%v: %q", err, parsed.Checkpoint)
+	}
+	ck, err := checkpoint.Load(parsed.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.ready()
+	m.Update(tea.WindowSizeMsg{Width: 140, Height: 30})
+	out := m.View()
+	if !strings.Contains(out, "lr 0.05: 2/η 40") || !strings.Contains(out, "lr 0.5: 2/η 4") {
+		t.Fatalf("experiment chart:\n%s", out)
+	}
+	if _, err := ParseFlags([]string{"--checkpoint", t.TempDir()}, io.Discard); err == nil || !strings.Contains(err.Error(), "lr-RATE") {
+		t.Errorf("an empty folder: %v", err)
 	}
 }

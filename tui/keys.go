@@ -25,10 +25,10 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Next: b([]string{"tab", "shift+tab"}, "tab", "next view"),
-		Help: b([]string{"?"}, "?", "all keys"),
-		Quit: b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Open: b([]string{"o"}, "o", "open B to compare"),
+		Next:   b([]string{"tab", "shift+tab"}, "tab", "next view"),
+		Help:   b([]string{"?"}, "?", "all keys"),
+		Quit:   b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Open:   b([]string{"o"}, "o", "open B to compare"),
 		Train:  b([]string{"T"}, "T", "train a new model"),
 		Models: b([]string{"M"}, "M", "models: switch, or compare"),
 

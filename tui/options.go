@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -83,6 +84,13 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 		return o, err
 	}
 	o.Data = tf.Data
+	if st, err := os.Stat(o.Checkpoint); o.Checkpoint != "" && err == nil && st.IsDir() { // an eos experiment's folder
+		runs, err := eosRuns(o.Checkpoint)
+		if err != nil {
+			return o, fmt.Errorf("--checkpoint: %w", err)
+		}
+		o.Checkpoint = runs[0]
+	}
 	if o.Checkpoint != "" && o.Pretrained {
 		return o, errors.New("--checkpoint and --pretrained both name a model: give one")
 	}
@@ -160,4 +168,30 @@ func experimentPair(dir string) (pair []string, ok bool, err error) {
 		runs[0], runs[1] = runs[1], runs[0]
 	}
 	return []string{runs[0].path, runs[1].path}, true, nil
+}
+
+// eosRuns lists the checkpoints of a basin experiment eos folder
+// (lr-RATE.safetensors), lowest rate first; an error when dir is not one.
+func eosRuns(dir string) ([]string, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "lr-*.safetensors"))
+	type run struct {
+		lr   float64
+		path string
+	}
+	var runs []run
+	for _, f := range files {
+		lr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "lr-"), ".safetensors"), 64)
+		if err == nil { // not the trajectories
+			runs = append(runs, run{lr, f})
+		}
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%s is a folder without the lr-RATE.safetensors of basin experiment eos: name a checkpoint file", dir)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].lr < runs[j].lr })
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = r.path
+	}
+	return out, nil
 }

@@ -35,7 +35,8 @@ type trainView struct {
 	opened          bool              // the model was opened, not trained in this session
 	meta            map[string]string // the opened checkpoint's metadata
 	sharp           []train.SharpnessPoint
-	threshold       float64 // the stability threshold of the tracked run (0: none)
+	threshold       float64    // the stability threshold of the tracked run (0: none)
+	runs            []sharpRun // an eos experiment's runs, all drawn, when the model is one
 }
 
 // historyPoints bounds the loss curve: more than any terminal is wide.
@@ -61,7 +62,7 @@ func (t *trainView) begin() {
 func (t *trainView) restart(cfg train.Config) {
 	t.cfg, t.threshold = cfg, cfg.StabilityThreshold()
 	t.steps, t.epochs, t.last, t.sharp = newHistory(historyPoints), nil, progress.Step{}, nil
-	t.opened, t.meta, t.saved, t.stopping, t.paused = false, nil, "", false, false
+	t.opened, t.meta, t.saved, t.stopping, t.paused, t.runs = false, nil, "", false, false, nil
 	t.gate = &train.Gate{}
 	t.begin()
 }
@@ -80,9 +81,11 @@ func (t *trainView) ready() {
 		if t.steps.len() == 0 {
 			t.opened, t.meta = true, ck.Meta
 			t.sharp, t.threshold = nil, 0
+			t.runs = nil
 			if tr, ok := ck.Meta["sharpness_track"]; ok { // a run trained with --track-sharpness
 				t.sharp, _ = train.DecodeTrack(tr)
 				t.threshold, _ = strconv.ParseFloat(ck.Meta["stability_threshold"], 64)
+				t.runs = siblingRuns(ck.Path) // the other rates of an eos experiment
 			}
 		}
 	}
@@ -201,7 +204,11 @@ func (t *trainView) view(w, h int) string {
 		if t.steps.len() > 0 {
 			labelW = max(labelW, t.lossChart(st, chartW, lossH, 0).LabelsWidth())
 		}
-		chart = t.chart(st, chartW, lossH, labelW) + "\n" + SharpnessChart(st, t.sharp, t.threshold, t.stepAxis(), chartW, chartH-lossH, labelW)
+		if len(t.runs) > 1 {
+			chart = t.chart(st, chartW, lossH, labelW) + "\n" + ExperimentChart(st, t.runs, t.stepAxis(), chartW, chartH-lossH, labelW)
+		} else {
+			chart = t.chart(st, chartW, lossH, labelW) + "\n" + SharpnessChart(st, t.sharp, t.threshold, t.stepAxis(), chartW, chartH-lossH, labelW)
+		}
 	} else {
 		chart = t.chart(st, chartW, chartH, 0)
 	}
@@ -222,44 +229,6 @@ func (t *trainView) stepAxis() float64 {
 		return float64(max(t.sharp[len(t.sharp)-1].Step, 1))
 	}
 	return float64(t.totalSteps())
-}
-
-// SharpnessChart draws λmax along training (a title line, then the chart
-// on steps 0..xmax): the measurements joined, the stability threshold as
-// a line, and the first step at or above it marked.
-func SharpnessChart(st styles, pts []train.SharpnessPoint, threshold, xmax float64, w, h, labelW int) string {
-	last := pts[len(pts)-1]
-	head := fmt.Sprintf("λmax %.4g ± %.2g (step %d)", last.LambdaMax, last.Residual, last.Step)
-	if threshold > 0 {
-		head += fmt.Sprintf(" · threshold %.4g", threshold)
-		if c := train.FirstCrossing(pts, threshold); c >= 0 {
-			head += fmt.Sprintf(", reached at step %d", c)
-		} else {
-			head += fmt.Sprintf(": %.0f%%", 100*last.LambdaMax/threshold)
-		}
-	}
-	return st.faint.Render(truncate(head, w)) + "\n" + sharpnessChart(st, pts, threshold, xmax, w, h, labelW).Draw().String()
-}
-
-// sharpnessChart is SharpnessChart's chart, under its title line.
-func sharpnessChart(st styles, pts []train.SharpnessPoint, threshold, xmax float64, w, h, labelW int) render.Chart {
-	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
-	hi := threshold
-	for i, p := range pts {
-		xs[i], ys[i] = float64(p.Step), p.LambdaMax
-		if render.Finite(p.LambdaMax) {
-			hi = math.Max(hi, p.LambdaMax)
-		}
-	}
-	ch := render.Chart{W: w, H: h - 1, XMin: 0, XMax: math.Max(xmax, 1), YMin: 0, YMax: math.Max(hi*1.1, 1e-6),
-		Series: []render.Series{{X: xs, Y: ys, Color: st.line}}, Cursor: math.NaN(), AxisColor: st.axis, MarkColor: st.cursor, LabelWidth: labelW}
-	if threshold > 0 {
-		ch.Series = append([]render.Series{{X: []float64{0, ch.XMax}, Y: []float64{threshold, threshold}, Color: st.centre}}, ch.Series...)
-		if c := train.FirstCrossing(pts, threshold); c >= 0 {
-			ch.Marks = []float64{float64(c)}
-		}
-	}
-	return ch
 }
 
 // chart draws the loss per step, its y labels at least labelW wide (to
@@ -306,7 +275,7 @@ func (t *trainView) panel(st styles, w, h int) string {
 	var b strings.Builder
 	if t.opened {
 		fmt.Fprintf(&b, "%s\n", st.key.Render("checkpoint"))
-		for _, k := range []string{"preset", "optimizer", "lr", "batch", "epochs", "seed", "test_loss", "test_accuracy"} {
+		for _, k := range []string{"preset", "optimizer", "lr", "batch", "epochs", "steps", "seed", "test_loss", "test_accuracy"} {
 			if v, ok := t.meta[k]; ok {
 				fmt.Fprintf(&b, "%-13s %s\n", k, v)
 			}

@@ -1,7 +1,11 @@
 package checkpoint
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,4 +110,36 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 // TrajectoryPath is where the trajectory of the checkpoint at path goes.
 func TrajectoryPath(path string) string {
 	return strings.TrimSuffix(path, ".safetensors") + ".trajectory.safetensors"
+}
+
+// ReadMeta reads only a checkpoint's metadata (the header), not its
+// tensors: what produced it, its sharpness track.
+func ReadMeta(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint metadata: %w", err)
+	}
+	defer f.Close()
+	var n [8]byte
+	if _, err := io.ReadFull(f, n[:]); err != nil {
+		return nil, fmt.Errorf("read checkpoint metadata %s: %w", path, ErrFormat)
+	}
+	hl := binary.LittleEndian.Uint64(n[:])
+	if hl > maxHeader {
+		return nil, fmt.Errorf("read checkpoint metadata %s: %w: header of %d bytes", path, ErrFormat, hl)
+	}
+	head := make([]byte, hl)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("read checkpoint metadata %s: %w", path, ErrFormat)
+	}
+	var raw struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(head, &raw); err != nil {
+		return nil, fmt.Errorf("read checkpoint metadata %s: %w: %v", path, ErrFormat, err)
+	}
+	if raw.Meta == nil {
+		raw.Meta = map[string]string{}
+	}
+	return raw.Meta, nil
 }
