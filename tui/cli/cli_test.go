@@ -445,6 +445,12 @@ func TestTrajectoryCommand(t *testing.T) {
 	if !strings.Contains(stdout, "explain") || !strings.Contains(stdout, "off plane") {
 		t.Fatalf("stdout:\n%s", stdout)
 	}
+	if s.Meta.CentreLoss <= 0 || s.Meta.Version == "" {
+		t.Errorf("centre %v, version %q", s.Meta.CentreLoss, s.Meta.Version)
+	}
+	if _, info, _ := run("info", out); !strings.Contains(info, "plane      PCA") || !strings.Contains(info, "path 2") {
+		t.Errorf("info:\n%s", info)
+	}
 	for _, c := range []struct {
 		args []string
 		want string

@@ -114,12 +114,26 @@ func printSurface(w io.Writer, path string, s *surface.Surface) {
 	m := s.Meta
 	fmt.Fprintf(w, "surface    %s (%s, basin %s)\n", path, m.Kind, m.Version)
 	fmt.Fprintf(w, "checkpoint %s (%s, sha256 %.12s…)\n", m.Checkpoint, m.Preset, m.CheckpointSHA)
-	fmt.Fprintf(w, "grid       α %g:%g × %d", m.Alpha.Min, m.Alpha.Max, m.Alpha.N)
+	fmt.Fprintf(w, "grid       α %.4g:%.4g × %d", m.Alpha.Min, m.Alpha.Max, m.Alpha.N)
 	if m.Beta != nil {
-		fmt.Fprintf(w, ", β %g:%g × %d", m.Beta.Min, m.Beta.Max, m.Beta.N)
+		fmt.Fprintf(w, ", β %.4g:%.4g × %d", m.Beta.Min, m.Beta.Max, m.Beta.N)
 	}
-	fmt.Fprintf(w, "\ndirections %s-normalized, seed %d, biases moved: %v\n", m.Norm, m.Seed, m.Biases)
-	fmt.Fprintf(w, "images     %d of the %s split of %s\n\n", m.Samples, m.Split, m.Data)
+	switch m.Kind {
+	case "interp":
+		fmt.Fprintf(w, "\nline       t from A (t=0) to B (t=1): %s (sha256 %.12s…)\n", m.CheckpointB, m.CheckpointBSHA)
+	case "trajectory":
+		fmt.Fprintf(w, "\nplane      PCA of the snapshots, unnormalized: components explain %s of their variance\n", percents(m.Explained))
+		for i, p := range s.Paths {
+			fmt.Fprintf(w, "path %d     %s: %d snapshots, steps %d to %d\n", i+1, p.Name, len(p.Steps), p.Steps[0], p.Steps[len(p.Steps)-1])
+		}
+	default:
+		fmt.Fprintf(w, "\ndirections %s-normalized, seed %d, biases moved: %v\n", m.Norm, m.Seed, m.Biases)
+	}
+	fmt.Fprintf(w, "images     %d of the %s split of %s", m.Samples, m.Split, m.Data)
+	if s.TestLoss != nil {
+		fmt.Fprintf(w, ", and as many of the test split")
+	}
+	fmt.Fprintf(w, "\n\n")
 	printSummary(w, s, surface.DefaultThreshold)
 }
 
@@ -134,4 +148,12 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+func percents(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, fmt.Sprintf("%.1f%%", 100*x))
+	}
+	return strings.Join(parts, " and ")
 }

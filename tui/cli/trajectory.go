@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/scan"
@@ -122,7 +123,12 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usage(err)
 	}
-	s.Meta.Kind, s.Meta.Explained, s.Paths = "trajectory", pl.Explained[:], paths
+	s.Meta.Kind, s.Meta.Explained, s.Paths, s.Meta.Version = "trajectory", pl.Explained[:], paths, build.Version
+	centre, err := scan.Centre(job)
+	if err != nil {
+		return err
+	}
+	s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = centre.Loss, centre.Accuracy, centre.LossSE
 	for _, p := range paths {
 		s.Meta.PathNames = append(s.Meta.PathNames, p.Name)
 	}
