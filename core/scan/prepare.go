@@ -19,6 +19,7 @@ type Settings struct {
 	Split       data.Split
 	Samples     int
 	Workers     int
+	Shard       *surface.Shard // part of a split scan, nil for the whole
 }
 
 // Is2D reports whether the settings describe a plane.
@@ -42,6 +43,11 @@ func (st Settings) Validate() error {
 	}
 	if err := CheckWorkers(st.Workers); err != nil {
 		return fmt.Errorf("workers %w", err)
+	}
+	if st.Shard != nil {
+		if err := CheckShard(*st.Shard); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -68,12 +74,12 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	if err != nil {
 		return Job{}, nil, err
 	}
-	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers}
+	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers, Shard: st.Shard}
 	s := surface.New(st.Alpha, st.Beta)
 	s.Meta = surface.Meta{
 		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset,
 		Seed: st.Direction.Seed, SampleSeed: st.SampleSeed, Norm: string(st.Direction.Norm), Biases: st.Direction.Biases,
-		Split: string(st.Split), Samples: st.Samples, Data: src.Name, Alpha: st.Alpha,
+		Split: string(st.Split), Samples: st.Samples, Data: src.Name, Alpha: st.Alpha, Shard: st.Shard,
 	}
 	if st.Is2D() {
 		beta := st.Beta

@@ -25,6 +25,9 @@ type Job struct {
 	// α·E, each value summed in float64 then rounded, so that with D = −θA
 	// and E = θB the points t = 0 and t = 1 are θA and θB exactly.
 	Tied bool
+	// Shard, when set, limits the scan to that part of the grid
+	// (ShardPoints); nil computes every point.
+	Shard *surface.Shard
 }
 
 // pool returns the job's pool, or a private one and a func that frees it.
@@ -68,7 +71,11 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 	if workers <= 0 {
 		workers = DefaultWorkers()
 	}
-	todo := Filter(Order(s.Alpha.N, s.NY()), func(k int) bool { return !s.Done[k] })
+	order := Order(s.Alpha.N, s.NY())
+	if job.Shard != nil {
+		order = ShardPoints(s.Alpha.N, s.NY(), *job.Shard)
+	}
+	todo := Filter(order, func(k int) bool { return !s.Done[k] })
 	if len(todo) == 0 {
 		return nil
 	}

@@ -318,3 +318,52 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	}
 	return s, nil
 }
+
+// LoadWithDirections is Load plus the directions (xdirection/…,
+// ydirection/…), in the layout of the surface's preset: what basin merge
+// needs to write back the file one process would have written.
+func LoadWithDirections(path string) (*Surface, error) {
+	b, err := atomicfile.ReadFile(path, maxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("read surface: %w", err)
+	}
+	s, err := decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("read surface %s: %w", path, err)
+	}
+	arch, err := model.Preset(s.Meta.Preset)
+	if err != nil {
+		return nil, fmt.Errorf("read surface %s: %w", path, err)
+	}
+	dirs := []string{"xdirection"}
+	if s.Is2D() {
+		dirs = append(dirs, "ydirection")
+	}
+	limits := map[string]int64{}
+	layout := arch.NewParams()
+	for _, d := range dirs {
+		for _, t := range layout {
+			limits[d+"/"+t.Name] = 4*int64(len(t.Data)) + 1024
+		}
+	}
+	raw, err := decodeNpz(b, limits)
+	if err != nil {
+		return nil, fmt.Errorf("read surface %s: %w", path, err)
+	}
+	for i, d := range dirs {
+		p := arch.NewParams()
+		for j, t := range p {
+			a, ok := raw[d+"/"+t.Name]
+			if !ok || len(a.f32) != len(t.Data) {
+				return nil, fmt.Errorf("read surface %s: no %s/%s of %d values", path, d, t.Name, len(t.Data))
+			}
+			copy(p[j].Data, a.f32)
+		}
+		if i == 0 {
+			s.D = p
+		} else {
+			s.E = p
+		}
+	}
+	return s, nil
+}

@@ -72,6 +72,9 @@ type Meta struct {
 	// A trajectory plane's explained variance (PCA components 1 and 2)
 	// and the runs whose paths the file holds, in order.
 	Explained    []float64 `json:"explained_variance,omitempty"`
+	// Shard is set on a part of a scan split across processes (basin
+	// merge joins them); nil on a whole scan.
+	Shard *Shard `json:"shard,omitempty"`
 	PathNames    []string  `json:"paths,omitempty"`
 	CentreLoss   float64   `json:"centre_loss"`
 	CentreAcc    float64   `json:"centre_accuracy"`
@@ -80,6 +83,19 @@ type Meta struct {
 	Total        int       `json:"points_total"`
 	Complete     bool      `json:"complete"`
 	Version      string    `json:"basin_version"`
+}
+
+// Shard is part I of N of a scan's points (0 ≤ I < N).
+type Shard struct {
+	I int `json:"index"`
+	N int `json:"count"`
+}
+
+func (s *Shard) String() string {
+	if s == nil {
+		return "whole"
+	}
+	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
 // Surface is a 1D curve (Beta.N == 0) or 2D grid of loss and accuracy.
@@ -193,6 +209,7 @@ func (s *Surface) SameSettings(other *Surface) error {
 		{"data", a.Data, b.Data},
 		{"alpha range", s.Alpha, other.Alpha},
 		{"beta range", s.Beta, other.Beta},
+		{"shard", a.Shard.String(), b.Shard.String()},
 	}
 	for _, c := range checks {
 		if c.mine != c.them {
