@@ -16,3 +16,10 @@ var MNIST embed.FS
 //
 //go:embed pretrained/*.safetensors
 var Pretrained embed.FS
+
+// Deploy holds the files that run a sharded scan on a cluster:
+// "deploy/slurm/scan.sbatch" and "deploy/k8s/scan-job.yaml" (basin deploy
+// prints them).
+//
+//go:embed deploy/slurm/scan.sbatch deploy/k8s/scan-job.yaml
+var Deploy embed.FS

@@ -135,7 +135,7 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 		close(results)
 	}()
 	start := time.Now()
-	done, total := s.Computed(), s.Len()
+	done, total := s.Computed(), s.Computed()+len(todo) // a shard's total is its own points
 	var firstErr error
 	// Read until the workers are gone and the channel is closed: results
 	// that arrive after a cancel are still recorded, none is left behind.

@@ -71,18 +71,18 @@ type Meta struct {
 	CheckpointBSHA string `json:"checkpoint_b_sha256,omitempty"`
 	// A trajectory plane's explained variance (PCA components 1 and 2)
 	// and the runs whose paths the file holds, in order.
-	Explained    []float64 `json:"explained_variance,omitempty"`
+	Explained []float64 `json:"explained_variance,omitempty"`
 	// Shard is set on a part of a scan split across processes (basin
 	// merge joins them); nil on a whole scan.
-	Shard *Shard `json:"shard,omitempty"`
-	PathNames    []string  `json:"paths,omitempty"`
-	CentreLoss   float64   `json:"centre_loss"`
-	CentreAcc    float64   `json:"centre_accuracy"`
-	CentreLossSE float64   `json:"centre_loss_se"` // standard error of CentreLoss over the images
-	Computed     int       `json:"points_computed"`
-	Total        int       `json:"points_total"`
-	Complete     bool      `json:"complete"`
-	Version      string    `json:"basin_version"`
+	Shard        *Shard   `json:"shard,omitempty"`
+	PathNames    []string `json:"paths,omitempty"`
+	CentreLoss   float64  `json:"centre_loss"`
+	CentreAcc    float64  `json:"centre_accuracy"`
+	CentreLossSE float64  `json:"centre_loss_se"` // standard error of CentreLoss over the images
+	Computed     int      `json:"points_computed"`
+	Total        int      `json:"points_total"`
+	Complete     bool     `json:"complete"`
+	Version      string   `json:"basin_version"`
 }
 
 // Shard is part I of N of a scan's points (0 ≤ I < N).

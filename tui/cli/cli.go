@@ -86,6 +86,8 @@ usage:
   basin compare A B [flags]  two checkpoints on the same directions, images and grid
   basin experiment batch-size [flags]   train at a small and a large batch, then compare
   basin experiment eos [flags]          full-batch gradient descent: λmax against 2/η
+  basin merge PARTS --out F  join the parts of a scan split with --shard (Slurm, Kubernetes)
+  basin deploy slurm|k8s     print the job files that run a sharded scan on a cluster
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
   basin bench   [--quick]    measure the engine (img/s, points/s, GFLOP/s) on fixed workloads
@@ -104,6 +106,8 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"sharpness":  runSharpness,
 	"compare":    runCompare,
 	"interp":     runInterp,
+	"merge":      runMerge,
+	"deploy":     runDeploy,
 	"trajectory": runTrajectory,
 	"experiment": runExperiment,
 }

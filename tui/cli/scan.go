@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/basin-dev/basin/core/atomicfile"
@@ -30,15 +31,30 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	format := fs.String("format", "", "npz, csv or json (default: from the --out extension)")
 	resume := fs.Bool("resume", false, "compute only the missing points of an existing --out .npz file")
 	threshold := fs.Float64("threshold", surface.DefaultThreshold, "basin edge: loss above centre + this")
+	shardFlag := fs.String("shard", "", "compute only shard i of n of the grid, i/n (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX when set); merge the parts with basin merge")
+	shards := fs.Int("shards", 0, "number of shards, for a Kubernetes Indexed Job (or BASIN_SHARDS)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("--out is required: name the surface file to write, like --out s.npz")
 	}
+	shard, shardFrom, err := flags.Shard(*shardFlag, *shards, os.Getenv)
+	if err != nil {
+		return usage(err)
+	}
+	if shard != nil {
+		if !strings.Contains(*out, flags.ShardPlaceholder) && shardFrom[0] != '-' {
+			return usagef("--out %q: a job array's tasks would all write it; put %s in it, like --out parts/part-%s.npz", *out, flags.ShardPlaceholder, flags.ShardPlaceholder)
+		}
+		*out = flags.ShardOut(*out, shard)
+	}
 	fmtName, err := surface.FormatFor(*out, *format)
 	if err != nil {
 		return usagef("--format: %w", err)
+	}
+	if shard != nil && fmtName != surface.NPZ {
+		return usagef("--out: a shard's part must be an .npz (basin merge reads the directions from it)")
 	}
 	if *resume && fmtName != surface.NPZ {
 		return usagef("--resume needs an .npz surface; %s files do not record the directions", fmtName)
@@ -47,6 +63,7 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	if err != nil {
 		return usage(err)
 	}
+	st.Shard = shard
 	// Before any loading or computing: a scan that cannot be saved is
 	// not worth starting.
 	if err := atomicfile.CheckWritable(*out); err != nil {
@@ -80,6 +97,10 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	s := ss.Surface
 	rep.line("%s of %s (%s) on %d %s images, %s-normalized directions, seed %d, %d points",
 		name, in.ck.Path, in.ck.Arch.Preset, st.Samples, st.Split, st.Direction.Norm, st.Direction.Seed, s.Len())
+	if shard != nil {
+		rep.line("shard %d/%d from %s: %d of the %d points, into %s", shard.I, shard.N, shardFrom,
+			len(scan.ShardPoints(s.Alpha.N, s.NY(), *shard)), s.Len(), *out)
+	}
 	already := s.Computed()
 	runErr := ss.Run(ctx, func(e progress.Event) {
 		p, ok := e.(progress.Point)
@@ -91,7 +112,7 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 		rep.update(name, p.Done, p.Total, eta, fmt.Sprintf("%.2f pts/s", rate), p.Done == p.Total)
 	})
 	rep.done()
-	if s.Computed() > 0 {
+	if s.Computed() > 0 && shard == nil {
 		printSummary(stdout, s, *threshold)
 	}
 	switch {
