@@ -466,3 +466,56 @@ func TestTrajectoryCommand(t *testing.T) {
 		}
 	}
 }
+
+// basin merge: two of two parts make the whole scan; one of two is saved,
+// says which shard's points are missing and exits 1, and --resume on it
+// fills them in to the same bytes; parts that do not belong together are
+// refused in one line.
+func TestMergeCommand(t *testing.T) {
+	small := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
+	mlpCk := filepath.Join("..", "..", "assets", "pretrained", "mlp.safetensors")
+	dir := t.TempDir()
+	flagsFor := func(ck string, extra ...string) []string {
+		return append([]string{"scan2d", "--checkpoint", ck, "--grid", "5", "--samples", "20"}, extra...)
+	}
+	whole := filepath.Join(dir, "whole.npz")
+	if code, _, stderr := run(flagsFor(small, "--out", whole)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, i := range []string{"0", "1"} {
+		if code, _, stderr := run(flagsFor(small, "--shard", i+"/2", "--out", filepath.Join(dir, "parts", "part-{shard}.npz"))...); code != 0 || !strings.Contains(stderr, "shard "+i+"/2 from --shard") {
+			t.Fatalf("shard %s: %s", i, stderr)
+		}
+	}
+	half := filepath.Join(dir, "half.npz")
+	code, _, stderr := run("merge", filepath.Join(dir, "parts", "part-0.npz"), "--out", half)
+	if code != 1 || !strings.Contains(stderr, "shard 1/2: ") || !strings.Contains(stderr, "--resume") {
+		t.Fatalf("half merge: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := run(flagsFor(small, "--resume", "--out", half)...); code != 0 {
+		t.Fatalf("resume: %s", stderr)
+	}
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(half)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the half merge resumed differs from the whole scan")
+	}
+	if code, _, stderr := run(flagsFor(mlpCk, "--shard", "1/2", "--out", filepath.Join(dir, "other-1.npz"))...); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"merge", filepath.Join(dir, "parts", "part-0.npz"), filepath.Join(dir, "other-1.npz"), "--out", half}, "checkpoint"},
+		{[]string{"merge", filepath.Join(dir, "parts", "part-0.npz"), filepath.Join(dir, "parts", "part-0.npz"), "--out", half}, "both computed"},
+		{[]string{"merge", whole, "--out", half}, "not a shard's part"},
+		{[]string{"merge", "--out", half}, "name the parts"},
+		{[]string{"scan2d", "--checkpoint", small, "--shard", "2/2", "--out", half}, "--shard"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}

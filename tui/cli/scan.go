@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 			return usagef("--out %q: a job array's tasks would all write it; put %s in it, like --out parts/part-%s.npz", *out, flags.ShardPlaceholder, flags.ShardPlaceholder)
 		}
 		*out = flags.ShardOut(*out, shard)
+		// The tasks of a job array share the parts' folder: the first makes it.
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			return usagef("--out: %v", err)
+		}
 	}
 	fmtName, err := surface.FormatFor(*out, *format)
 	if err != nil {
