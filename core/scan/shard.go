@@ -54,39 +54,66 @@ func Merge(parts []*surface.Surface) (merged *surface.Surface, missing []int, er
 	if len(parts) == 0 {
 		return nil, nil, fmt.Errorf("no parts to merge")
 	}
-	first := parts[0]
+	m := NewMerger(parts[0])
+	for _, s := range parts[1:] {
+		if err := m.Add(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	merged, missing = m.Result()
+	return merged, missing, nil
+}
+
+// Merger joins parts one at a time, so a merge holds two parts in
+// memory, not all of them (64 parts of a standard plane are 600 MB of
+// directions).
+type Merger struct {
+	first *surface.Surface
+	out   *surface.Surface
+	owner []int // the part (1-based order of Add) that computed each point; 0: none
+	parts int
+}
+
+// NewMerger starts a merge with its first part.
+func NewMerger(first *surface.Surface) *Merger {
 	out := first.Clone()
 	out.D, out.E, out.EvalIndices = first.D, first.E, first.EvalIndices
 	out.Meta.Shard = nil
-	owner := make([]int, first.Len())
-	for i := range owner {
-		owner[i] = -1
-	}
-	for k := range owner {
-		if first.Done[k] {
-			owner[k] = 0
+	m := &Merger{first: first, out: out, owner: make([]int, first.Len()), parts: 1}
+	for k, done := range first.Done {
+		if done {
+			m.owner[k] = 1
 		}
 	}
-	for p, s := range parts[1:] {
-		p++
-		if err := sameScan(first, s); err != nil {
-			return nil, nil, fmt.Errorf("part %d does not belong with part 1: %w", p+1, err)
-		}
-		for k, done := range s.Done {
-			if !done {
-				continue
-			}
-			if owner[k] >= 0 {
-				a, b := s.Coord(k)
-				return nil, nil, fmt.Errorf("parts %d and %d both computed point %d (α=%g, β=%g): the same shard twice?", owner[k]+1, p+1, k, a, b)
-			}
-			owner[k] = p
-			out.Loss[k], out.Acc[k], out.LossSE[k], out.Done[k] = s.Loss[k], s.Acc[k], s.LossSE[k], true
-		}
+	return m
+}
+
+// Add folds in the next part, or says in one line why it does not belong.
+func (m *Merger) Add(s *surface.Surface) error {
+	m.parts++
+	p := m.parts
+	if err := sameScan(m.first, s); err != nil {
+		return fmt.Errorf("part %d does not belong with part 1: %w", p, err)
 	}
-	out.Meta.Computed, out.Meta.Total = out.Computed(), out.Len()
-	out.Meta.Complete = out.Meta.Computed == out.Meta.Total
-	return out, out.Missing(), nil
+	for k, done := range s.Done {
+		if !done {
+			continue
+		}
+		if m.owner[k] > 0 {
+			a, b := s.Coord(k)
+			return fmt.Errorf("parts %d and %d both computed point %d (α=%g, β=%g): the same shard twice?", m.owner[k], p, k, a, b)
+		}
+		m.owner[k] = p
+		m.out.Loss[k], m.out.Acc[k], m.out.LossSE[k], m.out.Done[k] = s.Loss[k], s.Acc[k], s.LossSE[k], true
+	}
+	return nil
+}
+
+// Result is the merged surface and the points still missing.
+func (m *Merger) Result() (*surface.Surface, []int) {
+	m.out.Meta.Computed, m.out.Meta.Total = m.out.Computed(), m.out.Len()
+	m.out.Meta.Complete = m.out.Meta.Computed == m.out.Meta.Total
+	return m.out, m.out.Missing()
 }
 
 // sameScan says how b differs from a as parts of one scan: everything

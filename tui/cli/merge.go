@@ -54,9 +54,12 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	paths = expand(paths)
-	var parts []*surface.Surface
+	if len(paths) == 0 {
+		return usagef("no parts match: %s", strings.Join(fs.Args(), " "))
+	}
+	var m *scan.Merger
 	n := 0
-	for _, p := range paths {
+	for _, p := range paths { // one part at a time: memory stays at two parts
 		s, err := surface.LoadWithDirections(p)
 		if err != nil {
 			return usage(err)
@@ -68,16 +71,17 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("%s is shard %s, the others are of %d: parts of two different splits", p, s.Meta.Shard, n)
 		}
 		n = s.Meta.Shard.N
-		parts = append(parts, s)
+		if m == nil {
+			m = scan.NewMerger(s)
+		} else if err := m.Add(s); err != nil {
+			return usagef("%s: %v", p, err)
+		}
 	}
-	merged, missing, err := scan.Merge(parts)
-	if err != nil {
-		return usage(err)
-	}
+	merged, missing := m.Result()
 	if err := surface.Save(*out, surface.NPZ, merged); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "merged %d parts of %d shards: %d of %d points, into %s\n", len(parts), n, merged.Computed(), merged.Len(), *out)
+	fmt.Fprintf(stderr, "merged %d parts of %d shards: %d of %d points, into %s\n", len(paths), n, merged.Computed(), merged.Len(), *out)
 	if len(missing) > 0 {
 		fmt.Fprintf(stderr, "%d points are missing (rerun those shards with --resume, or run basin scan2d --resume --out %s):\n%s\n",
 			len(missing), *out, scan.DescribeMissing(merged, missing, n, 20))

@@ -74,6 +74,7 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	if err := atomicfile.CheckWritable(*out); err != nil {
 		return usagef("--out: %w", err)
 	}
+	begin := time.Now()
 	in, err := loadModel(*ckPath, *dataDir, sf.Images)
 	if err != nil {
 		return err
@@ -102,9 +103,12 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	s := ss.Surface
 	rep.line("%s of %s (%s) on %d %s images, %s-normalized directions, seed %d, %d points",
 		name, in.ck.Path, in.ck.Arch.Preset, st.Samples, st.Split, st.Direction.Norm, st.Direction.Seed, s.Len())
+	if shard != nil && len(scan.ShardPoints(s.Alpha.N, s.NY(), *shard)) == 0 {
+		return usagef("shard %d/%d has no points: a grid of %d points splits into at most %d shards", shard.I, shard.N, s.Len(), s.Len())
+	}
 	if shard != nil {
-		rep.line("shard %d/%d from %s: %d of the %d points, into %s", shard.I, shard.N, shardFrom,
-			len(scan.ShardPoints(s.Alpha.N, s.NY(), *shard)), s.Len(), *out)
+		rep.line("shard %d/%d from %s: %d of the %d points, into %s (ready in %s: checkpoint, data, directions, images)", shard.I, shard.N, shardFrom,
+			len(scan.ShardPoints(s.Alpha.N, s.NY(), *shard)), s.Len(), *out, fmtDuration(time.Since(begin)))
 	}
 	already := s.Computed()
 	runErr := ss.Run(ctx, func(e progress.Event) {
