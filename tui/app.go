@@ -32,6 +32,8 @@ type Model struct {
 	picker   *picker // choosing B to compare with, nil when closed
 	// trainForm sets up a new training run, nil when closed.
 	trainForm *trainForm
+	tour      *demo // the --demo tour, nil when the keys are the user's
+	ticking   bool  // a frame is scheduled for a turning view
 
 	w, h    int
 	phase   string // what the app is doing before the views have work
@@ -97,6 +99,9 @@ func (m *Model) Init() tea.Cmd {
 	} else {
 		m.afterData()
 	}
+	if m.opts.Demo {
+		return tea.Batch(m.eng.box.next(), m.startTour())
+	}
 	return m.eng.box.next()
 }
 
@@ -143,7 +148,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.touched = true
 		}
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		if m.tour != nil && msg.String() != "ctrl+c" { // any key ends the tour and is not acted on
+			m.stopTour()
+			return m, nil
+		}
+		return m, tea.Batch(m.key(msg), m.animate())
+	case demoMsg:
+		if m.tour != nil && msg.gen == m.tour.gen {
+			return m, m.nextStep()
+		}
+	case frameMsg:
+		m.ticking = false
+		if a, ok := m.views[m.active].(interface {
+			animating() bool
+			frame()
+		}); ok && a.animating() {
+			a.frame()
+			return m, m.animate()
+		}
 	}
 	return m, nil
 }

@@ -291,7 +291,7 @@ func TestKeysMoveZoomAndPan(t *testing.T) {
 		t.Fatalf("seed after n: %d", p.dir.Seed)
 	}
 	key(tea.KeyMsg{Type: tea.KeyTab})
-	if got := m.views[m.active].title(); got != "numbers" {
+	if got := m.views[m.active].title(); got != "3D" {
 		t.Fatalf("tab from 2D: view %q", got)
 	}
 }

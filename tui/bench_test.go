@@ -31,3 +31,26 @@ func BenchmarkPlaneView(b *testing.B) {
 		_ = v.view(200, 57)
 	}
 }
+
+// BenchmarkSurfaceView measures one frame of the 3D view at 200x60 in true
+// colour from a complete 81x81 scan: sampling, the lit surface, the bar.
+func BenchmarkSurfaceView(b *testing.B) {
+	o := testOptions(&testing.T{})
+	o.Profile = render.TrueColor
+	m := newModel(o, nil, tiny, os.Stdout)
+	v := find[*planeView](m)
+	v.axes[0].N, v.axes[1].N = 81, 81
+	v.begin(1)
+	s := surface.New(v.alpha(), v.beta())
+	for k := 0; k < s.Len(); k++ {
+		a, bt := s.Coord(k)
+		s.Set(k, 0.05+a*a+2*bt*bt, 0.9)
+	}
+	v.started(s)
+	sv := find[*surfaceView](m)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sv.frame()
+		_ = sv.view(200, 57)
+	}
+}

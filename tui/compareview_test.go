@@ -157,7 +157,7 @@ func TestOpenSecondCheckpoint(t *testing.T) {
 	for _, v := range m.views {
 		titles = append(titles, v.title())
 	}
-	if got := strings.Join(titles, ","); got != "training,1D scan,2D scan,compare 1D,compare,interpolation,numbers,trajectory" || m.views[m.active].title() != "compare" {
+	if got := strings.Join(titles, ","); got != "training,1D scan,2D scan,3D,compare 1D,compare,interpolation,numbers,trajectory" || m.views[m.active].title() != "compare" {
 		t.Fatalf("views %s, on %q (err %q)", got, m.views[m.active].title(), m.errMsg)
 	}
 	v := find[*compareView](m)
@@ -170,7 +170,7 @@ func TestOpenSecondCheckpoint(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyDown})
 	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	pump(t, m, func() bool { return m.other.Path == older })
-	if len(m.views) != 8 || v.b.model().Path != older {
+	if len(m.views) != 9 || v.b.model().Path != older {
 		t.Fatalf("%d views, B %s", len(m.views), v.b.model().Path)
 	}
 	pump(t, m, func() bool { return !v.a.running && !v.b.running })

@@ -18,6 +18,7 @@ type keyMap struct {
 	Diff, Measure                     key.Binding
 	PathPrev, PathNext                key.Binding
 	Interp                            key.Binding
+	Rotate, Tilt, Spin                key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -56,6 +57,9 @@ func newKeyMap() keyMap {
 		Diff:     b([]string{"d"}, "d", "A | B or A − B"),
 		Measure:  b([]string{"r"}, "r", "measure"),
 		Interp:   b([]string{"i"}, "i", "interpolate A → B"),
+		Rotate:   b([]string{"left", "right"}, "←/→", "turn"),
+		Tilt:     b([]string{"shift+up", "shift+down"}, "⇧↑/⇧↓", "tilt"),
+		Spin:     b([]string{" "}, "space", "spin"),
 		PathPrev: b([]string{","}, ",", "previous snapshot"),
 		PathNext: b([]string{"."}, ".", "next snapshot"),
 	}

@@ -26,6 +26,7 @@ type Options struct {
 	Data       string       // --data directory, "" for the embedded MNIST
 	Checkpoint string       // open this model and go straight to scanning
 	Pretrained bool         // open the shipped checkpoint of the preset
+	Demo       bool         // play the tour for a projector (implies Pretrained)
 	Alpha      surface.Axis // the 1D scan and the 2D scan's α axis
 	Beta       surface.Axis
 	Points     int // 1D points
@@ -64,6 +65,7 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	o := Options{}
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "open a trained model (.safetensors) and go straight to scanning")
 	fs.BoolVar(&o.Pretrained, "pretrained", false, "open the pretrained checkpoint of --preset shipped with basin")
+	fs.BoolVar(&o.Demo, "demo", false, "for a projector: the shipped model, and a tour (1D, 2D, a zoom into the basin, 3D turning) that loops until a key is pressed")
 	fs.StringVar(&o.RunsDir, "runs", "runs", "folder for run folders (checkpoints and surfaces)")
 	fs.String("compare", "", "A B: open checkpoint A and compare it with B on the same directions and images (a fourth view)")
 	color := fs.String("color", "auto", "colours: auto, true, 256, 16 or none (NO_COLOR is honoured)")
@@ -90,6 +92,9 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 			return o, fmt.Errorf("--checkpoint: %w", err)
 		}
 		o.Checkpoint = runs[0]
+	}
+	if o.Demo && o.Checkpoint == "" {
+		o.Pretrained = true
 	}
 	if o.Checkpoint != "" && o.Pretrained {
 		return o, errors.New("--checkpoint and --pretrained both name a model: give one")

@@ -43,7 +43,8 @@ type view interface {
 // newViews is the app's list of views, in tab order. The training view
 // must be among them: it makes the model when none is opened.
 func newViews(c *common) []view {
-	views := []view{newTrainView(c), newLineView(c), newPlaneView(c)}
+	plane := newPlaneView(c)
+	views := []view{newTrainView(c), newLineView(c), plane, newSurfaceView(c, plane)}
 	if c.other != nil { // basin --compare A B
 		views = append(views, newCompareLineView(c), newCompareView(c), newInterpView(c))
 	}

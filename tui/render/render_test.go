@@ -256,3 +256,64 @@ func TestDivergingPalette(t *testing.T) {
 		}
 	}
 }
+
+// A bowl seen from above-front: drawn (cells painted), the ✕ at its centre
+// where visible, holes where points are unknown, and the same picture twice.
+func TestSurface3D(t *testing.T) {
+	f := NewField(21, 21)
+	for j := 0; j < 21; j++ {
+		for i := 0; i < 21; i++ {
+			x, y := float64(i-10)/10, float64(j-10)/10
+			f.V[j*21+i] = x*x + y*y
+		}
+	}
+	s := ScaleOf(f, false)
+	mark := [2]float64{10, 10}
+	c := Surface3D(f, s, TrueColor, DefaultCamera(), 60, 20, &mark, TrueColor.RGB(255, 0, 0))
+	painted, marked := 0, 0
+	for _, cell := range c.Cells {
+		if cell.Ch != 0 && cell.Ch != ' ' || !cell.BG.IsNone() {
+			painted++
+		}
+		if cell.Ch == '✕' {
+			marked++
+		}
+	}
+	if painted < 150 || marked != 1 {
+		t.Fatalf("%d cells painted, %d marks:\n%s", painted, marked, c.Plain())
+	}
+	if again := Surface3D(f, s, TrueColor, DefaultCamera(), 60, 20, &mark, TrueColor.RGB(255, 0, 0)); again.String() != c.String() {
+		t.Error("the same surface drew differently")
+	}
+	half := NewField(21, 21) // only the left half computed: fewer cells
+	for j := 0; j < 21; j++ {
+		for i := 0; i <= 10; i++ {
+			half.V[j*21+i] = f.V[j*21+i]
+		}
+	}
+	h := Surface3D(half, s, NoColor, DefaultCamera(), 60, 20, nil, None)
+	n := 0
+	for _, cell := range h.Cells {
+		if cell.Ch != 0 && cell.Ch != ' ' {
+			n++
+		}
+	}
+	if n == 0 || n >= painted {
+		t.Errorf("half a surface without colour: %d cells of %d", n, painted)
+	}
+}
+
+// go test -bench Surface3D ./tui/render: one frame of the 3D view at 200x60.
+func BenchmarkSurface3D(b *testing.B) {
+	f := NewField(64, 64)
+	for j := 0; j < 64; j++ {
+		for i := 0; i < 64; i++ {
+			x, y := float64(i-32)/32, float64(j-32)/32
+			f.V[j*64+i] = math.Log1p(x*x+3*y*y) + 0.1*math.Sin(8*x)
+		}
+	}
+	s := ScaleOf(f, true)
+	for range b.N {
+		_ = Surface3D(f, s, TrueColor, DefaultCamera(), 200, 57, &[2]float64{32, 32}, TrueColor.RGB(255, 0, 0)).String()
+	}
+}
