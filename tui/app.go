@@ -32,8 +32,9 @@ type Model struct {
 	picker   *picker // choosing B to compare with, nil when closed
 	// trainForm sets up a new training run, nil when closed.
 	trainForm *trainForm
-	tour      *demo // the --demo tour, nil when the keys are the user's
-	ticking   bool  // a frame is scheduled for a turning view
+	tour      *demo  // the --demo tour, nil when the keys are the user's
+	note      string // a message for the header (where a figure went)
+	ticking   bool   // a frame is scheduled for a turning view
 
 	w, h    int
 	phase   string // what the app is doing before the views have work
@@ -224,6 +225,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		items := candidates(m.opts.RunsDir, preset, "")
 		m.picker = &picker{items: items, models: true, mark: path}
 		return nil
+	case key.Matches(msg, k.Figure):
+		if f, ok := m.views[m.active].(figurer); ok {
+			fig, name, err := f.figure()
+			if err != nil {
+				m.errMsg = "no figure: " + err.Error()
+				return nil
+			}
+			m.errMsg, m.note = "", "drawing a figure…"
+			m.eng.saveFigure(name, fig)
+		}
+		return nil
 	case key.Matches(msg, k.Train):
 		cfg := m.trainer.cfg
 		m.trainForm = newTrainForm(cfg)
@@ -262,6 +274,12 @@ func (m *Model) handleEvent(ev any) {
 	case otherLoaded:
 		m.setOther(ev.ck, ev.err)
 		return
+	case figureSaved:
+		if ev.err != nil {
+			m.errMsg, m.note = "figure: "+ev.err.Error(), ""
+		} else {
+			m.note = "figure saved: " + ev.path
+		}
 	case modelLoaded:
 		m.switchModel(ev.ck, ev.err)
 	case trainDone:
@@ -276,7 +294,7 @@ func (m *Model) handleEvent(ev any) {
 		}
 	}
 	for i, v := range m.views {
-		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) {
+		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) && !outOfFlow(m.views[i+1]) {
 			m.active = i + 1 // the demo flow: training, then the curve, then the plane
 		}
 	}
@@ -377,6 +395,13 @@ func (m *Model) shown() {
 	}
 }
 
+// outOfFlow reports whether the demo flow (training, curve, plane) should
+// not move on to v by itself: the 3D view has no work of its own to show.
+func outOfFlow(v view) bool {
+	_, ok := v.(interface{ outOfFlow() })
+	return ok
+}
+
 // onRequest reports whether v works only when asked (by a key): the demo
 // flow does not move on to such a view.
 func onRequest(v view) bool {
@@ -425,6 +450,8 @@ func (m *Model) header() string {
 	line := m.st.title.Render("basin") + "  " + strings.Join(tabs, " ")
 	if m.errMsg != "" {
 		line += "  " + m.st.err.Render(m.errMsg)
+	} else if m.note != "" {
+		line += "  " + m.st.ok.Render(m.note)
 	}
 	return truncate(line, m.w)
 }

@@ -6,7 +6,7 @@ import "github.com/charmbracelet/bubbles/key"
 // The keys that pick a view (1, 2, …) come from the list of views.
 type keyMap struct {
 	Next, Help, Quit, Open key.Binding
-	Train, Models          key.Binding
+	Train, Models, Figure  key.Binding
 
 	Pause, Stop key.Binding
 
@@ -32,6 +32,7 @@ func newKeyMap() keyMap {
 		Open:   b([]string{"o"}, "o", "open B to compare"),
 		Train:  b([]string{"T"}, "T", "train a new model"),
 		Models: b([]string{"M"}, "M", "models: switch, or compare"),
+		Figure: b([]string{"F"}, "F", "save a figure (PNG)"),
 
 		Pause: b([]string{"p", " "}, "p", "pause/resume"),
 		Stop:  b([]string{"s", "enter"}, "s", "stop & scan"),
@@ -67,5 +68,5 @@ func newKeyMap() keyMap {
 
 // global are the keys every view has, after its own in the help.
 func (k keyMap) global() []key.Binding {
-	return []key.Binding{k.Next, k.Open, k.Train, k.Models, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Open, k.Train, k.Models, k.Figure, k.Help, k.Quit}
 }

@@ -46,6 +46,13 @@ func TestSurfaceView(t *testing.T) {
 	if v.cam.Yaw <= before {
 		t.Error("a frame did not turn it")
 	}
+	// F: the view as a figure, in the run folder.
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("F")})
+	pump(t, m, func() bool { return strings.HasPrefix(m.note, "figure saved") || m.errMsg != "" })
+	path := strings.TrimPrefix(m.note, "figure saved: ")
+	if b, err := os.ReadFile(path); err != nil || !strings.HasPrefix(string(b), "\x89PNG") || !strings.Contains(path, "figure-2d-1.png") {
+		t.Fatalf("figure %q: %v (%s)", path, err, m.errMsg)
+	}
 }
 
 // --demo: the shipped model, the tour moving the views on its own; any

@@ -519,3 +519,34 @@ func TestMergeCommand(t *testing.T) {
 		}
 	}
 }
+
+// basin plot: a surface, a comparison and a sharpness track to figures;
+// bad input in one line.
+func TestPlotCommand(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join("..", "..", "assets", "pretrained", "small.safetensors")
+	plane := filepath.Join(dir, "p.npz")
+	if code, _, stderr := run("scan2d", "--checkpoint", small, "--grid", "5", "--samples", "20", "--out", plane); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, out := range []string{"p.png", "p.svg", "p.pdf"} {
+		if code, _, stderr := run("plot", plane, "--out", filepath.Join(dir, out)); code != 0 || !strings.Contains(stderr, "wrote") {
+			t.Fatalf("%s: %s", out, stderr)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plot", "--out", filepath.Join(dir, "x.png")}, "name the file"},
+		{[]string{"plot", plane}, "--out is required"},
+		{[]string{"plot", plane, "--out", filepath.Join(dir, "x.jpg")}, ".png, .svg or .pdf"},
+		{[]string{"plot", plane, "--scale", "cubic", "--out", filepath.Join(dir, "x.png")}, "--scale"},
+		{[]string{"plot", small, "--out", filepath.Join(dir, "x.png")}, "no sharpness track"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", c.args, code, stderr)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usage(err)
 	}
-	cfg.Track = train.Tracking{Every: *every}
+	cfg.Track = train.Tracking{Every: *every, Images: *subset} // on the whole subset
 	cfg.Epochs = *steps
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return usagef("--out: %w", err)

@@ -1,0 +1,91 @@
+package figure
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+)
+
+func bowl(twoD bool) *surface.Surface {
+	beta := surface.Axis{}
+	if twoD {
+		beta = surface.Axis{Min: -1, Max: 1, N: 9}
+	}
+	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 11}, beta)
+	for k := 0; k < s.Len(); k++ {
+		a, b := s.Coord(k)
+		s.Set(k, 0.05+a*a+2*b*b, 0.98-0.3*a*a)
+		s.LossSE[k] = 0.01
+	}
+	s.Meta = surface.Meta{Kind: "1d", Checkpoint: "m.safetensors", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 100, SampleSeed: 1, Version: "test"}
+	if twoD {
+		s.Meta.Kind = "2d"
+	}
+	return s
+}
+
+// Every kind of figure draws, in every format, to a file of that format;
+// what cannot be drawn is an error, not a blank file.
+func TestFiguresSave(t *testing.T) {
+	dir := t.TempDir()
+	line, plane := bowl(false), bowl(true)
+	traj := bowl(true)
+	traj.Meta.Kind, traj.Meta.Explained = "trajectory", []float64{0.7, 0.2}
+	traj.Paths = []surface.Path{{Name: "a", Steps: []int{0, 5, 10}, X: []float64{0.8, 0.4, 0}, Y: []float64{0.6, 0.2, 0}, Off: []float64{0.1, 0.1, 0}}}
+	interp := bowl(false)
+	interp.Meta.Kind, interp.TestLoss, interp.TestAcc, interp.TestLossSE = "interp", interp.Loss, interp.Acc, interp.LossSE
+	var figs []Figure
+	for _, s := range []*surface.Surface{line, plane, traj, interp} {
+		f, err := Surface(s, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		figs = append(figs, f)
+	}
+	c, err := Compare(plane, bowl(true), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Track([]train.SharpnessPoint{{Step: 0, LambdaMax: 3}, {Step: 10, LambdaMax: 12, Residual: 0.3}}, 10, "track")
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs = append(figs, c, tr)
+	magic := map[string]string{".png": "\x89PNG", ".svg": "<?xml", ".pdf": "%PDF"}
+	for i, f := range figs {
+		for ext, m := range magic {
+			path := filepath.Join(dir, "f"+string(rune('a'+i))+ext)
+			if err := Save(path, f); err != nil {
+				t.Fatalf("figure %d %s: %v", i, ext, err)
+			}
+			b, _ := os.ReadFile(path)
+			if !bytes.HasPrefix(b, []byte(m)) || len(b) < 2000 {
+				t.Fatalf("figure %d %s: %d bytes starting %q", i, ext, len(b), b[:min(8, len(b))])
+			}
+		}
+	}
+	if err := Save(filepath.Join(dir, "f.jpg"), figs[0]); err == nil || !strings.Contains(err.Error(), ".png") {
+		t.Errorf(".jpg: %v", err)
+	}
+	empty := surface.New(surface.Axis{Min: -1, Max: 1, N: 3}, surface.Axis{})
+	if _, err := Surface(empty, false); err == nil {
+		t.Error("a surface with no points drew")
+	}
+	if _, err := Compare(plane, line, false); err == nil {
+		t.Error("a plane compared with a line")
+	}
+	if got := Caption(plane.Meta); !strings.Contains(got, "filter-normalized") || !strings.Contains(got, "100 train images") {
+		t.Errorf("caption %q", got)
+	}
+	off := bowl(true)
+	off.Loss[3] = math.Inf(1) // off scale: left out, not a crash
+	if _, err := Surface(off, true); err != nil {
+		t.Error(err)
+	}
+}
