@@ -35,7 +35,7 @@ func (v *surfaceView) title() string { return "3D" }
 
 // outOfFlow: the app's own flow ends on the plane; 3D is a key (or the demo) away.
 func (v *surfaceView) outOfFlow() {}
-func (v *surfaceView) ready()        {}
+func (v *surfaceView) ready()     {}
 
 func (v *surfaceView) keys() helpKeys {
 	k := v.c.keys

@@ -51,9 +51,9 @@ func line(s *surface.Surface, log bool) Figure {
 		top.Y.Scale, top.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
 	series := []struct {
-		name            string
-		loss, acc, se   []float64
-		col             color.Color
+		name          string
+		loss, acc, se []float64
+		col           color.Color
 	}{{"train", s.Loss, s.Acc, s.LossSE, blue}}
 	if s.TestLoss != nil {
 		series = append(series, struct {
@@ -138,8 +138,8 @@ type grid struct {
 }
 
 func (g grid) Dims() (c, r int) { return g.s.Alpha.N, g.s.Beta.N }
-func (g grid) X(c int) float64   { return g.s.Alpha.At(c) }
-func (g grid) Y(r int) float64   { return g.s.Beta.At(r) }
+func (g grid) X(c int) float64  { return g.s.Alpha.At(c) }
+func (g grid) Y(r int) float64  { return g.s.Beta.At(r) }
 func (g grid) Z(c, r int) float64 {
 	k := c*g.s.Beta.N + r
 	v := g.s.Loss[k]
