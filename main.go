@@ -16,6 +16,9 @@ import (
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "serve" {
+		os.Exit(tui.ServeMain(args[1:], os.Stdout, os.Stderr))
+	}
 	if len(args) > 0 && cli.IsCommand(args[0]) {
 		os.Exit(cli.Main(args, os.Stdout, os.Stderr))
 	}

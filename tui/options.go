@@ -1,14 +1,18 @@
 package tui
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
@@ -35,6 +39,7 @@ type Options struct {
 	Samples    int
 	Workers    int
 	RunsDir    string
+	ViewRuns   string // run folders to list in M and o instead of RunsDir (basin serve: read-only)
 	Profile    render.Profile
 	AutoColor  bool // the profile was detected, not asked for
 
@@ -199,4 +204,24 @@ func eosRuns(dir string) ([]string, error) {
 		out[i] = r.path
 	}
 	return out, nil
+}
+
+// listRuns is the folder of run folders the pickers list.
+func (o Options) listRuns() string {
+	if o.ViewRuns != "" {
+		return o.ViewRuns
+	}
+	return o.RunsDir
+}
+
+// flagsNew is flags.New with the app's help command.
+func flagsNew(name, synopsis, about string, out io.Writer) *flags.Set {
+	return flags.New("basin "+name, synopsis, about, "basin "+name+" --help", out)
+}
+
+var flagErrHelp = flag.ErrHelp
+
+// signalContext is cancelled on SIGINT, SIGTERM or SIGHUP.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }

@@ -88,6 +88,7 @@ usage:
   basin experiment eos [flags]          full-batch gradient descent: λmax against 2/η
   basin merge PARTS --out F  join the parts of a scan split with --shard (Slurm, Kubernetes)
   basin deploy slurm|k8s     print the job files that run a sharded scan on a cluster
+  basin serve   [flags]      serve the app over SSH (public keys only): ssh -p 2222 HOST
   basin plot FILE --out F    a figure (.png, .svg, .pdf) of a surface, comparison or sharpness track
   basin info    FILE         describe a checkpoint (.safetensors) or a surface (.npz)
   basin info    --preset P   print a preset's layers and parameter counts
