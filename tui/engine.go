@@ -75,6 +75,8 @@ type engine struct {
 	// slow each other down, and each holds its workers' evaluators (70 MB
 	// apiece for the standard net).
 	slot chan struct{}
+	// hub, under basin serve, shares scans between sessions; nil alone.
+	hub *scanHub
 }
 
 func newEngine(runsDir, label string) *engine {
@@ -307,6 +309,24 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		if j.after != nil {
 			<-j.after
 		}
+		var shared *sharedScan
+		if e.hub != nil && j.along == nil && ctx.Err() == nil {
+			key := scanKey(j.ck, j.st)
+			for {
+				sh, lead, have := e.hub.join(key)
+				if lead {
+					shared = sh
+					if have != nil && j.resume == nil {
+						j.resume = have
+					}
+					defer e.hub.done(sh)
+					break
+				}
+				if e.follow(ctx, j, sh) { // another session computes it: its points are ours
+					return
+				}
+			}
+		}
 		held := false
 		select {
 		case e.slot <- struct{}{}:
@@ -375,7 +395,15 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		ui := ss.Surface.Clone() // the view's own copy, without the directions
 		ui.D, ui.E, ui.EvalIndices, ui.Paths = nil, nil, nil, nil
 		e.box.send(scanStarted{id: j.id, surf: ui})
-		err = ss.Run(ctx, func(ev progress.Event) { e.box.send(scanEvent{id: j.id, ev: ev}) })
+		if shared != nil {
+			e.hub.started(shared, ui)
+		}
+		err = ss.Run(ctx, func(ev progress.Event) {
+			e.box.send(scanEvent{id: j.id, ev: ev})
+			if shared != nil {
+				e.hub.publish(shared, ev)
+			}
+		})
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
@@ -386,6 +414,60 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 		e.box.send(scanDone{id: j.id, file: file, err: err})
 	})
 	return over
+}
+
+// follow shows a scan another session computes: its points as they come,
+// sent as this job's events. It returns true when the scan is complete or
+// this job was cancelled, false when the other session stopped early and
+// this one should take over from the points published.
+func (e *engine) follow(ctx context.Context, j scanJob, sh *sharedScan) bool {
+	start := time.Now()
+	var seen *surface.Surface
+	centreSent := false
+	for {
+		s, centre, running, changed := e.hub.view(sh)
+		if s != nil {
+			if seen == nil {
+				ui := s.Clone()
+				ui.D, ui.E, ui.EvalIndices, ui.Paths = nil, nil, nil, nil
+				e.box.send(scanStarted{id: j.id, surf: ui})
+				seen = s
+			} else {
+				done := seen.Computed()
+				for k, d := range s.Done {
+					if !d || seen.Done[k] {
+						continue
+					}
+					done++
+					a, b := s.Coord(k)
+					e.box.send(scanEvent{id: j.id, ev: progress.Point{Index: k, I: k / s.NY(), J: k % s.NY(), Alpha: a, Beta: b,
+						Loss: s.Loss[k], Acc: s.Acc[k], LossSE: s.LossSE[k], Done: done, Total: s.Len(), Elapsed: time.Since(start)}})
+				}
+				seen = s
+			}
+			if centre != nil && !centreSent {
+				e.box.send(scanEvent{id: j.id, ev: progress.Centre{Result: *centre}})
+				centreSent = true
+			}
+		}
+		if !running {
+			if s != nil && s.Computed() == s.Len() {
+				e.box.send(scanDone{id: j.id})
+				return true
+			}
+			return ctx.Err() != nil && e.sendDone(j)
+		}
+		select {
+		case <-ctx.Done():
+			return e.sendDone(j)
+		case <-changed:
+		}
+	}
+}
+
+func (e *engine) sendDone(j scanJob) bool {
+	e.box.send(scanDone{id: j.id})
+	return true
 }
 
 // Messages of a measure job.

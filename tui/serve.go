@@ -44,6 +44,7 @@ type Server struct {
 	active   atomic.Int64
 	log      *log.Logger
 	sessions sync.WaitGroup
+	hub      *scanHub
 }
 
 // NewServer checks the options, reads the authorized keys, creates the
@@ -66,7 +67,7 @@ func NewServer(o ServeOptions, logTo io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, InputError{fmt.Errorf("--data: %w", err)}
 	}
-	s := &Server{opts: o, keys: keys, src: src, log: log.New(logTo, "basin serve: ", log.LstdFlags)}
+	s := &Server{opts: o, keys: keys, src: src, log: log.New(logTo, "basin serve: ", log.LstdFlags), hub: newScanHub()}
 	hostKey := wish.WithHostKeyPath(o.HostKey)
 	srv, err := wish.NewServer(
 		wish.WithAddress(o.Listen),
@@ -205,6 +206,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, winCh <-chan ssh.Window) err
 		return err
 	}
 	m := newModel(o, ck, s.src, sess)
+	m.eng.hub = s.hub // the same scan asked for by two viewers is computed once
 	defer m.eng.shutdown()
 	p := tea.NewProgram(m, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(),
 		tea.WithContext(sess.Context()))
