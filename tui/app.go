@@ -181,6 +181,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.picker = nil
 			switch {
 			case path == "":
+			case strings.HasSuffix(path, ".npz"): // a surface: watch it
+				m.watch(path)
 			case asB:
 				m.eng.loadOther(path)
 			default:
@@ -222,7 +224,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.ck != nil {
 			preset, path = m.ck.Arch.Preset, m.ck.Path
 		}
-		items := candidates(m.opts.listRuns(), preset, "")
+		items := append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...)
 		m.picker = &picker{items: items, models: true, mark: path}
 		return nil
 	case key.Matches(msg, k.Figure):
@@ -319,6 +321,26 @@ func (m *Model) startTraining(cfg train.Config) {
 			m.active = i
 		}
 	}
+	m.touched = true
+}
+
+// watch shows the surface file path in the watch view (added the first
+// time), following it as it is written.
+func (m *Model) watch(path string) {
+	var w *watchView
+	for _, v := range m.views {
+		if wv, ok := v.(*watchView); ok {
+			w = wv
+		}
+	}
+	if w == nil {
+		w = newWatchView(m.common)
+		m.views = append(m.views, w)
+		n := strconv.Itoa(len(m.views))
+		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, w.title())))
+	}
+	w.watch(path)
+	m.showView(w.title())
 	m.touched = true
 }
 

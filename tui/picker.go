@@ -48,7 +48,7 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 	case "down", "j":
 		p.sel = min(p.sel+1, len(p.items)-1)
 	case "enter", "b":
-		if len(p.items) == 0 || msg.String() == "b" && !p.models {
+		if len(p.items) == 0 || msg.String() == "b" && (!p.models || strings.HasSuffix(p.items[p.sel], ".npz")) {
 			return "", msg.String() == "enter"
 		}
 		p.asB = !p.models || msg.String() == "b"
@@ -62,7 +62,7 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 func (p *picker) view(st styles, w, h int) string {
 	var b strings.Builder
 	if p.models {
-		b.WriteString(st.title.Render("Models") + "  " + st.faint.Render("↑↓ choose · enter: show it in every view · b: open it as B, to compare · esc: cancel") + "\n\n")
+		b.WriteString(st.title.Render("Models") + "  " + st.faint.Render("↑↓ choose · enter: show it in every view (a surface: watch it as it is written) · b: open it as B · esc: cancel") + "\n\n")
 	} else {
 		b.WriteString(st.title.Render("Compare with") + "  " + st.faint.Render("↑↓ choose · enter: open as B · esc: cancel") + "\n\n")
 	}
@@ -75,6 +75,9 @@ func (p *picker) view(st styles, w, h int) string {
 		line := p.items[i]
 		if line == p.mark {
 			line += st.faint.Render("  (on screen)")
+		}
+		if strings.HasSuffix(line, ".npz") {
+			line += st.faint.Render("  (surface: enter watches it)")
 		}
 		if i == p.sel {
 			mark = "▸ "

@@ -1,0 +1,197 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/direction"
+	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// watchView follows a surface file in the run folders, read-only: a scan
+// another process (basin scan2d, another app, a shard) is writing, redrawn
+// each time the file changes. Under basin serve this is how a viewer
+// watches work that runs on the server. It draws with the 1D or 2D view's
+// drawing, on a view of its own that never scans.
+type watchView struct {
+	c      *common
+	path   string
+	id     int
+	cancel context.CancelFunc
+	line   *lineView
+	plane  *planeView
+	surf   *surface.Surface
+	mod    time.Time
+	err    string
+}
+
+func newWatchView(c *common) *watchView {
+	return &watchView{c: c, line: newLineView(c), plane: newPlaneView(c)}
+}
+
+func (v *watchView) title() string { return "watch" }
+func (v *watchView) ready()        {}
+func (v *watchView) onRequest()    {}
+
+// watch starts following path (replacing the file followed before).
+func (v *watchView) watch(path string) {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	ctx, cancel := context.WithCancel(v.c.eng.ctx)
+	v.cancel, v.path, v.surf, v.err, v.id = cancel, path, nil, "", v.c.nextJob()
+	v.c.eng.watchFile(ctx, v.id, path)
+}
+
+func (v *watchView) keys() helpKeys {
+	k := v.c.keys
+	return helpKeys{short: []key.Binding{k.Left, k.Right, k.Up, k.Down}, full: [][]key.Binding{{k.Left, k.Right, k.Up, k.Down}}}
+}
+
+// key moves the cursor only: the window is the file's.
+func (v *watchView) key(msg tea.KeyMsg) bool {
+	st := v.shown()
+	if st == nil {
+		return false
+	}
+	switch msg.String() {
+	case "left", "h":
+		st.step(0, -1)
+	case "right", "l":
+		st.step(0, 1)
+	case "up", "k":
+		if len(st.axes) > 1 {
+			st.step(1, 1)
+		}
+	case "down", "j":
+		if len(st.axes) > 1 {
+			st.step(1, -1)
+		}
+	default:
+		return false
+	}
+	st.dirty = true
+	return true
+}
+
+// shown is the drawing state of the file's kind.
+func (v *watchView) shown() *scanState {
+	switch {
+	case v.surf == nil:
+		return nil
+	case v.surf.Is2D():
+		return &v.plane.scanState
+	}
+	return &v.line.scanState
+}
+
+func (v *watchView) handle(ev any) bool {
+	e, ok := ev.(watchLoaded)
+	if !ok || e.id != v.id {
+		return false
+	}
+	if e.err != nil {
+		v.err = e.err.Error()
+		return false
+	}
+	v.surf, v.mod, v.err = e.surf, e.mod, ""
+	st := v.shown()
+	axes := []surface.Axis{e.surf.Alpha}
+	if e.surf.Is2D() {
+		axes = append(axes, e.surf.Beta)
+	}
+	if len(st.axes) != len(axes) || st.axes[0] != axes[0] || (len(axes) > 1 && st.axes[1] != axes[1]) {
+		st.axes, st.home = axes, append([]surface.Axis(nil), axes...)
+		st.cursor = make([]float64, len(axes))
+	}
+	m := e.surf.Meta
+	st.cur, st.prev = e.surf, nil
+	st.centre = &model.Result{Loss: m.CentreLoss, Accuracy: m.CentreAcc, LossSE: m.CentreLossSE}
+	st.dir.Seed, st.dir.Norm = m.Seed, direction.Norm(m.Norm)
+	st.dirty = true
+	return false
+}
+
+func (v *watchView) mouse(tea.MouseMsg, int, int) bool { return false }
+func (v *watchView) capturing() bool                   { return false }
+func (v *watchView) resize() {
+	v.line.resize()
+	v.plane.resize()
+}
+func (v *watchView) status() []string { return []string{"watching " + filepath.Base(v.path)} }
+func (v *watchView) activity() string { return "" }
+
+func (v *watchView) view(w, h int) string {
+	st := v.c.st
+	if v.surf == nil {
+		msg := "Choose a surface in M to watch it here."
+		if v.path != "" {
+			msg = "waiting for " + v.path + " …"
+		}
+		if v.err != "" {
+			msg = v.err
+		}
+		return st.title.Render("Watch") + "\n\n" + st.faint.Width(max(w, 10)).Render(msg)
+	}
+	head := st.title.Render("Watching") + st.faint.Render(fmt.Sprintf("  %s · %d of %d points · written %s ago · read-only: the cursor moves, the window is the file's",
+		v.path, v.surf.Computed(), v.surf.Len(), time.Since(v.mod).Round(time.Second)))
+	var body string
+	if v.surf.Is2D() {
+		body = v.plane.view(w, h-1)
+	} else {
+		body = v.line.view(w, h-1)
+	}
+	return truncate(head, w) + "\n" + body
+}
+
+// watchLoaded is a new version of a watched file.
+type watchLoaded struct {
+	id   int
+	surf *surface.Surface
+	mod  time.Time
+	err  error
+}
+
+// watchFile loads path each time it changes (checked every second) until
+// ctx ends. (A file being written is replaced whole, atomically: every
+// version read is complete.)
+func (e *engine) watchFile(ctx context.Context, id int, path string) {
+	e.goJob(func() {
+		var last time.Time
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			if st, err := os.Stat(path); err != nil {
+				e.box.send(watchLoaded{id: id, err: err})
+			} else if st.ModTime() != last {
+				last = st.ModTime()
+				s, err := surface.Load(path)
+				e.box.send(watchLoaded{id: id, surf: s, mod: last, err: err})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// surfaces lists the surface files of the run folders, newest first.
+func surfaces(runsDir string) []string {
+	var out []string
+	for _, pat := range []string{"*/*.npz", "*/*/*.npz"} {
+		m, _ := filepath.Glob(filepath.Join(runsDir, pat))
+		out = append(out, m...)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(out)))
+	return out
+}

@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/surface"
+)
+
+// M lists the run folders' surfaces; Enter on one watches it: drawn in
+// the watch view, redrawn when the file is written again.
+func TestWatchASurfaceBeingWritten(t *testing.T) {
+	o := testOptions(t)
+	dir := filepath.Join(o.RunsDir, "20260101-000000-small")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "scan2d-1.npz")
+	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 5}, surface.Axis{Min: -1, Max: 1, N: 5})
+	s.Meta = surface.Meta{Kind: "2d", Checkpoint: "m", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 10}
+	beta := s.Beta
+	s.Meta.Alpha, s.Meta.Beta = s.Alpha, &beta
+	for k := 0; k < 5; k++ {
+		s.Set(k, 0.1+float64(k), 0.9)
+	}
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := checkpoint.Pretrained("small")
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("M")})
+	if m.picker == nil || !strings.Contains(m.View(), "enter watches it") {
+		t.Fatalf("no surface in the list:\n%s", m.View())
+	}
+	for m.picker.items[m.picker.sel] != path {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	w := find[*watchView](m)
+	pump(t, m, func() bool { return w.surf != nil })
+	if out := m.View(); m.views[m.active] != view(w) || !strings.Contains(out, "5 of 25 points") {
+		t.Fatalf("watch view:\n%s", out)
+	}
+	time.Sleep(1100 * time.Millisecond) // a later modification time
+	for k := 5; k < 25; k++ {
+		s.Set(k, 0.1+float64(k), 0.9)
+	}
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	pump(t, m, func() bool { return w.surf.Computed() == 25 })
+	if out := m.View(); !strings.Contains(out, "25 of 25 points") {
+		t.Fatalf("after the write:\n%s", out)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRight})
+	if w.plane.cursor[0] != 0.5 {
+		t.Errorf("cursor at %v", w.plane.cursor)
+	}
+}
