@@ -181,7 +181,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.picker = nil
 			switch {
 			case path == "":
-			case strings.HasSuffix(path, ".npz"): // a surface: watch it
+			case strings.HasSuffix(path, ".npz") || strings.HasSuffix(path, ".progress.json"): // watch it
 				m.watch(path)
 			case asB:
 				m.eng.loadOther(path)

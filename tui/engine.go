@@ -217,7 +217,20 @@ func (e *engine) loadData(dir string) {
 // run is saved as such and not opened.
 func (e *engine) train(ctx context.Context, cfg train.Config, src *data.Source) {
 	e.goJob(func() {
-		res, err := train.Train(ctx, cfg, src, func(ev progress.Event) { e.box.send(ev) })
+		live, lastSave := train.NewLive(cfg), time.Time{}
+		livePath, _ := e.path("model", ".progress.json", false) // for anyone watching the run
+		defer func() {
+			live.Done = true
+			live.Save(livePath)
+		}()
+		res, err := train.Train(ctx, cfg, src, func(ev progress.Event) {
+			e.box.send(ev)
+			live.Add(ev)
+			if time.Since(lastSave) > 2*time.Second && livePath != "" {
+				live.Save(livePath)
+				lastSave = time.Now()
+			}
+		})
 		if res == nil {
 			e.box.send(trainDone{err: err})
 			return

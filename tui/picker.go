@@ -48,7 +48,7 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 	case "down", "j":
 		p.sel = min(p.sel+1, len(p.items)-1)
 	case "enter", "b":
-		if len(p.items) == 0 || msg.String() == "b" && (!p.models || strings.HasSuffix(p.items[p.sel], ".npz")) {
+		if len(p.items) == 0 || msg.String() == "b" && (!p.models || !strings.HasSuffix(p.items[p.sel], ".safetensors") && !strings.HasPrefix(p.items[p.sel], "pretrained:")) {
 			return "", msg.String() == "enter"
 		}
 		p.asB = !p.models || msg.String() == "b"
@@ -78,6 +78,9 @@ func (p *picker) view(st styles, w, h int) string {
 		}
 		if strings.HasSuffix(line, ".npz") {
 			line += st.faint.Render("  (surface: enter watches it)")
+		}
+		if strings.HasSuffix(line, ".progress.json") {
+			line += st.faint.Render("  (training: enter watches it)")
 		}
 		if i == p.sel {
 			mark = "▸ "

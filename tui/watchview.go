@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -14,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
 )
 
 // watchView follows a surface file in the run folders, read-only: a scan
@@ -22,19 +24,21 @@ import (
 // watches work that runs on the server. It draws with the 1D or 2D view's
 // drawing, on a view of its own that never scans.
 type watchView struct {
-	c      *common
-	path   string
-	id     int
-	cancel context.CancelFunc
-	line   *lineView
-	plane  *planeView
-	surf   *surface.Surface
-	mod    time.Time
-	err    string
+	c       *common
+	path    string
+	id      int
+	cancel  context.CancelFunc
+	line    *lineView
+	plane   *planeView
+	trainer *trainView  // a training's progress file
+	live    *train.Live // nil unless watching a training
+	surf    *surface.Surface
+	mod     time.Time
+	err     string
 }
 
 func newWatchView(c *common) *watchView {
-	return &watchView{c: c, line: newLineView(c), plane: newPlaneView(c)}
+	return &watchView{c: c, line: newLineView(c), plane: newPlaneView(c), trainer: newTrainView(c)}
 }
 
 func (v *watchView) title() string { return "watch" }
@@ -47,7 +51,7 @@ func (v *watchView) watch(path string) {
 		v.cancel()
 	}
 	ctx, cancel := context.WithCancel(v.c.eng.ctx)
-	v.cancel, v.path, v.surf, v.err, v.id = cancel, path, nil, "", v.c.nextJob()
+	v.cancel, v.path, v.surf, v.live, v.err, v.id = cancel, path, nil, nil, "", v.c.nextJob()
 	v.c.eng.watchFile(ctx, v.id, path)
 }
 
@@ -102,6 +106,10 @@ func (v *watchView) handle(ev any) bool {
 		v.err = e.err.Error()
 		return false
 	}
+	if e.live != nil {
+		v.showTraining(e.live, e.mod)
+		return false
+	}
 	v.surf, v.mod, v.err = e.surf, e.mod, ""
 	st := v.shown()
 	axes := []surface.Axis{e.surf.Alpha}
@@ -120,6 +128,25 @@ func (v *watchView) handle(ev any) bool {
 	return false
 }
 
+// showTraining puts a training's progress into the watch view's own
+// training view, as if it ran here.
+func (v *watchView) showTraining(l *train.Live, mod time.Time) {
+	v.live, v.mod, v.err = l, mod, ""
+	t := v.trainer
+	arch, err := model.Preset(l.Preset)
+	if err != nil {
+		v.err = err.Error()
+		return
+	}
+	t.cfg = train.Config{Arch: arch, Optimizer: l.Optimizer, LR: l.LR, Momentum: l.Momentum, Batch: l.Batch, Epochs: l.Epochs, Seed: l.Seed}
+	t.steps = newHistory(historyPoints)
+	for _, p := range l.Steps {
+		t.steps.add(int(p[0]), p[1])
+	}
+	t.epochs, t.last, t.sharp, t.threshold = l.History, l.Last, l.Sharpness, l.Threshold
+	t.running, t.opened, t.saved = !l.Done, false, ""
+}
+
 func (v *watchView) mouse(tea.MouseMsg, int, int) bool { return false }
 func (v *watchView) capturing() bool                   { return false }
 func (v *watchView) resize() {
@@ -131,6 +158,15 @@ func (v *watchView) activity() string { return "" }
 
 func (v *watchView) view(w, h int) string {
 	st := v.c.st
+	if v.live != nil {
+		state := "running"
+		if v.live.Done {
+			state = "ended"
+		}
+		head := st.title.Render("Watching") + st.faint.Render(fmt.Sprintf("  the training of %s (%s) · updated %s ago · read-only",
+			v.path, state, time.Since(v.mod).Round(time.Second)))
+		return truncate(head, w) + "\n" + v.trainer.view(w, h-1)
+	}
 	if v.surf == nil {
 		msg := "Choose a surface in M to watch it here."
 		if v.path != "" {
@@ -152,10 +188,12 @@ func (v *watchView) view(w, h int) string {
 	return truncate(head, w) + "\n" + body
 }
 
-// watchLoaded is a new version of a watched file.
+// watchLoaded is a new version of a watched file: a surface, or a
+// training's progress.
 type watchLoaded struct {
 	id   int
 	surf *surface.Surface
+	live *train.Live
 	mod  time.Time
 	err  error
 }
@@ -173,8 +211,13 @@ func (e *engine) watchFile(ctx context.Context, id int, path string) {
 				e.box.send(watchLoaded{id: id, err: err})
 			} else if st.ModTime() != last {
 				last = st.ModTime()
-				s, err := surface.Load(path)
-				e.box.send(watchLoaded{id: id, surf: s, mod: last, err: err})
+				if strings.HasSuffix(path, ".progress.json") {
+					l, err := train.ReadLive(path)
+					e.box.send(watchLoaded{id: id, live: l, mod: last, err: err})
+				} else {
+					s, err := surface.Load(path)
+					e.box.send(watchLoaded{id: id, surf: s, mod: last, err: err})
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -185,10 +228,11 @@ func (e *engine) watchFile(ctx context.Context, id int, path string) {
 	})
 }
 
-// surfaces lists the surface files of the run folders, newest first.
+// surfaces lists the files of the run folders that can be watched —
+// surfaces and trainings' progress — newest first.
 func surfaces(runsDir string) []string {
 	var out []string
-	for _, pat := range []string{"*/*.npz", "*/*/*.npz"} {
+	for _, pat := range []string{"*/*.npz", "*/*/*.npz", "*/*.progress.json", "*/*/*.progress.json"} {
 		m, _ := filepath.Glob(filepath.Join(runsDir, pat))
 		out = append(out, m...)
 	}

@@ -10,7 +10,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
 )
 
 // M lists the run folders' surfaces; Enter on one watches it: drawn in
@@ -62,5 +64,40 @@ func TestWatchASurfaceBeingWritten(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyRight})
 	if w.plane.cursor[0] != 0.5 {
 		t.Errorf("cursor at %v", w.plane.cursor)
+	}
+}
+
+// A training's progress file (basin train and the app write one beside the
+// checkpoint) is watched as a training view: its loss, epochs, and whether
+// it still runs.
+func TestWatchATraining(t *testing.T) {
+	o := testOptions(t)
+	dir := filepath.Join(o.RunsDir, "20260101-000000-small")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "model.progress.json")
+	live := train.NewLive(o.Train)
+	for s := 1; s <= 50; s++ {
+		live.Add(progress.Step{Epoch: 1, Epochs: 1, Step: s, Steps: 100, Global: s, Loss: 2 / float64(s)})
+	}
+	if err := live.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := checkpoint.Pretrained("small")
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.watch(path)
+	w := find[*watchView](m)
+	pump(t, m, func() bool { return w.live != nil })
+	if out := m.View(); !strings.Contains(out, "the training of") || !strings.Contains(out, "(running)") || !strings.Contains(out, "step 50/100") {
+		t.Fatalf("watching a training:\n%s", out)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	live.Done = true
+	live.Save(path)
+	pump(t, m, func() bool { return w.live.Done })
+	if out := m.View(); !strings.Contains(out, "(ended)") {
+		t.Fatalf("after it ended:\n%s", out)
 	}
 }

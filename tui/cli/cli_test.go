@@ -126,6 +126,17 @@ func TestHelpOnEveryCommand(t *testing.T) {
 var lossRE = regexp.MustCompile(`loss (\d+\.\d+)`)
 
 // train → eval → scan1d → resume → info, through the command line.
+func TestTrainWritesItsProgress(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	if code, _, stderr := run("train", "--data", tinyData(t, 128, 32), "--preset", "mlp", "--out", out); code != 0 {
+		t.Fatal(stderr)
+	}
+	l, err := train.ReadLive(train.LivePath(out))
+	if err != nil || !l.Done || len(l.Steps) == 0 || len(l.History) != 1 || l.Preset != "mlp" {
+		t.Fatalf("progress file: %v %+v", err, l)
+	}
+}
+
 func TestTrainEvalScanPipeline(t *testing.T) {
 	dataDir := tinyData(t, 256, 64)
 	dir := t.TempDir()

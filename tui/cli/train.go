@@ -42,7 +42,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep.line("training %s (%d parameters) on %s: %s lr %g, batch %d, %d epoch(s), seed %d",
 		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 	var epochElapsed time.Duration // training time before the current epoch
+	// The run's progress, for anyone watching it (basin's M list, basin serve).
+	live, livePath, lastSave := train.NewLive(cfg), train.LivePath(*out), time.Time{}
+	defer func() {
+		live.Done = true
+		live.Save(livePath)
+	}()
 	res, err := train.Train(ctx, cfg, src, func(e progress.Event) {
+		live.Add(e)
+		if time.Since(lastSave) > 2*time.Second {
+			live.Save(livePath)
+			lastSave = time.Now()
+		}
 		switch e := e.(type) {
 		case progress.Step:
 			rep.update(fmt.Sprintf("epoch %d/%d", e.Epoch, e.Epochs), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed-epochElapsed),
