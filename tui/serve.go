@@ -45,6 +45,7 @@ type Server struct {
 	log      *log.Logger
 	sessions sync.WaitGroup
 	hub      *scanHub
+	slot     chan struct{}
 }
 
 // NewServer checks the options, reads the authorized keys, creates the
@@ -67,7 +68,7 @@ func NewServer(o ServeOptions, logTo io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, InputError{fmt.Errorf("--data: %w", err)}
 	}
-	s := &Server{opts: o, keys: keys, src: src, log: log.New(logTo, "basin serve: ", log.LstdFlags), hub: newScanHub()}
+	s := &Server{opts: o, keys: keys, src: src, log: log.New(logTo, "basin serve: ", log.LstdFlags), hub: newScanHub(), slot: make(chan struct{}, 1)}
 	hostKey := wish.WithHostKeyPath(o.HostKey)
 	srv, err := wish.NewServer(
 		wish.WithAddress(o.Listen),
@@ -206,7 +207,8 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, winCh <-chan ssh.Window) err
 		return err
 	}
 	m := newModel(o, ck, s.src, sess)
-	m.eng.hub = s.hub // the same scan asked for by two viewers is computed once
+	m.eng.hub = s.hub   // the same scan asked for by two viewers is computed once
+	m.eng.slot = s.slot // one scan computes at a time on the machine: the others' keys keep their cores
 	defer m.eng.shutdown()
 	p := tea.NewProgram(m, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(),
 		tea.WithContext(sess.Context()))
