@@ -269,7 +269,8 @@ func TestSurface3D(t *testing.T) {
 	}
 	s := ScaleOf(f, false)
 	mark := [2]float64{10, 10}
-	c := Surface3D(f, s, TrueColor, DefaultCamera(), 60, 20, &mark, TrueColor.RGB(255, 0, 0))
+	cam := Camera{Yaw: -0.6, Pitch: 1.2, Zoom: 1, Height: 1} // from high enough to see the bottom of the bowl
+	c := Surface3D(f, s, TrueColor, cam, 60, 20, &mark, TrueColor.RGB(255, 0, 0))
 	painted, marked := 0, 0
 	for _, cell := range c.Cells {
 		if cell.Ch != 0 && cell.Ch != ' ' || !cell.BG.IsNone() {
@@ -282,7 +283,7 @@ func TestSurface3D(t *testing.T) {
 	if painted < 150 || marked != 1 {
 		t.Fatalf("%d cells painted, %d marks:\n%s", painted, marked, c.Plain())
 	}
-	if again := Surface3D(f, s, TrueColor, DefaultCamera(), 60, 20, &mark, TrueColor.RGB(255, 0, 0)); again.String() != c.String() {
+	if again := Surface3D(f, s, TrueColor, cam, 60, 20, &mark, TrueColor.RGB(255, 0, 0)); again.String() != c.String() {
 		t.Error("the same surface drew differently")
 	}
 	half := NewField(21, 21) // only the left half computed: fewer cells
@@ -291,7 +292,7 @@ func TestSurface3D(t *testing.T) {
 			half.V[j*21+i] = f.V[j*21+i]
 		}
 	}
-	h := Surface3D(half, s, NoColor, DefaultCamera(), 60, 20, nil, None)
+	h := Surface3D(half, s, NoColor, cam, 60, 20, nil, None)
 	n := 0
 	for _, cell := range h.Cells {
 		if cell.Ch != 0 && cell.Ch != ' ' {
