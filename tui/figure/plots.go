@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -38,76 +39,88 @@ func Surface(s *surface.Surface, log bool) (Figure, error) {
 }
 
 // line: the loss over α (± 1 s.e. as a band; both splits for an
-// interpolation) above the accuracy, on one α axis.
+// interpolation) and the accuracy on a second axis at the right, as Li et
+// al.'s 1D figures have them (dashed, in the same colours).
 func line(s *surface.Surface, log bool) Figure {
 	xs := s.Alpha.Coords()
-	top, bot := newPlot(""), newPlot("")
-	name := "α"
+	p := newPlot(title(s))
+	p.X.Label.Text, p.Y.Label.Text = "α", "loss"
 	if s.Meta.Kind == "interp" {
-		name = "t"
+		p.X.Label.Text = "t"
 	}
-	top.Y.Label.Text, bot.Y.Label.Text, bot.X.Label.Text = "loss", "accuracy (%)", name
 	if log {
-		top.Y.Scale, top.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
-	series := []struct {
+	type split struct {
 		name          string
 		loss, acc, se []float64
-		col           color.Color
-	}{{"train", s.Loss, s.Acc, s.LossSE, blue}}
-	if s.TestLoss != nil {
-		series = append(series, struct {
-			name          string
-			loss, acc, se []float64
-			col           color.Color
-		}{"test", s.TestLoss, s.TestAcc, s.TestLossSE, orange})
+		col           color.RGBA
 	}
-	for _, sr := range series {
+	splits := []split{{"train", s.Loss, s.Acc, s.LossSE, blue}}
+	if s.TestLoss != nil {
+		splits = append(splits, split{"test", s.TestLoss, s.TestAcc, s.TestLossSE, orange})
+	}
+	p.Add(plotter.NewGrid())
+	dashes := []vg.Length{vg.Points(4), vg.Points(2.5)}
+	for _, sp := range splits {
 		var band plotter.XYs
+		ok := func(i int) bool { return finite(sp.loss[i]) && finite(sp.se[i]) && !surface.OffScale(sp.loss[i]) }
 		for i := range xs {
-			if finite(sr.loss[i]) && finite(sr.se[i]) && !surface.OffScale(sr.loss[i]) {
-				band = append(band, plotter.XY{X: xs[i], Y: math.Max(sr.loss[i]+sr.se[i], 1e-12)})
+			if ok(i) {
+				band = append(band, plotter.XY{X: xs[i], Y: math.Max(sp.loss[i]+sp.se[i], 1e-12)})
 			}
 		}
 		for i := len(xs) - 1; i >= 0; i-- {
-			if finite(sr.loss[i]) && finite(sr.se[i]) && !surface.OffScale(sr.loss[i]) {
-				band = append(band, plotter.XY{X: xs[i], Y: math.Max(math.Max(sr.loss[i]-sr.se[i], sr.loss[i]/10), 1e-12)})
+			if ok(i) {
+				band = append(band, plotter.XY{X: xs[i], Y: math.Max(math.Max(sp.loss[i]-sp.se[i], sp.loss[i]/10), 1e-12)})
 			}
 		}
 		if len(band) > 2 {
 			if poly, err := plotter.NewPolygon(band); err == nil {
-				c := sr.col.(color.RGBA)
-				poly.Color, poly.LineStyle.Width = color.RGBA{c.R, c.G, c.B, 60}, 0
-				top.Add(poly)
+				poly.Color, poly.LineStyle.Width = color.NRGBA{sp.col.R, sp.col.G, sp.col.B, 70}, 0
+				p.Add(poly)
 			}
 		}
-		if l, err := plotter.NewLine(xys(xs, sr.loss)); err == nil {
-			l.Color, l.Width = sr.col, vg.Points(1.5)
-			top.Add(l)
-			if len(series) > 1 {
-				top.Legend.Add(sr.name, l)
-			}
+		if l, err := plotter.NewLine(xys(xs, sp.loss)); err == nil {
+			l.Color, l.Width = sp.col, vg.Points(1.5)
+			p.Add(l)
+			p.Legend.Add(sp.name+" loss (± 1 s.e.)", l)
 		}
-		pct := make([]float64, len(sr.acc))
-		for i, a := range sr.acc {
-			pct[i] = 100 * a
-		}
-		if l, err := plotter.NewLine(xys(xs, pct)); err == nil {
-			l.Color, l.Width = sr.col, vg.Points(1.2)
-			bot.Add(l)
-		}
+		key, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 1}}) // the legend's sample of the dashed line
+		key.Color, key.Width, key.Dashes = sp.col, vg.Points(1.2), dashes
+		p.Legend.Add(sp.name+" accuracy (right axis)", key)
 	}
-	for _, p := range []*plot.Plot{top, bot} {
-		p.X.Min, p.X.Max = s.Alpha.Min, s.Alpha.Max
-		p.Add(plotter.NewGrid())
-	}
-	top.Title.Text = title(s)
-	top.Legend.Top = true
-	return Figure{W: 6 * vg.Inch, H: 5 * vg.Inch, Draw: func(dc draw.Canvas) {
+	p.X.Min, p.X.Max = s.Alpha.Min, s.Alpha.Max
+	p.Legend.Top = true
+	return Figure{W: 6.4 * vg.Inch, H: 4.4 * vg.Inch, Draw: func(dc draw.Canvas) {
 		dc = withCaption(dc, Caption(s.Meta))
-		tiles := plot.Align([][]*plot.Plot{{top}, {bot}}, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(6), PadTop: vg.Points(2)}, dc)
-		top.Draw(tiles[0][0])
-		bot.Draw(tiles[1][0])
+		right := vg.Points(46)
+		left := draw.Crop(dc, 0, -right, 0, 0)
+		p.Draw(left)
+		da := p.DataCanvas(left)
+		h := da.Max.Y - da.Min.Y
+		at := func(acc float64) vg.Length { return da.Min.Y + vg.Length(acc)*h }
+		for _, sp := range splits {
+			var pts []vg.Point
+			for i, x := range xs {
+				if finite(sp.acc[i]) {
+					pts = append(pts, vg.Point{X: da.X(p.X.Norm(x)), Y: at(sp.acc[i])})
+				}
+			}
+			da.StrokeLines(draw.LineStyle{Color: sp.col, Width: vg.Points(1.2), Dashes: dashes}, pts)
+		}
+		axis := draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
+		x0 := da.Max.X + vg.Points(4)
+		dc.StrokeLine2(axis, x0, da.Min.Y, x0, da.Max.Y)
+		sty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9), Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YCenter}
+		for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
+			y := at(v)
+			dc.StrokeLine2(axis, x0, y, x0+vg.Points(3), y)
+			dc.FillText(sty, vg.Point{X: x0 + vg.Points(5), Y: y}, fmt.Sprintf("%.0f%%", 100*v))
+		}
+		lab := sty
+		lab.Font.Size, lab.Rotation, lab.XAlign = 11, -math.Pi/2, draw.XCenter
+		dc.FillText(lab, vg.Point{X: dc.Max.X - vg.Points(6), Y: (da.Min.Y + da.Max.Y) / 2}, "accuracy")
 	}}
 }
 
@@ -196,6 +209,11 @@ func planePlot(s *surface.Surface, g grid, lo, hi float64, diverging bool) *plot
 	ct := plotter.NewContour(g, levels, single{color.White})
 	ct.LineStyles = []draw.LineStyle{{Color: color.White, Width: vg.Points(0.7)}}
 	p.Add(ct)
+	if !diverging {
+		if l := contourLabels(s, g, levels); l != nil {
+			p.Add(l)
+		}
+	}
 	for i, path := range s.Paths {
 		pts := xys(path.X, path.Y)
 		if l, err := plotter.NewLine(pts); err == nil {
@@ -216,6 +234,55 @@ func planePlot(s *surface.Surface, g grid, lo, hi float64, diverging bool) *plot
 	}
 	p.Legend.Top = true
 	return p
+}
+
+// contourLabels puts each contour level's loss where its line crosses the
+// row through β = 0, right of the centre (a basin's contours all do).
+func contourLabels(s *surface.Surface, g grid, levels []float64) *plotter.Labels {
+	c, r := g.Dims()
+	row := 0
+	for j := 0; j < r; j++ {
+		if math.Abs(g.Y(j)) < math.Abs(g.Y(row)) {
+			row = j
+		}
+	}
+	start := 0
+	for i := 0; i < c; i++ {
+		if math.Abs(g.X(i)) < math.Abs(g.X(start)) {
+			start = i
+		}
+	}
+	var pts plotter.XYs
+	var labels []string
+	for _, lv := range levels {
+		for i := start; i+1 < c; i++ {
+			a, b := g.Z(i, row), g.Z(i+1, row)
+			if !finite(a) || !finite(b) || (a-lv)*(b-lv) > 0 || a == b {
+				continue
+			}
+			x := g.X(i) + (lv-a)/(b-a)*(g.X(i+1)-g.X(i))
+			v := lv
+			if g.log {
+				v = math.Pow(10, lv)
+			}
+			pts = append(pts, plotter.XY{X: x, Y: g.Y(row)})
+			labels = append(labels, strconv.FormatFloat(v, 'g', 2, 64))
+			break
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+	if err != nil {
+		return nil
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].Color = color.White
+		l.TextStyle[i].Font.Size = 7
+		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YBottom
+	}
+	return l
 }
 
 // single is a palette of one colour (the contour lines').
