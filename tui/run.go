@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -37,7 +38,8 @@ func Run(opts Options) (runDir string, sig os.Signal, err error) {
 	// One scan runs at a time, each worker with its evaluator.
 	scan.LimitHeap(opts.Workers)
 	m := newModel(opts, ck, src, os.Stdout)
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion())
+	defer reserveUIProc()()
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithFPS(appFPS))
 	stop := quitOnSignals(p)
 	_, err = p.Run()
 	m.eng.shutdown()
@@ -91,4 +93,23 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 		}
 	}
 	return ck, src, nil
+}
+
+// appFPS is how often a changed frame is written: at Bubble Tea's 60, a
+// key waits up to 17 ms for the next frame; 120 halves that, and a frame
+// is only written when it changed.
+const appFPS = 120
+
+// reserveUIProc gives the screen a scheduler slot of its own: one P more
+// than the cores, while the engine's workers stay at one per core (their
+// counts were taken at start-up). Without it, a scan's workers hold every
+// P and a key waits for preemption (BenchmarkKeyLatency). It returns a
+// func that restores the setting.
+func reserveUIProc() func() {
+	before := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") != "" || before != runtime.NumCPU() {
+		return func() {} // the user chose
+	}
+	runtime.GOMAXPROCS(before + 1)
+	return func() { runtime.GOMAXPROCS(before) }
 }

@@ -211,7 +211,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, winCh <-chan ssh.Window) err
 	m.eng.slot = s.slot // one scan computes at a time on the machine: the others' keys keep their cores
 	defer m.eng.shutdown()
 	p := tea.NewProgram(m, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(),
-		tea.WithContext(sess.Context()))
+		tea.WithContext(sess.Context()), tea.WithFPS(appFPS))
 	go func() {
 		p.Send(tea.WindowSizeMsg{Width: pty.Window.Width, Height: pty.Window.Height})
 		for {
@@ -276,6 +276,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	defer reserveUIProc()() // the sessions' screens keep a scheduler slot beside the scans
 	if err := s.Serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "basin serve: %v\n", err)
 		var input InputError
