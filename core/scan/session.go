@@ -147,7 +147,7 @@ func LimitHeap(evaluators int) {
 		evaluators = DefaultWorkers()
 	}
 	debug.SetMemoryLimit(96<<20 + int64(evaluators)*72<<20) // 240 MB for two: measured no slower than without a limit
-	runtime.GC() // free now what the caller just let go (the full data set)
+	runtime.GC()                                            // free now what the caller just let go (the full data set)
 }
 
 // NewSessionOn is NewSession on a plane given, not drawn (PrepareOn): a
