@@ -146,8 +146,9 @@ func LimitHeap(evaluators int) {
 	if evaluators <= 0 {
 		evaluators = DefaultWorkers()
 	}
-	debug.SetMemoryLimit(96<<20 + int64(evaluators)*72<<20) // 240 MB for two: measured no slower than without a limit
-	runtime.GC()                                            // free now what the caller just let go (the full data set)
+	// 240 MB for two: measured no slower than without a limit.
+	debug.SetMemoryLimit(96<<20 + int64(evaluators)*72<<20)
+	runtime.GC() // free now what the caller just let go (the full data set)
 }
 
 // NewSessionOn is NewSession on a plane given, not drawn (PrepareOn): a

@@ -65,6 +65,37 @@ def main():
         xf, _ = mnist(1000)
         with torch.no_grad():
             out[preset + "_forward_b1000_img_s"] = 1000 / best(lambda: net(xf), 5)
+    if "--scan" in sys.argv:  # basin's scan2d standard 21x21 on 1,000 images, the PyTorch way
+        sd = load_safetensors(os.path.join(ROOT, "assets", "pretrained", "standard.safetensors"))
+        net = Net(sd)
+        xf, yf = mnist(1000)
+        theta = [p.detach().clone() for p in net.parameters()]
+        g = torch.Generator().manual_seed(1)
+
+        def direction():  # filter-normalized, biases left at θ* (Li et al.'s default)
+            d = []
+            for t in theta:
+                r = torch.randn(t.shape, generator=g)
+                if t.dim() <= 1:
+                    r.zero_()
+                else:
+                    for i in range(t.shape[0]):
+                        r[i] *= t[i].norm() / (r[i].norm() + 1e-10)
+                d.append(r)
+            return d
+        dx, dy = direction(), direction()
+        coords = np.linspace(-1, 1, 21)
+
+        def scan():
+            with torch.no_grad():
+                for a in coords:
+                    for b in coords:
+                        for p, t, u, v in zip(net.parameters(), theta, dx, dy):
+                            p.copy_(t + float(a) * u + float(b) * v)
+                        F.cross_entropy(net(xf), yf)
+        t = time.perf_counter()
+        scan()
+        out["standard_scan2d_21x21_1000_s"] = time.perf_counter() - t
     print(json.dumps(out, indent=1))
 
 
