@@ -97,7 +97,7 @@ func (v *surfaceView) view(w, h int) string {
 	canvas := render.Surface3D(f, scale, st.profile, v.cam, max(w-barW-1, 10), ph, mark, st.cross)
 	full := render.NewCanvas(w, ph)
 	full.Blit(0, 0, canvas)
-	if scale.Max > scale.Min {
+	if scale.Max > scale.Min && st.profile != render.NoColor { // without colour the characters are the light, not the loss
 		full.Blit(w-barW, 0, render.ColorBar(ph, barW, scale, render.NewPalette(st.profile), st.axis))
 	}
 	spin := ""
