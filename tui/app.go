@@ -122,10 +122,14 @@ func (m *Model) afterData() {
 	m.trainer.begin()
 }
 
-// ready tells every view that the model exists.
+// ready tells every view that the model exists; the view on screen gets
+// the cores first (its scan would otherwise race the others' for them).
 func (m *Model) ready() {
 	for _, v := range m.views {
 		v.ready()
+	}
+	if _, scans := m.views[m.active].(interface{ pauseScans(view) }); scans {
+		m.yield(m.views[m.active])
 	}
 }
 

@@ -81,7 +81,7 @@ func (v *surfaceView) handle(any) bool                   { return false }
 func (v *surfaceView) capturing() bool                   { return false }
 func (v *surfaceView) resize()                           {}
 func (v *surfaceView) status() []string                  { return v.plane.status() }
-func (v *surfaceView) activity() string                  { return v.plane.activity() }
+func (v *surfaceView) activity() string                  { return "" } // the 2D view's, already in the status bar
 
 func (v *surfaceView) view(w, h int) string {
 	st, p := v.c.st, &v.plane.scanState
