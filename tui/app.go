@@ -72,6 +72,7 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 		}
 	}
 	c.yield = m.yield
+	c.onScreen = func(v view) bool { return m.views[m.active] == v }
 	c.interp = func() {
 		for i, v := range m.views {
 			if iv, ok := v.(*interpView); ok {

@@ -24,6 +24,7 @@ type trajView struct {
 	loading bool
 	missing string // why there is no path to show
 	snap    int    // the snapshot the cursor is on; -1: none
+	waiting bool   // the plane is known; its scan starts when the view is shown
 }
 
 func newTrajView(c *common) *trajView {
@@ -46,7 +47,7 @@ func (v *trajView) ready() {
 	if ck == nil {
 		return
 	}
-	v.along, v.cur, v.prev, v.snap, v.missing = nil, nil, nil, -1, ""
+	v.along, v.cur, v.prev, v.snap, v.missing, v.waiting = nil, nil, nil, -1, "", false
 	if strings.HasPrefix(ck.Path, "pretrained:") {
 		v.missing = "The shipped models carry no trajectory. Train one (basin, or basin train) and open it: its snapshots are saved beside it."
 		return
@@ -57,6 +58,17 @@ func (v *trajView) ready() {
 	}
 	v.loadID, v.loading = v.c.nextJob(), true
 	v.c.eng.loadTrajectory(v.loadID, cks)
+}
+
+// shown: the plane's scan is the costliest of the views' and writes a
+// file, so it waits until the view is first looked at.
+func (v *trajView) shown() {
+	if v.waiting {
+		v.waiting = false
+		v.restart(true)
+		return
+	}
+	v.scanState.shown()
 }
 
 // otherChanged: a B opened or replaced joins the plane.
@@ -141,7 +153,10 @@ func (v *trajView) handle(ev any) bool {
 		v.axes = []surface.Axis{{Min: a[0], Max: a[1], N: v.axes[0].N}, {Min: b[0], Max: b[1], N: v.axes[1].N}}
 		v.home = append([]surface.Axis(nil), v.axes...)
 		clear(v.cursor)
-		v.restart(false)
+		v.waiting = true
+		if v.c.onScreen != nil && v.c.onScreen(v) {
+			v.shown()
+		}
 		return false
 	}
 	return v.scanState.handle(ev)

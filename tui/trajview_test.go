@@ -78,6 +78,24 @@ func TestTrajectoryView(t *testing.T) {
 	if bv.along == nil || len(bv.along.paths) != 2 || !strings.Contains(both.View(), "━━ B") {
 		t.Fatalf("two runs: %q\n%s", bv.missing, both.View())
 	}
+	// Not on screen: the plane is found but not scanned until the view is shown.
+	later := newModel(o, ck, tiny, os.Stdout)
+	defer later.eng.shutdown()
+	later.touched = true
+	later.ready()
+	lv := find[*trajView](later)
+	pump(t, later, func() bool { return lv.along != nil || lv.missing != "" })
+	if lv.running || lv.cur != nil {
+		t.Fatalf("scanning while not shown: running %v", lv.running)
+	}
+	for i, x := range later.views {
+		if x == view(lv) {
+			later.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(fmt.Sprint(i + 1))})
+		}
+	}
+	if !lv.running {
+		t.Fatal("shown, but no scan started")
+	}
 	pre, _ := checkpoint.Pretrained("small")
 	plain := newModel(o, pre, tiny, os.Stdout)
 	defer plain.eng.shutdown()

@@ -66,6 +66,7 @@ type common struct {
 
 	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
 	yield        func(asking view)   // pauses the scans of every view but the one asking
+	onScreen     func(v view) bool   // whether v is the view on screen
 	interp       func()              // shows the interpolation view and starts it (i in a compare view)
 	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
 }
