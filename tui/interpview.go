@@ -190,33 +190,10 @@ func (v *interpView) readout(w int) string {
 			s += fmt.Sprintf(" · %s %.4f (%.2f%%)", sp.name, sp.loss[k], 100*sp.acc[k])
 		}
 	}
-	if b := barrier(v.axis, v.train); !math.IsNaN(b) {
-		s += fmt.Sprintf(" │ barrier (train) %.4f", b)
+	if b, ok := scan.FindBarrier(v.axis, v.train); ok {
+		s += fmt.Sprintf(" │ barrier (train) %.4f", b.Height)
 	}
 	return truncate(s, w)
-}
-
-// barrier is the highest loss between t = 0 and t = 1 above the higher
-// end, NaN until they are all known.
-func barrier(a surface.Axis, loss []float64) float64 {
-	peak, lo, hi := math.Inf(-1), math.NaN(), math.NaN()
-	for k, l := range loss {
-		t := a.At(k)
-		if t < -1e-9 || t > 1+1e-9 {
-			continue
-		}
-		if math.IsNaN(l) {
-			return math.NaN()
-		}
-		if math.Abs(t) < 1e-9 {
-			lo = l
-		}
-		if math.Abs(t-1) < 1e-9 {
-			hi = l
-		}
-		peak = math.Max(peak, l)
-	}
-	return peak - math.Max(lo, hi)
 }
 
 func (v *interpView) progress(w int) string {

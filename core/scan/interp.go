@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/checkpoint"
@@ -81,4 +82,44 @@ func finishMeta(s, test *surface.Surface) {
 			s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = s.Loss[k], s.Acc[k], s.LossSE[k]
 		}
 	}
+}
+
+// Barrier is the bump on the line between two models: the highest loss
+// strictly between t = 0 and t = 1, At, Height above the higher end
+// (Frankle et al. 2020 read linear mode connectivity from it: near 0, A
+// and B sit in one basin). A and B index the points nearest t = 0 and 1.
+type Barrier struct {
+	Height, At float64
+	A, B       int
+}
+
+// FindBarrier reads the barrier off loss, scanned at t's values a; ok is
+// false while a point between the ends is still unknown (NaN).
+func FindBarrier(a surface.Axis, loss []float64) (b Barrier, ok bool) {
+	b.A, b.B = nearest(a, 0), nearest(a, 1)
+	if b.A > b.B {
+		b.A, b.B = b.B, b.A
+	}
+	peak := math.Inf(-1)
+	for k := b.A; k <= b.B; k++ {
+		if math.IsNaN(loss[k]) {
+			return b, false
+		}
+		if loss[k] > peak {
+			peak, b.At = loss[k], a.At(k)
+		}
+	}
+	b.Height = peak - math.Max(loss[b.A], loss[b.B])
+	return b, true
+}
+
+// nearest is the index of a's value closest to t.
+func nearest(a surface.Axis, t float64) int {
+	best := 0
+	for k := range a.N {
+		if math.Abs(a.At(k)-t) < math.Abs(a.At(best)-t) {
+			best = k
+		}
+	}
+	return best
 }

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,5 +65,28 @@ func TestInterpolationEndsAreTheCheckpoints(t *testing.T) {
 	other := &checkpoint.Checkpoint{Path: "m", Arch: mlp, Params: mlp.Init(1)}
 	if _, err := Interpolate(context.Background(), a, other, source, st, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {
 		t.Errorf("small to mlp: %v", err)
+	}
+}
+
+// The barrier is the highest loss between the ends above the higher end,
+// wherever the line's window starts; unknown until the points between
+// the ends are.
+func TestFindBarrier(t *testing.T) {
+	ax := surface.Axis{Min: -0.5, Max: 1.5, N: 9} // t = -0.5, -0.25, 0, …, 1.5
+	loss := []float64{9, 9, 1, 2, 5, 3, 2, 9, 9}
+	b, ok := FindBarrier(ax, loss)
+	if !ok || b.A != 2 || b.B != 6 || b.Height != 3 || b.At != 0.5 {
+		t.Fatalf("barrier %+v ok %v, want height 3 at t=0.5 between points 2 and 6", b, ok)
+	}
+	loss[7], loss[3] = math.NaN(), math.NaN()
+	if _, ok := FindBarrier(ax, loss); ok {
+		t.Fatal("a point between the ends is unknown, but the barrier was read")
+	}
+	loss[3] = 0.5 // known again; the point off the line stays unknown
+	if b, ok := FindBarrier(ax, loss); !ok || b.Height != 3 {
+		t.Fatalf("barrier %+v ok %v with a point off the line unknown", b, ok)
+	}
+	if b, _ := FindBarrier(surface.Axis{Min: 0, Max: 1, N: 5}, []float64{2, 1, 1, 1, 1}); b.Height != 0 || b.At != 0 {
+		t.Fatalf("monotone line: %+v, want no barrier", b)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -102,33 +101,20 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // loss on 0 < t < 1 above the higher end (Frankle et al. 2020's linear
 // mode connectivity reads it; near 0, A and B sit in one basin).
 func printInterp(w io.Writer, s *surface.Surface) {
-	at := func(t float64) int {
-		best := 0
-		for k := range s.Loss {
-			if a, _ := s.Coord(k); math.Abs(a-t) < math.Abs(s.Alpha.At(best)-t) {
-				best = k
-			}
-		}
-		return best
-	}
-	a, b := at(0), at(1)
+	ends, _ := scan.FindBarrier(s.Alpha, s.Loss)
 	fmt.Fprintf(w, "%-10s %-22s %-22s\n", "", "train loss (acc)", "test loss (acc)")
 	for _, r := range []struct {
 		name string
 		k    int
-	}{{"t=0 (A)", a}, {"t=1 (B)", b}} {
+	}{{"t=0 (A)", ends.A}, {"t=1 (B)", ends.B}} {
 		fmt.Fprintf(w, "%-10s %-22s %-22s\n", r.name, fmt.Sprintf("%.4f (%.2f%%)", s.Loss[r.k], 100*s.Acc[r.k]), fmt.Sprintf("%.4f (%.2f%%)", s.TestLoss[r.k], 100*s.TestAcc[r.k]))
 	}
 	for _, split := range []struct {
 		name string
 		loss []float64
 	}{{"train", s.Loss}, {"test", s.TestLoss}} {
-		peak, where := math.Inf(-1), 0.0
-		for k := a; k <= b; k++ {
-			if split.loss[k] > peak {
-				peak, where = split.loss[k], s.Alpha.At(k)
-			}
+		if b, ok := scan.FindBarrier(s.Alpha, split.loss); ok {
+			fmt.Fprintf(w, "barrier (%s): %.4f at t=%.3g, the highest loss between A and B above the higher end\n", split.name, b.Height, b.At)
 		}
-		fmt.Fprintf(w, "barrier (%s): %.4f at t=%.3g, the highest loss between A and B above the higher end\n", split.name, peak-math.Max(split.loss[a], split.loss[b]), where)
 	}
 }
