@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,15 +23,9 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "the .npz to write both models' surfaces and numbers into (required)")
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
-	var paths []string
-	for len(args) > 0 && len(paths) < 2 && !strings.HasPrefix(args[0], "-") {
-		paths, args = append(paths, args[0]), args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	paths, err := parsePaths(fs, args, 2, "name two checkpoints to compare, like: basin compare A.safetensors B.safetensors --out cmp.npz")
+	if err != nil {
 		return err
-	}
-	if len(paths) != 2 {
-		return usagef("name two checkpoints to compare, like: basin compare A.safetensors B.safetensors --out cmp.npz")
 	}
 	if *out == "" {
 		return usagef("--out is required: name the .npz to write, like --out cmp.npz")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/tui/flags"
@@ -44,6 +45,22 @@ func parse(fs *flags.Set, args []string) error {
 		return usage(err)
 	}
 	return err
+}
+
+// parsePaths parses args that begin with n file names, then flags; without
+// exactly n, the error is want (which shows a whole command line).
+func parsePaths(fs *flags.Set, args []string, n int, want string) ([]string, error) {
+	var paths []string
+	for len(args) > 0 && len(paths) < n && !strings.HasPrefix(args[0], "-") {
+		paths, args = append(paths, args[0]), args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if len(paths) != n {
+		return nil, usagef("%s", want)
+	}
+	return paths, nil
 }
 
 // loadData reads --data; a directory that cannot be used is a usage error.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/basin-dev/basin/core/atomicfile"
@@ -28,15 +27,9 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := new(string)
 	flags.RegisterData(fs.FlagSet, dataDir)
 	out := fs.String("out", "", "surface file to write: .npz, .csv or .json (required)")
-	var paths []string
-	for len(args) > 0 && len(paths) < 2 && !strings.HasPrefix(args[0], "-") {
-		paths, args = append(paths, args[0]), args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	paths, err := parsePaths(fs, args, 2, "name two checkpoints, like: basin interp A.safetensors B.safetensors --out interp.npz")
+	if err != nil {
 		return err
-	}
-	if len(paths) != 2 {
-		return usagef("name two checkpoints, like: basin interp A.safetensors B.safetensors --out interp.npz")
 	}
 	if *out == "" {
 		return usagef("--out is required: name the surface file to write, like --out interp.npz")

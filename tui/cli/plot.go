@@ -21,16 +21,11 @@ func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot", "basin plot FILE (.npz surface or comparison, or a .safetensors with a sharpness track) [--scale auto|log|linear] --out fig.png|.svg|.pdf", stdout)
 	out := fs.String("out", "", "the figure to write: .png (300 dpi), .svg or .pdf (required)")
 	scale := fs.String("scale", "auto", "loss axis: log, linear, or auto (log for planes, linear for lines, as the app)")
-	var in string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		in, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	paths, err := parsePaths(fs, args, 1, "name the file to plot, like: basin plot plane.npz --out plane.png")
+	if err != nil {
 		return err
 	}
-	if in == "" {
-		return usagef("name the file to plot, like: basin plot plane.npz --out plane.png")
-	}
+	in := paths[0]
 	if *out == "" {
 		return usagef("--out is required: name the figure, like --out plane.png (.svg and .pdf too)")
 	}
