@@ -340,29 +340,13 @@ func (e *engine) scan(ctx context.Context, j scanJob) <-chan struct{} {
 				}
 			}
 		}
-		held := false
-		select {
-		case e.slot <- struct{}{}:
-			held = true
-		default:
-			e.box.send(scanQueued{id: j.id})
-			select {
-			case e.slot <- struct{}{}:
-				held = true
-			case <-ctx.Done():
-				// Replaced or paused before it began: nothing to do, unless
-				// the app is quitting and this is a paused scan's points,
-				// which must be saved (no computing needed: ctx is done).
-				if e.ctx.Err() == nil || j.resume == nil || j.resume.Computed() == 0 {
-					e.box.send(scanDone{id: j.id, file: j.file})
-					return
-				}
-			}
-		}
-		if held {
+		if e.takeSlot(ctx, func() { e.box.send(scanQueued{id: j.id}) }) {
 			defer func() { <-e.slot }()
 		}
-		if ctx.Err() != nil && (e.ctx.Err() == nil || j.resume == nil) {
+		// Replaced or paused: nothing to do, unless the app is quitting
+		// and this is a paused scan's points, which must be saved (no
+		// computing needed: ctx is done).
+		if ctx.Err() != nil && (e.ctx.Err() == nil || j.resume == nil || j.resume.Computed() == 0) {
 			e.box.send(scanDone{id: j.id, file: j.file})
 			return
 		}
@@ -511,13 +495,31 @@ type (
 	}
 )
 
+// takeSlot waits for the scan slot, telling waiting (if not nil) when it
+// is taken; false if ctx ended first. The caller gives it back with
+// <-e.slot.
+func (e *engine) takeSlot(ctx context.Context, waiting func()) bool {
+	select {
+	case e.slot <- struct{}{}:
+		return true
+	default:
+	}
+	if waiting != nil {
+		waiting()
+	}
+	select {
+	case e.slot <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // interp runs basin interp between a and b as one job in the scan slot
 // and saves the surface in the run folder.
 func (e *engine) interp(ctx context.Context, id int, a, b *checkpoint.Checkpoint, src *data.Source, st scan.Settings) {
 	e.goJob(func() {
-		select {
-		case e.slot <- struct{}{}:
-		case <-ctx.Done():
+		if !e.takeSlot(ctx, nil) {
 			e.box.send(interpDone{id: id, err: ctx.Err()})
 			return
 		}
@@ -550,16 +552,9 @@ func (e *engine) interp(ctx context.Context, id int, a, b *checkpoint.Checkpoint
 // job in the scan slot, so it never competes with a scan for the cores.
 func (e *engine) measure(ctx context.Context, id int, cks []*checkpoint.Checkpoint, src *data.Source, st compare.Settings) {
 	e.goJob(func() {
-		select {
-		case e.slot <- struct{}{}:
-		default:
-			e.box.send(measureStep{id: id, what: "waiting for the scans to finish"})
-			select {
-			case e.slot <- struct{}{}:
-			case <-ctx.Done():
-				e.box.send(measureDone{id: id, err: ctx.Err()})
-				return
-			}
+		if !e.takeSlot(ctx, func() { e.box.send(measureStep{id: id, what: "waiting for the scans to finish"}) }) {
+			e.box.send(measureDone{id: id, err: ctx.Err()})
+			return
 		}
 		defer func() { <-e.slot }()
 		pool := e.pool(cks[0].Arch, st.Line.Workers)
