@@ -199,17 +199,22 @@ type watchLoaded struct {
 }
 
 // watchFile loads path each time it changes (checked every second) until
-// ctx ends. (A file being written is replaced whole, atomically: every
+// ctx ends; a file gone is told once, and loaded again when it is back. (A file being written is replaced whole, atomically: every
 // version read is complete.)
 func (e *engine) watchFile(ctx context.Context, id int, path string) {
 	e.goJob(func() {
 		var last time.Time
+		gone := "" // the file's last Stat error, told once
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
 			if st, err := os.Stat(path); err != nil {
-				e.box.send(watchLoaded{id: id, err: err})
+				if err.Error() != gone {
+					gone, last = err.Error(), time.Time{}
+					e.box.send(watchLoaded{id: id, err: err})
+				}
 			} else if st.ModTime() != last {
+				gone = ""
 				last = st.ModTime()
 				if strings.HasSuffix(path, ".progress.json") {
 					l, err := train.ReadLive(path)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,41 @@ func TestWatchATraining(t *testing.T) {
 	pump(t, m, func() bool { return w.live.Done })
 	if out := m.View(); !strings.Contains(out, "(ended)") {
 		t.Fatalf("after it ended:\n%s", out)
+	}
+}
+
+// A watched file that is gone is told once, not every second; when it is
+// back, it is loaded.
+func TestWatchAFileGoneAndBack(t *testing.T) {
+	e := newEngine(t.TempDir(), "")
+	defer e.shutdown()
+	path := filepath.Join(t.TempDir(), "gone.npz")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.watchFile(ctx, 1, path)
+	time.Sleep(2500 * time.Millisecond) // three checks
+	var told []watchLoaded
+	take := func() {
+		e.box.mu.Lock()
+		for _, ev := range e.box.events {
+			told = append(told, ev.(watchLoaded))
+		}
+		e.box.events = nil
+		e.box.mu.Unlock()
+	}
+	take()
+	if len(told) != 1 || told[0].err == nil {
+		t.Fatalf("a missing file over three checks: %d events %+v, want its error once", len(told), told)
+	}
+	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 3}, surface.Axis{})
+	s.Meta = surface.Meta{Kind: "1d", Checkpoint: "m", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 10, Alpha: s.Alpha}
+	s.Set(0, 1, 0.5)
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	take()
+	if len(told) != 2 || told[1].surf == nil || told[1].err != nil {
+		t.Fatalf("after the file came back: %+v (%v)", told[1:], told[len(told)-1].err)
 	}
 }
