@@ -65,18 +65,18 @@ func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Sou
 		}
 		job.Eval = p.set
 		if err := Run(ctx, job, p.into, sink); err != nil {
-			finishMeta(s, test)
+			finishMeta(s)
 			return s, err
 		}
 	}
-	finishMeta(s, test)
+	finishMeta(s)
 	return s, nil
 }
 
-// finishMeta records the centre (t = 0, θA) and how complete the file is.
-func finishMeta(s, test *surface.Surface) {
-	s.Meta.Computed, s.Meta.Total = s.Computed()+test.Computed(), 2*s.Len()
-	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+// finishMeta records the centre (t = 0, θA) and how complete the
+// surface is, both splits.
+func finishMeta(s *surface.Surface) {
+	s.Tally()
 	for k := range s.Loss {
 		if a, _ := s.Coord(k); a == 0 && s.Done[k] {
 			s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = s.Loss[k], s.Acc[k], s.LossSE[k]

@@ -61,6 +61,16 @@ func TestInterpolationEndsAreTheCheckpoints(t *testing.T) {
 	if err != nil || back.TestLoss == nil || back.TestLoss[30] != s.TestLoss[30] || back.Meta.CheckpointBSHA != "sb" {
 		t.Fatalf("reloaded: %v, %+v", err, back)
 	}
+	if back.Meta.Computed != 82 || back.Meta.Total != 82 || !back.Meta.Complete {
+		t.Fatalf("file counts %d of %d points (complete %v), want both splits' 82", back.Meta.Computed, back.Meta.Total, back.Meta.Complete)
+	}
+	s.TestLoss[5] = math.NaN() // a test point missing: the file is not complete
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	if back, err = surface.Load(path); err != nil || back.Meta.Complete || back.Meta.Computed != 81 {
+		t.Fatalf("one test point missing: %v, %d of %d, complete %v", err, back.Meta.Computed, back.Meta.Total, back.Meta.Complete)
+	}
 	mlp, _ := model.Preset("mlp")
 	other := &checkpoint.Checkpoint{Path: "m", Arch: mlp, Params: mlp.Init(1)}
 	if _, err := Interpolate(context.Background(), a, other, source, st, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "one architecture") {

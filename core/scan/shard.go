@@ -111,8 +111,7 @@ func (m *Merger) Add(s *surface.Surface) error {
 
 // Result is the merged surface and the points still missing.
 func (m *Merger) Result() (*surface.Surface, []int) {
-	m.out.Meta.Computed, m.out.Meta.Total = m.out.Computed(), m.out.Len()
-	m.out.Meta.Complete = m.out.Meta.Computed == m.out.Meta.Total
+	m.out.Tally()
 	return m.out, m.out.Missing()
 }
 

@@ -40,8 +40,7 @@ func FormatFor(path, explicit string) (string, error) {
 
 // Save writes the surface atomically in the given format.
 func Save(path, format string, s *Surface) error {
-	s.Meta.Computed, s.Meta.Total = s.Computed(), s.Len()
-	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+	s.Tally()
 	var b []byte
 	var err error
 	switch format {

@@ -20,8 +20,7 @@ type Part struct {
 func SaveSet(path string, parts []Part, meta any) error {
 	var all []namedArray
 	for _, p := range parts {
-		p.S.Meta.Computed, p.S.Meta.Total = p.S.Computed(), p.S.Len()
-		p.S.Meta.Complete = p.S.Meta.Computed == p.S.Meta.Total
+		p.S.Tally()
 		a, err := p.S.arrays(p.Name + "/")
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", p.Name, err)

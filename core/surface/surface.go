@@ -168,6 +168,22 @@ func (s *Surface) Computed() int {
 	return n
 }
 
+// Tally records in Meta how many points are computed of how many (a
+// surface holding both splits counts its test points too) and whether
+// that is all of them.
+func (s *Surface) Tally() {
+	s.Meta.Computed, s.Meta.Total = s.Computed(), s.Len()
+	if s.TestLoss != nil {
+		for _, l := range s.TestLoss {
+			if !math.IsNaN(l) {
+				s.Meta.Computed++
+			}
+		}
+		s.Meta.Total += len(s.TestLoss)
+	}
+	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+}
+
 // Missing lists the points not computed yet.
 func (s *Surface) Missing() []int {
 	var m []int

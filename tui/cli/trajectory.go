@@ -138,8 +138,7 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 			rep.update("plane", p.Done, p.Total, etaOf(p.Done, p.Total, p.Elapsed), fmt.Sprintf("loss %.4f", p.Loss), p.Done == p.Total)
 		}
 	})
-	s.Meta.Computed, s.Meta.Total = s.Computed(), s.Len()
-	s.Meta.Complete = s.Meta.Computed == s.Meta.Total
+	s.Tally()
 	if s.Meta.Computed > 0 || runErr == nil {
 		if err := surface.Save(*out, fmtName, s); err != nil {
 			return err
