@@ -212,15 +212,22 @@ const maxFileSize = 1 << 30
 
 // Load reads an .npz surface written by Save.
 func Load(path string) (*Surface, error) {
+	s, _, err := load(path)
+	return s, err
+}
+
+// load reads path and decodes its surface, returning the file's bytes
+// for what else the caller reads from them.
+func load(path string) (*Surface, []byte, error) {
 	b, err := atomicfile.ReadFile(path, maxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("read surface: %w", err)
+		return nil, nil, fmt.Errorf("read surface: %w", err)
 	}
 	s, err := decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("read surface %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read surface %s: %w", path, err)
 	}
-	return s, nil
+	return s, b, nil
 }
 
 func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
@@ -322,13 +329,9 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 // ydirection/…), in the layout of the surface's preset: what basin merge
 // needs to write back the file one process would have written.
 func LoadWithDirections(path string) (*Surface, error) {
-	b, err := atomicfile.ReadFile(path, maxFileSize)
+	s, b, err := load(path)
 	if err != nil {
-		return nil, fmt.Errorf("read surface: %w", err)
-	}
-	s, err := decode(b)
-	if err != nil {
-		return nil, fmt.Errorf("read surface %s: %w", path, err)
+		return nil, err
 	}
 	arch, err := model.Preset(s.Meta.Preset)
 	if err != nil {
