@@ -159,51 +159,45 @@ func experimentPair(dir string) (pair []string, ok bool, err error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, false, nil
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "batch-*.safetensors"))
-	type run struct {
-		batch int
-		path  string
-	}
-	var runs []run
-	for _, f := range files {
-		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "batch-"), ".safetensors"))
-		if err == nil { // not the trajectories
-			runs = append(runs, run{n, f})
-		}
-	}
+	runs := numberedRuns(dir, "batch-")
 	if len(runs) != 2 {
 		return nil, true, fmt.Errorf("--compare %s: want the two batch-N.safetensors of basin experiment batch-size there, found %d", dir, len(runs))
 	}
-	if runs[0].batch > runs[1].batch {
-		runs[0], runs[1] = runs[1], runs[0]
-	}
-	return []string{runs[0].path, runs[1].path}, true, nil
+	return runs, true, nil
 }
 
 // eosRuns lists the checkpoints of a basin experiment eos folder
 // (lr-RATE.safetensors), lowest rate first; an error when dir is not one.
 func eosRuns(dir string) ([]string, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "lr-*.safetensors"))
+	runs := numberedRuns(dir, "lr-")
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("%s is a folder without the lr-RATE.safetensors of basin experiment eos: name a checkpoint file", dir)
+	}
+	return runs, nil
+}
+
+// numberedRuns lists an experiment folder's checkpoints named prefix, a
+// number, .safetensors (its trajectories' names do not parse), in the
+// numbers' order.
+func numberedRuns(dir, prefix string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, prefix+"*.safetensors"))
 	type run struct {
-		lr   float64
+		x    float64
 		path string
 	}
 	var runs []run
 	for _, f := range files {
-		lr, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "lr-"), ".safetensors"), 64)
-		if err == nil { // not the trajectories
-			runs = append(runs, run{lr, f})
+		x, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), prefix), ".safetensors"), 64)
+		if err == nil {
+			runs = append(runs, run{x, f})
 		}
 	}
-	if len(runs) == 0 {
-		return nil, fmt.Errorf("%s is a folder without the lr-RATE.safetensors of basin experiment eos: name a checkpoint file", dir)
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].lr < runs[j].lr })
+	sort.Slice(runs, func(i, j int) bool { return runs[i].x < runs[j].x })
 	out := make([]string, len(runs))
 	for i, r := range runs {
 		out[i] = r.path
 	}
-	return out, nil
+	return out
 }
 
 // listRuns is the folder of run folders the pickers list.
