@@ -128,6 +128,12 @@ type Path struct {
 	X, Y, Off []float64 `json:"-"`
 }
 
+// Distance is snapshot i's distance from the plane's centre θ*: along
+// the plane and off it.
+func (p Path) Distance(i int) float64 {
+	return math.Sqrt(p.X[i]*p.X[i] + p.Y[i]*p.Y[i] + p.Off[i]*p.Off[i])
+}
+
 // New returns an empty surface over the axes (beta.N == 0 for 1D).
 func New(alpha, beta Axis) *Surface {
 	s := &Surface{Alpha: alpha, Beta: beta}

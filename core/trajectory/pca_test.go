@@ -97,6 +97,9 @@ func TestPCARecoversAKnownPlane(t *testing.T) {
 	if math.Abs(off.Off[0]-0.25) > 1e-4 || off.Steps[0] != 9 {
 		t.Errorf("a point 0.25 off the plane: %v", off.Off[0])
 	}
+	if d := off.Distance(0); math.Abs(d-math.Sqrt(1+0.25+0.0625)) > 1e-4 {
+		t.Errorf("the point (1, 0.5, 0.25) is %v from θ*, want %v", d, math.Sqrt(1.3125))
+	}
 	if _, err := PCA(centre, []Run{{Snaps: run.Snaps[:2]}}); err == nil {
 		t.Error("two snapshots made a plane")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -176,8 +175,7 @@ func printPaths(w io.Writer, pl *trajectory.Plane, paths []surface.Path) {
 			if i%stride != 0 && i != len(p.Steps)-1 {
 				continue
 			}
-			dist := math.Sqrt(p.X[i]*p.X[i] + p.Y[i]*p.Y[i] + p.Off[i]*p.Off[i])
-			fmt.Fprintf(w, "%8d %10.4g %10.4g %12.4g %10.4g\n", p.Steps[i], p.X[i], p.Y[i], p.Off[i], dist)
+			fmt.Fprintf(w, "%8d %10.4g %10.4g %12.4g %10.4g\n", p.Steps[i], p.X[i], p.Y[i], p.Off[i], p.Distance(i))
 		}
 	}
 	fmt.Fprintln(w, "\noff plane: the distance from each snapshot to the plane. The path is drawn at its projection, so where that")
