@@ -161,16 +161,22 @@ func Contours(c *Canvas, fine, coarse Field, levels []float64, s Scale, pal Pale
 	if !any {
 		return
 	}
+	overlay(c, grid, func(cell *Cell, x, y int, r rune) {
+		cell.Ch, cell.FG, cell.BG = r, fg, cellBackground(coarse, x, y, s, pal)
+	})
+}
+
+// overlay calls paint for each cell of c that grid has dots in, with the
+// cell's braille rune.
+func overlay(c *Canvas, grid *runes.PatternDotsGrid, paint func(cell *Cell, x, y int, r rune)) {
 	for y, row := range grid.BraillePatterns() {
 		for x, r := range row {
 			if r == runes.BrailleBlockOffset || r == 0 {
 				continue
 			}
-			cell := c.At(x, y)
-			if cell == nil {
-				continue
+			if cell := c.At(x, y); cell != nil {
+				paint(cell, x, y, r)
 			}
-			cell.Ch, cell.FG, cell.BG = r, fg, cellBackground(coarse, x, y, s, pal)
 		}
 	}
 }
@@ -206,23 +212,14 @@ func Polyline(c *Canvas, coarse Field, s Scale, pal Palette, xs, ys []float64, f
 		}
 		prevX, prevY, have = x, y, true
 	}
-	for y, row := range grid.BraillePatterns() {
-		for x, r := range row {
-			if r == runes.BrailleBlockOffset || r == 0 {
-				continue
-			}
-			cell := c.At(x, y)
-			if cell == nil {
-				continue
-			}
-			if runes.IsBraillePattern(cell.Ch) { // a contour: both show
-				r = runes.CombineBraillePatterns(cell.Ch, r)
-			} else {
-				cell.BG = cellBackground(coarse, x, y, s, pal)
-			}
-			cell.Ch, cell.FG, cell.Bold = r, fg, true
+	overlay(c, grid, func(cell *Cell, x, y int, r rune) {
+		if runes.IsBraillePattern(cell.Ch) { // a contour: both show
+			r = runes.CombineBraillePatterns(cell.Ch, r)
+		} else {
+			cell.BG = cellBackground(coarse, x, y, s, pal)
 		}
-	}
+		cell.Ch, cell.FG, cell.Bold = r, fg, true
+	})
 }
 
 // line calls set at each dot of the segment (Bresenham).
