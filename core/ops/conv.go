@@ -30,11 +30,14 @@ type Conv struct {
 	// Pool fuses ReLU and 2×2 max pooling (see CanPool).
 	Pool bool
 
-	out  buffer
-	arg  []uint8     // with Pool: which of the 4 tile values was the max
-	cols [][]float32 // per worker: an unfolded image
-	full [][]float32 // per worker: an unpooled output (im2col path with Pool)
-	wino *winograd   // for 3×3 filters
+	out    buffer
+	arg    []uint8     // with Pool: which of the 4 tile values was the max
+	cols   [][]float32 // per worker: an unfolded image
+	full   [][]float32 // per worker: an unpooled output (im2col path with Pool)
+	wino   *winograd   // for 3×3 filters
+	direct *direct     // for 3×3 filters on too few channels for wino
+
+	prepared bool
 }
 
 // NewConv returns the op for the given input and filter sizes.
@@ -86,21 +89,31 @@ func (op *Conv) String() string {
 
 // prepare allocates the per-worker buffers before any goroutine needs them.
 func (op *Conv) prepare() {
-	if op.cols != nil {
+	if op.prepared {
 		return
 	}
-	op.cols = make([][]float32, Workers)
+	op.prepared = true
 	op.full = make([][]float32, Workers)
-	for i := range op.cols {
-		op.cols[i] = make([]float32, op.rows()*op.pixels())
+	for i := range op.full {
 		if op.Pool {
 			op.full[i] = make([]float32, op.O*op.pixels())
 		}
 	}
-	if op.K == 3 && UseWinograd && op.C >= minWinogradChannels {
+	switch {
+	case op.K == 3 && UseWinograd && op.C >= minWinogradChannels:
 		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
 		for i := 0; i < Workers; i++ {
 			op.wino.buffers(i)
+		}
+	case op.K == 3 && UseWinograd:
+		op.direct = newDirect(op.C, op.H, op.W, op.O, op.Pad)
+		for i := 0; i < Workers; i++ {
+			op.direct.buffers(i)
+		}
+	default:
+		op.cols = make([][]float32, Workers)
+		for i := range op.cols {
+			op.cols[i] = make([]float32, op.rows()*op.pixels())
 		}
 	}
 }
@@ -140,6 +153,19 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	if op.Pool && op.arg == nil {
 		op.arg = make([]uint8, len(y))
+	}
+	if d := op.direct; d != nil {
+		d.filters(w, b)
+		forEach(op.B, func(wk, i int) {
+			if !op.Pool {
+				d.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, op.ReLU)
+				return
+			}
+			full := op.full[wk] // pooled below, with the bias and ReLU
+			d.forward(wk, x[i*in:(i+1)*in], full, true, false)
+			op.pool(full, b, y[i*out/4:(i+1)*out/4], op.arg[i*out/4:(i+1)*out/4])
+		})
+		return t, nil
 	}
 	forEach(op.B, func(wk, i int) {
 		col := op.cols[wk]

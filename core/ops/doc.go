@@ -8,7 +8,9 @@
 // Data flows through one graph run: NCHW float32 tensors go from op to op
 // in buffers each op allocates once and reuses (an op instance belongs to
 // one node of one graph). Conv unfolds each image with im2col into a
-// per-image buffer and multiplies it by the filters with gemm; Dense is one
+// per-image buffer and multiplies it by the filters with gemm (3×3 filters
+// go through Winograd, or, on fewer than four input channels, a direct
+// vector loop over padded planes: winograd.go, direct.go); Dense is one
 // gemm for the batch; bias and ReLU are applied as the output is written.
 // Backward ops recompute nothing the forward kept: Conv's unfolded images,
 // Pool's argmax indices, Loss's softmax. A backward op returns the

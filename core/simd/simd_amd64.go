@@ -23,3 +23,7 @@ func winoOutAVX2(dst *float32, m *float32, stride int, dstride int, n int)
 func winoInHorizAVX2(dst *float32, row *float32, dstride int, n int)
 
 func winoInVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, dstride int, n int)
+
+func conv3AVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, w *float32, bias *float32, n int)
+
+func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, w *float32, bias *float32, n int)

@@ -14,3 +14,9 @@ func winoOutAVX2(dst, m *float32, stride, dstride int, n int)          { panic("
 func winoOutPoolAVX2(dst, m *float32, stride int, bias float32, n int) { panic("no assembly") }
 func winoInHorizAVX2(dst, row *float32, dstride int, n int)            { panic("no assembly") }
 func winoInVertAVX2(dst, r0, r1, r2, r3 *float32, dstride int, n int)  { panic("no assembly") }
+func conv3AVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int) {
+	panic("no assembly")
+}
+func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int) {
+	panic("no assembly")
+}

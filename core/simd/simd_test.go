@@ -137,3 +137,59 @@ func diff(a, b float64) float64 {
 	}
 	return d / max(1, max(a, -a))
 }
+
+// Conv3x3 against a float64 sum, with and without ReLU, on one to three
+// channels and lengths around the 16-float step, assembly and Go.
+func TestConv3x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	for _, asm := range []bool{false, true} {
+		if asm && !(useAsm && hasFMA) {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{1, 15, 16, 17, 48, 100} {
+			for c := 1; c <= 3; c++ {
+				xw, ds := 13, n+3
+				plane := n + 2*xw + 5
+				x, w, bias := randn((c-1)*plane+n+2*xw+2), randn(36*c), randn(4)
+				for _, relu := range []bool{false, true} {
+					dst := randn(3*ds + n)
+					prev := append([]float32(nil), dst...)
+					Conv3x3(dst, ds, x, xw, plane, c, w, bias, n, relu)
+					for j := 0; j < 4; j++ {
+						for q := 0; q < n; q++ {
+							want := float64(bias[j])
+							for ch := 0; ch < c; ch++ {
+								for ky := 0; ky < 3; ky++ {
+									for kx := 0; kx < 3; kx++ {
+										want += float64(w[36*ch+9*j+3*ky+kx]) * float64(x[ch*plane+q+ky*xw+kx])
+									}
+								}
+							}
+							if relu {
+								want = max(want, 0)
+							}
+							if got := float64(dst[j*ds+q]); got-want > 1e-5 || want-got > 1e-5 {
+								t.Fatalf("asm=%v relu=%v n=%d c=%d: channel %d [%d] = %v, want %v", asm, relu, n, c, j, q, got, want)
+							}
+						}
+						for q := n; q < ds && j < 3; q++ {
+							if dst[j*ds+q] != prev[j*ds+q] {
+								t.Fatalf("asm=%v n=%d c=%d: wrote past n in channel %d", asm, n, c, j)
+							}
+						}
+					}
+				}
+			}
+		}
+		useAsm = old
+	}
+}

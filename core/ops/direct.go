@@ -1,0 +1,94 @@
+package ops
+
+import "github.com/basin-dev/basin/core/simd"
+
+// Direct 3×3 convolution, for layers with too few input channels for
+// Winograd (a network's first layer on grey images): no unfolding and no
+// packing. Each input channel is copied once into a zero-padded plane;
+// then every output row of four output channels is one call of
+// simd.Conv3x3, which sums the nine shifted input rows of every channel
+// and adds the bias and ReLU before it stores. A row whose width is not a
+// multiple of 16 is done as its first whole 16s and its last 16 (the
+// overlap is computed twice, identically).
+type direct struct {
+	c, h, w, o, pad int
+	oh, ow, xw      int // output size, padded row width
+	plane           int // floats per padded input plane, with slack
+	opad            int // O rounded up to four
+	wq, bias, zero  []float32
+	xp, part        [][]float32 // per worker: padded planes, a last partial group
+}
+
+func newDirect(c, h, w, o, pad int) *direct {
+	d := &direct{c: c, h: h, w: w, o: o, pad: pad}
+	d.oh, d.ow, d.xw = h+2*pad-2, w+2*pad-2, w+2*pad
+	d.plane = (h+2*pad)*d.xw + 2 // Conv3x3 reads 2·xw + 2 past a row's start
+	d.opad = (o + 3) / 4 * 4
+	d.wq = make([]float32, d.opad/4*c*36)
+	d.bias, d.zero = make([]float32, d.opad), make([]float32, d.opad)
+	return d
+}
+
+// buffers allocates worker's planes (once).
+func (d *direct) buffers(worker int) {
+	for len(d.xp) <= worker {
+		d.xp = append(d.xp, nil)
+		d.part = append(d.part, nil)
+	}
+	if d.xp[worker] == nil {
+		d.xp[worker] = make([]float32, d.c*d.plane)
+		d.part[worker] = make([]float32, 4*d.oh*d.ow)
+	}
+}
+
+// filters regroups w [O,C,3,3] for Conv3x3 — per group of four output
+// channels and input channel, the four filters' nine taps (zeros past O)
+// — and keeps the bias.
+func (d *direct) filters(w, bias []float32) {
+	clear(d.wq)
+	for o := 0; o < d.o; o++ {
+		for c := 0; c < d.c; c++ {
+			copy(d.wq[((o/4)*d.c+c)*36+(o%4)*9:][:9], w[(o*d.c+c)*9:(o*d.c+c+1)*9])
+		}
+	}
+	copy(d.bias, bias)
+}
+
+// forward convolves one image x [C,H,W] into y [O,OH,OW], adding the
+// bias (unless noBias) and applying ReLU when asked. filters must have
+// been called with the current values.
+func (d *direct) forward(worker int, x, y []float32, noBias, relu bool) {
+	xp := d.xp[worker]
+	hw, ohw := d.h*d.w, d.oh*d.ow
+	for c := 0; c < d.c; c++ {
+		p := xp[c*d.plane : (c+1)*d.plane]
+		for iy := 0; iy < d.h; iy++ { // the padding stays zero from allocation
+			copy(p[(iy+d.pad)*d.xw+d.pad:][:d.w], x[c*hw+iy*d.w:][:d.w])
+		}
+	}
+	bias := d.bias
+	if noBias {
+		bias = d.zero
+	}
+	for g := 0; g < d.opad/4; g++ {
+		out := y[min(4*g*ohw, len(y)):]
+		if 4*g+4 > d.o { // the last group is partial: compute it aside
+			out = d.part[worker]
+		}
+		w, b := d.wq[g*d.c*36:(g+1)*d.c*36], bias[4*g:4*g+4]
+		for oy := 0; oy < d.oh; oy++ {
+			row, in := out[oy*d.ow:], xp[oy*d.xw:]
+			if d.ow < 16 {
+				simd.Conv3x3(row, ohw, in, d.xw, d.plane, d.c, w, b, d.ow, relu)
+				continue
+			}
+			simd.Conv3x3(row, ohw, in, d.xw, d.plane, d.c, w, b, d.ow&^15, relu)
+			if s := d.ow - 16; d.ow%16 != 0 {
+				simd.Conv3x3(row[s:], ohw, in[s:], d.xw, d.plane, d.c, w, b, 16, relu)
+			}
+		}
+		if 4*g+4 > d.o {
+			copy(y[4*g*ohw:d.o*ohw], out)
+		}
+	}
+}
