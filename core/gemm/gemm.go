@@ -160,6 +160,14 @@ func pack(dst []float32, b Matrix, kk, nn, w int) {
 		if cols < w {
 			clear(panel)
 		}
+		if b.T && cols == w && w%8 == 0 {
+			// Each column is a contiguous run of b's storage: gather
+			// eight at a time, so every read streams.
+			for j := 0; j < w; j += 8 {
+				gather8(panel[j:], w, b.Data[b.at(0, j0+j):], b.Stride, kk)
+			}
+			continue
+		}
 		for p := 0; p < kk; p++ {
 			out := panel[p*w : p*w+cols]
 			if !b.T {
@@ -171,6 +179,20 @@ func pack(dst []float32, b Matrix, kk, nn, w int) {
 				out[j] = src[j*b.Stride]
 			}
 		}
+	}
+}
+
+// gather8 interleaves eight runs of kk values, run i starting at
+// src[i·stride]: out[p·ostride + i] = src[i·stride + p].
+func gather8(out []float32, ostride int, src []float32, stride, kk int) {
+	r0, r1 := src[:kk], src[stride:][:kk]
+	r2, r3 := src[2*stride:][:kk], src[3*stride:][:kk]
+	r4, r5 := src[4*stride:][:kk], src[5*stride:][:kk]
+	r6, r7 := src[6*stride:][:kk], src[7*stride:][:kk]
+	for p := range r0 {
+		o := (*[8]float32)(out[p*ostride:])
+		o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
+		o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 
