@@ -80,6 +80,11 @@ func (g *winograd) filters(w []float32) {
 	}
 }
 
+// hStride is the distance between the parts of the horizontal
+// transforms: (th+1) rows of tw tiles, and 8 of slack, so WinoInHoriz may
+// round each row up to its vector width.
+func (g *winograd) hStride() int { return (g.th+1)*g.tw + 8 }
+
 func (g *winograd) buffers(worker int) (v, m []float32) {
 	for len(g.v) <= worker {
 		g.v = append(g.v, nil)
@@ -88,9 +93,9 @@ func (g *winograd) buffers(worker int) (v, m []float32) {
 	if g.v[worker] == nil {
 		g.v[worker] = make([]float32, 16*g.c*g.tiles)
 		g.m[worker] = make([]float32, 16*g.opad*g.tiles)
-		hs := (g.th + 1) * g.tw
+		hs := g.hStride()
 		g.sc = append(g.sc, &scratch{
-			row:   make([]float32, max(2*g.tw+4, g.w+2*g.pad)+16), // slack for 8-wide reads
+			row:   make([]float32, max(2*g.tw+4, g.w+2*g.pad)+32), // slack for 8-tile steps
 			hEven: make([]float32, 4*hs),
 			hOdd:  make([]float32, 4*hs),
 			q:     make([]float32, 4*g.tiles),
@@ -167,21 +172,38 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	}
 	tw, per := g.tw, g.perImage
 	rows := 2*g.th + 2 // padded input rows the tiles read
-	hs := (g.th + 1) * tw
+	hs := g.hStride()
+	need := 2*((tw+7)&^7) + 2 // what WinoInHoriz reads of a row
 	row := sc.row
+	rowDirty := true
 	for img := 0; img < n; img++ {
 		for c := 0; c < g.c; c++ {
-			plane := x[(img*g.c+c)*hw : (img*g.c+c+1)*hw]
+			at := (img*g.c + c) * hw
 			for y := 0; y < rows; y++ {
-				clear(row)
-				if iy := y - g.pad; iy >= 0 && iy < g.h {
-					copy(row[g.pad:], plane[iy*g.w:(iy+1)*g.w])
+				// An unpadded row that every tile reads within is read
+				// in place (the values past its end only feed tiles past
+				// tw); else it is copied into row, whose padding stays
+				// zero.
+				src := row
+				iy := y - g.pad
+				switch {
+				case iy < 0 || iy >= g.h:
+					clear(row)
+					rowDirty = false
+				case g.pad == 0 && 2*tw+2 <= g.w && len(x)-at-iy*g.w >= need:
+					src = x[at+iy*g.w:]
+				default:
+					if rowDirty {
+						clear(row)
+						rowDirty = false
+					}
+					copy(row[g.pad:], x[at+iy*g.w:at+(iy+1)*g.w])
 				}
 				h := sc.hEven
 				if y&1 == 1 {
 					h = sc.hOdd
 				}
-				simd.WinoInHoriz(h[(y>>1)*tw:], hs, row, tw)
+				simd.WinoInHoriz(h[(y>>1)*tw:], hs, src, tw)
 			}
 			// Rows 2ty..2ty+3 of tile row ty are hEven[ty], hOdd[ty],
 			// hEven[ty+1], hOdd[ty+1]; horizontal part k sits at k·hs.

@@ -103,14 +103,19 @@ func TestWinogradTransforms(t *testing.T) {
 					t.Fatalf("asm=%v n=%d WinoOutPool[%d] = %v, want %v", asm, n, tt, got, max(best+0.5, 0))
 				}
 			}
-			row := rnd(2*n + 20)
-			h := make([]float32, 4*(n+1))
-			WinoInHoriz(h, n+1, row, n)
-			for tt := 0; tt < n; tt++ {
-				e0, o0, e1, o1 := row[2*tt], row[2*tt+1], row[2*tt+2], row[2*tt+3]
-				for i, want := range []float32{e0 - e1, o0 + e1, e1 - o0, o0 - o1} {
-					if h[i*(n+1)+tt] != want {
-						t.Fatalf("asm=%v n=%d WinoInHoriz h%d[%d] = %v, want %v", asm, n, i, tt, h[i*(n+1)+tt], want)
+			// Tight buffers (the tail in scalar code) and roomy ones (the
+			// vector loop rounds up).
+			for _, room := range []int{1, 8} {
+				row := rnd(2*n + 4 + 2*room)
+				hs := n + room
+				h := make([]float32, 4*hs)
+				WinoInHoriz(h, hs, row, n)
+				for tt := 0; tt < n; tt++ {
+					e0, o0, e1, o1 := row[2*tt], row[2*tt+1], row[2*tt+2], row[2*tt+3]
+					for i, want := range []float32{e0 - e1, o0 + e1, e1 - o0, o0 - o1} {
+						if h[i*hs+tt] != want {
+							t.Fatalf("asm=%v n=%d room %d WinoInHoriz h%d[%d] = %v, want %v", asm, n, room, i, tt, h[i*hs+tt], want)
+						}
 					}
 				}
 			}
