@@ -35,6 +35,7 @@ type Conv struct {
 	cols   [][]float32 // per worker: an unfolded image
 	full   [][]float32 // per worker: an unpooled output (im2col path with Pool)
 	wino   *winograd   // for 3×3 filters
+	wino4  *wino4      // for pooled 3×3 filters in evaluation, where it can run
 	direct *direct     // for 3×3 filters on too few channels for wino
 
 	prepared bool
@@ -100,6 +101,11 @@ func (op *Conv) prepare() {
 		}
 	}
 	switch {
+	case UseWinograd && op.C >= minWinogradChannels && canWino4(op):
+		op.wino4 = newWino4(op.C, op.H, op.W, op.O, op.Pad)
+		for i := 0; i < Workers; i++ {
+			op.wino4.buffers(i)
+		}
 	case op.K == 3 && UseWinograd && op.C >= minWinogradChannels:
 		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
 		for i := 0; i < Workers; i++ {
@@ -131,6 +137,17 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	t, y := op.out.get(op.outShape()...)
 	in, out, px := op.C*op.H*op.W, op.O*op.pixels(), op.pixels()
 	op.prepare()
+	if g := op.wino4; g != nil {
+		g.filters(w)
+		out /= 4
+		chunks := (op.B + g.images - 1) / g.images
+		forEach(chunks, func(wk, ch int) {
+			i0 := ch * g.images
+			n := min(g.images, op.B-i0)
+			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n)
+		})
+		return t, nil
+	}
 	if g := op.wino; g != nil {
 		g.filters(w)
 		if op.Pool && op.Train && op.arg == nil { // the maxima matter only for the backward pass

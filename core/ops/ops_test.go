@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/basin-dev/basin/core/simd"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -260,5 +262,69 @@ func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
 		for i, what := range []string{"x", "w", "b"} {
 			close(t, name+" pooled grad "+what, fg[i], sg[i])
 		}
+	}
+}
+
+// naivePooled is conv (3×3, pad) + bias, ReLU and 2×2 max pooling in
+// float64, the reference for the evaluation-only paths.
+func naivePooled(x, w, bias []float32, b, c, h, o, pad int) []float64 {
+	oh := h + 2*pad - 2
+	ph := oh / 2
+	out := make([]float64, b*o*ph*ph)
+	for n := 0; n < b; n++ {
+		for oc := 0; oc < o; oc++ {
+			full := make([]float64, oh*oh)
+			for y := 0; y < oh; y++ {
+				for xx := 0; xx < oh; xx++ {
+					s := float64(bias[oc])
+					for ic := 0; ic < c; ic++ {
+						for ky := 0; ky < 3; ky++ {
+							for kx := 0; kx < 3; kx++ {
+								iy, ix := y+ky-pad, xx+kx-pad
+								if iy < 0 || iy >= h || ix < 0 || ix >= h {
+									continue
+								}
+								s += float64(w[((oc*c+ic)*3+ky)*3+kx]) * float64(x[((n*c+ic)*h+iy)*h+ix])
+							}
+						}
+					}
+					full[y*oh+xx] = max(s, 0)
+				}
+			}
+			for py := 0; py < ph; py++ {
+				for px := 0; px < ph; px++ {
+					out[((n*o+oc)*ph+py)*ph+px] = max(full[2*py*oh+2*px], full[2*py*oh+2*px+1], full[(2*py+1)*oh+2*px], full[(2*py+1)*oh+2*px+1])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// The evaluation pass of pooled convolutions — F(4×4, 3×3) Winograd where
+// the sides allow it and the machine has AVX-512 — against the float64
+// reference, on the standard net's conv2 and odd shapes, with batches
+// that leave a partial chunk.
+func TestPooledEvaluationMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range []struct{ b, c, h, o, pad int }{{9, 32, 26, 64, 0}, {3, 8, 16, 16, 1}, {2, 5, 18, 7, 0},
+		{5, 4, 34, 9, 1}, {2, 4, 28, 8, 1}, {2, 1, 28, 8, 1}, {2, 4, 38, 5, 0}} {
+		x, w, bias := randn(r, tc.b, tc.c, tc.h, tc.h), randn(r, tc.o, tc.c, 3, 3), randn(r, tc.o)
+		op := NewConvPool(tc.b, tc.c, tc.h, tc.h, tc.o, 3, tc.pad, false, false)
+		got, err := op.Do(x, w, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := naivePooled(x.Data().([]float32), w.Data().([]float32), bias.Data().([]float32), tc.b, tc.c, tc.h, tc.o, tc.pad)
+		g := got.Data().([]float32)
+		w32 := make([]float32, len(want))
+		for i, v := range want {
+			w32[i] = float32(v)
+		}
+		what := fmt.Sprintf("pooled eval %+v (wino4 %v)", tc, op.wino4 != nil)
+		if simd.HasWino4 && UseWinograd && tc.c >= minWinogradChannels && (tc.h+2*tc.pad-2)%4 == 0 && op.wino4 == nil {
+			t.Fatalf("%s: F(4×4, 3×3) was not used", what)
+		}
+		close(t, what, g, w32)
 	}
 }

@@ -808,3 +808,399 @@ channel:
 done:
 	VZEROUPPER
 	RET
+
+// func wino4InHorizAVX512(dst *float32, row *float32, pstride int, idx *int32, k *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·wino4InHorizAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         row+8(FP), CX
+	MOVQ         pstride+16(FP), DX
+	MOVQ         idx+24(FP), BX
+	MOVQ         k+32(FP), SI
+	MOVQ         n+40(FP), DI
+	SHLQ         $0x02, DX
+	MOVQ         DX, R8
+	ADDQ         DX, R8
+	ADDQ         DX, R8
+	ADDQ         AX, R8
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	VBROADCASTSS 8(SI), Z2
+	SHRQ         $0x03, DI
+	JZ           done
+
+loop:
+	VMOVUPS      (CX), Z3
+	VMOVUPS      64(CX), Z4
+	VMOVUPS      16(CX), Z5
+	VMOVUPS      80(CX), Z6
+	VMOVUPS      (BX), Z7
+	VPERMI2PS    Z4, Z3, Z7
+	VMOVUPS      64(BX), Z8
+	VPERMI2PS    Z4, Z3, Z8
+	VMOVUPS      128(BX), Z9
+	VPERMI2PS    Z4, Z3, Z9
+	VMOVUPS      192(BX), Z10
+	VPERMI2PS    Z4, Z3, Z10
+	VMOVUPS      (BX), Z3
+	VPERMI2PS    Z6, Z5, Z3
+	VMOVUPS      64(BX), Z4
+	VPERMI2PS    Z6, Z5, Z4
+	VMOVAPS      Z3, Z5
+	VFNMADD231PS Z9, Z2, Z5
+	VFMADD231PS  Z7, Z1, Z5
+	VMOVUPS      Y5, (AX)
+	VADDPS       Z9, Z8, Z5
+	VADDPS       Z3, Z10, Z6
+	VFNMADD231PS Z5, Z1, Z6
+	VMOVUPS      Y6, (AX)(DX*1)
+	VSUBPS       Z9, Z8, Z5
+	VSUBPS       Z10, Z3, Z6
+	VFMADD231PS  Z5, Z1, Z6
+	VMOVUPS      Y6, (AX)(DX*2)
+	VSUBPS       Z10, Z8, Z5
+	VSUBPS       Z9, Z3, Z3
+	VMOVAPS      Z3, Z6
+	VFNMADD231PS Z5, Z0, Z6
+	VMOVUPS      Y6, (R8)
+	VFMADD231PS  Z5, Z0, Z3
+	VMOVUPS      Y3, (AX)(DX*4)
+	VMOVAPS      Z4, Z3
+	VFNMADD231PS Z10, Z2, Z3
+	VFMADD231PS  Z8, Z1, Z3
+	VMOVUPS      Y3, (R8)(DX*2)
+	ADDQ         $0x80, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R8
+	DECQ         DI
+	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func wino4InVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, r4 *float32, r5 *float32, dstride int, k *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·wino4InVertAVX2(SB), NOSPLIT, $0-80
+	MOVQ         dst+0(FP), AX
+	MOVQ         r0+8(FP), CX
+	MOVQ         r1+16(FP), DX
+	MOVQ         r2+24(FP), BX
+	MOVQ         r3+32(FP), SI
+	MOVQ         r4+40(FP), DI
+	MOVQ         r5+48(FP), R8
+	MOVQ         dstride+56(FP), R9
+	MOVQ         k+64(FP), R10
+	MOVQ         n+72(FP), R11
+	SHLQ         $0x02, R9
+	MOVQ         R9, R12
+	ADDQ         R9, R12
+	ADDQ         R9, R12
+	ADDQ         AX, R12
+	VBROADCASTSS (R10), Y0
+	VBROADCASTSS 4(R10), Y1
+	VBROADCASTSS 8(R10), Y2
+	SHRQ         $0x03, R11
+	JZ           done
+
+loop:
+	VMOVUPS      (CX), Y3
+	VMOVUPS      (DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      (SI), Y6
+	VMOVUPS      (DI), Y7
+	VMOVUPS      (R8), Y8
+	VMOVAPS      Y7, Y9
+	VFNMADD231PS Y5, Y2, Y9
+	VFMADD231PS  Y3, Y1, Y9
+	VMOVUPS      Y9, (AX)
+	VADDPS       Y5, Y4, Y3
+	VADDPS       Y7, Y6, Y9
+	VFNMADD231PS Y3, Y1, Y9
+	VMOVUPS      Y9, (AX)(R9*1)
+	VSUBPS       Y5, Y4, Y3
+	VSUBPS       Y6, Y7, Y9
+	VFMADD231PS  Y3, Y1, Y9
+	VMOVUPS      Y9, (AX)(R9*2)
+	VSUBPS       Y6, Y4, Y3
+	VSUBPS       Y5, Y7, Y5
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS Y3, Y0, Y7
+	VMOVUPS      Y7, (R12)
+	VFMADD231PS  Y3, Y0, Y5
+	VMOVUPS      Y5, (AX)(R9*4)
+	VMOVAPS      Y8, Y3
+	VFNMADD231PS Y6, Y2, Y3
+	VFMADD231PS  Y4, Y1, Y3
+	VMOVUPS      Y3, (R12)(R9*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R12
+	DECQ         R11
+	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·wino4OutPoolAVX512(SB), NOSPLIT, $0-48
+	MOVQ q+0(FP), AX
+	MOVQ qstride+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ stride+24(FP), BX
+	MOVQ k+32(FP), SI
+	MOVQ n+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+	MOVQ BX, R8
+	ADDQ BX, R8
+	ADDQ BX, R8
+	MOVQ R8, R9
+	ADDQ BX, R9
+	ADDQ BX, R9
+	MOVQ R8, R10
+	ADDQ R8, R10
+	MOVQ CX, R11
+	ADDQ CX, R11
+	ADDQ CX, R11
+	ADDQ AX, R11
+	SHRQ $0x04, DI
+	JZ   done
+
+loop:
+	MOVQ             DX, R12
+	VMOVUPS          (R12), Z0
+	VMOVUPS          (R12)(BX*1), Z1
+	VMOVUPS          (R12)(BX*2), Z2
+	VMOVUPS          (R12)(R8*1), Z3
+	VMOVUPS          (R12)(BX*4), Z4
+	VMOVUPS          (R12)(R9*1), Z5
+	VADDPS           Z2, Z1, Z6
+	VSUBPS           Z2, Z1, Z1
+	VADDPS           Z4, Z3, Z2
+	VSUBPS           Z4, Z3, Z3
+	VADDPS           Z6, Z0, Z0
+	VADDPS           Z2, Z0, Z0
+	VMOVAPS          Z1, Z4
+	VFMADD231PS.BCST (SI), Z3, Z4
+	VFMADD231PS.BCST 4(SI), Z2, Z6
+	VADDPS           Z5, Z1, Z1
+	VFMADD231PS.BCST 12(SI), Z3, Z1
+	ADDQ             R10, R12
+	VMOVUPS          (R12), Z2
+	VMOVUPS          (R12)(BX*1), Z3
+	VMOVUPS          (R12)(BX*2), Z5
+	VMOVUPS          (R12)(R8*1), Z7
+	VMOVUPS          (R12)(BX*4), Z8
+	VMOVUPS          (R12)(R9*1), Z9
+	VADDPS           Z5, Z3, Z10
+	VSUBPS           Z5, Z3, Z3
+	VADDPS           Z8, Z7, Z5
+	VSUBPS           Z8, Z7, Z7
+	VADDPS           Z10, Z2, Z2
+	VADDPS           Z5, Z2, Z2
+	VMOVAPS          Z3, Z8
+	VFMADD231PS.BCST (SI), Z7, Z8
+	VFMADD231PS.BCST 4(SI), Z5, Z10
+	VADDPS           Z9, Z3, Z3
+	VFMADD231PS.BCST 12(SI), Z7, Z3
+	ADDQ             R10, R12
+	VMOVUPS          (R12), Z5
+	VMOVUPS          (R12)(BX*1), Z7
+	VMOVUPS          (R12)(BX*2), Z9
+	VMOVUPS          (R12)(R8*1), Z11
+	VMOVUPS          (R12)(BX*4), Z12
+	VMOVUPS          (R12)(R9*1), Z13
+	VADDPS           Z9, Z7, Z14
+	VSUBPS           Z9, Z7, Z7
+	VADDPS           Z12, Z11, Z9
+	VSUBPS           Z12, Z11, Z11
+	VADDPS           Z14, Z5, Z5
+	VADDPS           Z9, Z5, Z5
+	VMOVAPS          Z7, Z12
+	VFMADD231PS.BCST (SI), Z11, Z12
+	VFMADD231PS.BCST 4(SI), Z9, Z14
+	VADDPS           Z13, Z7, Z7
+	VFMADD231PS.BCST 12(SI), Z11, Z7
+	ADDQ             R10, R12
+	VMOVUPS          (R12), Z9
+	VMOVUPS          (R12)(BX*1), Z11
+	VMOVUPS          (R12)(BX*2), Z13
+	VMOVUPS          (R12)(R8*1), Z15
+	VMOVUPS          (R12)(BX*4), Z16
+	VMOVUPS          (R12)(R9*1), Z17
+	VADDPS           Z13, Z11, Z18
+	VSUBPS           Z13, Z11, Z11
+	VADDPS           Z16, Z15, Z13
+	VSUBPS           Z16, Z15, Z15
+	VADDPS           Z18, Z9, Z9
+	VADDPS           Z13, Z9, Z9
+	VMOVAPS          Z11, Z16
+	VFMADD231PS.BCST (SI), Z15, Z16
+	VFMADD231PS.BCST 4(SI), Z13, Z18
+	VADDPS           Z17, Z11, Z11
+	VFMADD231PS.BCST 12(SI), Z15, Z11
+	ADDQ             R10, R12
+	VMOVUPS          (R12), Z13
+	VMOVUPS          (R12)(BX*1), Z15
+	VMOVUPS          (R12)(BX*2), Z17
+	VMOVUPS          (R12)(R8*1), Z19
+	VMOVUPS          (R12)(BX*4), Z20
+	VMOVUPS          (R12)(R9*1), Z21
+	VADDPS           Z17, Z15, Z22
+	VSUBPS           Z17, Z15, Z15
+	VADDPS           Z20, Z19, Z17
+	VSUBPS           Z20, Z19, Z19
+	VADDPS           Z22, Z13, Z13
+	VADDPS           Z17, Z13, Z13
+	VMOVAPS          Z15, Z20
+	VFMADD231PS.BCST (SI), Z19, Z20
+	VFMADD231PS.BCST 4(SI), Z17, Z22
+	VADDPS           Z21, Z15, Z15
+	VFMADD231PS.BCST 12(SI), Z19, Z15
+	ADDQ             R10, R12
+	VMOVUPS          (R12), Z17
+	VMOVUPS          (R12)(BX*1), Z19
+	VMOVUPS          (R12)(BX*2), Z21
+	VMOVUPS          (R12)(R8*1), Z23
+	VMOVUPS          (R12)(BX*4), Z24
+	VMOVUPS          (R12)(R9*1), Z25
+	VADDPS           Z21, Z19, Z26
+	VSUBPS           Z21, Z19, Z19
+	VADDPS           Z24, Z23, Z21
+	VSUBPS           Z24, Z23, Z23
+	VADDPS           Z26, Z17, Z17
+	VADDPS           Z21, Z17, Z17
+	VMOVAPS          Z19, Z24
+	VFMADD231PS.BCST (SI), Z23, Z24
+	VFMADD231PS.BCST 4(SI), Z21, Z26
+	VADDPS           Z25, Z19, Z19
+	VFMADD231PS.BCST 12(SI), Z23, Z19
+	VADDPS           Z5, Z2, Z21
+	VSUBPS           Z5, Z2, Z2
+	VADDPS           Z13, Z9, Z5
+	VSUBPS           Z13, Z9, Z9
+	VADDPS           Z21, Z0, Z0
+	VADDPS           Z5, Z0, Z0
+	VMOVAPS          Z2, Z13
+	VFMADD231PS.BCST (SI), Z9, Z13
+	VFMADD231PS.BCST 4(SI), Z5, Z21
+	VADDPS           Z17, Z2, Z2
+	VFMADD231PS.BCST 12(SI), Z9, Z2
+	VADDPS           Z12, Z8, Z5
+	VSUBPS           Z12, Z8, Z8
+	VADDPS           Z20, Z16, Z9
+	VSUBPS           Z20, Z16, Z12
+	VADDPS           Z5, Z4, Z4
+	VADDPS           Z9, Z4, Z4
+	VMOVAPS          Z8, Z16
+	VFMADD231PS.BCST (SI), Z12, Z16
+	VFMADD231PS.BCST 4(SI), Z9, Z5
+	VADDPS           Z24, Z8, Z8
+	VFMADD231PS.BCST 12(SI), Z12, Z8
+	VMAXPS           Z0, Z4, Z0
+	VMAXPS           Z13, Z0, Z0
+	VMAXPS           Z16, Z0, Z0
+	VMOVUPS          Z0, (AX)
+	VMAXPS           Z21, Z5, Z0
+	VMAXPS           Z2, Z0, Z0
+	VMAXPS           Z8, Z0, Z0
+	VMOVUPS          Z0, (AX)(CX*2)
+	VADDPS           Z14, Z10, Z0
+	VSUBPS           Z14, Z10, Z2
+	VADDPS           Z22, Z18, Z4
+	VSUBPS           Z22, Z18, Z5
+	VADDPS           Z0, Z6, Z6
+	VADDPS           Z4, Z6, Z6
+	VMOVAPS          Z2, Z8
+	VFMADD231PS.BCST (SI), Z5, Z8
+	VFMADD231PS.BCST 4(SI), Z4, Z0
+	VADDPS           Z26, Z2, Z2
+	VFMADD231PS.BCST 12(SI), Z5, Z2
+	VADDPS           Z7, Z3, Z4
+	VSUBPS           Z7, Z3, Z3
+	VADDPS           Z15, Z11, Z5
+	VSUBPS           Z15, Z11, Z7
+	VADDPS           Z4, Z1, Z1
+	VADDPS           Z5, Z1, Z1
+	VMOVAPS          Z3, Z9
+	VFMADD231PS.BCST (SI), Z7, Z9
+	VFMADD231PS.BCST 4(SI), Z5, Z4
+	VADDPS           Z19, Z3, Z3
+	VFMADD231PS.BCST 12(SI), Z7, Z3
+	VMAXPS           Z6, Z1, Z1
+	VMAXPS           Z8, Z1, Z1
+	VMAXPS           Z9, Z1, Z1
+	VMOVUPS          Z1, (AX)(CX*1)
+	VMAXPS           Z0, Z4, Z0
+	VMAXPS           Z2, Z0, Z0
+	VMAXPS           Z3, Z0, Z0
+	VMOVUPS          Z0, (R11)
+	ADDQ             $0x40, DX
+	ADDQ             $0x40, AX
+	ADDQ             $0x40, R11
+	DECQ             DI
+	JNZ              loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride int, qrow int, th int, bias float32, mask int, idx *int32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·wino4PoolRowsAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst+0(FP), AX
+	MOVQ         pw+8(FP), CX
+	MOVQ         q+16(FP), DX
+	MOVQ         qstride+24(FP), BX
+	MOVQ         qrow+32(FP), SI
+	MOVQ         th+40(FP), DI
+	MOVQ         idx+64(FP), R8
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	MOVQ         BX, R9
+	ADDQ         BX, R9
+	ADDQ         BX, R9
+	ADDQ         DX, R9
+	MOVSS        bias+48(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      256(R8), Z2
+	MOVQ         mask+56(FP), R8
+	KMOVW        R8, K1
+	TESTQ        DI, DI
+	JZ           done
+
+loop:
+	VMOVUPS   (DX), Z3
+	VMOVUPS   (DX)(BX*1), Z4
+	VMOVAPS   Z2, Z5
+	VPERMI2PS Z4, Z3, Z5
+	VADDPS    Z0, Z5, Z5
+	VMAXPS    Z1, Z5, Z5
+	VMOVUPS   Z5, K1, (AX)
+	ADDQ      CX, AX
+	VMOVUPS   (DX)(BX*2), Z3
+	VMOVUPS   (R9), Z4
+	VMOVAPS   Z2, Z5
+	VPERMI2PS Z4, Z3, Z5
+	VADDPS    Z0, Z5, Z5
+	VMAXPS    Z1, Z5, Z5
+	VMOVUPS   Z5, K1, (AX)
+	ADDQ      CX, AX
+	ADDQ      SI, DX
+	ADDQ      SI, R9
+	DECQ      DI
+	JNZ       loop
+
+done:
+	VZEROUPPER
+	RET

@@ -20,3 +20,15 @@ func conv3AVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias 
 func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int) {
 	panic("no assembly")
 }
+func wino4InHorizAVX512(dst, row *float32, pstride int, idx *int32, k *float32, n int) {
+	panic("no assembly")
+}
+func wino4InVertAVX2(dst, r0, r1, r2, r3, r4, r5 *float32, dstride int, k *float32, n int) {
+	panic("no assembly")
+}
+func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int) {
+	panic("no assembly")
+}
+func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride, qrow, th int, bias float32, mask int, idx *int32) {
+	panic("no assembly")
+}
