@@ -29,7 +29,7 @@ type wino4 struct {
 	phase, part     int // strides in the horizontal transforms
 	kern            gemm.Kernel
 	u               []float32
-	v, m, hz, row   [][]float32 // per worker
+	v, m, hz, plane [][]float32 // per worker
 	q               [][]float32 // per worker: pooling windows, 4 rows
 }
 
@@ -72,7 +72,7 @@ func (g *wino4) qStride() int { return g.tiles + 32 }
 func (g *wino4) buffers(worker int) {
 	for len(g.v) <= worker {
 		g.v, g.m = append(g.v, nil), append(g.m, nil)
-		g.hz, g.row = append(g.hz, nil), append(g.row, nil)
+		g.hz, g.plane = append(g.hz, nil), append(g.plane, nil)
 		g.q = append(g.q, nil)
 	}
 	if g.v[worker] == nil {
@@ -80,7 +80,8 @@ func (g *wino4) buffers(worker int) {
 		g.m[worker] = make([]float32, 36*g.opad*g.tiles+16) // Wino4OutPool rounds up to 16
 		g.q[worker] = make([]float32, 4*g.qStride())
 		g.hz[worker] = make([]float32, 6*g.part)
-		g.row[worker] = make([]float32, max(4*((g.tw+7)&^7)+4, g.w+2*g.pad))
+		rows, xw := 4*g.th+2, g.w+2*g.pad
+		g.plane[worker] = make([]float32, (rows-1)*xw+4*((g.tw+7)&^7)+4)
 	}
 }
 
@@ -158,41 +159,31 @@ func (g *wino4) input(worker int, x, v []float32, n int) {
 			}
 		}
 	}
-	hz, row := g.hz[worker], g.row[worker]
+	hz, pl := g.hz[worker], g.plane[worker]
 	tw, per, hw := g.tw, g.perImage, g.h*g.w
-	need := 4*((tw+7)&^7) + 4 // what Wino4InHoriz reads of a row
-	inPlace := g.pad == 0 && 4*tw+2 == g.w
-	rows := 4*g.th + 2
-	clear(row)
+	rows, xw := 4*g.th+2, g.w+2*g.pad        // padded rows and their width
+	need := (rows-1)*g.w + 4*((tw+7)&^7) + 4 // what Wino4InHoriz reads of a plane
 	for img := 0; img < n; img++ {
 		for c := 0; c < g.c; c++ {
+			// An unpadded plane is read in place when the reads past its
+			// end (which only feed tiles past tw) stay inside x; else it
+			// is copied into pl, whose padding stays zero.
 			at := (img*g.c + c) * hw
-			for y := 0; y < rows; y++ {
-				src := row
-				iy := y - g.pad
-				switch {
-				case iy < 0 || iy >= g.h:
-					clear(row)
-				case inPlace && len(x)-at-iy*g.w >= need:
-					src = x[at+iy*g.w:]
-				default: // row's padding is zero: only the middle is written
-					copy(row[g.pad:], x[at+iy*g.w:at+(iy+1)*g.w])
+			if g.pad == 0 && len(x)-at >= need {
+				simd.Wino4InHoriz(hz, g.part, g.phase, tw, x[at:], g.w, rows, tw)
+			} else {
+				for iy := 0; iy < g.h; iy++ {
+					copy(pl[(iy+g.pad)*xw+g.pad:][:g.w], x[at+iy*g.w:][:g.w])
 				}
-				simd.Wino4InHoriz(hz[(y%4)*g.phase+(y/4)*tw:], g.part, src, tw)
+				simd.Wino4InHoriz(hz, g.part, g.phase, tw, pl, xw, rows, tw)
 			}
-			// Tile row ty's input rows 4ty..4ty+5 are phases 0-3 at ty and
-			// phases 0-1 at ty+1.
 			t0 := img * per
 			for k := 0; k < 6; k++ {
 				for lo := 0; lo < per; {
 					t := t0 + lo
 					seg := min(per-lo, nr-t%nr)
-					var r [6][]float32
-					for j := range r {
-						r[j] = hz[k*g.part+(j%4)*g.phase+(j/4)*tw+lo:]
-					}
 					off := k*stride + (t/nr)*g.c*nr + c*nr + t%nr
-					simd.Wino4InVert(v[off:], 6*stride, &r, seg)
+					simd.Wino4InVert(v[off:], 6*stride, hz[k*g.part+lo:], g.phase, tw, seg)
 					lo += seg
 				}
 			}

@@ -28,9 +28,9 @@ func conv3AVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, 
 
 func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, w *float32, bias *float32, n int)
 
-func wino4InHorizAVX512(dst *float32, row *float32, pstride int, idx *int32, k *float32, n int)
+func wino4InHorizAVX512(dst *float32, row *float32, rstride int, rows int, pstride int, phase int, tw int, idx *int32, k *float32, n int)
 
-func wino4InVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, r4 *float32, r5 *float32, dstride int, k *float32, n int)
+func wino4InVertAVX2(dst *float32, src *float32, phase int, tw int, dstride int, k *float32, n int)
 
 func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int)
 

@@ -809,93 +809,133 @@ done:
 	VZEROUPPER
 	RET
 
-// func wino4InHorizAVX512(dst *float32, row *float32, pstride int, idx *int32, k *float32, n int)
+// func wino4InHorizAVX512(dst *float32, row *float32, rstride int, rows int, pstride int, phase int, tw int, idx *int32, k *float32, n int)
 // Requires: AVX, AVX512F
-TEXT ·wino4InHorizAVX512(SB), NOSPLIT, $0-48
+TEXT ·wino4InHorizAVX512(SB), NOSPLIT, $0-80
 	MOVQ         dst+0(FP), AX
 	MOVQ         row+8(FP), CX
-	MOVQ         pstride+16(FP), DX
-	MOVQ         idx+24(FP), BX
-	MOVQ         k+32(FP), SI
-	MOVQ         n+40(FP), DI
+	MOVQ         pstride+32(FP), DX
+	MOVQ         idx+56(FP), BX
+	MOVQ         k+64(FP), SI
 	SHLQ         $0x02, DX
-	MOVQ         DX, R8
-	ADDQ         DX, R8
-	ADDQ         DX, R8
-	ADDQ         AX, R8
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
-	SHRQ         $0x03, DI
-	JZ           done
+	VMOVUPS      (BX), Z3
+	VMOVUPS      64(BX), Z4
+	VMOVUPS      128(BX), Z5
+	VMOVUPS      192(BX), Z6
+	XORQ         BX, BX
+
+row:
+	MOVQ AX, SI
+	MOVQ DX, DI
+	ADDQ DX, DI
+	ADDQ DX, DI
+	ADDQ AX, DI
+	MOVQ CX, R8
+	MOVQ n+72(FP), R9
+	SHRQ $0x03, R9
+	JZ   next
 
 loop:
-	VMOVUPS      (CX), Z3
-	VMOVUPS      64(CX), Z4
-	VMOVUPS      16(CX), Z5
-	VMOVUPS      80(CX), Z6
-	VMOVUPS      (BX), Z7
-	VPERMI2PS    Z4, Z3, Z7
-	VMOVUPS      64(BX), Z8
-	VPERMI2PS    Z4, Z3, Z8
-	VMOVUPS      128(BX), Z9
-	VPERMI2PS    Z4, Z3, Z9
-	VMOVUPS      192(BX), Z10
-	VPERMI2PS    Z4, Z3, Z10
-	VMOVUPS      (BX), Z3
-	VPERMI2PS    Z6, Z5, Z3
-	VMOVUPS      64(BX), Z4
-	VPERMI2PS    Z6, Z5, Z4
-	VMOVAPS      Z3, Z5
-	VFNMADD231PS Z9, Z2, Z5
-	VFMADD231PS  Z7, Z1, Z5
-	VMOVUPS      Y5, (AX)
-	VADDPS       Z9, Z8, Z5
-	VADDPS       Z3, Z10, Z6
-	VFNMADD231PS Z5, Z1, Z6
-	VMOVUPS      Y6, (AX)(DX*1)
-	VSUBPS       Z9, Z8, Z5
-	VSUBPS       Z10, Z3, Z6
-	VFMADD231PS  Z5, Z1, Z6
-	VMOVUPS      Y6, (AX)(DX*2)
-	VSUBPS       Z10, Z8, Z5
-	VSUBPS       Z9, Z3, Z3
-	VMOVAPS      Z3, Z6
-	VFNMADD231PS Z5, Z0, Z6
-	VMOVUPS      Y6, (R8)
-	VFMADD231PS  Z5, Z0, Z3
-	VMOVUPS      Y3, (AX)(DX*4)
-	VMOVAPS      Z4, Z3
-	VFNMADD231PS Z10, Z2, Z3
-	VFMADD231PS  Z8, Z1, Z3
-	VMOVUPS      Y3, (R8)(DX*2)
-	ADDQ         $0x80, CX
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, R8
-	DECQ         DI
+	VMOVUPS      (R8), Z7
+	VMOVUPS      64(R8), Z8
+	VMOVUPS      16(R8), Z9
+	VMOVUPS      80(R8), Z10
+	VMOVAPS      Z3, Z11
+	VPERMI2PS    Z8, Z7, Z11
+	VMOVAPS      Z4, Z12
+	VPERMI2PS    Z8, Z7, Z12
+	VMOVAPS      Z5, Z13
+	VPERMI2PS    Z8, Z7, Z13
+	VMOVAPS      Z6, Z14
+	VPERMI2PS    Z8, Z7, Z14
+	VMOVAPS      Z3, Z7
+	VPERMI2PS    Z10, Z9, Z7
+	VMOVAPS      Z4, Z8
+	VPERMI2PS    Z10, Z9, Z8
+	VMOVAPS      Z7, Z9
+	VFNMADD231PS Z13, Z2, Z9
+	VFMADD231PS  Z11, Z1, Z9
+	VMOVUPS      Y9, (SI)
+	VADDPS       Z13, Z12, Z9
+	VADDPS       Z7, Z14, Z10
+	VFNMADD231PS Z9, Z1, Z10
+	VMOVUPS      Y10, (SI)(DX*1)
+	VSUBPS       Z13, Z12, Z9
+	VSUBPS       Z14, Z7, Z10
+	VFMADD231PS  Z9, Z1, Z10
+	VMOVUPS      Y10, (SI)(DX*2)
+	VSUBPS       Z14, Z12, Z9
+	VSUBPS       Z13, Z7, Z7
+	VMOVAPS      Z7, Z10
+	VFNMADD231PS Z9, Z0, Z10
+	VMOVUPS      Y10, (DI)
+	VFMADD231PS  Z9, Z0, Z7
+	VMOVUPS      Y7, (SI)(DX*4)
+	VMOVAPS      Z8, Z7
+	VFNMADD231PS Z14, Z2, Z7
+	VFMADD231PS  Z12, Z1, Z7
+	VMOVUPS      Y7, (DI)(DX*2)
+	ADDQ         $0x80, R8
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R9
 	JNZ          loop
 
-done:
+next:
+	MOVQ rstride+16(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, CX
+	MOVQ phase+40(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, AX
+	INCQ BX
+	CMPQ BX, $0x04
+	JNE  same
+	XORQ BX, BX
+	MOVQ phase+40(FP), SI
+	SHLQ $0x04, SI
+	SUBQ SI, AX
+	MOVQ tw+48(FP), SI
+	SHLQ $0x02, SI
+	ADDQ SI, AX
+
+same:
+	MOVQ rows+24(FP), SI
+	DECQ SI
+	MOVQ SI, rows+24(FP)
+	JNZ  row
 	VZEROUPPER
 	RET
 
-// func wino4InVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, r4 *float32, r5 *float32, dstride int, k *float32, n int)
+// func wino4InVertAVX2(dst *float32, src *float32, phase int, tw int, dstride int, k *float32, n int)
 // Requires: AVX, FMA3
-TEXT ·wino4InVertAVX2(SB), NOSPLIT, $0-80
+TEXT ·wino4InVertAVX2(SB), NOSPLIT, $0-56
 	MOVQ         dst+0(FP), AX
-	MOVQ         r0+8(FP), CX
-	MOVQ         r1+16(FP), DX
-	MOVQ         r2+24(FP), BX
-	MOVQ         r3+32(FP), SI
-	MOVQ         r4+40(FP), DI
-	MOVQ         r5+48(FP), R8
-	MOVQ         dstride+56(FP), R9
-	MOVQ         k+64(FP), R10
-	MOVQ         n+72(FP), R11
-	SHLQ         $0x02, R9
-	MOVQ         R9, R12
-	ADDQ         R9, R12
-	ADDQ         R9, R12
+	MOVQ         src+8(FP), CX
+	MOVQ         phase+16(FP), DX
+	MOVQ         tw+24(FP), BX
+	SHLQ         $0x02, DX
+	SHLQ         $0x02, BX
+	MOVQ         CX, SI
+	MOVQ         SI, DI
+	ADDQ         DX, DI
+	MOVQ         DI, R8
+	ADDQ         DX, R8
+	MOVQ         R8, R9
+	ADDQ         DX, R9
+	ADDQ         BX, CX
+	MOVQ         DI, DX
+	ADDQ         BX, DX
+	MOVQ         dstride+32(FP), BX
+	MOVQ         k+40(FP), R10
+	MOVQ         n+48(FP), R11
+	SHLQ         $0x02, BX
+	MOVQ         BX, R12
+	ADDQ         BX, R12
+	ADDQ         BX, R12
 	ADDQ         AX, R12
 	VBROADCASTSS (R10), Y0
 	VBROADCASTSS 4(R10), Y1
@@ -904,12 +944,12 @@ TEXT ·wino4InVertAVX2(SB), NOSPLIT, $0-80
 	JZ           done
 
 loop:
-	VMOVUPS      (CX), Y3
-	VMOVUPS      (DX), Y4
-	VMOVUPS      (BX), Y5
-	VMOVUPS      (SI), Y6
-	VMOVUPS      (DI), Y7
-	VMOVUPS      (R8), Y8
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (DI), Y4
+	VMOVUPS      (R8), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (CX), Y7
+	VMOVUPS      (DX), Y8
 	VMOVAPS      Y7, Y9
 	VFNMADD231PS Y5, Y2, Y9
 	VFMADD231PS  Y3, Y1, Y9
@@ -917,28 +957,28 @@ loop:
 	VADDPS       Y5, Y4, Y3
 	VADDPS       Y7, Y6, Y9
 	VFNMADD231PS Y3, Y1, Y9
-	VMOVUPS      Y9, (AX)(R9*1)
+	VMOVUPS      Y9, (AX)(BX*1)
 	VSUBPS       Y5, Y4, Y3
 	VSUBPS       Y6, Y7, Y9
 	VFMADD231PS  Y3, Y1, Y9
-	VMOVUPS      Y9, (AX)(R9*2)
+	VMOVUPS      Y9, (AX)(BX*2)
 	VSUBPS       Y6, Y4, Y3
 	VSUBPS       Y5, Y7, Y5
 	VMOVAPS      Y5, Y7
 	VFNMADD231PS Y3, Y0, Y7
 	VMOVUPS      Y7, (R12)
 	VFMADD231PS  Y3, Y0, Y5
-	VMOVUPS      Y5, (AX)(R9*4)
+	VMOVUPS      Y5, (AX)(BX*4)
 	VMOVAPS      Y8, Y3
 	VFNMADD231PS Y6, Y2, Y3
 	VFMADD231PS  Y4, Y1, Y3
-	VMOVUPS      Y3, (R12)(R9*2)
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	ADDQ         $0x20, BX
+	VMOVUPS      Y3, (R12)(BX*2)
 	ADDQ         $0x20, SI
 	ADDQ         $0x20, DI
 	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R12
 	DECQ         R11

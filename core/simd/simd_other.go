@@ -20,10 +20,10 @@ func conv3AVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias 
 func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int) {
 	panic("no assembly")
 }
-func wino4InHorizAVX512(dst, row *float32, pstride int, idx *int32, k *float32, n int) {
+func wino4InHorizAVX512(dst, row *float32, rstride, rows, pstride, phase, tw int, idx *int32, k *float32, n int) {
 	panic("no assembly")
 }
-func wino4InVertAVX2(dst, r0, r1, r2, r3, r4, r5 *float32, dstride int, k *float32, n int) {
+func wino4InVertAVX2(dst, src *float32, phase, tw, dstride int, k *float32, n int) {
 	panic("no assembly")
 }
 func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int) {

@@ -219,28 +219,35 @@ func TestWino4Transforms(t *testing.T) {
 	near := func(got float32, want float64) bool { return diff(float64(got), want) <= 2e-6 }
 	for _, n := range []int{1, 6, 8, 9, 16, 36, 45} {
 		n8 := (n + 7) &^ 7
-		row, ps := rnd(4*n8+4), n8+3
-		h := make([]float32, 6*ps)
-		Wino4InHoriz(h, ps, row, n)
-		for tt := 0; tt < n; tt++ {
-			for i := 0; i < 6; i++ {
-				want := 0.0
-				for j := 0; j < 6; j++ {
-					want += bT[i][j] * float64(row[4*tt+j])
-				}
-				if got := h[i*ps+tt]; !near(got, want) {
-					t.Fatalf("n=%d Wino4InHoriz part %d tile %d = %v, want %v", n, i, tt, got, want)
+		for _, rows := range []int{1, 6, 9} {
+			rstride := 4*n + 2 + rows%3
+			x := rnd((rows-1)*rstride + 4*n8 + 4)
+			tw := n + 1
+			phase := (rows-1)/4*tw + n8 + 2
+			ps := 4*phase + 1
+			h := make([]float32, 6*ps)
+			Wino4InHoriz(h, ps, phase, tw, x, rstride, rows, n)
+			for y := 0; y < rows; y++ {
+				for tt := 0; tt < n; tt++ {
+					for i := 0; i < 6; i++ {
+						want := 0.0
+						for j := 0; j < 6; j++ {
+							want += bT[i][j] * float64(x[y*rstride+4*tt+j])
+						}
+						if got := h[i*ps+(y%4)*phase+(y/4)*tw+tt]; !near(got, want) {
+							t.Fatalf("n=%d rows=%d Wino4InHoriz row %d part %d tile %d = %v, want %v", n, rows, y, i, tt, got, want)
+						}
+					}
 				}
 			}
 		}
-		var rows [6][]float32
-		for j := range rows {
-			rows[j] = rnd(n)
-		}
+		phase, tw := n+4, n+1
+		src := rnd(3*phase + n + 2)
 		ds := n + 2
 		dst := rnd(6 * ds)
 		prev := append([]float32(nil), dst...)
-		Wino4InVert(dst, ds, &rows, n)
+		Wino4InVert(dst, ds, src, phase, tw, n)
+		rowOf := func(j, tt int) float32 { return src[(j%4)*phase+(j/4)*tw+tt] }
 		for i := 0; i < 6; i++ {
 			for tt := 0; tt < ds; tt++ {
 				if tt >= n {
@@ -251,7 +258,7 @@ func TestWino4Transforms(t *testing.T) {
 				}
 				want := 0.0
 				for j := 0; j < 6; j++ {
-					want += bT[i][j] * float64(rows[j][tt])
+					want += bT[i][j] * float64(rowOf(j, tt))
 				}
 				if got := dst[i*ds+tt]; !near(got, want) {
 					t.Fatalf("n=%d Wino4InVert part %d [%d] = %v, want %v", n, i, tt, got, want)

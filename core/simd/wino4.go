@@ -30,40 +30,42 @@ var wino4Idx = func() (p [5][16]int32) {
 	return
 }()
 
-// Wino4InHoriz computes the horizontal input transform of n tiles (n ≤
-// the rounded-up count the kernel runs: it writes n rounded up to 8 tiles
-// in each part): tile t reads row[4t .. 4t+5], and part i of Bᵀd goes to
-// h[i·pstride + t]. row must hold 4·n8 + 4 values and h 5·pstride + n8,
-// with n8 = n rounded up to 8. Only when HasWino4.
-func Wino4InHoriz(h []float32, pstride int, row []float32, n int) {
-	n8 := (n + 7) &^ 7
-	if n == 0 {
+// Wino4InHoriz computes the horizontal input transform of rows input
+// rows (row y at x[y·rstride]), n tiles each: tile t reads row[4t ..
+// 4t+5], and part i of Bᵀd goes to h[i·pstride + (y mod 4)·phase +
+// (y/4)·tw + t]. The kernel runs n rounded up to 8 (n8) tiles a row,
+// reading 4·n8 + 4 values of each row and writing n8 values a part;
+// phase must leave room for that. Only when HasWino4.
+func Wino4InHoriz(h []float32, pstride, phase, tw int, x []float32, rstride, rows, n int) {
+	if n == 0 || rows == 0 {
 		return
 	}
-	_ = row[4*n8+3]
-	_ = h[5*pstride+n8-1]
-	if pstride < n8 {
-		panic("simd: Wino4InHoriz parts overlap")
+	n8 := (n + 7) &^ 7
+	last := (rows - 1) / 4 * tw // the last index's offset in a phase
+	if phase < last+n8 || pstride < 4*phase {
+		panic("simd: Wino4InHoriz phases or parts overlap")
 	}
-	wino4InHorizAVX512(&h[0], &row[0], pstride, &wino4Idx[0][0], &wino4K[0], n8)
+	_ = x[(rows-1)*rstride+4*n8+3]
+	_ = h[5*pstride+3*phase+last+n8-1]
+	wino4InHorizAVX512(&h[0], &x[0], rstride, rows, pstride, phase, tw, &wino4Idx[0][0], &wino4K[0], n8)
 }
 
-// Wino4InVert computes the vertical input transform Bᵀ of rows r[0..5]
-// (n values each) into dst[i·dstride + t], i = 0..5. Only when HasWino4.
-func Wino4InVert(dst []float32, dstride int, r *[6][]float32, n int) {
+// Wino4InVert computes the vertical input transform Bᵀ of six rows of n
+// values into dst[i·dstride + t], i = 0..5: rows 0..3 are src[j·phase:]
+// and rows 4, 5 src[tw:] and src[phase+tw:] (a tile row's input rows,
+// as Wino4InHoriz lays them out). Only when HasWino4.
+func Wino4InVert(dst []float32, dstride int, src []float32, phase, tw, n int) {
 	if n == 0 {
 		return
 	}
 	_ = dst[5*dstride+n-1]
-	for j := range r {
-		_ = r[j][n-1]
-	}
+	_ = src[max(3*phase, phase+tw)+n-1]
 	if n < 8 {
-		wino4InVertGo(dst, dstride, r, 0, n)
+		wino4InVertGo(dst, dstride, src, phase, tw, n)
 		return
 	}
 	run := func(off, k int) {
-		wino4InVertAVX2(&dst[off], &r[0][off], &r[1][off], &r[2][off], &r[3][off], &r[4][off], &r[5][off], dstride, &wino4K[0], k)
+		wino4InVertAVX2(&dst[off], &src[off], phase, tw, dstride, &wino4K[0], k)
 	}
 	run(0, n&^7)
 	if n%8 != 0 { // the last eight again, overlapping: same values
@@ -71,9 +73,10 @@ func Wino4InVert(dst []float32, dstride int, r *[6][]float32, n int) {
 	}
 }
 
-func wino4InVertGo(dst []float32, dstride int, r *[6][]float32, from, n int) {
-	for t := from; t < n; t++ {
-		d0, d1, d2, d3, d4, d5 := r[0][t], r[1][t], r[2][t], r[3][t], r[4][t], r[5][t]
+func wino4InVertGo(dst []float32, dstride int, src []float32, phase, tw, n int) {
+	for t := 0; t < n; t++ {
+		d0, d1, d2, d3 := src[t], src[phase+t], src[2*phase+t], src[3*phase+t]
+		d4, d5 := src[tw+t], src[phase+tw+t]
 		dst[t] = 4*d0 - 5*d2 + d4
 		dst[dstride+t] = d3 + d4 - 4*(d1+d2)
 		dst[2*dstride+t] = d4 - d3 + 4*(d1-d2)

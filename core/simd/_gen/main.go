@@ -8,7 +8,6 @@
 package main
 
 import (
-	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -476,39 +475,52 @@ func at(s [6]reg.VecVirtual, k reg.Register) [4]reg.VecVirtual {
 	return y
 }
 
-// wino4InHoriz: the horizontal input transform of n tiles (n a multiple
-// of 8) from a padded row: tile t reads d_j = row[4t + j], j = 0..5, and
-// part i of Bᵀd goes to dst + i·pstride. Eight tiles take 36 floats,
-// split four ways by permutes.
+// wino4InHoriz: the horizontal input transform of rows input rows, each
+// rstride floats after the last, n tiles each (n a multiple of 8): tile t
+// of a row reads d_j = row[4t + j], j = 0..5, and part i of Bᵀd goes to
+// dst + i·pstride + (y mod 4)·phase + (y/4)·tw for row y: the rows are
+// kept by phase, so a tile row's six input rows are four phases at its
+// index and two at the next. Eight tiles take 36 floats, split four ways
+// by permutes.
 func wino4InHoriz() {
-	TEXT("wino4InHorizAVX512", NOSPLIT, "func(dst, row *float32, pstride int, idx *int32, k *float32, n int)")
+	TEXT("wino4InHorizAVX512", NOSPLIT, "func(dst, row *float32, rstride, rows, pstride, phase, tw int, idx *int32, k *float32, n int)")
 	dst, row := Load(Param("dst"), GP64()), Load(Param("row"), GP64())
-	ps, idx := Load(Param("pstride"), GP64()), Load(Param("idx"), GP64())
-	k, n := Load(Param("k"), GP64()), Load(Param("n"), GP64())
+	ps, idx, k := Load(Param("pstride"), GP64()), Load(Param("idx"), GP64()), Load(Param("k"), GP64())
 	SHLQ(U8(2), ps)
-	d3 := GP64()
-	MOVQ(ps, d3)
-	ADDQ(ps, d3)
-	ADDQ(ps, d3)
-	ADDQ(dst, d3)
-	part := []Mem{{Base: dst}, {Base: dst, Index: ps, Scale: 1}, {Base: dst, Index: ps, Scale: 2},
-		{Base: d3}, {Base: dst, Index: ps, Scale: 4}, {Base: d3, Index: ps, Scale: 2}}
 	c2, c4, c5 := ZMM(), ZMM(), ZMM()
 	VBROADCASTSS(Mem{Base: k}, c2)
 	VBROADCASTSS(Mem{Base: k, Disp: 4}, c4)
 	VBROADCASTSS(Mem{Base: k, Disp: 8}, c5)
+	var pick [4]reg.VecVirtual
+	for j := range pick {
+		pick[j] = ZMM()
+		VMOVUPS(Mem{Base: idx, Disp: 64 * j}, pick[j])
+	}
+	y := GP64() // phase of the row: 0..3
+	XORQ(y, y)
+	Label("row")
+	dp, d3, rp, n := GP64(), GP64(), GP64(), GP64()
+	MOVQ(dst, dp)
+	MOVQ(ps, d3)
+	ADDQ(ps, d3)
+	ADDQ(ps, d3)
+	ADDQ(dst, d3)
+	MOVQ(row, rp)
+	Load(Param("n"), n)
+	part := []Mem{{Base: dp}, {Base: dp, Index: ps, Scale: 1}, {Base: dp, Index: ps, Scale: 2},
+		{Base: d3}, {Base: dp, Index: ps, Scale: 4}, {Base: d3, Index: ps, Scale: 2}}
 	SHRQ(U8(3), n)
-	JZ(LabelRef("done"))
+	JZ(LabelRef("next"))
 	Label("loop")
 	za, zb, zc, zd := ZMM(), ZMM(), ZMM(), ZMM()
-	VMOVUPS(Mem{Base: row}, za)
-	VMOVUPS(Mem{Base: row, Disp: 64}, zb)
-	VMOVUPS(Mem{Base: row, Disp: 16}, zc)
-	VMOVUPS(Mem{Base: row, Disp: 80}, zd)
+	VMOVUPS(Mem{Base: rp}, za)
+	VMOVUPS(Mem{Base: rp, Disp: 64}, zb)
+	VMOVUPS(Mem{Base: rp, Disp: 16}, zc)
+	VMOVUPS(Mem{Base: rp, Disp: 80}, zd)
 	var d [6]reg.VecVirtual
 	for j := range d {
 		d[j] = ZMM()
-		VMOVUPS(Mem{Base: idx, Disp: 64 * (j % 4)}, d[j])
+		VMOVAPS(pick[j%4], d[j])
 		if j < 4 {
 			VPERMI2PS(zb, za, d[j])
 		} else {
@@ -516,25 +528,62 @@ func wino4InHoriz() {
 		}
 	}
 	bt(d, c2, c4, c5, ZMM, func(i int, v reg.VecVirtual) { VMOVUPS(v.AsY(), part[i]) })
-	ADDQ(U8(128), row)
-	ADDQ(U8(32), dst)
+	ADDQ(U8(128), rp)
+	ADDQ(U8(32), dp)
 	ADDQ(U8(32), d3)
 	DECQ(n)
 	JNZ(LabelRef("loop"))
-	Label("done")
+	Label("next")
+	// The next input row; the next phase, or phase 0 of the next index.
+	t := GP64()
+	Load(Param("rstride"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, row)
+	Load(Param("phase"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, dst)
+	INCQ(y)
+	CMPQ(y, U8(4))
+	JNE(LabelRef("same"))
+	XORQ(y, y)
+	Load(Param("phase"), t)
+	SHLQ(U8(4), t) // 4·phase floats back
+	SUBQ(t, dst)
+	Load(Param("tw"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, dst)
+	Label("same")
+	Load(Param("rows"), t)
+	DECQ(t)
+	Store(t, Param("rows"))
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
 
-// wino4InVert: the vertical input transform: Bᵀ of rows r0..r5, part i
-// to dst + i·dstride, n a multiple of 8 (AVX2 and FMA).
+// wino4InVert: the vertical input transform over n values (a multiple of
+// 8) of one part of the horizontal transforms: input rows 0..3 are phases
+// 0..3 at src (phase floats apart), rows 4 and 5 phases 0 and 1 one tile
+// row (tw) on; part i of Bᵀ goes to dst + i·dstride (AVX2 and FMA).
 func wino4InVert() {
-	TEXT("wino4InVertAVX2", NOSPLIT, "func(dst, r0, r1, r2, r3, r4, r5 *float32, dstride int, k *float32, n int)")
-	dst := Load(Param("dst"), GP64())
+	TEXT("wino4InVertAVX2", NOSPLIT, "func(dst, src *float32, phase, tw, dstride int, k *float32, n int)")
+	dst, src := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
+	ph, tw := Load(Param("phase"), GP64()), Load(Param("tw"), GP64())
+	SHLQ(U8(2), ph)
+	SHLQ(U8(2), tw)
 	var r [6]reg.Register
 	for j := range r {
-		r[j] = Load(Param(fmt.Sprintf("r%d", j)), GP64())
+		r[j] = GP64()
 	}
+	MOVQ(src, r[0])
+	for j := 1; j < 4; j++ {
+		MOVQ(r[j-1], r[j])
+		ADDQ(ph, r[j])
+	}
+	MOVQ(src, r[4])
+	ADDQ(tw, r[4])
+	MOVQ(r[1], r[5])
+	ADDQ(tw, r[5])
 	ds, k, n := Load(Param("dstride"), GP64()), Load(Param("k"), GP64()), Load(Param("n"), GP64())
 	SHLQ(U8(2), ds)
 	d3 := GP64()
