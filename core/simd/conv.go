@@ -49,3 +49,28 @@ func Conv3x3(dst []float32, dstride int, x []float32, xw, plane, c int, w, bias 
 		}
 	}
 }
+
+// HasConvRows reports whether Conv3x3Rows can run here (AVX-512).
+var HasConvRows = useAsm && hasFMA && cpu.X86.HasAVX512F
+
+// Conv3x3Rows computes eight output channels of a 3×3 convolution, 16
+// columns of rows output rows, over c zero-padded input planes (plane
+// floats apart, rows xw wide): for row r, column q < 16 and j = 0..7,
+//
+//	dst[j·dstride + r·drow + q] = bias[j] + Σ_ch Σ_ky,kx w[72ch + 9j + 3ky + kx]·x[ch·plane + (r+ky)·xw + q + kx]
+//
+// then max(·, 0) if relu. Only when HasConvRows.
+func Conv3x3Rows(dst []float32, dstride, drow int, x []float32, xw, plane, c int, w, bias []float32, rows int, relu bool) {
+	if rows == 0 || c == 0 {
+		return
+	}
+	_ = dst[7*dstride+(rows-1)*drow+15]
+	_ = x[(c-1)*plane+(rows+1)*xw+17]
+	_ = w[72*c-1]
+	_ = bias[7]
+	if relu {
+		conv3RowsReLUAVX512(&dst[0], dstride, drow, &x[0], xw, plane, c, &w[0], &bias[0], rows)
+	} else {
+		conv3RowsAVX512(&dst[0], dstride, drow, &x[0], xw, plane, c, &w[0], &bias[0], rows)
+	}
+}

@@ -35,3 +35,7 @@ func wino4InVertAVX2(dst *float32, src *float32, phase int, tw int, dstride int,
 func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int)
 
 func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride int, qrow int, th int, bias float32, mask int, idx *int32)
+
+func conv3RowsAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
+
+func conv3RowsReLUAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)

@@ -32,3 +32,9 @@ func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *floa
 func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride, qrow, th int, bias float32, mask int, idx *int32) {
 	panic("no assembly")
 }
+func conv3RowsAVX512(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int) {
+	panic("no assembly")
+}
+func conv3RowsReLUAVX512(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int) {
+	panic("no assembly")
+}

@@ -33,6 +33,8 @@ func main() {
 	wino4InVert()
 	wino4OutPool()
 	wino4PoolRows()
+	conv3Rows(false)
+	conv3Rows(true)
 	Generate()
 }
 
@@ -734,6 +736,90 @@ func wino4PoolRows() {
 	DECQ(th)
 	JNZ(LabelRef("loop"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// conv3Rows: eight output channels of a 3×3 convolution, 16 columns of
+// rows output rows (AVX-512): for row r, column q < 16 and j = 0..7,
+// dst[j·dstride + r·drow + q] = bias[j] + Σ_ch Σ_ky,kx w[72ch + 9j + 3ky
+// + kx]·x[ch·plane + (r+ky)·xw + q + kx], then ReLU if asked. The weights
+// are broadcast from memory into the multiply-adds.
+func conv3Rows(relu bool) {
+	name := "conv3RowsAVX512"
+	if relu {
+		name = "conv3RowsReLUAVX512"
+	}
+	TEXT(name, NOSPLIT, "func(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int)")
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	x, xw := Load(Param("x"), GP64()), Load(Param("xw"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), xw)
+	ds3 := GP64()
+	MOVQ(ds, ds3)
+	ADDQ(ds, ds3)
+	ADDQ(ds, ds3)
+	Label("row")
+	b4 := GP64()
+	MOVQ(ds, b4)
+	SHLQ(U8(2), b4)
+	ADDQ(dst, b4)
+	out := []Mem{{Base: dst}, {Base: dst, Index: ds, Scale: 1}, {Base: dst, Index: ds, Scale: 2}, {Base: dst, Index: ds3, Scale: 1},
+		{Base: b4}, {Base: b4, Index: ds, Scale: 1}, {Base: b4, Index: ds, Scale: 2}, {Base: b4, Index: ds3, Scale: 1}}
+	var acc [8]reg.VecVirtual
+	bias := GP64()
+	Load(Param("bias"), bias)
+	for j := range acc {
+		acc[j] = ZMM()
+		VBROADCASTSS(Mem{Base: bias, Disp: 4 * j}, acc[j])
+	}
+	x0, x1, x2, wc, cc := GP64(), GP64(), GP64(), GP64(), GP64()
+	MOVQ(x, x0)
+	Load(Param("w"), wc)
+	Load(Param("c"), cc)
+	Label("channel")
+	MOVQ(x0, x1)
+	ADDQ(xw, x1)
+	MOVQ(x1, x2)
+	ADDQ(xw, x2)
+	rows := []reg.Register{x0, x1, x2}
+	for ky := 0; ky < 3; ky++ {
+		for kx := 0; kx < 3; kx++ {
+			xv := ZMM()
+			VMOVUPS(Mem{Base: rows[ky], Disp: 4 * kx}, xv)
+			for j := 0; j < 8; j++ {
+				VFMADD231PS_BCST(Mem{Base: wc, Disp: 4 * (9*j + 3*ky + kx)}, xv, acc[j])
+			}
+		}
+	}
+	pl := GP64()
+	Load(Param("plane"), pl)
+	SHLQ(U8(2), pl)
+	ADDQ(pl, x0)
+	ADDQ(U32(288), wc)
+	DECQ(cc)
+	JNZ(LabelRef("channel"))
+	var zero reg.VecVirtual
+	if relu {
+		zero = ZMM()
+		VXORPS(zero, zero, zero)
+	}
+	for j := range acc {
+		if relu {
+			VMAXPS(zero, acc[j], acc[j])
+		}
+		VMOVUPS(acc[j], out[j])
+	}
+	dr := GP64()
+	Load(Param("drow"), dr)
+	SHLQ(U8(2), dr)
+	ADDQ(dr, dst)
+	ADDQ(xw, x)
+	n := GP64()
+	Load(Param("rows"), n)
+	DECQ(n)
+	Store(n, Param("rows"))
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
