@@ -97,7 +97,7 @@ func (op *Conv) prepare() {
 	op.full = make([][]float32, Workers)
 	for i := range op.full {
 		if op.Pool {
-			op.full[i] = make([]float32, op.O*op.pixels())
+			op.full[i] = make([]float32, op.O*op.pixels()+32) // slack for simd.Pool2x2Arg
 		}
 	}
 	switch {
@@ -253,26 +253,6 @@ func (op *Conv) pool(full, bias, out []float32, arg []uint8) {
 	oh, ow := op.OH(), op.OW()
 	ph, pw := oh/2, ow/2
 	for o := 0; o < op.O; o++ {
-		plane := full[o*oh*ow : (o+1)*oh*ow]
-		b := bias[o]
-		for py := 0; py < ph; py++ {
-			r0 := plane[2*py*ow : (2*py+1)*ow]
-			r1 := plane[(2*py+1)*ow : (2*py+2)*ow]
-			dst := out[(o*ph+py)*pw : (o*ph+py+1)*pw]
-			ar := arg[(o*ph+py)*pw : (o*ph+py+1)*pw]
-			for px := range dst {
-				best, k := r0[2*px], uint8(0)
-				if v := r0[2*px+1]; v > best {
-					best, k = v, 1
-				}
-				if v := r1[2*px]; v > best {
-					best, k = v, 2
-				}
-				if v := r1[2*px+1]; v > best {
-					best, k = v, 3
-				}
-				dst[px], ar[px] = max(best+b, 0), k
-			}
-		}
+		simd.Pool2x2Arg(out[o*ph*pw:(o+1)*ph*pw], arg[o*ph*pw:(o+1)*ph*pw], full[o*oh*ow:], ow, pw, ph, bias[o])
 	}
 }

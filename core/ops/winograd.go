@@ -115,19 +115,7 @@ func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 		t0 := img * per
 		a0, a1 := q[t0:t0+per], q[g.tiles+t0:g.tiles+t0+per]
 		a2, a3 := q[2*g.tiles+t0:2*g.tiles+t0+per], q[3*g.tiles+t0:3*g.tiles+t0+per]
-		for t := range out {
-			best, k := a0[t], uint8(0)
-			if a1[t] > best {
-				best, k = a1[t], 1
-			}
-			if a2[t] > best {
-				best, k = a2[t], 2
-			}
-			if a3[t] > best {
-				best, k = a3[t], 3
-			}
-			out[t], ar[t] = max(best+b, 0), k
-		}
+		simd.Pool4Arg(out, ar, a0, a1, a2, a3, b)
 	}
 }
 

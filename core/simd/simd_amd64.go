@@ -39,3 +39,7 @@ func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride int, qrow int
 func conv3RowsAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
 
 func conv3RowsReLUAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
+
+func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
+
+func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, rows int, bias float32, mask int, idx *int32, ks *int32)

@@ -1535,3 +1535,122 @@ channel:
 	JNZ              row
 	VZEROUPPER
 	RET
+
+// func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·pool4ArgAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         a+16(FP), DX
+	MOVQ         b+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         d+40(FP), DI
+	MOVQ         ks+56(FP), R8
+	MOVQ         n+64(FP), R9
+	MOVSS        bias+48(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	SHRQ         $0x04, R9
+	JZ           done
+
+loop:
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (BX), Z3
+	VMOVUPS      (SI), Z4
+	VMOVUPS      (DI), Z5
+	VMOVAPS      Z2, Z2
+	VPXORD       Z6, Z6, Z6
+	VCMPPS       $0x1e, Z2, Z3, K1
+	VMAXPS       Z3, Z2, Z2
+	VPBROADCASTD (R8), Z3
+	VMOVDQA32    Z3, K1, Z6
+	VCMPPS       $0x1e, Z2, Z4, K1
+	VMAXPS       Z4, Z2, Z2
+	VPBROADCASTD 4(R8), Z3
+	VMOVDQA32    Z3, K1, Z6
+	VCMPPS       $0x1e, Z2, Z5, K1
+	VMAXPS       Z5, Z2, Z2
+	VPBROADCASTD 8(R8), Z3
+	VMOVDQA32    Z3, K1, Z6
+	VADDPS       Z0, Z2, Z2
+	VMAXPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (AX)
+	VPMOVDB      Z6, (CX)
+	ADDQ         $0x40, DX
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, AX
+	ADDQ         $0x10, CX
+	DECQ         R9
+	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, rows int, bias float32, mask int, idx *int32, ks *int32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·pool2x2ArgAVX512(SB), NOSPLIT, $0-80
+	MOVQ         dst+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         src+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         pw+32(FP), SI
+	MOVQ         rows+40(FP), DI
+	MOVQ         idx+64(FP), R8
+	MOVQ         ks+72(FP), R9
+	SHLQ         $0x02, BX
+	MOVSS        bias+48(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPS       Z1, Z1, Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      64(R8), Z3
+	MOVQ         mask+56(FP), R8
+	KMOVW        R8, K1
+	TESTQ        DI, DI
+	JZ           done
+
+loop:
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VMOVAPS      Z2, Z6
+	VPERMI2PS    Z5, Z4, Z6
+	VMOVAPS      Z3, Z7
+	VPERMI2PS    Z5, Z4, Z7
+	VMOVUPS      (DX)(BX*1), Z4
+	VMOVUPS      64(DX)(BX*1), Z5
+	VMOVAPS      Z2, Z9
+	VPERMI2PS    Z5, Z4, Z9
+	VMOVAPS      Z3, Z10
+	VPERMI2PS    Z5, Z4, Z10
+	VMOVAPS      Z6, Z4
+	VPXORD       Z8, Z8, Z8
+	VCMPPS       $0x1e, Z4, Z7, K2
+	VMAXPS       Z7, Z4, Z4
+	VPBROADCASTD (R9), Z5
+	VMOVDQA32    Z5, K2, Z8
+	VCMPPS       $0x1e, Z4, Z9, K2
+	VMAXPS       Z9, Z4, Z4
+	VPBROADCASTD 4(R9), Z5
+	VMOVDQA32    Z5, K2, Z8
+	VCMPPS       $0x1e, Z4, Z10, K2
+	VMAXPS       Z10, Z4, Z4
+	VPBROADCASTD 8(R9), Z5
+	VMOVDQA32    Z5, K2, Z8
+	VADDPS       Z0, Z4, Z4
+	VMAXPS       Z1, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	VPMOVDB      Z8, K1, (CX)
+	ADDQ         BX, DX
+	ADDQ         BX, DX
+	MOVQ         SI, R8
+	ADDQ         R8, CX
+	SHLQ         $0x02, R8
+	ADDQ         R8, AX
+	DECQ         DI
+	JNZ          loop
+
+done:
+	VZEROUPPER
+	RET

@@ -38,3 +38,9 @@ func conv3RowsAVX512(dst *float32, dstride, drow int, x *float32, xw, plane, c i
 func conv3RowsReLUAVX512(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int) {
 	panic("no assembly")
 }
+func pool4ArgAVX512(dst *float32, arg *uint8, a, b, c, d *float32, bias float32, ks *int32, n int) {
+	panic("no assembly")
+}
+func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w, pw, rows int, bias float32, mask int, idx, ks *int32) {
+	panic("no assembly")
+}

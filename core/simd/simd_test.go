@@ -371,3 +371,44 @@ func TestConv3x3Rows(t *testing.T) {
 		}
 	}
 }
+
+// The pooling kernels against their Go loops, with ties (values drawn
+// from a few levels) so the first-maximum rule is tested.
+func TestPoolArg(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	level := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.IntN(5)) - 2
+		}
+		return v
+	}
+	for _, n := range []int{1, 15, 16, 17, 49, 144} {
+		a, b, c, d := level(n), level(n), level(n), level(n)
+		dst, arg := make([]float32, n), make([]uint8, n)
+		Pool4Arg(dst, arg, a, b, c, d, 0.5)
+		wd, wa := make([]float32, n), make([]uint8, n)
+		pool4Go(wd, wa, a, b, c, d, 0.5)
+		for i := range dst {
+			if dst[i] != wd[i] || arg[i] != wa[i] {
+				t.Fatalf("n=%d Pool4Arg [%d] = %v/%d, want %v/%d", n, i, dst[i], arg[i], wd[i], wa[i])
+			}
+		}
+	}
+	for _, pw := range []int{3, 14, 16, 20, 35} {
+		rows, w := 4, 2*pw+3
+		src := level((2*rows-1)*w + (2*pw+31)&^31)
+		dst, arg := make([]float32, rows*pw), make([]uint8, rows*pw)
+		Pool2x2Arg(dst, arg, src, w, pw, rows, -0.5)
+		old := hasPoolArg
+		hasPoolArg = false
+		wd, wa := make([]float32, rows*pw), make([]uint8, rows*pw)
+		Pool2x2Arg(wd, wa, src, w, pw, rows, -0.5)
+		hasPoolArg = old
+		for i := range dst {
+			if dst[i] != wd[i] || arg[i] != wa[i] {
+				t.Fatalf("pw=%d Pool2x2Arg [%d] = %v/%d, want %v/%d", pw, i, dst[i], arg[i], wd[i], wa[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package simd
+
+import "golang.org/x/sys/cpu"
+
+// The training pass's max pooling with bias and ReLU, recording which
+// value of each 2×2 window was the maximum for the backward pass: the
+// index (0-3, 2·dy + dx) of the first maximum, a later one winning only
+// when strictly greater. AVX-512 (compares into masks, a byte per index);
+// plain Go elsewhere.
+
+var hasPoolArg = useAsm && cpu.X86.HasAVX512F
+
+var poolKs = [3]int32{1, 2, 3}
+
+// poolIdx picks the even and the odd lanes of two vectors.
+var poolIdx = func() (p [2][16]int32) {
+	for t := 0; t < 16; t++ {
+		p[0][t], p[1][t] = int32(2*t), int32(2*t+1)
+	}
+	return
+}()
+
+// Pool4Arg sets dst[t] = max(0, max(a[t], b[t], c[t], d[t]) + bias) and
+// arg[t] to which of the four was the maximum, for t < len(dst).
+func Pool4Arg(dst []float32, arg []uint8, a, b, c, d []float32, bias float32) {
+	n := len(dst)
+	arg, a, b, c, d = arg[:n], a[:n], b[:n], c[:n], d[:n]
+	if !hasPoolArg || n < 16 {
+		pool4Go(dst, arg, a, b, c, d, bias)
+		return
+	}
+	run := func(o, k int) {
+		pool4ArgAVX512(&dst[o], &arg[o], &a[o], &b[o], &c[o], &d[o], bias, &poolKs[0], k)
+	}
+	run(0, n&^15)
+	if n%16 != 0 { // the last 16 again, overlapping: same values
+		run(n-16, 16)
+	}
+}
+
+func pool4Go(dst []float32, arg []uint8, a, b, c, d []float32, bias float32) {
+	for t := range dst {
+		best, k := a[t], uint8(0)
+		if b[t] > best {
+			best, k = b[t], 1
+		}
+		if c[t] > best {
+			best, k = c[t], 2
+		}
+		if d[t] > best {
+			best, k = d[t], 3
+		}
+		dst[t], arg[t] = max(best+bias, 0), k
+	}
+}
+
+// Pool2x2Arg pools rows·pw windows of a plane src whose rows are w floats
+// apart (w ≥ 2·pw): window (r, j) covers rows 2r, 2r+1 and columns 2j,
+// 2j+1; dst[r·pw + j] = max(0, max + bias) and arg[r·pw + j] its index.
+// The vector kernel reads 32 values from each row at each 16 windows'
+// start: src must hold (2·rows − 1)·w + 2·pw rounded up to 32 values, or
+// the Go loop runs.
+func Pool2x2Arg(dst []float32, arg []uint8, src []float32, w, pw, rows int, bias float32) {
+	if rows == 0 || pw == 0 {
+		return
+	}
+	_ = dst[rows*pw-1]
+	_ = arg[rows*pw-1]
+	_ = src[(2*rows-1)*w+2*pw-1]
+	if !hasPoolArg || len(src) < (2*rows-1)*w+(2*pw+31)&^31 {
+		for r := 0; r < rows; r++ {
+			r0, r1 := src[2*r*w:], src[(2*r+1)*w:]
+			out, ar := dst[r*pw:(r+1)*pw], arg[r*pw:(r+1)*pw]
+			for j := range out {
+				best, k := r0[2*j], uint8(0)
+				if v := r0[2*j+1]; v > best {
+					best, k = v, 1
+				}
+				if v := r1[2*j]; v > best {
+					best, k = v, 2
+				}
+				if v := r1[2*j+1]; v > best {
+					best, k = v, 3
+				}
+				out[j], ar[j] = max(best+bias, 0), k
+			}
+		}
+		return
+	}
+	for j := 0; j < pw; j += 16 {
+		lanes := min(16, pw-j)
+		pool2x2ArgAVX512(&dst[j], &arg[j], &src[2*j], w, pw, rows, bias, 1<<lanes-1, &poolIdx[0][0], &poolKs[0])
+	}
+}
