@@ -74,6 +74,24 @@ func putWorkspace(ws *workspace) {
 // Mul computes C = A·B (or C += A·B with accumulate) for an m×k A and a
 // k×n B into C (m×n, row stride ldc), on the calling goroutine.
 func Mul(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
+	mul(c, ldc, a, b, nil, m, n, k, accumulate)
+}
+
+// Offsets describes a B that is never stored whole: column j is the run
+// Src[Starts[j] + p], p = 0..k−1 (a convolution's input unfolded, each
+// column one filter tap's view of a padded plane).
+type Offsets struct {
+	Src    []float32
+	Starts []int
+}
+
+// MulOffsets is Mul with B given by Offsets: its panels are gathered
+// straight from the runs, eight at a time.
+func MulOffsets(c []float32, ldc int, a Matrix, b *Offsets, m, n, k int, accumulate bool) {
+	mul(c, ldc, a, Matrix{}, b, m, n, k, accumulate)
+}
+
+func mul(c []float32, ldc int, a, b Matrix, off *Offsets, m, n, k int, accumulate bool) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -92,7 +110,11 @@ func Mul(c []float32, ldc int, a, b Matrix, m, n, k int, accumulate bool) {
 		kk := min(kc, k-pc)
 		for jc := 0; jc < n; jc += nc {
 			nn := min(nc, n-jc)
-			packB(ws.b, b, pc, jc, kk, nn, kern.NR)
+			if off != nil {
+				off.pack(ws.b, pc, jc, kk, nn, kern.NR)
+			} else {
+				packB(ws.b, b, pc, jc, kk, nn, kern.NR)
+			}
 			for ic := 0; ic < m; ic += mc {
 				mm := min(mc, m-ic)
 				packA(ws.a, a, ic, pc, mm, kk, kern.MR)
@@ -179,6 +201,43 @@ func pack(dst []float32, b Matrix, kk, nn, w int) {
 				out[j] = src[j*b.Stride]
 			}
 		}
+	}
+}
+
+// pack writes rows pc..pc+kk and columns jc..jc+nn into nr-column panels
+// as packB does.
+func (o *Offsets) pack(dst []float32, pc, jc, kk, nn, nr int) {
+	for j0 := 0; j0 < nn; j0 += nr {
+		panel := dst[j0*kk : j0*kk+nr*kk]
+		cols := min(nr, nn-j0)
+		if cols < nr {
+			clear(panel)
+		}
+		j := 0
+		for ; j+8 <= cols; j += 8 {
+			s := o.Starts[jc+j0+j : jc+j0+j+8]
+			gather8Runs(panel[j:], nr, o.Src, (*[8]int)(s), pc, kk)
+		}
+		for ; j < cols; j++ {
+			run := o.Src[o.Starts[jc+j0+j]+pc:][:kk]
+			for p, v := range run {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// gather8Runs is gather8 for runs at any offsets: out[p·ostride + i] =
+// src[start[i] + pc + p].
+func gather8Runs(out []float32, ostride int, src []float32, start *[8]int, pc, kk int) {
+	r0, r1 := src[start[0]+pc:][:kk], src[start[1]+pc:][:kk]
+	r2, r3 := src[start[2]+pc:][:kk], src[start[3]+pc:][:kk]
+	r4, r5 := src[start[4]+pc:][:kk], src[start[5]+pc:][:kk]
+	r6, r7 := src[start[6]+pc:][:kk], src[start[7]+pc:][:kk]
+	for p := range r0 {
+		o := (*[8]float32)(out[p*ostride:])
+		o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
+		o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 

@@ -105,3 +105,42 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// MulOffsets against Mul on the same B stored whole: columns at scattered
+// offsets of one buffer, widths around the panel and the gather of 8.
+func TestMulOffsetsMatchesMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, kern := range Kernels() {
+		old := Use(kern)
+		for _, n := range []int{1, 9, 48, 72, 300} {
+			for _, k := range []int{7, 333} {
+				m := 13
+				src := make([]float32, 4000)
+				for i := range src {
+					src[i] = float32(r.NormFloat64())
+				}
+				starts := make([]int, n)
+				whole := make([]float32, k*n) // B[p][j] = src[starts[j]+p]
+				for j := range starts {
+					starts[j] = r.IntN(len(src) - k)
+					for p := 0; p < k; p++ {
+						whole[p*n+j] = src[starts[j]+p]
+					}
+				}
+				a := random(r, m, k, false)
+				want, got := make([]float32, m*n), make([]float32, m*n)
+				for i := range got {
+					want[i], got[i] = 1, 1
+				}
+				Mul(want, n, a, Matrix{Data: whole, Stride: n}, m, n, k, true)
+				MulOffsets(got, n, a, &Offsets{Src: src, Starts: starts}, m, n, k, true)
+				for i := range got {
+					if math.Abs(float64(got[i]-want[i])) > 1e-4*math.Max(1, math.Abs(float64(want[i]))) {
+						t.Fatalf("%s n=%d k=%d: [%d] = %v, want %v", kern.Name, n, k, i, got[i], want[i])
+					}
+				}
+			}
+		}
+		Use(old)
+	}
+}

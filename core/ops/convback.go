@@ -132,7 +132,9 @@ type ConvBack struct {
 	gx, gw, gb buffer
 	gzAll      []float32   // the output's gradient through pooling and ReLU
 	partW      [][]float32 // per worker: filter gradient, then bias gradient
-	colT, gcol [][]float32 // per worker scratch
+	gcol       [][]float32 // per worker: the unfolded input gradient (no Winograd)
+	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
+	taps       []gemm.Offsets
 	wino       *winograd   // the input's gradient as a Winograd convolution
 	flipped    []float32   // filters flipped and transposed for it
 	zero       []float32   // its (zero) bias
@@ -167,10 +169,14 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
 	if op.partW == nil {
 		op.gzAll = make([]float32, f.B*out)
+		op.unfolding()
 		for i := 0; i < Workers; i++ {
 			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
-			op.colT = append(op.colT, make([]float32, px*rows))
-			op.gcol = append(op.gcol, make([]float32, rows*px))
+		}
+		if f.wino == nil && !f.First {
+			for i := 0; i < Workers; i++ {
+				op.gcol = append(op.gcol, make([]float32, rows*px))
+			}
 		}
 		if f.wino != nil && !f.First {
 			// The input's gradient is a 3×3 convolution of gz with the
@@ -204,9 +210,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		part := op.partW[wk]
 		pw, pb := part[:f.O*rows], part[f.O*rows:]
-		colT := op.colT[wk]
-		f.im2row(x[i*in:(i+1)*in], colT)
-		gemm.Mul(pw, rows, gemm.Matrix{Data: gz, Stride: px}, gemm.Matrix{Data: colT, Stride: rows}, f.O, rows, px, true)
+		op.filterGrad(wk, x[i*in:(i+1)*in], gz, pw)
 		for o := 0; o < f.O; o++ {
 			s := float32(0)
 			for _, v := range gz[o*px : (o+1)*px] {
@@ -253,6 +257,54 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		f.col2im(gcol, gx[i*in:(i+1)*in])
 	})
 	return gxT, nil
+}
+
+// The filter gradient gw += gz·unfold(x)ᵀ without unfolding: x is copied
+// into zero-padded planes of width xw, and over a plane flattened the
+// input a tap (c, ky, kx) sees at output pixel (oy, ox) is the run
+// plane_c[ky·xw + kx + q] at q = oy·xw + ox. So with gz laid out at the
+// same width (zeros in the xw − OW extra columns) the product runs over
+// q, and gemm gathers its B panels straight from those runs
+// (gemm.MulOffsets), eight taps at a time.
+func (op *ConvBack) unfolding() {
+	f := op.fwd
+	xw, k := f.W+2*f.Pad, f.K
+	plane := (f.H+2*f.Pad)*xw + k - 1 // the last tap's run ends k−2 past the plane
+	starts := make([]int, 0, f.rows())
+	for c := 0; c < f.C; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				starts = append(starts, c*plane+ky*xw+kx)
+			}
+		}
+	}
+	for i := 0; i < Workers; i++ {
+		xp := make([]float32, f.C*plane)
+		op.xp = append(op.xp, xp)
+		op.gzp = append(op.gzp, make([]float32, f.O*f.OH()*xw))
+		op.taps = append(op.taps, gemm.Offsets{Src: xp, Starts: starts})
+	}
+}
+
+// filterGrad adds one image's filter gradient gz·unfold(x)ᵀ to pw
+// [O, C·K·K], on worker wk's buffers.
+func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
+	f := op.fwd
+	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
+	xp, gzp := op.xp[wk], op.gzp[wk]
+	plane := len(xp) / f.C
+	for c := 0; c < f.C; c++ { // the padding stays zero from allocation
+		for iy := 0; iy < f.H; iy++ {
+			copy(xp[c*plane+(iy+f.Pad)*xw+f.Pad:][:f.W], x[(c*f.H+iy)*f.W:][:f.W])
+		}
+	}
+	q := oh * xw
+	for o := 0; o < f.O; o++ { // so are gzp's extra columns
+		for oy := 0; oy < oh; oy++ {
+			copy(gzp[o*q+oy*xw:][:ow], gz[(o*oh+oy)*ow:][:ow])
+		}
+	}
+	gemm.MulOffsets(pw, f.rows(), gemm.Matrix{Data: gzp, Stride: q}, &op.taps[wk], f.O, f.rows(), q, true)
 }
 
 // Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes
