@@ -135,9 +135,9 @@ type ConvBack struct {
 	gcol       [][]float32 // per worker: the unfolded input gradient (no Winograd)
 	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
 	taps       []gemm.Offsets
-	wino       *winograd   // the input's gradient as a Winograd convolution
-	flipped    []float32   // filters flipped and transposed for it
-	zero       []float32   // its (zero) bias
+	wino       *winograd // the input's gradient as a Winograd convolution
+	flipped    []float32 // filters flipped and transposed for it
+	zero       []float32 // its (zero) bias
 }
 
 func (op *ConvBack) Arity() int    { return 3 }
