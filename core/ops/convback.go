@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/basin-dev/basin/core/gemm"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // im2row unfolds one image [C,H,W] into colT [OH*OW, C*K*K]: for each
@@ -201,22 +202,14 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		} else {
 			copy(gz, gy[i*out:(i+1)*out])
 			if f.ReLU {
-				for j, v := range y[i*out : (i+1)*out] {
-					if v <= 0 {
-						gz[j] = 0
-					}
-				}
+				simd.ReLUMask(gz, y[i*out:(i+1)*out])
 			}
 		}
 		part := op.partW[wk]
 		pw, pb := part[:f.O*rows], part[f.O*rows:]
 		op.filterGrad(wk, x[i*in:(i+1)*in], gz, pw)
 		for o := 0; o < f.O; o++ {
-			s := float32(0)
-			for _, v := range gz[o*px : (o+1)*px] {
-				s += v
-			}
-			pb[o] += s
+			pb[o] += simd.Sum(gz[o*px : (o+1)*px])
 		}
 	})
 	clear(gw)

@@ -150,14 +150,8 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	nr := g.kern.NR
 	hw := g.h * g.w
 	stride := g.c * g.tiles // between positions
-	for t := n * g.perImage; t < g.tiles; t++ {
-		base := (t/nr)*g.c*nr + t%nr
-		for c := 0; c < g.c; c++ {
-			for xi := 0; xi < 16; xi++ {
-				v[xi*stride+base+c*nr] = 0
-			}
-		}
-	}
+	// Tiles past n·perImage are left as they are: the products' columns
+	// are independent, and the output reads only the real tiles'.
 	tw, per := g.tw, g.perImage
 	rows := 2*g.th + 2 // padded input rows the tiles read
 	hs := g.hStride()

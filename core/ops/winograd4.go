@@ -151,14 +151,8 @@ func (g *wino4) forward(worker int, x, y, bias []float32, n int) {
 func (g *wino4) input(worker int, x, v []float32, n int) {
 	nr := g.kern.NR
 	stride := g.c * g.tiles // between positions
-	for t := n * g.perImage; t < g.tiles; t++ {
-		base := (t/nr)*g.c*nr + t%nr
-		for c := 0; c < g.c; c++ {
-			for xi := 0; xi < 36; xi++ {
-				v[xi*stride+base+c*nr] = 0
-			}
-		}
-	}
+	// Tiles past n·perImage are left as they are: the products' columns
+	// are independent, and the output reads only the real tiles'.
 	hz, pl := g.hz[worker], g.plane[worker]
 	tw, per, hw := g.tw, g.perImage, g.h*g.w
 	rows, xw := 4*g.th+2, g.w+2*g.pad        // padded rows and their width

@@ -102,3 +102,35 @@ func Interleave2ReLU(dst, a, b []float32, bias float32) {
 		dst[2*i], dst[2*i+1] = max(a[i]+bias, 0), max(b[i]+bias, 0)
 	}
 }
+
+// Sum returns the sum of x (in an order of its own: not bit-equal to a
+// sequential sum).
+func Sum(x []float32) float32 {
+	n := len(x)
+	k, s := 0, float32(0)
+	if useAsm && n >= 32 {
+		k = n &^ 31
+		s = sumAVX2(&x[0], k)
+	}
+	for _, v := range x[k:] {
+		s += v
+	}
+	return s
+}
+
+// ReLUMask zeroes g where y ≤ 0 (the gradient through a ReLU whose output
+// was y).
+func ReLUMask(g, y []float32) {
+	n := len(g)
+	y = y[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		reluMaskAVX2(&g[0], &y[0], k)
+	}
+	for j := k; j < n; j++ {
+		if y[j] <= 0 {
+			g[j] = 0
+		}
+	}
+}

@@ -43,3 +43,7 @@ func conv3RowsReLUAVX512(dst *float32, dstride int, drow int, x *float32, xw int
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
 func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, rows int, bias float32, mask int, idx *int32, ks *int32)
+
+func sumAVX2(x *float32, n int) float32
+
+func reluMaskAVX2(grad *float32, y *float32, n int)

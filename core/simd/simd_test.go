@@ -412,3 +412,37 @@ func TestPoolArg(t *testing.T) {
 		}
 	}
 }
+
+func TestSumAndReLUMask(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, asm := range []bool{false, true} {
+		if asm && !useAsm {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{0, 1, 31, 32, 33, 100, 577} {
+			x, y := make([]float32, n), make([]float32, n)
+			want := 0.0
+			for i := range x {
+				x[i], y[i] = float32(r.NormFloat64()), float32(r.IntN(3)-1)
+				want += float64(x[i])
+			}
+			if got := float64(Sum(x)); diff(got, want) > 1e-5*float64(n+1) {
+				t.Fatalf("asm=%v n=%d Sum = %v, want %v", asm, n, got, want)
+			}
+			g := append([]float32(nil), x...)
+			ReLUMask(g, y)
+			for i := range g {
+				w := x[i]
+				if y[i] <= 0 {
+					w = 0
+				}
+				if g[i] != w {
+					t.Fatalf("asm=%v n=%d ReLUMask [%d] = %v, want %v", asm, n, i, g[i], w)
+				}
+			}
+		}
+		useAsm = old
+	}
+}

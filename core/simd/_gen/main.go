@@ -36,6 +36,8 @@ func main() {
 	conv3Rows(true)
 	pool4Arg()
 	pool2x2Arg()
+	sum()
+	reluMask()
 	Generate()
 }
 
@@ -933,4 +935,51 @@ func pool2x2Arg() {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// sum: the sum of n floats (n a multiple of 32), in four accumulators.
+func sum() {
+	TEXT("sumAVX2", NOSPLIT, "func(x *float32, n int) float32")
+	x, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	var acc [4]reg.VecVirtual
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	SHRQ(U8(5), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := range acc {
+		VADDPS(Mem{Base: x, Disp: 32 * i}, acc[i], acc[i])
+	}
+	ADDQ(U8(128), x)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc[0], hi)
+	lo := acc[0].AsX()
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	Store(lo, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// reluMask: g[t] = 0 where y[t] ≤ 0, for n floats (a multiple of 8).
+func reluMask() {
+	TEXT("reluMaskAVX2", NOSPLIT, "func(grad, y *float32, n int)")
+	g, y, n := Load(Param("grad"), GP64()), Load(Param("y"), GP64()), Load(Param("n"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	loop(n, []reg.Register{g, y}, func() {
+		m, v := YMM(), YMM()
+		VCMPPS(U8(0x11), Mem{Base: y}, zero, m) // 0 < y
+		VANDPS(Mem{Base: g}, m, v)
+		VMOVUPS(v, Mem{Base: g})
+	})
 }
