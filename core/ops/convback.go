@@ -66,22 +66,14 @@ func (op *Conv) im2row(x, colT []float32) {
 
 // unpool routes the pooled gradient of one image back to each window's
 // maximum, through the ReLU (a window whose max was not positive passes
-// nothing), into gz [O,OH,OW].
+// nothing), into gz [O,OH,OW]. gy, pooled and arg start at the image and
+// may run on past it (the vector kernel reads ahead).
 func (op *Conv) unpool(gy, pooled []float32, arg []uint8, gz []float32) {
-	clear(gz)
 	oh, ow := op.OH(), op.OW()
 	ph, pw := oh/2, ow/2
 	for o := 0; o < op.O; o++ {
-		for py := 0; py < ph; py++ {
-			for px := 0; px < pw; px++ {
-				k := (o*ph+py)*pw + px
-				if pooled[k] <= 0 {
-					continue
-				}
-				dy, dx := int(arg[k]>>1), int(arg[k]&1)
-				gz[(o*oh+2*py+dy)*ow+2*px+dx] = gy[k]
-			}
-		}
+		k := o * ph * pw
+		simd.Unpool2x2(gz[o*oh*ow:(o+1)*oh*ow], ow, gy[k:], pooled[k:], arg[k:], pw, ph)
 	}
 }
 
@@ -198,7 +190,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	forEach(f.B, func(wk, i int) {
 		gz := op.gzAll[i*out : (i+1)*out]
 		if f.Pool {
-			f.unpool(gy[i*out/4:(i+1)*out/4], y[i*out/4:(i+1)*out/4], f.arg[i*out/4:(i+1)*out/4], gz)
+			f.unpool(gy[i*out/4:], y[i*out/4:], f.arg[i*out/4:], gz)
 		} else {
 			copy(gz, gy[i*out:(i+1)*out])
 			if f.ReLU {
@@ -297,7 +289,27 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 			copy(gzp[o*q+oy*xw:][:ow], gz[(o*oh+oy)*ow:][:ow])
 		}
 	}
-	gemm.MulOffsets(pw, f.rows(), gemm.Matrix{Data: gzp, Stride: q}, &op.taps[wk], f.O, f.rows(), q, true)
+	taps := &op.taps[wk]
+	if rows := f.rows(); 2*rows < gemm.Active().NR {
+		// Too few taps to fill the kernel's panels (a first layer on
+		// grey images): dot products, four taps at a time.
+		var d [4]float32
+		for o := 0; o < f.O; o++ {
+			g := gzp[o*q : (o+1)*q]
+			for r := 0; r < rows; r += 4 {
+				var b [4][]float32
+				for i := range b {
+					b[i] = xp[taps.Starts[min(r+i, rows-1)]:][:q]
+				}
+				simd.Dot4(&d, g, b[0], b[1], b[2], b[3])
+				for i := 0; i < 4 && r+i < rows; i++ {
+					pw[o*rows+r+i] += d[i]
+				}
+			}
+		}
+		return
+	}
+	gemm.MulOffsets(pw, f.rows(), gemm.Matrix{Data: gzp, Stride: q}, taps, f.O, f.rows(), q, true)
 }
 
 // Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes

@@ -92,3 +92,51 @@ func Pool2x2Arg(dst []float32, arg []uint8, src []float32, w, pw, rows int, bias
 		pool2x2ArgAVX512(&dst[j], &arg[j], &src[2*j], w, pw, rows, bias, 1<<lanes-1, &poolIdx[0][0], &poolKs[0])
 	}
 }
+
+// unpoolIdx interleaves two vectors: the low eight lanes of each, then the
+// high eight.
+var unpoolIdx = func() (p [2][16]int32) {
+	for t := 0; t < 8; t++ {
+		p[0][2*t], p[0][2*t+1] = int32(t), int32(16+t)
+		p[1][2*t], p[1][2*t+1] = int32(8+t), int32(24+t)
+	}
+	return
+}()
+
+// Unpool2x2 is Pool2x2Arg's backward pass through the ReLU: window (r, j)
+// sends gy[r·pw + j] to the position arg names if pooled[r·pw + j] > 0,
+// and zero to its other three; rows 2r, 2r+1 of gz (w floats apart),
+// columns 0..2·pw−1, are all written. The vector kernel reads 16 values
+// of gy, pooled and arg from each row of windows at each 16 windows'
+// start: they must hold (rows−1)·pw + pw rounded up to 16, or the Go loop
+// runs.
+func Unpool2x2(gz []float32, w int, gy, pooled []float32, arg []uint8, pw, rows int) {
+	if rows == 0 || pw == 0 {
+		return
+	}
+	_ = gz[(2*rows-1)*w+2*pw-1]
+	need := (rows-1)*pw + (pw+15)&^15
+	if !hasPoolArg || len(gy) < need || len(pooled) < need || len(arg) < need {
+		for r := 0; r < rows; r++ {
+			r0, r1 := gz[2*r*w:][:2*pw], gz[(2*r+1)*w:][:2*pw]
+			clear(r0)
+			clear(r1)
+			for j := 0; j < pw; j++ {
+				k := r*pw + j
+				if pooled[k] <= 0 {
+					continue
+				}
+				row := r0
+				if arg[k]>>1 == 1 {
+					row = r1
+				}
+				row[2*j+int(arg[k]&1)] = gy[k]
+			}
+		}
+		return
+	}
+	for j := 0; j < pw; j += 16 {
+		lanes := min(16, pw-j)
+		unpoolAVX512(&gz[2*j], w, &gy[j], &pooled[j], &arg[j], pw, rows, 1<<(2*lanes)-1, &unpoolIdx[0][0], &poolKs[0])
+	}
+}

@@ -134,3 +134,22 @@ func ReLUMask(g, y []float32) {
 		}
 	}
 }
+
+// Dot4 sets out[i] to the dot product of a with b_i (len(a) values each;
+// summed in an order of its own).
+func Dot4(out *[4]float32, a, b0, b1, b2, b3 []float32) {
+	n := len(a)
+	b0, b1, b2, b3 = b0[:n], b1[:n], b2[:n], b3[:n]
+	k := 0
+	*out = [4]float32{}
+	if useAsm && hasFMA && n >= 8 {
+		k = n &^ 7
+		dot4AVX2(&out[0], &a[0], &b0[0], &b1[0], &b2[0], &b3[0], k)
+	}
+	for j := k; j < n; j++ {
+		out[0] += a[j] * b0[j]
+		out[1] += a[j] * b1[j]
+		out[2] += a[j] * b2[j]
+		out[3] += a[j] * b3[j]
+	}
+}

@@ -47,3 +47,7 @@ func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, row
 func sumAVX2(x *float32, n int) float32
 
 func reluMaskAVX2(grad *float32, y *float32, n int)
+
+func unpoolAVX512(gz *float32, w int, gy *float32, pooled *float32, arg *uint8, pw int, rows int, mask int, idx *int32, ks *int32)
+
+func dot4AVX2(out *float32, a *float32, b0 *float32, b1 *float32, b2 *float32, b3 *float32, n int)

@@ -1710,3 +1710,123 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func unpoolAVX512(gz *float32, w int, gy *float32, pooled *float32, arg *uint8, pw int, rows int, mask int, idx *int32, ks *int32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·unpoolAVX512(SB), NOSPLIT, $0-80
+	MOVQ         gz+0(FP), AX
+	MOVQ         w+8(FP), CX
+	MOVQ         gy+16(FP), DX
+	MOVQ         pooled+24(FP), BX
+	MOVQ         arg+32(FP), SI
+	MOVQ         pw+40(FP), DI
+	MOVQ         rows+48(FP), R8
+	MOVQ         idx+64(FP), R9
+	MOVQ         ks+72(FP), R10
+	SHLQ         $0x02, CX
+	VMOVUPS      (R9), Z0
+	VMOVUPS      64(R9), Z1
+	VXORPS       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPBROADCASTD (R10), Z4
+	VPBROADCASTD 4(R10), Z5
+	VPBROADCASTD 8(R10), Z6
+	MOVQ         mask+56(FP), R9
+	KMOVW        R9, K1
+	SHRQ         $0x10, R9
+	KMOVW        R9, K2
+	TESTQ        R8, R8
+	JZ           done
+
+loop:
+	VMOVUPS   (DX), Z7
+	VPMOVZXBD (SI), Z8
+	VCMPPS    $0x11, (BX), Z2, K3
+	VPCMPEQD  Z3, Z8, K3, K4
+	VMOVAPS.Z Z7, K4, Z9
+	VPCMPEQD  Z4, Z8, K3, K4
+	VMOVAPS.Z Z7, K4, Z10
+	VPCMPEQD  Z5, Z8, K3, K4
+	VMOVAPS.Z Z7, K4, Z11
+	VPCMPEQD  Z6, Z8, K3, K3
+	VMOVAPS.Z Z7, K3, Z7
+	VMOVAPS   Z0, Z8
+	VPERMI2PS Z10, Z9, Z8
+	VMOVAPS   Z1, Z12
+	VPERMI2PS Z10, Z9, Z12
+	VMOVUPS   Z8, K1, (AX)
+	VMOVUPS   Z12, K2, 64(AX)
+	VMOVAPS   Z0, Z8
+	VPERMI2PS Z7, Z11, Z8
+	VMOVAPS   Z1, Z9
+	VPERMI2PS Z7, Z11, Z9
+	VMOVUPS   Z8, K1, (AX)(CX*1)
+	VMOVUPS   Z9, K2, 64(AX)(CX*1)
+	ADDQ      CX, AX
+	ADDQ      CX, AX
+	ADDQ      DI, SI
+	MOVQ      DI, R9
+	SHLQ      $0x02, R9
+	ADDQ      R9, DX
+	ADDQ      R9, BX
+	DECQ      R8
+	JNZ       loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func dot4AVX2(out *float32, a *float32, b0 *float32, b1 *float32, b2 *float32, b3 *float32, n int)
+// Requires: AVX, FMA3, SSE
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-56
+	MOVQ   out+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b0+16(FP), DX
+	MOVQ   b1+24(FP), BX
+	MOVQ   b2+32(FP), SI
+	MOVQ   b3+40(FP), DI
+	MOVQ   n+48(FP), R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	SHRQ   $0x03, R8
+	JZ     done
+
+loop:
+	VMOVUPS     (CX), Y4
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS (BX), Y4, Y1
+	VFMADD231PS (SI), Y4, Y2
+	VFMADD231PS (DI), Y4, Y3
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, SI
+	ADDQ        $0x20, DI
+	ADDQ        $0x20, CX
+	DECQ        R8
+	JNZ         loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDPS       X4, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	MOVSS        X1, 4(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	MOVSS        X2, 8(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	MOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET

@@ -46,3 +46,7 @@ func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w, pw, rows int, b
 }
 func sumAVX2(x *float32, n int) float32    { panic("no assembly") }
 func reluMaskAVX2(grad, y *float32, n int) { panic("no assembly") }
+func unpoolAVX512(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows, mask int, idx, ks *int32) {
+	panic("no assembly")
+}
+func dot4AVX2(out, a, b0, b1, b2, b3 *float32, n int) { panic("no assembly") }

@@ -38,6 +38,8 @@ func main() {
 	pool2x2Arg()
 	sum()
 	reluMask()
+	unpool()
+	dot4()
 	Generate()
 }
 
@@ -982,4 +984,118 @@ func reluMask() {
 		VANDPS(Mem{Base: g}, m, v)
 		VMOVUPS(v, Mem{Base: g})
 	})
+}
+
+// unpool: the backward pass of pool2x2Arg for rows pooled rows of up to
+// 16 windows (mask: two bits a window, for the two output columns): each
+// window's gradient gy goes to the position its arg names, if its pooled
+// output was positive, and zeros to the other three; output rows 2r and
+// 2r+1 (w floats apart) are written whole, so nothing needs clearing.
+func unpool() {
+	TEXT("unpoolAVX512", NOSPLIT, "func(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows, mask int, idx, ks *int32)")
+	gz, w := Load(Param("gz"), GP64()), Load(Param("w"), GP64())
+	gy, pooled, arg := Load(Param("gy"), GP64()), Load(Param("pooled"), GP64()), Load(Param("arg"), GP64())
+	pw, rows := Load(Param("pw"), GP64()), Load(Param("rows"), GP64())
+	idx, ks := Load(Param("idx"), GP64()), Load(Param("ks"), GP64())
+	SHLQ(U8(2), w)
+	lo, hi, zero := ZMM(), ZMM(), ZMM()
+	VMOVUPS(Mem{Base: idx}, lo) // interleave the low eight lanes of two vectors
+	VMOVUPS(Mem{Base: idx, Disp: 64}, hi)
+	VXORPS(zero, zero, zero)
+	var kv [4]reg.VecVirtual
+	for e := range kv {
+		kv[e] = ZMM()
+		if e == 0 {
+			VPXORD(kv[e], kv[e], kv[e])
+		} else {
+			VPBROADCASTD(Mem{Base: ks, Disp: 4 * (e - 1)}, kv[e])
+		}
+	}
+	mk := GP64()
+	Load(Param("mask"), mk)
+	mLo, mHi := K(), K()
+	KMOVW(mk.As32(), mLo)
+	SHRQ(U8(16), mk)
+	KMOVW(mk.As32(), mHi)
+	TESTQ(rows, rows)
+	JZ(LabelRef("done"))
+	Label("loop")
+	g, a := ZMM(), ZMM()
+	VMOVUPS(Mem{Base: gy}, g)
+	VPMOVZXBD(Mem{Base: arg}, a)
+	pos := K()
+	VCMPPS(U8(0x11), Mem{Base: pooled}, zero, pos) // 0 < pooled
+	var v [4]reg.VecVirtual
+	for e := range v {
+		k := K()
+		VPCMPEQD(kv[e], a, pos, k) // arg == e, where positive
+		v[e] = ZMM()
+		VMOVAPS_Z(g, k, v[e])
+	}
+	for dy := 0; dy < 2; dy++ {
+		l, h := ZMM(), ZMM()
+		VMOVAPS(lo, l)
+		VPERMI2PS(v[2*dy+1], v[2*dy], l)
+		VMOVAPS(hi, h)
+		VPERMI2PS(v[2*dy+1], v[2*dy], h)
+		if dy == 0 {
+			VMOVUPS(l, mLo, Mem{Base: gz})
+			VMOVUPS(h, mHi, Mem{Base: gz, Disp: 64})
+		} else {
+			VMOVUPS(l, mLo, Mem{Base: gz, Index: w, Scale: 1})
+			VMOVUPS(h, mHi, Mem{Base: gz, Index: w, Scale: 1, Disp: 64})
+		}
+	}
+	ADDQ(w, gz)
+	ADDQ(w, gz)
+	ADDQ(pw, arg)
+	t := GP64()
+	MOVQ(pw, t)
+	SHLQ(U8(2), t)
+	ADDQ(t, gy)
+	ADDQ(t, pooled)
+	DECQ(rows)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// dot4: the dot products of a with b0..b3 (n floats, a multiple of 8),
+// into out[0..3].
+func dot4() {
+	TEXT("dot4AVX2", NOSPLIT, "func(out, a, b0, b1, b2, b3 *float32, n int)")
+	out, a := Load(Param("out"), GP64()), Load(Param("a"), GP64())
+	b := []reg.Register{Load(Param("b0"), GP64()), Load(Param("b1"), GP64()), Load(Param("b2"), GP64()), Load(Param("b3"), GP64())}
+	n := Load(Param("n"), GP64())
+	var acc [4]reg.VecVirtual
+	for i := range acc {
+		acc[i] = YMM()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	x := YMM()
+	VMOVUPS(Mem{Base: a}, x)
+	for i := range acc {
+		VFMADD231PS(Mem{Base: b[i]}, x, acc[i])
+	}
+	for _, p := range append(b, a) {
+		ADDQ(U8(32), p)
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	for i := range acc {
+		hi := XMM()
+		VEXTRACTF128(U8(1), acc[i], hi)
+		lo := acc[i].AsX()
+		VADDPS(hi, lo, lo)
+		VHADDPS(lo, lo, lo)
+		VHADDPS(lo, lo, lo)
+		MOVSS(lo, Mem{Base: out, Disp: 4 * i})
+	}
+	VZEROUPPER()
+	RET()
 }
