@@ -128,9 +128,10 @@ type ConvBack struct {
 	gcol       [][]float32 // per worker: the unfolded input gradient (no Winograd)
 	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
 	taps       []gemm.Offsets
-	wino       *winograd // the input's gradient as a Winograd convolution
-	flipped    []float32 // filters flipped and transposed for it
-	zero       []float32 // its (zero) bias
+	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
+	wino       *winograd   // the input's gradient as a Winograd convolution
+	flipped    []float32   // filters flipped and transposed for it
+	zero       []float32   // its (zero) bias
 }
 
 func (op *ConvBack) Arity() int    { return 3 }
@@ -159,6 +160,13 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	gxT, gx := op.gx.get(f.B, f.C, f.H, f.W)
 	_, gw := op.gw.get(f.O, f.C, f.K, f.K)
 	_, gb := op.gb.get(f.O)
+	if op.sparse == nil && canSparseBack(f) {
+		op.sparse = newSparseBack(f)
+	}
+	if op.sparse != nil {
+		op.sparse.run(f, x, w, y, gy, gx, gw, gb)
+		return gxT, nil
+	}
 	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
 	if op.partW == nil {
 		op.gzAll = make([]float32, f.B*out)

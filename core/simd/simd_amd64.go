@@ -51,3 +51,9 @@ func reluMaskAVX2(grad *float32, y *float32, n int)
 func unpoolAVX512(gz *float32, w int, gy *float32, pooled *float32, arg *uint8, pw int, rows int, mask int, idx *int32, ks *int32)
 
 func dot4AVX2(out *float32, a *float32, b0 *float32, b1 *float32, b2 *float32, b3 *float32, n int)
+
+func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int)
+
+func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+
+func sparseInputGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)

@@ -1830,3 +1830,327 @@ done:
 	MOVSS        X3, 12(AX)
 	VZEROUPPER
 	RET
+
+// func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int)
+// Requires: AVX, AVX512F
+TEXT ·transpose16AVX512(SB), NOSPLIT, $0-32
+	MOVQ       dst+0(FP), AX
+	MOVQ       dstride+8(FP), CX
+	MOVQ       src+16(FP), DX
+	MOVQ       sstride+24(FP), BX
+	SHLQ       $0x02, CX
+	SHLQ       $0x02, BX
+	VMOVUPS    (DX), Z0
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z1
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z2
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z3
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z4
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z5
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z6
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z7
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z8
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z9
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z10
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z11
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z12
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z13
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z14
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Z15
+	ADDQ       BX, DX
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VUNPCKLPD  Z1, Z16, Z15
+	VUNPCKHPD  Z1, Z16, Z1
+	VUNPCKLPD  Z2, Z0, Z16
+	VUNPCKHPD  Z2, Z0, Z0
+	VUNPCKLPD  Z5, Z3, Z2
+	VUNPCKHPD  Z5, Z3, Z3
+	VUNPCKLPD  Z6, Z4, Z5
+	VUNPCKHPD  Z6, Z4, Z4
+	VUNPCKLPD  Z9, Z7, Z6
+	VUNPCKHPD  Z9, Z7, Z7
+	VUNPCKLPD  Z10, Z8, Z9
+	VUNPCKHPD  Z10, Z8, Z8
+	VUNPCKLPD  Z13, Z11, Z10
+	VUNPCKHPD  Z13, Z11, Z11
+	VUNPCKLPD  Z14, Z12, Z13
+	VUNPCKHPD  Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z3
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z10, Z6, Z4
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z11, Z7, Z10
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z13, Z9, Z11
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z12, Z8, Z13
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z14, Z12
+	VSHUFF32X4 $0xdd, Z4, Z14, Z4
+	VSHUFF32X4 $0x88, Z10, Z15, Z14
+	VSHUFF32X4 $0xdd, Z10, Z15, Z10
+	VSHUFF32X4 $0x88, Z11, Z3, Z15
+	VSHUFF32X4 $0xdd, Z11, Z3, Z3
+	VSHUFF32X4 $0x88, Z13, Z16, Z11
+	VSHUFF32X4 $0xdd, Z13, Z16, Z13
+	VSHUFF32X4 $0x88, Z6, Z2, Z16
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z7, Z1, Z6
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z9, Z5, Z7
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z8, Z0, Z9
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	VMOVUPS    Z12, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z14, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z15, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z11, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z16, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z6, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z7, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z9, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z4, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z10, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z3, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z13, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z2, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z1, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z5, (AX)
+	ADDQ       CX, AX
+	VMOVUPS    Z0, (AX)
+	ADDQ       CX, AX
+	VZEROUPPER
+	RET
+
+// func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+// Requires: AVX, AVX512F
+TEXT ·sparseFilterGradAVX512(SB), NOSPLIT, $0-88
+	MOVQ    dw+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    xw+24(FP), BX
+	SHLQ    $0x02, DX
+	IMULQ   DX, BX
+	MOVQ    n+72(FP), SI
+	MOVQ    gy+32(FP), DI
+	MOVQ    y+40(FP), R8
+	MOVQ    arg+48(FP), R9
+	MOVQ    pix+56(FP), R10
+	MOVQ    aoff+64(FP), R11
+	LEAQ    (DI)(SI*4), DI
+	LEAQ    (R8)(SI*4), R8
+	LEAQ    (R10)(SI*4), R10
+	ADDQ    SI, R9
+	NEGQ    SI
+	MOVQ    AX, R12
+	VMOVUPS (R12), Z0
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z1
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z2
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z3
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z4
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z5
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z6
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z7
+	ADDQ    DX, R12
+	VMOVUPS (R12), Z8
+	VXORPS  X9, X9, X9
+	TESTQ   SI, SI
+	JZ      done
+
+loop:
+	MOVL         (R8)(SI*4), R12
+	TESTL        R12, R12
+	JLE          skip
+	VBROADCASTSS (DI)(SI*4), Z10
+	VADDSS       (DI)(SI*4), X9, X9
+	MOVBLZX      (R9)(SI*1), R12
+	MOVL         (R11)(R12*4), R12
+	MOVL         (R10)(SI*4), R13
+	ADDQ         R12, R13
+	IMULQ        DX, R13
+	ADDQ         CX, R13
+	LEAQ         (R13)(BX*1), R12
+	LEAQ         (R12)(BX*1), R14
+	VFMADD231PS  (R13), Z10, Z0
+	VFMADD231PS  (R13)(DX*1), Z10, Z1
+	VFMADD231PS  (R13)(DX*2), Z10, Z2
+	VFMADD231PS  (R12), Z10, Z3
+	VFMADD231PS  (R12)(DX*1), Z10, Z4
+	VFMADD231PS  (R12)(DX*2), Z10, Z5
+	VFMADD231PS  (R14), Z10, Z6
+	VFMADD231PS  (R14)(DX*1), Z10, Z7
+	VFMADD231PS  (R14)(DX*2), Z10, Z8
+
+skip:
+	INCQ SI
+	JNZ  loop
+
+done:
+	MOVQ    AX, R12
+	VMOVUPS Z0, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z1, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z2, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z3, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z4, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z5, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z6, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z7, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Z8, (R12)
+	MOVQ    bsum+80(FP), AX
+	VADDSS  (AX), X9, X9
+	VMOVSS  X9, (AX)
+	VZEROUPPER
+	RET
+
+// func sparseInputGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+// Requires: AVX, AVX512F
+TEXT ·sparseInputGradAVX512(SB), NOSPLIT, $0-88
+	MOVQ    dw+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    xw+24(FP), BX
+	SHLQ    $0x02, DX
+	IMULQ   DX, BX
+	MOVQ    n+72(FP), SI
+	MOVQ    gy+32(FP), DI
+	MOVQ    y+40(FP), R8
+	MOVQ    arg+48(FP), R9
+	MOVQ    pix+56(FP), R10
+	MOVQ    aoff+64(FP), R11
+	LEAQ    (DI)(SI*4), DI
+	LEAQ    (R8)(SI*4), R8
+	LEAQ    (R10)(SI*4), R10
+	ADDQ    SI, R9
+	NEGQ    SI
+	VMOVUPS (AX), Z0
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z1
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z2
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z3
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z4
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z5
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z6
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z7
+	ADDQ    DX, AX
+	VMOVUPS (AX), Z8
+	TESTQ   SI, SI
+	JZ      done
+
+loop:
+	MOVL         (R8)(SI*4), AX
+	TESTL        AX, AX
+	JLE          skip
+	VBROADCASTSS (DI)(SI*4), Z9
+	MOVBLZX      (R9)(SI*1), AX
+	MOVL         (R11)(AX*4), AX
+	MOVL         (R10)(SI*4), R12
+	ADDQ         AX, R12
+	IMULQ        DX, R12
+	ADDQ         CX, R12
+	LEAQ         (R12)(BX*1), AX
+	LEAQ         (AX)(BX*1), R13
+	VMOVUPS      (R12), Z10
+	VFMADD231PS  Z0, Z9, Z10
+	VMOVUPS      Z10, (R12)
+	VMOVUPS      (R12)(DX*1), Z10
+	VFMADD231PS  Z1, Z9, Z10
+	VMOVUPS      Z10, (R12)(DX*1)
+	VMOVUPS      (R12)(DX*2), Z10
+	VFMADD231PS  Z2, Z9, Z10
+	VMOVUPS      Z10, (R12)(DX*2)
+	VMOVUPS      (AX), Z10
+	VFMADD231PS  Z3, Z9, Z10
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      (AX)(DX*1), Z10
+	VFMADD231PS  Z4, Z9, Z10
+	VMOVUPS      Z10, (AX)(DX*1)
+	VMOVUPS      (AX)(DX*2), Z10
+	VFMADD231PS  Z5, Z9, Z10
+	VMOVUPS      Z10, (AX)(DX*2)
+	VMOVUPS      (R13), Z10
+	VFMADD231PS  Z6, Z9, Z10
+	VMOVUPS      Z10, (R13)
+	VMOVUPS      (R13)(DX*1), Z10
+	VFMADD231PS  Z7, Z9, Z10
+	VMOVUPS      Z10, (R13)(DX*1)
+	VMOVUPS      (R13)(DX*2), Z10
+	VFMADD231PS  Z8, Z9, Z10
+	VMOVUPS      Z10, (R13)(DX*2)
+
+skip:
+	INCQ SI
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET

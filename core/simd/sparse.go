@@ -1,0 +1,83 @@
+package simd
+
+// Transpose sets dst[j·dstride + i] = src[i·sstride + j] for i < rows,
+// j < cols: 16×16 blocks in AVX-512 where they fit, the edges in Go.
+func Transpose(dst []float32, dstride int, src []float32, sstride, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_ = src[(rows-1)*sstride+cols-1]
+	_ = dst[(cols-1)*dstride+rows-1]
+	r16, c16 := 0, 0
+	if HasSparseGrad {
+		r16, c16 = rows&^15, cols&^15
+		for i := 0; i < r16; i += 16 {
+			for j := 0; j < c16; j += 16 {
+				transpose16AVX512(&dst[j*dstride+i], dstride, &src[i*sstride+j], sstride)
+			}
+		}
+	}
+	for i := 0; i < rows; i++ {
+		j0 := 0
+		if i < r16 {
+			j0 = c16
+		}
+		for j := j0; j < cols; j++ {
+			dst[j*dstride+i] = src[i*sstride+j]
+		}
+	}
+}
+
+// HasSparseGrad reports whether the sparse backward kernels run here
+// (AVX-512).
+var HasSparseGrad = useAsm && hasFMA && hasPoolArg
+
+// Windows lists the pooling windows of one output channel for the sparse
+// backward pass: window k's gradient GY[k] goes to output pixel Pix[k] +
+// AOff[Arg[k]] when Y[k] (its pooled output) is positive. Pixels are
+// numbered over planes XW wide.
+type Windows struct {
+	GY, Y []float32
+	Arg   []uint8
+	Pix   []int32
+	AOff  *[4]int32
+	XW    int
+}
+
+// bound is one past the last pixel a 3×3 tap of these windows can reach.
+func (w *Windows) bound() int {
+	n := len(w.Pix)
+	return int(w.Pix[n-1]+w.AOff[3]) + 2*w.XW + 3
+}
+
+// SparseFilterGrad adds the filter gradient of 16 input channels for one
+// output channel: for each window with a positive output,
+// dw[t·c + j] += g·x[(p + off_t)·c + j], t = 3ky + kx, off_t = ky·XW + kx,
+// j < 16 (x holds pixels of c channels, channels last), and g to *bsum.
+// Only when HasSparseGrad.
+func SparseFilterGrad(dw, x []float32, c int, w *Windows, bsum *float32) {
+	n := len(w.Pix)
+	if n == 0 {
+		return
+	}
+	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
+	_ = dw[8*c+15]
+	_ = x[(w.bound()-1)*c+15]
+	sparseFilterGradAVX512(&dw[0], &x[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, bsum)
+}
+
+// SparseInputGrad adds the input gradient of 16 input channels for one
+// output channel: for each window with a positive output,
+// gx[(p + off_t)·c + j] += g·wt[t·c + j] (wt: the channel's filter taps,
+// channels last). Only when HasSparseGrad.
+func SparseInputGrad(gx, wt []float32, c int, w *Windows) {
+	n := len(w.Pix)
+	if n == 0 {
+		return
+	}
+	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
+	_ = wt[8*c+15]
+	_ = gx[(w.bound()-1)*c+15]
+	var dummy float32
+	sparseInputGradAVX512(&wt[0], &gx[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, &dummy)
+}
