@@ -49,7 +49,7 @@ func reluMaskAVX2(grad, y *float32, n int) { panic("no assembly") }
 func unpoolAVX512(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows, mask int, idx, ks *int32) {
 	panic("no assembly")
 }
-func dot4AVX2(out, a, b0, b1, b2, b3 *float32, n int) { panic("no assembly") }
+func dot4AVX2(out, a, b0, b1, b2, b3 *float32, n int)                        { panic("no assembly") }
 func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int) { panic("no assembly") }
 func sparseFilterGradAVX512(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
 	panic("no assembly")
