@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,21 @@ func TestHessianFLOPs(t *testing.T) {
 	r := Report([]Result{{FLOP: 1e9, Elapsed: time.Second}, {HVPs: 4, Images: 4000, FLOP: 1e9, Elapsed: 2 * time.Second}}, []string{"peak", "Hv"})
 	if !strings.Contains(r, "Hv/s") || !strings.Contains(r, " 2.00 ") {
 		t.Errorf("report without the Hv rate:\n%s", r)
+	}
+}
+
+// readHWM parses a /proc status file's VmHWM line (kilobytes) into bytes,
+// and says 0 when there is none.
+func TestReadHWM(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/status"
+	if err := os.WriteFile(p, []byte("Name:\tbasin\nVmPeak:\t  999 kB\nVmHWM:\t  262144 kB\nVmRSS:\t 1000 kB\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readHWM(p); got != 262144*1024 {
+		t.Fatalf("readHWM = %d, want %d", got, 262144*1024)
+	}
+	if got := readHWM(dir + "/missing"); got != 0 {
+		t.Fatalf("readHWM of a missing file = %d, want 0", got)
 	}
 }
