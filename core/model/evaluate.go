@@ -34,9 +34,20 @@ const EvalBatch = 500
 // graph for full batches and one for the remainder. It is not safe for
 // concurrent use: a scan gives each worker its own.
 type Evaluator struct {
-	Arch   Arch
-	Params Params // write weights here, then call Evaluate
-	nets   map[int]*Net
+	Arch    Arch
+	Params  Params // write weights here, then call Evaluate
+	nets    map[int]*Net
+	workers int
+}
+
+// SetWorkers limits the goroutines each layer of an evaluation uses (0:
+// one per core, the default). A scan running an evaluation per core sets
+// 1 (see ops.SetWorkers).
+func (e *Evaluator) SetWorkers(k int) {
+	e.workers = k
+	for _, n := range e.nets {
+		n.SetWorkers(k)
+	}
 }
 
 // NewEvaluator returns an evaluator that reads the given weights (shared,
@@ -56,6 +67,7 @@ func (e *Evaluator) net(batch int) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.SetWorkers(e.workers)
 	e.nets[batch] = n
 	return n, nil
 }

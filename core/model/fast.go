@@ -31,6 +31,7 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 				op = ops.NewConvPool(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, n.training, first)
 			}
 			w, b := n.param(pi), n.param(pi+1)
+			n.splitters = append(n.splitters, op)
 			if h, err = G.ApplyOp(op, h, w, b); err != nil {
 				return nil, err
 			}
@@ -41,7 +42,9 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 				i++ // the ReLU; the pool is skipped below
 			}
 		case MaxPool:
-			if h, err = G.ApplyOp(ops.NewMaxPool(n.Batch, c, hh, ww, l.Kernel), h); err != nil {
+			mp := ops.NewMaxPool(n.Batch, c, hh, ww, l.Kernel)
+			n.splitters = append(n.splitters, mp)
+			if h, err = G.ApplyOp(mp, h); err != nil {
 				return nil, err
 			}
 			hh, ww = hh/l.Kernel, ww/l.Kernel
@@ -54,6 +57,7 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 			}
 			op := ops.NewDense(n.Batch, features, l.Out, h.Dims(), relu, first)
 			w, b := n.param(pi), n.param(pi+1)
+			n.splitters = append(n.splitters, op)
 			if h, err = G.ApplyOp(op, h, w, b); err != nil {
 				return nil, err
 			}

@@ -36,6 +36,17 @@ type Net struct {
 	outVal   G.Value // log-probabilities or logits: their argmax is the class
 	training bool
 	ops      Ops
+	// splitters are the forward ops that split their work across cores.
+	splitters []interface{ SetWorkers(int) }
+}
+
+// SetWorkers limits how many goroutines each of the net's forward layers
+// splits a batch across (0: one per core). Callers that already run one
+// evaluation per core set 1.
+func (n *Net) SetWorkers(k int) {
+	for _, op := range n.splitters {
+		op.SetWorkers(k)
+	}
 }
 
 // Ops selects the layer implementations of a graph.

@@ -40,6 +40,7 @@ func (p *Pool) Put(e *Evaluator) {
 	if e == nil {
 		return
 	}
+	e.SetWorkers(0) // the next user gets every core unless it says otherwise
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.idle) >= p.max {

@@ -91,3 +91,32 @@ func TestGradientOverBatches(t *testing.T) {
 		}
 	}
 }
+
+// An evaluation gives the same bits whether each layer splits its batch
+// across every core or runs on one goroutine (what a scan with a worker
+// per core sets), and a pooled evaluator comes back splitting again.
+func TestEvaluationSameOnOneGoroutine(t *testing.T) {
+	d := testData(t, 45)
+	for _, preset := range []string{"small", "standard"} {
+		arch, _ := Preset(preset)
+		ev := NewEvaluator(arch, arch.Init(3))
+		all, err := ev.Evaluate(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.SetWorkers(1)
+		one, err := ev.Evaluate(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one != all {
+			t.Fatalf("%s: %+v on one goroutine, %+v on all", preset, one, all)
+		}
+		p := NewPool(arch, 1)
+		p.Put(ev)
+		if got := p.Get(); got.workers != 0 {
+			t.Fatalf("%s: a pooled evaluator kept workers=%d", preset, got.workers)
+		}
+		ev.Close()
+	}
+}

@@ -20,8 +20,11 @@ func ForEach(n int, f func(w, i int)) { forEach(n, f) }
 
 // forEach runs f(worker, i) for i in [0, n), split into contiguous chunks
 // across Workers goroutines (inline when n or Workers is 1).
-func forEach(n int, f func(w, i int)) {
-	w := min(Workers, n)
+func forEach(n int, f func(w, i int)) { forEachOn(Workers, n, f) }
+
+// forEachOn is forEach on at most w goroutines.
+func forEachOn(w, n int, f func(w, i int)) {
+	w = min(w, n)
 	if w <= 1 {
 		for i := 0; i < n; i++ {
 			f(0, i)
@@ -111,8 +114,28 @@ func hashOf(s fmt.Stringer) uint32 {
 	return h.Sum32()
 }
 
-// base holds the methods every op here shares.
-type base struct{}
+// base holds the methods every op here shares, and how many goroutines
+// the op may use.
+type base struct {
+	workers int // 0: Workers
+}
+
+// SetWorkers limits the goroutines the op splits its work across (0: one
+// per core, Workers). A scan that evaluates a point per core sets 1: the
+// cores are busy already, and splitting only costs (each part of a GEMM
+// packs the whole weight matrix).
+func (b *base) SetWorkers(n int) { b.workers = n }
+
+// par is the op's goroutine count.
+func (b *base) par() int {
+	if b.workers <= 0 {
+		return Workers
+	}
+	return min(b.workers, Workers)
+}
+
+// each is forEach on the op's goroutines.
+func (b *base) each(n int, f func(w, i int)) { forEachOn(b.par(), n, f) }
 
 func (base) ReturnsPtr() bool     { return false }
 func (base) CallsExtern() bool    { return false }

@@ -141,7 +141,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		g.filters(w)
 		out /= 4
 		chunks := (op.B + g.images - 1) / g.images
-		forEach(chunks, func(wk, ch int) {
+		op.each(chunks, func(wk, ch int) {
 			i0 := ch * g.images
 			n := min(g.images, op.B-i0)
 			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n)
@@ -157,7 +157,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 			out /= 4
 		}
 		chunks := (op.B + g.images - 1) / g.images
-		forEach(chunks, func(wk, ch int) {
+		op.each(chunks, func(wk, ch int) {
 			i0 := ch * g.images
 			n := min(g.images, op.B-i0)
 			var arg []uint8
@@ -173,7 +173,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	if d := op.direct; d != nil {
 		d.filters(w, b)
-		forEach(op.B, func(wk, i int) {
+		op.each(op.B, func(wk, i int) {
 			if !op.Pool {
 				d.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, op.ReLU)
 				return
@@ -184,7 +184,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		})
 		return t, nil
 	}
-	forEach(op.B, func(wk, i int) {
+	op.each(op.B, func(wk, i int) {
 		col := op.cols[wk]
 		op.im2col(x[i*in:(i+1)*in], col)
 		var yi []float32

@@ -52,7 +52,11 @@ func (op *Dense) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
 	}
 	t, y := op.out.get(op.B, op.O)
-	gemm.Parallel(y, op.O, gemm.Matrix{Data: x, Stride: op.I}, gemm.Matrix{Data: w, Stride: op.I, T: true}, op.B, op.O, op.I, false)
+	mul := gemm.Parallel
+	if op.par() == 1 {
+		mul = gemm.Mul
+	}
+	mul(y, op.O, gemm.Matrix{Data: x, Stride: op.I}, gemm.Matrix{Data: w, Stride: op.I, T: true}, op.B, op.O, op.I, false)
 	for r := 0; r < op.B; r++ {
 		row := y[r*op.O : (r+1)*op.O]
 		for j, bj := range b {

@@ -328,3 +328,34 @@ func TestPooledEvaluationMatchesNaive(t *testing.T) {
 		close(t, what, g, w32)
 	}
 }
+
+// SetWorkers limits an op's goroutines (and 0 restores one per core);
+// the outputs do not depend on it.
+func TestSetWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	x, w, b := randn(r, 40, 50), randn(r, 7, 50), randn(r, 7)
+	op := NewDense(40, 50, 7, 2, true, false)
+	want, err := op.Do(x, w, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = want.(*tensor.Dense).Clone().(*tensor.Dense)
+	op.SetWorkers(1)
+	if op.par() != 1 {
+		t.Fatalf("par() = %d after SetWorkers(1)", op.par())
+	}
+	got, err := op.Do(x, w, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, wv := got.Data().([]float32), want.(*tensor.Dense).Data().([]float32)
+	for i := range g {
+		if g[i] != wv[i] {
+			t.Fatalf("output [%d] = %v on one goroutine, %v on %d", i, g[i], wv[i], Workers)
+		}
+	}
+	op.SetWorkers(0)
+	if op.par() != Workers {
+		t.Fatalf("par() = %d after SetWorkers(0), want %d", op.par(), Workers)
+	}
+}

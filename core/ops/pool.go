@@ -51,10 +51,10 @@ func (op *MaxPool) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	oh, ow, k := op.oh(), op.ow(), op.K
 	if k == 2 {
-		forEach(op.B, func(_, b int) { op.pool2(x, y, b) })
+		op.each(op.B, func(_, b int) { op.pool2(x, y, b) })
 		return t, nil
 	}
-	forEach(op.B, func(_, b int) {
+	op.each(op.B, func(_, b int) {
 		for c := 0; c < op.C; c++ {
 			plane := (b*op.C + c) * op.H * op.W
 			o := (b*op.C + c) * oh * ow

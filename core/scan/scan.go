@@ -95,6 +95,9 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 			defer wg.Done()
 			ev := pool.Get()
 			defer pool.Put(ev)
+			// The cores are shared out between the workers: with one per
+			// core, each evaluation runs on one goroutine.
+			ev.SetWorkers(max(1, DefaultWorkers()/workers))
 			for k := range jobs {
 				a, b := s.Coord(k)
 				if job.Tied {
