@@ -2,11 +2,15 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 func asmKernels() []Kernel {
 	var ks []Kernel
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && os.Getenv("BASIN_GEMM") != "avx2" {
 		ks = append(ks, Kernel{Name: "avx512", MR: 8, NR: 48, fn: kernelAVX512, set: kernelAVX512Set})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

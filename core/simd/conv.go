@@ -51,7 +51,7 @@ func Conv3x3(dst []float32, dstride int, x []float32, xw, plane, c int, w, bias 
 }
 
 // HasConvRows reports whether Conv3x3Rows can run here (AVX-512).
-var HasConvRows = useAsm && hasFMA && cpu.X86.HasAVX512F
+var HasConvRows = hasAVX512 && hasFMA
 
 // Conv3x3Rows computes eight output channels of a 3×3 convolution, 16
 // columns of rows output rows, over c zero-padded input planes (plane

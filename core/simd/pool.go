@@ -1,6 +1,5 @@
 package simd
 
-import "golang.org/x/sys/cpu"
 
 // The training pass's max pooling with bias and ReLU, recording which
 // value of each 2×2 window was the maximum for the backward pass: the
@@ -8,7 +7,7 @@ import "golang.org/x/sys/cpu"
 // when strictly greater. AVX-512 (compares into masks, a byte per index);
 // plain Go elsewhere.
 
-var hasPoolArg = useAsm && cpu.X86.HasAVX512F
+var hasPoolArg = hasAVX512
 
 var poolKs = [3]int32{1, 2, 3}
 

@@ -1,6 +1,5 @@
 package simd
 
-import "golang.org/x/sys/cpu"
 
 // The Winograd F(4×4, 3×3) transforms (Lavin & Gray 2016, points 0, ±1,
 // ±2): a 6×6 input tile d becomes V = Bᵀ d B, a 3×3 filter g becomes
@@ -10,7 +9,7 @@ import "golang.org/x/sys/cpu"
 // uses F(2×2, 3×3).
 
 // HasWino4 reports whether the F(4×4, 3×3) kernels can run here.
-var HasWino4 = useAsm && hasFMA && cpu.X86.HasAVX512F
+var HasWino4 = hasAVX512 && hasFMA
 
 // wino4K are the transforms' constants, broadcast by the kernels.
 var wino4K = [4]float32{2, 4, 5, 8}
