@@ -1,6 +1,5 @@
 package simd
 
-
 // The training pass's max pooling with bias and ReLU, recording which
 // value of each 2×2 window was the maximum for the backward pass: the
 // index (0-3, 2·dy + dx) of the first maximum, a later one winning only

@@ -1,6 +1,5 @@
 package simd
 
-
 // The Winograd F(4×4, 3×3) transforms (Lavin & Gray 2016, points 0, ±1,
 // ±2): a 6×6 input tile d becomes V = Bᵀ d B, a 3×3 filter g becomes
 // U = G g Gᵀ, and the 36 products M = U ⊙ V (summed over channels) give
