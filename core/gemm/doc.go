@@ -10,7 +10,10 @@
 // assembly (see _gen: avo writes kernel_amd64.s): AVX-512 (8×48) or
 // AVX2+FMA (4×24), chosen at start-up from the CPU, with a pure-Go kernel
 // (4×8) for other CPUs. BASIN_GEMM=go (or the build tag purego) forces the
-// pure-Go kernel, so CI tests the fallback too.
+// pure-Go kernel, and BASIN_GEMM=avx2 the AVX2 one, so CI tests the
+// fallbacks too. MulOffsets takes a B that is never stored whole (each
+// column a run of one buffer at its own offset, as a convolution's input
+// unfolded) and gathers its panels straight from the runs.
 package gemm
 
 //go:generate sh -c "cd _gen && go run . -out ../kernel_amd64.s -stubs ../kernel_amd64.go -pkg gemm"

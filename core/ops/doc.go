@@ -7,14 +7,22 @@
 //
 // Data flows through one graph run: NCHW float32 tensors go from op to op
 // in buffers each op allocates once and reuses (an op instance belongs to
-// one node of one graph). Conv unfolds each image with im2col into a
-// per-image buffer and multiplies it by the filters with gemm (3×3 filters
-// go through Winograd, or, on fewer than four input channels, a direct
-// vector loop over padded planes: winograd.go, direct.go); Dense is one
-// gemm for the batch; bias and ReLU are applied as the output is written.
-// Backward ops recompute nothing the forward kept: Conv's unfolded images,
-// Pool's argmax indices, Loss's softmax. A backward op returns the
-// gradient of its layer's input and keeps the weight and bias gradients,
-// which Pick nodes hand to gorgonia. Work is split across cores by image
-// (conv, pool) or by gemm blocks (dense).
+// one node of one graph). A 3×3 Conv goes through Winograd: F(4×4, 3×3)
+// with the 2×2 pooling fused into the output for pooled layers in
+// evaluation where the sides allow (winograd4.go), else F(2×2, 3×3)
+// (winograd.go); on fewer than four input channels a direct vector loop
+// over padded planes (direct.go); other sizes unfold with im2col and
+// multiply with gemm. Dense is one gemm for the batch; bias and ReLU are
+// applied as the output is written.
+//
+// Backward ops recompute nothing the forward kept: Pool's argmax indices,
+// Loss's softmax. A pooled 3×3 Conv passes its gradient back through the
+// windows that carry one only (convsparse.go): at most a quarter of the
+// output gradient is nonzero. Otherwise the filter gradient gathers the
+// unfolded input straight from padded planes (gemm.MulOffsets), and the
+// input gradient is a Winograd convolution with the filters flipped. A
+// backward op returns the gradient of its layer's input and keeps the
+// weight and bias gradients, which Pick nodes hand to gorgonia. Work is
+// split across cores by image (conv, pool) or by gemm blocks (dense), on
+// as many goroutines as SetWorkers allows.
 package ops
