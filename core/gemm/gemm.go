@@ -117,6 +117,12 @@ func mul(c []float32, ldc int, a, b Matrix, off *Offsets, m, n, k int, accumulat
 			}
 			for ic := 0; ic < m; ic += mc {
 				mm := min(mc, m-ic)
+				if kern.rows != nil && !a.T && n <= 4*kern.NR {
+					// Few column panels share each block of A: reading A
+					// in place costs less than packing it.
+					blockRows(c, ldc, a, ws, kern, ic, jc, pc, mm, nn, kk, accumulate || pc > 0)
+					continue
+				}
 				packA(ws.a, a, ic, pc, mm, kk, kern.MR)
 				// The first k-block overwrites C unless accumulating.
 				block(c, ldc, ws, kern, ic, jc, mm, nn, kk, accumulate || pc > 0)
@@ -156,6 +162,44 @@ func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk 
 				}
 			}
 		}
+	}
+}
+
+// blockRows is block with A read in place (row-major, not packed): whole
+// MR-row tiles through the kernel's rows variant, the last rows packed.
+func blockRows(c []float32, ldc int, a Matrix, ws *workspace, kern Kernel, ic, jc, pc, mm, nn, kk int, acc bool) {
+	tile := kern.rows
+	if !acc {
+		tile = kern.rowsSet
+	}
+	mr, nr := kern.MR, kern.NR
+	full := mm / mr * mr
+	for jr := 0; jr < nn; jr += nr {
+		bp := &ws.b[jr*kk]
+		cols := min(nr, nn-jr)
+		for ir := 0; ir < full; ir += mr {
+			ap := &a.Data[a.at(ic+ir, pc)]
+			if cols == nr {
+				tile(kk, ap, a.Stride, bp, &c[(ic+ir)*ldc+jc+jr], ldc)
+				continue
+			}
+			t := ws.tile[:mr*nr] // an edge tile: computed aside, its valid part kept
+			kern.rowsSet(kk, ap, a.Stride, bp, &t[0], nr)
+			for i := 0; i < mr; i++ {
+				dst := c[(ic+ir+i)*ldc+jc+jr:][:cols]
+				if !acc {
+					copy(dst, t[i*nr:i*nr+cols])
+					continue
+				}
+				for j, v := range t[i*nr : i*nr+cols] {
+					dst[j] += v
+				}
+			}
+		}
+	}
+	if full < mm {
+		packA(ws.a, a, ic+full, pc, mm-full, kk, mr)
+		block(c, ldc, ws, kern, ic+full, jc, mm-full, nn, kk, acc)
 	}
 }
 

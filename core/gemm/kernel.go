@@ -11,6 +11,8 @@ type Kernel struct {
 	Name    string
 	MR, NR  int
 	fn, set func(k int, a, b, c *float32, ldc int)
+	// rows and rowsSet, when not nil, read A unpacked: row i at a + i·lda.
+	rows, rowsSet func(k int, a *float32, lda int, b, c *float32, ldc int)
 }
 
 var goKernel = Kernel{Name: "go", MR: 4, NR: 8, fn: kernelGo, set: kernelGoSet}

@@ -4,14 +4,20 @@
 
 package gemm
 
-// kernelAVX512 computes C[8x48] += A·B over k packed steps.
+// kernelAVX512 computes C[8x48] += A·B over k steps (packed).
 func kernelAVX512(k int, a *float32, b *float32, c *float32, ldc int)
 
-// kernelAVX512Set computes C[8x48] = A·B over k packed steps.
+// kernelAVX512Set computes C[8x48] = A·B over k steps (packed).
 func kernelAVX512Set(k int, a *float32, b *float32, c *float32, ldc int)
 
-// kernelAVX2 computes C[4x24] += A·B over k packed steps.
+// kernelAVX512Rows computes C[8x48] += A·B over k steps (row-major A, packed B).
+func kernelAVX512Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// kernelAVX512RowsSet computes C[8x48] = A·B over k steps (row-major A, packed B).
+func kernelAVX512RowsSet(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// kernelAVX2 computes C[4x24] += A·B over k steps (packed).
 func kernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
 
-// kernelAVX2Set computes C[4x24] = A·B over k packed steps.
+// kernelAVX2Set computes C[4x24] = A·B over k steps (packed).
 func kernelAVX2Set(k int, a *float32, b *float32, c *float32, ldc int)

@@ -17,10 +17,12 @@ import (
 
 func main() {
 	ConstraintExpr("amd64,!purego")
-	kernel("kernelAVX512", 8, 3, 16, zmm, true)
-	kernel("kernelAVX512Set", 8, 3, 16, zmm, false)
-	kernel("kernelAVX2", 4, 3, 8, ymm, true)
-	kernel("kernelAVX2Set", 4, 3, 8, ymm, false)
+	kernel("kernelAVX512", 8, 3, 16, zmm, true, false)
+	kernel("kernelAVX512Set", 8, 3, 16, zmm, false, false)
+	kernel("kernelAVX512Rows", 8, 3, 16, zmm, true, true)
+	kernel("kernelAVX512RowsSet", 8, 3, 16, zmm, false, true)
+	kernel("kernelAVX2", 4, 3, 8, ymm, true, false)
+	kernel("kernelAVX2Set", 4, 3, 8, ymm, false, false)
 	Generate()
 }
 
@@ -39,16 +41,54 @@ func ymm(i int) reg.VecPhysical {
 // accumulate it adds the tile to C; otherwise it overwrites C (C = Ã·B̃).
 // Accumulators take registers 0..mr*nv-1, the B row the next nv, and (for
 // AVX2, which has no embedded broadcast) one more for the broadcast A value.
-func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical, accumulate bool) {
+//
+// With rows, A is not packed: row i of the tile's A starts at a + i·lda
+// (lda in elements), so a row-major A multiplies without being copied.
+func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical, accumulate, rows bool) {
 	nr := nv * lanes
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int)")
+	sig := "func(k int, a, b, c *float32, ldc int)"
+	if rows {
+		sig = "func(k int, a *float32, lda int, b, c *float32, ldc int)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	op := "="
 	if accumulate {
 		op = "+="
 	}
-	Doc(fmt.Sprintf("%s computes C[%dx%d] %s A·B over k packed steps.", name, mr, nr, op))
+	what := "packed"
+	if rows {
+		what = "row-major A, packed B"
+	}
+	Doc(fmt.Sprintf("%s computes C[%dx%d] %s A·B over k steps (%s).", name, mr, nr, op, what))
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
+	aAt := func(i int) Mem { return Mem{Base: a, Disp: 4 * i} }
+	var a4 reg.Register
+	if rows {
+		lda := Load(Param("lda"), GP64())
+		SHLQ(U8(2), lda)
+		lda3 := GP64()
+		MOVQ(lda, lda3)
+		ADDQ(lda, lda3)
+		ADDQ(lda, lda3)
+		a4 = GP64()
+		MOVQ(lda, a4)
+		SHLQ(U8(2), a4)
+		ADDQ(a, a4)
+		aAt = func(i int) Mem {
+			base := a
+			if i >= 4 {
+				base, i = a4, i-4
+			}
+			switch i {
+			case 0:
+				return Mem{Base: base}
+			case 3:
+				return Mem{Base: base, Index: lda3, Scale: 1}
+			}
+			return Mem{Base: base, Index: lda, Scale: byte(i)}
+		}
+	}
 	b := Load(Param("b"), GP64())
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
@@ -76,12 +116,17 @@ func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical, accumul
 		if lanes == 16 && i%2 == 1 {
 			bc = r(mr*nv + nv + 1)
 		}
-		VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, bc)
+		VBROADCASTSS(aAt(i), bc)
 		for j := 0; j < nv; j++ {
 			VFMADD231PS(bc, bv(j), acc(i, j))
 		}
 	}
-	ADDQ(U32(uint32(4*mr)), a)
+	if rows {
+		ADDQ(U8(4), a)
+		ADDQ(U8(4), a4)
+	} else {
+		ADDQ(U32(uint32(4*mr)), a)
+	}
 	ADDQ(U32(uint32(4*nr)), b)
 	DECQ(k)
 	JNZ(LabelRef("loop"))
