@@ -30,6 +30,25 @@ func (k Kernel) Tile(steps int, a, b, c []float32, ldc int, accumulate bool) {
 	}
 }
 
+// Panels computes an MR×n strip of C (n a multiple of NR) from one packed
+// A panel and n/NR packed B panels laid end to end: Tile for each, in one
+// call (Winograd's products are many short strips).
+func (k *Kernel) Panels(steps int, a, b, c []float32, n, ldc int, accumulate bool) {
+	if n <= 0 {
+		return
+	}
+	_ = a[k.MR*steps-1]
+	_ = b[n*steps-1]
+	_ = c[(k.MR-1)*ldc+n-1]
+	f := k.set
+	if accumulate {
+		f = k.fn
+	}
+	for j := 0; j < n; j += k.NR {
+		f(steps, &a[0], &b[j*steps], &c[j], ldc)
+	}
+}
+
 // active is the kernel Mul uses.
 var active = chooseKernel()
 

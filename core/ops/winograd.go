@@ -125,16 +125,14 @@ func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool bool, arg []uint8) {
 	v, m := g.buffers(worker)
 	g.input(x, v, n, g.sc[worker])
-	mr, nr := g.kern.MR, g.kern.NR
+	mr := g.kern.MR
 	for xi := 0; xi < 16; xi++ {
 		u := g.u[xi*g.opad*g.c : (xi+1)*g.opad*g.c]
 		vb := v[xi*g.c*g.tiles : (xi+1)*g.c*g.tiles]
 		mb := m[xi*g.opad*g.tiles : (xi+1)*g.opad*g.tiles]
 		for rp := 0; rp < g.opad/mr; rp++ {
 			a := u[rp*g.c*mr : (rp+1)*g.c*mr]
-			for cp := 0; cp < g.tiles/nr; cp++ {
-				g.kern.Tile(g.c, a, vb[cp*g.c*nr:(cp+1)*g.c*nr], mb[rp*mr*g.tiles+cp*nr:], g.tiles, false)
-			}
+			g.kern.Panels(g.c, a, vb, mb[rp*mr*g.tiles:], g.tiles, g.tiles, false)
 		}
 	}
 	g.output(m, y, bias, n, relu, pool, g.sc[worker], arg)

@@ -118,16 +118,14 @@ func (g *wino4) filters(w []float32) {
 func (g *wino4) forward(worker int, x, y, bias []float32, n int) {
 	v, m := g.v[worker], g.m[worker]
 	g.input(worker, x, v, n)
-	mr, nr := g.kern.MR, g.kern.NR
+	mr := g.kern.MR
 	for xi := 0; xi < 36; xi++ {
 		u := g.u[xi*g.opad*g.c : (xi+1)*g.opad*g.c]
 		vb := v[xi*g.c*g.tiles : (xi+1)*g.c*g.tiles]
 		mb := m[xi*g.opad*g.tiles : (xi+1)*g.opad*g.tiles]
 		for rp := 0; rp < g.opad/mr; rp++ {
 			a := u[rp*g.c*mr : (rp+1)*g.c*mr]
-			for cp := 0; cp < g.tiles/nr; cp++ {
-				g.kern.Tile(g.c, a, vb[cp*g.c*nr:(cp+1)*g.c*nr], mb[rp*mr*g.tiles+cp*nr:], g.tiles, false)
-			}
+			g.kern.Panels(g.c, a, vb, mb[rp*mr*g.tiles:], g.tiles, g.tiles, false)
 		}
 	}
 	// All of the chunk's tiles at once, channel by channel, into the
