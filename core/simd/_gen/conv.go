@@ -1,0 +1,183 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// conv3: four output channels of a 3×3 convolution over c flattened,
+// zero-padded input planes (plane floats apart, rows xw wide):
+// dst[j·dstride + q] = bias[j] + Σ_ch Σ_ky,kx w[36ch + 9j + 3ky + kx]·
+// x[ch·plane + q + ky·xw + kx], j = 0..3, for q < n (n a multiple of 16),
+// then ReLU if asked. Each step loads the nine shifted input vectors of a
+// channel once for all four output channels.
+func conv3(relu bool) {
+	name := "conv3AVX2"
+	if relu {
+		name = "conv3ReLUAVX2"
+	}
+	TEXT(name, NOSPLIT, "func(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int)")
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	x, xw := Load(Param("x"), GP64()), Load(Param("xw"), GP64())
+	plane := Load(Param("plane"), GP64())
+	w, bias, n := Load(Param("w"), GP64()), Load(Param("bias"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), xw)
+	SHLQ(U8(2), plane)
+	d3 := GP64()
+	MOVQ(ds, d3)
+	ADDQ(ds, d3)
+	ADDQ(ds, d3)
+	ADDQ(dst, d3) // dst + 3·dstride
+	out := func(j, v int) Mem {
+		switch j {
+		case 0:
+			return Mem{Base: dst, Disp: 32 * v}
+		case 3:
+			return Mem{Base: d3, Disp: 32 * v}
+		}
+		return Mem{Base: dst, Index: ds, Scale: byte(j), Disp: 32 * v}
+	}
+	SHRQ(U8(4), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	var a [4][2]reg.VecVirtual
+	for j := range a {
+		a[j][0], a[j][1] = YMM(), YMM()
+		VBROADCASTSS(Mem{Base: bias, Disp: 4 * j}, a[j][0])
+		VMOVAPS(a[j][0], a[j][1])
+	}
+	x0, x1, x2, wc, cc := GP64(), GP64(), GP64(), GP64(), GP64()
+	MOVQ(x, x0)
+	MOVQ(w, wc)
+	Load(Param("c"), cc)
+	Label("channel")
+	MOVQ(x0, x1)
+	ADDQ(xw, x1)
+	MOVQ(x1, x2)
+	ADDQ(xw, x2)
+	rows := []reg.Register{x0, x1, x2}
+	for ky := 0; ky < 3; ky++ {
+		for kx := 0; kx < 3; kx++ {
+			xa, xb := YMM(), YMM()
+			VMOVUPS(Mem{Base: rows[ky], Disp: 4 * kx}, xa)
+			VMOVUPS(Mem{Base: rows[ky], Disp: 4*kx + 32}, xb)
+			for j := 0; j < 4; j++ {
+				bw := YMM()
+				VBROADCASTSS(Mem{Base: wc, Disp: 4 * (9*j + 3*ky + kx)}, bw)
+				VFMADD231PS(xa, bw, a[j][0])
+				VFMADD231PS(xb, bw, a[j][1])
+			}
+		}
+	}
+	ADDQ(plane, x0)
+	ADDQ(U32(144), wc)
+	DECQ(cc)
+	JNZ(LabelRef("channel"))
+	var zero reg.VecVirtual
+	if relu {
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
+	for j := range a {
+		for v := range a[j] {
+			if relu {
+				VMAXPS(zero, a[j][v], a[j][v])
+			}
+			VMOVUPS(a[j][v], out(j, v))
+		}
+	}
+	for _, p := range []reg.Register{dst, d3, x} {
+		ADDQ(U8(64), p)
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// conv3Rows: eight output channels of a 3×3 convolution, 16 columns of
+// rows output rows (AVX-512): for row r, column q < 16 and j = 0..7,
+// dst[j·dstride + r·drow + q] = bias[j] + Σ_ch Σ_ky,kx w[72ch + 9j + 3ky
+// + kx]·x[ch·plane + (r+ky)·xw + q + kx], then ReLU if asked. The weights
+// are broadcast from memory into the multiply-adds.
+func conv3Rows(relu bool) {
+	name := "conv3RowsAVX512"
+	if relu {
+		name = "conv3RowsReLUAVX512"
+	}
+	TEXT(name, NOSPLIT, "func(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int)")
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	x, xw := Load(Param("x"), GP64()), Load(Param("xw"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), xw)
+	ds3 := GP64()
+	MOVQ(ds, ds3)
+	ADDQ(ds, ds3)
+	ADDQ(ds, ds3)
+	Label("row")
+	b4 := GP64()
+	MOVQ(ds, b4)
+	SHLQ(U8(2), b4)
+	ADDQ(dst, b4)
+	out := []Mem{{Base: dst}, {Base: dst, Index: ds, Scale: 1}, {Base: dst, Index: ds, Scale: 2}, {Base: dst, Index: ds3, Scale: 1},
+		{Base: b4}, {Base: b4, Index: ds, Scale: 1}, {Base: b4, Index: ds, Scale: 2}, {Base: b4, Index: ds3, Scale: 1}}
+	var acc [8]reg.VecVirtual
+	bias := GP64()
+	Load(Param("bias"), bias)
+	for j := range acc {
+		acc[j] = ZMM()
+		VBROADCASTSS(Mem{Base: bias, Disp: 4 * j}, acc[j])
+	}
+	x0, x1, x2, wc, cc := GP64(), GP64(), GP64(), GP64(), GP64()
+	MOVQ(x, x0)
+	Load(Param("w"), wc)
+	Load(Param("c"), cc)
+	Label("channel")
+	MOVQ(x0, x1)
+	ADDQ(xw, x1)
+	MOVQ(x1, x2)
+	ADDQ(xw, x2)
+	rows := []reg.Register{x0, x1, x2}
+	for ky := 0; ky < 3; ky++ {
+		for kx := 0; kx < 3; kx++ {
+			xv := ZMM()
+			VMOVUPS(Mem{Base: rows[ky], Disp: 4 * kx}, xv)
+			for j := 0; j < 8; j++ {
+				VFMADD231PS_BCST(Mem{Base: wc, Disp: 4 * (9*j + 3*ky + kx)}, xv, acc[j])
+			}
+		}
+	}
+	pl := GP64()
+	Load(Param("plane"), pl)
+	SHLQ(U8(2), pl)
+	ADDQ(pl, x0)
+	ADDQ(U32(288), wc)
+	DECQ(cc)
+	JNZ(LabelRef("channel"))
+	var zero reg.VecVirtual
+	if relu {
+		zero = ZMM()
+		VXORPS(zero, zero, zero)
+	}
+	for j := range acc {
+		if relu {
+			VMAXPS(zero, acc[j], acc[j])
+		}
+		VMOVUPS(acc[j], out[j])
+	}
+	dr := GP64()
+	Load(Param("drow"), dr)
+	SHLQ(U8(2), dr)
+	ADDQ(dr, dst)
+	ADDQ(xw, x)
+	n := GP64()
+	Load(Param("rows"), n)
+	DECQ(n)
+	Store(n, Param("rows"))
+	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
+}

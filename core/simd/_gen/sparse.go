@@ -1,0 +1,157 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// transpose16: dst[j·dstride + i] = src[i·sstride + j] for i, j < 16
+// (AVX-512: pairs of rows interleaved by floats, then by pairs of
+// floats, then by 128-bit lanes twice).
+func transpose16() {
+	TEXT("transpose16AVX512", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride int)")
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	src, ss := Load(Param("src"), GP64()), Load(Param("sstride"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	var r [16]reg.VecVirtual
+	for i := range r {
+		r[i] = ZMM()
+		VMOVUPS(Mem{Base: src}, r[i])
+		ADDQ(ss, src)
+	}
+	var t, u, v, w [16]reg.VecVirtual
+	for i := 0; i < 8; i++ {
+		t[2*i], t[2*i+1] = ZMM(), ZMM()
+		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])
+		VUNPCKHPS(r[2*i+1], r[2*i], t[2*i+1])
+	}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			u[4*i+j] = ZMM()
+		}
+		VUNPCKLPD(t[4*i+2], t[4*i], u[4*i])
+		VUNPCKHPD(t[4*i+2], t[4*i], u[4*i+1])
+		VUNPCKLPD(t[4*i+3], t[4*i+1], u[4*i+2])
+		VUNPCKHPD(t[4*i+3], t[4*i+1], u[4*i+3])
+	}
+	for h := 0; h < 2; h++ {
+		for j := 0; j < 4; j++ {
+			a, b := u[8*h+j], u[8*h+4+j]
+			v[8*h+j], v[8*h+4+j] = ZMM(), ZMM()
+			VSHUFF32X4(U8(0x88), b, a, v[8*h+j])
+			VSHUFF32X4(U8(0xDD), b, a, v[8*h+4+j])
+		}
+	}
+	for j := 0; j < 8; j++ {
+		w[j], w[8+j] = ZMM(), ZMM()
+		VSHUFF32X4(U8(0x88), v[8+j], v[j], w[j])
+		VSHUFF32X4(U8(0xDD), v[8+j], v[j], w[8+j])
+	}
+	for i := range w {
+		VMOVUPS(w[i], Mem{Base: dst})
+		ADDQ(ds, dst)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sparseGrad: the backward pass of a pooled 3×3 convolution through its
+// max pooling, for one output channel and 16 input channels, visiting
+// only the windows whose pooled output was positive (the rest pass no
+// gradient): window k sends g = gy[k] to output pixel p = pix[k] +
+// aoff[arg[k]]. Pixels are rows of c floats (channels last) in planes xw
+// pixels wide. Filter gradient (input false): dw[t·c + j] += g·x[(p +
+// off_t)·c + j] and *bsum += g. Input gradient (input true): x[(p +
+// off_t)·c + j] += g·dw[t·c + j]. off_t = ky·xw + kx for tap t = 3ky + kx.
+func sparseGrad(input bool) {
+	name := "sparseFilterGradAVX512"
+	if input {
+		name = "sparseInputGradAVX512"
+	}
+	TEXT(name, NOSPLIT, "func(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32)")
+	dw, x := Load(Param("dw"), GP64()), Load(Param("x"), GP64())
+	cb, row := Load(Param("c"), GP64()), Load(Param("xw"), GP64())
+	SHLQ(U8(2), cb) // bytes a pixel
+	IMULQ(cb, row)  // bytes a row of pixels
+	k := Load(Param("n"), GP64())
+	gy, y, arg, pix := Load(Param("gy"), GP64()), Load(Param("y"), GP64()), Load(Param("arg"), GP64()), Load(Param("pix"), GP64())
+	aoff := Load(Param("aoff"), GP64())
+	// Index from −n up to 0 with the arrays' ends as bases.
+	LEAQ(Mem{Base: gy, Index: k, Scale: 4}, gy)
+	LEAQ(Mem{Base: y, Index: k, Scale: 4}, y)
+	LEAQ(Mem{Base: pix, Index: k, Scale: 4}, pix)
+	ADDQ(k, arg)
+	NEGQ(k)
+	var acc [9]reg.VecVirtual
+	p := GP64()
+	MOVQ(dw, p)
+	for t := range acc {
+		acc[t] = ZMM()
+		VMOVUPS(Mem{Base: p}, acc[t])
+		if t < 8 {
+			ADDQ(cb, p)
+		}
+	}
+	bs := XMM()
+	if !input {
+		VXORPS(bs, bs, bs)
+	}
+	TESTQ(k, k)
+	JZ(LabelRef("done"))
+	Label("loop")
+	t := GP64()
+	MOVL(Mem{Base: y, Index: k, Scale: 4}, t.As32())
+	TESTL(t.As32(), t.As32())
+	JLE(LabelRef("skip")) // y ≤ 0 (as int32 bits: +0 and every negative)
+	g := ZMM()
+	VBROADCASTSS(Mem{Base: gy, Index: k, Scale: 4}, g)
+	if !input {
+		VADDSS(Mem{Base: gy, Index: k, Scale: 4}, bs, bs)
+	}
+	MOVBLZX(Mem{Base: arg, Index: k, Scale: 1}, t.As32())
+	b0 := GP64()
+	MOVL(Mem{Base: aoff, Index: t, Scale: 4}, t.As32())
+	MOVL(Mem{Base: pix, Index: k, Scale: 4}, b0.As32())
+	ADDQ(t, b0)
+	IMULQ(cb, b0)
+	ADDQ(x, b0)
+	b1, b2 := GP64(), GP64()
+	LEAQ(Mem{Base: b0, Index: row, Scale: 1}, b1)
+	LEAQ(Mem{Base: b1, Index: row, Scale: 1}, b2)
+	for ky, b := range []reg.Register{b0, b1, b2} {
+		for kx := 0; kx < 3; kx++ {
+			m := Mem{Base: b}
+			if kx > 0 {
+				m = Mem{Base: b, Index: cb, Scale: byte(kx)}
+			}
+			if !input {
+				VFMADD231PS(m, g, acc[3*ky+kx])
+				continue
+			}
+			v := ZMM()
+			VMOVUPS(m, v)
+			VFMADD231PS(acc[3*ky+kx], g, v)
+			VMOVUPS(v, m)
+		}
+	}
+	Label("skip")
+	INCQ(k)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	if !input {
+		MOVQ(dw, p)
+		for t := range acc {
+			VMOVUPS(acc[t], Mem{Base: p})
+			if t < 8 {
+				ADDQ(cb, p)
+			}
+		}
+		sp := Load(Param("bsum"), GP64())
+		VADDSS(Mem{Base: sp}, bs, bs)
+		VMOVSS(bs, Mem{Base: sp})
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,116 @@
+package simd
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Conv3x3 against a float64 sum, with and without ReLU, on one to three
+// channels and lengths around the 16-float step, assembly and Go.
+func TestConv3x3(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	for _, asm := range []bool{false, true} {
+		if asm && !(useAsm && hasFMA) {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{1, 15, 16, 17, 48, 100} {
+			for c := 1; c <= 3; c++ {
+				xw, ds := 13, n+3
+				plane := n + 2*xw + 5
+				x, w, bias := randn((c-1)*plane+n+2*xw+2), randn(36*c), randn(4)
+				for _, relu := range []bool{false, true} {
+					dst := randn(3*ds + n)
+					prev := append([]float32(nil), dst...)
+					Conv3x3(dst, ds, x, xw, plane, c, w, bias, n, relu)
+					for j := 0; j < 4; j++ {
+						for q := 0; q < n; q++ {
+							want := float64(bias[j])
+							for ch := 0; ch < c; ch++ {
+								for ky := 0; ky < 3; ky++ {
+									for kx := 0; kx < 3; kx++ {
+										want += float64(w[36*ch+9*j+3*ky+kx]) * float64(x[ch*plane+q+ky*xw+kx])
+									}
+								}
+							}
+							if relu {
+								want = max(want, 0)
+							}
+							if got := float64(dst[j*ds+q]); got-want > 1e-5 || want-got > 1e-5 {
+								t.Fatalf("asm=%v relu=%v n=%d c=%d: channel %d [%d] = %v, want %v", asm, relu, n, c, j, q, got, want)
+							}
+						}
+						for q := n; q < ds && j < 3; q++ {
+							if dst[j*ds+q] != prev[j*ds+q] {
+								t.Fatalf("asm=%v n=%d c=%d: wrote past n in channel %d", asm, n, c, j)
+							}
+						}
+					}
+				}
+			}
+		}
+		useAsm = old
+	}
+}
+
+// Conv3x3Rows against a float64 sum: eight channels, 16 columns, several
+// rows and input channels, with and without ReLU.
+func TestConv3x3Rows(t *testing.T) {
+	if !HasConvRows {
+		t.Skip("no AVX-512 here")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	for _, rows := range []int{1, 3} {
+		for c := 1; c <= 3; c++ {
+			for _, relu := range []bool{false, true} {
+				xw, drow := 21, 19
+				plane := (rows+2)*xw + 20
+				ds := rows*drow + 5
+				x, w, bias := randn(c*plane), randn(72*c), randn(8)
+				dst := randn(8 * ds)
+				prev := append([]float32(nil), dst...)
+				Conv3x3Rows(dst, ds, drow, x, xw, plane, c, w, bias, rows, relu)
+				for j := 0; j < 8; j++ {
+					for i := 0; i < ds; i++ {
+						row, q := i/drow, i%drow
+						if row >= rows || q >= 16 {
+							if dst[j*ds+i] != prev[j*ds+i] {
+								t.Fatalf("rows=%d c=%d: wrote channel %d [%d], outside the tile", rows, c, j, i)
+							}
+							continue
+						}
+						want := float64(bias[j])
+						for ch := 0; ch < c; ch++ {
+							for ky := 0; ky < 3; ky++ {
+								for kx := 0; kx < 3; kx++ {
+									want += float64(w[72*ch+9*j+3*ky+kx]) * float64(x[ch*plane+(row+ky)*xw+q+kx])
+								}
+							}
+						}
+						if relu {
+							want = max(want, 0)
+						}
+						if got := float64(dst[j*ds+i]); got-want > 1e-5 || want-got > 1e-5 {
+							t.Fatalf("rows=%d c=%d relu=%v: channel %d row %d col %d = %v, want %v", rows, c, relu, j, row, q, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
