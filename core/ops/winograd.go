@@ -104,6 +104,21 @@ func (g *winograd) buffers(worker int) (v, m []float32) {
 	return g.v[worker], g.m[worker]
 }
 
+// products computes Winograd's positions products M_ξ = U_ξ·V_ξ: U
+// [opad×c] in packed A panels, V [c×tiles] in packed B panels, M
+// [opad×tiles] plain, position after position.
+func products(k *gemm.Kernel, positions, opad, c, tiles int, u, v, m []float32) {
+	mr := k.MR
+	for xi := 0; xi < positions; xi++ {
+		uxi := u[xi*opad*c : (xi+1)*opad*c]
+		vb := v[xi*c*tiles : (xi+1)*c*tiles]
+		mb := m[xi*opad*tiles : (xi+1)*opad*tiles]
+		for rp := 0; rp < opad/mr; rp++ {
+			k.Panels(c, uxi[rp*c*mr:(rp+1)*c*mr], vb, mb[rp*mr*tiles:], tiles, tiles, false)
+		}
+	}
+}
+
 // pool finishes output channel o of a training pass with ReLU and 2×2
 // max pooling of each tile's four values (q rows), recording which was
 // the maximum.
@@ -125,16 +140,7 @@ func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool bool, arg []uint8) {
 	v, m := g.buffers(worker)
 	g.input(x, v, n, g.sc[worker])
-	mr := g.kern.MR
-	for xi := 0; xi < 16; xi++ {
-		u := g.u[xi*g.opad*g.c : (xi+1)*g.opad*g.c]
-		vb := v[xi*g.c*g.tiles : (xi+1)*g.c*g.tiles]
-		mb := m[xi*g.opad*g.tiles : (xi+1)*g.opad*g.tiles]
-		for rp := 0; rp < g.opad/mr; rp++ {
-			a := u[rp*g.c*mr : (rp+1)*g.c*mr]
-			g.kern.Panels(g.c, a, vb, mb[rp*mr*g.tiles:], g.tiles, g.tiles, false)
-		}
-	}
+	products(&g.kern, 16, g.opad, g.c, g.tiles, g.u, v, m)
 	g.output(m, y, bias, n, relu, pool, g.sc[worker], arg)
 }
 

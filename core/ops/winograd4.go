@@ -118,16 +118,7 @@ func (g *wino4) filters(w []float32) {
 func (g *wino4) forward(worker int, x, y, bias []float32, n int) {
 	v, m := g.v[worker], g.m[worker]
 	g.input(worker, x, v, n)
-	mr := g.kern.MR
-	for xi := 0; xi < 36; xi++ {
-		u := g.u[xi*g.opad*g.c : (xi+1)*g.opad*g.c]
-		vb := v[xi*g.c*g.tiles : (xi+1)*g.c*g.tiles]
-		mb := m[xi*g.opad*g.tiles : (xi+1)*g.opad*g.tiles]
-		for rp := 0; rp < g.opad/mr; rp++ {
-			a := u[rp*g.c*mr : (rp+1)*g.c*mr]
-			g.kern.Panels(g.c, a, vb, mb[rp*mr*g.tiles:], g.tiles, g.tiles, false)
-		}
-	}
+	products(&g.kern, 36, g.opad, g.c, g.tiles, g.u, v, m)
 	// All of the chunk's tiles at once, channel by channel, into the
 	// window rows; then each image's pooled plane, a tile row (of at most
 	// 8) at a time.

@@ -9,13 +9,7 @@ import (
 // channels and lengths around the 16-float step, assembly and Go.
 func TestConv3x3(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	randn := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	randn := func(n int) []float32 { return normals(r, n) }
 	for _, asm := range []bool{false, true} {
 		if asm && !(useAsm && hasFMA) {
 			continue
@@ -68,13 +62,7 @@ func TestConv3x3Rows(t *testing.T) {
 		t.Skip("no AVX-512 here")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	randn := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	randn := func(n int) []float32 { return normals(r, n) }
 	for _, rows := range []int{1, 3} {
 		for c := 1; c <= 3; c++ {
 			for _, relu := range []bool{false, true} {

@@ -55,13 +55,7 @@ func TestKernelsMatchScalar(t *testing.T) {
 // The fused Winograd transforms against their definitions.
 func TestWinogradTransforms(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	rnd := func(n int) []float32 { return normals(r, n) }
 	for _, asm := range []bool{false, true} {
 		if asm && !useAsm {
 			continue
@@ -133,6 +127,15 @@ func TestWinogradTransforms(t *testing.T) {
 		}
 		useAsm = old
 	}
+}
+
+// normals returns n standard normal float32s from r.
+func normals(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
 }
 
 func diff(a, b float64) float64 {

@@ -44,10 +44,19 @@ type Windows struct {
 	XW    int
 }
 
-// bound is one past the last pixel a 3×3 tap of these windows can reach.
-func (w *Windows) bound() int {
+// check panics unless the kernels' reads and writes stay inside taps (a
+// channel's nine tap vectors, c apart) and pixels (c-channel pixels up to
+// the windows' reach); it reports the window count.
+func (w *Windows) check(taps, pixels []float32, c int) int {
 	n := len(w.Pix)
-	return int(w.Pix[n-1]+w.AOff[3]) + 2*w.XW + 3
+	if n == 0 {
+		return 0
+	}
+	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
+	_ = taps[8*c+15]
+	reach := int(w.Pix[n-1]+w.AOff[3]) + 2*w.XW + 3 // one past the last pixel a 3×3 tap reaches
+	_ = pixels[(reach-1)*c+15]
+	return n
 }
 
 // SparseFilterGrad adds the filter gradient of 16 input channels for one
@@ -56,14 +65,9 @@ func (w *Windows) bound() int {
 // j < 16 (x holds pixels of c channels, channels last), and g to *bsum.
 // Only when HasSparseGrad.
 func SparseFilterGrad(dw, x []float32, c int, w *Windows, bsum *float32) {
-	n := len(w.Pix)
-	if n == 0 {
-		return
+	if n := w.check(dw, x, c); n > 0 {
+		sparseFilterGradAVX512(&dw[0], &x[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, bsum)
 	}
-	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
-	_ = dw[8*c+15]
-	_ = x[(w.bound()-1)*c+15]
-	sparseFilterGradAVX512(&dw[0], &x[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, bsum)
 }
 
 // SparseInputGrad adds the input gradient of 16 input channels for one
@@ -71,13 +75,8 @@ func SparseFilterGrad(dw, x []float32, c int, w *Windows, bsum *float32) {
 // gx[(p + off_t)·c + j] += g·wt[t·c + j] (wt: the channel's filter taps,
 // channels last). Only when HasSparseGrad.
 func SparseInputGrad(gx, wt []float32, c int, w *Windows) {
-	n := len(w.Pix)
-	if n == 0 {
-		return
+	if n := w.check(wt, gx, c); n > 0 {
+		var unused float32 // the kernel's bias sum, for the filter gradient only
+		sparseInputGradAVX512(&wt[0], &gx[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, &unused)
 	}
-	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
-	_ = wt[8*c+15]
-	_ = gx[(w.bound()-1)*c+15]
-	var dummy float32
-	sparseInputGradAVX512(&wt[0], &gx[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, &dummy)
 }

@@ -10,13 +10,7 @@ func TestTransposeAndSparseGrad(t *testing.T) {
 		t.Skip("no AVX-512 here")
 	}
 	r := rand.New(rand.NewPCG(17, 18))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	rnd := func(n int) []float32 { return normals(r, n) }
 	for _, sz := range [][2]int{{16, 16}, {32, 676}, {35, 17}, {5, 40}} {
 		rows, cols := sz[0], sz[1]
 		src := rnd(rows * (cols + 3))

@@ -15,13 +15,7 @@ func TestWino4Transforms(t *testing.T) {
 		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
 	aT := [4][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}
 	r := rand.New(rand.NewPCG(7, 8))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
+	rnd := func(n int) []float32 { return normals(r, n) }
 	near := func(got float32, want float64) bool { return diff(float64(got), want) <= 2e-6 }
 	for _, n := range []int{1, 6, 8, 9, 16, 36, 45} {
 		n8 := (n + 7) &^ 7
