@@ -28,9 +28,11 @@ import (
 
 var useAsm = hasAsm && cpu.X86.HasAVX2 && os.Getenv("BASIN_GEMM") != "go"
 
-// hasAVX512 gates the AVX-512 kernels; BASIN_GEMM=avx2 leaves them out,
-// so a machine that has them can test the paths of one that has not.
-var hasAVX512 = useAsm && cpu.X86.HasAVX512F && os.Getenv("BASIN_GEMM") != "avx2"
+// hasAVX512 gates the AVX-512 kernels (F, and VL: some store the low half
+// of a register the allocator may have taken from z16–z31);
+// BASIN_GEMM=avx2 leaves them out, so a machine that has them can test the
+// paths of one that has not.
+var hasAVX512 = useAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && os.Getenv("BASIN_GEMM") != "avx2"
 
 // Add3 sets dst = a + b + c.
 func Add3(dst, a, b, c []float32) {
