@@ -118,11 +118,12 @@ func (m *Merger) Result() (*surface.Surface, []int) {
 // sameScan says how b differs from a as parts of one scan: everything
 // that makes a point's value, except the shard.
 func sameScan(a, b *surface.Surface) error {
-	ma, mb := a.Meta, b.Meta
-	ma.Shard, mb.Shard = nil, nil
-	x, y := a.Clone(), b.Clone()
-	x.Meta, y.Meta = ma, mb
-	if err := x.SameSettings(y); err != nil {
+	// Shallow copies without the shard: SameSettings reads only the
+	// metadata and the axes, so the points need no copying.
+	x, y := *a, *b
+	x.Meta.Shard, y.Meta.Shard = nil, nil
+	ma, mb := x.Meta, y.Meta
+	if err := x.SameSettings(&y); err != nil {
 		return err
 	}
 	checks := []struct {
