@@ -147,20 +147,25 @@ func block(c []float32, ldc int, ws *workspace, kern Kernel, ic, jc, mm, nn, kk 
 				tile(kk, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc)
 				continue
 			}
-			// An edge tile: compute a full tile aside, add its valid part.
+			// An edge tile: compute a full tile aside, keep its valid part.
 			t := ws.tile[:mr*nr]
-			clear(t)
-			kern.fn(kk, ap, bp, &t[0], nr)
-			for i := 0; i < rows; i++ {
-				dst := c[(ic+ir+i)*ldc+jc+jr:]
-				if !acc {
-					copy(dst[:cols], t[i*nr:i*nr+cols])
-					continue
-				}
-				for j, v := range t[i*nr : i*nr+cols] {
-					dst[j] += v
-				}
-			}
+			kern.set(kk, ap, bp, &t[0], nr)
+			putEdge(c[(ic+ir)*ldc+jc+jr:], ldc, t, nr, rows, cols, acc)
+		}
+	}
+}
+
+// putEdge writes (or adds, with acc) the rows×cols top-left part of an
+// edge tile t (row stride nr) into c.
+func putEdge(c []float32, ldc int, t []float32, nr, rows, cols int, acc bool) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc:][:cols]
+		if !acc {
+			copy(dst, t[i*nr:i*nr+cols])
+			continue
+		}
+		for j, v := range t[i*nr : i*nr+cols] {
+			dst[j] += v
 		}
 	}
 }
@@ -185,16 +190,7 @@ func blockRows(c []float32, ldc int, a Matrix, ws *workspace, kern Kernel, ic, j
 			}
 			t := ws.tile[:mr*nr] // an edge tile: computed aside, its valid part kept
 			kern.rowsSet(kk, ap, a.Stride, bp, &t[0], nr)
-			for i := 0; i < mr; i++ {
-				dst := c[(ic+ir+i)*ldc+jc+jr:][:cols]
-				if !acc {
-					copy(dst, t[i*nr:i*nr+cols])
-					continue
-				}
-				for j, v := range t[i*nr : i*nr+cols] {
-					dst[j] += v
-				}
-			}
+			putEdge(c[(ic+ir)*ldc+jc+jr:], ldc, t, nr, mr, cols, acc)
 		}
 	}
 	if full < mm {
