@@ -38,18 +38,24 @@ func Pool4Arg(dst []float32, arg []uint8, a, b, c, d []float32, bias float32) {
 
 func pool4Go(dst []float32, arg []uint8, a, b, c, d []float32, bias float32) {
 	for t := range dst {
-		best, k := a[t], uint8(0)
-		if b[t] > best {
-			best, k = b[t], 1
-		}
-		if c[t] > best {
-			best, k = c[t], 2
-		}
-		if d[t] > best {
-			best, k = d[t], 3
-		}
-		dst[t], arg[t] = max(best+bias, 0), k
+		dst[t], arg[t] = maxArg4(a[t], b[t], c[t], d[t], bias)
 	}
+}
+
+// maxArg4 is one window: max(0, max(v0..v3) + bias) and the index of the
+// first maximum.
+func maxArg4(v0, v1, v2, v3, bias float32) (float32, uint8) {
+	best, k := v0, uint8(0)
+	if v1 > best {
+		best, k = v1, 1
+	}
+	if v2 > best {
+		best, k = v2, 2
+	}
+	if v3 > best {
+		best, k = v3, 3
+	}
+	return max(best+bias, 0), k
 }
 
 // Pool2x2Arg pools rows·pw windows of a plane src whose rows are w floats
@@ -70,17 +76,7 @@ func Pool2x2Arg(dst []float32, arg []uint8, src []float32, w, pw, rows int, bias
 			r0, r1 := src[2*r*w:], src[(2*r+1)*w:]
 			out, ar := dst[r*pw:(r+1)*pw], arg[r*pw:(r+1)*pw]
 			for j := range out {
-				best, k := r0[2*j], uint8(0)
-				if v := r0[2*j+1]; v > best {
-					best, k = v, 1
-				}
-				if v := r1[2*j]; v > best {
-					best, k = v, 2
-				}
-				if v := r1[2*j+1]; v > best {
-					best, k = v, 3
-				}
-				out[j], ar[j] = max(best+bias, 0), k
+				out[j], ar[j] = maxArg4(r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1], bias)
 			}
 		}
 		return
