@@ -190,14 +190,22 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 	return canvas
 }
 
+// ownPlane is the plane of a view's own scan laid out in w×h: its fields
+// sampled at the heatmap's size (and twice it for the contours), scaled
+// linear or log as the view shows it.
+func ownPlane(v *scanState, layers int, log bool, w, h int) (p plane, x0, pw, ph int) {
+	x0, _, pw, ph = planeLayout(w, h)
+	coarse := field(v, pw, 2*ph)
+	p = plane{v: v, coarse: coarse, scale: render.ScaleOf(coarse, log), layers: layers, labels: true}
+	if layers != layersHeatmap {
+		p.fine = field(v, 2*pw, 4*ph)
+	}
+	return p, x0, pw, ph
+}
+
 func (v *planeView) draw(w, h int) string {
 	st, al, be := v.c.st, v.alpha(), v.beta()
-	x0, _, pw, ph := planeLayout(w, h)
-	coarse := field(&v.scanState, pw, 2*ph)
-	p := plane{v: &v.scanState, coarse: coarse, scale: render.ScaleOf(coarse, v.log), layers: v.layers, labels: true}
-	if v.layers != layersHeatmap {
-		p.fine = field(&v.scanState, 2*pw, 4*ph)
-	}
+	p, x0, pw, ph := ownPlane(&v.scanState, v.layers, v.log, w, h)
 	canvas := p.draw(st, w, ph)
 	if p.scale.Max > p.scale.Min {
 		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, p.scale, render.NewPalette(st.profile), st.axis))

@@ -198,15 +198,10 @@ func (v *trajView) draw(w, h int) string {
 		legend = truncate(strings.Join(parts, "   "), w) + "\n"
 		h--
 	}
-	x0, _, pw, ph := planeLayout(w, h)
-	coarse := field(&v.scanState, pw, 2*ph)
-	p := plane{v: &v.scanState, coarse: coarse, scale: render.ScaleOf(coarse, v.log), layers: v.layers, labels: true}
-	if v.layers != layersHeatmap {
-		p.fine = field(&v.scanState, 2*pw, 4*ph)
-	}
+	p, x0, pw, ph := ownPlane(&v.scanState, v.layers, v.log, w, h)
 	canvas := p.draw(st, w, ph)
 	for i := len(v.along.paths) - 1; i >= 0; i-- { // A over B
-		v.drawPath(canvas, x0, pw, ph, coarse, p.scale, v.along.paths[i], v.pathColor(i))
+		v.drawPath(canvas, x0, pw, ph, p.coarse, p.scale, v.along.paths[i], v.pathColor(i))
 	}
 	if p.scale.Max > p.scale.Min {
 		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, p.scale, render.NewPalette(st.profile), st.axis))
