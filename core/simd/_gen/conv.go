@@ -75,19 +75,14 @@ func conv3(relu bool) {
 	ADDQ(U32(144), wc)
 	DECQ(cc)
 	JNZ(LabelRef("channel"))
-	var zero reg.VecVirtual
-	if relu {
-		zero = YMM()
-		VXORPS(zero, zero, zero)
-	}
+	var accs []reg.VecVirtual
+	var dsts []Mem
 	for j := range a {
 		for v := range a[j] {
-			if relu {
-				VMAXPS(zero, a[j][v], a[j][v])
-			}
-			VMOVUPS(a[j][v], out(j, v))
+			accs, dsts = append(accs, a[j][v]), append(dsts, out(j, v))
 		}
 	}
+	storeReLU(accs, dsts, relu, YMM)
 	for _, p := range []reg.Register{dst, d3, x} {
 		ADDQ(U8(64), p)
 	}
@@ -157,17 +152,7 @@ func conv3Rows(relu bool) {
 	ADDQ(U32(288), wc)
 	DECQ(cc)
 	JNZ(LabelRef("channel"))
-	var zero reg.VecVirtual
-	if relu {
-		zero = ZMM()
-		VXORPS(zero, zero, zero)
-	}
-	for j := range acc {
-		if relu {
-			VMAXPS(zero, acc[j], acc[j])
-		}
-		VMOVUPS(acc[j], out[j])
-	}
+	storeReLU(acc[:], out, relu, ZMM)
 	dr := GP64()
 	Load(Param("drow"), dr)
 	SHLQ(U8(2), dr)
@@ -180,4 +165,20 @@ func conv3Rows(relu bool) {
 	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
+}
+
+// storeReLU stores each accumulator to its place, through ReLU if asked
+// (vec makes the zero register: YMM or ZMM).
+func storeReLU(accs []reg.VecVirtual, dsts []Mem, relu bool, vec func() reg.VecVirtual) {
+	var zero reg.VecVirtual
+	if relu {
+		zero = vec()
+		VXORPS(zero, zero, zero)
+	}
+	for i, a := range accs {
+		if relu {
+			VMAXPS(zero, a, a)
+		}
+		VMOVUPS(a, dsts[i])
+	}
 }
