@@ -159,7 +159,7 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 	tw, per := g.tw, g.perImage
 	rows := 2*g.th + 2 // padded input rows the tiles read
 	hs := g.hStride()
-	need := max(2*((tw+7)&^7)+2, 2*tw+4) // what WinoInHoriz reads of a row
+	need := 2*((tw+7)&^7) + 2 // what WinoInHoriz reads of a row
 	row := sc.row
 	rowDirty := true
 	for img := 0; img < n; img++ {

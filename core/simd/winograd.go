@@ -52,7 +52,7 @@ func WinoOutPool(dst, m []float32, stride int, bias float32) {
 }
 
 // WinoInHoriz computes the horizontal input transform of n tiles from a
-// padded row (at least 2n+4 values): with e[t] = row[2t] and o[t] =
+// padded row (at least 2n+2 values): with e[t] = row[2t] and o[t] =
 // row[2t+1], h[i·hstride + t] gets e[t]−e[t+1], o[t]+e[t+1], e[t+1]−o[t],
 // o[t]−o[t+1] for i = 0..3. When h and row have the room — each part
 // n rounded up to 8 values, row 2·that + 2 — the vector loop runs to the
@@ -64,13 +64,13 @@ func WinoInHoriz(h []float32, hstride int, row []float32, n int) {
 		return
 	}
 	_ = h[3*hstride+n-1]
-	_ = row[2*n+3]
+	_ = row[2*n+1]
 	k := 0
 	if n8 := (n + 7) &^ 7; useAsm && len(row) >= 2*n8+2 && len(h) >= 3*hstride+n8 && hstride >= n8 {
 		winoInHorizAVX2(&h[0], &row[0], 4*hstride, n8)
 		return
 	}
-	if useAsm && n >= 8 && len(row) >= 2*(n&^7)+8+8 {
+	if useAsm && n >= 8 && len(row) >= 2*(n&^7)+2 {
 		k = n &^ 7
 		winoInHorizAVX2(&h[0], &row[0], 4*hstride, k)
 	}
