@@ -5,19 +5,31 @@
 package gemm
 
 // kernelAVX512 computes C[8x48] += A·B over k steps (packed).
+//
+//go:noescape
 func kernelAVX512(k int, a *float32, b *float32, c *float32, ldc int)
 
 // kernelAVX512Set computes C[8x48] = A·B over k steps (packed).
+//
+//go:noescape
 func kernelAVX512Set(k int, a *float32, b *float32, c *float32, ldc int)
 
 // kernelAVX512Rows computes C[8x48] += A·B over k steps (row-major A, packed B).
+//
+//go:noescape
 func kernelAVX512Rows(k int, a *float32, lda int, b *float32, c *float32, ldc int)
 
 // kernelAVX512RowsSet computes C[8x48] = A·B over k steps (row-major A, packed B).
+//
+//go:noescape
 func kernelAVX512RowsSet(k int, a *float32, lda int, b *float32, c *float32, ldc int)
 
 // kernelAVX2 computes C[4x24] += A·B over k steps (packed).
+//
+//go:noescape
 func kernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
 
 // kernelAVX2Set computes C[4x24] = A·B over k steps (packed).
+//
+//go:noescape
 func kernelAVX2Set(k int, a *float32, b *float32, c *float32, ldc int)

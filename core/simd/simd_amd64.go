@@ -4,56 +4,83 @@
 
 package simd
 
+//go:noescape
 func add3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
 
+//go:noescape
 func sub3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
 
+//go:noescape
 func add2AVX2(dst *float32, a *float32, b *float32, n int)
 
+//go:noescape
 func sub2AVX2(dst *float32, a *float32, b *float32, n int)
 
+//go:noescape
 func max4reluAVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, bias float32, n int)
 
+//go:noescape
 func interleave2reluAVX2(dst *float32, a *float32, b *float32, bias float32, n int)
 
+//go:noescape
 func winoOutPoolAVX2(dst *float32, m *float32, stride int, bias float32, n int)
 
+//go:noescape
 func winoOutAVX2(dst *float32, m *float32, stride int, dstride int, n int)
 
+//go:noescape
 func winoInHorizAVX2(dst *float32, row *float32, dstride int, n int)
 
+//go:noescape
 func winoInVertAVX2(dst *float32, r0 *float32, r1 *float32, r2 *float32, r3 *float32, dstride int, n int)
 
+//go:noescape
 func conv3AVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, w *float32, bias *float32, n int)
 
+//go:noescape
 func conv3ReLUAVX2(dst *float32, dstride int, x *float32, xw int, plane int, c int, w *float32, bias *float32, n int)
 
+//go:noescape
 func wino4InHorizAVX512(dst *float32, row *float32, rstride int, rows int, pstride int, phase int, tw int, idx *int32, k *float32, n int)
 
+//go:noescape
 func wino4InVertAVX2(dst *float32, src *float32, phase int, tw int, dstride int, k *float32, n int)
 
+//go:noescape
 func wino4OutPoolAVX512(q *float32, qstride int, m *float32, stride int, k *float32, n int)
 
+//go:noescape
 func wino4PoolRowsAVX512(dst *float32, pw int, q *float32, qstride int, qrow int, th int, bias float32, mask int, idx *int32)
 
+//go:noescape
 func conv3RowsAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
 
+//go:noescape
 func conv3RowsReLUAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
 
+//go:noescape
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
+//go:noescape
 func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, rows int, bias float32, mask int, idx *int32, ks *int32)
 
+//go:noescape
 func sumAVX2(x *float32, n int) float32
 
+//go:noescape
 func reluMaskAVX2(grad *float32, y *float32, n int)
 
+//go:noescape
 func unpoolAVX512(gz *float32, w int, gy *float32, pooled *float32, arg *uint8, pw int, rows int, mask int, idx *int32, ks *int32)
 
+//go:noescape
 func dot4AVX2(out *float32, a *float32, b0 *float32, b1 *float32, b2 *float32, b3 *float32, n int)
 
+//go:noescape
 func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int)
 
+//go:noescape
 func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
 
+//go:noescape
 func sparseInputGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)

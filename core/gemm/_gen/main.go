@@ -51,6 +51,7 @@ func kernel(name string, mr, nv, lanes int, r func(int) reg.VecPhysical, accumul
 		sig = "func(k int, a *float32, lda int, b, c *float32, ldc int)"
 	}
 	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape") // the kernels keep no pointer
 	op := "="
 	if accumulate {
 		op = "+="

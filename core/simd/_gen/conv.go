@@ -18,6 +18,7 @@ func conv3(relu bool) {
 		name = "conv3ReLUAVX2"
 	}
 	TEXT(name, NOSPLIT, "func(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
 	x, xw := Load(Param("x"), GP64()), Load(Param("xw"), GP64())
 	plane := Load(Param("plane"), GP64())
@@ -104,6 +105,7 @@ func conv3Rows(relu bool) {
 		name = "conv3RowsReLUAVX512"
 	}
 	TEXT(name, NOSPLIT, "func(dst *float32, dstride, drow int, x *float32, xw, plane, c int, w, bias *float32, rows int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
 	x, xw := Load(Param("x"), GP64()), Load(Param("xw"), GP64())
 	SHLQ(U8(2), ds)

@@ -67,6 +67,7 @@ func loop(n reg.Register, ptrs []reg.Register, body func()) {
 
 func ternary(name string, f func(a, b, c reg.VecVirtual)) {
 	TEXT(name+"AVX2", NOSPLIT, "func(dst, a, b, c *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, a, b, c := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("c"), GP64())
 	n := Load(Param("n"), GP64())
 	loop(n, []reg.Register{dst, a, b, c}, func() {
@@ -81,6 +82,7 @@ func ternary(name string, f func(a, b, c reg.VecVirtual)) {
 
 func binary(name string, f func(a, b reg.VecVirtual)) {
 	TEXT(name+"AVX2", NOSPLIT, "func(dst, a, b *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
 	n := Load(Param("n"), GP64())
 	loop(n, []reg.Register{dst, a, b}, func() {
@@ -95,6 +97,7 @@ func binary(name string, f func(a, b reg.VecVirtual)) {
 // maxRelu: dst = max(max(a, b), max(c, d)) + bias, then max(·, 0).
 func maxRelu() {
 	TEXT("max4reluAVX2", NOSPLIT, "func(dst, a, b, c, d *float32, bias float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
 	c, d := Load(Param("c"), GP64()), Load(Param("d"), GP64())
 	bias := YMM()
@@ -119,6 +122,7 @@ func maxRelu() {
 // interleave: dst[2i] = max(a[i]+bias, 0), dst[2i+1] = max(b[i]+bias, 0).
 func interleave() {
 	TEXT("interleave2reluAVX2", NOSPLIT, "func(dst, a, b *float32, bias float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
 	bias := YMM()
 	b32 := Load(Param("bias"), XMM())
@@ -166,6 +170,7 @@ func store4(vs [4]reg.VecVirtual, dst, dstride reg.Register) {
 // sum: the sum of n floats (n a multiple of 32), in four accumulators.
 func sum() {
 	TEXT("sumAVX2", NOSPLIT, "func(x *float32, n int) float32")
+	Pragma("noescape") // the kernels keep no pointer
 	x, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
 	var acc [4]reg.VecVirtual
 	for i := range acc {
@@ -199,6 +204,7 @@ func sum() {
 // reluMask: g[t] = 0 where y[t] ≤ 0, for n floats (a multiple of 8).
 func reluMask() {
 	TEXT("reluMaskAVX2", NOSPLIT, "func(grad, y *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	g, y, n := Load(Param("grad"), GP64()), Load(Param("y"), GP64()), Load(Param("n"), GP64())
 	zero := YMM()
 	VXORPS(zero, zero, zero)
@@ -214,6 +220,7 @@ func reluMask() {
 // into out[0..3].
 func dot4() {
 	TEXT("dot4AVX2", NOSPLIT, "func(out, a, b0, b1, b2, b3 *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	out, a := Load(Param("out"), GP64()), Load(Param("a"), GP64())
 	b := []reg.Register{Load(Param("b0"), GP64()), Load(Param("b1"), GP64()), Load(Param("b2"), GP64()), Load(Param("b3"), GP64())}
 	n := Load(Param("n"), GP64())

@@ -27,6 +27,7 @@ func maxArg(v [4]reg.VecVirtual, ks reg.Register) (reg.VecVirtual, reg.VecVirtua
 // index (0-3) of the first maximum, for n values (a multiple of 16).
 func pool4Arg() {
 	TEXT("pool4ArgAVX512", NOSPLIT, "func(dst *float32, arg *uint8, a, b, c, d *float32, bias float32, ks *int32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, arg := Load(Param("dst"), GP64()), Load(Param("arg"), GP64())
 	src := []reg.Register{Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("c"), GP64()), Load(Param("d"), GP64())}
 	ks, n := Load(Param("ks"), GP64()), Load(Param("n"), GP64())
@@ -64,6 +65,7 @@ func pool4Arg() {
 // values are split into even and odd columns by permutes.
 func pool2x2Arg() {
 	TEXT("pool2x2ArgAVX512", NOSPLIT, "func(dst *float32, arg *uint8, src *float32, w, pw, rows int, bias float32, mask int, idx, ks *int32)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, arg, src := Load(Param("dst"), GP64()), Load(Param("arg"), GP64()), Load(Param("src"), GP64())
 	w, pw, rows := Load(Param("w"), GP64()), Load(Param("pw"), GP64()), Load(Param("rows"), GP64())
 	idx, ks := Load(Param("idx"), GP64()), Load(Param("ks"), GP64())
@@ -123,6 +125,7 @@ func pool2x2Arg() {
 // 2r+1 (w floats apart) are written whole, so nothing needs clearing.
 func unpool() {
 	TEXT("unpoolAVX512", NOSPLIT, "func(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows, mask int, idx, ks *int32)")
+	Pragma("noescape") // the kernels keep no pointer
 	gz, w := Load(Param("gz"), GP64()), Load(Param("w"), GP64())
 	gy, pooled, arg := Load(Param("gy"), GP64()), Load(Param("pooled"), GP64()), Load(Param("arg"), GP64())
 	pw, rows := Load(Param("pw"), GP64()), Load(Param("rows"), GP64())

@@ -11,6 +11,7 @@ import (
 // floats, then by 128-bit lanes twice).
 func transpose16() {
 	TEXT("transpose16AVX512", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
 	src, ss := Load(Param("src"), GP64()), Load(Param("sstride"), GP64())
 	SHLQ(U8(2), ds)
@@ -71,6 +72,7 @@ func sparseGrad(input bool) {
 		name = "sparseInputGradAVX512"
 	}
 	TEXT(name, NOSPLIT, "func(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32)")
+	Pragma("noescape") // the kernels keep no pointer
 	dw, x := Load(Param("dw"), GP64()), Load(Param("x"), GP64())
 	cb, row := Load(Param("c"), GP64()), Load(Param("xw"), GP64())
 	SHLQ(U8(2), cb) // bytes a pixel

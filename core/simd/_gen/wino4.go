@@ -78,6 +78,7 @@ func at(s [6]reg.VecVirtual, k reg.Register) [4]reg.VecVirtual {
 // by permutes.
 func wino4InHoriz() {
 	TEXT("wino4InHorizAVX512", NOSPLIT, "func(dst, row *float32, rstride, rows, pstride, phase, tw int, idx *int32, k *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, row := Load(Param("dst"), GP64()), Load(Param("row"), GP64())
 	ps, idx, k := Load(Param("pstride"), GP64()), Load(Param("idx"), GP64()), Load(Param("k"), GP64())
 	SHLQ(U8(2), ps)
@@ -161,6 +162,7 @@ func wino4InHoriz() {
 // row (tw) on; part i of Bᵀ goes to dst + i·dstride (AVX2 and FMA).
 func wino4InVert() {
 	TEXT("wino4InVertAVX2", NOSPLIT, "func(dst, src *float32, phase, tw, dstride int, k *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, src := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
 	ph, tw := Load(Param("phase"), GP64()), Load(Param("tw"), GP64())
 	SHLQ(U8(2), ph)
@@ -215,6 +217,7 @@ func wino4InVert() {
 // windows: window (a, b) of tile t goes to q[(2a+b)·qstride + t].
 func wino4OutPool() {
 	TEXT("wino4OutPoolAVX512", NOSPLIT, "func(q *float32, qstride int, m *float32, stride int, k *float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	q, qs := Load(Param("q"), GP64()), Load(Param("qstride"), GP64())
 	m, st := Load(Param("m"), GP64()), Load(Param("stride"), GP64())
 	k, n := Load(Param("k"), GP64()), Load(Param("n"), GP64())
@@ -289,6 +292,7 @@ func wino4OutPool() {
 // bits a tile).
 func wino4PoolRows() {
 	TEXT("wino4PoolRowsAVX512", NOSPLIT, "func(dst *float32, pw int, q *float32, qstride, qrow, th int, bias float32, mask int, idx *int32)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, pw := Load(Param("dst"), GP64()), Load(Param("pw"), GP64())
 	q, qs := Load(Param("q"), GP64()), Load(Param("qstride"), GP64())
 	tw, th, idx := Load(Param("qrow"), GP64()), Load(Param("th"), GP64()), Load(Param("idx"), GP64())

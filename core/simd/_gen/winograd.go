@@ -50,6 +50,7 @@ func winoOut(pool bool) {
 		name, sig = "winoOutAVX2", "func(dst, m *float32, stride, dstride int, n int)"
 	}
 	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape") // the kernels keep no pointer
 	dst, m := Load(Param("dst"), GP64()), Load(Param("m"), GP64())
 	stride := Load(Param("stride"), GP64())
 	var bias, zero reg.VecVirtual
@@ -111,6 +112,7 @@ func winoOut(pool bool) {
 // h1 = o[t]+e[t+1], h2 = e[t+1]−o[t], h3 = o[t]−o[t+1] at dst + i·dstride.
 func winoInHoriz() {
 	TEXT("winoInHorizAVX2", NOSPLIT, "func(dst, row *float32, dstride int, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst, row := Load(Param("dst"), GP64()), Load(Param("row"), GP64())
 	dstride := Load(Param("dstride"), GP64())
 	n := Load(Param("n"), GP64())
@@ -149,6 +151,7 @@ func winoInHoriz() {
 // r0−r2, r1+r2, r2−r1, r1−r3 at dst + i·dstride.
 func winoInVert() {
 	TEXT("winoInVertAVX2", NOSPLIT, "func(dst, r0, r1, r2, r3 *float32, dstride int, n int)")
+	Pragma("noescape") // the kernels keep no pointer
 	dst := Load(Param("dst"), GP64())
 	rp := [4]reg.Register{Load(Param("r0"), GP64()), Load(Param("r1"), GP64()), Load(Param("r2"), GP64()), Load(Param("r3"), GP64())}
 	dstride := Load(Param("dstride"), GP64())
