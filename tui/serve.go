@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/tui/render"
@@ -90,7 +91,7 @@ func NewServer(o ServeOptions, logTo io.Writer) (*Server, error) {
 // readAuthorizedKeys parses an authorized_keys file (comments and blank
 // lines allowed); none is an error.
 func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("--authorized-keys: %w", err)
 	}

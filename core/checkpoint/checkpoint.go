@@ -56,15 +56,17 @@ func Load(path string) (*Checkpoint, error) {
 
 // Parse reads a checkpoint from its bytes; name stands for the path.
 func Parse(path string, b []byte) (*Checkpoint, error) {
-	p, meta, err := Decode(b)
+	h, err := readHeader(b)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
+	meta := h.meta
 	sum := sha256.Sum256(b)
-	arch, params, err := resolve(p, meta["preset"])
+	arch, params, err := resolve(h.shapes(), meta["preset"]) // before decoding a value
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
+	h.decode(params)
 	if meta == nil {
 		meta = map[string]string{}
 	}

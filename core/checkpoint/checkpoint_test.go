@@ -3,9 +3,12 @@ package checkpoint
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -151,4 +154,53 @@ func FuzzDecode(f *testing.F) {
 			resolve(p, "")
 		}
 	})
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A thousand tensors on one 1 MB region decoded to a thousand copies
+// (2 GB for a 1 MB file): overlapping offsets are refused first.
+func TestOverlappingTensorsAreRefused(t *testing.T) {
+	const n, size = 1000, 1 << 20
+	var h strings.Builder
+	h.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			h.WriteString(",")
+		}
+		fmt.Fprintf(&h, `"t%d":{"dtype":"F32","shape":[%d],"data_offsets":[0,%d]}`, i, size/4, size)
+	}
+	h.WriteString("}")
+	b := mk(h.String(), size)
+	var err error
+	got := allocated(func() { _, err = Parse("overlap.safetensors", b) })
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("err = %v, want a format error about overlapping tensors", err)
+	}
+	if got > 64<<20 {
+		t.Fatalf("refusing the file allocated %d MB", got>>20)
+	}
+}
+
+// A file whose tensors fit no architecture is refused on its header: no
+// value is decoded (a 64 MB tensor of the wrong name costs nothing).
+func TestArchitectureIsCheckedBeforeDecoding(t *testing.T) {
+	const size = 64 << 20
+	b := mk(fmt.Sprintf(`{"huge":{"dtype":"F32","shape":[%d],"data_offsets":[0,%d]}}`, size/4, size), size)
+	var err error
+	got := allocated(func() { _, err = Parse("huge.safetensors", b) })
+	if err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Fatalf("err = %v, want a misfit", err)
+	}
+	if got > size/4 {
+		t.Fatalf("refusing the file allocated %d MB: tensors were decoded before the architecture was checked", got>>20)
+	}
 }

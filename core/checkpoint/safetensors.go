@@ -58,74 +58,123 @@ func Encode(p model.Params, meta map[string]string) ([]byte, error) {
 // Decode parses a safetensors file into float32 tensors, ordered by their
 // position in the file, and its metadata.
 func Decode(b []byte) (model.Params, map[string]string, error) {
+	h, err := readHeader(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.decode(h.shapes()), h.meta, nil
+}
+
+// header is a safetensors file read as far as its header: the tensors'
+// names, types, shapes and places, checked against the body, before any
+// value is decoded.
+type header struct {
+	tensors []namedEntry // in file order
+	meta    map[string]string
+	body    []byte
+}
+
+type namedEntry struct {
+	name string
+	entry
+}
+
+// readHeader parses and checks the header: every tensor's bytes lie in
+// the body, hold exactly its shape, and overlap no other tensor's (a file
+// of a thousand tensors on one region would decode to a thousand copies).
+func readHeader(b []byte) (*header, error) {
 	if len(b) < 8 {
-		return nil, nil, fmt.Errorf("%w: %d bytes is shorter than the 8-byte header length", ErrFormat, len(b))
+		return nil, fmt.Errorf("%w: %d bytes is shorter than the 8-byte header length", ErrFormat, len(b))
 	}
 	hl := binary.LittleEndian.Uint64(b)
 	if hl > maxHeader || hl > uint64(len(b)-8) {
-		return nil, nil, fmt.Errorf("%w: header length %d does not fit in %d bytes", ErrFormat, hl, len(b))
+		return nil, fmt.Errorf("%w: the header length does not fit in the file's %d bytes", ErrFormat, len(b))
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b[8:8+hl], &raw); err != nil {
-		return nil, nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
 	}
-	body := b[8+hl:]
-	var meta map[string]string
-	var p model.Params
-	var offs []int
+	h := &header{body: b[8+hl:]}
 	for name, msg := range raw {
 		if name == "__metadata__" {
-			if err := json.Unmarshal(msg, &meta); err != nil {
-				return nil, nil, fmt.Errorf("%w: metadata: %v", ErrFormat, err)
+			if err := json.Unmarshal(msg, &h.meta); err != nil {
+				return nil, fmt.Errorf("%w: metadata: %v", ErrFormat, err)
 			}
 			continue
 		}
 		var e entry
 		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, nil, fmt.Errorf("%w: tensor %s: %v", ErrFormat, name, err)
+			return nil, fmt.Errorf("%w: tensor %s: %v", ErrFormat, name, err)
 		}
-		t, err := decodeTensor(name, e, body)
-		if err != nil {
-			return nil, nil, err
+		if err := e.check(name, len(h.body)); err != nil {
+			return nil, err
 		}
-		p = append(p, t)
-		offs = append(offs, e.Offsets[0])
+		h.tensors = append(h.tensors, namedEntry{name, e})
 	}
-	order := make([]int, len(p))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool {
-		if offs[order[a]] != offs[order[b]] {
-			return offs[order[a]] < offs[order[b]]
+	sort.Slice(h.tensors, func(i, j int) bool {
+		a, b := h.tensors[i], h.tensors[j]
+		if a.Offsets[0] != b.Offsets[0] {
+			return a.Offsets[0] < b.Offsets[0]
 		}
-		return p[order[a]].Name < p[order[b]].Name
+		return a.name < b.name
 	})
-	sorted := make(model.Params, len(p))
-	for i, o := range order {
-		sorted[i] = p[o]
+	for i := 1; i < len(h.tensors); i++ {
+		prev, t := h.tensors[i-1], h.tensors[i]
+		if t.Offsets[0] < prev.Offsets[1] {
+			return nil, fmt.Errorf("%w: tensors %s and %s overlap (bytes %d–%d and %d–%d)", ErrFormat, prev.name, t.name, prev.Offsets[0], prev.Offsets[1], t.Offsets[0], t.Offsets[1])
+		}
 	}
-	return sorted, meta, nil
+	return h, nil
 }
 
-func decodeTensor(name string, e entry, body []byte) (model.Tensor, error) {
-	size := map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}[e.Dtype]
+var dtypeSize = map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
+
+// check tells whether the entry's bytes lie in a body of n bytes and
+// hold exactly its shape.
+func (e entry) check(name string, n int) error {
+	size := dtypeSize[e.Dtype]
 	if size == 0 {
-		return model.Tensor{}, fmt.Errorf("%w: tensor %s has dtype %q; basin reads F32, F64, F16 and BF16", ErrFormat, name, e.Dtype)
+		return fmt.Errorf("%w: tensor %s has dtype %q; basin reads F32, F64, F16 and BF16", ErrFormat, name, e.Dtype)
 	}
-	n := 1
+	count := 1
 	for _, d := range e.Shape {
-		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
-			return model.Tensor{}, fmt.Errorf("%w: tensor %s has shape %v", ErrFormat, name, e.Shape)
+		if d < 0 || (d > 0 && count > math.MaxInt32/d) {
+			return fmt.Errorf("%w: tensor %s has shape %v", ErrFormat, name, e.Shape)
 		}
-		n *= d
+		count *= d
 	}
 	lo, hi := e.Offsets[0], e.Offsets[1]
-	if lo < 0 || hi < lo || hi > len(body) || hi-lo != n*size {
-		return model.Tensor{}, fmt.Errorf("%w: tensor %s: offsets [%d, %d] do not hold %d %s values in a %d-byte body", ErrFormat, name, lo, hi, n, e.Dtype, len(body))
+	if lo < 0 || hi < lo || hi > n || hi-lo != count*size {
+		return fmt.Errorf("%w: tensor %s: offsets [%d, %d] do not hold %d %s values in a %d-byte body", ErrFormat, name, lo, hi, count, e.Dtype, n)
 	}
-	raw := body[lo:hi]
-	data := make([]float32, n)
+	return nil
+}
+
+// shapes returns the tensors with names and shapes only, in file order:
+// enough to tell an architecture before decoding a value.
+func (h *header) shapes() model.Params {
+	p := make(model.Params, len(h.tensors))
+	for i, t := range h.tensors {
+		p[i] = model.Tensor{Name: t.name, Shape: append([]int{}, t.Shape...)}
+	}
+	return p
+}
+
+// decode fills in the values of the named tensors of p (each once).
+func (h *header) decode(p model.Params) model.Params {
+	byName := make(map[string]entry, len(h.tensors))
+	for _, t := range h.tensors {
+		byName[t.name] = t.entry
+	}
+	for i := range p {
+		p[i].Data = decodeValues(byName[p[i].Name], h.body)
+	}
+	return p
+}
+
+func decodeValues(e entry, body []byte) []float32 {
+	raw := body[e.Offsets[0]:e.Offsets[1]]
+	data := make([]float32, len(raw)/dtypeSize[e.Dtype])
 	for i := range data {
 		switch e.Dtype {
 		case "F32":
@@ -138,7 +187,7 @@ func decodeTensor(name string, e entry, body []byte) (model.Tensor, error) {
 			data[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	}
-	return model.Tensor{Name: name, Shape: append([]int{}, e.Shape...), Data: data}, nil
+	return data
 }
 
 func halfToFloat(h uint16) float32 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,10 +53,11 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 	if err != nil {
 		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory: %w", err)
 	}
-	p, meta, err := Decode(b)
+	h, err := readHeader(b)
 	if err != nil {
 		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory %s: %w", path, err)
 	}
+	p, meta := h.shapes(), h.meta
 	perEpoch := 1
 	if steps, err1 := strconv.Atoi(meta["steps"]); err1 == nil {
 		if epochs, err2 := strconv.Atoi(meta["epochs"]); err2 == nil && epochs > 0 {
@@ -65,6 +65,7 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 		}
 	}
 	groups := map[int]map[string]model.Tensor{}
+	prefix := map[int]string{} // step_N or epoch_N: the names in the file
 	for _, t := range p {
 		head, name, ok := strings.Cut(t.Name, ".")
 		var step int
@@ -85,6 +86,7 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 		}
 		t.Name = name
 		groups[step][name] = t
+		prefix[step] = head
 	}
 	if len(groups) == 0 {
 		return model.Arch{}, nil, nil, fmt.Errorf("trajectory %s: no snapshots", path)
@@ -103,6 +105,15 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 		arch = a
 		snaps = append(snaps, Snapshot{Step: step, Params: params})
 	}
+	for _, s := range snaps { // only once every snapshot fits the architecture
+		for i := range s.Params {
+			s.Params[i].Name = prefix[s.Step] + "." + s.Params[i].Name
+		}
+		h.decode(s.Params)
+		for i := range s.Params {
+			_, s.Params[i].Name, _ = strings.Cut(s.Params[i].Name, ".")
+		}
+	}
 	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Step < snaps[j].Step })
 	return arch, snaps, meta, nil
 }
@@ -115,7 +126,7 @@ func TrajectoryPath(path string) string {
 // ReadMeta reads only a checkpoint's metadata (the header), not its
 // tensors: what produced it, its sharpness track.
 func ReadMeta(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	f, err := atomicfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint metadata: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/basin-dev/basin/assets"
+	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/rng"
 )
 
@@ -110,7 +111,7 @@ func LoadDir(dir string) (*Source, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data path %s is not a directory", dir)
 	}
-	return load(os.DirFS(dir), dir)
+	return load(atomicfile.DirFS(dir), dir)
 }
 
 // Load returns the data set in dir, or the embedded MNIST when dir is

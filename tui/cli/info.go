@@ -5,11 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
@@ -40,7 +40,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("name a checkpoint or surface file, or --preset NAME (see basin info --help)")
 	}
 	head := make([]byte, 4)
-	f, err := os.Open(file)
+	f, err := atomicfile.Open(file)
 	if err != nil {
 		return usage(err)
 	}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+)
+
+// runWithin runs a command and fails the test if it has not returned
+// within d: a reader that waits on a FIFO would hang the suite instead.
+func runWithin(t *testing.T, d time.Duration, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, o, e := run(args...)
+		done <- result{c, o, e}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.stdout, r.stderr
+	case <-time.After(d):
+		t.Fatalf("%v did not return within %s", args, d)
+	}
+	return
+}
+
+// shippedModel writes the shipped small model into dir.
+func shippedModel(t *testing.T, dir string) string {
+	t.Helper()
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "small.safetensors")
+	if err := checkpoint.Save(p, ck.Arch, ck.Params, ck.Meta); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A FIFO where basin reads a file hung it forever: every reader refuses
+// anything that is not a regular file before it reads.
+func TestFIFOInputsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	ck := shippedModel(t, dir)
+	fifo := filepath.Join(dir, "model.safetensors")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	dataDir := t.TempDir()
+	for _, n := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		syscall.Mkfifo(filepath.Join(dataDir, n), 0o600)
+	}
+	for _, args := range [][]string{
+		{"info", fifo},
+		{"eval", "--checkpoint", fifo},
+		{"scan1d", "--checkpoint", fifo, "--out", filepath.Join(dir, "s.npz")},
+		{"plot", fifo, "--out", filepath.Join(dir, "p.png")},
+		{"eval", "--checkpoint", ck, "--data", dataDir},
+	} {
+		code, _, stderr := runWithin(t, 20*time.Second, args...)
+		if code != ExitUsage || !strings.Contains(stderr, "not a regular file") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line saying it is not a regular file", args, code, stderr)
+		}
+	}
+}
+
+// --out naming a FIFO with no reader is refused before any work, and the
+// FIFO stays one (atomic writes used to rename a regular file over it).
+func TestOutputToSpecialFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out.npz")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	code, _, stderr := runWithin(t, 20*time.Second, "scan1d", "--checkpoint", shippedModel(t, dir), "--points", "3", "--samples", "50", "--out", fifo)
+	if code != ExitUsage || !strings.Contains(stderr, "no reader") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the pipe with no reader", code, stderr)
+	}
+	if st, _ := os.Lstat(fifo); st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO became %v", st.Mode())
+	}
+}
