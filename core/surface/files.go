@@ -11,6 +11,7 @@ import (
 
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -77,7 +78,7 @@ func (s *Surface) npz() ([]byte, error) {
 
 // arrays are the surface's .npz arrays, each name prefixed.
 func (s *Surface) arrays(prefix string) ([]namedArray, error) {
-	meta, err := json.Marshal(s.Meta)
+	meta, err := jsonfloat.Marshal(s.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func (s *Surface) json() ([]byte, error) {
 	if s.TestLoss != nil {
 		out["test_loss"], out["test_acc"], out["test_loss_se"] = jsonFloats(s.TestLoss), jsonFloats(s.TestAcc), jsonFloats(s.TestLossSE)
 	}
-	return json.MarshalIndent(out, "", " ")
+	return jsonfloat.MarshalIndent(out, "", " ")
 }
 
 // MaxPaths is how many runs a trajectory surface holds; maxPathPoints
@@ -233,16 +234,36 @@ func load(path string) (*Surface, []byte, error) {
 func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
 
 // decodePart reads the surface whose arrays are named prefix + the usual
-// names, inflating nothing else.
+// names. The metadata comes first and says what else is read: arrays of
+// exactly its grid's points, the paths it names; nothing else is inflated.
 func decodePart(b []byte, prefix string) (*Surface, error) {
-	const points = MaxPoints * MaxPoints
+	raw, err := decodeNpz(b, map[string]int64{prefix + "metadata": 1 << 20})
+	if err != nil {
+		return nil, err
+	}
+	m, ok := raw[prefix+"metadata"]
+	if !ok {
+		return nil, fmt.Errorf("no metadata array: not a basin surface")
+	}
+	var meta Meta
+	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if len(meta.PathNames) > MaxPaths {
+		return nil, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
+	}
+	points := int64(meta.Alpha.N)
+	if meta.Beta != nil {
+		points *= int64(max(meta.Beta.N, 1))
+	}
+	points = min(max(points, 0), MaxPoints*MaxPoints)
 	limits := map[string]int64{
-		"metadata": 1 << 20, "computed": points,
+		"computed":   points,
 		"train_loss": 8 * points, "train_acc": 8 * points, "test_loss": 8 * points, "test_acc": 8 * points,
 		"train_loss_se": 8 * points, "test_loss_se": 8 * points,
 		"eval_indices": 8 * data.MaxItems,
 	}
-	for i := range MaxPaths {
+	for i := range meta.PathNames {
 		for _, k := range []string{"step", "x", "y", "offplane"} {
 			limits[fmt.Sprintf("path_%d_%s", i, k)] = 8 * maxPathPoints
 		}
@@ -251,21 +272,12 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	for k, v := range limits {
 		named[prefix+k] = v
 	}
-	raw, err := decodeNpz(b, named)
-	if err != nil {
+	if raw, err = decodeNpz(b, named); err != nil {
 		return nil, err
 	}
 	arrays := map[string]array{}
 	for k, v := range raw {
 		arrays[strings.TrimPrefix(k, prefix)] = v
-	}
-	m, ok := arrays["metadata"]
-	if !ok {
-		return nil, fmt.Errorf("no metadata array: not a basin surface")
-	}
-	var meta Meta
-	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
 	}
 	beta := Axis{}
 	if meta.Beta != nil {
@@ -305,9 +317,6 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 		s.Done[i] = d != 0
 	}
 	for i, name := range meta.PathNames {
-		if i >= MaxPaths {
-			return nil, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
-		}
 		key := fmt.Sprintf("path_%d_", i)
 		st, x, y, off := arrays[key+"step"], arrays[key+"x"], arrays[key+"y"], arrays[key+"offplane"]
 		if n := len(st.i64); n == 0 || len(x.f64) != n || len(y.f64) != n || len(off.f64) != n {

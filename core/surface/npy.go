@@ -168,16 +168,22 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 		}
 		return a, fmt.Errorf(".npy body has %d bytes, want %d", len(body), want)
 	}
-	switch {
+	switch { // decoded in place: binary.Read would copy the body once more
 	case descr == "f8":
 		a.f64 = make([]float64, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f64)
+		for i := range a.f64 {
+			a.f64[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
+		}
 	case descr == "f4":
 		a.f32 = make([]float32, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.f32)
+		for i := range a.f32 {
+			a.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+		}
 	case descr == "i8":
 		a.i64 = make([]int64, n)
-		binary.Read(bytes.NewReader(body), binary.LittleEndian, a.i64)
+		for i := range a.i64 {
+			a.i64[i] = int64(binary.LittleEndian.Uint64(body[8*i:]))
+		}
 	case size == 1:
 		a.u8 = body
 	default:

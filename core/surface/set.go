@@ -1,10 +1,10 @@
 package surface
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/jsonfloat"
 )
 
 // Part is one surface of a set file, stored under Name + "/".
@@ -27,7 +27,7 @@ func SaveSet(path string, parts []Part, meta any) error {
 		}
 		all = append(all, a...)
 	}
-	m, err := json.Marshal(meta)
+	m, err := jsonfloat.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("encode set metadata: %w", err)
 	}

@@ -1,10 +1,12 @@
 package surface
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 
+	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -174,6 +176,18 @@ func (s *Surface) Computed() int {
 	return n
 }
 
+// OnScale counts the computed points whose loss is not OffScale: what a
+// picture of the surface can show.
+func (s *Surface) OnScale() int {
+	n := 0
+	for k, d := range s.Done {
+		if d && !OffScale(s.Loss[k]) {
+			n++
+		}
+	}
+	return n
+}
+
 // Tally records in Meta how many points are computed of how many (a
 // surface holding both splits counts its test points too) and whether
 // that is all of them.
@@ -253,4 +267,16 @@ func (s *Surface) Clone() *Surface {
 		c.Meta.Beta = &b
 	}
 	return &c
+}
+
+// UnmarshalJSON reads a Meta; a centre value written as null (it was NaN
+// or infinite: a diverged model) reads back as NaN.
+func (m *Meta) UnmarshalJSON(b []byte) error {
+	type plain Meta
+	if err := json.Unmarshal(b, (*plain)(m)); err != nil {
+		return err
+	}
+	return jsonfloat.NaNForNull(b, map[string]*float64{
+		"centre_loss": &m.CentreLoss, "centre_accuracy": &m.CentreAcc, "centre_loss_se": &m.CentreLossSE, "direction_cosine": &m.Cosine,
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -286,5 +287,33 @@ func TestSurfaceSet(t *testing.T) {
 	}
 	if _, err := LoadPart(path, "c/plane"); err == nil {
 		t.Fatal("a missing part loaded")
+	}
+}
+
+// A 632 KB .npz cost 895 MB for info and plot: path arrays the metadata
+// does not name were inflated. Only what the metadata names is read.
+func TestUnnamedPathArraysAreNotInflated(t *testing.T) {
+	b := rewrite(t, "", func(zw *zip.Writer) {
+		big := array{shape: []int{maxPathPoints}, f64: make([]float64, maxPathPoints)}.encode()
+		for i := range 4 {
+			for _, k := range []string{"step", "x", "y", "offplane"} {
+				w, _ := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("path_%d_%s.npy", i, k), Method: zip.Deflate})
+				w.Write(big)
+			}
+		}
+	})
+	if len(b) > 4<<20 {
+		t.Fatalf("the test file is %d KB", len(b)>>10)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err := decode(b)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(s.Paths) != 0 {
+		t.Fatalf("decode: %v, %d paths", err, len(s.Paths))
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Fatalf("a %d KB file took %d MB to read", len(b)>>10, grew>>20)
 	}
 }

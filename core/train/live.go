@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/progress"
 )
 
@@ -63,7 +64,7 @@ func (l *Live) Add(ev progress.Event) {
 // Save writes the progress file atomically.
 func (l *Live) Save(path string) error {
 	l.Updated = time.Now().UTC()
-	b, err := json.Marshal(l)
+	b, err := jsonfloat.Marshal(l)
 	if err != nil {
 		return err
 	}

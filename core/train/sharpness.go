@@ -8,6 +8,7 @@ import (
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/hessian"
+	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/progress"
 )
@@ -112,7 +113,7 @@ func (t *tracker) measure(ctx context.Context, params model.Params, step int, th
 
 // EncodeTrack is a sharpness track as checkpoint metadata (JSON).
 func EncodeTrack(points []SharpnessPoint) string {
-	b, _ := json.Marshal(points)
+	b, _ := jsonfloat.Marshal(points)
 	return string(b)
 }
 
@@ -164,4 +165,14 @@ func SummarizeEdge(points []SharpnessPoint, threshold float64) Edge {
 		e.SDRatio = math.Sqrt(max(sq/float64(e.After)-e.MeanRatio*e.MeanRatio, 0) * float64(e.After) / float64(e.After-1))
 	}
 	return e
+}
+
+// UnmarshalJSON reads a point; a λmax written as null (it was not finite)
+// reads back as NaN.
+func (p *SharpnessPoint) UnmarshalJSON(b []byte) error {
+	type plain SharpnessPoint
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	return jsonfloat.NaNForNull(b, map[string]*float64{"lambda_max": &p.LambdaMax, "residual": &p.Residual})
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/hessian"
+	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
 	"github.com/basin-dev/basin/tui/flags"
@@ -101,7 +101,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if len(res.Directions) > 0 {
 		if *format == "json" {
-			b, err := json.MarshalIndent(report, "", " ")
+			b, err := jsonfloat.MarshalIndent(report, "", " ")
 			if err != nil {
 				return err
 			}

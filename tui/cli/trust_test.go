@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/surface"
 )
 
 // runWithin runs a command and fails the test if it has not returned
@@ -88,5 +91,54 @@ func TestOutputToSpecialFile(t *testing.T) {
 	}
 	if st, _ := os.Lstat(fifo); st.Mode()&os.ModeNamedPipe == 0 {
 		t.Fatalf("the FIFO became %v", st.Mode())
+	}
+}
+
+// nanModel writes the shipped small model with one weight NaN: every
+// loss it gives is NaN.
+func nanModel(t *testing.T, dir string) string {
+	t.Helper()
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Params[0].Data[0] = float32(math.NaN())
+	p := filepath.Join(dir, "nan.safetensors")
+	if err := checkpoint.Save(p, ck.Arch, ck.Params, ck.Meta); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A model whose centre is NaN scanned every point, then failed to save
+// (json: unsupported value: NaN); sharpness --format json too. Now the
+// files are written (null in JSON, NaN read back), and plot and info
+// describe a surface with no finite point instead of panicking.
+func TestNaNModelIsWrittenAndShown(t *testing.T) {
+	dir := t.TempDir()
+	ck := nanModel(t, dir)
+	for _, out := range []string{"s.npz", "s.json"} {
+		code, _, stderr := run("scan1d", "--checkpoint", ck, "--points", "3", "--samples", "20", "--out", filepath.Join(dir, out))
+		if code != ExitOK {
+			t.Fatalf("scan1d --out %s: exit %d: %s", out, code, stderr)
+		}
+	}
+	s, err := surface.Load(filepath.Join(dir, "s.npz"))
+	if err != nil || !math.IsNaN(s.Meta.CentreLoss) {
+		t.Fatalf("load: %v; centre loss %v, want NaN", err, s.Meta.CentreLoss)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "s.json")); !json.Valid(b) || !strings.Contains(string(b), `"centre_loss": null`) {
+		t.Fatalf("the JSON surface: %.300s", b)
+	}
+	code, stdout, stderr := run("sharpness", "--checkpoint", ck, "--directions", "1", "--points", "5", "--samples", "20", "--top", "0", "--format", "json")
+	if code != ExitOK || !json.Valid([]byte(stdout)) {
+		t.Fatalf("sharpness --format json: exit %d, stdout %.200q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := run("info", filepath.Join(dir, "s.npz")); code != ExitOK {
+		t.Fatalf("info: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = run("plot", filepath.Join(dir, "s.npz"), "--out", filepath.Join(dir, "s.png"))
+	if code == ExitOK || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no finite") {
+		t.Fatalf("plot of a surface with no finite point: exit %d, stderr %q; want one line saying so", code, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package figure
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,5 +88,46 @@ func TestFiguresSave(t *testing.T) {
 	off.Loss[3] = math.Inf(1) // off scale: left out, not a crash
 	if _, err := Surface(off, true); err != nil {
 		t.Error(err)
+	}
+}
+
+// A plane whose computed points are all NaN or infinite (a diverged
+// model) panicked the figure (a colour map with Max == Min); a plane of
+// one value, and A and B finite at no common point, still draw.
+func TestNonFiniteSurfaces(t *testing.T) {
+	nan := bowl(true)
+	for k := range nan.Loss {
+		nan.Loss[k] = math.NaN()
+		if k%2 == 1 {
+			nan.Loss[k] = math.Inf(1)
+		}
+	}
+	if _, err := Surface(nan, true); err == nil || !strings.Contains(err.Error(), "no finite loss") {
+		t.Fatalf("an all-NaN plane: %v", err)
+	}
+	if _, err := Compare(bowl(true), nan, true); err == nil || !strings.Contains(err.Error(), "no finite loss") {
+		t.Fatalf("compare with an all-NaN plane: %v", err)
+	}
+	flat, half, other := bowl(true), bowl(true), bowl(true)
+	for k := range flat.Loss {
+		flat.Loss[k] = 0.3
+		if k%2 == 0 {
+			half.Loss[k] = math.NaN()
+		} else {
+			other.Loss[k] = math.NaN()
+		}
+	}
+	dir := t.TempDir()
+	for i, draw := range []func() (Figure, error){
+		func() (Figure, error) { return Surface(flat, true) },
+		func() (Figure, error) { return Compare(half, other, false) },
+	} {
+		f, err := draw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Save(filepath.Join(dir, fmt.Sprintf("f%d.png", i)), f); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

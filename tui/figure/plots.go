@@ -29,13 +29,25 @@ var (
 // for a 1D scan or an interpolation, a plane (with any paths on it) for a
 // 2D scan or a trajectory. log draws the loss on a log scale.
 func Surface(s *surface.Surface, log bool) (Figure, error) {
-	if s.Computed() == 0 {
-		return Figure{}, fmt.Errorf("the surface has no computed points yet")
+	if err := drawable(s); err != nil {
+		return Figure{}, err
 	}
 	if s.Is2D() {
 		return plane(s, log), nil
 	}
 	return line(s, log), nil
+}
+
+// drawable says why a surface cannot be drawn: no point computed, or
+// none with a finite loss on the scale (a diverged model).
+func drawable(s *surface.Surface) error {
+	switch {
+	case s.Computed() == 0:
+		return fmt.Errorf("the surface has no computed points yet")
+	case s.OnScale() == 0:
+		return fmt.Errorf("the surface has no finite loss to draw: all %d computed points are NaN, infinite or above %g (the model diverged?)", s.Computed(), surface.OffScaleLoss)
+	}
+	return nil
 }
 
 // line: the loss over α (± 1 s.e. as a band; both splits for an
@@ -208,6 +220,7 @@ func planePlot(s *surface.Surface, g grid, lo, hi float64, diverging bool) *plot
 	}
 	ct := plotter.NewContour(g, levels, single{color.White})
 	ct.LineStyles = []draw.LineStyle{{Color: color.White, Width: vg.Points(0.7)}}
+	ct.Min, ct.Max = lo, hi // the grid's own range is inverted when it has no finite value
 	p.Add(ct)
 	if !diverging {
 		if l := contourLabels(s, g, levels); l != nil {
@@ -362,6 +375,11 @@ func Compare(a, b *surface.Surface, log bool) (Figure, error) {
 	if !a.Is2D() || !b.Is2D() || a.Alpha != b.Alpha || a.Beta != b.Beta {
 		return Figure{}, fmt.Errorf("compare figures need two planes on one grid")
 	}
+	for _, s := range []*surface.Surface{a, b} {
+		if err := drawable(s); err != nil {
+			return Figure{}, fmt.Errorf("%s: %w", filepath.Base(s.Meta.Checkpoint), err)
+		}
+	}
 	ga, gb := grid{s: a, log: log}, grid{s: b, log: log}
 	la, ha := zrange(ga)
 	lb, hb := zrange(gb)
@@ -375,6 +393,9 @@ func Compare(a, b *surface.Surface, log bool) (Figure, error) {
 	}}
 	dl, dh := zrange(diff)
 	m := math.Max(math.Abs(dl), math.Abs(dh))
+	if !finite(m) || m == 0 { // A and B finite at no common point, or equal
+		m = 1
+	}
 	pa, pb, pd := planePlot(a, ga, lo, hi, false), planePlot(b, gb, lo, hi, false), planePlot(a, diff, -m, m, true)
 	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+filepath.Base(a.Meta.Checkpoint), "B: "+filepath.Base(b.Meta.Checkpoint), "A − B (loss)"
 	bar, dbar := colorBar(lo, hi, scaleLabel(log), false), colorBar(-m, m, "A − B", true)
