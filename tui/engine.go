@@ -288,7 +288,7 @@ func (e *engine) loadTrajectory(id int, cks []*checkpoint.Checkpoint) {
 	e.goJob(func() {
 		var runs []trajectory.Run
 		for i, ck := range cks {
-			_, snaps, _, err := checkpoint.LoadTrajectory(checkpoint.TrajectoryPath(ck.Path))
+			snaps, err := checkpoint.TrajectoryOf(ck)
 			if err != nil && i == 0 {
 				e.box.send(trajLoaded{id: id, err: err})
 				return

@@ -24,18 +24,26 @@ type Checkpoint struct {
 // Save writes params and metadata to path atomically. The preset is
 // recorded in the metadata.
 func Save(path string, arch model.Arch, p model.Params, meta map[string]string) error {
+	_, err := SaveSum(path, arch, p, meta)
+	return err
+}
+
+// SaveSum is Save, returning the SHA-256 of the bytes written (what
+// Load reports as the checkpoint's SHA256).
+func SaveSum(path string, arch model.Arch, p model.Params, meta map[string]string) (string, error) {
 	m := map[string]string{"format": "pt", "preset": arch.Preset}
 	for k, v := range meta {
 		m[k] = v
 	}
 	b, err := Encode(p, m)
 	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
+		return "", fmt.Errorf("save checkpoint %s: %w", path, err)
 	}
 	if err := atomicfile.WriteFile(path, b); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+		return "", fmt.Errorf("save checkpoint: %w", err)
 	}
-	return nil
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // MaxFileSize bounds the checkpoints Load reads: the largest preset in

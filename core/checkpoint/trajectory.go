@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -117,6 +118,35 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Step < snaps[j].Step })
 	return arch, snaps, meta, nil
 }
+
+// TrajectoryOf reads the trajectory saved beside ck. The trajectory
+// records the SHA-256 of the checkpoint it was saved with; a trajectory
+// of another checkpoint (one save of the pair failed, say on a full disk,
+// or a file was copied over) is refused rather than drawn as this run's
+// path. Trajectories written before basin recorded it are taken as they
+// are.
+func TrajectoryOf(ck *Checkpoint) ([]Snapshot, error) {
+	path := TrajectoryPath(ck.Path)
+	arch, snaps, meta, err := LoadTrajectory(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum, ok := meta[TrajectoryCheckpointKey]; ok && sum != ck.SHA256 {
+		return nil, fmt.Errorf("%w: %s was saved with another version of %s (checkpoint SHA-256 %.12s…, this one %.12s…): train again to have both", ErrMismatch, path, ck.Path, sum, ck.SHA256)
+	}
+	if arch.Preset != ck.Arch.Preset {
+		return nil, fmt.Errorf("%w: %s holds a %s run and %s is a %s model", ErrMismatch, path, arch.Preset, ck.Path, ck.Arch.Preset)
+	}
+	return snaps, nil
+}
+
+// TrajectoryCheckpointKey is the trajectory metadata holding the SHA-256
+// of its checkpoint.
+const TrajectoryCheckpointKey = "checkpoint_sha256"
+
+// ErrMismatch is wrapped by the error for a trajectory that does not
+// belong to its checkpoint.
+var ErrMismatch = errors.New("trajectory and checkpoint do not match")
 
 // TrajectoryPath is where the trajectory of the checkpoint at path goes.
 func TrajectoryPath(path string) string {

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -46,6 +47,9 @@ func BatchSize(ctx context.Context, cfg train.Config, batches [2]int, maxEpochs 
 			return runs, nil, fmt.Errorf("train batch %d: %w", b, err)
 		}
 		path, saveErr := train.Save(filepath.Join(dir, fmt.Sprintf("batch-%d.safetensors", b)), c, res, src.Name)
+		if errors.Is(saveErr, train.ErrNoSteps) {
+			return runs, nil, fmt.Errorf("train batch %d: %w", b, errors.Join(err, ctx.Err(), saveErr))
+		}
 		if saveErr != nil {
 			return runs, nil, saveErr
 		}

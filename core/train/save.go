@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 			m["stability_threshold"] = strconv.FormatFloat(t, 'g', 10, 64)
 		}
 	}
+	if res.snapEvery > 0 {
+		m["snapshot_every"] = fmt.Sprint(res.snapEvery)
+	}
 	if cfg.StopBelow > 0 {
 		m["stop_below"] = f(cfg.StopBelow)
 	}
@@ -51,16 +55,30 @@ func DivergedPath(path string) string {
 // and returns the checkpoint's path. Weights that are no longer finite
 // never replace a file: they go to DivergedPath(path), and Save returns
 // that path, so the caller can say where they went.
+//
+// A run stopped before its first step has nothing to save: Save returns
+// ErrNoSteps and writes nothing, so a checkpoint already at path is never
+// replaced by initial weights. The trajectory records the checkpoint's
+// SHA-256, so a pair of which one save failed is refused when read
+// (checkpoint.TrajectoryOf).
 func Save(path string, cfg Config, res *Result, dataName string) (string, error) {
+	if res.Steps == 0 {
+		return "", ErrNoSteps
+	}
 	if res.Diverged || !res.Params.Finite() {
 		path = DivergedPath(path)
 	}
 	meta := Meta(cfg, res, dataName)
-	if err := checkpoint.Save(path, cfg.Arch, res.Params, meta); err != nil {
+	sum, err := checkpoint.SaveSum(path, cfg.Arch, res.Params, meta)
+	if err != nil {
 		return "", err
 	}
+	meta[checkpoint.TrajectoryCheckpointKey] = sum
 	if err := checkpoint.SaveTrajectory(checkpoint.TrajectoryPath(path), cfg.Arch, res.Trajectory, meta); err != nil {
 		return "", err
 	}
 	return path, nil
 }
+
+// ErrNoSteps is Save's error for a run that took no optimizer step.
+var ErrNoSteps = errors.New("stopped before the first step: no weights were trained, nothing was saved")

@@ -89,6 +89,8 @@ type Result struct {
 	FinalLoss  float64               // the last step's training loss
 	Stopped    bool                  // cancelled before the last epoch ended
 	Diverged   bool                  // the loss or the weights stopped being finite
+
+	snapEvery int // the snapshot interval now: doubled each time the trajectory is thinned
 }
 
 // Train runs the configured training on src. When ctx is cancelled it
@@ -115,8 +117,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	}
 	eval := model.NewEvaluator(cfg.Arch, params)
 	defer eval.Close()
-	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}}
-	every := cfg.snapshotEvery(steps)
+	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}, snapEvery: cfg.snapshotEvery(steps)}
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()
 	var track *tracker
@@ -170,7 +171,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 			opt.Step(params, net.Grads)
 			res.Steps++
 			res.FinalLoss = l / float64(cfg.Batch)
-			if res.Steps%every == 0 {
+			if res.Steps%res.snapEvery == 0 {
 				res.snapshot(params)
 			}
 			if track != nil && res.Steps%cfg.Track.Every == 0 {
@@ -216,10 +217,35 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	return res, nil
 }
 
+// MaxSnapshotBytes bounds the weights a run keeps for its trajectory
+// (float32). A run that would keep more (--snapshot-every 1 on the
+// standard net is 4.5 GB an epoch) thins what it has kept to every other
+// snapshot and doubles its interval, as often as needed: the trajectory
+// still spans the whole run, at most this large.
+const MaxSnapshotBytes = 1 << 30
+
+var maxSnapshotBytes int64 = MaxSnapshotBytes // tests lower it
+
 // snapshot keeps the weights after the steps taken so far, once per step.
 func (res *Result) snapshot(params model.Params) {
-	if n := len(res.Trajectory); n > 0 && res.Trajectory[n-1].Step == res.Steps {
+	n := len(res.Trajectory)
+	if n > 0 && res.Trajectory[n-1].Step == res.Steps {
 		return
 	}
 	res.Trajectory = append(res.Trajectory, checkpoint.Snapshot{Step: res.Steps, Params: params.Clone()})
+	if size := int64(len(res.Trajectory)) * int64(4*params.Len()); size > maxSnapshotBytes && len(res.Trajectory) > 2 {
+		kept := res.Trajectory[:0]
+		last := res.Trajectory[len(res.Trajectory)-1]
+		for i, s := range res.Trajectory {
+			if i%2 == 0 {
+				kept = append(kept, s)
+			}
+		}
+		if kept[len(kept)-1].Step != last.Step {
+			kept = append(kept, last)
+		}
+		clear(res.Trajectory[len(kept):]) // let the dropped weights go
+		res.Trajectory = kept
+		res.snapEvery *= 2
+	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -110,6 +111,9 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if res != nil {
 			path := filepath.Join(*out, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64)+".safetensors")
 			saved, err := train.Save(path, c, res, src.Name+fmt.Sprintf(", %d-image subset (seed %d)", set.Len(), c.Seed))
+			if errors.Is(err, train.ErrNoSteps) {
+				break
+			}
 			if err != nil {
 				return err
 			}

@@ -74,6 +74,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	saved, saveErr := train.Save(*out, cfg, res, src.Name)
+	if errors.Is(saveErr, train.ErrNoSteps) {
+		rep.line("%v", saveErr)
+		if err == nil {
+			err = context.Canceled
+		}
+		return err
+	}
 	if saveErr != nil {
 		return errors.Join(err, saveErr)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -152,15 +153,25 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// loadRun reads a checkpoint's trajectory file, checking it belongs to the
-// same architecture as the centre.
+// loadRun reads a checkpoint's trajectory file, checking it belongs to
+// that checkpoint and to the same architecture as the centre.
 func loadRun(path string, centre *checkpoint.Checkpoint) (trajectory.Run, error) {
-	arch, snaps, _, err := checkpoint.LoadTrajectory(checkpoint.TrajectoryPath(path))
+	ck := centre
+	if path != centre.Path {
+		var err error
+		if ck, err = checkpoint.Load(path); err != nil {
+			return trajectory.Run{}, err
+		}
+	}
+	if ck.Arch.Preset != centre.Arch.Preset {
+		return trajectory.Run{}, fmt.Errorf("%s is a %s run and the centre a %s one: one architecture per plane", path, ck.Arch.Preset, centre.Arch.Preset)
+	}
+	snaps, err := checkpoint.TrajectoryOf(ck)
+	if errors.Is(err, checkpoint.ErrMismatch) {
+		return trajectory.Run{}, err
+	}
 	if err != nil {
 		return trajectory.Run{}, fmt.Errorf("%w (train with basin train to get one beside the checkpoint)", err)
-	}
-	if arch.Preset != centre.Arch.Preset {
-		return trajectory.Run{}, fmt.Errorf("%s is a %s run and the centre a %s one: one architecture per plane", path, arch.Preset, centre.Arch.Preset)
 	}
 	return trajectory.Run{Name: path, Snaps: snaps}, nil
 }

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,5 +143,23 @@ func TestNaNModelIsWrittenAndShown(t *testing.T) {
 	code, _, stderr = run("plot", filepath.Join(dir, "s.npz"), "--out", filepath.Join(dir, "s.png"))
 	if code == ExitOK || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no finite") {
 		t.Fatalf("plot of a surface with no finite point: exit %d, stderr %q; want one line saying so", code, stderr)
+	}
+}
+
+// Ctrl-C at step 0 of basin train replaced an existing checkpoint with
+// random weights; now it keeps the file and says nothing was saved.
+func TestTrainStoppedAtStepZeroKeepsTheCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	out := shippedModel(t, dir)
+	before, _ := os.ReadFile(out)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	err := runTrain(ctx, []string{"--data", tinyData(t, 64, 32), "--out", out}, &stdout, &stderr)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(stderr.String(), "nothing was saved") {
+		t.Fatalf("err %v, stderr %q", err, stderr.String())
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+		t.Fatal("the checkpoint was replaced")
 	}
 }
