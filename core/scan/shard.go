@@ -11,15 +11,10 @@ import (
 
 // MaxShards bounds a split: more shards than points would leave some
 // empty, and a job array of a million tasks is a mistake.
-const MaxShards = 100000
+const MaxShards = surface.MaxShards
 
 // CheckShard says why a shard is unusable, or nil.
-func CheckShard(sh surface.Shard) error {
-	if sh.N < 1 || sh.N > MaxShards || sh.I < 0 || sh.I >= sh.N {
-		return fmt.Errorf("shard %d/%d: want i/n with 0 ≤ i < n ≤ %d", sh.I, sh.N, MaxShards)
-	}
-	return nil
-}
+func CheckShard(sh surface.Shard) error { return sh.Validate() }
 
 // ShardPoints are the points of shard sh of an nx×ny grid, in the order
 // they are computed: every sh.N-th point of the grid's coarse-to-fine

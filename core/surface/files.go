@@ -3,6 +3,7 @@ package surface
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -233,6 +234,10 @@ func load(path string) (*Surface, []byte, error) {
 
 func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
 
+// ErrMetadata is wrapped by the error for a surface whose metadata is
+// unusable (not a half-written file: one that will never do).
+var ErrMetadata = errors.New("metadata")
+
 // decodePart reads the surface whose arrays are named prefix + the usual
 // names. The metadata comes first and says what else is read: arrays of
 // exactly its grid's points, the paths it names; nothing else is inflated.
@@ -247,7 +252,12 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	}
 	var meta Meta
 	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+	}
+	if meta.Shard != nil {
+		if err := meta.Shard.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+		}
 	}
 	if len(meta.PathNames) > MaxPaths {
 		return nil, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
@@ -284,11 +294,11 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 		beta = *meta.Beta
 	}
 	if err := meta.Alpha.Validate("alpha"); err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	if meta.Beta != nil {
 		if err := beta.Validate("beta"); err != nil {
-			return nil, fmt.Errorf("metadata: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
 		}
 	}
 	s := New(meta.Alpha, beta)

@@ -93,6 +93,20 @@ type Shard struct {
 	N int `json:"count"`
 }
 
+// MaxShards bounds a split: more shards than points would leave some
+// empty, and a job array of a million tasks is a mistake.
+const MaxShards = 100000
+
+// Validate says why a shard is unusable, or nil: every reader of a part
+// checks it, so a file cannot make a merge loop (n = 0) or index outside
+// its grid (i < 0, i ≥ n).
+func (s Shard) Validate() error {
+	if s.N < 1 || s.N > MaxShards || s.I < 0 || s.I >= s.N {
+		return fmt.Errorf("shard %d/%d: want i/n with 0 ≤ i < n ≤ %d", s.I, s.N, MaxShards)
+	}
+	return nil
+}
+
 func (s *Shard) String() string {
 	if s == nil {
 		return "whole"

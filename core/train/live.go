@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -82,9 +83,89 @@ func ReadLive(path string) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read training progress: %w", err)
 	}
-	var l Live
-	if err := json.Unmarshal(b, &l); err != nil {
+	l, err := ParseLive(b)
+	if err != nil {
 		return nil, fmt.Errorf("read training progress %s: %w", path, err)
 	}
+	return l, nil
+}
+
+// ParseLive reads a progress file from its bytes, checking every count
+// in it: a file anyone could have written is shown to viewers.
+func ParseLive(b []byte) (*Live, error) {
+	var l Live
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, err
+	}
+	if err := l.validate(); err != nil {
+		return nil, fmt.Errorf("not a training's progress: %w", err)
+	}
 	return &l, nil
+}
+
+// maxCount bounds every count a progress file holds: epochs, steps,
+// batches (a run of more is not one basin made).
+const maxCount = 1 << 40
+
+// validate says which value of a progress file no run could have
+// written: negative or absurd counts, a step past its epoch, time
+// running backwards.
+func (l *Live) validate() error {
+	count := func(name string, v int) error {
+		if v < 0 || v > maxCount {
+			return fmt.Errorf("%s is %d", name, v)
+		}
+		return nil
+	}
+	within := func(name string, i, n int) error {
+		if err := count(name, i); err != nil {
+			return err
+		}
+		if i > n {
+			return fmt.Errorf("%s %d of %d", name, i, n)
+		}
+		return nil
+	}
+	last := l.Last
+	for _, err := range []error{
+		count("epochs", l.Epochs), count("batch", l.Batch),
+		count("the last step's epoch count", last.Epochs), within("the last step's epoch", last.Epoch, last.Epochs),
+		count("steps per epoch", last.Steps), within("the last step", last.Step, last.Steps),
+		count("the global step", last.Global),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if last.Elapsed < 0 {
+		return fmt.Errorf("the last step's elapsed time is %s", last.Elapsed)
+	}
+	if len(l.Steps) > 2*LivePoints || len(l.History) > LivePoints || len(l.Sharpness) > 64*LivePoints {
+		return fmt.Errorf("%d steps, %d epochs and %d sharpness points: more than a run keeps", len(l.Steps), len(l.History), len(l.Sharpness))
+	}
+	for _, s := range l.Steps {
+		if !(s[0] >= 0 && s[0] <= maxCount) {
+			return fmt.Errorf("step %g", s[0])
+		}
+	}
+	for _, e := range l.History {
+		if err := within("an epoch", e.Epoch, e.Epochs); err != nil {
+			return err
+		}
+		if e.Elapsed < 0 || e.EpochElapsed < 0 {
+			return fmt.Errorf("epoch %d took a negative time", e.Epoch)
+		}
+	}
+	for _, p := range l.Sharpness {
+		if err := count("a sharpness point's step", p.Step); err != nil {
+			return err
+		}
+		if err := count("a sharpness point's products", p.Products); err != nil {
+			return err
+		}
+	}
+	if math.IsNaN(l.LR) || math.IsInf(l.LR, 0) || math.IsNaN(l.Momentum) || math.IsInf(l.Momentum, 0) || math.IsNaN(l.Threshold) || math.IsInf(l.Threshold, 0) {
+		return fmt.Errorf("learning rate %g, momentum %g, threshold %g", l.LR, l.Momentum, l.Threshold)
+	}
+	return nil
 }

@@ -2,12 +2,14 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/progress"
 )
 
 // Ctrl-C at step 0 replaced an existing checkpoint with random weights:
@@ -100,4 +102,24 @@ func TestSnapshotsAreBounded(t *testing.T) {
 	if got := Meta(cfg, res, "")["snapshot_every"]; got == "" || got == "1" {
 		t.Fatalf("snapshot_every recorded as %q, want the thinned interval", got)
 	}
+}
+
+// Whatever bytes a progress file holds, what ParseLive accepts has no
+// negative count and no step past its epoch.
+func FuzzParseLive(f *testing.F) {
+	l := NewLive(config(SGD))
+	l.Add(progress.Step{Epoch: 1, Epochs: 2, Step: 3, Steps: 10, Global: 3, Loss: 0.5})
+	l.Add(progress.Epoch{Epoch: 1, Epochs: 2, TrainLoss: 0.4})
+	good, _ := json.Marshal(l)
+	f.Add(good)
+	f.Add([]byte(`{"epochs":-1,"last":{"Step":-5}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := ParseLive(b)
+		if err != nil {
+			return
+		}
+		if l.Epochs < 0 || l.Batch < 0 || l.Last.Step < 0 || l.Last.Step > l.Last.Steps || l.Last.Epoch > l.Last.Epochs {
+			t.Fatalf("accepted %+v", l)
+		}
+	})
 }

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,6 +50,12 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := atomicfile.CheckWritable(*out); err != nil {
 		return usagef("--out: %w", err)
 	}
+	if *shards < 0 || *shards > scan.MaxShards {
+		return usagef("--shards %d: use 1 to %d (or leave it out: the parts say)", *shards, scan.MaxShards)
+	}
+	if err := notAPart(*out, paths); err != nil {
+		return err
+	}
 	if *wait > 0 {
 		if err := waitForParts(ctx, paths, *shards, *wait, stderr); err != nil {
 			return err
@@ -56,6 +64,9 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	paths = expand(paths)
 	if len(paths) == 0 {
 		return usagef("no parts match: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := notAPart(*out, paths); err != nil { // a pattern may have matched it
+		return err
 	}
 	var m *scan.Merger
 	n := 0
@@ -91,6 +102,23 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// notAPart refuses an --out that is one of the parts (or a pattern that
+// matches it): a failed merge would overwrite its own input.
+func notAPart(out string, parts []string) error {
+	st, err := os.Stat(out)
+	for _, p := range expand(parts) {
+		if p == out || filepath.Clean(p) == filepath.Clean(out) {
+			return usagef("--out %s is one of the parts: write the merge to a new file", out)
+		}
+		if err == nil {
+			if pst, perr := os.Stat(p); perr == nil && os.SameFile(st, pst) {
+				return usagef("--out %s is the part %s: write the merge to a new file", out, p)
+			}
+		}
+	}
+	return nil
+}
+
 // expand globs the arguments that hold patterns (a merge job's shell may
 // not, and parts appear while it waits).
 func expand(paths []string) []string {
@@ -111,7 +139,10 @@ func expand(paths []string) []string {
 func waitForParts(ctx context.Context, paths []string, want int, wait time.Duration, stderr io.Writer) error {
 	deadline := time.Now().Add(wait)
 	for {
-		done, n, status := partsDone(expand(paths), want)
+		done, n, status, err := partsDone(expand(paths), want)
+		if err != nil {
+			return usage(err)
+		}
 		if done {
 			return nil
 		}
@@ -128,11 +159,15 @@ func waitForParts(ctx context.Context, paths []string, want int, wait time.Durat
 }
 
 // partsDone reports whether want (or the parts' own n) complete parts are
-// there, with a line saying how far they are.
-func partsDone(paths []string, want int) (bool, int, string) {
+// there, with a line saying how far they are. A part whose metadata is
+// unusable is an error at once: waiting will not mend it.
+func partsDone(paths []string, want int) (bool, int, string, error) {
 	complete, n := 0, want
 	for _, p := range paths {
 		s, err := surface.Load(p)
+		if errors.Is(err, surface.ErrMetadata) {
+			return false, 0, "", err
+		}
 		if err != nil || s.Meta.Shard == nil {
 			continue // being written, or not a part
 		}
@@ -144,5 +179,5 @@ func partsDone(paths []string, want int) (bool, int, string) {
 		}
 	}
 	status := fmt.Sprintf("%d of %d parts complete", complete, n)
-	return n > 0 && complete >= n, n, status
+	return n > 0 && complete >= n, n, status, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -161,5 +162,53 @@ func TestTrainStoppedAtStepZeroKeepsTheCheckpoint(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
 		t.Fatal("the checkpoint was replaced")
+	}
+}
+
+// merge trusted the shard numbers in files: count 0 looped until out of
+// memory, index −1 panicked, 5/2 was accepted; and --out equal to a part
+// overwrote that part when the merge failed.
+func TestMergeValidatesParts(t *testing.T) {
+	dir := t.TempDir()
+	ck := shippedModel(t, dir)
+	part := filepath.Join(dir, "part-0.npz")
+	if code, _, stderr := run("scan2d", "--checkpoint", ck, "--grid", "3", "--samples", "10", "--shard", "0/2", "--out", part); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, sh := range []surface.Shard{{I: 0, N: 0}, {I: -1, N: 2}, {I: 5, N: 2}} {
+		s, err := surface.LoadWithDirections(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Meta.Shard = &sh
+		bad := filepath.Join(dir, fmt.Sprintf("bad-%d-%d.npz", sh.I, sh.N))
+		if err := surface.Save(bad, surface.NPZ, s); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"merge", bad, "--out", filepath.Join(dir, "m.npz")},
+			{"merge", bad, "--wait", "2s", "--out", filepath.Join(dir, "m.npz")},
+			{"info", bad},
+		} {
+			code, _, stderr := runWithin(t, 20*time.Second, args...)
+			if code != ExitUsage || !strings.Contains(stderr, "shard") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("shard %d/%d, %v: exit %d, stderr %q", sh.I, sh.N, args, code, stderr)
+			}
+		}
+	}
+	before, _ := os.ReadFile(part)
+	for _, args := range [][]string{
+		{"merge", part, "--out", part},
+		{"merge", filepath.Join(dir, "part-*.npz"), "--out", part},
+		{"merge", part, "--out", "./" + part},
+		{"merge", part, "--shards", "-1", "--wait", "1s", "--out", filepath.Join(dir, "m.npz")},
+	} {
+		code, _, stderr := runWithin(t, 20*time.Second, args...)
+		if code != ExitUsage || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(part); !bytes.Equal(before, after) {
+		t.Fatal("the part was overwritten")
 	}
 }
