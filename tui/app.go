@@ -15,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 // Minimum terminal size the views are laid out for.
@@ -461,7 +462,9 @@ func (m *Model) View() string {
 	body = fitHeight(body, m.bodyHeight())
 	short := append(append([]key.Binding{}, keys.short...), m.keys.Help, m.keys.Quit)
 	helpLine := m.help.ShortHelpView(short)
-	return m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar()
+	// Untrusted text (file names, metadata) is cleaned where it is shown;
+	// this keeps any that slipped through from acting on the terminal.
+	return render.Safe(m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar())
 }
 
 func (m *Model) header() string {
@@ -486,7 +489,7 @@ func (m *Model) header() string {
 func (m *Model) statusBar() string {
 	var parts []string
 	if m.ck != nil {
-		parts = append(parts, m.ck.Arch.Preset, m.ck.Path)
+		parts = append(parts, m.ck.Arch.Preset, render.Clean(m.ck.Path))
 	} else {
 		parts = append(parts, m.opts.Train.Arch.Preset)
 	}

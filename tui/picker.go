@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/basin-dev/basin/tui/render"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -72,14 +73,14 @@ func (p *picker) view(st styles, w, h int) string {
 	first := max(0, min(p.sel-(h-4)/2, len(p.items)-(h-3)))
 	for i := first; i < len(p.items) && i < first+h-3; i++ {
 		mark := "  "
-		line := p.items[i]
-		if line == p.mark {
+		line := render.Clean(p.items[i])
+		if p.items[i] == p.mark {
 			line += st.faint.Render("  (on screen)")
 		}
-		if strings.HasSuffix(line, ".npz") {
+		if strings.HasSuffix(p.items[i], ".npz") {
 			line += st.faint.Render("  (surface: enter watches it)")
 		}
-		if strings.HasSuffix(line, ".progress.json") {
+		if strings.HasSuffix(p.items[i], ".progress.json") {
 			line += st.faint.Render("  (training: enter watches it)")
 		}
 		if i == p.sel {

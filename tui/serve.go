@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/tui/render"
@@ -27,19 +27,36 @@ import (
 // ServeOptions are basin serve's settings.
 type ServeOptions struct {
 	Listen         string        // host:port, 127.0.0.1 unless told otherwise
-	AuthorizedKeys string        // the only keys let in
+	AuthorizedKeys string        // the only keys let in (re-read when it changes)
 	HostKey        string        // created (ed25519, owner-only) on first start
 	RunsDir        string        // the run folders viewers may open (read-only)
 	MaxSessions    int           // more are told the server is full
 	IdleTimeout    time.Duration // a session with no traffic this long is closed
 	App            Options       // what each session opens (the shipped model of the preset)
+
+	// Before authentication: a connection that has not logged in within
+	// HandshakeTimeout is closed, and at most MaxUnauthenticated of them
+	// (MaxUnauthenticatedPerAddress from one address) are kept at once.
+	// Zero values take the defaults below.
+	HandshakeTimeout             time.Duration
+	MaxUnauthenticated           int
+	MaxUnauthenticatedPerAddress int
 }
+
+// Defaults of the limits before authentication, and the largest terminal
+// a session draws (a 5000x5000 pty asked for 4.3 GB).
+const (
+	DefaultHandshakeTimeout             = 20 * time.Second
+	DefaultMaxUnauthenticated           = 64
+	DefaultMaxUnauthenticatedPerAddress = 8
+	MaxTermWidth, MaxTermHeight         = 500, 200
+)
 
 // Server serves the app over SSH: every session gets its own app, with the
 // colours its terminal says it has, on data loaded once for all.
 type Server struct {
 	opts     ServeOptions
-	keys     []gossh.PublicKey
+	keys     *keyring
 	src      *data.Source
 	srv      *ssh.Server
 	active   atomic.Int64
@@ -47,6 +64,7 @@ type Server struct {
 	sessions sync.WaitGroup
 	hub      *scanHub
 	slot     chan struct{}
+	gate     *preAuth
 }
 
 // NewServer checks the options, reads the authorized keys, creates the
@@ -55,31 +73,46 @@ func NewServer(o ServeOptions, logTo io.Writer) (*Server, error) {
 	if o.AuthorizedKeys == "" {
 		return nil, InputError{errors.New("--authorized-keys is required: the file of public keys allowed in (like ~/.ssh/authorized_keys); basin serve has no passwords")}
 	}
-	keys, err := readAuthorizedKeys(o.AuthorizedKeys)
+	logger := log.New(logTo, "basin serve: ", log.LstdFlags)
+	keys, err := newKeyring(o.AuthorizedKeys, logger)
 	if err != nil {
 		return nil, InputError{err}
 	}
 	if o.MaxSessions < 1 {
 		return nil, InputError{fmt.Errorf("--max-sessions %d: use 1 or more", o.MaxSessions)}
 	}
+	if o.IdleTimeout <= 0 {
+		return nil, InputError{fmt.Errorf("--idle-timeout %s: use a positive duration, like 30m (a session with no traffic that long is closed)", o.IdleTimeout)}
+	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		return nil, InputError{fmt.Errorf("--listen %q: want host:port, like 127.0.0.1:2222", o.Listen)}
 	}
+	o.HandshakeTimeout = cmp.Or(o.HandshakeTimeout, DefaultHandshakeTimeout)
+	o.MaxUnauthenticated = cmp.Or(o.MaxUnauthenticated, DefaultMaxUnauthenticated)
+	o.MaxUnauthenticatedPerAddress = cmp.Or(o.MaxUnauthenticatedPerAddress, DefaultMaxUnauthenticatedPerAddress)
 	src, err := data.Load(o.App.Data)
 	if err != nil {
 		return nil, InputError{fmt.Errorf("--data: %w", err)}
 	}
-	s := &Server{opts: o, keys: keys, src: src, log: log.New(logTo, "basin serve: ", log.LstdFlags), hub: newScanHub(), slot: make(chan struct{}, 1)}
-	hostKey := wish.WithHostKeyPath(o.HostKey)
+	s := &Server{opts: o, keys: keys, src: src, log: logger, hub: newScanHub(), slot: make(chan struct{}, 1)}
+	s.gate = newPreAuth(o, logger)
 	srv, err := wish.NewServer(
 		wish.WithAddress(o.Listen),
-		hostKey,
+		wish.WithHostKeyPath(o.HostKey),
 		wish.WithPublicKeyAuth(s.allowed),
 		wish.WithIdleTimeout(o.IdleTimeout),
 		wish.WithMiddleware(s.session),
 	)
 	if err != nil {
 		return nil, InputError{fmt.Errorf("--host-key %s: %w", o.HostKey, err)}
+	}
+	srv.ConnCallback = s.gate.accept
+	srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+		return &gossh.ServerConfig{MaxAuthTries: 6, AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+			if err == nil {
+				s.gate.authenticated(ctx)
+			}
+		}}
 	}
 	if err := os.Chmod(o.HostKey, 0o600); err != nil {
 		return nil, fmt.Errorf("host key: %w", err)
@@ -88,34 +121,25 @@ func NewServer(o ServeOptions, logTo io.Writer) (*Server, error) {
 	return s, nil
 }
 
-// readAuthorizedKeys parses an authorized_keys file (comments and blank
-// lines allowed); none is an error.
-func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
-	b, err := atomicfile.ReadFile(path, 1<<20)
-	if err != nil {
-		return nil, fmt.Errorf("--authorized-keys: %w", err)
+// allowed is the public-key check: a key of the file (as it is now) whose
+// options admit the client's address at this moment. A refusal is
+// logged with its reason.
+func (s *Server) allowed(ctx ssh.Context, key ssh.PublicKey) bool {
+	ip := addrIP(ctx.RemoteAddr())
+	ok, why := s.keys.admits(key, ip, time.Now())
+	if !ok {
+		s.log.Printf("refused key %s (user %q) from %s: %s", gossh.FingerprintSHA256(key), render.Clean(ctx.User()), ctx.RemoteAddr(), why)
 	}
-	var keys []gossh.PublicKey
-	for rest := b; len(rest) > 0; {
-		k, _, _, next, err := gossh.ParseAuthorizedKey(rest)
-		if err != nil {
-			break
-		}
-		keys, rest = append(keys, k), next
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("--authorized-keys %s: no public keys in it", path)
-	}
-	return keys, nil
+	return ok
 }
 
-func (s *Server) allowed(_ ssh.Context, key ssh.PublicKey) bool {
-	for _, k := range s.keys {
-		if ssh.KeysEqual(k, key) {
-			return true
-		}
+// addrIP is the IP of a connection's address (nil if it has none).
+func addrIP(a net.Addr) net.IP {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP
 	}
-	return false
+	host, _, _ := net.SplitHostPort(a.String())
+	return net.ParseIP(host)
 }
 
 // Serve accepts sessions until ctx is done, then closes them all and
@@ -128,15 +152,28 @@ func (s *Server) Serve(ctx context.Context) error {
 	return s.ServeOn(ctx, ln)
 }
 
+// ShutdownWait bounds how long Serve waits for the sessions' apps to stop
+// once it is told to end.
+const ShutdownWait = 10 * time.Second
+
 // ServeOn is Serve on a listener of the caller's (tests listen on port 0).
 func (s *Server) ServeOn(ctx context.Context, ln net.Listener) error {
-	s.log.Printf("listening on %s (%d authorized keys, at most %d sessions, idle timeout %s)", ln.Addr(), len(s.keys), s.opts.MaxSessions, s.opts.IdleTimeout)
+	s.log.Printf("listening on %s (%d authorized keys, at most %d sessions, idle timeout %s)", ln.Addr(), s.keys.count(), s.opts.MaxSessions, s.opts.IdleTimeout)
+	if ip := addrIP(ln.Addr()); ip == nil || !ip.IsLoopback() {
+		s.log.Printf("warning: %s is reachable from other machines; only the keys in %s get in, from the addresses their from= allows", ln.Addr(), s.opts.AuthorizedKeys)
+	}
 	go func() {
 		<-ctx.Done()
 		s.srv.Close()
 	}()
 	err := s.srv.Serve(ln)
-	s.sessions.Wait()
+	ended := make(chan struct{})
+	go func() { s.sessions.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(ShutdownWait):
+		s.log.Printf("%d sessions had not stopped %s after the server closed; leaving them", s.active.Load(), ShutdownWait)
+	}
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
 	}
@@ -184,6 +221,12 @@ func (s *Server) session(next ssh.Handler) ssh.Handler {
 			sess.Exit(1)
 			return
 		}
+		if !s.keys.mayOpenTerminal(sess.PublicKey(), addrIP(sess.RemoteAddr()), time.Now()) {
+			fmt.Fprint(sess, "basin: this key may not open a terminal (no-pty or restrict in the authorized keys), and the app needs one\r\n")
+			s.log.Printf("refused %s from %s: no-pty", who, sess.RemoteAddr())
+			sess.Exit(1)
+			return
+		}
 		if err := s.run(sess, pty, winCh); err != nil {
 			s.log.Printf("session %s: %v", who, err)
 		}
@@ -213,25 +256,55 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, winCh <-chan ssh.Window) err
 	defer m.eng.shutdown()
 	p := tea.NewProgram(m, tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(),
 		tea.WithContext(sess.Context()), tea.WithFPS(appFPS))
-	go func() {
-		p.Send(tea.WindowSizeMsg{Width: pty.Window.Width, Height: pty.Window.Height})
-		for {
-			select {
-			case <-sess.Context().Done():
-				return
-			case w, ok := <-winCh:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			}
-		}
-	}()
+	go forwardSizes(sess.Context(), pty.Window, winCh, p.Send)
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {
 		err = nil
 	}
 	return err
+}
+
+// forwardSizes sends the app the client's terminal size, clamped to
+// MaxTermWidth x MaxTermHeight, first the pty's and then each change.
+// Changes are coalesced: the channel is read at once, whatever the app is
+// doing, and only the newest size waiting is sent. (Sending each one in
+// turn blocked the SSH connection behind a busy app: a burst of window
+// changes wedged the session for good.)
+func forwardSizes(ctx context.Context, first ssh.Window, winCh <-chan ssh.Window, send func(tea.Msg)) {
+	var mu sync.Mutex
+	latest := first
+	wake := make(chan struct{}, 1)
+	wake <- struct{}{}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case w, ok := <-winCh:
+				if !ok {
+					return
+				}
+				mu.Lock()
+				latest = w
+				mu.Unlock()
+				select {
+				case wake <- struct{}{}:
+				default: // a send is due already; it will take this size
+				}
+			}
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+			mu.Lock()
+			w := latest
+			mu.Unlock()
+			send(tea.WindowSizeMsg{Width: min(max(w.Width, 1), MaxTermWidth), Height: min(max(w.Height, 1), MaxTermHeight)})
+		}
+	}
 }
 
 // ServeSynopsis is basin serve's usage line.
@@ -246,7 +319,7 @@ func ParseServeFlags(args []string, out io.Writer) (ServeOptions, error) {
 	fs.StringVar(&o.HostKey, "host-key", "basin_host_ed25519", "the server's private key; created (ed25519, mode 600) if missing, kept for later starts")
 	fs.StringVar(&o.RunsDir, "runs", "runs", "run folders viewers may open (M, o), read-only: what a session computes stays in its own temporary folder")
 	fs.IntVar(&o.MaxSessions, "max-sessions", 8, "sessions at once; one more is told the server is full")
-	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 30*time.Minute, "close a session with no input or output this long")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 30*time.Minute, "close a session with no input or output this long (must be positive)")
 	preset := fs.String("preset", "small", "the shipped model each session opens")
 	dataDir := fs.String("data", "", "directory of an IDX data set (default: the embedded MNIST)")
 	if err := fs.Parse(args); err != nil {

@@ -22,6 +22,15 @@ import (
 // address, the key's signer, the private key file and the server.
 func testServer(t *testing.T, maxSessions int) (addr string, signer gossh.Signer, keyPath string, srv *Server) {
 	t.Helper()
+	addr, signer, keyPath, srv, _ = testServerWith(t, func(o *ServeOptions) { o.MaxSessions = maxSessions }, "")
+	return addr, signer, keyPath, srv
+}
+
+// testServerWith is testServer with options of the test's, and the key's
+// authorized_keys line prefixed with options (like from="127.0.0.1").
+// It returns the server's log too.
+func testServerWith(t *testing.T, tweak func(*ServeOptions), keyOptions string) (addr string, signer gossh.Signer, keyPath string, srv *Server, logs *lockedBuffer) {
+	t.Helper()
 	testOptions(t) // loads the data once
 	dir := t.TempDir()
 	keyPath = newKey(t, dir, "viewer")
@@ -30,16 +39,25 @@ func testServer(t *testing.T, maxSessions int) (addr string, signer gossh.Signer
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+	line := gossh.MarshalAuthorizedKey(signer.PublicKey())
+	if keyOptions != "" {
+		line = append([]byte(keyOptions+" "), line...)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), line, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	app, err := ParseFlags([]string{"--pretrained", "--grid", "5", "--points", "7", "--samples", "16"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err = NewServer(ServeOptions{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "authorized_keys"),
-		HostKey: filepath.Join(dir, "host_ed25519"), RunsDir: filepath.Join(dir, "runs"), MaxSessions: maxSessions,
-		IdleTimeout: time.Minute, App: app}, io.Discard)
+	o := ServeOptions{Listen: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "authorized_keys"),
+		HostKey: filepath.Join(dir, "host_ed25519"), RunsDir: filepath.Join(dir, "runs"), MaxSessions: 8,
+		IdleTimeout: time.Minute, App: app}
+	if tweak != nil {
+		tweak(&o)
+	}
+	logs = &lockedBuffer{}
+	srv, err = NewServer(o, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +72,7 @@ func testServer(t *testing.T, maxSessions int) (addr string, signer gossh.Signer
 	done := make(chan struct{})
 	go func() { srv.ServeOn(ctx, ln); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String(), signer, keyPath, srv
+	return ln.Addr().String(), signer, keyPath, srv, logs
 }
 
 // newKey makes an ed25519 key pair with ssh-keygen (the format OpenSSH

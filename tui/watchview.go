@@ -16,6 +16,7 @@ import (
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 // watchView follows a surface file in the run folders, read-only: a scan
@@ -153,7 +154,9 @@ func (v *watchView) resize() {
 	v.line.resize()
 	v.plane.resize()
 }
-func (v *watchView) status() []string { return []string{"watching " + filepath.Base(v.path)} }
+func (v *watchView) status() []string {
+	return []string{"watching " + render.Clean(filepath.Base(v.path))}
+}
 func (v *watchView) activity() string { return "" }
 
 func (v *watchView) view(w, h int) string {
@@ -164,13 +167,13 @@ func (v *watchView) view(w, h int) string {
 			state = "ended"
 		}
 		head := st.title.Render("Watching") + st.faint.Render(fmt.Sprintf("  the training of %s (%s) · updated %s ago · read-only",
-			v.path, state, time.Since(v.mod).Round(time.Second)))
+			render.Clean(v.path), state, time.Since(v.mod).Round(time.Second)))
 		return truncate(head, w) + "\n" + v.trainer.view(w, h-1)
 	}
 	if v.surf == nil {
 		msg := "Choose a surface in M to watch it here."
 		if v.path != "" {
-			msg = "waiting for " + v.path + " …"
+			msg = "waiting for " + render.Clean(v.path) + " …"
 		}
 		if v.err != "" {
 			msg = v.err
@@ -178,7 +181,7 @@ func (v *watchView) view(w, h int) string {
 		return st.title.Render("Watch") + "\n\n" + st.faint.Width(max(w, 10)).Render(msg)
 	}
 	head := st.title.Render("Watching") + st.faint.Render(fmt.Sprintf("  %s · %d of %d points · written %s ago · read-only: the cursor moves, the window is the file's",
-		v.path, v.surf.Computed(), v.surf.Len(), time.Since(v.mod).Round(time.Second)))
+		render.Clean(v.path), v.surf.Computed(), v.surf.Len(), time.Since(v.mod).Round(time.Second)))
 	var body string
 	if v.surf.Is2D() {
 		body = v.plane.view(w, h-1)

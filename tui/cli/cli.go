@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/basin-dev/basin/tui/render"
 )
 
 func isHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
@@ -143,7 +145,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	case sig != nil:
 		if err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "basin %s: %v\n", args[0], err)
+			fmt.Fprintf(stderr, "basin %s: %s\n", args[0], render.Clean(err.Error()))
 		}
 		fmt.Fprintf(stderr, "basin %s: stopped by %v\n", args[0], sig)
 		return Signals[sig]
@@ -151,9 +153,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "basin %s: interrupted\n", args[0])
 		return ExitInterrupt
 	case isUsage(err):
-		fmt.Fprintf(stderr, "basin %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "basin %s: %s\n", args[0], render.Clean(err.Error()))
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "basin %s: %v\n", args[0], err)
+	fmt.Fprintf(stderr, "basin %s: %s\n", args[0], render.Clean(err.Error()))
 	return ExitFailure
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,6 +24,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
+	stdout = cleanWriter{stdout}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +62,22 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printCheckpoint(stdout, ck)
 	return nil
+}
+
+// cleanWriter shows the control characters of what it writes as escapes
+// (render.Clean), line by line: a checkpoint's metadata or a file name is
+// anyone's text, and an escape sequence in it would act on the terminal.
+type cleanWriter struct{ w io.Writer }
+
+func (c cleanWriter) Write(p []byte) (int, error) {
+	lines := strings.Split(string(p), "\n")
+	for i, l := range lines {
+		lines[i] = render.Clean(l)
+	}
+	if _, err := io.WriteString(c.w, strings.Join(lines, "\n")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // printLayers writes the layer table of an architecture.

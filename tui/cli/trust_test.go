@@ -212,3 +212,27 @@ func TestMergeValidatesParts(t *testing.T) {
 		t.Fatal("the part was overwritten")
 	}
 }
+
+// A file name or checkpoint metadata holding an escape sequence set the
+// client's window title through basin info: untrusted text is shown with
+// its control characters as escapes.
+func TestInfoShowsUntrustedTextInert(t *testing.T) {
+	dir := t.TempDir()
+	ck, err := checkpoint.Pretrained("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Meta["note"] = "\x1b]0;pwned\x07\x1b[2J"
+	path := filepath.Join(dir, "evil\x1b]0;title\x07.safetensors")
+	if err := checkpoint.Save(path, ck.Arch, ck.Params, ck.Meta); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run("info", path)
+	if code != ExitOK || strings.ContainsAny(stdout+stderr, "\x1b\x07") || !strings.Contains(stdout, `\x1b]0;pwned\x07`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = run("eval", "--checkpoint", filepath.Join(dir, "missing\x1b[31m.safetensors"))
+	if code == ExitOK || strings.ContainsAny(stderr, "\x1b") {
+		t.Fatalf("an error naming the file: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -318,3 +318,38 @@ func BenchmarkSurface3D(b *testing.B) {
 		_ = Surface3D(f, s, TrueColor, DefaultCamera(), 200, 57, &[2]float64{32, 32}, TrueColor.RGB(255, 0, 0)).String()
 	}
 }
+
+func TestCleanShowsControlsAsEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"model.safetensors":             "model.safetensors",
+		"α β ✕ 模型":                      "α β ✕ 模型",
+		"x\x1b]0;pwned\x07.safetensors": `x\x1b]0;pwned\x07.safetensors`,
+		"a\nb\tc\rd":                    `a\nb\tc\rd`,
+		"\x9b2J":                        `\x9b2J`,
+		"\u202egpj.exe":                 `\u202egpj.exe`,
+		"bad\xffutf8":                   `bad\xffutf8`,
+		"\x7fdel":                       `\x7fdel`,
+	} {
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSafeKeepsColourDropsTheRest(t *testing.T) {
+	for in, want := range map[string]string{
+		"\x1b[38;5;12mblue\x1b[0m\nline": "\x1b[38;5;12mblue\x1b[0m\nline",
+		"name \x1b]0;pwned\x07.npz":      "name .npz",
+		"name \x1b]2;t\x1b\\.npz":        "name .npz",
+		"a\x1b[2Jb\x1b[10;10Hc":          "abc",
+		"bell\x07 tab\t cr\r":            "bell tab cr",
+		"\u202eevil \u009b2J c1":         "evil 2J c1",
+		"ok ✕ α":                         "ok ✕ α",
+		"\x1bPdcs\x1b\\x":                "x",
+		"trail\x1b":                      "trail",
+	} {
+		if got := Safe(in); got != want {
+			t.Errorf("Safe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
