@@ -223,14 +223,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.showHelp = false
 		return nil
 	case key.Matches(msg, k.Open) && m.ck != nil:
-		m.picker = &picker{items: candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path)}
+		m.picker = &picker{items: m.eng.read.filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
 		return nil
 	case key.Matches(msg, k.Models):
 		preset, path := m.opts.Train.Arch.Preset, ""
 		if m.ck != nil {
 			preset, path = m.ck.Arch.Preset, m.ck.Path
 		}
-		items := append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...)
+		items := m.eng.read.filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
 		m.picker = &picker{items: items, models: true, mark: path}
 		return nil
 	case key.Matches(msg, k.Figure):

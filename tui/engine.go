@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +76,9 @@ type engine struct {
 	slot chan struct{}
 	// hub, under basin serve, shares scans between sessions; nil alone.
 	hub *scanHub
+	// read reads what a person picks; under basin serve only inside the
+	// run folders and the session's own (nil: anywhere).
+	read *access
 }
 
 func newEngine(runsDir, label string) *engine {
@@ -177,7 +179,7 @@ func newRunDir(parent, name string) (string, error) {
 // loadOther reads a second checkpoint to compare with.
 func (e *engine) loadOther(path string) {
 	e.goJob(func() {
-		ck, err := loadCheckpoint(path)
+		ck, err := e.read.checkpoint(path)
 		e.box.send(otherLoaded{ck, err})
 	})
 }
@@ -185,16 +187,9 @@ func (e *engine) loadOther(path string) {
 // loadModel reads a checkpoint to switch the views to.
 func (e *engine) loadModel(path string) {
 	e.goJob(func() {
-		ck, err := loadCheckpoint(path)
+		ck, err := e.read.checkpoint(path)
 		e.box.send(modelLoaded{ck, err})
 	})
-}
-
-func loadCheckpoint(path string) (*checkpoint.Checkpoint, error) {
-	if preset, ok := strings.CutPrefix(path, "pretrained:"); ok {
-		return checkpoint.Pretrained(preset)
-	}
-	return checkpoint.Load(path)
 }
 
 // newRun starts a new run folder (made on the first file written): a
@@ -288,7 +283,7 @@ func (e *engine) loadTrajectory(id int, cks []*checkpoint.Checkpoint) {
 	e.goJob(func() {
 		var runs []trajectory.Run
 		for i, ck := range cks {
-			snaps, err := checkpoint.TrajectoryOf(ck)
+			snaps, err := e.read.trajectory(ck)
 			if err != nil && i == 0 {
 				e.box.send(trajLoaded{id: id, err: err})
 				return

@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 
-	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/figure"
 )
 
@@ -71,7 +70,7 @@ func (v *interpView) figure() (figure.Figure, string, error) {
 	if v.file == "" {
 		return figure.Figure{}, "", fmt.Errorf("interpolate first (r); the figure is drawn from its file")
 	}
-	s, err := surface.Load(v.file)
+	s, err := v.c.eng.read.surface(v.file)
 	if err != nil {
 		return figure.Figure{}, "", err
 	}

@@ -251,6 +251,8 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, winCh <-chan ssh.Window) err
 		return err
 	}
 	m := newModel(o, ck, s.src, sess)
+	m.eng.read = confined(s.opts.RunsDir, scratch) // no link leads a session out of these
+	defer m.eng.read.close()
 	m.eng.hub = s.hub   // the same scan asked for by two viewers is computed once
 	m.eng.slot = s.slot // one scan computes at a time on the machine: the others' keys keep their cores
 	defer m.eng.shutdown()

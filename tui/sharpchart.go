@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -60,14 +59,14 @@ type sharpRun struct {
 // siblingRuns reads the tracks of every run of the eos experiment folder
 // that holds path (lr-*.safetensors), by their metadata only; nil when
 // the folder is not one or has a single run.
-func siblingRuns(path string) []sharpRun {
+func siblingRuns(files *access, path string) []sharpRun {
 	paths, err := eosRuns(filepath.Dir(path))
 	if err != nil || len(paths) < 2 {
 		return nil
 	}
 	var runs []sharpRun
 	for _, p := range paths {
-		meta, err := checkpoint.ReadMeta(p)
+		meta, err := files.meta(p)
 		if err != nil {
 			continue
 		}

@@ -85,7 +85,7 @@ func (t *trainView) ready() {
 			if tr, ok := ck.Meta["sharpness_track"]; ok { // a run trained with --track-sharpness
 				t.sharp, _ = train.DecodeTrack(tr)
 				t.threshold, _ = strconv.ParseFloat(ck.Meta["stability_threshold"], 64)
-				t.runs = siblingRuns(ck.Path) // the other rates of an eos experiment
+				t.runs = siblingRuns(t.c.eng.read, ck.Path) // the other rates of an eos experiment
 			}
 		}
 	}

@@ -220,10 +220,10 @@ func (e *engine) watchFile(ctx context.Context, id int, path string) {
 				gone = ""
 				last = st.ModTime()
 				if strings.HasSuffix(path, ".progress.json") {
-					l, err := train.ReadLive(path)
+					l, err := e.read.live(path)
 					e.box.send(watchLoaded{id: id, live: l, mod: last, err: err})
 				} else {
-					s, err := surface.Load(path)
+					s, err := e.read.surface(path)
 					e.box.send(watchLoaded{id: id, surf: s, mod: last, err: err})
 				}
 			}

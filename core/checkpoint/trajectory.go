@@ -54,6 +54,11 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 	if err != nil {
 		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory: %w", err)
 	}
+	return ParseTrajectory(path, b)
+}
+
+// ParseTrajectory is LoadTrajectory of a file's bytes; path names it.
+func ParseTrajectory(path string, b []byte) (model.Arch, []Snapshot, map[string]string, error) {
 	h, err := readHeader(b)
 	if err != nil {
 		return model.Arch{}, nil, nil, fmt.Errorf("read trajectory %s: %w", path, err)
@@ -127,7 +132,17 @@ func LoadTrajectory(path string) (model.Arch, []Snapshot, map[string]string, err
 // are.
 func TrajectoryOf(ck *Checkpoint) ([]Snapshot, error) {
 	path := TrajectoryPath(ck.Path)
-	arch, snaps, meta, err := LoadTrajectory(path)
+	b, err := atomicfile.ReadFile(path, MaxTrajectorySize)
+	if err != nil {
+		return nil, fmt.Errorf("read trajectory: %w", err)
+	}
+	return TrajectoryIn(ck, path, b)
+}
+
+// TrajectoryIn is TrajectoryOf of the trajectory file's bytes (read by
+// the caller from path).
+func TrajectoryIn(ck *Checkpoint, path string, b []byte) ([]Snapshot, error) {
+	arch, snaps, meta, err := ParseTrajectory(path, b)
 	if err != nil {
 		return nil, err
 	}

@@ -208,9 +208,9 @@ const (
 	maxPathPoints = 1 << 20
 )
 
-// maxFileSize bounds the surfaces Load reads: a 1001x1001 plane of the
+// MaxFileSize bounds the surfaces Load reads: a 1001x1001 plane of the
 // standard net with its directions is about 30 MB.
-const maxFileSize = 1 << 30
+const MaxFileSize = 1 << 30
 
 // Load reads an .npz surface written by Save.
 func Load(path string) (*Surface, error) {
@@ -221,7 +221,7 @@ func Load(path string) (*Surface, error) {
 // load reads path and decodes its surface, returning the file's bytes
 // for what else the caller reads from them.
 func load(path string) (*Surface, []byte, error) {
-	b, err := atomicfile.ReadFile(path, maxFileSize)
+	b, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read surface: %w", err)
 	}
@@ -233,6 +233,10 @@ func load(path string) (*Surface, []byte, error) {
 }
 
 func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
+
+// Decode reads a surface from the bytes of an .npz file (Load's reader
+// for a caller that has the bytes already).
+func Decode(b []byte) (*Surface, error) { return decode(b) }
 
 // ErrMetadata is wrapped by the error for a surface whose metadata is
 // unusable (not a half-written file: one that will never do).

@@ -44,7 +44,7 @@ func SaveSet(path string, parts []Part, meta any) error {
 
 // LoadPart reads the surface stored under name in a file SaveSet wrote.
 func LoadPart(path, name string) (*Surface, error) {
-	b, err := atomicfile.ReadFile(path, maxFileSize)
+	b, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read surface: %w", err)
 	}

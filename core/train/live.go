@@ -33,6 +33,9 @@ type Live struct {
 	Updated   time.Time        `json:"updated"`
 }
 
+// MaxLiveSize bounds the progress files ReadLive reads.
+const MaxLiveSize = 64 << 20
+
 // LivePoints bounds the steps a progress file keeps.
 const LivePoints = 1024
 
@@ -79,7 +82,7 @@ func LivePath(path string) string {
 
 // ReadLive reads a progress file.
 func ReadLive(path string) (*Live, error) {
-	b, err := atomicfile.ReadFile(path, 64<<20)
+	b, err := atomicfile.ReadFile(path, MaxLiveSize)
 	if err != nil {
 		return nil, fmt.Errorf("read training progress: %w", err)
 	}
