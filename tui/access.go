@@ -136,8 +136,8 @@ func (a *access) close() {
 
 // checkpoint reads a checkpoint (pretrained:NAME is a shipped one).
 func (a *access) checkpoint(path string) (*checkpoint.Checkpoint, error) {
-	if preset, ok := strings.CutPrefix(path, "pretrained:"); ok {
-		return checkpoint.Pretrained(preset)
+	if strings.HasPrefix(path, checkpoint.PretrainedPrefix) {
+		return checkpoint.Open(path)
 	}
 	b, err := a.read(path, checkpoint.MaxFileSize)
 	if err != nil {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -53,8 +54,8 @@ func testOptions(t *testing.T) Options {
 		Alpha:     surface.Axis{Min: -1, Max: 1, N: 5},
 		Beta:      surface.Axis{Min: -1, Max: 1, N: 5},
 		Points:    7,
-		Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
-		Split:     data.Train, Samples: 16, Workers: 2,
+		Direction: direction.Spec{Seed: 1, Norm: direction.Filter}, SampleSeed: 1,
+		Split: data.Train, Samples: 16, Workers: 2,
 		RunsDir: t.TempDir(), Profile: render.NoColor, source: tiny,
 	}
 }
@@ -297,11 +298,18 @@ func TestKeysMoveZoomAndPan(t *testing.T) {
 }
 
 // The app's scans evaluate the same images as `basin eval` and the
-// headless scans with the same seed, and keep them when n draws a new
-// direction.
+// headless scans with the same seed (--direction-seed seeds both unless
+// --sample-seed is given), and keep them when n draws a new direction.
 func TestScanImagesFollowTheSeed(t *testing.T) {
 	o := testOptions(t)
-	o.Direction.Seed = 3
+	parsed, err := ParseFlags([]string{"--direction-seed", "3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Direction.Seed, o.SampleSeed = parsed.Direction.Seed, parsed.SampleSeed
+	if apart, _ := ParseFlags([]string{"--direction-seed", "3", "--sample-seed", "7"}, io.Discard); apart.Direction.Seed != 3 || apart.SampleSeed != 7 {
+		t.Fatalf("--sample-seed 7: seeds %d and %d", apart.Direction.Seed, apart.SampleSeed)
+	}
 	m := newModel(o, nil, tiny, os.Stdout)
 	var got []scan.Settings
 	m.scanSettings = func(st scan.Settings) { got = append(got, st) }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -25,6 +26,7 @@ type numbersView struct {
 	what    string // the step in progress
 	sides   []*compare.Side
 	err     string
+	cancel  context.CancelFunc
 }
 
 func newNumbersView(c *common) *numbersView { return &numbersView{c: c} }
@@ -34,7 +36,14 @@ func (v *numbersView) title() string { return "numbers" }
 // onRequest: the view measures on r only, so the demo flow stops before it.
 func (v *numbersView) onRequest() {}
 
-func (v *numbersView) ready()                            {}
+// ready: a model was switched to; what was measured (or is being) is
+// the old model's, and goes.
+func (v *numbersView) ready() {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	v.id, v.running, v.sides, v.err, v.what = v.c.nextJob(), false, nil, "", ""
+}
 func (v *numbersView) mouse(tea.MouseMsg, int, int) bool { return false }
 func (v *numbersView) capturing() bool                   { return false }
 func (v *numbersView) resize()                           {}
@@ -47,7 +56,7 @@ func (v *numbersView) keys() helpKeys {
 // settings are the app's 1D scan settings and the sharpness flags.
 func (v *numbersView) settings() compare.Settings {
 	o := v.c.opts
-	line := scan.Settings{Alpha: o.Alpha, Direction: o.Direction, SampleSeed: o.Direction.Seed,
+	line := scan.Settings{Alpha: o.Alpha, Direction: o.Direction, SampleSeed: o.SampleSeed,
 		Split: o.Split, Samples: o.Samples, Workers: o.Workers}
 	line.Alpha.N = o.Points
 	return compare.Settings{Line: line, Directions: o.Directions, Epsilons: o.Epsilons, Threshold: o.Threshold, Hessian: o.Hessian}
@@ -63,7 +72,9 @@ func (v *numbersView) key(msg tea.KeyMsg) bool {
 	}
 	v.id = v.c.nextJob()
 	v.running, v.err, v.sides, v.what = true, "", nil, "starting"
-	v.c.eng.measure(v.c.eng.ctx, v.id, cks, v.c.src, v.settings())
+	var ctx context.Context
+	ctx, v.cancel = context.WithCancel(v.c.eng.ctx)
+	v.c.eng.measure(ctx, v.id, cks, v.c.src, v.settings())
 	return true
 }
 

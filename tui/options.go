@@ -37,6 +37,7 @@ type Options struct {
 	Direction  direction.Spec
 	Split      data.Split
 	Samples    int
+	SampleSeed uint64 // of the evaluation images (the directions have Direction.Seed)
 	Workers    int
 	RunsDir    string
 	ViewRuns   string // run folders to list in M and o instead of RunsDir (basin serve: read-only)
@@ -114,7 +115,7 @@ func ParseFlags(args []string, out io.Writer) (Options, error) {
 	}
 	o.Alpha, o.Points = plane.Alpha, line.Alpha.N
 	o.Beta = plane.Beta
-	o.Direction, o.Split, o.Samples, o.Workers = plane.Direction, plane.Split, plane.Samples, plane.Workers
+	o.Direction, o.SampleSeed, o.Split, o.Samples, o.Workers = plane.Direction, plane.SampleSeed, plane.Split, plane.Samples, plane.Workers
 	if o.Directions, o.Epsilons, o.Threshold, err = shf.Values(); err != nil {
 		return o, err
 	}

@@ -50,6 +50,25 @@ func (v *scanState) readout() (loss, acc, se float64, ok bool) {
 	return v.cur.Loss[k], v.cur.Acc[k], v.cur.LossSE[k], true
 }
 
+// gridPointNote says which grid point the readout shows when the cursor
+// is between points (the trajectory view puts it on snapshots and on
+// θ*): "(at grid point α 0.0125 β -0.0083)"; "" when it is on one.
+func (v *scanState) gridPointNote() string {
+	var at string
+	off := false
+	for i, a := range v.axes {
+		g := a.At(v.cursorIndex(i))
+		if math.Abs(g-v.cursor[i]) > 1e-9*(a.Max-a.Min) {
+			off = true
+		}
+		at += " " + axisNames[i] + " " + render.FormatTick(g)
+	}
+	if !off {
+		return ""
+	}
+	return "(at grid point" + at + ")"
+}
+
 func (v *scanState) gridLabel() string {
 	if len(v.axes) == 1 {
 		return fmt.Sprintf("%d points", v.axes[0].N)
@@ -164,6 +183,9 @@ func (v *scanState) readoutLine(w int) string {
 		s += st.key.Render(axisNames[i]+" "+render.FormatTick(v.cursor[i])) + " "
 	}
 	if l, a, se, ok := v.readout(); ok {
+		if at := v.gridPointNote(); at != "" {
+			s += st.faint.Render(at) + " "
+		}
 		switch {
 		case surface.OffScale(l):
 			s += st.err.Render("loss off scale") + fmt.Sprintf(" (%.3g)", l)

@@ -40,6 +40,10 @@ type scanState struct {
 	cur     *surface.Surface
 	prev    *surface.Surface
 	centre  *model.Result
+	// scanned is the model the centre and the surfaces on screen belong
+	// to: when the app switches model (T, M) they are the old model's and
+	// are dropped, never reused as the new one's centre.
+	scanned *checkpoint.Checkpoint
 	last    progress.Point
 	already int // points the job started with (a resumed one has some)
 	file    string
@@ -81,7 +85,7 @@ func (v *scanState) beta() surface.Axis {
 // settings of a scan of the current window.
 func (v *scanState) settings() scan.Settings {
 	o := v.c.opts
-	return scan.Settings{Alpha: v.alpha(), Beta: v.beta(), Direction: v.dir, SampleSeed: o.Direction.Seed,
+	return scan.Settings{Alpha: v.alpha(), Beta: v.beta(), Direction: v.dir, SampleSeed: o.SampleSeed,
 		Split: o.Split, Samples: o.Samples, Workers: o.Workers}
 }
 
@@ -95,6 +99,9 @@ func (v *scanState) restart(first bool) {
 	}
 	if v.cancel != nil {
 		v.cancel()
+	}
+	if m := v.model(); m != v.scanned {
+		v.scanned, v.centre, v.cur, v.prev = m, nil, nil, nil
 	}
 	v.paused = false
 	v.begin(v.c.nextJob())

@@ -149,6 +149,19 @@ func indexOf(p model.Params, name string) int {
 	return -1
 }
 
+// PretrainedPrefix names a shipped checkpoint where a path is expected:
+// "pretrained:small" is the small net basin ships.
+const PretrainedPrefix = "pretrained:"
+
+// Open reads the checkpoint at path, or the shipped one that
+// "pretrained:NAME" names: what every --checkpoint means.
+func Open(path string) (*Checkpoint, error) {
+	if preset, ok := strings.CutPrefix(path, PretrainedPrefix); ok {
+		return Pretrained(preset)
+	}
+	return Load(path)
+}
+
 // Pretrained returns the checkpoint of a preset shipped inside basin.
 func Pretrained(preset string) (*Checkpoint, error) {
 	name := "pretrained/" + preset + ".safetensors"
@@ -156,5 +169,5 @@ func Pretrained(preset string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no pretrained checkpoint for preset %q", preset)
 	}
-	return Parse("pretrained:"+preset, b)
+	return Parse(PretrainedPrefix+preset, b)
 }

@@ -40,7 +40,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var cks [2]*checkpoint.Checkpoint
 	for i, p := range paths {
-		if cks[i], err = checkpoint.Load(p); err != nil {
+		if cks[i], err = checkpoint.Open(p); err != nil {
 			return usage(err)
 		}
 	}

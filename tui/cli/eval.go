@@ -14,7 +14,7 @@ import (
 
 // registerModel adds --checkpoint and --data, shared by eval and scans.
 func registerModel(fs *flags.Set) (ckPath, dataDir *string) {
-	ckPath = fs.String("checkpoint", "", "checkpoint to load (.safetensors; required)")
+	ckPath = fs.String("checkpoint", "", "checkpoint to load (.safetensors, or pretrained:small, :standard, :mlp for a shipped one; required)")
 	dataDir = new(string)
 	flags.RegisterData(fs.FlagSet, dataDir)
 	return ckPath, dataDir
@@ -36,7 +36,7 @@ func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if err != nil {
 		return nil, usage(err)
 	}
-	ck, err := checkpoint.Load(ckPath)
+	ck, err := checkpoint.Open(ckPath)
 	if err != nil {
 		return nil, usage(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -151,8 +152,45 @@ func printSurface(w io.Writer, path string, s *surface.Surface) {
 	if s.TestLoss != nil {
 		fmt.Fprintf(w, ", and as many of the test split")
 	}
-	fmt.Fprintf(w, "\n\n")
+	fmt.Fprintf(w, "\n")
+	if cmd := Reproduce(m); cmd != "" {
+		fmt.Fprintf(w, "reproduce  %s\n", cmd)
+	}
+	fmt.Fprintln(w)
 	printSummary(w, s, surface.DefaultThreshold)
+}
+
+// Reproduce is the basin scan1d or scan2d command that computes the
+// surface m describes, point for point (the app's scans included: their
+// files record both seeds); "" for kinds no scan command makes.
+func Reproduce(m surface.Meta) string {
+	if m.Kind != "1d" && m.Kind != "2d" {
+		return ""
+	}
+	ck := m.Checkpoint
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	cmd := fmt.Sprintf("basin scan%s --checkpoint %s --seed %d --sample-seed %d --norm %s --split %s --samples %d --alpha %s:%s",
+		m.Kind, shellQuote(ck), m.Seed, m.SampleSeed, m.Norm, m.Split, m.Samples, f(m.Alpha.Min), f(m.Alpha.Max))
+	if m.Kind == "1d" {
+		cmd += fmt.Sprintf(" --points %d", m.Alpha.N)
+	} else if m.Beta != nil {
+		cmd += fmt.Sprintf(" --beta %s:%s --grid %dx%d", f(m.Beta.Min), f(m.Beta.Max), m.Alpha.N, m.Beta.N)
+	}
+	if m.Biases {
+		cmd += " --biases"
+	}
+	if m.Data != "" && !strings.Contains(m.Data, "(embedded)") {
+		cmd += " --data " + shellQuote(m.Data)
+	}
+	return cmd + " --out copy.npz"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // thousands formats n with comma separators.

@@ -55,7 +55,7 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var cks [2]*checkpoint.Checkpoint
 	for i, p := range paths {
-		if cks[i], err = checkpoint.Load(p); err != nil {
+		if cks[i], err = checkpoint.Open(p); err != nil {
 			return usage(err)
 		}
 	}

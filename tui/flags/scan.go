@@ -3,6 +3,7 @@ package flags
 import (
 	"flag"
 	"fmt"
+	"strconv"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
@@ -18,13 +19,16 @@ type Images struct {
 	Seed    uint64
 }
 
-// Register adds --split, --samples and the seed flag, named seedFlag:
-// "seed" in the headless commands, "direction-seed" in the app, where
-// --seed is training's.
+// Register adds --split, --samples and the seed of the image sample,
+// named seedFlag (basin eval's --seed).
 func (f *Images) Register(fs *flag.FlagSet, seedFlag string) {
+	f.register(fs)
+	fs.Uint64Var(&f.Seed, seedFlag, 1, "seed of the image sample")
+}
+
+func (f *Images) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Split, "split", string(data.Train), "images to evaluate on: train or test")
-	fs.IntVar(&f.Samples, "samples", 1000, "number of images, drawn with the seed")
-	fs.Uint64Var(&f.Seed, seedFlag, 1, "seed of the image sample (and of the directions in a scan)")
+	fs.IntVar(&f.Samples, "samples", 1000, "number of images, drawn with the sample seed")
 }
 
 // Validate checks what can be checked without the data.
@@ -49,9 +53,15 @@ const (
 	Both = Line | Plane
 )
 
-// Scan are the flags that choose a scan.
+// Scan are the flags that choose a scan. A scan has two seeds: the
+// directions' (--seed in the headless commands, --direction-seed in the
+// app, where --seed is training's) and the image sample's
+// (--sample-seed, by default the same number). A surface file records
+// both, so the app and the CLI reproduce each other's scans.
 type Scan struct {
 	Images
+	DirectionSeed     uint64
+	sampleSeed        optionalSeed
 	shape             Shape
 	Alpha, Beta, Grid string
 	Points            int
@@ -63,7 +73,9 @@ type Scan struct {
 // Register adds the scan flags of shape to fs; seedFlag as in Images.
 func (f *Scan) Register(fs *flag.FlagSet, shape Shape, seedFlag string) {
 	f.shape = shape
-	f.Images.Register(fs, seedFlag)
+	f.Images.register(fs)
+	fs.Uint64Var(&f.DirectionSeed, seedFlag, 1, "seed of the random directions (and of the image sample, unless --sample-seed is given)")
+	fs.Var(&f.sampleSeed, "sample-seed", "seed of the image sample (default: the --"+seedFlag+")")
 	fs.StringVar(&f.Alpha, "alpha", "-1:1", "α range, min:max")
 	if shape&Line != 0 {
 		fs.IntVar(&f.Points, "points", 51, fmt.Sprintf("1D scan: number of α points (2 to %d)", surface.MaxPoints))
@@ -84,8 +96,12 @@ func (f *Scan) Settings(plane bool) (scan.Settings, error) {
 	if err != nil {
 		return scan.Settings{}, err
 	}
+	f.Seed = f.DirectionSeed
+	if f.sampleSeed.set {
+		f.Seed = f.sampleSeed.v
+	}
 	st := scan.Settings{SampleSeed: f.Seed, Split: split, Samples: f.Samples, Workers: f.Workers}
-	st.Direction.Seed, st.Direction.Biases = f.Seed, f.Biases
+	st.Direction.Seed, st.Direction.Biases = f.DirectionSeed, f.Biases
 	if st.Direction.Norm, err = direction.ParseNorm(f.Norm); err != nil {
 		return st, fmt.Errorf("--norm: %w", err)
 	}
@@ -109,4 +125,26 @@ func (f *Scan) Settings(plane bool) (scan.Settings, error) {
 		return st, fmt.Errorf("--workers %w", err)
 	}
 	return st, st.Validate()
+}
+
+// optionalSeed is a seed flag that knows whether it was given.
+type optionalSeed struct {
+	v   uint64
+	set bool
+}
+
+func (o *optionalSeed) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.FormatUint(o.v, 10)
+}
+
+func (o *optionalSeed) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a seed (a whole number of 0 or more)", s)
+	}
+	o.v, o.set = v, true
+	return nil
 }
