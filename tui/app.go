@@ -155,6 +155,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.touched = true
 		}
 	case tea.KeyMsg:
+		if keys := splitKeys(msg); keys != nil {
+			cmds := make([]tea.Cmd, len(keys))
+			for i, k := range keys {
+				_, cmds[i] = m.Update(k)
+			}
+			return m, tea.Batch(cmds...)
+		}
 		if m.tour != nil && msg.String() != "ctrl+c" { // any key ends the tour and is not acted on
 			m.stopTour()
 			return m, nil

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
@@ -33,7 +32,7 @@ func newRangeForm(labels []string, values []float64) rangeForm {
 		in.Prompt = ""
 		in.CharLimit = 24
 		in.Width = 12
-		in.SetValue(strconv.FormatFloat(v, 'g', -1, 64))
+		in.SetValue(flags.FormatNumber(v))
 		if i == 0 {
 			in.Focus()
 		}

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // keyMap holds every key binding; the help screen is generated from it.
 // The keys that pick a view (1, 2, …) come from the list of views.
@@ -19,6 +22,21 @@ type keyMap struct {
 	PathPrev, PathNext                key.Binding
 	Interp                            key.Binding
 	Rotate, Tilt, Spin                key.Binding
+}
+
+// splitKeys returns the single keys of a message that holds several
+// letters (typed fast, or over SSH, they arrive in one read and Bubble
+// Tea makes one key of them: "ll", "++"), nil for a single key. A paste
+// stays whole.
+func splitKeys(msg tea.KeyMsg) []tea.KeyMsg {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return nil
+	}
+	keys := make([]tea.KeyMsg, len(msg.Runes))
+	for i, r := range msg.Runes {
+		keys[i] = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+	}
+	return keys
 }
 
 func newKeyMap() keyMap {

@@ -58,6 +58,11 @@ func (s *Set) Parse(args []string) error {
 	return nil
 }
 
+// FormatNumber writes a number the way a person would type it: 12
+// significant digits at most, so the 0.30000000000000004 that
+// 0.1 + 0.2 makes is 0.3, and a field shows the number, not its tail.
+func FormatNumber(v float64) string { return strconv.FormatFloat(v, 'g', 12, 64) }
+
 // Number reads a finite decimal number, with a message a person can act
 // on.
 func Number(s string) (float64, error) {
