@@ -37,7 +37,7 @@ func TestLettersInOneReadAreKeysThroughAPty(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := p.Run(); done <- err }()
 	time.Sleep(300 * time.Millisecond) // the program reads its input
-	ptmx.Write([]byte("lll"))           // one write: one read
+	ptmx.Write([]byte("lll"))          // one write: one read
 	time.Sleep(300 * time.Millisecond)
 	ptmx.Write([]byte("q"))
 	select {

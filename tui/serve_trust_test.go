@@ -303,3 +303,53 @@ func TestServeRefusesNoIdleTimeout(t *testing.T) {
 		}
 	}
 }
+
+// addrListener is a listener that says it listens on addr.
+type addrListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l addrListener) Addr() net.Addr { return l.addr }
+
+// A server reachable beyond this machine says so in its log; one on
+// loopback does not.
+func TestServeWarnsBeyondLoopback(t *testing.T) {
+	for _, c := range []struct {
+		ip   string
+		warn bool
+	}{{"127.0.0.1", false}, {"0.0.0.0", true}, {"192.0.2.7", true}} {
+		_, _, _, srv, logs := testServerWith(t, nil, "")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { srv.ServeOn(ctx, addrListener{ln, &net.TCPAddr{IP: net.ParseIP(c.ip), Port: 2222}}); close(done) }()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !strings.Contains(logs.String(), c.ip+":2222"); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if got := strings.Contains(logs.String(), "warning: "+c.ip+":2222 is reachable from other machines"); got != c.warn {
+			t.Errorf("%s: warning %v, want %v:\n%s", c.ip, got, c.warn, logs.String())
+		}
+	}
+}
+
+func FuzzAuthorizedKeys(f *testing.F) {
+	f.Add([]byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGa3pXh0WUVpX3lOhFpvo1m3aQ6hUkhXCpVJYnlF7cdx k\n"))
+	f.Add([]byte(`from="10.0.0.*,!10.0.0.9,192.168.0.0/16",expiry-time="20301231Z",restrict,pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGa3pXh0WUVpX3lOhFpvo1m3aQ6hUkhXCpVJYnlF7cdx k`))
+	f.Add([]byte(`command="x" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGa3pXh0WUVpX3lOhFpvo1m3aQ6hUkhXCpVJYnlF7cdx`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		keys, err := parseAuthorizedKeys(b, "keys")
+		if err != nil {
+			return
+		}
+		for _, k := range keys {
+			k.admits(net.ParseIP("10.0.0.1"), time.Now())
+			k.admits(net.ParseIP("::1"), time.Now())
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -43,4 +44,27 @@ func TestTrajectoryRoundTrip(t *testing.T) {
 	if _, _, _, err := LoadTrajectory(filepath.Join(dir, "none")); err == nil {
 		t.Error("a missing file loaded")
 	}
+}
+
+func FuzzParseTrajectory(f *testing.F) {
+	arch, _ := model.Preset("mlp")
+	dir := f.TempDir()
+	path := filepath.Join(dir, "t.safetensors")
+	if err := SaveTrajectory(path, arch, []Snapshot{{Step: 0, Params: arch.Init(1)}, {Step: 5, Params: arch.Init(2)}}, map[string]string{"steps": "5", "epochs": "1"}); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	f.Add(good)
+	f.Add(mk(`{"step_-1.a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, snaps, _, err := ParseTrajectory("t", b)
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(snaps); i++ {
+			if snaps[i].Step < snaps[i-1].Step {
+				t.Fatal("snapshots out of order")
+			}
+		}
+	})
 }
