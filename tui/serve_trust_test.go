@@ -326,7 +326,10 @@ func TestServeWarnsBeyondLoopback(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { srv.ServeOn(ctx, addrListener{ln, &net.TCPAddr{IP: net.ParseIP(c.ip), Port: 2222}}); close(done) }()
+		go func() {
+			srv.ServeOn(ctx, addrListener{ln, &net.TCPAddr{IP: net.ParseIP(c.ip), Port: 2222}})
+			close(done)
+		}()
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !strings.Contains(logs.String(), c.ip+":2222"); {
 			time.Sleep(10 * time.Millisecond)
 		}
