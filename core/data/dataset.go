@@ -137,7 +137,7 @@ func load(fsys fs.FS, name string) (*Source, error) {
 				return f, n, nil
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
-				return nil, n, fmt.Errorf("read %s: %w", filepath.Join(name, n), err)
+				return nil, n, fmt.Errorf("read data set: %w", err) // err names the file
 			}
 		}
 		return nil, base, fmt.Errorf("%s: no %s file (%s or %s.gz)", name, key, base, base)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/basin-dev/basin/core/atomicfile"
 )
 
 func idxImages(magic uint32, n, rows, cols uint32, body int) []byte {
@@ -195,8 +197,8 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return k, err
 }
 
-// A data directory whose files are endless (here /dev/zero) fails on the
-// header at once instead of reading forever.
+// A data directory whose files are endless (here /dev/zero) is refused
+// at once instead of read forever: not a regular file.
 func TestLoadDirRefusesEndlessFiles(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")
@@ -208,8 +210,8 @@ func TestLoadDirRefusesEndlessFiles(t *testing.T) {
 		}
 	}
 	_, err := LoadDir(dir)
-	if err == nil || !errors.Is(err, ErrFormat) {
-		t.Fatalf("got %v, want a format error", err)
+	if !errors.Is(err, atomicfile.ErrNotRegular) {
+		t.Fatalf("got %v, want a not-a-regular-file error", err)
 	}
 	if _, err := Load("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("--data /dev/zero: %v", err)
