@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/basin-dev/basin/core/build"
@@ -132,23 +129,19 @@ func (ss *Session) Run(ctx context.Context, sink progress.Sink) error {
 	return runErr
 }
 
-// LimitHeap sets a soft memory limit for a process running scans with
-// this many evaluators in all — a base for the images, weights and
-// directions, and a share per evaluator for its network's activations —
-// so the garbage collector keeps the heap near what is live instead of
-// letting it double (96 MB and 72 MB an evaluator: a standard 2D scan on
-// two workers peaks at 257 MB, no slower than with no limit). GOMEMLIMIT,
-// if set, wins.
-func LimitHeap(evaluators int) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
+// HeapLimit is the soft memory limit for a process running scans with
+// this many evaluators in all (0: DefaultWorkers) — a base for the
+// images, weights and directions, and a share per evaluator for its
+// network's activations — so that the garbage collector, given it
+// (debug.SetMemoryLimit, by the program: a library sets no process-wide
+// state), keeps the heap near what is live instead of letting it double:
+// 96 MB and 72 MB an evaluator; a standard 2D scan on two workers peaks
+// at 257 MB, no slower than with no limit.
+func HeapLimit(evaluators int) int64 {
 	if evaluators <= 0 {
 		evaluators = DefaultWorkers()
 	}
-	// 240 MB for two: measured no slower than without a limit.
-	debug.SetMemoryLimit(96<<20 + int64(evaluators)*72<<20)
-	runtime.GC() // free now what the caller just let go (the full data set)
+	return 96<<20 + int64(evaluators)*72<<20
 }
 
 // NewSessionOn is NewSession on a plane given, not drawn (PrepareOn): a

@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"math"
-	"os"
 	"strings"
 )
 
@@ -22,11 +21,12 @@ func (p Profile) String() string {
 	return [...]string{"truecolor", "256", "16", "none"}[p]
 }
 
-// ParseProfile reads a --color value; "auto" detects from the environment.
-func ParseProfile(s string) (Profile, bool, error) {
+// ParseProfile reads a --color value; "auto" detects from the
+// environment that getenv reads.
+func ParseProfile(s string, getenv func(string) string) (Profile, bool, error) {
 	switch strings.ToLower(s) {
 	case "auto", "":
-		return DetectProfile(os.Getenv), true, nil
+		return DetectProfile(getenv), true, nil
 	case "true", "truecolor", "24bit":
 		return TrueColor, false, nil
 	case "256":

@@ -1,0 +1,195 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+)
+
+// access is how the app reads the files a person picks (M, the watch
+// view, a trajectory beside a checkpoint). Alone, it reads anywhere.
+// Under basin serve it reads only inside the folders it was given (the
+// run folders, the session's own scratch folder), through os.Root: a
+// name with ".." or a symbolic link leading out of them is refused, so a
+// link to a secret in the run folders cannot be read, nor leak bytes in
+// an error message.
+type access struct {
+	dirs []string
+
+	mu    sync.Mutex
+	roots map[string]*os.Root // opened on first use: a run folder may appear later
+}
+
+// confined is an access that reads only inside dirs.
+func confined(dirs ...string) *access {
+	a := &access{roots: map[string]*os.Root{}}
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			a.dirs = append(a.dirs, abs)
+		}
+	}
+	return a
+}
+
+// read returns a regular file's bytes (at most limit).
+func (a *access) read(path string, limit int64) ([]byte, error) {
+	if a == nil {
+		return atomicfile.ReadFile(path, limit)
+	}
+	root, rel, err := a.locate(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := atomicfile.ReadFileIn(root, rel, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, stripPath(err))
+	}
+	return b, nil
+}
+
+// stripPath keeps an os.Root error's reason, not its wording of the path.
+func stripPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// allows reports whether read could open path (for lists: the pickers
+// show only what a session may open).
+func (a *access) allows(path string) bool {
+	if a == nil {
+		return true
+	}
+	root, rel, err := a.locate(path)
+	if err != nil {
+		return false
+	}
+	f, err := atomicfile.OpenIn(root, rel)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// filter keeps the paths read could open (and the shipped models).
+func (a *access) filter(paths []string) []string {
+	if a == nil {
+		return paths
+	}
+	var out []string
+	for _, p := range paths {
+		if strings.HasPrefix(p, "pretrained:") || a.allows(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// locate finds the folder path is in and its name there.
+func (a *access) locate(path string) (*os.Root, string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, d := range a.dirs {
+		rel, err := filepath.Rel(d, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		a.mu.Lock()
+		root, ok := a.roots[d]
+		if !ok {
+			if root, err = os.OpenRoot(d); err == nil {
+				a.roots[d] = root
+			}
+		}
+		a.mu.Unlock()
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", path, stripPath(err))
+		}
+		return root, rel, nil
+	}
+	return nil, "", fmt.Errorf("%s is outside the run folders this session may read", path)
+}
+
+// close releases the folders.
+func (a *access) close() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.roots {
+		r.Close()
+	}
+	a.roots = map[string]*os.Root{}
+}
+
+// checkpoint reads a checkpoint (pretrained:NAME is a shipped one).
+func (a *access) checkpoint(path string) (*checkpoint.Checkpoint, error) {
+	if strings.HasPrefix(path, checkpoint.PretrainedPrefix) {
+		return checkpoint.Open(path)
+	}
+	b, err := a.read(path, checkpoint.MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return checkpoint.Parse(path, b)
+}
+
+// trajectory reads the trajectory beside ck, checked to be its own.
+func (a *access) trajectory(ck *checkpoint.Checkpoint) ([]checkpoint.Snapshot, error) {
+	path := checkpoint.TrajectoryPath(ck.Path)
+	b, err := a.read(path, checkpoint.MaxTrajectorySize)
+	if err != nil {
+		return nil, fmt.Errorf("read trajectory: %w", err)
+	}
+	return checkpoint.TrajectoryIn(ck, path, b)
+}
+
+// surface reads a surface file.
+func (a *access) surface(path string) (*surface.Surface, error) {
+	b, err := a.read(path, surface.MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("read surface: %w", err)
+	}
+	s, err := surface.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("read surface %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// live reads a training's progress file.
+func (a *access) live(path string) (*train.Live, error) {
+	b, err := a.read(path, train.MaxLiveSize)
+	if err != nil {
+		return nil, fmt.Errorf("read training progress: %w", err)
+	}
+	l, err := train.ParseLive(b)
+	if err != nil {
+		return nil, fmt.Errorf("read training progress %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// meta reads a checkpoint's metadata.
+func (a *access) meta(path string) (map[string]string, error) {
+	if a == nil {
+		return checkpoint.ReadMeta(path)
+	}
+	ck, err := a.checkpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	return ck.Meta, nil
+}

@@ -1,0 +1,558 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/render"
+)
+
+// Minimum terminal size the views are laid out for.
+const minW, minH = 60, 16
+
+// Model is the root Bubble Tea model: a list of views, one on screen.
+type Model struct {
+	*common
+	views    []view
+	trainer  *trainView // the view that makes the model when none is opened
+	active   int        // index of the view on screen
+	pick     []key.Binding
+	help     help.Model
+	showHelp bool
+	picker   *picker // choosing B to compare with, nil when closed
+	// trainForm sets up a new training run, nil when closed.
+	trainForm *trainForm
+	tour      *demo  // the --demo tour, nil when the keys are the user's
+	note      string // a message for the header (where a figure went)
+	ticking   bool   // a frame is scheduled for a turning view
+
+	w, h    int
+	phase   string // what the app is doing before the views have work
+	errMsg  string
+	touched bool // a key was pressed: stop moving between views by ourselves
+}
+
+// newModel builds the app; out is where it draws (for the colour profile).
+func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.Writer) *Model {
+	label := opts.Train.Arch.Preset
+	if ck != nil {
+		label = ck.Arch.Preset
+	}
+	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
+		eng: newEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
+	m := &Model{common: c, views: newViews(c), help: help.New(), w: 80, h: 24}
+	for i, v := range m.views {
+		n := strconv.Itoa(i + 1)
+		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
+		if t, ok := v.(*trainView); ok {
+			m.trainer = t
+		}
+	}
+	tracked := false
+	if ck != nil {
+		_, tracked = ck.Meta["sharpness_track"]
+	}
+	if ck != nil && !tracked { // an opened model: straight to the first view of its landscape
+		// (a run with a sharpness track opens on its training view, λmax along the run)
+		for i, v := range m.views {
+			if v != view(m.trainer) {
+				m.active = i
+				break
+			}
+		}
+	}
+	c.yield = m.yield
+	c.onScreen = func(v view) bool { return m.views[m.active] == v }
+	c.interp = func() {
+		for i, v := range m.views {
+			if iv, ok := v.(*interpView); ok {
+				m.active = i
+				iv.start()
+			}
+		}
+	}
+	return m
+}
+
+// yield pauses the scans of every view but the one asking.
+func (m *Model) yield(asking view) {
+	for _, v := range m.views {
+		if p, ok := v.(interface{ pauseScans(view) }); ok {
+			p.pauseScans(asking)
+		}
+	}
+}
+
+// Init starts loading what is missing, then training or scanning.
+func (m *Model) Init() tea.Cmd {
+	if m.src == nil {
+		m.phase = "loading " + dataName(m.opts.Data)
+		m.eng.loadData(m.opts.Data)
+	} else {
+		m.afterData()
+	}
+	if m.opts.Demo {
+		return tea.Batch(m.eng.box.next(), m.startTour())
+	}
+	return m.eng.box.next()
+}
+
+func dataName(dir string) string {
+	if dir == "" {
+		return "MNIST"
+	}
+	return dir
+}
+
+func (m *Model) afterData() {
+	if m.ck != nil {
+		m.ready()
+		return
+	}
+	m.phase = "training"
+	m.trainer.begin()
+}
+
+// ready tells every view that the model exists; the view on screen gets
+// the cores first (its scan would otherwise race the others' for them).
+func (m *Model) ready() {
+	for _, v := range m.views {
+		v.ready()
+	}
+	if _, scans := m.views[m.active].(interface{ pauseScans(view) }); scans {
+		m.yield(m.views[m.active])
+	}
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = max(msg.Width, 1), max(msg.Height, 1)
+		m.help.Width = m.w
+		for _, v := range m.views {
+			v.resize()
+		}
+	case eventsMsg:
+		for _, ev := range msg {
+			m.handleEvent(ev)
+		}
+		return m, m.eng.box.next()
+	case tea.MouseMsg:
+		msg.Y-- // the header line: views get body coordinates
+		if m.views[m.active].mouse(msg, m.w, m.bodyHeight()) {
+			m.touched = true
+		}
+	case tea.KeyMsg:
+		if keys := splitKeys(msg); keys != nil {
+			cmds := make([]tea.Cmd, len(keys))
+			for i, k := range keys {
+				_, cmds[i] = m.Update(k)
+			}
+			return m, tea.Batch(cmds...)
+		}
+		if m.tour != nil && msg.String() != "ctrl+c" { // any key ends the tour and is not acted on
+			m.stopTour()
+			return m, nil
+		}
+		return m, tea.Batch(m.key(msg), m.animate())
+	case demoMsg:
+		if m.tour != nil && msg.gen == m.tour.gen {
+			return m, m.nextStep()
+		}
+	case frameMsg:
+		m.ticking = false
+		if a, ok := m.views[m.active].(interface {
+			animating() bool
+			frame()
+		}); ok && a.animating() {
+			a.frame()
+			return m, m.animate()
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.picker != nil {
+		if path, done := m.picker.key(msg); done {
+			asB := m.picker.asB
+			m.picker = nil
+			switch {
+			case path == "":
+			case strings.HasSuffix(path, ".npz") || strings.HasSuffix(path, ".progress.json"): // watch it
+				m.watch(path)
+			case asB:
+				m.eng.loadOther(path)
+			default:
+				m.eng.loadModel(path)
+			}
+		}
+		return nil
+	}
+	if m.trainForm != nil {
+		if cfg, done := m.trainForm.update(msg); done {
+			m.trainForm = nil
+			if cfg != nil {
+				m.startTraining(*cfg)
+			}
+		}
+		return nil
+	}
+	v := m.views[m.active]
+	if v.capturing() { // typing into a form
+		v.key(msg)
+		return nil
+	}
+	m.touched = true
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+		return nil
+	case msg.String() == "esc" && m.showHelp:
+		m.showHelp = false
+		return nil
+	case key.Matches(msg, k.Open) && m.ck != nil:
+		m.picker = &picker{items: m.eng.read.filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
+		return nil
+	case key.Matches(msg, k.Models):
+		preset, path := m.opts.Train.Arch.Preset, ""
+		if m.ck != nil {
+			preset, path = m.ck.Arch.Preset, m.ck.Path
+		}
+		items := m.eng.read.filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
+		m.picker = &picker{items: items, models: true, mark: path}
+		return nil
+	case key.Matches(msg, k.Figure):
+		if f, ok := m.views[m.active].(figurer); ok {
+			fig, name, err := f.figure()
+			if err != nil {
+				m.errMsg = "no figure: " + err.Error()
+				return nil
+			}
+			m.errMsg, m.note = "", "drawing a figure…"
+			m.eng.saveFigure(name, fig)
+		}
+		return nil
+	case key.Matches(msg, k.Train):
+		cfg := m.trainer.cfg
+		m.trainForm = newTrainForm(cfg)
+		return nil
+	case key.Matches(msg, k.Next):
+		d := 1
+		if msg.String() == "shift+tab" {
+			d = len(m.views) - 1
+		}
+		m.active = (m.active + d) % len(m.views)
+		m.shown()
+		return nil
+	}
+	for i, b := range m.pick {
+		if key.Matches(msg, b) {
+			m.active = i
+			m.shown()
+			return nil
+		}
+	}
+	v.key(msg)
+	return nil
+}
+
+func (m *Model) handleEvent(ev any) {
+	switch ev := ev.(type) {
+	case dataLoaded:
+		if ev.err != nil {
+			m.errMsg = "could not load the data: " + ev.err.Error()
+			m.phase = "stopped"
+			return
+		}
+		m.src = ev.src
+		m.afterData()
+		return
+	case otherLoaded:
+		m.setOther(ev.ck, ev.err)
+		return
+	case figureSaved:
+		if ev.err != nil {
+			m.errMsg, m.note = "figure: "+ev.err.Error(), ""
+		} else {
+			m.note = "figure saved: " + ev.path
+		}
+	case modelLoaded:
+		m.switchModel(ev.ck, ev.err)
+	case trainDone:
+		if ev.err != nil {
+			m.errMsg = ev.err.Error()
+		}
+		if ev.ck == nil {
+			m.phase = "training failed"
+		} else {
+			m.ck = ev.ck
+			m.phase = ""
+		}
+	}
+	for i, v := range m.views {
+		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) && !outOfFlow(m.views[i+1]) {
+			m.active = i + 1 // the demo flow: training, then the curve, then the plane
+		}
+	}
+	if _, ok := ev.(trainDone); ok && m.ck != nil {
+		m.ready()
+	}
+}
+
+// startTraining trains a new model with cfg (the form's) into its own run
+// folder; the views stay on the model they show until it is done, then
+// switch to it.
+func (m *Model) startTraining(cfg train.Config) {
+	if m.trainer.running {
+		m.errMsg = "a model is training already: stop it first (s in the training view)"
+		return
+	}
+	m.errMsg = ""
+	m.eng.newRun(cfg.Arch.Preset)
+	m.trainer.restart(cfg)
+	for i, v := range m.views {
+		if v == view(m.trainer) {
+			m.active = i
+		}
+	}
+	m.touched = true
+}
+
+// watch shows the surface file path in the watch view (added the first
+// time), following it as it is written.
+func (m *Model) watch(path string) {
+	var w *watchView
+	for _, v := range m.views {
+		if wv, ok := v.(*watchView); ok {
+			w = wv
+		}
+	}
+	if w == nil {
+		w = newWatchView(m.common)
+		m.views = append(m.views, w)
+		n := strconv.Itoa(len(m.views))
+		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, w.title())))
+	}
+	w.watch(path)
+	m.showView(w.title())
+	m.touched = true
+}
+
+// switchModel shows ck in every view (the models list's choice).
+func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
+	switch {
+	case err != nil:
+		m.errMsg = "could not open the model: " + err.Error()
+		return
+	case m.other != nil && ck.Arch.Preset != m.other.Arch.Preset:
+		m.errMsg = "B is a " + m.other.Arch.Preset + " net and this a " + ck.Arch.Preset + " one: the compare views need one architecture"
+		return
+	}
+	m.errMsg, m.ck, m.phase = "", ck, ""
+	if !m.trainer.running {
+		m.trainer.open(ck)
+	}
+	m.ready()
+	m.touched = true
+}
+
+// setOther makes ck the B of the compare views, adding them (before the
+// views that work on request) the first time.
+func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
+	switch {
+	case err != nil:
+		m.errMsg = "could not open B: " + err.Error()
+		return
+	case ck.Arch.Preset != m.ck.Arch.Preset:
+		m.errMsg = "B is a " + ck.Arch.Preset + " net and A a " + m.ck.Arch.Preset + " net: compare needs one architecture"
+		return
+	}
+	m.errMsg = ""
+	m.other = ck
+	var cmp []view
+	for _, v := range m.views {
+		if p, ok := v.(interface{ setB(*checkpoint.Checkpoint) }); ok {
+			p.setB(ck)
+			cmp = append(cmp, v)
+		}
+	}
+	if cmp == nil {
+		cmp = []view{newCompareLineView(m.common), newCompareView(m.common), newInterpView(m.common)}
+		at := len(m.views)
+		for at > 0 && onRequest(m.views[at-1]) {
+			at--
+		}
+		m.views = append(m.views[:at], append(cmp, m.views[at:]...)...)
+		m.pick = nil
+		for i, v := range m.views {
+			n := strconv.Itoa(i + 1)
+			m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
+		}
+	}
+	for i, v := range m.views {
+		if v == cmp[min(1, len(cmp)-1)] { // the compare view
+			m.active = i
+		}
+		if slices.Contains(cmp, v) {
+			v.ready()
+		}
+		if r, ok := v.(interface{ otherChanged() }); ok { // views that show B beside their own
+			r.otherChanged()
+		}
+	}
+	m.touched = true
+}
+
+// shown tells the view now on screen, if it wants to know (a scan
+// waiting for another view's gets the cores).
+func (m *Model) shown() {
+	if s, ok := m.views[m.active].(interface{ shown() }); ok {
+		s.shown()
+	}
+}
+
+// outOfFlow reports whether the demo flow (training, curve, plane) should
+// not move on to v by itself: the 3D view has no work of its own to show.
+func outOfFlow(v view) bool {
+	_, ok := v.(interface{ outOfFlow() })
+	return ok
+}
+
+// onRequest reports whether v works only when asked (by a key): the demo
+// flow does not move on to such a view.
+func onRequest(v view) bool {
+	_, ok := v.(interface{ onRequest() })
+	return ok
+}
+
+// bodyHeight is the height of a view's body: the screen less the header,
+// help line and status bar.
+func (m *Model) bodyHeight() int { return m.h - 3 }
+
+// View draws the screen.
+func (m *Model) View() string {
+	if m.w < minW || m.h < minH {
+		return fmt.Sprintf("basin needs at least %dx%d; this terminal is %dx%d.\nMake me bigger (or press q).", minW, minH, m.w, m.h)
+	}
+	v := m.views[m.active]
+	keys := v.keys()
+	var body string
+	if m.trainForm != nil {
+		body = fitHeight(m.trainForm.view(m.st, m.w), m.bodyHeight())
+	} else if m.picker != nil {
+		body = m.picker.view(m.st, m.w, m.bodyHeight())
+	} else if m.showHelp {
+		global := append(append([]key.Binding{}, m.pick...), m.keys.global()...)
+		body = m.help.FullHelpView(append(keys.full, global))
+	} else {
+		body = v.view(m.w, m.bodyHeight())
+	}
+	body = fitHeight(body, m.bodyHeight())
+	short := append(append([]key.Binding{}, keys.short...), m.keys.Help, m.keys.Quit)
+	helpLine := m.help.ShortHelpView(short)
+	// Untrusted text (file names, metadata) is cleaned where it is shown;
+	// this keeps any that slipped through from acting on the terminal.
+	return render.Safe(m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar())
+}
+
+func (m *Model) header() string {
+	tabs := make([]string, len(m.views))
+	for i, v := range m.views {
+		label := fmt.Sprintf(" %d %s ", i+1, v.title())
+		if i == m.active {
+			tabs[i] = m.st.statusKey.Render(label)
+		} else {
+			tabs[i] = m.st.faint.Render(label)
+		}
+	}
+	line := m.st.title.Render("basin") + "  " + strings.Join(tabs, " ")
+	if m.errMsg != "" {
+		line += "  " + m.st.err.Render(m.errMsg)
+	} else if m.note != "" {
+		line += "  " + m.st.ok.Render(m.note)
+	}
+	return truncate(line, m.w)
+}
+
+func (m *Model) statusBar() string {
+	var parts []string
+	if m.ck != nil {
+		parts = append(parts, m.ck.Arch.Preset, render.Clean(m.ck.Path))
+	} else {
+		parts = append(parts, m.opts.Train.Arch.Preset)
+	}
+	parts = append(parts, m.views[m.active].status()...)
+	parts = append(parts, m.activity())
+	if d := m.eng.RunDir(); d != "" {
+		parts = append(parts, "run "+d)
+	}
+	s := " " + strings.Join(parts, " │ ") + " "
+	return m.st.statusBar.Render(padRight(truncate(s, m.w), m.w))
+}
+
+// activity says what the engine is doing: training if it is, else the
+// scans in progress.
+func (m *Model) activity() string {
+	if a := m.trainer.activity(); a != "" {
+		return a
+	}
+	var scans []string
+	for _, v := range m.views {
+		if a := v.activity(); a != "" {
+			scans = append(scans, a)
+		}
+	}
+	switch {
+	case len(scans) > 0:
+		return "scanning " + strings.Join(scans, ", ")
+	case m.ck != nil:
+		return "idle"
+	}
+	return m.phase
+}
+
+// fitHeight pads or cuts s to exactly n lines.
+func fitHeight(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate cuts a (possibly styled) line to w cells.
+func truncate(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	return lipgloss.NewStyle().MaxWidth(w).Render(s)
+}
+
+func padRight(s string, w int) string {
+	if n := lipgloss.Width(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}

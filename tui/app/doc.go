@@ -1,0 +1,40 @@
+// Package tui is basin's terminal app: one Bubble Tea program whose
+// screens are views in a list — training, 1D scan, 2D scan, with a second
+// model compare 1D and compare (pair: A's and B's scans of one window),
+// and numbers (flatness measured on request) — over the engine in core. Beside it live the other front end, the headless
+// commands (tui/cli), the flags both share (tui/flags) and the pure
+// renderers (tui/render).
+//
+// Data flows one way:
+//
+//	engine goroutines (train.Train, scan.Session)
+//	    │ progress events, job results
+//	    ▼
+//	mailbox (unbounded, never blocks the engine; wakes the UI once per batch)
+//	    │ eventsMsg (all events since the last wake-up)
+//	    ▼
+//	Model.Update → every view's handle (each keeps what is its own)
+//	    │
+//	    ▼
+//	View → the view on screen → render.* (pure: state in, string out),
+//	       cached until data, window, cursor or size change.
+//
+// A view (view.go) owns its state and says its title, keys, status and
+// activity; the root model keeps the list, the tabs and number keys
+// follow it, and the demo flow moves to the next view when the one on
+// screen finishes its work. The line and the plane share scanState (the
+// window per axis, the job, the cursor, the keys) and differ only in how
+// they draw. A new view is one file and one line in newViews.
+//
+// Update never waits on the engine: every engine call runs in a goroutine
+// started from Update and reports through the mailbox. Changing a scan's
+// window or settings cancels its job and starts another once the old one
+// has stopped; one scan runs at a time (a key in one view pauses the other
+// view's scan, which resumes from its points afterwards), and all borrow
+// their evaluators from one pool, so a session of any length holds what
+// one scan needs.
+// Events from a replaced job are recognised by their job number and
+// dropped. Every job writes its files (checkpoint, surfaces) into the run
+// folder atomically, also when cancelled, and Run waits for them before
+// returning; SIGHUP and SIGTERM quit the same way.
+package app

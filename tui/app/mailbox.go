@@ -1,0 +1,60 @@
+package app
+
+import (
+	"sync"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// mailbox carries engine events to the UI. Send never blocks: events are
+// appended under a lock and the UI is woken at most once per batch, so a
+// fast engine costs the UI one message per frame, not one per event.
+type mailbox struct {
+	mu     sync.Mutex
+	events []any
+	wake   chan struct{}
+	closed chan struct{}
+}
+
+func newMailbox() *mailbox {
+	return &mailbox{wake: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// send queues an event from any goroutine.
+func (m *mailbox) send(ev any) {
+	m.mu.Lock()
+	m.events = append(m.events, ev)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// eventsMsg is every event queued since the last one.
+type eventsMsg []any
+
+// next is the Cmd that waits for events; Update issues it again after
+// every eventsMsg.
+func (m *mailbox) next() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-m.wake:
+		case <-m.closed:
+			return nil
+		}
+		m.mu.Lock()
+		evs := m.events
+		m.events = nil
+		m.mu.Unlock()
+		return eventsMsg(evs)
+	}
+}
+
+func (m *mailbox) close() {
+	select {
+	case <-m.closed:
+	default:
+		close(m.closed)
+	}
+}

@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+)
+
+// M lists the run folders' surfaces; Enter on one watches it: drawn in
+// the watch view, redrawn when the file is written again.
+func TestWatchASurfaceBeingWritten(t *testing.T) {
+	o := testOptions(t)
+	dir := filepath.Join(o.RunsDir, "20260101-000000-small")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "scan2d-1.npz")
+	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 5}, surface.Axis{Min: -1, Max: 1, N: 5})
+	s.Meta = surface.Meta{Kind: "2d", Checkpoint: "m", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 10}
+	beta := s.Beta
+	s.Meta.Alpha, s.Meta.Beta = s.Alpha, &beta
+	for k := 0; k < 5; k++ {
+		s.Set(k, 0.1+float64(k), 0.9)
+	}
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := checkpoint.Pretrained("small")
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("M")})
+	if m.picker == nil || !strings.Contains(m.View(), "enter watches it") {
+		t.Fatalf("no surface in the list:\n%s", m.View())
+	}
+	for m.picker.items[m.picker.sel] != path {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	w := find[*watchView](m)
+	pump(t, m, func() bool { return w.surf != nil })
+	if out := m.View(); m.views[m.active] != view(w) || !strings.Contains(out, "5 of 25 points") {
+		t.Fatalf("watch view:\n%s", out)
+	}
+	time.Sleep(1100 * time.Millisecond) // a later modification time
+	for k := 5; k < 25; k++ {
+		s.Set(k, 0.1+float64(k), 0.9)
+	}
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	pump(t, m, func() bool { return w.surf.Computed() == 25 })
+	if out := m.View(); !strings.Contains(out, "25 of 25 points") {
+		t.Fatalf("after the write:\n%s", out)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRight})
+	if w.plane.cursor[0] != 0.5 {
+		t.Errorf("cursor at %v", w.plane.cursor)
+	}
+}
+
+// A training's progress file (basin train and the app write one beside the
+// checkpoint) is watched as a training view: its loss, epochs, and whether
+// it still runs.
+func TestWatchATraining(t *testing.T) {
+	o := testOptions(t)
+	dir := filepath.Join(o.RunsDir, "20260101-000000-small")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "model.progress.json")
+	live := train.NewLive(o.Train)
+	for s := 1; s <= 50; s++ {
+		live.Add(progress.Step{Epoch: 1, Epochs: 1, Step: s, Steps: 100, Global: s, Loss: 2 / float64(s)})
+	}
+	if err := live.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	ck, _ := checkpoint.Pretrained("small")
+	m := newModel(o, ck, tiny, os.Stdout)
+	defer m.eng.shutdown()
+	m.touched = true
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.watch(path)
+	w := find[*watchView](m)
+	pump(t, m, func() bool { return w.live != nil })
+	if out := m.View(); !strings.Contains(out, "the training of") || !strings.Contains(out, "(running)") || !strings.Contains(out, "step 50/100") {
+		t.Fatalf("watching a training:\n%s", out)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	live.Done = true
+	live.Save(path)
+	pump(t, m, func() bool { return w.live.Done })
+	if out := m.View(); !strings.Contains(out, "(ended)") {
+		t.Fatalf("after it ended:\n%s", out)
+	}
+}
+
+// A watched file that is gone is told once, not every second; when it is
+// back, it is loaded.
+func TestWatchAFileGoneAndBack(t *testing.T) {
+	e := newEngine(t.TempDir(), "")
+	defer e.shutdown()
+	path := filepath.Join(t.TempDir(), "gone.npz")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.watchFile(ctx, 1, path)
+	time.Sleep(2500 * time.Millisecond) // three checks
+	var told []watchLoaded
+	take := func() {
+		e.box.mu.Lock()
+		for _, ev := range e.box.events {
+			told = append(told, ev.(watchLoaded))
+		}
+		e.box.events = nil
+		e.box.mu.Unlock()
+	}
+	take()
+	if len(told) != 1 || told[0].err == nil {
+		t.Fatalf("a missing file over three checks: %d events %+v, want its error once", len(told), told)
+	}
+	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 3}, surface.Axis{})
+	s.Meta = surface.Meta{Kind: "1d", Checkpoint: "m", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 10, Alpha: s.Alpha}
+	s.Set(0, 1, 0.5)
+	if err := surface.Save(path, surface.NPZ, s); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	take()
+	if len(told) != 2 || told[1].surf == nil || told[1].err != nil {
+		t.Fatalf("after the file came back: %+v (%v)", told[1:], told[len(told)-1].err)
+	}
+}

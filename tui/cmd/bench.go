@@ -1,0 +1,45 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/basin-dev/basin/core/bench"
+	"github.com/basin-dev/basin/core/gemm"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "basin bench [--quick] [--only TEXT]", stdout)
+	quick := fs.Bool("quick", false, "a short run: fewer repetitions, smaller scans (3x smaller grids)")
+	only := fs.String("only", "", "run only the workloads whose name contains TEXT (the peak always runs)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	env, err := bench.NewEnv(*quick)
+	if err != nil {
+		return err
+	}
+	if exe, err := os.Executable(); err == nil {
+		env.Exe = exe // scans run as `basin scan2d` child processes
+	}
+	fmt.Fprintf(stderr, "basin bench: SGEMM kernel %s, %d cores\n", gemm.Active().Name, gemm.Workers)
+	var results []bench.Result
+	var names []string
+	for i, w := range bench.Workloads() {
+		if i > 0 && *only != "" && !strings.Contains(w.Name, *only) {
+			continue
+		}
+		fmt.Fprintf(stderr, "  %s…\n", w.Name)
+		r, err := w.Run(ctx, env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.Name, err)
+		}
+		results = append(results, r)
+		names = append(names, w.Name)
+	}
+	fmt.Fprint(stdout, bench.Report(results, names))
+	return nil
+}

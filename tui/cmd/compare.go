@@ -1,0 +1,106 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/tui/flags"
+)
+
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", "basin compare A.safetensors B.safetensors [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--directions 10] [--epsilon 1e-3,5e-4] [--top 1] [--per-layer] --out cmp.npz", stdout)
+	var sf flags.Scan
+	sf.Register(fs.FlagSet, flags.Both, "seed")
+	dataDir := new(string)
+	flags.RegisterData(fs.FlagSet, dataDir)
+	out := fs.String("out", "", "the .npz to write both models' surfaces and numbers into (required)")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
+	paths, err := parsePaths(fs, args, 2, "name two checkpoints to compare, like: basin compare A.safetensors B.safetensors --out cmp.npz")
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
+	}
+	st, err := compareSettings(&sf, &shf)
+	if err != nil {
+		return err
+	}
+	threshold := st.Threshold
+	if err := atomicfile.CheckWritable(*out); err != nil {
+		return usagef("--out: %w", err)
+	}
+	var cks [2]*checkpoint.Checkpoint
+	for i, p := range paths {
+		if cks[i], err = checkpoint.Open(p); err != nil {
+			return usage(err)
+		}
+	}
+	in, err := loadModel(paths[0], *dataDir, sf.Images)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(stderr)
+	start := time.Now()
+	c, runErr := compare.Run(ctx, cks[0], cks[1], in.src, st, func(what string) {
+		rep.line("%s (%s)", what, fmtDuration(time.Since(start)))
+	})
+	if c == nil {
+		return usage(runErr)
+	}
+	if err := c.Save(*out); err != nil {
+		return err
+	}
+	if runErr != nil { // a half-measured side would read as numbers: no table
+		rep.line("stopped early: %s has the surfaces finished so far", *out)
+		return runErr
+	}
+	printComparison(stdout, c, threshold, paths)
+	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
+	return nil
+}
+
+// compareSettings validates the scan and sharpness flags of compare and
+// the batch-size experiment into what both models are measured with.
+func compareSettings(sf *flags.Scan, shf *flags.Sharpness) (compare.Settings, error) {
+	k, eps, threshold, err := shf.Values()
+	if err != nil {
+		return compare.Settings{}, usage(err)
+	}
+	st := compare.Settings{Directions: k, Epsilons: eps, Threshold: threshold}
+	if st.Line, err = sf.Settings(false); err != nil {
+		return st, usage(err)
+	}
+	if st.Hessian, err = shf.Hessian(st.Line.Direction.Seed); err != nil {
+		return st, usage(err)
+	}
+	if st.Plane, err = sf.Settings(true); err != nil {
+		return st, usage(err)
+	}
+	if k > 0 && (st.Line.Alpha.Min > 0 || st.Line.Alpha.Max < 0) {
+		return st, usagef("--alpha %q: the range must contain the centre 0 to measure the basins", sf.Alpha)
+	}
+	return st, nil
+}
+
+func printComparison(w io.Writer, c *compare.Comparison, threshold float64, paths []string) {
+	fmt.Fprintf(w, "A  %s\nB  %s\n\n", paths[0], paths[1])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tA\tB\tB/A")
+	for _, r := range c.Rows(threshold) {
+		ratio := "—"
+		if !math.IsNaN(r.Ratio) && !math.IsInf(r.Ratio, 0) {
+			ratio = fmt.Sprintf("%.3g", r.Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.What, r.A, r.B, ratio)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,126 @@
+package cmd
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/tui/flags"
+)
+
+func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eos" {
+		return runEOS(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "batch-size" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stdout, "usage: basin experiment batch-size|eos [flags]   (see basin experiment batch-size --help, basin experiment eos --help)")
+			return flag.ErrHelp
+		}
+		return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, or basin experiment eos --out DIR")
+	}
+	fs := newFlags("experiment", "basin experiment batch-size --batches 32,2048 [--preset small] [--epochs 1] [--max-epochs 30] [--lr 0.05] [--seed 1] [scan flags] --out DIR", stdout)
+	var tf flags.Train
+	tf.Register(fs.FlagSet)
+	var sf flags.Scan
+	sf.Register(fs.FlagSet, flags.Both, "direction-seed")
+	batches := fs.String("batches", "32,2048", "the two batch sizes, small first")
+	maxEpochs := fs.Int("max-epochs", 30, "most epochs the large batch may take to reach the small batch's training loss")
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
+	out := fs.String("out", "", "folder for the two checkpoints and compare.npz (required)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	batchSet := false
+	fs.Visit(func(f *flag.Flag) { batchSet = batchSet || f.Name == "batch" })
+	if batchSet {
+		return usagef("--batch: the experiment trains at --batches, like --batches 32,2048")
+	}
+	var bs [2]int
+	parts := strings.Split(*batches, ",")
+	if len(parts) != 2 {
+		return usagef("--batches %q: give two batch sizes, small first, like 32,2048", *batches)
+	}
+	for i, p := range parts {
+		b, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || b < 1 {
+			return usagef("--batches %q: give two batch sizes, small first, like 32,2048", *batches)
+		}
+		bs[i] = b
+	}
+	if *maxEpochs < 1 || *maxEpochs > 1000 {
+		return usagef("--max-epochs %d: use 1 to 1000", *maxEpochs)
+	}
+	if *out == "" {
+		return usagef("--out is required: name a folder for the checkpoints and compare.npz, like --out bs-exp")
+	}
+
+	cfg, err := tf.Config()
+	if err != nil {
+		return usage(err)
+	}
+	st, err := compareSettings(&sf, &shf)
+	if err != nil {
+		return err
+	}
+	threshold := st.Threshold
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return usagef("--out: %w", err)
+	}
+	cmpPath := filepath.Join(*out, "compare.npz")
+	if err := atomicfile.CheckWritable(cmpPath); err != nil {
+		return usagef("--out: %w", err)
+	}
+	src, err := loadData(tf.Data)
+	if err != nil {
+		return err
+	}
+	if n := src.Split(st.Line.Split).Len(); st.Line.Samples > n {
+		return usagef("--samples %d is more than the %d images of the %s split", st.Line.Samples, n, st.Line.Split)
+	}
+	for _, b := range bs {
+		if b > src.Train.Len() {
+			return usagef("--batches: %d is more than the %d training images", b, src.Train.Len())
+		}
+	}
+	rep := newReporter(stderr)
+	rep.line("batch-size experiment: %s, %s lr %g, seed %d, batches %d and %d", cfg.Arch.Preset, cfg.Optimizer, cfg.LR, cfg.Seed, bs[0], bs[1])
+	start := time.Now()
+	runs, c, runErr := compare.BatchSize(ctx, cfg, bs, *maxEpochs, src, st, *out,
+		func(what string) { rep.line("%s (%s)", what, fmtDuration(time.Since(start))) },
+		func(e progress.Event) {
+			if ep, ok := e.(progress.Epoch); ok {
+				rep.line("  epoch %d: train loss %.4f | test loss %.4f acc %.2f%%", ep.Epoch, ep.TrainLoss, ep.TestLoss, 100*ep.TestAcc)
+			}
+		})
+	for _, r := range runs {
+		if r.Path != "" {
+			rep.line("batch %d: %d epoch(s), training loss %.4f, saved %s", r.Batch, r.Epochs, r.Loss, r.Path)
+		}
+	}
+	if c == nil {
+		return runErr
+	}
+	if err := c.Save(cmpPath); err != nil {
+		return err
+	}
+	if runErr != nil {
+		rep.line("stopped early: %s has the surfaces finished so far", cmpPath)
+		return runErr
+	}
+	fmt.Fprintf(stdout, "batch %d (A): %d epoch(s) to training loss %.4f; batch %d (B): %d epoch(s) to %.4f\n\n",
+		runs[0].Batch, runs[0].Epochs, runs[0].Loss, runs[1].Batch, runs[1].Epochs, runs[1].Loss)
+	printComparison(stdout, c, threshold, []string{runs[0].Path, runs[1].Path})
+	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
+	return nil
+}

@@ -1,0 +1,84 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/figure"
+)
+
+// runPlot is basin plot FILE --out fig.png: a figure of a surface, a
+// comparison or a sharpness track.
+func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("plot", "basin plot FILE (.npz surface or comparison, or a .safetensors with a sharpness track) [--scale auto|log|linear] --out fig.png|.svg|.pdf", stdout)
+	out := fs.String("out", "", "the figure to write: .png (300 dpi), .svg or .pdf (required)")
+	scale := fs.String("scale", "auto", "loss axis: log, linear, or auto (log for planes, linear for lines, as the app)")
+	paths, err := parsePaths(fs, args, 1, "name the file to plot, like: basin plot plane.npz --out plane.png")
+	if err != nil {
+		return err
+	}
+	in := paths[0]
+	if *out == "" {
+		return usagef("--out is required: name the figure, like --out plane.png (.svg and .pdf too)")
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if ext != ".png" && ext != ".svg" && ext != ".pdf" {
+		return usagef("--out %q: a figure is .png, .svg or .pdf", *out)
+	}
+	if *scale != "auto" && *scale != "log" && *scale != "linear" {
+		return usagef("--scale %q: use auto, log or linear", *scale)
+	}
+	if err := atomicfile.CheckWritable(*out); err != nil {
+		return usagef("--out: %w", err)
+	}
+	f, what, err := figureOf(in, *scale)
+	if err != nil {
+		return usage(err)
+	}
+	if err := figure.Save(*out, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: %s\n", *out, what)
+	return nil
+}
+
+// figureOf reads a file and chooses its figure.
+func figureOf(path, scale string) (figure.Figure, string, error) {
+	logFor := func(twoD bool) bool { return scale == "log" || scale == "auto" && twoD }
+	if strings.HasSuffix(path, ".safetensors") {
+		meta, err := checkpoint.ReadMeta(path)
+		if err != nil {
+			return figure.Figure{}, "", err
+		}
+		pts, err := train.DecodeTrack(meta["sharpness_track"])
+		if meta["sharpness_track"] == "" || err != nil {
+			return figure.Figure{}, "", fmt.Errorf("%s has no sharpness track: train with --track-sharpness N to plot one", path)
+		}
+		th, _ := strconv.ParseFloat(meta["stability_threshold"], 64)
+		f, err := figure.Track(pts, th, fmt.Sprintf("%s · %s lr %s momentum %s batch %s · λmax on %s fixed training images · basin %s",
+			filepath.Base(path), meta["optimizer"], meta["lr"], meta["momentum"], meta["batch"], meta["track_images"], meta["basin_version"]))
+		return f, "λmax along training", err
+	}
+	if a, err := surface.LoadPart(path, "a/plane"); err == nil { // a comparison's file
+		b, err := surface.LoadPart(path, "b/plane")
+		if err != nil {
+			return figure.Figure{}, "", err
+		}
+		f, err := figure.Compare(a, b, logFor(true))
+		return f, "A and B on one scale, and A − B", err
+	}
+	s, err := surface.Load(path)
+	if err != nil {
+		return figure.Figure{}, "", err
+	}
+	f, err := figure.Surface(s, logFor(s.Is2D() || s.Meta.Kind == "interp")) // an interpolation's ends are far below its sides
+	return f, fmt.Sprintf("%s surface, %d of %d points", s.Meta.Kind, s.Computed(), s.Len()), err
+}

@@ -1,0 +1,188 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/hessian"
+	"github.com/basin-dev/basin/core/jsonfloat"
+	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/sharpness"
+	"github.com/basin-dev/basin/tui/flags"
+)
+
+func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--top 1] [--lambda-min] [--trace] [--per-layer] [--format table|json]", stdout)
+	var sf flags.Scan
+	sf.Register(fs.FlagSet, flags.Line, "seed")
+	ckPath, dataDir := registerModel(fs)
+	var shf flags.Sharpness
+	shf.Register(fs.FlagSet)
+	format := fs.String("format", "table", "table or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k, eps, threshold, err := shf.Values()
+	if err != nil {
+		return usage(err)
+	}
+	if k < 1 {
+		return usagef("--directions %d: use 1 to 1000", k)
+	}
+	if *format != "table" && *format != "json" {
+		return usagef("--format %q: use table or json", *format)
+	}
+	st, err := sf.Settings(false)
+	if err != nil {
+		return usage(err)
+	}
+	hopt, err := shf.Hessian(st.Direction.Seed)
+	if err != nil {
+		return usage(err)
+	}
+
+	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
+		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
+	}
+	in, err := loadModel(*ckPath, *dataDir, sf.Images)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(stderr)
+	rep.line("basin along %d %s-normalized directions of %s (%s): α %g:%g at %d points, %d %s images",
+		k, st.Direction.Norm, in.ck.Path, in.ck.Arch.Preset, st.Alpha.Min, st.Alpha.Max, st.Alpha.N, st.Samples, st.Split)
+	start := time.Now()
+	n := 0
+	res, runErr := sharpness.AlongDirections(ctx, in.ck, in.src, st, k, threshold, nil, func(d sharpness.Direction) {
+		n++
+		rep.update("directions", n, k, etaOf(n, k, time.Since(start)),
+			fmt.Sprintf("seed %d: width %s, curvature %.4g", d.Seed, d.Width, d.Curvature), n == k)
+	})
+	rep.done()
+	report := sharpnessReport{Directional: res}
+	if runErr == nil && (len(eps) > 0 || hopt.Enabled()) {
+		set, _, err := scan.EvalSet(in.src, st.Split, st.Samples, st.SampleSeed)
+		if err != nil {
+			return usage(err)
+		}
+		if hopt.Enabled() {
+			p, err := hessian.NewProduct(in.ck.Arch, in.ck.Params, set)
+			if err != nil {
+				return err
+			}
+			sp, err := hessian.Measure(ctx, p, hopt, func(pr hessian.Progress) {
+				rep.update("hessian "+pr.Task, pr.Step, pr.Of, -1, pr.Estimate, pr.Done)
+			})
+			if sp.Products > 0 {
+				report.Hessian = &sp
+			}
+			runErr = err
+		}
+		obj := sharpness.NewNetObjective(in.ck.Arch, set)
+		defer obj.Close()
+		for _, e := range eps {
+			if runErr != nil {
+				break
+			}
+			var r sharpness.Epsilon
+			r, runErr = sharpness.EpsilonSharpness(ctx, obj, in.ck.Params, e, st.Direction.Seed)
+			if r.Iterations > 0 {
+				report.Epsilon = append(report.Epsilon, r)
+				rep.line("ε-sharpness at ε=%g: %.4g%% (%d ascent steps, %s)", e, r.Sharpness, r.Iterations, fmtDuration(r.Took))
+			}
+			if runErr != nil {
+				break
+			}
+		}
+	}
+	if len(res.Directions) > 0 {
+		if *format == "json" {
+			b, err := jsonfloat.MarshalIndent(report, "", " ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+		} else {
+			printDirectional(stdout, res)
+			printEpsilon(stdout, report.Epsilon)
+			printHessian(stdout, report.Hessian, st.Split)
+			fmt.Fprintf(stdout, "took       %s\n", fmtDuration(time.Since(start)))
+		}
+	}
+	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < k {
+		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), k)
+	}
+	return runErr
+}
+
+// sharpnessReport is what basin sharpness prints as JSON.
+type sharpnessReport struct {
+	sharpness.Directional
+	Epsilon []sharpness.Epsilon `json:"epsilon_sharpness"`
+	Hessian *hessian.Spectrum   `json:"hessian,omitempty"`
+}
+
+// printHessian writes the Hessian's numbers, each with its error bar and
+// what it cost.
+func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
+	if sp == nil {
+		return
+	}
+	fmt.Fprintf(w, "hessian    of the mean loss on %d %s images, %d parameters; exact Hv (R-operator), %d products, %s\n",
+		sp.Images, split, sp.Params, sp.Products, fmtDuration(sp.Took))
+	eig := func(name string, e hessian.Eigen) {
+		fmt.Fprintf(w, "%-10s %-26s power iteration, %d products, %s%s\n", name, compare.EigenString(e), e.Iterations, fmtDuration(e.Took), converged(e, sp))
+	}
+	for i, e := range sp.Top {
+		eig(fmt.Sprintf("λ%d", i+1), e)
+	}
+	if sp.Bottom != nil {
+		eig("λmin", *sp.Bottom)
+	}
+	if t := sp.Trace; t != nil {
+		stop := fmt.Sprintf("stopped at SE < %g%%", 100*hessian.TraceTolerance)
+		if !t.Converged {
+			stop = fmt.Sprintf("SE still ≥ %g%% at %d vectors", 100*hessian.TraceTolerance, t.Probes)
+		}
+		fmt.Fprintf(w, "%-10s %-26s Hutchinson, %d Rademacher vectors, %s, %s\n", "trace", compare.TraceString(*t), t.Probes, fmtDuration(t.Took), stop)
+	}
+	for _, l := range sp.Layers {
+		eig("λmax "+l.Layer, l.Eigen)
+	}
+	fmt.Fprintf(w, "note       ± on an eigenvalue is ‖Hv − λv‖: an eigenvalue of H lies within it; on the trace, the standard error\n")
+}
+
+func converged(e hessian.Eigen, sp *hessian.Spectrum) string {
+	if e.Converged {
+		return fmt.Sprintf(", converged to %g", sp.Tolerance)
+	}
+	return fmt.Sprintf(", not converged in %d", sp.MaxIterations)
+}
+
+func printEpsilon(w io.Writer, es []sharpness.Epsilon) {
+	for _, e := range es {
+		fmt.Fprintf(w, "ε-sharpness %.4g%% at ε=%g: max loss %.6f in the box |Δ_i| ≤ ε(|θ_i|+1) (%d ascent steps, %s; a lower bound)\n",
+			e.Sharpness, e.Epsilon, e.Max, e.Iterations, fmtDuration(e.Took))
+	}
+}
+
+func printDirectional(w io.Writer, r sharpness.Directional) {
+	fmt.Fprintf(w, "centre     loss %.6f ± %.6f  accuracy %.2f%%\n", r.Centre.Loss, r.Centre.LossSE, 100*r.Centre.Accuracy)
+	fmt.Fprintf(w, "%-6s  %-28s  %s\n", "seed", "basin (loss < centre + "+fmt.Sprint(r.Threshold)+")", "curvature f''(0)")
+	open := 0
+	for _, d := range r.Directions {
+		fmt.Fprintf(w, "%-6d  %-28s  %.4g\n", d.Seed, d.Width, d.Curvature)
+		if d.Open {
+			open++
+		}
+	}
+	fmt.Fprintf(w, "width      %s over %d directions\n", r.Width, r.Width.N)
+	fmt.Fprintf(w, "curvature  %s over %d directions (quadratic fit to the %d points nearest the centre)\n", r.Curvature, r.Curvature.N, sharpness.FitPoints)
+	if open > 0 {
+		fmt.Fprintf(w, "note       %d of %d basins ran past α %g:%g: their width is a lower bound (widen --alpha)\n", open, len(r.Directions), r.Alpha.Min, r.Alpha.Max)
+	}
+}
