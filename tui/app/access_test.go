@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/tui/jobs"
 )
 
 // Under basin serve a session reads only inside the run folders: a
@@ -33,15 +34,15 @@ func TestServeSessionsStayInTheRunFolders(t *testing.T) {
 	fifo := filepath.Join(run, "fifo.safetensors")
 	syscall.Mkfifo(fifo, 0o600)
 	scratch := t.TempDir()
-	a := confined(runs, scratch)
-	defer a.close()
+	a := jobs.Confined(runs, scratch)
+	defer a.Close()
 
-	if _, err := a.checkpoint(good); err != nil {
+	if _, err := a.Checkpoint(good); err != nil {
 		t.Fatalf("a checkpoint in the run folders: %v", err)
 	}
 	for _, p := range []string{leak, fifo, secret, filepath.Join(run, "..", "..", filepath.Base(secret))} {
 		done := make(chan error, 1)
-		go func() { _, err := a.checkpoint(p); done <- err }()
+		go func() { _, err := a.Checkpoint(p); done <- err }()
 		select {
 		case err := <-done:
 			if err == nil || strings.Contains(err.Error(), "TOP-SECRET") || strings.Contains(err.Error(), "header") {
@@ -51,7 +52,7 @@ func TestServeSessionsStayInTheRunFolders(t *testing.T) {
 			t.Fatalf("%s: the read waited", p)
 		}
 	}
-	got := a.filter([]string{good, leak, fifo, "pretrained:small"})
+	got := a.Filter([]string{good, leak, fifo, "pretrained:small"})
 	if strings.Join(got, ",") != good+",pretrained:small" {
 		t.Fatalf("listed %v", got)
 	}
@@ -60,8 +61,8 @@ func TestServeSessionsStayInTheRunFolders(t *testing.T) {
 	o := testOptions(t)
 	o.ViewRuns = runs
 	m := newModel(o, ck, tiny, os.Stdout)
-	m.eng.read = a
-	defer m.eng.shutdown()
+	m.eng.Files = a
+	defer m.eng.Shutdown()
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("M")})
 	if out := m.View(); !strings.Contains(out, "model.safetensors") || strings.Contains(out, "leak") || strings.Contains(out, "fifo") {
@@ -80,7 +81,7 @@ func TestAppShowsFileNamesInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("M")})
 	out := m.View()

@@ -15,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -50,7 +51,7 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 		label = ck.Arch.Preset
 	}
 	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
-		eng: newEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
+		eng: jobs.NewEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
 	m := &Model{common: c, views: newViews(c), help: help.New(), w: 80, h: 24}
 	for i, v := range m.views {
 		n := strconv.Itoa(i + 1)
@@ -98,14 +99,14 @@ func (m *Model) yield(asking view) {
 func (m *Model) Init() tea.Cmd {
 	if m.src == nil {
 		m.phase = "loading " + dataName(m.opts.Data)
-		m.eng.loadData(m.opts.Data)
+		m.eng.LoadData(m.opts.Data)
 	} else {
 		m.afterData()
 	}
 	if m.opts.Demo {
-		return tea.Batch(m.eng.box.next(), m.startTour())
+		return tea.Batch(m.nextEvents(), m.startTour())
 	}
-	return m.eng.box.next()
+	return m.nextEvents()
 }
 
 func dataName(dir string) string {
@@ -148,7 +149,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, ev := range msg {
 			m.handleEvent(ev)
 		}
-		return m, m.eng.box.next()
+		return m, m.nextEvents()
 	case tea.MouseMsg:
 		msg.Y-- // the header line: views get body coordinates
 		if m.views[m.active].mouse(msg, m.w, m.bodyHeight()) {
@@ -197,9 +198,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			case strings.HasSuffix(path, ".npz") || strings.HasSuffix(path, ".progress.json"): // watch it
 				m.watch(path)
 			case asB:
-				m.eng.loadOther(path)
+				m.eng.LoadOther(path)
 			default:
-				m.eng.loadModel(path)
+				m.eng.LoadModel(path)
 			}
 		}
 		return nil
@@ -230,14 +231,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.showHelp = false
 		return nil
 	case key.Matches(msg, k.Open) && m.ck != nil:
-		m.picker = &picker{items: m.eng.read.filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
+		m.picker = &picker{items: m.eng.Files.Filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
 		return nil
 	case key.Matches(msg, k.Models):
 		preset, path := m.opts.Train.Arch.Preset, ""
 		if m.ck != nil {
 			preset, path = m.ck.Arch.Preset, m.ck.Path
 		}
-		items := m.eng.read.filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
+		items := m.eng.Files.Filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
 		m.picker = &picker{items: items, models: true, mark: path}
 		return nil
 	case key.Matches(msg, k.Figure):
@@ -248,7 +249,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 				return nil
 			}
 			m.errMsg, m.note = "", "drawing a figure…"
-			m.eng.saveFigure(name, fig)
+			m.eng.SaveFigure(name, fig)
 		}
 		return nil
 	case key.Matches(msg, k.Train):
@@ -277,34 +278,34 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) handleEvent(ev any) {
 	switch ev := ev.(type) {
-	case dataLoaded:
-		if ev.err != nil {
-			m.errMsg = "could not load the data: " + ev.err.Error()
+	case jobs.DataLoaded:
+		if ev.Err != nil {
+			m.errMsg = "could not load the data: " + ev.Err.Error()
 			m.phase = "stopped"
 			return
 		}
-		m.src = ev.src
+		m.src = ev.Source
 		m.afterData()
 		return
-	case otherLoaded:
-		m.setOther(ev.ck, ev.err)
+	case jobs.OtherLoaded:
+		m.setOther(ev.Checkpoint, ev.Err)
 		return
-	case figureSaved:
-		if ev.err != nil {
-			m.errMsg, m.note = "figure: "+ev.err.Error(), ""
+	case jobs.FigureSaved:
+		if ev.Err != nil {
+			m.errMsg, m.note = "figure: "+ev.Err.Error(), ""
 		} else {
-			m.note = "figure saved: " + ev.path
+			m.note = "figure saved: " + ev.Path
 		}
-	case modelLoaded:
-		m.switchModel(ev.ck, ev.err)
-	case trainDone:
-		if ev.err != nil {
-			m.errMsg = ev.err.Error()
+	case jobs.ModelLoaded:
+		m.switchModel(ev.Checkpoint, ev.Err)
+	case jobs.TrainDone:
+		if ev.Err != nil {
+			m.errMsg = ev.Err.Error()
 		}
-		if ev.ck == nil {
+		if ev.Checkpoint == nil {
 			m.phase = "training failed"
 		} else {
-			m.ck = ev.ck
+			m.ck = ev.Checkpoint
 			m.phase = ""
 		}
 	}
@@ -313,7 +314,7 @@ func (m *Model) handleEvent(ev any) {
 			m.active = i + 1 // the demo flow: training, then the curve, then the plane
 		}
 	}
-	if _, ok := ev.(trainDone); ok && m.ck != nil {
+	if _, ok := ev.(jobs.TrainDone); ok && m.ck != nil {
 		m.ready()
 	}
 }
@@ -327,7 +328,7 @@ func (m *Model) startTraining(cfg train.Config) {
 		return
 	}
 	m.errMsg = ""
-	m.eng.newRun(cfg.Arch.Preset)
+	m.eng.NewRun(cfg.Arch.Preset)
 	m.trainer.restart(cfg)
 	for i, v := range m.views {
 		if v == view(m.trainer) {
@@ -555,4 +556,18 @@ func padRight(s string, w int) string {
 		return s + strings.Repeat(" ", w-n)
 	}
 	return s
+}
+
+// eventsMsg is every engine event queued since the last one.
+type eventsMsg []any
+
+// nextEvents is the Cmd that waits for the engine's events; Update issues
+// it again after every eventsMsg.
+func (m *Model) nextEvents() tea.Cmd {
+	return func() tea.Msg {
+		if evs := m.eng.Wait(); evs != nil {
+			return eventsMsg(evs)
+		}
+		return nil
+	}
 }

@@ -125,7 +125,7 @@ func finish(t *testing.T, m *Model, tm *teatest.TestModel) *Model {
 	t.Helper()
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(*Model)
-	m.eng.shutdown()
+	m.eng.Shutdown()
 	return fm
 }
 
@@ -373,7 +373,7 @@ func TestViewsFitTheScreen(t *testing.T) {
 				}
 			}
 		}
-		m.eng.shutdown()
+		m.eng.Shutdown()
 	}
 }
 

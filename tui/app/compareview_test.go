@@ -30,7 +30,7 @@ func compareModel(t *testing.T) (*Model, *compareView) {
 // difference of zero, and every key moves both.
 func TestCompareViewOfAModelWithItself(t *testing.T) {
 	m, v := compareModel(t)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
 	v.ready()
 	done := func() bool { return !v.a.running && !v.b.running && v.a.cur != nil && v.b.cur != nil }
@@ -81,7 +81,7 @@ func TestCompareFlags(t *testing.T) {
 // keys move both.
 func TestCompareLineView(t *testing.T) {
 	m, _ := compareModel(t)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	show[*compareLineView](m)
 	m.touched = true // stay here: no demo flow to the next view
 	v := find[*compareLineView](m)
@@ -141,7 +141,7 @@ func TestOpenSecondCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("o")})
 	// newest run first; A itself (pretrained:small) is not offered

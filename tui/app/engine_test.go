@@ -15,25 +15,6 @@ import (
 	"github.com/basin-dev/basin/core/surface"
 )
 
-// Two sessions started in the same second get folders of their own.
-func TestRunFoldersAreUnique(t *testing.T) {
-	parent := t.TempDir()
-	seen := map[string]bool{}
-	for i := 0; i < 3; i++ {
-		dir, err := newRunDir(parent, "20260101-120000-small")
-		if err != nil || seen[dir] {
-			t.Fatalf("run %d: %q %v", i, dir, err)
-		}
-		seen[dir] = true
-	}
-	a, b := newEngine(parent, "small"), newEngine(parent, "small")
-	pa, _ := a.path("scan2d", ".npz", true)
-	pb, _ := b.path("scan2d", ".npz", true)
-	if filepath.Dir(pa) == filepath.Dir(pb) {
-		t.Fatalf("two engines share %s", filepath.Dir(pa))
-	}
-}
-
 // The app's flags are the CLI's: --grid NxM works, bad input is one line.
 func TestAppFlags(t *testing.T) {
 	o, err := ParseFlags([]string{"--grid", "41x21", "--direction-seed", "5", "--seed", "2"}, &bytes.Buffer{}, noEnv)
@@ -79,11 +60,11 @@ func TestRescansDoNotLeak(t *testing.T) {
 	if h := heapInUse(); h > heap+16<<20 {
 		t.Errorf("heap grew from %d MB to %d MB over 40 re-scans", heap>>20, h>>20)
 	}
-	pool := m.eng.pool(ck.Arch, o.Workers)
+	pool := m.eng.Pool(ck.Arch, o.Workers)
 	if pool.Idle() > o.Workers {
 		t.Errorf("%d idle evaluators, more than a scan's workers", pool.Idle())
 	}
-	m.eng.shutdown()
+	m.eng.Shutdown()
 }
 
 func heapInUse() uint64 {
@@ -101,7 +82,7 @@ func pump(t *testing.T, m *Model, done func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out pumping engine events")
 		}
-		msg := m.eng.box.next()()
+		msg := m.nextEvents()()
 		m.Update(msg)
 	}
 }
@@ -116,7 +97,7 @@ func TestOtherViewsScanPausesAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	line, plane := find[*lineView](m), find[*planeView](m)
 	plane.restart(false)
 	pump(t, m, func() bool { return plane.cur != nil && plane.cur.Computed() >= 20 })
@@ -170,7 +151,7 @@ func TestReplacedScansAreDroppedQuitSavesAll(t *testing.T) {
 	// The paused job ends unsaved (replaced, and it never saved); its
 	// points wait in the resume job queued behind the line's scan.
 	pump(t, m, func() bool { return !plane.paused && plane.running })
-	m.eng.shutdown() // quit now, before the plane resumes
+	m.eng.Shutdown() // quit now, before the plane resumes
 	files, _ := filepath.Glob(filepath.Join(m.eng.RunDir(), "scan2d-*.npz"))
 	if len(files) != 1 {
 		t.Fatalf("files %v: want only the paused scan's", files)

@@ -18,7 +18,7 @@ func ScanInApp(t *testing.T, src *data.Source, n int) string {
 	o := testOptions(t)
 	o.Source = src
 	m := newModel(o, nil, src, os.Stdout)
-	t.Cleanup(m.eng.shutdown)
+	t.Cleanup(m.eng.Shutdown)
 	ck, _ := checkpoint.Pretrained("small")
 	m.switchModel(ck, nil)
 	show[*planeView](m)

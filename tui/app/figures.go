@@ -9,23 +9,6 @@ import (
 // Figures: F writes the view on screen as a figure for a paper (PNG, 300
 // dpi) into the run folder, the way basin plot does.
 
-// figureSaved says where a figure went.
-type figureSaved struct {
-	path string
-	err  error
-}
-
-// saveFigure draws and writes a figure off the screen's goroutine.
-func (e *engine) saveFigure(name string, f figure.Figure) {
-	e.goJob(func() {
-		path, err := e.path(name, ".png", true)
-		if err == nil {
-			err = figure.Save(path, f)
-		}
-		e.box.send(figureSaved{path, err})
-	})
-}
-
 // figurer is a view that can be drawn as a figure.
 type figurer interface {
 	figure() (f figure.Figure, name string, err error)
@@ -38,7 +21,7 @@ func scanFigure(v *scanState, name string) (figure.Figure, string, error) {
 	}
 	s := v.cur.Clone()
 	if v.along != nil {
-		s.Meta.Kind, s.Meta.Explained, s.Paths = "trajectory", v.along.explained, v.along.paths
+		s.Meta.Kind, s.Meta.Explained, s.Paths = "trajectory", v.along.Explained, v.along.Paths
 	}
 	f, err := figure.Surface(s, v.log)
 	return f, name, err
@@ -70,7 +53,7 @@ func (v *interpView) figure() (figure.Figure, string, error) {
 	if v.file == "" {
 		return figure.Figure{}, "", fmt.Errorf("interpolate first (r); the figure is drawn from its file")
 	}
-	s, err := v.c.eng.read.surface(v.file)
+	s, err := v.c.eng.Files.Surface(v.file)
 	if err != nil {
 		return figure.Figure{}, "", err
 	}

@@ -119,7 +119,7 @@ func TestTrackedRunOpensOnItsTrack(t *testing.T) {
 	tracked.Meta = map[string]string{"sharpness_track": train.EncodeTrack([]train.SharpnessPoint{{Step: 0, LambdaMax: 3}, {Step: 50, LambdaMax: 21}}),
 		"stability_threshold": "20", "optimizer": "sgd", "lr": "0.1"}
 	m := newModel(o, &tracked, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true // no demo flow
 	m.ready()
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
@@ -130,7 +130,7 @@ func TestTrackedRunOpensOnItsTrack(t *testing.T) {
 		t.Fatalf("no track:\n%s", out)
 	}
 	plain := newModel(o, ck, tiny, os.Stdout)
-	defer plain.eng.shutdown()
+	defer plain.eng.Shutdown()
 	if plain.views[plain.active].title() == "training" {
 		t.Error("an untracked checkpoint opened on the training view")
 	}
@@ -162,7 +162,7 @@ func TestEOSFolderOpensWithEveryRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.ready()
 	m.Update(tea.WindowSizeMsg{Width: 140, Height: 30})

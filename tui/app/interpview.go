@@ -12,6 +12,7 @@ import (
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -73,9 +74,9 @@ func (v *interpView) start() {
 	n := v.axis.N
 	v.train, v.test, v.trainAcc, v.testAcc = nans(n), nans(n), nans(n), nans(n)
 	v.id, v.running, v.err, v.file, v.done, v.all = v.c.nextJob(), true, "", "", 0, 2*n
-	ctx, cancel := context.WithCancel(v.c.eng.ctx)
+	ctx, cancel := context.WithCancel(v.c.eng.Ctx)
 	v.cancel = cancel
-	v.c.eng.interp(ctx, v.id, v.c.ck, v.c.other, v.c.src, st)
+	v.c.eng.Interp(ctx, v.id, v.c.ck, v.c.other, v.c.src, st)
 	if v.c.yield != nil { // the scans running pause for it and go on after
 		v.c.yield(v)
 	}
@@ -108,24 +109,24 @@ func (v *interpView) mouse(tea.MouseMsg, int, int) bool { return false }
 
 func (v *interpView) handle(ev any) bool {
 	switch e := ev.(type) {
-	case interpStep:
-		if e.id != v.id {
+	case jobs.InterpStep:
+		if e.ID != v.id {
 			return false
 		}
-		v.split = e.split
-		if e.split == data.Test {
-			v.test[e.p.Index], v.testAcc[e.p.Index] = e.p.Loss, e.p.Acc
+		v.split = e.Split
+		if e.Split == data.Test {
+			v.test[e.Point.Index], v.testAcc[e.Point.Index] = e.Point.Loss, e.Point.Acc
 		} else {
-			v.train[e.p.Index], v.trainAcc[e.p.Index] = e.p.Loss, e.p.Acc
+			v.train[e.Point.Index], v.trainAcc[e.Point.Index] = e.Point.Loss, e.Point.Acc
 		}
 		v.done++
-	case interpDone:
-		if e.id != v.id {
+	case jobs.InterpDone:
+		if e.ID != v.id {
 			return false
 		}
-		v.running, v.file = false, e.file
-		if e.err != nil {
-			v.err = e.err.Error()
+		v.running, v.file = false, e.File
+		if e.Err != nil {
+			v.err = e.Err.Error()
 		}
 		return true
 	}

@@ -19,7 +19,7 @@ func TestInterpolationFromTheCompareView(t *testing.T) {
 	b := &checkpoint.Checkpoint{Path: "init", Arch: a.Arch, Params: a.Arch.Init(3)}
 	o.other = b
 	m := newModel(o, a, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.ready()
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})

@@ -30,7 +30,7 @@ func TestLettersInOneReadAreKeysThroughAPty(t *testing.T) {
 	o.Points = 11
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	show[*lineView](m)
 	m.touched = true // stay on the line: no tour to the next view
 	p := tea.NewProgram(m, tea.WithInput(tty), tea.WithOutput(tty), tea.WithoutSignalHandler())

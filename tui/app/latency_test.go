@@ -74,7 +74,7 @@ func BenchmarkKeyLatency(b *testing.B) {
 	tw := &timedWriter{seen: make(chan time.Time, 1), want: func() string { tmu.Lock(); defer tmu.Unlock(); return target }}
 	p := tea.NewProgram(m, tea.WithInput(pr), tea.WithOutput(tw), tea.WithoutSignalHandler(), tea.WithFPS(FPS))
 	go p.Run()
-	defer func() { p.Quit(); m.eng.shutdown() }()
+	defer func() { p.Quit(); m.eng.Shutdown() }()
 	p.Send(tea.WindowSizeMsg{Width: 160, Height: 48})
 	time.Sleep(300 * time.Millisecond)
 	pw.Write([]byte("3")) // the 2D view: its scan starts

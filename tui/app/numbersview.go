@@ -13,6 +13,7 @@ import (
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/tui/jobs"
 )
 
 // numbersView measures flatness on request (r): for the model, or for A
@@ -73,24 +74,24 @@ func (v *numbersView) key(msg tea.KeyMsg) bool {
 	v.id = v.c.nextJob()
 	v.running, v.err, v.sides, v.what = true, "", nil, "starting"
 	var ctx context.Context
-	ctx, v.cancel = context.WithCancel(v.c.eng.ctx)
-	v.c.eng.measure(ctx, v.id, cks, v.c.src, v.settings())
+	ctx, v.cancel = context.WithCancel(v.c.eng.Ctx)
+	v.c.eng.Measure(ctx, v.id, cks, v.c.src, v.settings())
 	return true
 }
 
 func (v *numbersView) handle(ev any) bool {
 	switch e := ev.(type) {
-	case measureStep:
-		if e.id == v.id {
-			v.what = e.what
+	case jobs.MeasureStep:
+		if e.ID == v.id {
+			v.what = e.What
 		}
-	case measureDone:
-		if e.id != v.id {
+	case jobs.MeasureDone:
+		if e.ID != v.id {
 			return false
 		}
-		v.running, v.sides = false, e.sides
-		if e.err != nil {
-			v.err = e.err.Error()
+		v.running, v.sides = false, e.Sides
+		if e.Err != nil {
+			v.err = e.Err.Error()
 		}
 		return true
 	}

@@ -24,7 +24,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 	}
 	o.other = ck
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	show[*numbersView](m)
 	v := find[*numbersView](m)

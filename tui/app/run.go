@@ -9,6 +9,7 @@ import (
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/tui/jobs"
 )
 
 // Open reads what the user named (the checkpoint, the model to compare
@@ -38,29 +39,29 @@ func New(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.Write
 
 // Shutdown cancels the app's jobs and waits for them to save their files:
 // call it once the program has ended.
-func (m *Model) Shutdown() { m.eng.shutdown() }
+func (m *Model) Shutdown() { m.eng.Shutdown() }
 
 // RunDir is the run folder the app wrote into, "" if it wrote nothing.
 func (m *Model) RunDir() string { return m.eng.RunDir() }
 
 // Shared is what the sessions of one basin serve share.
 type Shared struct {
-	hub  *scanHub
+	hub  *jobs.Hub
 	slot chan struct{}
 }
 
 // NewShared is a server's shared state: a hub through which two viewers
 // asking for the same scan compute it once, and one slot so that one scan
 // computes at a time on the machine (the others' keys keep their cores).
-func NewShared() *Shared { return &Shared{hub: newScanHub(), slot: make(chan struct{}, 1)} }
+func NewShared() *Shared { return &Shared{hub: jobs.NewHub(), slot: make(chan struct{}, 1)} }
 
 // Serve makes m one session of a server: its scans go through shared,
 // and it reads files only inside the folders read (the run folders and
 // its own). The returned func releases those folders.
 func (m *Model) Serve(shared *Shared, read ...string) (release func()) {
-	m.eng.hub, m.eng.slot = shared.hub, shared.slot
-	m.eng.read = confined(read...)
-	return m.eng.read.close
+	m.eng.Hub, m.eng.Slot = shared.hub, shared.slot
+	m.eng.Files = jobs.Confined(read...)
+	return m.eng.Files.Close
 }
 
 // FPS is how often a changed frame is written: at Bubble Tea's 60, a key

@@ -89,7 +89,7 @@ func (v *scanState) scaleName() string {
 func (v *scanState) status() []string {
 	o := v.c.opts
 	if v.along != nil {
-		return []string{v.along.norm + " plane", fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}
+		return []string{v.along.Norm + " plane", fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}
 	}
 	return []string{string(v.dir.Norm), fmt.Sprintf("seed %d", v.dir.Seed),
 		fmt.Sprintf("%d %s imgs", o.Samples, o.Split), v.gridLabel()}

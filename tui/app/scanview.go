@@ -10,6 +10,7 @@ import (
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/jobs"
 )
 
 // axisNames are the scan axes in order: α along δ, β along η.
@@ -52,7 +53,7 @@ type scanState struct {
 	log  bool
 	form *rangeForm
 
-	along *along // scans on this plane, not on drawn directions (the trajectory view)
+	along *jobs.Along // scans on this plane, not on drawn directions (the trajectory view)
 
 	dirty    bool // redraw needed
 	cache    string
@@ -105,7 +106,7 @@ func (v *scanState) restart(first bool) {
 	}
 	v.paused = false
 	v.begin(v.c.nextJob())
-	v.submit(scanJob{st: v.settings(), centre: v.centre})
+	v.submit(jobs.ScanJob{Settings: v.settings(), Centre: v.centre})
 	if first && v.c.yield != nil {
 		v.c.yield(v.group)
 	}
@@ -142,24 +143,24 @@ func (v *scanState) pause(asking view) {
 func (v *scanState) resume() {
 	v.paused = false
 	v.id, v.running, v.err = v.c.nextJob(), true, ""
-	j := scanJob{st: v.settings(), centre: v.centre, file: v.file}
+	j := jobs.ScanJob{Settings: v.settings(), Centre: v.centre, File: v.file}
 	if v.cur != nil {
-		j.resume = v.cur.Clone()
+		j.Resume = v.cur.Clone()
 	}
 	v.submit(j)
 }
 
 // submit hands a job to the engine, after the view's previous one.
-func (v *scanState) submit(j scanJob) {
+func (v *scanState) submit(j jobs.ScanJob) {
 	c := v.c
-	ctx, cancel := context.WithCancel(c.eng.ctx)
+	ctx, cancel := context.WithCancel(c.eng.Ctx)
 	v.cancel = cancel
 	if c.scanSettings != nil { // tests watch the scans started
-		c.scanSettings(j.st)
+		c.scanSettings(j.Settings)
 		return
 	}
-	j.id, j.after, j.ck, j.src, j.base, j.along = v.id, v.over, v.model(), c.src, v.fileBase, v.along
-	v.over = c.eng.scan(ctx, j)
+	j.ID, j.After, j.Checkpoint, j.Source, j.Base, j.Along = v.id, v.over, v.model(), c.src, v.fileBase, v.along
+	v.over = c.eng.Scan(ctx, j)
 }
 
 // begin marks the start of job id. The last surface stays on screen until
@@ -178,27 +179,27 @@ func (v *scanState) begin(id int) {
 // the job has finished.
 func (v *scanState) handle(ev any) bool {
 	switch ev := ev.(type) {
-	case scanQueued:
-		if ev.id == v.id {
+	case jobs.ScanQueued:
+		if ev.ID == v.id {
 			v.queued, v.dirty = true, true
 		}
-	case scanStarted:
-		if ev.id == v.id {
+	case jobs.ScanStarted:
+		if ev.ID == v.id {
 			v.queued = false
-			v.started(ev.surf)
+			v.started(ev.Surface)
 		}
-	case scanEvent:
-		if ev.id != v.id {
+	case jobs.ScanEvent:
+		if ev.ID != v.id {
 			return false
 		}
-		switch e := ev.ev.(type) {
+		switch e := ev.Event.(type) {
 		case progress.Centre:
 			v.setCentre(e.Result)
 		case progress.Point:
 			v.point(e)
 		}
-	case scanDone:
-		if ev.id != v.id {
+	case jobs.ScanDone:
+		if ev.ID != v.id {
 			return false
 		}
 		v.finish(ev)
@@ -239,11 +240,11 @@ func (v *scanState) point(p progress.Point) {
 	v.dirty = true
 }
 
-func (v *scanState) finish(ev scanDone) {
+func (v *scanState) finish(ev jobs.ScanDone) {
 	v.running, v.queued = false, false
-	v.file = ev.file
-	if ev.err != nil {
-		v.err = ev.err.Error()
+	v.file = ev.File
+	if ev.Err != nil {
+		v.err = ev.Err.Error()
 	}
 	v.dirty = true
 }

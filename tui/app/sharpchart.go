@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -59,14 +60,14 @@ type sharpRun struct {
 // siblingRuns reads the tracks of every run of the eos experiment folder
 // that holds path (lr-*.safetensors), by their metadata only; nil when
 // the folder is not one or has a single run.
-func siblingRuns(files *access, path string) []sharpRun {
+func siblingRuns(files *jobs.Files, path string) []sharpRun {
 	paths, err := eosRuns(filepath.Dir(path))
 	if err != nil || len(paths) < 2 {
 		return nil
 	}
 	var runs []sharpRun
 	for _, p := range paths {
-		meta, err := files.meta(p)
+		meta, err := files.Meta(p)
 		if err != nil {
 			continue
 		}

@@ -16,7 +16,7 @@ func TestSurfaceView(t *testing.T) {
 	o := testOptions(t)
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.ready()
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
@@ -66,7 +66,7 @@ func TestDemoTour(t *testing.T) {
 	to.Demo = true
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(to, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.Init()
 	if m.tour == nil || m.views[m.active].title() != "1D scan" {
 		t.Fatalf("tour %v on %s", m.tour, m.views[m.active].title())

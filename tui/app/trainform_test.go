@@ -38,7 +38,7 @@ func TestTrainFromTheApp(t *testing.T) {
 	o := testOptions(t)
 	first, _ := checkpoint.Pretrained("small")
 	m := newModel(o, first, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.ready()
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	keys(m, "T")

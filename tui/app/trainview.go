@@ -15,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -50,12 +51,12 @@ func (t *trainView) title() string { return "training" }
 
 // begin starts training: the app has no model yet.
 func (t *trainView) begin() {
-	ctx, cancel := context.WithCancel(t.c.eng.ctx)
+	ctx, cancel := context.WithCancel(t.c.eng.Ctx)
 	t.cancel = cancel
 	cfg := t.cfg
 	cfg.Gate = t.gate
 	t.running = true
-	t.c.eng.train(ctx, cfg, t.c.src)
+	t.c.eng.Train(ctx, cfg, t.c.src)
 }
 
 // restart trains a new model with cfg (the app's form), starting afresh.
@@ -85,7 +86,7 @@ func (t *trainView) ready() {
 			if tr, ok := ck.Meta["sharpness_track"]; ok { // a run trained with --track-sharpness
 				t.sharp, _ = train.DecodeTrack(tr)
 				t.threshold, _ = strconv.ParseFloat(ck.Meta["stability_threshold"], 64)
-				t.runs = siblingRuns(t.c.eng.read, ck.Path) // the other rates of an eos experiment
+				t.runs = siblingRuns(t.c.eng.Files, ck.Path) // the other rates of an eos experiment
 			}
 		}
 	}
@@ -155,10 +156,10 @@ func (t *trainView) handle(ev any) bool {
 	case progress.Sharpness:
 		t.sharp = append(t.sharp, train.SharpnessPoint{Step: e.Step, LambdaMax: e.LambdaMax, Residual: e.Residual, Products: e.Products})
 		t.threshold = e.Threshold
-	case trainDone:
+	case jobs.TrainDone:
 		t.running, t.paused, t.stopping, t.cancel = false, false, false, nil
-		if e.ck != nil {
-			t.saved = e.ck.Path
+		if e.Checkpoint != nil {
+			t.saved = e.Checkpoint.Path
 		}
 		return true
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/trajectory"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -57,7 +58,7 @@ func (v *trajView) ready() {
 		cks = append(cks, o) // compare: B's path on the pooled plane too
 	}
 	v.loadID, v.loading = v.c.nextJob(), true
-	v.c.eng.loadTrajectory(v.loadID, cks)
+	v.c.eng.LoadTrajectory(v.loadID, cks)
 }
 
 // shown: the plane's scan is the costliest of the views' and writes a
@@ -119,7 +120,7 @@ func (v *trajView) key(msg tea.KeyMsg) bool {
 
 // walk moves the cursor to the next or previous snapshot of the path.
 func (v *trajView) walk(d int) {
-	p := v.along.paths[0]
+	p := v.along.Paths[0]
 	if v.snap < 0 {
 		v.snap = len(p.Steps) - 1 // from θ*, the last snapshot
 	}
@@ -129,7 +130,7 @@ func (v *trajView) walk(d int) {
 
 func (v *trajView) mouse(msg tea.MouseMsg, w, h int) bool {
 	legend := 0
-	if v.along != nil && len(v.along.paths) > 1 {
+	if v.along != nil && len(v.along.Paths) > 1 {
 		legend = 1
 	}
 	x0, y0, pw, ph := planeLayout(w, h-legend)
@@ -139,17 +140,17 @@ func (v *trajView) mouse(msg tea.MouseMsg, w, h int) bool {
 }
 
 func (v *trajView) handle(ev any) bool {
-	if e, ok := ev.(trajLoaded); ok {
-		if e.id != v.loadID {
+	if e, ok := ev.(jobs.TrajLoaded); ok {
+		if e.ID != v.loadID {
 			return false
 		}
 		v.loading, v.dirty = false, true
-		if e.err != nil {
-			v.missing = "No trajectory to show: " + e.err.Error()
+		if e.Err != nil {
+			v.missing = "No trajectory to show: " + e.Err.Error()
 			return true
 		}
-		v.along = e.along
-		a, b := trajectory.Extent(e.along.paths)
+		v.along = e.Along
+		a, b := trajectory.Extent(e.Along.Paths)
 		v.axes = []surface.Axis{{Min: a[0], Max: a[1], N: v.axes[0].N}, {Min: b[0], Max: b[1], N: v.axes[1].N}}
 		v.home = append([]surface.Axis(nil), v.axes...)
 		clear(v.cursor)
@@ -190,9 +191,9 @@ func (v *trajView) draw(w, h int) string {
 	}
 	al, be := v.alpha(), v.beta()
 	legend := ""
-	if len(v.along.paths) > 1 { // a legend, in the paths' colours, takes a line
+	if len(v.along.Paths) > 1 { // a legend, in the paths' colours, takes a line
 		var parts []string
-		for i, p := range v.along.paths {
+		for i, p := range v.along.Paths {
 			parts = append(parts, colored(st, "━━ "+"AB"[i:i+1], v.pathColor(i))+" "+st.faint.Render(p.Name))
 		}
 		legend = truncate(strings.Join(parts, "   "), w) + "\n"
@@ -200,14 +201,14 @@ func (v *trajView) draw(w, h int) string {
 	}
 	p, x0, pw, ph := ownPlane(&v.scanState, v.layers, v.log, w, h)
 	canvas := p.draw(st, w, ph)
-	for i := len(v.along.paths) - 1; i >= 0; i-- { // A over B
-		v.drawPath(canvas, x0, pw, ph, p.coarse, p.scale, v.along.paths[i], v.pathColor(i))
+	for i := len(v.along.Paths) - 1; i >= 0; i-- { // A over B
+		v.drawPath(canvas, x0, pw, ph, p.coarse, p.scale, v.along.Paths[i], v.pathColor(i))
 	}
 	if p.scale.Max > p.scale.Min {
 		canvas.Blit(x0+pw+1, 0, render.ColorBar(ph, barW, p.scale, render.NewPalette(st.profile), st.axis))
 	}
-	ex, snaps := v.along.explained, 0
-	for _, p := range v.along.paths {
+	ex, snaps := v.along.Explained, 0
+	for _, p := range v.along.Paths {
 		snaps += len(p.Steps)
 	}
 	title := head + st.faint.Render(fmt.Sprintf("  PCA plane of %d snapshots · PC1 %.1f%% PC2 %.1f%% of their variance · not normalized · ● start ✕ θ* · grid %dx%d · %s scale",
@@ -252,7 +253,7 @@ func (v *trajView) pathLine(w int) string {
 	if v.snap < 0 {
 		return truncate(v.readoutLine(w)+v.c.st.faint.Render("  · , . walk the path"), w)
 	}
-	st, p := v.c.st, v.along.paths[0]
+	st, p := v.c.st, v.along.Paths[0]
 	i := v.snap
 	s := st.key.Render(fmt.Sprintf("step %d", p.Steps[i])) + fmt.Sprintf(" (%d/%d) α %.3g β %.3g · off the plane %.3g", i+1, len(p.Steps), p.X[i], p.Y[i], p.Off[i])
 	if l, _, se, ok := v.readout(); ok && !math.IsNaN(l) {

@@ -35,7 +35,7 @@ func TestTrajectoryView(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.ready()
 	show[*trajView](m)
@@ -50,7 +50,7 @@ func TestTrajectoryView(t *testing.T) {
 	if !strings.Contains(out, "PC1") || !strings.Contains(out, "●") || !strings.Contains(out, "✕") {
 		t.Fatalf("view:\n%s", out)
 	}
-	p := v.along.paths[0]
+	p := v.along.Paths[0]
 	n := len(p.Steps)
 	if n != len(res.Trajectory) || p.Off[n-1] != 0 {
 		t.Fatalf("path of %d snapshots (trained %d), last off %v", n, len(res.Trajectory), p.Off[n-1])
@@ -68,19 +68,19 @@ func TestTrajectoryView(t *testing.T) {
 	o2 := o
 	o2.other = ck
 	both := newModel(o2, ck, tiny, os.Stdout)
-	defer both.eng.shutdown()
+	defer both.eng.Shutdown()
 	both.touched = true
 	both.ready()
 	show[*trajView](both)
 	bv := find[*trajView](both)
 	both.Update(tea.WindowSizeMsg{Width: 120, Height: 32})
 	pump(t, both, func() bool { return bv.along != nil || bv.missing != "" })
-	if bv.along == nil || len(bv.along.paths) != 2 || !strings.Contains(both.View(), "━━ B") {
+	if bv.along == nil || len(bv.along.Paths) != 2 || !strings.Contains(both.View(), "━━ B") {
 		t.Fatalf("two runs: %q\n%s", bv.missing, both.View())
 	}
 	// Not on screen: the plane is found but not scanned until the view is shown.
 	later := newModel(o, ck, tiny, os.Stdout)
-	defer later.eng.shutdown()
+	defer later.eng.Shutdown()
 	later.touched = true
 	later.ready()
 	lv := find[*trajView](later)
@@ -98,7 +98,7 @@ func TestTrajectoryView(t *testing.T) {
 	}
 	pre, _ := checkpoint.Pretrained("small")
 	plain := newModel(o, pre, tiny, os.Stdout)
-	defer plain.eng.shutdown()
+	defer plain.eng.Shutdown()
 	plain.ready()
 	if tv := find[*trajView](plain); !strings.Contains(tv.missing, "no trajectory") {
 		t.Errorf("pretrained: %q", tv.missing)

@@ -28,7 +28,7 @@ func TestModelSwitchDropsTheOldCentre(t *testing.T) {
 	}
 	b.Path, b.SHA256 = "b.safetensors", "b"
 	m := newModel(o, a, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	line, plane := find[*lineView](m), find[*planeView](m)
 	m.ready()
 	pump(t, m, func() bool { return !line.running && !plane.running && plane.centre != nil && line.centre != nil })

@@ -7,6 +7,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/tui/jobs"
 )
 
 // view is one screen of the app. The root model keeps its views in a
@@ -57,7 +58,7 @@ type common struct {
 	opts Options
 	st   styles
 	keys keyMap
-	eng  *engine
+	eng  *jobs.Engine
 	ck   *checkpoint.Checkpoint
 	src  *data.Source
 	// other is the second model of basin --compare A B (ck is A), nil

@@ -38,7 +38,7 @@ func TestWatchHostileProgress(t *testing.T) {
 	o := testOptions(t)
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	for _, b := range hostileProgress {
 		if !json.Valid([]byte(b)) {
 			t.Fatalf("not JSON: %s", b)

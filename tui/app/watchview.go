@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -16,6 +14,7 @@ import (
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -51,9 +50,9 @@ func (v *watchView) watch(path string) {
 	if v.cancel != nil {
 		v.cancel()
 	}
-	ctx, cancel := context.WithCancel(v.c.eng.ctx)
+	ctx, cancel := context.WithCancel(v.c.eng.Ctx)
 	v.cancel, v.path, v.surf, v.live, v.err, v.id = cancel, path, nil, nil, "", v.c.nextJob()
-	v.c.eng.watchFile(ctx, v.id, path)
+	v.c.eng.WatchFile(ctx, v.id, path)
 }
 
 func (v *watchView) keys() helpKeys {
@@ -99,30 +98,30 @@ func (v *watchView) shown() *scanState {
 }
 
 func (v *watchView) handle(ev any) bool {
-	e, ok := ev.(watchLoaded)
-	if !ok || e.id != v.id {
+	e, ok := ev.(jobs.WatchLoaded)
+	if !ok || e.ID != v.id {
 		return false
 	}
-	if e.err != nil {
-		v.err = e.err.Error()
+	if e.Err != nil {
+		v.err = e.Err.Error()
 		return false
 	}
-	if e.live != nil {
-		v.showTraining(e.live, e.mod)
+	if e.Live != nil {
+		v.showTraining(e.Live, e.Modified)
 		return false
 	}
-	v.surf, v.mod, v.err = e.surf, e.mod, ""
+	v.surf, v.mod, v.err = e.Surface, e.Modified, ""
 	st := v.shown()
-	axes := []surface.Axis{e.surf.Alpha}
-	if e.surf.Is2D() {
-		axes = append(axes, e.surf.Beta)
+	axes := []surface.Axis{e.Surface.Alpha}
+	if e.Surface.Is2D() {
+		axes = append(axes, e.Surface.Beta)
 	}
 	if len(st.axes) != len(axes) || st.axes[0] != axes[0] || (len(axes) > 1 && st.axes[1] != axes[1]) {
 		st.axes, st.home = axes, append([]surface.Axis(nil), axes...)
 		st.cursor = make([]float64, len(axes))
 	}
-	m := e.surf.Meta
-	st.cur, st.prev = e.surf, nil
+	m := e.Surface.Meta
+	st.cur, st.prev = e.Surface, nil
 	st.centre = &model.Result{Loss: m.CentreLoss, Accuracy: m.CentreAcc, LossSE: m.CentreLossSE}
 	st.dir.Seed, st.dir.Norm = m.Seed, direction.Norm(m.Norm)
 	st.dirty = true
@@ -189,51 +188,6 @@ func (v *watchView) view(w, h int) string {
 		body = v.line.view(w, h-1)
 	}
 	return truncate(head, w) + "\n" + body
-}
-
-// watchLoaded is a new version of a watched file: a surface, or a
-// training's progress.
-type watchLoaded struct {
-	id   int
-	surf *surface.Surface
-	live *train.Live
-	mod  time.Time
-	err  error
-}
-
-// watchFile loads path each time it changes (checked every second) until
-// ctx ends; a file gone is told once, and loaded again when it is back. (A file being written is replaced whole, atomically: every
-// version read is complete.)
-func (e *engine) watchFile(ctx context.Context, id int, path string) {
-	e.goJob(func() {
-		var last time.Time
-		gone := "" // the file's last Stat error, told once
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			if st, err := os.Stat(path); err != nil {
-				if err.Error() != gone {
-					gone, last = err.Error(), time.Time{}
-					e.box.send(watchLoaded{id: id, err: err})
-				}
-			} else if st.ModTime() != last {
-				gone = ""
-				last = st.ModTime()
-				if strings.HasSuffix(path, ".progress.json") {
-					l, err := e.read.live(path)
-					e.box.send(watchLoaded{id: id, live: l, mod: last, err: err})
-				} else {
-					s, err := e.read.surface(path)
-					e.box.send(watchLoaded{id: id, surf: s, mod: last, err: err})
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	})
 }
 
 // surfaces lists the files of the run folders that can be watched —

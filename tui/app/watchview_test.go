@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +34,7 @@ func TestWatchASurfaceBeingWritten(t *testing.T) {
 	}
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("M")})
@@ -45,13 +44,13 @@ func TestWatchASurfaceBeingWritten(t *testing.T) {
 	for m.picker.items[m.picker.sel] != path {
 		m.Update(tea.KeyMsg{Type: tea.KeyDown})
 	}
+	m.eng.WatchEvery = 5 * time.Millisecond
 	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	w := find[*watchView](m)
 	pump(t, m, func() bool { return w.surf != nil })
 	if out := m.View(); m.views[m.active] != view(w) || !strings.Contains(out, "5 of 25 points") {
 		t.Fatalf("watch view:\n%s", out)
 	}
-	time.Sleep(1100 * time.Millisecond) // a later modification time
 	for k := 5; k < 25; k++ {
 		s.Set(k, 0.1+float64(k), 0.9)
 	}
@@ -85,56 +84,20 @@ func TestWatchATraining(t *testing.T) {
 	}
 	ck, _ := checkpoint.Pretrained("small")
 	m := newModel(o, ck, tiny, os.Stdout)
-	defer m.eng.shutdown()
+	defer m.eng.Shutdown()
 	m.touched = true
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.eng.WatchEvery = 5 * time.Millisecond
 	m.watch(path)
 	w := find[*watchView](m)
 	pump(t, m, func() bool { return w.live != nil })
 	if out := m.View(); !strings.Contains(out, "the training of") || !strings.Contains(out, "(running)") || !strings.Contains(out, "step 50/100") {
 		t.Fatalf("watching a training:\n%s", out)
 	}
-	time.Sleep(1100 * time.Millisecond)
 	live.Done = true
 	live.Save(path)
 	pump(t, m, func() bool { return w.live.Done })
 	if out := m.View(); !strings.Contains(out, "(ended)") {
 		t.Fatalf("after it ended:\n%s", out)
-	}
-}
-
-// A watched file that is gone is told once, not every second; when it is
-// back, it is loaded.
-func TestWatchAFileGoneAndBack(t *testing.T) {
-	e := newEngine(t.TempDir(), "")
-	defer e.shutdown()
-	path := filepath.Join(t.TempDir(), "gone.npz")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e.watchFile(ctx, 1, path)
-	time.Sleep(2500 * time.Millisecond) // three checks
-	var told []watchLoaded
-	take := func() {
-		e.box.mu.Lock()
-		for _, ev := range e.box.events {
-			told = append(told, ev.(watchLoaded))
-		}
-		e.box.events = nil
-		e.box.mu.Unlock()
-	}
-	take()
-	if len(told) != 1 || told[0].err == nil {
-		t.Fatalf("a missing file over three checks: %d events %+v, want its error once", len(told), told)
-	}
-	s := surface.New(surface.Axis{Min: -1, Max: 1, N: 3}, surface.Axis{})
-	s.Meta = surface.Meta{Kind: "1d", Checkpoint: "m", Preset: "small", Norm: "filter", Seed: 1, Split: "train", Samples: 10, Alpha: s.Alpha}
-	s.Set(0, 1, 0.5)
-	if err := surface.Save(path, surface.NPZ, s); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	take()
-	if len(told) != 2 || told[1].surf == nil || told[1].err != nil {
-		t.Fatalf("after the file came back: %+v (%v)", told[1:], told[len(told)-1].err)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package jobs
 
 import (
 	"fmt"
@@ -11,14 +11,14 @@ import (
 	"github.com/basin-dev/basin/core/surface"
 )
 
-// scanHub shares scans between the sessions of basin serve: a scan is
+// Hub shares scans between the sessions of basin serve: a scan is
 // known by its checkpoint and settings; the first session to ask computes
 // it (the leader) and publishes its points here, any other session asking
 // for the same scan meanwhile follows those points instead of computing
 // them again, and a scan asked for again later starts from the points
 // already there. If the leader stops early (its viewer zoomed away), a
 // follower takes over from the points published.
-type scanHub struct {
+type Hub struct {
 	mu    sync.Mutex
 	scans map[string]*sharedScan
 }
@@ -31,7 +31,7 @@ type sharedScan struct {
 	changed chan struct{} // closed (and replaced) whenever something changes
 }
 
-func newScanHub() *scanHub { return &scanHub{scans: map[string]*sharedScan{}} }
+func NewHub() *Hub { return &Hub{scans: map[string]*sharedScan{}} }
 
 // scanKey names a scan: what makes its points.
 func scanKey(ck *checkpoint.Checkpoint, st scan.Settings) string {
@@ -40,7 +40,7 @@ func scanKey(ck *checkpoint.Checkpoint, st scan.Settings) string {
 
 // join says whether the caller leads the scan (computes it), and returns
 // the points the hub already has (nil for none).
-func (h *scanHub) join(key string) (sh *sharedScan, lead bool, have *surface.Surface) {
+func (h *Hub) join(key string) (sh *sharedScan, lead bool, have *surface.Surface) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	sh = h.scans[key]
@@ -65,7 +65,7 @@ func (sh *sharedScan) notify() {
 }
 
 // started records the leader's surface (its points so far).
-func (h *scanHub) started(sh *sharedScan, s *surface.Surface) {
+func (h *Hub) started(sh *sharedScan, s *surface.Surface) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	sh.surf = s.Clone()
@@ -73,7 +73,7 @@ func (h *scanHub) started(sh *sharedScan, s *surface.Surface) {
 }
 
 // publish records one event of the leader's.
-func (h *scanHub) publish(sh *sharedScan, ev progress.Event) {
+func (h *Hub) publish(sh *sharedScan, ev progress.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch e := ev.(type) {
@@ -91,7 +91,7 @@ func (h *scanHub) publish(sh *sharedScan, ev progress.Event) {
 }
 
 // done marks the leader gone (finished or stopped).
-func (h *scanHub) done(sh *sharedScan) {
+func (h *Hub) done(sh *sharedScan) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	sh.running = false
@@ -100,7 +100,7 @@ func (h *scanHub) done(sh *sharedScan) {
 
 // view returns a copy of the shared points, the centre, whether a leader
 // is computing, and the channel that closes on the next change.
-func (h *scanHub) view(sh *sharedScan) (s *surface.Surface, centre *model.Result, running bool, changed <-chan struct{}) {
+func (h *Hub) view(sh *sharedScan) (s *surface.Surface, centre *model.Result, running bool, changed <-chan struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if sh.surf != nil {

@@ -1,4 +1,4 @@
-package app
+package jobs
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/scan"
@@ -14,25 +15,24 @@ import (
 
 // drain applies an engine's events for job id to a surface until the job
 // is done, and returns it.
-func drain(t *testing.T, e *engine, id int) *surface.Surface {
+func drain(t *testing.T, e *Engine, id int) *surface.Surface {
 	t.Helper()
 	var s *surface.Surface
 	for {
-		msg := e.box.next()()
-		for _, ev := range msg.(eventsMsg) {
+		for _, ev := range e.box.wait() {
 			switch ev := ev.(type) {
-			case scanStarted:
-				if ev.id == id {
-					s = ev.surf
+			case ScanStarted:
+				if ev.ID == id {
+					s = ev.Surface
 				}
-			case scanEvent:
-				if p, ok := ev.ev.(progress.Point); ok && ev.id == id && s != nil {
+			case ScanEvent:
+				if p, ok := ev.Event.(progress.Point); ok && ev.ID == id && s != nil {
 					s.Set(p.Index, p.Loss, p.Acc)
 				}
-			case scanDone:
-				if ev.id == id {
-					if ev.err != nil {
-						t.Fatal(ev.err)
+			case ScanDone:
+				if ev.ID == id {
+					if ev.Err != nil {
+						t.Fatal(ev.Err)
 					}
 					return s
 				}
@@ -45,17 +45,18 @@ func drain(t *testing.T, e *engine, id int) *surface.Surface {
 // the other follows its points (it never builds an evaluator) and ends
 // with the same surface; a later ask starts from the points already there.
 func TestHubSharesAScan(t *testing.T) {
-	o := testOptions(t)
+	tiny := tinySource(t)
+	runs := t.TempDir()
 	ck, _ := checkpoint.Pretrained("small")
 	st := scan.Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: 15}, Beta: surface.Axis{Min: -1, Max: 1, N: 15},
 		Direction: direction.Spec{Seed: 1, Norm: direction.Filter}, SampleSeed: 1, Split: "train", Samples: 64, Workers: 2}
-	hub := newScanHub()
-	a, b := newEngine(o.RunsDir, "a"), newEngine(o.RunsDir, "b")
-	a.hub, b.hub = hub, hub
-	defer a.shutdown()
-	defer b.shutdown()
+	hub := NewHub()
+	a, b := NewEngine(runs, "a"), NewEngine(runs, "b")
+	a.Hub, b.Hub = hub, hub
+	defer a.Shutdown()
+	defer b.Shutdown()
 	ctx := context.Background()
-	a.scan(ctx, scanJob{id: 1, ck: ck, src: tiny, st: st})
+	a.Scan(ctx, ScanJob{ID: 1, Checkpoint: ck, Source: tiny, Settings: st})
 	for deadline := time.Now().Add(10 * time.Second); ; { // b asks once a is computing
 		hub.mu.Lock()
 		sh := hub.scans[scanKey(ck, st)]
@@ -69,7 +70,7 @@ func TestHubSharesAScan(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	b.scan(ctx, scanJob{id: 2, ck: ck, src: tiny, st: st})
+	b.Scan(ctx, ScanJob{ID: 2, Checkpoint: ck, Source: tiny, Settings: st})
 	sa, sb := drain(t, a, 1), drain(t, b, 2)
 	if sa.Computed() != sa.Len() || sb.Computed() != sb.Len() {
 		t.Fatalf("a %d, b %d of %d points", sa.Computed(), sb.Computed(), sa.Len())
@@ -82,11 +83,23 @@ func TestHubSharesAScan(t *testing.T) {
 	if len(b.pools) != 0 {
 		t.Error("the follower built evaluators: it computed")
 	}
-	c := newEngine(o.RunsDir, "c")
-	c.hub = hub
-	defer c.shutdown()
-	c.scan(ctx, scanJob{id: 3, ck: ck, src: tiny, st: st})
+	c := NewEngine(runs, "c")
+	c.Hub = hub
+	defer c.Shutdown()
+	c.Scan(ctx, ScanJob{ID: 3, Checkpoint: ck, Source: tiny, Settings: st})
 	if sc := drain(t, c, 3); sc.Computed() != sc.Len() || sc.Loss[40] != sa.Loss[40] {
 		t.Fatalf("a later ask: %d points", sc.Computed())
 	}
+}
+
+// tinySource is a few hundred MNIST images: enough to scan in a test.
+func tinySource(t *testing.T) *data.Source {
+	t.Helper()
+	src, err := data.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := data.SampleIndices(src.Train.Len(), 256, 1)
+	te, _ := data.SampleIndices(src.Test.Len(), 64, 1)
+	return &data.Source{Name: "tiny", Train: src.Train.Subset(tr), Test: src.Test.Subset(te)}
 }

@@ -1,9 +1,7 @@
-package app
+package jobs
 
 import (
 	"sync"
-
-	tea "github.com/charmbracelet/bubbletea"
 )
 
 // mailbox carries engine events to the UI. Send never blocks: events are
@@ -31,24 +29,19 @@ func (m *mailbox) send(ev any) {
 	}
 }
 
-// eventsMsg is every event queued since the last one.
-type eventsMsg []any
-
-// next is the Cmd that waits for events; Update issues it again after
-// every eventsMsg.
-func (m *mailbox) next() tea.Cmd {
-	return func() tea.Msg {
-		select {
-		case <-m.wake:
-		case <-m.closed:
-			return nil
-		}
-		m.mu.Lock()
-		evs := m.events
-		m.events = nil
-		m.mu.Unlock()
-		return eventsMsg(evs)
+// wait blocks until events are queued and returns all of them; nil once
+// the mailbox is closed.
+func (m *mailbox) wait() []any {
+	select {
+	case <-m.wake:
+	case <-m.closed:
+		return nil
 	}
+	m.mu.Lock()
+	evs := m.events
+	m.events = nil
+	m.mu.Unlock()
+	return evs
 }
 
 func (m *mailbox) close() {

@@ -1,4 +1,4 @@
-package app
+package jobs
 
 import (
 	"fmt"
@@ -13,23 +13,23 @@ import (
 	"github.com/basin-dev/basin/core/train"
 )
 
-// access is how the app reads the files a person picks (M, the watch
+// Files is how the app reads the files a person picks (M, the watch
 // view, a trajectory beside a checkpoint). Alone, it reads anywhere.
 // Under basin serve it reads only inside the folders it was given (the
 // run folders, the session's own scratch folder), through os.Root: a
 // name with ".." or a symbolic link leading out of them is refused, so a
 // link to a secret in the run folders cannot be read, nor leak bytes in
 // an error message.
-type access struct {
+type Files struct {
 	dirs []string
 
 	mu    sync.Mutex
 	roots map[string]*os.Root // opened on first use: a run folder may appear later
 }
 
-// confined is an access that reads only inside dirs.
-func confined(dirs ...string) *access {
-	a := &access{roots: map[string]*os.Root{}}
+// Confined is an access that reads only inside dirs.
+func Confined(dirs ...string) *Files {
+	a := &Files{roots: map[string]*os.Root{}}
 	for _, d := range dirs {
 		if abs, err := filepath.Abs(d); err == nil {
 			a.dirs = append(a.dirs, abs)
@@ -38,8 +38,8 @@ func confined(dirs ...string) *access {
 	return a
 }
 
-// read returns a regular file's bytes (at most limit).
-func (a *access) read(path string, limit int64) ([]byte, error) {
+// Read returns a regular file's bytes (at most limit).
+func (a *Files) Read(path string, limit int64) ([]byte, error) {
 	if a == nil {
 		return atomicfile.ReadFile(path, limit)
 	}
@@ -62,9 +62,9 @@ func stripPath(err error) error {
 	return err
 }
 
-// allows reports whether read could open path (for lists: the pickers
+// Allows reports whether read could open path (for lists: the pickers
 // show only what a session may open).
-func (a *access) allows(path string) bool {
+func (a *Files) Allows(path string) bool {
 	if a == nil {
 		return true
 	}
@@ -80,14 +80,14 @@ func (a *access) allows(path string) bool {
 	return true
 }
 
-// filter keeps the paths read could open (and the shipped models).
-func (a *access) filter(paths []string) []string {
+// Filter keeps the paths read could open (and the shipped models).
+func (a *Files) Filter(paths []string) []string {
 	if a == nil {
 		return paths
 	}
 	var out []string
 	for _, p := range paths {
-		if strings.HasPrefix(p, "pretrained:") || a.allows(p) {
+		if strings.HasPrefix(p, "pretrained:") || a.Allows(p) {
 			out = append(out, p)
 		}
 	}
@@ -95,7 +95,7 @@ func (a *access) filter(paths []string) []string {
 }
 
 // locate finds the folder path is in and its name there.
-func (a *access) locate(path string) (*os.Root, string, error) {
+func (a *Files) locate(path string) (*os.Root, string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, "", err
@@ -121,8 +121,8 @@ func (a *access) locate(path string) (*os.Root, string, error) {
 	return nil, "", fmt.Errorf("%s is outside the run folders this session may read", path)
 }
 
-// close releases the folders.
-func (a *access) close() {
+// Close releases the folders.
+func (a *Files) Close() {
 	if a == nil {
 		return
 	}
@@ -134,31 +134,31 @@ func (a *access) close() {
 	a.roots = map[string]*os.Root{}
 }
 
-// checkpoint reads a checkpoint (pretrained:NAME is a shipped one).
-func (a *access) checkpoint(path string) (*checkpoint.Checkpoint, error) {
+// Checkpoint reads a Checkpoint (pretrained:NAME is a shipped one).
+func (a *Files) Checkpoint(path string) (*checkpoint.Checkpoint, error) {
 	if strings.HasPrefix(path, checkpoint.PretrainedPrefix) {
 		return checkpoint.Open(path)
 	}
-	b, err := a.read(path, checkpoint.MaxFileSize)
+	b, err := a.Read(path, checkpoint.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	return checkpoint.Parse(path, b)
 }
 
-// trajectory reads the trajectory beside ck, checked to be its own.
-func (a *access) trajectory(ck *checkpoint.Checkpoint) ([]checkpoint.Snapshot, error) {
+// Trajectory reads the Trajectory beside ck, checked to be its own.
+func (a *Files) Trajectory(ck *checkpoint.Checkpoint) ([]checkpoint.Snapshot, error) {
 	path := checkpoint.TrajectoryPath(ck.Path)
-	b, err := a.read(path, checkpoint.MaxTrajectorySize)
+	b, err := a.Read(path, checkpoint.MaxTrajectorySize)
 	if err != nil {
 		return nil, fmt.Errorf("read trajectory: %w", err)
 	}
 	return checkpoint.TrajectoryIn(ck, path, b)
 }
 
-// surface reads a surface file.
-func (a *access) surface(path string) (*surface.Surface, error) {
-	b, err := a.read(path, surface.MaxFileSize)
+// Surface reads a Surface file.
+func (a *Files) Surface(path string) (*surface.Surface, error) {
+	b, err := a.Read(path, surface.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read surface: %w", err)
 	}
@@ -169,9 +169,9 @@ func (a *access) surface(path string) (*surface.Surface, error) {
 	return s, nil
 }
 
-// live reads a training's progress file.
-func (a *access) live(path string) (*train.Live, error) {
-	b, err := a.read(path, train.MaxLiveSize)
+// Live reads a training's progress file.
+func (a *Files) Live(path string) (*train.Live, error) {
+	b, err := a.Read(path, train.MaxLiveSize)
 	if err != nil {
 		return nil, fmt.Errorf("read training progress: %w", err)
 	}
@@ -182,12 +182,12 @@ func (a *access) live(path string) (*train.Live, error) {
 	return l, nil
 }
 
-// meta reads a checkpoint's metadata.
-func (a *access) meta(path string) (map[string]string, error) {
+// Meta reads a checkpoint's metadata.
+func (a *Files) Meta(path string) (map[string]string, error) {
 	if a == nil {
 		return checkpoint.ReadMeta(path)
 	}
-	ck, err := a.checkpoint(path)
+	ck, err := a.Checkpoint(path)
 	if err != nil {
 		return nil, err
 	}
