@@ -1,16 +1,18 @@
-// Package tui is basin's terminal app: one Bubble Tea program whose
-// screens are views in a list — training, 1D scan, 2D scan, with a second
-// model compare 1D and compare (pair: A's and B's scans of one window),
-// and numbers (flatness measured on request) — over the engine in core. Beside it live the other front end, the headless
-// commands (tui/cli), the flags both share (tui/flags) and the pure
-// renderers (tui/render).
+// Package app is basin's terminal app: one Bubble Tea program whose
+// screens are views in a list — training, 1D scan, 2D scan, 3D, with a
+// second model compare 1D and compare (pair: A's and B's scans of one
+// window), numbers (flatness measured on request), trajectory and watch —
+// over the jobs of tui/jobs, which run the engine in core. tui/cmd starts
+// it (and the headless commands), tui/serve serves it over SSH; the flags
+// it shares with the commands are tui/flags, its pure renderers
+// tui/render.
 //
 // Data flows one way:
 //
-//	engine goroutines (train.Train, scan.Session)
+//	jobs.Engine goroutines (train.Train, scan.Session)
 //	    │ progress events, job results
 //	    ▼
-//	mailbox (unbounded, never blocks the engine; wakes the UI once per batch)
+//	jobs mailbox (never blocks the engine); Engine.Wait, issued as a Cmd
 //	    │ eventsMsg (all events since the last wake-up)
 //	    ▼
 //	Model.Update → every view's handle (each keeps what is its own)
