@@ -89,7 +89,7 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 // yield pauses the scans of every view but the one asking.
 func (m *Model) yield(asking view) {
 	for _, v := range m.views {
-		if p, ok := v.(interface{ pauseScans(view) }); ok {
+		if p, ok := v.(scanPauser); ok {
 			p.pauseScans(asking)
 		}
 	}
@@ -129,9 +129,9 @@ func (m *Model) afterData() {
 // the cores first (its scan would otherwise race the others' for them).
 func (m *Model) ready() {
 	for _, v := range m.views {
-		v.ready()
+		ready(v)
 	}
-	if _, scans := m.views[m.active].(interface{ pauseScans(view) }); scans {
+	if scans(m.views[m.active]) {
 		m.yield(m.views[m.active])
 	}
 }
@@ -143,7 +143,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = max(msg.Width, 1), max(msg.Height, 1)
 		m.help.Width = m.w
 		for _, v := range m.views {
-			v.resize()
+			resize(v)
 		}
 	case eventsMsg:
 		for _, ev := range msg {
@@ -152,7 +152,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.nextEvents()
 	case tea.MouseMsg:
 		msg.Y-- // the header line: views get body coordinates
-		if m.views[m.active].mouse(msg, m.w, m.bodyHeight()) {
+		if mouse(m.views[m.active], msg, m.w, m.bodyHeight()) {
 			m.touched = true
 		}
 	case tea.KeyMsg:
@@ -174,11 +174,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case frameMsg:
 		m.ticking = false
-		if a, ok := m.views[m.active].(interface {
-			animating() bool
-			frame()
-		}); ok && a.animating() {
-			a.frame()
+		if v := m.views[m.active]; animating(v) {
+			v.(animator).frame()
 			return m, m.animate()
 		}
 	}
@@ -215,7 +212,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	v := m.views[m.active]
-	if v.capturing() { // typing into a form
+	if capturing(v) { // typing into a form
 		v.key(msg)
 		return nil
 	}
@@ -310,7 +307,7 @@ func (m *Model) handleEvent(ev any) {
 		}
 	}
 	for i, v := range m.views {
-		if v.handle(ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) && !outOfFlow(m.views[i+1]) {
+		if handle(v, ev) && i == m.active && !m.touched && i+1 < len(m.views) && m.ck != nil && !onRequest(m.views[i+1]) && !outOfFlow(m.views[i+1]) {
 			m.active = i + 1 // the demo flow: training, then the curve, then the plane
 		}
 	}
@@ -391,7 +388,7 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 	m.other = ck
 	var cmp []view
 	for _, v := range m.views {
-		if p, ok := v.(interface{ setB(*checkpoint.Checkpoint) }); ok {
+		if p, ok := v.(comparer); ok {
 			p.setB(ck)
 			cmp = append(cmp, v)
 		}
@@ -414,9 +411,9 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 			m.active = i
 		}
 		if slices.Contains(cmp, v) {
-			v.ready()
+			ready(v)
 		}
-		if r, ok := v.(interface{ otherChanged() }); ok { // views that show B beside their own
+		if r, ok := v.(otherWatcher); ok { // views that show B beside their own
 			r.otherChanged()
 		}
 	}
@@ -426,23 +423,7 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 // shown tells the view now on screen, if it wants to know (a scan
 // waiting for another view's gets the cores).
 func (m *Model) shown() {
-	if s, ok := m.views[m.active].(interface{ shown() }); ok {
-		s.shown()
-	}
-}
-
-// outOfFlow reports whether the demo flow (training, curve, plane) should
-// not move on to v by itself: the 3D view has no work of its own to show.
-func outOfFlow(v view) bool {
-	_, ok := v.(interface{ outOfFlow() })
-	return ok
-}
-
-// onRequest reports whether v works only when asked (by a key): the demo
-// flow does not move on to such a view.
-func onRequest(v view) bool {
-	_, ok := v.(interface{ onRequest() })
-	return ok
+	shown(m.views[m.active])
 }
 
 // bodyHeight is the height of a view's body: the screen less the header,
@@ -501,7 +482,7 @@ func (m *Model) statusBar() string {
 	} else {
 		parts = append(parts, m.opts.Train.Arch.Preset)
 	}
-	parts = append(parts, m.views[m.active].status()...)
+	parts = append(parts, status(m.views[m.active])...)
 	parts = append(parts, m.activity())
 	if d := m.eng.RunDir(); d != "" {
 		parts = append(parts, "run "+d)
@@ -518,7 +499,7 @@ func (m *Model) activity() string {
 	}
 	var scans []string
 	for _, v := range m.views {
-		if a := v.activity(); a != "" {
+		if a := activity(v); a != "" {
 			scans = append(scans, a)
 		}
 	}

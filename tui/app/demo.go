@@ -95,7 +95,7 @@ func (m *Model) spin(on bool) {
 
 // animate schedules the next frame when the view on screen is turning.
 func (m *Model) animate() tea.Cmd {
-	a, ok := m.views[m.active].(interface{ animating() bool })
+	a, ok := m.views[m.active].(animator)
 	if !ok || !a.animating() || m.ticking {
 		return nil
 	}

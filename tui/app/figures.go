@@ -9,11 +9,6 @@ import (
 // Figures: F writes the view on screen as a figure for a paper (PNG, 300
 // dpi) into the run folder, the way basin plot does.
 
-// figurer is a view that can be drawn as a figure.
-type figurer interface {
-	figure() (f figure.Figure, name string, err error)
-}
-
 // scanFigure is the figure of a scan view's surface as it stands.
 func scanFigure(v *scanState, name string) (figure.Figure, string, error) {
 	if v.cur == nil || v.cur.Computed() == 0 {

@@ -44,7 +44,6 @@ func newInterpView(c *common) *interpView {
 
 func (v *interpView) title() string { return "interpolation" }
 func (v *interpView) onRequest()    {}
-func (v *interpView) ready()        {}
 
 // otherChanged: another B, another line; the old one is dropped.
 func (v *interpView) otherChanged() {
@@ -53,10 +52,6 @@ func (v *interpView) otherChanged() {
 	}
 	v.running, v.train, v.test, v.id = false, nil, nil, v.c.nextJob()
 }
-func (v *interpView) capturing() bool {
-	return false
-}
-func (v *interpView) resize() {}
 
 func (v *interpView) keys() helpKeys {
 	k := v.c.keys
@@ -104,8 +99,6 @@ func (v *interpView) key(msg tea.KeyMsg) bool {
 	}
 	return true
 }
-
-func (v *interpView) mouse(tea.MouseMsg, int, int) bool { return false }
 
 func (v *interpView) handle(ev any) bool {
 	switch e := ev.(type) {

@@ -45,9 +45,6 @@ func (v *numbersView) ready() {
 	}
 	v.id, v.running, v.sides, v.err, v.what = v.c.nextJob(), false, nil, "", ""
 }
-func (v *numbersView) mouse(tea.MouseMsg, int, int) bool { return false }
-func (v *numbersView) capturing() bool                   { return false }
-func (v *numbersView) resize()                           {}
 
 func (v *numbersView) keys() helpKeys {
 	k := v.c.keys

@@ -35,7 +35,6 @@ func (v *surfaceView) title() string { return "3D" }
 
 // outOfFlow: the app's own flow ends on the plane; 3D is a key (or the demo) away.
 func (v *surfaceView) outOfFlow() {}
-func (v *surfaceView) ready()     {}
 
 func (v *surfaceView) keys() helpKeys {
 	k := v.c.keys
@@ -76,12 +75,8 @@ func (v *surfaceView) animating() bool { return v.spin }
 // frame turns the surface a little: one tick of the spin.
 func (v *surfaceView) frame() { v.cam.Yaw += math.Pi / 90 }
 
-func (v *surfaceView) mouse(tea.MouseMsg, int, int) bool { return false }
-func (v *surfaceView) handle(any) bool                   { return false }
-func (v *surfaceView) capturing() bool                   { return false }
-func (v *surfaceView) resize()                           {}
-func (v *surfaceView) status() []string                  { return v.plane.status() }
-func (v *surfaceView) activity() string                  { return "" } // the 2D view's, already in the status bar
+func (v *surfaceView) status() []string { return v.plane.status() }
+func (v *surfaceView) activity() string { return "" } // the 2D view's, already in the status bar
 
 func (v *surfaceView) view(w, h int) string {
 	st, p := v.c.st, &v.plane.scanState

@@ -114,10 +114,6 @@ func (t *trainView) key(msg tea.KeyMsg) bool {
 	return true
 }
 
-func (t *trainView) mouse(tea.MouseMsg, int, int) bool { return false }
-func (t *trainView) capturing() bool                   { return false }
-func (t *trainView) resize()                           {}
-
 // status names the training run.
 func (t *trainView) status() []string {
 	if t.opened { // what the checkpoint says about its own training

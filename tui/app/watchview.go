@@ -42,7 +42,6 @@ func newWatchView(c *common) *watchView {
 }
 
 func (v *watchView) title() string { return "watch" }
-func (v *watchView) ready()        {}
 func (v *watchView) onRequest()    {}
 
 // watch starts following path (replacing the file followed before).
@@ -147,8 +146,6 @@ func (v *watchView) showTraining(l *train.Live, mod time.Time) {
 	t.running, t.opened, t.saved = !l.Done, false, ""
 }
 
-func (v *watchView) mouse(tea.MouseMsg, int, int) bool { return false }
-func (v *watchView) capturing() bool                   { return false }
 func (v *watchView) resize() {
 	v.line.resize()
 	v.plane.resize()
@@ -156,7 +153,6 @@ func (v *watchView) resize() {
 func (v *watchView) status() []string {
 	return []string{"watching " + render.Clean(filepath.Base(v.path))}
 }
-func (v *watchView) activity() string { return "" }
 
 func (v *watchView) view(w, h int) string {
 	st := v.c.st

@@ -69,3 +69,23 @@ func TestWatchAFileGoneAndBack(t *testing.T) {
 		t.Fatalf("after the file came back: %+v (%v)", told[1:], told[len(told)-1].Err)
 	}
 }
+
+// A wake-up whose events the call before it took already does not end
+// the stream: Wait returns nil only once the engine is shut down (the
+// app stopped drawing when it did).
+func TestWaitReturnsEventsUntilShutdown(t *testing.T) {
+	e := NewEngine(t.TempDir(), "")
+	e.box.send(1)
+	e.box.send(2) // two sends, one wake-up left over
+	if got := e.Wait(); len(got) != 2 {
+		t.Fatalf("first wait: %v", got)
+	}
+	go func() { time.Sleep(10 * time.Millisecond); e.box.send(3) }()
+	if got := e.Wait(); len(got) != 1 || got[0] != 3 {
+		t.Fatalf("after a leftover wake-up: %v, want [3]", got)
+	}
+	e.Shutdown()
+	if got := e.Wait(); got != nil {
+		t.Fatalf("after shutdown: %v", got)
+	}
+}

@@ -30,18 +30,23 @@ func (m *mailbox) send(ev any) {
 }
 
 // wait blocks until events are queued and returns all of them; nil once
-// the mailbox is closed.
+// the mailbox is closed. (A wake-up can find the events already taken by
+// the call before it: it waits on.)
 func (m *mailbox) wait() []any {
-	select {
-	case <-m.wake:
-	case <-m.closed:
-		return nil
+	for {
+		select {
+		case <-m.wake:
+		case <-m.closed:
+			return nil
+		}
+		m.mu.Lock()
+		evs := m.events
+		m.events = nil
+		m.mu.Unlock()
+		if len(evs) > 0 {
+			return evs
+		}
 	}
-	m.mu.Lock()
-	evs := m.events
-	m.events = nil
-	m.mu.Unlock()
-	return evs
 }
 
 func (m *mailbox) close() {
