@@ -52,14 +52,8 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	}
 	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
 		eng: jobs.NewEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
-	m := &Model{common: c, views: newViews(c), help: help.New(), w: 80, h: 24}
-	for i, v := range m.views {
-		n := strconv.Itoa(i + 1)
-		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
-		if t, ok := v.(*trainView); ok {
-			m.trainer = t
-		}
-	}
+	m := &Model{common: c, help: help.New(), w: 80, h: 24}
+	m.setViews(newViews(c))
 	tracked := false
 	if ck != nil {
 		_, tracked = ck.Meta["sharpness_track"]
@@ -73,9 +67,29 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 			}
 		}
 	}
-	c.yield = m.yield
-	c.onScreen = func(v view) bool { return m.views[m.active] == v }
-	c.interp = func() {
+	c.root, c.scanner = m, c.eng
+	return m
+}
+
+// setViews makes views the app's list, in tab order: the one owner of
+// the tabs, their number keys and the training view's place.
+func (m *Model) setViews(views []view) {
+	m.views, m.pick = views, nil
+	for i, v := range views {
+		n := strconv.Itoa(i + 1)
+		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
+		if t, ok := v.(*trainView); ok {
+			m.trainer = t
+		}
+	}
+}
+
+// request does what a view asks of the root.
+func (m *Model) request(r any) {
+	switch r := r.(type) {
+	case pauseOthers:
+		m.yield(r.asking)
+	case startInterp:
 		for i, v := range m.views {
 			if iv, ok := v.(*interpView); ok {
 				m.active = i
@@ -83,8 +97,10 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 			}
 		}
 	}
-	return m
 }
+
+// onScreen reports whether v is the view on screen.
+func (m *Model) onScreen(v view) bool { return m.views[m.active] == v }
 
 // yield pauses the scans of every view but the one asking.
 func (m *Model) yield(asking view) {
@@ -346,9 +362,7 @@ func (m *Model) watch(path string) {
 	}
 	if w == nil {
 		w = newWatchView(m.common)
-		m.views = append(m.views, w)
-		n := strconv.Itoa(len(m.views))
-		m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, w.title())))
+		m.setViews(append(m.views, w))
 	}
 	w.watch(path)
 	m.showView(w.title())
@@ -394,17 +408,12 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 		}
 	}
 	if cmp == nil {
-		cmp = []view{newCompareLineView(m.common), newCompareView(m.common), newInterpView(m.common)}
+		cmp = compareViews(m.common)
 		at := len(m.views)
 		for at > 0 && onRequest(m.views[at-1]) {
 			at--
 		}
-		m.views = append(m.views[:at], append(cmp, m.views[at:]...)...)
-		m.pick = nil
-		for i, v := range m.views {
-			n := strconv.Itoa(i + 1)
-			m.pick = append(m.pick, key.NewBinding(key.WithKeys(n), key.WithHelp(n, v.title())))
-		}
+		m.setViews(append(m.views[:at:at], append(cmp, m.views[at:]...)...))
 	}
 	for i, v := range m.views {
 		if v == cmp[min(1, len(cmp)-1)] { // the compare view

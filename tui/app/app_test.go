@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -312,7 +314,7 @@ func TestScanImagesFollowTheSeed(t *testing.T) {
 	}
 	m := newModel(o, nil, tiny, os.Stdout)
 	var got []scan.Settings
-	m.scanSettings = func(st scan.Settings) { got = append(got, st) }
+	m.scanner = scanWatcher(func(j jobs.ScanJob) { got = append(got, j.Settings) })
 	m.ck = &checkpoint.Checkpoint{}
 	find[*planeView](m).restart(false)
 	show[*planeView](m)
@@ -379,3 +381,13 @@ func TestViewsFitTheScreen(t *testing.T) {
 
 // noEnv is an empty environment for ParseFlags.
 func noEnv(string) string { return "" }
+
+// scanWatcher runs no scan: it tells the test each job it is given.
+type scanWatcher func(jobs.ScanJob)
+
+func (w scanWatcher) Scan(_ context.Context, j jobs.ScanJob) <-chan struct{} {
+	w(j)
+	over := make(chan struct{})
+	close(over)
+	return over
+}

@@ -114,8 +114,8 @@ func (v *compareView) key(msg tea.KeyMsg) bool {
 
 // key moves A, and B with it; i interpolates between them.
 func (v *pair) key(msg tea.KeyMsg) bool {
-	if v.a.form == nil && key.Matches(msg, v.a.c.keys.Interp) && v.a.c.interp != nil {
-		v.a.c.interp()
+	if v.a.form == nil && key.Matches(msg, v.a.c.keys.Interp) {
+		v.a.c.root.request(startInterp{})
 		return true
 	}
 	before := v.a.id

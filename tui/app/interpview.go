@@ -72,8 +72,8 @@ func (v *interpView) start() {
 	ctx, cancel := context.WithCancel(v.c.eng.Ctx)
 	v.cancel = cancel
 	v.c.eng.Interp(ctx, v.id, v.c.ck, v.c.other, v.c.src, st)
-	if v.c.yield != nil { // the scans running pause for it and go on after
-		v.c.yield(v)
+	if v.c.root != nil { // the scans running pause for it and go on after
+		v.c.root.request(pauseOthers{v})
 	}
 }
 

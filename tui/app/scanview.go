@@ -107,8 +107,8 @@ func (v *scanState) restart(first bool) {
 	v.paused = false
 	v.begin(v.c.nextJob())
 	v.submit(jobs.ScanJob{Settings: v.settings(), Centre: v.centre})
-	if first && v.c.yield != nil {
-		v.c.yield(v.group)
+	if first {
+		v.c.root.request(pauseOthers{v.group})
 	}
 }
 
@@ -123,8 +123,8 @@ func (v *scanState) model() *checkpoint.Checkpoint {
 // shown: the view came on screen; if its scan is waiting for another
 // view's, the others pause and it runs now.
 func (v *scanState) shown() {
-	if v.running && v.queued && v.c.yield != nil {
-		v.c.yield(v.group)
+	if v.running && v.queued {
+		v.c.root.request(pauseOthers{v.group})
 	}
 }
 
@@ -155,12 +155,8 @@ func (v *scanState) submit(j jobs.ScanJob) {
 	c := v.c
 	ctx, cancel := context.WithCancel(c.eng.Ctx)
 	v.cancel = cancel
-	if c.scanSettings != nil { // tests watch the scans started
-		c.scanSettings(j.Settings)
-		return
-	}
 	j.ID, j.After, j.Checkpoint, j.Source, j.Base, j.Along = v.id, v.over, v.model(), c.src, v.fileBase, v.along
-	v.over = c.eng.Scan(ctx, j)
+	v.over = c.scanner.Scan(ctx, j)
 }
 
 // begin marks the start of job id. The last surface stays on screen until

@@ -155,7 +155,7 @@ func (v *trajView) handle(ev any) bool {
 		v.home = append([]surface.Axis(nil), v.axes...)
 		clear(v.cursor)
 		v.waiting = true
-		if v.c.onScreen != nil && v.c.onScreen(v) {
+		if v.c.root.onScreen(v) {
 			v.shown()
 		}
 		return false

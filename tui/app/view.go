@@ -1,11 +1,12 @@
 package app
 
 import (
+	"context"
+
 	"github.com/charmbracelet/bubbles/key"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
-	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/tui/jobs"
 )
 
@@ -15,9 +16,15 @@ func newViews(c *common) []view {
 	plane := newPlaneView(c)
 	views := []view{newTrainView(c), newLineView(c), plane, newSurfaceView(c, plane)}
 	if c.other != nil { // basin --compare A B
-		views = append(views, newCompareLineView(c), newCompareView(c), newInterpView(c))
+		views = append(views, compareViews(c)...)
 	}
 	return append(views, newNumbersView(c), newTrajView(c))
+}
+
+// compareViews are the views of a second model B, listed before the views
+// that work on request once there is a B (basin --compare, or b in M).
+func compareViews(c *common) []view {
+	return []view{newCompareLineView(c), newCompareView(c), newInterpView(c)}
 }
 
 // common is what every view shares: the options, styles and keys, the
@@ -33,12 +40,32 @@ type common struct {
 	// without one.
 	other *checkpoint.Checkpoint
 
-	nextID       int                 // scan jobs are numbered so late events of a replaced one are dropped
-	yield        func(asking view)   // pauses the scans of every view but the one asking
-	onScreen     func(v view) bool   // whether v is the view on screen
-	interp       func()              // shows the interpolation view and starts it (i in a compare view)
-	scanSettings func(scan.Settings) // tests watch the scans started; nil runs them
+	nextID int // scan jobs are numbered so late events of a replaced one are dropped
+	// root is the model the views belong to: they ask it for what is not
+	// theirs (other views' scans paused, another view shown) with the
+	// request messages below.
+	root root
+	// scanner runs the views' scans: the engine (a test may watch them).
+	scanner interface {
+		Scan(ctx context.Context, j jobs.ScanJob) <-chan struct{}
+	}
 }
+
+// root is what a view may ask of the model it belongs to.
+type root interface {
+	request(r any)        // one of the request types below
+	onScreen(v view) bool // whether v is the view on screen
+}
+
+// Requests from a view to the root.
+type (
+	// pauseOthers pauses the scans of every view but asking's (they go
+	// on when asking's scan is done).
+	pauseOthers struct{ asking view }
+	// startInterp shows the interpolation view and starts it (i in a
+	// compare view).
+	startInterp struct{}
+)
 
 // nextJob numbers a new scan job.
 func (c *common) nextJob() int {
