@@ -171,3 +171,7 @@ func Pretrained(preset string) (*Checkpoint, error) {
 	}
 	return Parse(PretrainedPrefix+preset, b)
 }
+
+// IsPretrained reports whether path names a shipped checkpoint
+// ("pretrained:NAME").
+func IsPretrained(path string) bool { return strings.HasPrefix(path, PretrainedPrefix) }

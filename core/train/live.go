@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/progress"
 )
@@ -171,4 +173,29 @@ func (l *Live) validate() error {
 		return fmt.Errorf("learning rate %g, momentum %g, threshold %g", l.LR, l.Momentum, l.Threshold)
 	}
 	return nil
+}
+
+// LiveSaveEvery is how often TrainLive writes the progress file.
+const LiveSaveEvery = 2 * time.Second
+
+// TrainLive is Train that keeps a progress file at livePath ("" for
+// none) for anyone watching the run (basin's M list, basin serve, the
+// watch view): written every LiveSaveEvery while it runs and once more,
+// marked done, when it ends. Every event also goes to sink.
+func TrainLive(ctx context.Context, cfg Config, src *data.Source, livePath string, sink progress.Sink) (*Result, error) {
+	live, lastSave := NewLive(cfg), time.Time{}
+	if livePath != "" {
+		defer func() {
+			live.Done = true
+			live.Save(livePath)
+		}()
+	}
+	return Train(ctx, cfg, src, func(ev progress.Event) {
+		live.Add(ev)
+		if livePath != "" && time.Since(lastSave) > LiveSaveEvery {
+			live.Save(livePath)
+			lastSave = time.Now()
+		}
+		sink.Send(ev)
+	})
 }

@@ -3,8 +3,10 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/hessian"
@@ -175,4 +177,31 @@ func (p *SharpnessPoint) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	return jsonfloat.NaNForNull(b, map[string]*float64{"lambda_max": &p.LambdaMax, "residual": &p.Residual})
+}
+
+// Track is a run's λmax along training, read from its checkpoint's
+// metadata, with the stability threshold it was measured against (0:
+// none recorded).
+type Track struct {
+	Points    []SharpnessPoint
+	Threshold float64
+}
+
+// ErrNoTrack is TrackOf's error for a checkpoint trained without
+// --track-sharpness.
+var ErrNoTrack = errors.New("no sharpness track: train with --track-sharpness N to record one")
+
+// TrackOf reads the sharpness track from a checkpoint's metadata: the
+// one reader of what Meta writes.
+func TrackOf(meta map[string]string) (Track, error) {
+	s, ok := meta["sharpness_track"]
+	if !ok || s == "" {
+		return Track{}, ErrNoTrack
+	}
+	pts, err := DecodeTrack(s)
+	if err != nil {
+		return Track{}, err
+	}
+	th, _ := strconv.ParseFloat(meta["stability_threshold"], 64)
+	return Track{Points: pts, Threshold: th}, nil
 }

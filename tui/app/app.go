@@ -56,7 +56,8 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	m.setViews(newViews(c))
 	tracked := false
 	if ck != nil {
-		_, tracked = ck.Meta["sharpness_track"]
+		_, err := train.TrackOf(ck.Meta)
+		tracked = err == nil
 	}
 	if ck != nil && !tracked { // an opened model: straight to the first view of its landscape
 		// (a run with a sharpness track opens on its training view, λmax along the run)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/tui/render"
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -34,7 +35,7 @@ func candidates(runsDir, preset, except string) []string {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(keep))) // run folders are named by time
-	if pre := "pretrained:" + preset; pre != except {
+	if pre := checkpoint.PretrainedPrefix + preset; pre != except {
 		keep = append(keep, pre)
 	}
 	return keep
@@ -49,7 +50,7 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 	case "down", "j":
 		p.sel = min(p.sel+1, len(p.items)-1)
 	case "enter", "b":
-		if len(p.items) == 0 || msg.String() == "b" && (!p.models || !strings.HasSuffix(p.items[p.sel], ".safetensors") && !strings.HasPrefix(p.items[p.sel], "pretrained:")) {
+		if len(p.items) == 0 || msg.String() == "b" && (!p.models || !strings.HasSuffix(p.items[p.sel], ".safetensors") && !checkpoint.IsPretrained(p.items[p.sel])) {
 			return "", msg.String() == "enter"
 		}
 		p.asB = !p.models || msg.String() == "b"

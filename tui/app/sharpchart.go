@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/core/train"
@@ -71,12 +70,11 @@ func siblingRuns(files *jobs.Files, path string) []sharpRun {
 		if err != nil {
 			continue
 		}
-		pts, err := train.DecodeTrack(meta["sharpness_track"])
-		if err != nil || len(pts) == 0 {
+		tr, err := train.TrackOf(meta)
+		if err != nil || len(tr.Points) == 0 {
 			continue
 		}
-		th, _ := strconv.ParseFloat(meta["stability_threshold"], 64)
-		runs = append(runs, sharpRun{name: "lr " + meta["lr"], pts: pts, threshold: th})
+		runs = append(runs, sharpRun{name: "lr " + meta["lr"], pts: tr.Points, threshold: tr.Threshold})
 	}
 	return runs
 }

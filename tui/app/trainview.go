@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -83,9 +82,8 @@ func (t *trainView) ready() {
 			t.opened, t.meta = true, ck.Meta
 			t.sharp, t.threshold = nil, 0
 			t.runs = nil
-			if tr, ok := ck.Meta["sharpness_track"]; ok { // a run trained with --track-sharpness
-				t.sharp, _ = train.DecodeTrack(tr)
-				t.threshold, _ = strconv.ParseFloat(ck.Meta["stability_threshold"], 64)
+			if tr, err := train.TrackOf(ck.Meta); err == nil { // a run trained with --track-sharpness
+				t.sharp, t.threshold = tr.Points, tr.Threshold
 				t.runs = siblingRuns(t.c.eng.Files, ck.Path) // the other rates of an eos experiment
 			}
 		}

@@ -49,7 +49,7 @@ func (v *trajView) ready() {
 		return
 	}
 	v.along, v.cur, v.prev, v.snap, v.missing, v.waiting = nil, nil, nil, -1, "", false
-	if strings.HasPrefix(ck.Path, "pretrained:") {
+	if checkpoint.IsPretrained(ck.Path) {
 		v.missing = "The shipped models carry no trajectory. Train one (basin, or basin train) and open it: its snapshots are saved beside it."
 		return
 	}

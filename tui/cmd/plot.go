@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/core/atomicfile"
@@ -58,12 +57,11 @@ func figureOf(path, scale string) (figure.Figure, string, error) {
 		if err != nil {
 			return figure.Figure{}, "", err
 		}
-		pts, err := train.DecodeTrack(meta["sharpness_track"])
-		if meta["sharpness_track"] == "" || err != nil {
-			return figure.Figure{}, "", fmt.Errorf("%s has no sharpness track: train with --track-sharpness N to plot one", path)
+		tr, err := train.TrackOf(meta)
+		if err != nil {
+			return figure.Figure{}, "", fmt.Errorf("%s: %w", path, err)
 		}
-		th, _ := strconv.ParseFloat(meta["stability_threshold"], 64)
-		f, err := figure.Track(pts, th, fmt.Sprintf("%s · %s lr %s momentum %s batch %s · λmax on %s fixed training images · basin %s",
+		f, err := figure.Track(tr.Points, tr.Threshold, fmt.Sprintf("%s · %s lr %s momentum %s batch %s · λmax on %s fixed training images · basin %s",
 			filepath.Base(path), meta["optimizer"], meta["lr"], meta["momentum"], meta["batch"], meta["track_images"], meta["basin_version"]))
 		return f, "λmax along training", err
 	}

@@ -43,17 +43,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 	var epochElapsed time.Duration // training time before the current epoch
 	// The run's progress, for anyone watching it (basin's M list, basin serve).
-	live, livePath, lastSave := train.NewLive(cfg), train.LivePath(*out), time.Time{}
-	defer func() {
-		live.Done = true
-		live.Save(livePath)
-	}()
-	res, err := train.Train(ctx, cfg, src, func(e progress.Event) {
-		live.Add(e)
-		if time.Since(lastSave) > 2*time.Second {
-			live.Save(livePath)
-			lastSave = time.Now()
-		}
+	res, err := train.TrainLive(ctx, cfg, src, train.LivePath(*out), func(e progress.Event) {
 		switch e := e.(type) {
 		case progress.Step:
 			rep.update(fmt.Sprintf("epoch %d/%d", e.Epoch, e.Epochs), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed-epochElapsed),

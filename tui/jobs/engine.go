@@ -219,20 +219,8 @@ func (e *Engine) LoadData(dir string) {
 // run is saved as such and not opened.
 func (e *Engine) Train(ctx context.Context, cfg train.Config, src *data.Source) {
 	e.Go(func() {
-		live, lastSave := train.NewLive(cfg), time.Time{}
 		livePath, _ := e.Path("model", ".progress.json", false) // for anyone watching the run
-		defer func() {
-			live.Done = true
-			live.Save(livePath)
-		}()
-		res, err := train.Train(ctx, cfg, src, func(ev progress.Event) {
-			e.box.send(ev)
-			live.Add(ev)
-			if time.Since(lastSave) > 2*time.Second && livePath != "" {
-				live.Save(livePath)
-				lastSave = time.Now()
-			}
-		})
+		res, err := train.TrainLive(ctx, cfg, src, livePath, func(ev progress.Event) { e.box.send(ev) })
 		if res == nil {
 			e.box.send(TrainDone{Err: err})
 			return

@@ -87,7 +87,7 @@ func (a *Files) Filter(paths []string) []string {
 	}
 	var out []string
 	for _, p := range paths {
-		if strings.HasPrefix(p, "pretrained:") || a.Allows(p) {
+		if checkpoint.IsPretrained(p) || a.Allows(p) {
 			out = append(out, p)
 		}
 	}
@@ -136,7 +136,7 @@ func (a *Files) Close() {
 
 // Checkpoint reads a Checkpoint (pretrained:NAME is a shipped one).
 func (a *Files) Checkpoint(path string) (*checkpoint.Checkpoint, error) {
-	if strings.HasPrefix(path, checkpoint.PretrainedPrefix) {
+	if checkpoint.IsPretrained(path) {
 		return checkpoint.Open(path)
 	}
 	b, err := a.Read(path, checkpoint.MaxFileSize)
