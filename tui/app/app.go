@@ -204,19 +204,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return tea.Quit
 	}
 	if m.picker != nil {
-		if path, done := m.picker.key(msg); done {
-			asB := m.picker.asB
-			m.picker = nil
-			switch {
-			case path == "":
-			case strings.HasSuffix(path, ".npz") || strings.HasSuffix(path, ".progress.json"): // watch it
-				m.watch(path)
-			case asB:
-				m.eng.LoadOther(path)
-			default:
-				m.eng.LoadModel(path)
-			}
-		}
+		m.pickerKey(msg)
 		return nil
 	}
 	if m.trainForm != nil {
@@ -234,50 +222,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	m.touched = true
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Quit):
-		return tea.Quit
-	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
-		return nil
-	case msg.String() == "esc" && m.showHelp:
-		m.showHelp = false
-		return nil
-	case key.Matches(msg, k.Open) && m.ck != nil:
-		m.picker = &picker{items: m.eng.Files.Filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
-		return nil
-	case key.Matches(msg, k.Models):
-		preset, path := m.opts.Train.Arch.Preset, ""
-		if m.ck != nil {
-			preset, path = m.ck.Arch.Preset, m.ck.Path
-		}
-		items := m.eng.Files.Filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
-		m.picker = &picker{items: items, models: true, mark: path}
-		return nil
-	case key.Matches(msg, k.Figure):
-		if f, ok := m.views[m.active].(figurer); ok {
-			fig, name, err := f.figure()
-			if err != nil {
-				m.errMsg = "no figure: " + err.Error()
-				return nil
-			}
-			m.errMsg, m.note = "", "drawing a figure…"
-			m.eng.SaveFigure(name, fig)
-		}
-		return nil
-	case key.Matches(msg, k.Train):
-		cfg := m.trainer.cfg
-		m.trainForm = newTrainForm(cfg)
-		return nil
-	case key.Matches(msg, k.Next):
-		d := 1
-		if msg.String() == "shift+tab" {
-			d = len(m.views) - 1
-		}
-		m.active = (m.active + d) % len(m.views)
-		m.shown()
-		return nil
+	if cmd, done := m.globalKey(msg); done {
+		return cmd
 	}
 	for i, b := range m.pick {
 		if key.Matches(msg, b) {
@@ -288,6 +234,76 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	v.key(msg)
 	return nil
+}
+
+// pickerKey is a key in an open picker: on a choice, the model to open
+// or the file to watch.
+func (m *Model) pickerKey(msg tea.KeyMsg) {
+	path, done := m.picker.key(msg)
+	if !done {
+		return
+	}
+	asB := m.picker.asB
+	m.picker = nil
+	switch {
+	case path == "":
+	case strings.HasSuffix(path, ".npz") || strings.HasSuffix(path, ".progress.json"): // watch it
+		m.watch(path)
+	case asB:
+		m.eng.LoadOther(path)
+	default:
+		m.eng.LoadModel(path)
+	}
+}
+
+// globalKey acts on the keys every view shares; done when msg was one.
+func (m *Model) globalKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit, true
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+		return nil, true
+	case msg.String() == "esc" && m.showHelp:
+		m.showHelp = false
+		return nil, true
+	case key.Matches(msg, k.Open) && m.ck != nil:
+		m.picker = &picker{items: m.eng.Files.Filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
+		return nil, true
+	case key.Matches(msg, k.Models):
+		preset, path := m.opts.Train.Arch.Preset, ""
+		if m.ck != nil {
+			preset, path = m.ck.Arch.Preset, m.ck.Path
+		}
+		items := m.eng.Files.Filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
+		m.picker = &picker{items: items, models: true, mark: path}
+		return nil, true
+	case key.Matches(msg, k.Figure):
+		if f, ok := m.views[m.active].(figurer); ok {
+			fig, name, err := f.figure()
+			if err != nil {
+				m.errMsg = "no figure: " + err.Error()
+				return nil, true
+			}
+			m.errMsg, m.note = "", "drawing a figure…"
+			m.eng.SaveFigure(name, fig)
+		}
+		return nil, true
+	case key.Matches(msg, k.Train):
+		cfg := m.trainer.cfg
+		m.trainForm = newTrainForm(cfg)
+		return nil, true
+	case key.Matches(msg, k.Next):
+		d := 1
+		if msg.String() == "shift+tab" {
+			d = len(m.views) - 1
+		}
+		m.active = (m.active + d) % len(m.views)
+		m.shown()
+		return nil, true
+	}
+	return nil, false
 }
 
 func (m *Model) handleEvent(ev any) {

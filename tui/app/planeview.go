@@ -139,21 +139,7 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 		return int(math.Floor((be.Max - b) / (be.Max - be.Min) * float64(ph)))
 	}
 	// The crosshair, then the ✕ at θ* over everything.
-	cx, cy := col(v.cursor[0]), row(v.cursor[1])
-	cx, cy = min(max(cx, 0), pw-1), min(max(cy, 0), ph-1)
-	for x := 0; x < pw; x++ {
-		if c := plot.At(x, cy); c != nil && x%2 == 0 {
-			c.Ch, c.FG = '─', st.cursor
-		}
-	}
-	for y := 0; y < ph; y++ {
-		if c := plot.At(cx, y); c != nil {
-			c.Ch, c.FG = '│', st.cursor
-		}
-	}
-	if c := plot.At(cx, cy); c != nil {
-		c.Ch, c.FG, c.Bold = '┼', st.cursor, true
-	}
+	crosshair(plot, min(max(col(v.cursor[0]), 0), pw-1), min(max(row(v.cursor[1]), 0), ph-1), st.cursor)
 	if c := plot.At(col(0), row(0)); c != nil && al.Min <= 0 && al.Max >= 0 && be.Min <= 0 && be.Max >= 0 {
 		c.Ch, c.FG, c.Bold = '✕', st.cross, true
 	}
@@ -188,6 +174,23 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 		canvas.Text(0, ph, "β↑ α→", st.axis)
 	}
 	return canvas
+}
+
+// crosshair draws the cursor's lines through (cx, cy) of the plot.
+func crosshair(plot *render.Canvas, cx, cy int, fg render.Color) {
+	for x := 0; x < plot.W; x += 2 {
+		if c := plot.At(x, cy); c != nil {
+			c.Ch, c.FG = '─', fg
+		}
+	}
+	for y := 0; y < plot.H; y++ {
+		if c := plot.At(cx, y); c != nil {
+			c.Ch, c.FG = '│', fg
+		}
+	}
+	if c := plot.At(cx, cy); c != nil {
+		c.Ch, c.FG, c.Bold = '┼', fg, true
+	}
 }
 
 // ownPlane is the plane of a view's own scan laid out in w×h: its fields

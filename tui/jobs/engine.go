@@ -340,44 +340,10 @@ func (e *Engine) Scan(ctx context.Context, j ScanJob) <-chan struct{} {
 			e.box.send(ScanDone{ID: j.ID, File: j.File})
 			return
 		}
-		var ss *scan.Session
-		var err error
-		if a := j.Along; a != nil {
-			if ss, err = scan.NewSessionOn(j.Checkpoint, j.Source, j.Settings, a.D, a.E, a.Norm); err == nil {
-				m := &ss.Surface.Meta
-				m.Kind, m.Explained, ss.Surface.Paths = "trajectory", a.Explained, a.Paths
-				for _, p := range a.Paths {
-					m.PathNames = append(m.PathNames, p.Name)
-				}
-			}
-		} else {
-			ss, err = scan.NewSession(j.Checkpoint, j.Source, j.Settings)
-		}
-		if err == nil && j.Resume != nil {
-			err = ss.Resume(j.Resume)
-		}
+		ss, err := e.session(j)
 		if err != nil {
 			e.box.send(ScanDone{ID: j.ID, Err: err})
 			return
-		}
-		ss.Job.Pool = e.Pool(j.Checkpoint.Arch, j.Settings.Workers)
-		ss.Centre, ss.SaveEvery = j.Centre, 5*time.Second
-		// Cancelled while the app runs, the job was replaced or paused by
-		// the user (its points live on in the view); at shutdown it saves.
-		ss.Replaced = func() bool { return e.Ctx.Err() == nil }
-		base := j.Base
-		switch {
-		case base != "":
-		case j.Settings.Is2D():
-			base = "scan2d"
-		default:
-			base = "scan1d"
-		}
-		ss.Out = func() (string, error) {
-			if j.File != "" {
-				return j.File, nil
-			}
-			return e.Path(base, ".npz", true)
 		}
 		ui := ss.Surface.Clone() // the view's own copy, without the directions
 		ui.D, ui.E, ui.EvalIndices, ui.Paths = nil, nil, nil, nil
@@ -401,6 +367,50 @@ func (e *Engine) Scan(ctx context.Context, j ScanJob) <-chan struct{} {
 		e.box.send(ScanDone{ID: j.ID, File: file, Err: err})
 	})
 	return over
+}
+
+// session prepares the scan.Session of a job: on its drawn directions or
+// the plane it was given, resumed from its points, saving every 5 s into
+// its file (or a new scan1d-N/scan2d-N) and, when cancelled while the app
+// runs (replaced or paused: its points live on in the view), not at all.
+func (e *Engine) session(j ScanJob) (*scan.Session, error) {
+	var ss *scan.Session
+	var err error
+	if a := j.Along; a != nil {
+		if ss, err = scan.NewSessionOn(j.Checkpoint, j.Source, j.Settings, a.D, a.E, a.Norm); err == nil {
+			m := &ss.Surface.Meta
+			m.Kind, m.Explained, ss.Surface.Paths = "trajectory", a.Explained, a.Paths
+			for _, p := range a.Paths {
+				m.PathNames = append(m.PathNames, p.Name)
+			}
+		}
+	} else {
+		ss, err = scan.NewSession(j.Checkpoint, j.Source, j.Settings)
+	}
+	if err == nil && j.Resume != nil {
+		err = ss.Resume(j.Resume)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss.Job.Pool = e.Pool(j.Checkpoint.Arch, j.Settings.Workers)
+	ss.Centre, ss.SaveEvery = j.Centre, 5*time.Second
+	ss.Replaced = func() bool { return e.Ctx.Err() == nil }
+	base := j.Base
+	switch {
+	case base != "":
+	case j.Settings.Is2D():
+		base = "scan2d"
+	default:
+		base = "scan1d"
+	}
+	ss.Out = func() (string, error) {
+		if j.File != "" {
+			return j.File, nil
+		}
+		return e.Path(base, ".npz", true)
+	}
+	return ss, nil
 }
 
 // follow shows a scan another session computes: its points as they come,
