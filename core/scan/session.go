@@ -53,6 +53,22 @@ func NewSession(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (*Sess
 	return &Session{Job: job, Surface: s}, nil
 }
 
+// NewTrajectorySession is NewSessionOn for a trajectory's PCA plane: the
+// surface is of kind "trajectory" and records the components' explained
+// variance and the runs' paths on the plane.
+func NewTrajectorySession(ck *checkpoint.Checkpoint, src *data.Source, st Settings, d, e model.Params, explained []float64, paths []surface.Path) (*Session, error) {
+	ss, err := NewSessionOn(ck, src, st, d, e, "pca")
+	if err != nil {
+		return nil, err
+	}
+	m := &ss.Surface.Meta
+	m.Kind, m.Explained, ss.Surface.Paths = "trajectory", explained, paths
+	for _, p := range paths {
+		m.PathNames = append(m.PathNames, p.Name)
+	}
+	return ss, nil
+}
+
 // Resume keeps the points of an earlier surface made with the same
 // settings; Run then computes only the rest.
 func (ss *Session) Resume(old *surface.Surface) error {

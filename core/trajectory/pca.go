@@ -175,3 +175,12 @@ func Extent(paths []surface.Path) (alpha, beta [2]float64) {
 	}
 	return span(func(p surface.Path) []float64 { return p.X }), span(func(p surface.Path) []float64 { return p.Y })
 }
+
+// ProjectAll is each run's path on the plane, in order.
+func (pl *Plane) ProjectAll(runs []Run) []surface.Path {
+	paths := make([]surface.Path, len(runs))
+	for i, r := range runs {
+		paths[i] = pl.Project(r)
+	}
+	return paths
+}

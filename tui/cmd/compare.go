@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/tui/flags"
@@ -20,23 +19,23 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sf.Register(fs.FlagSet, flags.Both, "seed")
 	dataDir := new(string)
 	flags.RegisterData(fs.FlagSet, dataDir)
-	out := fs.String("out", "", "the .npz to write both models' surfaces and numbers into (required)")
+	out := outFlag(fs, "the .npz to write, like --out cmp.npz", "the .npz to write both models' surfaces and numbers into (required)")
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
 	paths, err := parsePaths(fs, args, 2, "name two checkpoints to compare, like: basin compare A.safetensors B.safetensors --out cmp.npz")
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("--out is required: name the .npz to write, like --out cmp.npz")
+	if err := out.required(); err != nil {
+		return err
 	}
 	st, err := compareSettings(&sf, &shf)
 	if err != nil {
 		return err
 	}
 	threshold := st.Threshold
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	var cks [2]*checkpoint.Checkpoint
 	for i, p := range paths {
@@ -56,15 +55,15 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if c == nil {
 		return usage(runErr)
 	}
-	if err := c.Save(*out); err != nil {
+	if err := c.Save(out.Path); err != nil {
 		return err
 	}
 	if runErr != nil { // a half-measured side would read as numbers: no table
-		rep.line("stopped early: %s has the surfaces finished so far", *out)
+		rep.line("stopped early: %s has the surfaces finished so far", out.Path)
 		return runErr
 	}
 	printComparison(stdout, c, threshold, paths)
-	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
+	rep.line("saved %s (%s)", out.Path, fmtDuration(time.Since(start)))
 	return nil
 }
 

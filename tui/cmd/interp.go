@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/direction"
@@ -26,15 +25,15 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workers := fs.Int("workers", 0, "parallel evaluations (0: one per core)")
 	dataDir := new(string)
 	flags.RegisterData(fs.FlagSet, dataDir)
-	out := fs.String("out", "", "surface file to write: .npz, .csv or .json (required)")
+	out := outFlag(fs, "the surface file to write, like --out interp.npz", "surface file to write: .npz, .csv or .json (required)")
 	paths, err := parsePaths(fs, args, 2, "name two checkpoints, like: basin interp A.safetensors B.safetensors --out interp.npz")
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("--out is required: name the surface file to write, like --out interp.npz")
+	if err := out.required(); err != nil {
+		return err
 	}
-	fmtName, err := surface.FormatFor(*out, "")
+	fmtName, err := surface.FormatFor(out.Path, "")
 	if err != nil {
 		return usagef("--out: %w", err)
 	}
@@ -50,8 +49,8 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := st.Validate(); err != nil {
 		return usage(err)
 	}
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	var cks [2]*checkpoint.Checkpoint
 	for i, p := range paths {
@@ -78,15 +77,15 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if s == nil {
 		return usage(runErr)
 	}
-	if err := surface.Save(*out, fmtName, s); err != nil {
+	if err := surface.Save(out.Path, fmtName, s); err != nil {
 		return err
 	}
 	if runErr != nil {
-		rep.line("stopped early: %s has the %d of %d points finished", *out, s.Meta.Computed, s.Meta.Total)
+		rep.line("stopped early: %s has the %d of %d points finished", out.Path, s.Meta.Computed, s.Meta.Total)
 		return runErr
 	}
 	printInterp(stdout, s)
-	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
+	rep.line("saved %s (%s)", out.Path, fmtDuration(time.Since(start)))
 	return nil
 }
 

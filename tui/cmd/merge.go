@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 )
@@ -19,7 +18,7 @@ import (
 // runMerge is basin merge: the parts of a sharded scan into one surface.
 func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("merge", "basin merge part-0.npz part-1.npz … [--wait 1h --shards N] --out plane.npz", stdout)
-	out := fs.String("out", "", "the merged surface (.npz) to write (required)")
+	out := outFlag(fs, "the merged .npz, like --out plane.npz", "the merged surface (.npz) to write (required)")
 	wait := fs.Duration("wait", 0, "wait up to this long (like 24h) for every shard's part to be complete, checking every 10 s: for a merge job started beside the shards")
 	shards := fs.Int("shards", 0, "with --wait: how many parts to wait for (default: the n of the parts' i/n)")
 	var paths, flagArgs []string
@@ -41,19 +40,19 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(paths) == 0 {
 		return usagef("name the parts to merge, like: basin merge parts/part-*.npz --out plane.npz")
 	}
-	if *out == "" {
-		return usagef("--out is required: name the merged .npz, like --out plane.npz")
+	if err := out.required(); err != nil {
+		return err
 	}
-	if f, err := surface.FormatFor(*out, ""); err != nil || f != surface.NPZ {
-		return usagef("--out %q: the merged surface is an .npz (convert it with scan flags later)", *out)
+	if f, err := surface.FormatFor(out.Path, ""); err != nil || f != surface.NPZ {
+		return usagef("--out %q: the merged surface is an .npz (convert it with scan flags later)", out.Path)
 	}
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	if *shards < 0 || *shards > scan.MaxShards {
 		return usagef("--shards %d: use 1 to %d (or leave it out: the parts say)", *shards, scan.MaxShards)
 	}
-	if err := notAPart(*out, paths); err != nil {
+	if err := notAPart(out.Path, paths); err != nil {
 		return err
 	}
 	if *wait > 0 {
@@ -65,7 +64,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(paths) == 0 {
 		return usagef("no parts match: %s", strings.Join(fs.Args(), " "))
 	}
-	if err := notAPart(*out, paths); err != nil { // a pattern may have matched it
+	if err := notAPart(out.Path, paths); err != nil { // a pattern may have matched it
 		return err
 	}
 	var m *scan.Merger
@@ -89,13 +88,13 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	merged, missing := m.Result()
-	if err := surface.Save(*out, surface.NPZ, merged); err != nil {
+	if err := surface.Save(out.Path, surface.NPZ, merged); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "merged %d parts of %d shards: %d of %d points, into %s\n", len(paths), n, merged.Computed(), merged.Len(), *out)
+	fmt.Fprintf(stderr, "merged %d parts of %d shards: %d of %d points, into %s\n", len(paths), n, merged.Computed(), merged.Len(), out.Path)
 	if len(missing) > 0 {
 		fmt.Fprintf(stderr, "%d points are missing (rerun those shards with --resume, or run basin scan2d --resume --out %s):\n%s\n",
-			len(missing), *out, scan.DescribeMissing(merged, missing, n, 20))
+			len(missing), out.Path, scan.DescribeMissing(merged, missing, n, 20))
 		return fmt.Errorf("the merge is incomplete: %d of %d points missing", len(missing), merged.Len())
 	}
 	printSummary(stdout, merged, surface.DefaultThreshold)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
@@ -18,34 +17,34 @@ import (
 // comparison or a sharpness track.
 func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot", "basin plot FILE (.npz surface or comparison, or a .safetensors with a sharpness track) [--scale auto|log|linear] --out fig.png|.svg|.pdf", stdout)
-	out := fs.String("out", "", "the figure to write: .png (300 dpi), .svg or .pdf (required)")
+	out := outFlag(fs, "the figure, like --out plane.png (.svg and .pdf too)", "the figure to write: .png (300 dpi), .svg or .pdf (required)")
 	scale := fs.String("scale", "auto", "loss axis: log, linear, or auto (log for planes, linear for lines, as the app)")
 	paths, err := parsePaths(fs, args, 1, "name the file to plot, like: basin plot plane.npz --out plane.png")
 	if err != nil {
 		return err
 	}
 	in := paths[0]
-	if *out == "" {
-		return usagef("--out is required: name the figure, like --out plane.png (.svg and .pdf too)")
+	if err := out.required(); err != nil {
+		return err
 	}
-	ext := strings.ToLower(filepath.Ext(*out))
+	ext := strings.ToLower(filepath.Ext(out.Path))
 	if ext != ".png" && ext != ".svg" && ext != ".pdf" {
-		return usagef("--out %q: a figure is .png, .svg or .pdf", *out)
+		return usagef("--out %q: a figure is .png, .svg or .pdf", out.Path)
 	}
 	if *scale != "auto" && *scale != "log" && *scale != "linear" {
 		return usagef("--scale %q: use auto, log or linear", *scale)
 	}
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	f, what, err := figureOf(in, *scale)
 	if err != nil {
 		return usage(err)
 	}
-	if err := figure.Save(*out, f); err != nil {
+	if err := figure.Save(out.Path, f); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s: %s\n", *out, what)
+	fmt.Fprintf(stderr, "wrote %s: %s\n", out.Path, what)
 	return nil
 }
 

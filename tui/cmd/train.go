@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
@@ -18,12 +17,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("train", "basin train [--preset small] [--epochs 1] [--batch 64] [--lr 0.05] [--optimizer sgd|adam] [--seed 1] [--data DIR] --out model.safetensors", stdout)
 	var tf flags.Train
 	tf.Register(fs.FlagSet)
-	out := fs.String("out", "", "checkpoint file to write (required)")
+	out := outFlag(fs, "the checkpoint to write, like --out model.safetensors", "checkpoint file to write (required)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("--out is required: name the checkpoint to write, like --out model.safetensors")
+	if err := out.required(); err != nil {
+		return err
 	}
 	cfg, err := tf.Config()
 	if err != nil {
@@ -31,8 +30,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Before any training: a checkpoint that cannot be saved is not worth
 	// computing.
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	src, err := loadData(tf.Data)
 	if err != nil {
@@ -43,7 +42,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 	var epochElapsed time.Duration // training time before the current epoch
 	// The run's progress, for anyone watching it (basin's M list, basin serve).
-	res, err := train.TrainLive(ctx, cfg, src, train.LivePath(*out), func(e progress.Event) {
+	res, err := train.TrainLive(ctx, cfg, src, train.LivePath(out.Path), func(e progress.Event) {
 		switch e := e.(type) {
 		case progress.Step:
 			rep.update(fmt.Sprintf("epoch %d/%d", e.Epoch, e.Epochs), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed-epochElapsed),
@@ -63,7 +62,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res == nil {
 		return err
 	}
-	saved, saveErr := train.Save(*out, cfg, res, src.Name)
+	saved, saveErr := train.Save(out.Path, cfg, res, src.Name)
 	if errors.Is(saveErr, train.ErrNoSteps) {
 		rep.line("%v", saveErr)
 		if err == nil {
@@ -75,7 +74,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.Join(err, saveErr)
 	}
 	if res.Diverged {
-		rep.line("wrote the diverged weights to %s, not to %s", saved, *out)
+		rep.line("wrote the diverged weights to %s, not to %s", saved, out.Path)
 		return err
 	}
 	if err != nil {
@@ -83,13 +82,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if res.Stopped {
-		rep.line("stopped after %d steps; saved the last completed step to %s", res.Steps, *out)
+		rep.line("stopped after %d steps; saved the last completed step to %s", res.Steps, out.Path)
 		return context.Canceled
 	}
 	if len(res.Sharpness) > 0 {
 		rep.line("%s", trackSummary(cfg, res))
 	}
-	rep.line("saved %s and %s", *out, checkpoint.TrajectoryPath(*out))
+	rep.line("saved %s and %s", out.Path, checkpoint.TrajectoryPath(out.Path))
 	return nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/basin-dev/basin/core/atomicfile"
-	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/scan"
@@ -44,17 +42,17 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	beta := fs.String("beta", "auto", "β range (second principal component), min:max, or auto")
 	grid := fs.String("grid", "21", "points per side, N, or NxM")
 	workers := fs.Int("workers", 0, "parallel evaluations (0: one per core)")
-	out := fs.String("out", "", "surface file to write: .npz (with the paths), .csv or .json (required)")
+	out := outFlag(fs, "the surface file to write, like --out traj.npz", "surface file to write: .npz (with the paths), .csv or .json (required)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *ckPath == "" {
 		return usagef("--checkpoint is required: the run whose final weights are the centre")
 	}
-	if *out == "" {
-		return usagef("--out is required: name the surface file to write, like --out traj.npz")
+	if err := out.required(); err != nil {
+		return err
 	}
-	fmtName, err := surface.FormatFor(*out, "")
+	fmtName, err := surface.FormatFor(out.Path, "")
 	if err != nil {
 		return usagef("--out: %w", err)
 	}
@@ -66,50 +64,28 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usagef("--grid %v", err)
 	}
-	ranges := [2]*[2]float64{}
-	for i, r := range []struct{ name, v string }{{"--alpha", *alpha}, {"--beta", *beta}} {
-		if r.v == "auto" {
-			continue
-		}
-		lo, hi, err := flags.Range(r.v)
-		if err == nil {
-			err = flags.CheckRange(lo, hi)
-		}
-		if err != nil {
-			return usagef("%s %q: %v (or auto)", r.name, r.v, err)
-		}
-		ranges[i] = &[2]float64{lo, hi}
+	ranges, err := autoRanges(*alpha, *beta)
+	if err != nil {
+		return err
 	}
 	if err := scan.CheckWorkers(*workers); err != nil {
 		return usagef("--workers %v", err)
 	}
-	if err := atomicfile.CheckWritable(*out); err != nil {
-		return usagef("--out: %w", err)
+	if err := out.writable(); err != nil {
+		return err
 	}
 	in, err := loadModel(*ckPath, *dataDir, im)
 	if err != nil {
 		return err
 	}
-	var runs []trajectory.Run
-	for _, path := range append([]string{*ckPath}, also...) {
-		r, err := loadRun(path, in.ck)
-		if err != nil {
-			return usage(err)
-		}
-		runs = append(runs, r)
-	}
 	rep := newReporter(stderr)
 	start := time.Now()
-	pl, err := trajectory.PCA(in.ck.Params, runs)
+	pl, paths, err := runsPlane(in.ck, append([]string{*ckPath}, also...))
 	if err != nil {
 		return usage(err)
 	}
-	var paths []surface.Path
-	for _, r := range runs {
-		paths = append(paths, pl.Project(r))
-	}
 	rep.line("PCA of %d runs' snapshots around %s: components explain %.1f%% and %.1f%% of their variance (%s)",
-		len(runs), in.ck.Path, 100*pl.Explained[0], 100*pl.Explained[1], fmtDuration(time.Since(start)))
+		len(paths), in.ck.Path, 100*pl.Explained[0], 100*pl.Explained[1], fmtDuration(time.Since(start)))
 	st := scan.Settings{SampleSeed: im.Seed, Split: split, Samples: im.Samples, Workers: *workers}
 	ea, eb := trajectory.Extent(paths)
 	for i, e := range [][2]float64{ea, eb} {
@@ -119,38 +95,63 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	st.Alpha = surface.Axis{Min: ranges[0][0], Max: ranges[0][1], N: nx}
 	st.Beta = surface.Axis{Min: ranges[1][0], Max: ranges[1][1], N: ny}
-	job, s, err := scan.PrepareOn(in.ck, in.src, st, pl.D, pl.E, "pca")
+	ss, err := scan.NewTrajectorySession(in.ck, in.src, st, pl.D, pl.E, pl.Explained[:], paths)
 	if err != nil {
 		return usage(err)
 	}
-	s.Meta.Kind, s.Meta.Explained, s.Paths, s.Meta.Version = "trajectory", pl.Explained[:], paths, build.Version
-	centre, err := scan.Centre(job)
-	if err != nil {
-		return err
-	}
-	s.Meta.CentreLoss, s.Meta.CentreAcc, s.Meta.CentreLossSE = centre.Loss, centre.Accuracy, centre.LossSE
-	for _, p := range paths {
-		s.Meta.PathNames = append(s.Meta.PathNames, p.Name)
-	}
+	ss.Out = func() (string, error) { return out.Path, nil }
+	ss.Format, ss.SaveEvery = fmtName, 10*time.Second
+	s := ss.Surface
 	rep.line("scanning the plane: α %.3g:%.3g, β %.3g:%.3g, %dx%d points, %d %s images", st.Alpha.Min, st.Alpha.Max, st.Beta.Min, st.Beta.Max, nx, ny, st.Samples, split)
-	runErr := scan.Run(ctx, job, s, func(e progress.Event) {
+	runErr := ss.Run(ctx, func(e progress.Event) {
 		if p, ok := e.(progress.Point); ok {
 			rep.update("plane", p.Done, p.Total, etaOf(p.Done, p.Total, p.Elapsed), fmt.Sprintf("loss %.4f", p.Loss), p.Done == p.Total)
 		}
 	})
-	s.Tally()
-	if s.Meta.Computed > 0 || runErr == nil {
-		if err := surface.Save(*out, fmtName, s); err != nil {
-			return err
-		}
-	}
 	printPaths(stdout, pl, paths)
 	if runErr != nil {
-		rep.line("stopped early: %s has %d of %d points", *out, s.Meta.Computed, s.Meta.Total)
+		rep.line("stopped early: %s has %d of %d points", out.Path, s.Meta.Computed, s.Meta.Total)
 		return runErr
 	}
-	rep.line("saved %s (%s)", *out, fmtDuration(time.Since(start)))
+	rep.line("saved %s (%s)", out.Path, fmtDuration(time.Since(start)))
 	return nil
+}
+
+// autoRanges reads --alpha and --beta: a range each, or nil for auto.
+func autoRanges(alpha, beta string) ([2]*[2]float64, error) {
+	var ranges [2]*[2]float64
+	for i, r := range []struct{ name, v string }{{"--alpha", alpha}, {"--beta", beta}} {
+		if r.v == "auto" {
+			continue
+		}
+		lo, hi, err := flags.Range(r.v)
+		if err == nil {
+			err = flags.CheckRange(lo, hi)
+		}
+		if err != nil {
+			return ranges, usagef("%s %q: %v (or auto)", r.name, r.v, err)
+		}
+		ranges[i] = &[2]float64{lo, hi}
+	}
+	return ranges, nil
+}
+
+// runsPlane is the PCA plane of the runs of the checkpoints at paths
+// around centre (the first), and each run's path on it.
+func runsPlane(centre *checkpoint.Checkpoint, paths []string) (*trajectory.Plane, []surface.Path, error) {
+	var runs []trajectory.Run
+	for _, path := range paths {
+		r, err := loadRun(path, centre)
+		if err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, r)
+	}
+	pl, err := trajectory.PCA(centre.Params, runs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pl, pl.ProjectAll(runs), nil
 }
 
 // loadRun reads a checkpoint's trajectory file, checking it belongs to

@@ -292,10 +292,7 @@ func (e *Engine) LoadTrajectory(id int, cks []*checkpoint.Checkpoint) {
 			e.box.send(TrajLoaded{ID: id, Err: err})
 			return
 		}
-		a := &Along{D: pl.D, E: pl.E, Norm: "pca", Explained: pl.Explained[:]}
-		for _, r := range runs {
-			a.Paths = append(a.Paths, pl.Project(r))
-		}
+		a := &Along{D: pl.D, E: pl.E, Norm: "pca", Explained: pl.Explained[:], Paths: pl.ProjectAll(runs)}
 		e.box.send(TrajLoaded{ID: id, Along: a})
 	})
 }
@@ -377,13 +374,7 @@ func (e *Engine) session(j ScanJob) (*scan.Session, error) {
 	var ss *scan.Session
 	var err error
 	if a := j.Along; a != nil {
-		if ss, err = scan.NewSessionOn(j.Checkpoint, j.Source, j.Settings, a.D, a.E, a.Norm); err == nil {
-			m := &ss.Surface.Meta
-			m.Kind, m.Explained, ss.Surface.Paths = "trajectory", a.Explained, a.Paths
-			for _, p := range a.Paths {
-				m.PathNames = append(m.PathNames, p.Name)
-			}
-		}
+		ss, err = scan.NewTrajectorySession(j.Checkpoint, j.Source, j.Settings, a.D, a.E, a.Explained, a.Paths)
 	} else {
 		ss, err = scan.NewSession(j.Checkpoint, j.Source, j.Settings)
 	}
