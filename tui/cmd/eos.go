@@ -33,13 +33,9 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var rates []float64
-	for _, p := range strings.Split(*lrs, ",") {
-		r, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || !(r > 0) || r > 100 {
-			return usagef("--lrs %q: give positive learning rates, comma-separated, like 0.05,0.1", *lrs)
-		}
-		rates = append(rates, r)
+	rates, err := parseRates(*lrs)
+	if err != nil {
+		return err
 	}
 	switch {
 	case *subset < 1 || *subset > 60000:
@@ -82,47 +78,9 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	set := src.Train.Subset(idx)
 	rep := newReporter(stderr)
-	type run struct {
-		lr   float64
-		res  *train.Result
-		path string
-	}
-	var runs []run
-	var runErr error
-	for _, lr := range rates {
-		c := cfg
-		c.LR, c.Batch = lr, set.Len() // full batch: every step sees the whole subset
-		rep.line("lr %g: full-batch gradient descent on %d images, %d steps, λmax every %d; threshold %.4g", lr, set.Len(), c.Epochs, *every, c.StabilityThreshold())
-		var lastLoss float64
-		var res *train.Result
-		res, runErr = train.FullBatch(ctx, c, set, func(e progress.Event) {
-			switch e := e.(type) {
-			case progress.Step:
-				lastLoss = e.Loss
-				rep.update(fmt.Sprintf("lr %g", lr), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed), fmt.Sprintf("loss %.4f", e.Loss), e.Step == e.Steps)
-			case progress.Sharpness:
-				line := fmt.Sprintf("  step %d: λmax %.4g ± %.2g, %.0f%% of the threshold", e.Step, e.LambdaMax, e.Residual, 100*e.LambdaMax/e.Threshold)
-				if e.Step > 0 {
-					line += fmt.Sprintf(" (loss %.4f)", lastLoss)
-				}
-				rep.line("%s", line)
-			}
-		})
-		if res != nil {
-			path := filepath.Join(*out, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64)+".safetensors")
-			saved, err := train.Save(path, c, res, src.Name+fmt.Sprintf(", %d-image subset (seed %d)", set.Len(), c.Seed))
-			if errors.Is(err, train.ErrNoSteps) {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			runs = append(runs, run{lr: lr, res: res, path: saved})
-			rep.line("saved %s (%s, tracking %s)", saved, fmtDuration(res.Elapsed), fmtDuration(res.TrackTime))
-		}
-		if runErr != nil || res.Stopped {
-			break
-		}
+	runs, runErr, err := eosRunEach(ctx, cfg, rates, set, *out, *every, src.Name, rep)
+	if err != nil {
+		return err
 	}
 	var rs []float64
 	var results []*train.Result
@@ -137,6 +95,74 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return context.Canceled
 	}
 	return nil
+}
+
+// eosRun is one learning rate's run.
+type eosRun struct {
+	lr   float64
+	res  *train.Result
+	path string
+}
+
+// eosRunEach runs full-batch gradient descent at each rate from cfg's
+// initial weights, saving each run into out; it stops at the first run
+// stopped or failed (runErr). err is a save that failed.
+func eosRunEach(ctx context.Context, cfg train.Config, rates []float64, set *data.Dataset, out string, every int, dataName string, rep *reporter) (runs []eosRun, runErr, err error) {
+	for _, lr := range rates {
+		c := cfg
+		c.LR, c.Batch = lr, set.Len() // full batch: every step sees the whole subset
+		rep.line("lr %g: full-batch gradient descent on %d images, %d steps, λmax every %d; threshold %.4g", lr, set.Len(), c.Epochs, every, c.StabilityThreshold())
+		var res *train.Result
+		res, runErr = train.FullBatch(ctx, c, set, eosProgress(rep, lr))
+		if res != nil {
+			path := filepath.Join(out, "lr-"+strconv.FormatFloat(lr, 'g', -1, 64)+".safetensors")
+			saved, err := train.Save(path, c, res, dataName+fmt.Sprintf(", %d-image subset (seed %d)", set.Len(), c.Seed))
+			if errors.Is(err, train.ErrNoSteps) {
+				break
+			}
+			if err != nil {
+				return runs, runErr, err
+			}
+			runs = append(runs, eosRun{lr: lr, res: res, path: saved})
+			rep.line("saved %s (%s, tracking %s)", saved, fmtDuration(res.Elapsed), fmtDuration(res.TrackTime))
+		}
+		if runErr != nil || res.Stopped {
+			break
+		}
+	}
+	return runs, runErr, nil
+}
+
+// parseRates reads --lrs: positive learning rates, comma-separated.
+func parseRates(lrs string) ([]float64, error) {
+	var rates []float64
+	for _, p := range strings.Split(lrs, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(r > 0) || r > 100 {
+			return nil, usagef("--lrs %q: give positive learning rates, comma-separated, like 0.05,0.1", lrs)
+		}
+		rates = append(rates, r)
+	}
+	return rates, nil
+}
+
+// eosProgress prints a run's steps on one line and each λmax on its own,
+// with the loss of the step it was measured at.
+func eosProgress(rep *reporter, lr float64) progress.Sink {
+	var lastLoss float64
+	return func(e progress.Event) {
+		switch e := e.(type) {
+		case progress.Step:
+			lastLoss = e.Loss
+			rep.update(fmt.Sprintf("lr %g", lr), e.Step, e.Steps, etaOf(e.Step, e.Steps, e.Elapsed), fmt.Sprintf("loss %.4f", e.Loss), e.Step == e.Steps)
+		case progress.Sharpness:
+			line := fmt.Sprintf("  step %d: λmax %.4g ± %.2g, %.0f%% of the threshold", e.Step, e.LambdaMax, e.Residual, 100*e.LambdaMax/e.Threshold)
+			if e.Step > 0 {
+				line += fmt.Sprintf(" (loss %.4f)", lastLoss)
+			}
+			rep.line("%s", line)
+		}
+	}
 }
 
 // printEdges is the experiment's table: for each learning rate, where λmax

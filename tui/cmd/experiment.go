@@ -46,17 +46,9 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if batchSet {
 		return usagef("--batch: the experiment trains at --batches, like --batches 32,2048")
 	}
-	var bs [2]int
-	parts := strings.Split(*batches, ",")
-	if len(parts) != 2 {
-		return usagef("--batches %q: give two batch sizes, small first, like 32,2048", *batches)
-	}
-	for i, p := range parts {
-		b, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || b < 1 {
-			return usagef("--batches %q: give two batch sizes, small first, like 32,2048", *batches)
-		}
-		bs[i] = b
+	bs, err := parseBatches(*batches)
+	if err != nil {
+		return err
 	}
 	if *maxEpochs < 1 || *maxEpochs > 1000 {
 		return usagef("--max-epochs %d: use 1 to 1000", *maxEpochs)
@@ -64,7 +56,6 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *out == "" {
 		return usagef("--out is required: name a folder for the checkpoints and compare.npz, like --out bs-exp")
 	}
-
 	cfg, err := tf.Config()
 	if err != nil {
 		return usage(err)
@@ -103,11 +94,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 				rep.line("  epoch %d: train loss %.4f | test loss %.4f acc %.2f%%", ep.Epoch, ep.TrainLoss, ep.TestLoss, 100*ep.TestAcc)
 			}
 		})
-	for _, r := range runs {
-		if r.Path != "" {
-			rep.line("batch %d: %d epoch(s), training loss %.4f, saved %s", r.Batch, r.Epochs, r.Loss, r.Path)
-		}
-	}
+	reportRuns(rep, runs)
 	if c == nil {
 		return runErr
 	}
@@ -123,4 +110,30 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	printComparison(stdout, c, threshold, []string{runs[0].Path, runs[1].Path})
 	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
 	return nil
+}
+
+// parseBatches reads --batches: two batch sizes, small first.
+func parseBatches(batches string) ([2]int, error) {
+	var bs [2]int
+	parts := strings.Split(batches, ",")
+	if len(parts) != 2 {
+		return bs, usagef("--batches %q: give two batch sizes, small first, like 32,2048", batches)
+	}
+	for i, p := range parts {
+		b, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || b < 1 {
+			return bs, usagef("--batches %q: give two batch sizes, small first, like 32,2048", batches)
+		}
+		bs[i] = b
+	}
+	return bs, nil
+}
+
+// reportRuns says where each batch size's run got and where it went.
+func reportRuns(rep *reporter, runs [2]compare.Trained) {
+	for _, r := range runs {
+		if r.Path != "" {
+			rep.line("batch %d: %d epoch(s), training loss %.4f, saved %s", r.Batch, r.Epochs, r.Loss, r.Path)
+		}
+	}
 }

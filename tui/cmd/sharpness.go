@@ -65,38 +65,8 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	rep.done()
 	report := sharpnessReport{Directional: res}
 	if runErr == nil && (len(eps) > 0 || hopt.Enabled()) {
-		set, _, err := scan.EvalSet(in.src, st.Split, st.Samples, st.SampleSeed)
-		if err != nil {
-			return usage(err)
-		}
-		if hopt.Enabled() {
-			p, err := hessian.NewProduct(in.ck.Arch, in.ck.Params, set)
-			if err != nil {
-				return err
-			}
-			sp, err := hessian.Measure(ctx, p, hopt, func(pr hessian.Progress) {
-				rep.update("hessian "+pr.Task, pr.Step, pr.Of, -1, pr.Estimate, pr.Done)
-			})
-			if sp.Products > 0 {
-				report.Hessian = &sp
-			}
-			runErr = err
-		}
-		obj := sharpness.NewNetObjective(in.ck.Arch, set)
-		defer obj.Close()
-		for _, e := range eps {
-			if runErr != nil {
-				break
-			}
-			var r sharpness.Epsilon
-			r, runErr = sharpness.EpsilonSharpness(ctx, obj, in.ck.Params, e, st.Direction.Seed)
-			if r.Iterations > 0 {
-				report.Epsilon = append(report.Epsilon, r)
-				rep.line("ε-sharpness at ε=%g: %.4g%% (%d ascent steps, %s)", e, r.Sharpness, r.Iterations, fmtDuration(r.Took))
-			}
-			if runErr != nil {
-				break
-			}
+		if runErr = measureAtCentre(ctx, in, st, hopt, eps, &report, rep); isUsage(runErr) {
+			return runErr
 		}
 	}
 	if len(res.Directions) > 0 {
@@ -117,6 +87,43 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), k)
 	}
 	return runErr
+}
+
+// measureAtCentre adds the Hessian's numbers (as hopt asks) and the
+// ε-sharpness at each of eps to report, on the scan's images.
+func measureAtCentre(ctx context.Context, in *evalInputs, st scan.Settings, hopt hessian.Options, eps []float64, report *sharpnessReport, rep *reporter) error {
+	set, _, err := scan.EvalSet(in.src, st.Split, st.Samples, st.SampleSeed)
+	if err != nil {
+		return usage(err)
+	}
+	if hopt.Enabled() {
+		p, err := hessian.NewProduct(in.ck.Arch, in.ck.Params, set)
+		if err != nil {
+			return err
+		}
+		sp, err := hessian.Measure(ctx, p, hopt, func(pr hessian.Progress) {
+			rep.update("hessian "+pr.Task, pr.Step, pr.Of, -1, pr.Estimate, pr.Done)
+		})
+		if sp.Products > 0 {
+			report.Hessian = &sp
+		}
+		if err != nil {
+			return err
+		}
+	}
+	obj := sharpness.NewNetObjective(in.ck.Arch, set)
+	defer obj.Close()
+	for _, e := range eps {
+		r, err := sharpness.EpsilonSharpness(ctx, obj, in.ck.Params, e, st.Direction.Seed)
+		if r.Iterations > 0 {
+			report.Epsilon = append(report.Epsilon, r)
+			rep.line("ε-sharpness at ε=%g: %.4g%% (%d ascent steps, %s)", e, r.Sharpness, r.Iterations, fmtDuration(r.Took))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sharpnessReport is what basin sharpness prints as JSON.
