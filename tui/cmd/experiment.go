@@ -13,21 +13,28 @@ import (
 
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/compare"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
+// runExperiment is basin experiment: batch-size or eos.
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "eos" {
+	switch {
+	case len(args) > 0 && args[0] == "eos":
 		return runEOS(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "batch-size":
+		return runBatchSize(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && (args[0] == "--help" || args[0] == "-h"):
+		fmt.Fprintln(stdout, "usage: basin experiment batch-size|eos [flags]   (see basin experiment batch-size --help, basin experiment eos --help)")
+		return flag.ErrHelp
 	}
-	if len(args) == 0 || args[0] != "batch-size" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(stdout, "usage: basin experiment batch-size|eos [flags]   (see basin experiment batch-size --help, basin experiment eos --help)")
-			return flag.ErrHelp
-		}
-		return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, or basin experiment eos --out DIR")
-	}
+	return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, or basin experiment eos --out DIR")
+}
+
+// runBatchSize is basin experiment batch-size: a small and a large batch
+// trained from the same weights to a comparable loss, then compared.
+func runBatchSize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("experiment", "basin experiment batch-size --batches 32,2048 [--preset small] [--epochs 1] [--max-epochs 30] [--lr 0.05] [--seed 1] [scan flags] --out DIR", stdout)
 	var tf flags.Train
 	tf.Register(fs.FlagSet)
@@ -38,7 +45,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
 	out := fs.String("out", "", "folder for the two checkpoints and compare.npz (required)")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	batchSet := false
@@ -50,10 +57,10 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *maxEpochs < 1 || *maxEpochs > 1000 {
+	switch {
+	case *maxEpochs < 1 || *maxEpochs > 1000:
 		return usagef("--max-epochs %d: use 1 to 1000", *maxEpochs)
-	}
-	if *out == "" {
+	case *out == "":
 		return usagef("--out is required: name a folder for the checkpoints and compare.npz, like --out bs-exp")
 	}
 	cfg, err := tf.Config()
@@ -76,13 +83,8 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if n := src.Split(st.Line.Split).Len(); st.Line.Samples > n {
-		return usagef("--samples %d is more than the %d images of the %s split", st.Line.Samples, n, st.Line.Split)
-	}
-	for _, b := range bs {
-		if b > src.Train.Len() {
-			return usagef("--batches: %d is more than the %d training images", b, src.Train.Len())
-		}
+	if err := fitsData(src, st, bs); err != nil {
+		return err
 	}
 	rep := newReporter(stderr)
 	rep.line("batch-size experiment: %s, %s lr %g, seed %d, batches %d and %d", cfg.Arch.Preset, cfg.Optimizer, cfg.LR, cfg.Seed, bs[0], bs[1])
@@ -109,6 +111,20 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		runs[0].Batch, runs[0].Epochs, runs[0].Loss, runs[1].Batch, runs[1].Epochs, runs[1].Loss)
 	printComparison(stdout, c, threshold, []string{runs[0].Path, runs[1].Path})
 	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
+	return nil
+}
+
+// fitsData checks the images asked for are there: the samples in their
+// split, each batch in the training images.
+func fitsData(src *data.Source, st compare.Settings, bs [2]int) error {
+	if n := src.Split(st.Line.Split).Len(); st.Line.Samples > n {
+		return usagef("--samples %d is more than the %d images of the %s split", st.Line.Samples, n, st.Line.Split)
+	}
+	for _, b := range bs {
+		if b > src.Train.Len() {
+			return usagef("--batches: %d is more than the %d training images", b, src.Train.Len())
+		}
+	}
 	return nil
 }
 

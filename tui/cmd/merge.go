@@ -67,25 +67,9 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := notAPart(out.Path, paths); err != nil { // a pattern may have matched it
 		return err
 	}
-	var m *scan.Merger
-	n := 0
-	for _, p := range paths { // one part at a time: memory stays at two parts
-		s, err := surface.LoadWithDirections(p)
-		if err != nil {
-			return usage(err)
-		}
-		if s.Meta.Shard == nil {
-			return usagef("%s is not a shard's part (no shard in its metadata): merge the parts of one basin scan2d --shard run", p)
-		}
-		if n != 0 && s.Meta.Shard.N != n {
-			return usagef("%s is shard %s, the others are of %d: parts of two different splits", p, s.Meta.Shard, n)
-		}
-		n = s.Meta.Shard.N
-		if m == nil {
-			m = scan.NewMerger(s)
-		} else if err := m.Add(s); err != nil {
-			return usagef("%s: %v", p, err)
-		}
+	m, n, err := mergeParts(paths)
+	if err != nil {
+		return err
 	}
 	merged, missing := m.Result()
 	if err := surface.Save(out.Path, surface.NPZ, merged); err != nil {
@@ -99,6 +83,31 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	printSummary(stdout, merged, surface.DefaultThreshold)
 	return nil
+}
+
+// mergeParts reads the parts one at a time (memory stays at two parts)
+// into a merger, checking each is a part of the same split; n is the
+// split's number of shards.
+func mergeParts(paths []string) (m *scan.Merger, n int, err error) {
+	for _, p := range paths {
+		s, err := surface.LoadWithDirections(p)
+		if err != nil {
+			return nil, 0, usage(err)
+		}
+		if s.Meta.Shard == nil {
+			return nil, 0, usagef("%s is not a shard's part (no shard in its metadata): merge the parts of one basin scan2d --shard run", p)
+		}
+		if n != 0 && s.Meta.Shard.N != n {
+			return nil, 0, usagef("%s is shard %s, the others are of %d: parts of two different splits", p, s.Meta.Shard, n)
+		}
+		n = s.Meta.Shard.N
+		if m == nil {
+			m = scan.NewMerger(s)
+		} else if err := m.Add(s); err != nil {
+			return nil, 0, usagef("%s: %v", p, err)
+		}
+	}
+	return m, n, nil
 }
 
 // notAPart refuses an --out that is one of the parts (or a pattern that

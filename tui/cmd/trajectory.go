@@ -87,14 +87,7 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	rep.line("PCA of %d runs' snapshots around %s: components explain %.1f%% and %.1f%% of their variance (%s)",
 		len(paths), in.ck.Path, 100*pl.Explained[0], 100*pl.Explained[1], fmtDuration(time.Since(start)))
 	st := scan.Settings{SampleSeed: im.Seed, Split: split, Samples: im.Samples, Workers: *workers}
-	ea, eb := trajectory.Extent(paths)
-	for i, e := range [][2]float64{ea, eb} {
-		if ranges[i] == nil {
-			ranges[i] = &e
-		}
-	}
-	st.Alpha = surface.Axis{Min: ranges[0][0], Max: ranges[0][1], N: nx}
-	st.Beta = surface.Axis{Min: ranges[1][0], Max: ranges[1][1], N: ny}
+	st.Alpha, st.Beta = planeAxes(ranges, paths, nx, ny)
 	ss, err := scan.NewTrajectorySession(in.ck, in.src, st, pl.D, pl.E, pl.Explained[:], paths)
 	if err != nil {
 		return usage(err)
@@ -134,6 +127,18 @@ func autoRanges(alpha, beta string) ([2]*[2]float64, error) {
 		ranges[i] = &[2]float64{lo, hi}
 	}
 	return ranges, nil
+}
+
+// planeAxes are the plane's axes at nx×ny points: the ranges given, or
+// (nil) the paths' extent with a margin.
+func planeAxes(ranges [2]*[2]float64, paths []surface.Path, nx, ny int) (alpha, beta surface.Axis) {
+	ea, eb := trajectory.Extent(paths)
+	for i, e := range [][2]float64{ea, eb} {
+		if ranges[i] == nil {
+			ranges[i] = &e
+		}
+	}
+	return surface.Axis{Min: ranges[0][0], Max: ranges[0][1], N: nx}, surface.Axis{Min: ranges[1][0], Max: ranges[1][1], N: ny}
 }
 
 // runsPlane is the PCA plane of the runs of the checkpoints at paths

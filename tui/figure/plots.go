@@ -75,19 +75,7 @@ func line(s *surface.Surface, log bool) Figure {
 	p.Add(plotter.NewGrid())
 	dashes := []vg.Length{vg.Points(4), vg.Points(2.5)}
 	for _, sp := range splits {
-		var band plotter.XYs
-		ok := func(i int) bool { return finite(sp.loss[i]) && finite(sp.se[i]) && !surface.OffScale(sp.loss[i]) }
-		for i := range xs {
-			if ok(i) {
-				band = append(band, plotter.XY{X: xs[i], Y: math.Max(sp.loss[i]+sp.se[i], 1e-12)})
-			}
-		}
-		for i := len(xs) - 1; i >= 0; i-- {
-			if ok(i) {
-				band = append(band, plotter.XY{X: xs[i], Y: math.Max(math.Max(sp.loss[i]-sp.se[i], sp.loss[i]/10), 1e-12)})
-			}
-		}
-		if len(band) > 2 {
+		if band := seBand(xs, sp.loss, sp.se); len(band) > 2 {
 			if poly, err := plotter.NewPolygon(band); err == nil {
 				poly.Color, poly.LineStyle.Width = color.NRGBA{sp.col.R, sp.col.G, sp.col.B, 70}, 0
 				p.Add(poly)
@@ -134,6 +122,25 @@ func line(s *surface.Surface, log bool) Figure {
 		lab.Font.Size, lab.Rotation, lab.XAlign = 11, -math.Pi/2, draw.XCenter
 		dc.FillText(lab, vg.Point{X: dc.Max.X - vg.Points(6), Y: (da.Min.Y + da.Max.Y) / 2}, "accuracy")
 	}}
+}
+
+// seBand is the polygon of loss ± 1 standard error over xs (the lower
+// edge kept above a tenth of the loss, for a log axis), where both are
+// known and on the scale.
+func seBand(xs, loss, se []float64) plotter.XYs {
+	var band plotter.XYs
+	ok := func(i int) bool { return finite(loss[i]) && finite(se[i]) && !surface.OffScale(loss[i]) }
+	for i := range xs {
+		if ok(i) {
+			band = append(band, plotter.XY{X: xs[i], Y: math.Max(loss[i]+se[i], 1e-12)})
+		}
+	}
+	for i := len(xs) - 1; i >= 0; i-- {
+		if ok(i) {
+			band = append(band, plotter.XY{X: xs[i], Y: math.Max(math.Max(loss[i]-se[i], loss[i]/10), 1e-12)})
+		}
+	}
+	return band
 }
 
 func title(s *surface.Surface) string {

@@ -118,6 +118,40 @@ func (ch Chart) Column(x float64) int {
 	return p.x0 + min(int((x-ch.XMin)/(ch.XMax-ch.XMin)*float64(p.w)), p.w-1)
 }
 
+// trace draws a series' line into a braille grid of gw×gh dots, every
+// value clipped to the plot first (a diverged point is drawn at the
+// edge, never far outside it).
+func (ch Chart) trace(s Series, gw, gh int) *runes.PatternDotsGrid {
+	grid := runes.NewPatternDotsGrid(gw, gh)
+	var prev *canvas.Point
+	for i := range s.X {
+		x, y := s.X[i], s.Y[i]
+		if !Finite(x) || math.IsNaN(y) || x < ch.XMin || x > ch.XMax {
+			prev = nil
+			continue
+		}
+		t := ch.t(s, y)
+		if math.IsInf(y, 1) || t > 1 {
+			t = 1
+		} else if math.IsInf(y, -1) || t < 0 || math.IsNaN(t) {
+			t = 0
+		}
+		pt := canvas.Point{
+			X: min(int((x-ch.XMin)/(ch.XMax-ch.XMin)*float64(gw)), gw-1),
+			Y: gh - 1 - int(math.Round(t*float64(gh-1))),
+		}
+		if prev != nil {
+			for _, q := range graph.GetLinePoints(*prev, pt) {
+				grid.Set(q.X, q.Y)
+			}
+		} else {
+			grid.Set(pt.X, pt.Y)
+		}
+		prev = &pt
+	}
+	return grid
+}
+
 // Draw renders the chart.
 func (ch Chart) Draw() *Canvas {
 	c := NewCanvas(ch.W, ch.H)
@@ -180,33 +214,7 @@ func (ch Chart) Draw() *Canvas {
 	}
 	// the series, braille, clipped to the plot before any line is drawn
 	for _, s := range ch.Series {
-		grid := runes.NewPatternDotsGrid(gw, gh)
-		var prev *canvas.Point
-		for i := range s.X {
-			x, y := s.X[i], s.Y[i]
-			if !Finite(x) || math.IsNaN(y) || x < ch.XMin || x > ch.XMax {
-				prev = nil
-				continue
-			}
-			t := ch.t(s, y)
-			if math.IsInf(y, 1) || t > 1 {
-				t = 1
-			} else if math.IsInf(y, -1) || t < 0 || math.IsNaN(t) {
-				t = 0
-			}
-			pt := canvas.Point{
-				X: min(int((x-ch.XMin)/(ch.XMax-ch.XMin)*float64(gw)), gw-1),
-				Y: gh - 1 - int(math.Round(t*float64(gh-1))),
-			}
-			if prev != nil {
-				for _, q := range graph.GetLinePoints(*prev, pt) {
-					grid.Set(q.X, q.Y)
-				}
-			} else {
-				grid.Set(pt.X, pt.Y)
-			}
-			prev = &pt
-		}
+		grid := ch.trace(s, gw, gh)
 		for y, row := range grid.BraillePatterns() {
 			for x, r := range row {
 				if r == runes.BrailleBlockOffset || r == 0 {
