@@ -137,20 +137,30 @@ func Measure(ctx context.Context, p *Product, o Options, progress func(Progress)
 		}
 	}
 	if o.PerLayer {
-		for _, b := range p.Blocks() {
-			op, err := Restrict(p, b)
-			if err != nil {
-				return finish(err)
-			}
-			task := "λmax " + b.Name
-			e, err := Top(ctx, op, 1, eigen(task), nil)
-			if err != nil {
-				return finish(err)
-			}
-			done(task, e[0])
-			e[0].Vector = nil
-			sp.Layers = append(sp.Layers, LayerEigen{Layer: b.Name, Params: b.Hi - b.Lo, Eigen: e[0]})
-		}
+		var err error
+		sp.Layers, err = perLayer(ctx, p, eigen, done)
+		return finish(err)
 	}
 	return finish(nil)
+}
+
+// perLayer is λmax of each layer's own block of the Hessian, as far as
+// it got.
+func perLayer(ctx context.Context, p *Product, search func(task string) Search, done func(string, Eigen)) ([]LayerEigen, error) {
+	var layers []LayerEigen
+	for _, b := range p.Blocks() {
+		op, err := Restrict(p, b)
+		if err != nil {
+			return layers, err
+		}
+		task := "λmax " + b.Name
+		e, err := Top(ctx, op, 1, search(task), nil)
+		if err != nil {
+			return layers, err
+		}
+		done(task, e[0])
+		e[0].Vector = nil
+		layers = append(layers, LayerEigen{Layer: b.Name, Params: b.Hi - b.Lo, Eigen: e[0]})
+	}
+	return layers, nil
 }

@@ -59,6 +59,45 @@ type result struct {
 	err error
 }
 
+// evaluatePoints is a worker: it evaluates each point it is handed with
+// ev and sends the result, until the points run out or ctx ends.
+func evaluatePoints(ctx context.Context, job Job, s *surface.Surface, ev *model.Evaluator, jobs <-chan int, results chan<- result) {
+	for k := range jobs {
+		a, b := s.Coord(k)
+		if job.Tied {
+			b = a
+		}
+		ev.Params.Combine(job.Theta, a, job.D, b, job.E)
+		r, err := ev.Evaluate(job.Eval)
+		if err != nil {
+			err = fmt.Errorf("evaluate point (α=%g, β=%g): %w", a, b, err)
+		}
+		select {
+		case results <- result{k: k, r: r, err: err}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// feed hands the points out in order, then closes jobs; it stops handing
+// out once ctx ends.
+func feed(ctx context.Context, todo []int, jobs chan<- int) {
+	defer close(jobs)
+	for _, k := range todo {
+		// Checked first: select picks at random among ready cases, so a
+		// cancelled feeder could otherwise still hand out points.
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case jobs <- k:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // Run computes the missing points of s, coarse to fine, and records them
 // in s as they arrive. It returns when every point is done, on the first
 // error, or when ctx is cancelled (returning ctx.Err() with the points
@@ -98,40 +137,13 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 			// The cores are shared out between the workers: with one per
 			// core, each evaluation runs on one goroutine.
 			ev.SetWorkers(max(1, DefaultWorkers()/workers))
-			for k := range jobs {
-				a, b := s.Coord(k)
-				if job.Tied {
-					b = a
-				}
-				ev.Params.Combine(job.Theta, a, job.D, b, job.E)
-				r, err := ev.Evaluate(job.Eval)
-				if err != nil {
-					err = fmt.Errorf("evaluate point (α=%g, β=%g): %w", a, b, err)
-				}
-				select {
-				case results <- result{k: k, r: r, err: err}:
-				case <-ctx.Done():
-					return
-				}
-			}
+			evaluatePoints(ctx, job, s, ev, jobs, results)
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer close(jobs)
-		for _, k := range todo {
-			// Checked first: select picks at random among ready cases, so a
-			// cancelled feeder could otherwise still hand out points.
-			if ctx.Err() != nil {
-				return
-			}
-			select {
-			case jobs <- k:
-			case <-ctx.Done():
-				return
-			}
-		}
+		feed(ctx, todo, jobs)
 	}()
 	go func() {
 		wg.Wait()

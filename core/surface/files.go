@@ -238,34 +238,35 @@ func decode(b []byte) (*Surface, error) { return decodePart(b, "") }
 // for a caller that has the bytes already).
 func Decode(b []byte) (*Surface, error) { return decode(b) }
 
-// ErrMetadata is wrapped by the error for a surface whose metadata is
-// unusable (not a half-written file: one that will never do).
-var ErrMetadata = errors.New("metadata")
-
-// decodePart reads the surface whose arrays are named prefix + the usual
-// names. The metadata comes first and says what else is read: arrays of
-// exactly its grid's points, the paths it names; nothing else is inflated.
-func decodePart(b []byte, prefix string) (*Surface, error) {
+// decodeMeta reads a part's metadata and checks what later reads rely on
+// (the shard, the number of paths).
+func decodeMeta(b []byte, prefix string) (Meta, error) {
+	var meta Meta
 	raw, err := decodeNpz(b, map[string]int64{prefix + "metadata": 1 << 20})
 	if err != nil {
-		return nil, err
+		return meta, err
 	}
 	m, ok := raw[prefix+"metadata"]
 	if !ok {
-		return nil, fmt.Errorf("no metadata array: not a basin surface")
+		return meta, fmt.Errorf("no metadata array: not a basin surface")
 	}
-	var meta Meta
 	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+		return meta, fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	if meta.Shard != nil {
 		if err := meta.Shard.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
+			return meta, fmt.Errorf("%w: %w", ErrMetadata, err)
 		}
 	}
 	if len(meta.PathNames) > MaxPaths {
-		return nil, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
+		return meta, fmt.Errorf("%d paths: basin reads at most %d", len(meta.PathNames), MaxPaths)
 	}
+	return meta, nil
+}
+
+// decodeArrays inflates the arrays meta says the part has, each at most
+// the size of its grid (and of its paths), keyed without the prefix.
+func decodeArrays(b []byte, prefix string, meta Meta) (map[string]array, error) {
 	points := int64(meta.Alpha.N)
 	if meta.Beta != nil {
 		points *= int64(max(meta.Beta.N, 1))
@@ -286,12 +287,32 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	for k, v := range limits {
 		named[prefix+k] = v
 	}
-	if raw, err = decodeNpz(b, named); err != nil {
+	raw, err := decodeNpz(b, named)
+	if err != nil {
 		return nil, err
 	}
 	arrays := map[string]array{}
 	for k, v := range raw {
 		arrays[strings.TrimPrefix(k, prefix)] = v
+	}
+	return arrays, nil
+}
+
+// ErrMetadata is wrapped by the error for a surface whose metadata is
+// unusable (not a half-written file: one that will never do).
+var ErrMetadata = errors.New("metadata")
+
+// decodePart reads the surface whose arrays are named prefix + the usual
+// names. The metadata comes first and says what else is read: arrays of
+// exactly its grid's points, the paths it names; nothing else is inflated.
+func decodePart(b []byte, prefix string) (*Surface, error) {
+	meta, err := decodeMeta(b, prefix)
+	if err != nil {
+		return nil, err
+	}
+	arrays, err := decodeArrays(b, prefix, meta)
+	if err != nil {
+		return nil, err
 	}
 	beta := Axis{}
 	if meta.Beta != nil {

@@ -88,14 +88,12 @@ const maxNpyHeader = 1 << 16
 // decodeNpy parses the .npy arrays basin writes (C order, little endian).
 func decodeNpy(b []byte) (array, error) { return readNpy(bytes.NewReader(b), int64(len(b))) }
 
-// readNpy reads one .npy array whose body may be at most limit bytes. It
-// reads the header first and then exactly the body the header declares,
-// so a file that lies about its size costs no more than it declared.
-func readNpy(r io.Reader, limit int64) (array, error) {
-	var a array
+// readNpyHeader reads the magic string, the version and the header text
+// of a .npy array (at most maxNpyHeader bytes).
+func readNpyHeader(r io.Reader) ([]byte, error) {
 	pre := make([]byte, 10)
 	if _, err := io.ReadFull(r, pre); err != nil || string(pre[:6]) != "\x93NUMPY" {
-		return a, errors.New("not a .npy array")
+		return nil, errors.New("not a .npy array")
 	}
 	var hl int
 	switch pre[6] {
@@ -104,18 +102,30 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 	case 2, 3:
 		ext := make([]byte, 2)
 		if _, err := io.ReadFull(r, ext); err != nil {
-			return a, errors.New("truncated .npy header")
+			return nil, errors.New("truncated .npy header")
 		}
 		hl = int(binary.LittleEndian.Uint32(append(pre[8:10:10], ext...)))
 	default:
-		return a, fmt.Errorf(".npy version %d", pre[6])
+		return nil, fmt.Errorf(".npy version %d", pre[6])
 	}
 	if hl < 0 || hl > maxNpyHeader {
-		return a, fmt.Errorf(".npy header of %d bytes", hl)
+		return nil, fmt.Errorf(".npy header of %d bytes", hl)
 	}
 	hdr := make([]byte, hl)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return a, errors.New("truncated .npy header")
+		return nil, errors.New("truncated .npy header")
+	}
+	return hdr, nil
+}
+
+// readNpy reads one .npy array whose body may be at most limit bytes. It
+// reads the header first and then exactly the body the header declares,
+// so a file that lies about its size costs no more than it declared.
+func readNpy(r io.Reader, limit int64) (array, error) {
+	var a array
+	hdr, err := readNpyHeader(r)
+	if err != nil {
+		return a, err
 	}
 	m := headerRE.FindStringSubmatch(string(hdr))
 	if m == nil {
@@ -168,7 +178,14 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 		}
 		return a, fmt.Errorf(".npy body has %d bytes, want %d", len(body), want)
 	}
-	switch { // decoded in place: binary.Read would copy the body once more
+	a.decode(descr, body, n)
+	return a, nil
+}
+
+// decode fills in the n values of body, of type descr, in place
+// (binary.Read would copy the body once more).
+func (a *array) decode(descr string, body []byte, n int) {
+	switch {
 	case descr == "f8":
 		a.f64 = make([]float64, n)
 		for i := range a.f64 {
@@ -184,9 +201,7 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 		for i := range a.i64 {
 			a.i64[i] = int64(binary.LittleEndian.Uint64(body[8*i:]))
 		}
-	case size == 1:
-		a.u8 = body
-	default:
+	case descr[0] == 'U':
 		var sb strings.Builder
 		for i := 0; i < n; i++ {
 			r := rune(binary.LittleEndian.Uint32(body[4*i:]))
@@ -196,8 +211,9 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 			sb.WriteRune(r)
 		}
 		a.str = sb.String()
+	default: // one byte a value
+		a.u8 = body
 	}
-	return a, nil
 }
 
 type namedArray struct {

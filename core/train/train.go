@@ -100,42 +100,30 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	train := src.Train
-	steps := train.Len() / cfg.Batch // the last partial batch is dropped, as drop_last=True
+	steps := src.Train.Len() / cfg.Batch // the last partial batch is dropped, as drop_last=True
 	if steps == 0 {
-		return nil, fmt.Errorf("batch %d is larger than the %d training images", cfg.Batch, train.Len())
+		return nil, fmt.Errorf("batch %d is larger than the %d training images", cfg.Batch, src.Train.Len())
 	}
-	params := cfg.Arch.Init(cfg.Seed)
-	net, err := model.NewNet(cfg.Arch, params, cfg.Batch, true)
-	if err != nil {
+	r := &run{cfg: cfg, src: src, sink: sink, steps: steps, params: cfg.Arch.Init(cfg.Seed)}
+	var err error
+	if r.net, err = model.NewNet(cfg.Arch, r.params, cfg.Batch, true); err != nil {
 		return nil, err
 	}
-	defer net.Close()
-	opt, err := NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, params)
-	if err != nil {
+	defer r.net.Close()
+	if r.opt, err = NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, r.params); err != nil {
 		return nil, err
 	}
-	eval := model.NewEvaluator(cfg.Arch, params)
-	defer eval.Close()
-	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}, snapEvery: cfg.snapshotEvery(steps)}
+	r.eval = model.NewEvaluator(cfg.Arch, r.params)
+	defer r.eval.Close()
+	res := &Result{Params: r.params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: r.params.Clone()}}, snapEvery: cfg.snapshotEvery(steps)}
+	r.res = res
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()
-	var track *tracker
-	threshold := cfg.StabilityThreshold()
-	measure := func() error {
-		t0 := time.Now()
-		defer func() { res.TrackTime += time.Since(t0) }()
-		pt, err := track.measure(ctx, params, res.Steps, threshold, sink)
-		if err == nil {
-			res.Sharpness = append(res.Sharpness, pt)
-		}
-		return err
-	}
 	if cfg.Track.Every > 0 {
-		if track, err = newTracker(cfg.Arch, params, train, cfg.Track.Images, cfg.Seed); err != nil {
+		if r.track, err = newTracker(cfg.Arch, r.params, src.Train, cfg.Track.Images, cfg.Seed); err != nil {
 			return nil, err
 		}
-		if err := measure(); err != nil {
+		if err := r.measure(ctx); err != nil {
 			if ctx.Err() == nil {
 				return nil, err
 			}
@@ -144,77 +132,114 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		}
 	}
 	shuffle := rng.New(cfg.Seed, rng.StreamShuffle)
-	order := make([]int, train.Len())
-	for i := range order {
-		order[i] = i
+	r.order = make([]int, src.Train.Len())
+	for i := range r.order {
+		r.order[i] = i
 	}
-	start := time.Now()
+	r.start = time.Now()
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		shuffle.Shuffle(order)
-		epochStart := time.Now()
-		var lossSum float64
-		var correct, seen int
-		for s := 0; s < steps; s++ {
-			if err := cfg.Gate.wait(ctx); err != nil {
-				res.Stopped = true
-				res.snapshot(params)
-				return res, nil
-			}
-			l, c, err := net.Run(train, order[s*cfg.Batch:(s+1)*cfg.Batch])
-			if err != nil {
-				return res, fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
-			}
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				res.Diverged = true
-				return res, fmt.Errorf("%w at epoch %d step %d (loss %g): lower --lr", ErrDiverged, epoch, s+1, l)
-			}
-			opt.Step(params, net.Grads)
-			res.Steps++
-			res.FinalLoss = l / float64(cfg.Batch)
-			if res.Steps%res.snapEvery == 0 {
-				res.snapshot(params)
-			}
-			if track != nil && res.Steps%cfg.Track.Every == 0 {
-				if err := measure(); err != nil {
-					if ctx.Err() == nil {
-						return res, err
-					}
-					res.Stopped = true
-					return res, nil
-				}
-			}
-			lossSum += l
-			correct += c
-			seen += cfg.Batch
-			el := time.Since(epochStart)
-			sink.Send(progress.Step{
-				Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps, Global: res.Steps,
-				Loss: l / float64(cfg.Batch), RunningAccuracy: float64(correct) / float64(seen),
-				ImagesPerSec: float64(seen) / el.Seconds(), Elapsed: time.Since(start),
-			})
+		shuffle.Shuffle(r.order)
+		ev, end, err := r.epoch(ctx, epoch)
+		if end {
+			return res, err
 		}
-		test, err := eval.Evaluate(src.Test)
-		if err != nil {
-			return res, fmt.Errorf("evaluate epoch %d on the test split: %w", epoch, err)
-		}
-		ev := progress.Epoch{
-			Epoch: epoch, Epochs: cfg.Epochs,
-			TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
-			TestLoss: test.Loss, TestAcc: test.Accuracy,
-			Elapsed: time.Since(start), EpochElapsed: time.Since(epochStart),
-		}
-		res.History = append(res.History, ev)
-		res.snapshot(params)
-		sink.Send(ev)
 		if cfg.StopBelow > 0 && ev.TrainLoss <= cfg.StopBelow {
 			break
 		}
 	}
-	if !params.Finite() {
+	if !r.params.Finite() {
 		res.Diverged = true
 		return res, fmt.Errorf("%w: the weights are no longer finite (lower --lr)", ErrDiverged)
 	}
 	return res, nil
+}
+
+// run is a training run under way.
+type run struct {
+	cfg    Config
+	src    *data.Source
+	sink   progress.Sink
+	steps  int // per epoch
+	params model.Params
+	net    *model.Net
+	opt    Optimizer
+	eval   *model.Evaluator
+	track  *tracker // nil: λmax not tracked
+	res    *Result
+	order  []int // this epoch's order of the training images
+	start  time.Time
+}
+
+// measure takes λmax now and adds it to the result's track.
+func (r *run) measure(ctx context.Context) error {
+	t0 := time.Now()
+	defer func() { r.res.TrackTime += time.Since(t0) }()
+	pt, err := r.track.measure(ctx, r.params, r.res.Steps, r.cfg.StabilityThreshold(), r.sink)
+	if err == nil {
+		r.res.Sharpness = append(r.res.Sharpness, pt)
+	}
+	return err
+}
+
+// epoch runs one epoch's steps and evaluates it on the test split. end
+// says the run ends here: stopped (err nil), diverged or failed.
+func (r *run) epoch(ctx context.Context, epoch int) (ev progress.Epoch, end bool, err error) {
+	cfg, res := r.cfg, r.res
+	epochStart := time.Now()
+	var lossSum float64
+	var correct, seen int
+	for s := 0; s < r.steps; s++ {
+		if err := cfg.Gate.wait(ctx); err != nil {
+			res.Stopped = true
+			res.snapshot(r.params)
+			return ev, true, nil
+		}
+		l, c, err := r.net.Run(r.src.Train, r.order[s*cfg.Batch:(s+1)*cfg.Batch])
+		if err != nil {
+			return ev, true, fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			res.Diverged = true
+			return ev, true, fmt.Errorf("%w at epoch %d step %d (loss %g): lower --lr", ErrDiverged, epoch, s+1, l)
+		}
+		r.opt.Step(r.params, r.net.Grads)
+		res.Steps++
+		res.FinalLoss = l / float64(cfg.Batch)
+		if res.Steps%res.snapEvery == 0 {
+			res.snapshot(r.params)
+		}
+		if r.track != nil && res.Steps%cfg.Track.Every == 0 {
+			if err := r.measure(ctx); err != nil {
+				if ctx.Err() == nil {
+					return ev, true, err
+				}
+				res.Stopped = true
+				return ev, true, nil
+			}
+		}
+		lossSum += l
+		correct += c
+		seen += cfg.Batch
+		r.sink.Send(progress.Step{
+			Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: r.steps, Global: res.Steps,
+			Loss: l / float64(cfg.Batch), RunningAccuracy: float64(correct) / float64(seen),
+			ImagesPerSec: float64(seen) / time.Since(epochStart).Seconds(), Elapsed: time.Since(r.start),
+		})
+	}
+	test, err := r.eval.Evaluate(r.src.Test)
+	if err != nil {
+		return ev, true, fmt.Errorf("evaluate epoch %d on the test split: %w", epoch, err)
+	}
+	ev = progress.Epoch{
+		Epoch: epoch, Epochs: cfg.Epochs,
+		TrainLoss: lossSum / float64(seen), TrainAcc: float64(correct) / float64(seen),
+		TestLoss: test.Loss, TestAcc: test.Accuracy,
+		Elapsed: time.Since(r.start), EpochElapsed: time.Since(epochStart),
+	}
+	res.History = append(res.History, ev)
+	res.snapshot(r.params)
+	r.sink.Send(ev)
+	return ev, false, nil
 }
 
 // MaxSnapshotBytes bounds the weights a run keeps for its trajectory
