@@ -11,6 +11,7 @@ import (
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -272,4 +273,14 @@ func (v *pair) readoutLine(w int) string {
 // progressLine is the progress of both scans.
 func (v *pair) progressLine(w int) string {
 	return truncate("A "+v.a.progressLine(w)+v.a.c.st.faint.Render(" │ ")+"B "+v.b.progressLine(w), w)
+}
+
+// figure is A and B on one scale and A − B (F).
+func (v *compareView) figure() (figure.Figure, string, error) {
+	a, b := v.a.cur, v.b.cur
+	if a == nil || b == nil || a.Computed() == 0 || b.Computed() == 0 {
+		return figure.Figure{}, "", fmt.Errorf("no points to draw yet")
+	}
+	f, err := figure.Compare(a, b, v.a.log)
+	return f, "figure-compare", err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -203,4 +204,17 @@ func (v *interpView) progress(w int) string {
 		return st.ok.Render("done") + st.faint.Render(" · saved "+v.file)
 	}
 	return ""
+}
+
+// figure is the interpolation, drawn from its file (F).
+func (v *interpView) figure() (figure.Figure, string, error) {
+	if v.file == "" {
+		return figure.Figure{}, "", fmt.Errorf("interpolate first (r); the figure is drawn from its file")
+	}
+	s, err := v.c.eng.Files.Surface(v.file)
+	if err != nil {
+		return figure.Figure{}, "", err
+	}
+	f, err := figure.Surface(s, true)
+	return f, "figure-interp", err
 }

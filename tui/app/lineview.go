@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -123,4 +124,9 @@ func (v *lineView) draw(w, h int) string {
 		v.dir.Norm, v.dir.Seed, render.FormatTick(a.Min), render.FormatTick(a.Max), a.N, v.scaleName()))
 	chart := v.chart(w, h).Draw().String()
 	return truncate(title, w) + "\n" + chart + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)
+}
+
+// figure is the curve as it stands (F).
+func (v *lineView) figure() (figure.Figure, string, error) {
+	return scanFigure(&v.scanState, "figure-1d")
 }

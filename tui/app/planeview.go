@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/surface"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -221,4 +222,9 @@ func (v *planeView) draw(w, h int) string {
 	title := st.title.Render("2D scan") + st.faint.Render(fmt.Sprintf("  f(α,β) = L(θ* + αδ + βη) · %s-normalized · seed %d · grid %dx%d · %s scale · %s%s · ✕ θ*",
 		v.dir.Norm, v.dir.Seed, al.N, be.N, v.scaleName(), layers, cos))
 	return truncate(title, w) + "\n" + canvas.String() + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)
+}
+
+// figure is the plane as it stands (F).
+func (v *planeView) figure() (figure.Figure, string, error) {
+	return scanFigure(&v.scanState, "figure-2d")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
 
@@ -103,4 +104,9 @@ func (v *surfaceView) view(w, h int) string {
 		render.FormatTick(al.Min), render.FormatTick(al.Max), render.FormatTick(be.Min), render.FormatTick(be.Max), p.scaleName(),
 		math.Mod(v.cam.Yaw*180/math.Pi+360, 360), v.cam.Pitch*180/math.Pi, spin))
 	return truncate(title, w) + "\n" + full.String() + "\n" + p.readoutLine(w) + "\n" + p.progressLine(w)
+}
+
+// figure is the plane under the surface as it stands (F).
+func (v *surfaceView) figure() (figure.Figure, string, error) {
+	return scanFigure(&v.plane.scanState, "figure-2d")
 }

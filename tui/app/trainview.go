@@ -14,6 +14,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -333,4 +334,13 @@ func (t *trainView) progressLine(st styles, w int, paused bool) string {
 	fill := int(frac * float64(barW))
 	bar := st.bar.Render(strings.Repeat("█", fill)) + st.faint.Render(strings.Repeat("░", barW-fill))
 	return truncate(bar+info+state, w)
+}
+
+// figure is λmax along the run (F), for a run with a sharpness track.
+func (t *trainView) figure() (figure.Figure, string, error) {
+	if len(t.sharp) == 0 {
+		return figure.Figure{}, "", fmt.Errorf("the training view draws a figure of its sharpness track: train with --track-sharpness")
+	}
+	f, err := figure.Track(t.sharp, t.threshold, fmt.Sprintf("%s · %s lr %g batch %d · basin", t.cfg.Arch.Preset, t.cfg.Optimizer, t.cfg.LR, t.cfg.Batch))
+	return f, "figure-sharpness", err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/trajectory"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/jobs"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -266,4 +267,9 @@ func (v *trajView) pathLine(w int) string {
 		s += st.faint.Render(" (farther off the plane than along it: the surface is not the loss the run had here)")
 	}
 	return truncate(s, w)
+}
+
+// figure is the trajectory plane with its paths (F).
+func (v *trajView) figure() (figure.Figure, string, error) {
+	return scanFigure(&v.scanState, "figure-trajectory")
 }
