@@ -26,6 +26,7 @@ func norm(v []float32) float64 {
 func close(a, b float64) bool { return math.Abs(a-b) <= 1e-5*math.Max(math.Abs(a), math.Abs(b)) }
 
 func TestFilterNormalization(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	d := New(th, Spec{Seed: 1, Norm: Filter})
 	for i := range d {
@@ -41,6 +42,7 @@ func TestFilterNormalization(t *testing.T) {
 }
 
 func TestLayerNormalization(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	d := New(th, Spec{Seed: 1, Norm: Layer})
 	filterEqual := true
@@ -61,6 +63,7 @@ func TestLayerNormalization(t *testing.T) {
 }
 
 func TestNoNormalizationIsRawGaussian(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	spec := Spec{Seed: 1, Norm: None}
 	d, g := New(th, spec), Gaussian(th, spec, 0)
@@ -74,6 +77,7 @@ func TestNoNormalizationIsRawGaussian(t *testing.T) {
 }
 
 func TestBiasDirections(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	for _, nm := range Norms {
 		d := New(th, Spec{Seed: 2, Norm: nm})
@@ -95,6 +99,7 @@ func TestBiasDirections(t *testing.T) {
 }
 
 func TestPlaneOrthogonalization(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	spec := Spec{Seed: 3, Norm: Filter}
 	d, e := Gaussian(th, spec, 0), Gaussian(th, spec, 1)
@@ -115,6 +120,7 @@ func TestPlaneOrthogonalization(t *testing.T) {
 }
 
 func TestDirectionsReproducible(t *testing.T) {
+	t.Parallel()
 	th := theta(t)
 	a1, b1, _ := Plane(th, Spec{Seed: 9, Norm: Filter})
 	a2, b2, _ := Plane(th, Spec{Seed: 9, Norm: Filter})
@@ -131,6 +137,7 @@ func TestDirectionsReproducible(t *testing.T) {
 }
 
 func TestParseNorm(t *testing.T) {
+	t.Parallel()
 	if _, err := ParseNorm("filter"); err != nil {
 		t.Fatal(err)
 	}

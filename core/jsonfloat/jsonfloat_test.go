@@ -38,6 +38,7 @@ func sample(x float64) outer {
 // Finite values are written byte for byte as encoding/json writes them,
 // also when the fallback path is taken (tested through tree directly).
 func TestFiniteIsEncodingJSON(t *testing.T) {
+	t.Parallel()
 	v := sample(0.5)
 	want, err := json.Marshal(v)
 	if err != nil {
@@ -59,6 +60,7 @@ func TestFiniteIsEncodingJSON(t *testing.T) {
 
 // Non-finite numbers become null, wherever they are.
 func TestNonFiniteIsNull(t *testing.T) {
+	t.Parallel()
 	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		got, err := Marshal(sample(x))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestRange(t *testing.T) {
+	t.Parallel()
 	good := map[string][2]float64{"-1:1": {-1, 1}, " 0.5 : 2 ": {0.5, 2}, "-1e300:1e300": {-1e300, 1e300}}
 	for in, want := range good {
 		lo, hi, err := Range(in)
@@ -28,6 +29,7 @@ func TestRange(t *testing.T) {
 }
 
 func TestGrid(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][2]int{"21": {21, 21}, "41x21": {41, 21}, "2X1001": {2, 1001}} {
 		if nx, ny, err := Grid(in); err != nil || nx != want[0] || ny != want[1] {
 			t.Errorf("%q: %d %d %v", in, nx, ny, err)
@@ -44,6 +46,7 @@ func TestGrid(t *testing.T) {
 // settings from the same values; the app names the seed
 // --direction-seed because its --seed is training's.
 func TestScanFlagsAgree(t *testing.T) {
+	t.Parallel()
 	parse := func(shape Shape, seed string, args ...string) (Scan, error) {
 		var f Scan
 		fs := New("t", "t", "", "t --help", &bytes.Buffer{})
@@ -77,6 +80,7 @@ func TestScanFlagsAgree(t *testing.T) {
 
 // Errors are one line that points to the help; --help prints the usage.
 func TestParseErrorsAreOneLine(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	fs := New("train", "basin train [flags]", "", "basin train --help", &out)
 	var tr Train

@@ -8,6 +8,7 @@ import (
 // The shard comes from --shard, else Slurm's job array, else a Kubernetes
 // Indexed Job; the flag wins; what is missing or out of range is named.
 func TestShardFromFlagOrScheduler(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		flag   string
 		shards int

@@ -7,6 +7,7 @@ import (
 )
 
 func TestFormatTickNeverMinusZero(t *testing.T) {
+	t.Parallel()
 	cases := map[float64]string{0: "0", math.Copysign(0, -1): "0", -1e-17: "0", 0.5: "0.5", -0.25: "-0.25", 1500: "1.5e3", 2.5e-5: "2.5e-5", 12: "12"}
 	for v, want := range cases {
 		if got := FormatTick(v); got != want {
@@ -21,6 +22,7 @@ func TestFormatTickNeverMinusZero(t *testing.T) {
 }
 
 func TestTicks(t *testing.T) {
+	t.Parallel()
 	got := Ticks(-1, 1, 4)
 	want := []float64{-1, -0.5, 0, 0.5, 1}
 	if len(got) != len(want) {
@@ -40,6 +42,7 @@ func TestTicks(t *testing.T) {
 }
 
 func TestScale(t *testing.T) {
+	t.Parallel()
 	lin := Scale{Min: 1, Max: 3}
 	if lin.T(2) != 0.5 || lin.T(10) != 1 || lin.T(-5) != 0 || lin.Value(0.5) != 2 {
 		t.Fatal("linear scale")
@@ -58,6 +61,7 @@ func TestScale(t *testing.T) {
 }
 
 func TestDetectProfile(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	cases := []struct {
 		env  map[string]string
@@ -88,6 +92,7 @@ func field(w, h int, f func(x, y int) float64) Field {
 }
 
 func TestHeatmapHalfBlocks(t *testing.T) {
+	t.Parallel()
 	// Rows alternate low/high: every cell is ▀ with low on top.
 	f := field(4, 4, func(x, y int) float64 { return float64(y % 2) })
 	pal := NewPalette(TrueColor)
@@ -107,6 +112,7 @@ func TestHeatmapHalfBlocks(t *testing.T) {
 
 // Unknown, off-scale and NaN values never panic and are drawn as such.
 func TestHeatmapOffScaleAndUnknown(t *testing.T) {
+	t.Parallel()
 	f := field(3, 2, func(x, y int) float64 {
 		switch x {
 		case 0:
@@ -139,6 +145,7 @@ func TestHeatmapOffScaleAndUnknown(t *testing.T) {
 }
 
 func TestNoColorRamp(t *testing.T) {
+	t.Parallel()
 	f := field(10, 2, func(x, y int) float64 { return float64(x) })
 	c := Heatmap(f, Scale{Min: 0, Max: 9}, NewPalette(NoColor))
 	if got := c.Plain(); got != Ramp {
@@ -150,6 +157,7 @@ func TestNoColorRamp(t *testing.T) {
 }
 
 func TestContoursFollowLevels(t *testing.T) {
+	t.Parallel()
 	// A radial bowl: contours are rings, so the centre and corners stay
 	// clear and some cells between carry braille.
 	w, h := 20, 10
@@ -175,6 +183,7 @@ func TestContoursFollowLevels(t *testing.T) {
 }
 
 func TestColorBar(t *testing.T) {
+	t.Parallel()
 	c := ColorBar(10, 8, Scale{Min: 0.1, Max: 10, Log: true}, NewPalette(ANSI256), None)
 	p := c.Plain()
 	if !strings.Contains(p, "10") || !strings.Contains(p, "0.1") {
@@ -190,6 +199,7 @@ func TestColorBar(t *testing.T) {
 }
 
 func TestLineChart(t *testing.T) {
+	t.Parallel()
 	xs, ys := []float64{}, []float64{}
 	for i := 0; i <= 50; i++ {
 		x := -1 + float64(i)/25
@@ -216,6 +226,7 @@ func TestLineChart(t *testing.T) {
 // A series on the right axis is scaled by Y2Min..Y2Max and labelled there:
 // accuracy (0..1, in %) beside a loss of another scale.
 func TestRightAxis(t *testing.T) {
+	t.Parallel()
 	xs := []float64{-1, 0, 1}
 	ch := Chart{W: 40, H: 10, XMin: -1, XMax: 1, YMin: 0, YMax: 10, Y2Min: 0, Y2Max: 1, Y2Percent: true,
 		Series: []Series{{X: xs, Y: []float64{10, 0, 10}}, {X: xs, Y: []float64{1, 1, 1}, Right: true}}, Cursor: math.NaN()}
@@ -241,6 +252,7 @@ func TestRightAxis(t *testing.T) {
 // Differences: 0 is white in the middle of a symmetric scale, negative
 // blue, positive red.
 func TestDivergingPalette(t *testing.T) {
+	t.Parallel()
 	s := Scale{Min: -0.5, Max: 2}.Symmetric()
 	if s.Min != -2 || s.Max != 2 || s.T(0) != 0.5 {
 		t.Fatalf("symmetric scale %+v", s)
@@ -260,6 +272,7 @@ func TestDivergingPalette(t *testing.T) {
 // A bowl seen from above-front: drawn (cells painted), the ✕ at its centre
 // where visible, holes where points are unknown, and the same picture twice.
 func TestSurface3D(t *testing.T) {
+	t.Parallel()
 	f := NewField(21, 21)
 	for j := 0; j < 21; j++ {
 		for i := 0; i < 21; i++ {
@@ -320,6 +333,7 @@ func BenchmarkSurface3D(b *testing.B) {
 }
 
 func TestCleanShowsControlsAsEscapes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"model.safetensors":             "model.safetensors",
 		"α β ✕ 模型":                      "α β ✕ 模型",
@@ -337,6 +351,7 @@ func TestCleanShowsControlsAsEscapes(t *testing.T) {
 }
 
 func TestSafeKeepsColourDropsTheRest(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"\x1b[38;5;12mblue\x1b[0m\nline": "\x1b[38;5;12mblue\x1b[0m\nline",
 		"name \x1b]0;pwned\x07.npz":      "name .npz",
