@@ -153,17 +153,17 @@ func printSurface(w io.Writer, path string, s *surface.Surface) {
 		fmt.Fprintf(w, ", and as many of the test split")
 	}
 	fmt.Fprintf(w, "\n")
-	if cmd := Reproduce(m); cmd != "" {
+	if cmd := reproduce(m); cmd != "" {
 		fmt.Fprintf(w, "reproduce  %s\n", cmd)
 	}
 	fmt.Fprintln(w)
 	printSummary(w, s, surface.DefaultThreshold)
 }
 
-// Reproduce is the basin scan1d or scan2d command that computes the
+// reproduce is the basin scan1d or scan2d command that computes the
 // surface m describes, point for point (the app's scans included: their
 // files record both seeds); "" for kinds no scan command makes.
-func Reproduce(m surface.Meta) string {
+func reproduce(m surface.Meta) string {
 	if m.Kind != "1d" && m.Kind != "2d" {
 		return ""
 	}
