@@ -21,10 +21,11 @@
 //	View → the view on screen → render.* (pure: state in, string out),
 //	       cached until data, window, cursor or size change.
 //
-// A view (view.go) owns its state and says its title, keys, status and
-// activity; the root model keeps the list, the tabs and number keys
-// follow it, and the demo flow moves to the next view when the one on
-// screen finishes its work. The line and the plane share scanState (the
+// A view (contract.go: four methods, and optional ones by name) owns its
+// state and says its title and keys; the root model keeps the list
+// (setViews: the tabs and number keys follow it), answers the views'
+// requests (pauseOthers, startInterp), and the demo flow moves to the
+// next view when the one on screen finishes its work. The line and the plane share scanState (the
 // window per axis, the job, the cursor, the keys) and differ only in how
 // they draw. A new view is one file and one line in newViews.
 //
@@ -37,6 +38,7 @@
 // one scan needs.
 // Events from a replaced job are recognised by their job number and
 // dropped. Every job writes its files (checkpoint, surfaces) into the run
-// folder atomically, also when cancelled, and Run waits for them before
-// returning; SIGHUP and SIGTERM quit the same way.
+// folder atomically, also when cancelled, and Shutdown waits for them
+// (tui/cmd calls it after the program ends; SIGHUP and SIGTERM quit as q
+// does).
 package app
