@@ -69,11 +69,9 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rep.line("interpolating %s → %s (%s): t %g:%g at %d points, %d train and %d test images", paths[0], paths[1], cks[0].Arch.Preset, lo, hi, *points, *samples, *samples)
 	start := time.Now()
 	label := ""
-	s, runErr := scan.Interpolate(ctx, cks[0], cks[1], src, st, nil, func(e progress.Event) {
-		if p, ok := e.(progress.Point); ok {
-			rep.update(label, p.Done, p.Total, etaOf(p.Done, p.Total, p.Elapsed), fmt.Sprintf("t %.3g loss %.4f", p.Alpha, p.Loss), p.Done == p.Total)
-		}
-	}, func(sp data.Split) { label = string(sp) })
+	s, runErr := scan.Interpolate(ctx, cks[0], cks[1], src, st, nil, rep.points(&label, 0, func(p progress.Point) string {
+		return fmt.Sprintf("t %.3g loss %.4f", p.Alpha, p.Loss)
+	}), func(sp data.Split) { label = string(sp) })
 	if s == nil {
 		return usage(runErr)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/basin-dev/basin/core/progress"
 	"golang.org/x/term"
 )
 
@@ -96,4 +97,16 @@ func fmtDuration(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// points is the progress printer of a scan's points: label (read at each
+// point, so a job of two parts can rename it), done of total with the
+// time left (counted from the already points the job began with), and
+// what detail says of the point.
+func (r *reporter) points(label *string, already int, detail func(p progress.Point) string) progress.Sink {
+	return func(e progress.Event) {
+		if p, ok := e.(progress.Point); ok {
+			r.update(*label, p.Done, p.Total, etaOf(p.Done-already, p.Total-already, p.Elapsed), detail(p), p.Done == p.Total)
+		}
+	}
 }

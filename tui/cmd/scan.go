@@ -52,12 +52,9 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 	}
 	s := ss.Surface
 	already := s.Computed()
-	runErr := ss.Run(ctx, func(e progress.Event) {
-		if p, ok := e.(progress.Point); ok {
-			rate := float64(p.Done-already) / max(p.Elapsed.Seconds(), 1e-9)
-			rep.update(c.name, p.Done, p.Total, etaOf(p.Done-already, p.Total-already, p.Elapsed), fmt.Sprintf("%.2f pts/s", rate), p.Done == p.Total)
-		}
-	})
+	runErr := ss.Run(ctx, rep.points(&c.name, already, func(p progress.Point) string {
+		return fmt.Sprintf("%.2f pts/s", float64(p.Done-already)/max(p.Elapsed.Seconds(), 1e-9))
+	}))
 	rep.done()
 	if s.Computed() > 0 && c.st.Shard == nil {
 		printSummary(stdout, s, c.threshold)

@@ -96,11 +96,8 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	ss.Format, ss.SaveEvery = fmtName, 10*time.Second
 	s := ss.Surface
 	rep.line("scanning the plane: α %.3g:%.3g, β %.3g:%.3g, %dx%d points, %d %s images", st.Alpha.Min, st.Alpha.Max, st.Beta.Min, st.Beta.Max, nx, ny, st.Samples, split)
-	runErr := ss.Run(ctx, func(e progress.Event) {
-		if p, ok := e.(progress.Point); ok {
-			rep.update("plane", p.Done, p.Total, etaOf(p.Done, p.Total, p.Elapsed), fmt.Sprintf("loss %.4f", p.Loss), p.Done == p.Total)
-		}
-	})
+	label := "plane"
+	runErr := ss.Run(ctx, rep.points(&label, 0, func(p progress.Point) string { return fmt.Sprintf("loss %.4f", p.Loss) }))
 	printPaths(stdout, pl, paths)
 	if runErr != nil {
 		rep.line("stopped early: %s has %d of %d points", out.Path, s.Meta.Computed, s.Meta.Total)
