@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // WriteFile atomically replaces path with data.
@@ -93,15 +94,24 @@ func destination(path string) (target string, special bool, err error) {
 	return target, true, nil
 }
 
-// writeInto writes data into a device or FIFO as it is. A FIFO with no
-// reader is an error at once, not a wait.
-func writeInto(path string, data []byte) error {
+// openSpecial opens a device or FIFO for writing without waiting: a
+// FIFO with no reader is an error at once.
+func openSpecial(path, verb string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, fmt.Errorf("%s %s: it is a pipe with no reader", verb, path)
+	}
 	if err != nil {
-		if errors.Is(err, syscall.ENXIO) {
-			return fmt.Errorf("write %s: it is a pipe with no reader", path)
-		}
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", verb, path, err)
+	}
+	return f, nil
+}
+
+// writeInto writes data into a device or FIFO as it is.
+func writeInto(path string, data []byte) error {
+	f, err := openSpecial(path, "write")
+	if err != nil {
+		return err
 	}
 	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
 		f.Close()
@@ -124,12 +134,9 @@ func CheckWritable(path string) error {
 		return err
 	}
 	if special {
-		f, err := os.OpenFile(target, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		f, err := openSpecial(target, "cannot write")
 		if err != nil {
-			if errors.Is(err, syscall.ENXIO) {
-				return fmt.Errorf("cannot write %s: it is a pipe with no reader", path)
-			}
-			return fmt.Errorf("cannot write %s: %w", path, err)
+			return err
 		}
 		return f.Close()
 	}
@@ -254,4 +261,22 @@ func (d DirFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	return Open(filepath.Join(string(d), filepath.FromSlash(name)))
+}
+
+// Version tells one version of a file from the next: its size, time and
+// inode. WriteFile makes a new inode each time, so a rewrite is told even
+// within one tick of the file system's clock.
+type Version struct {
+	size int64
+	mod  time.Time
+	ino  uint64
+}
+
+// VersionOf is the version of the file st describes.
+func VersionOf(st fs.FileInfo) Version {
+	v := Version{size: st.Size(), mod: st.ModTime()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		v.ino = sys.Ino
+	}
+	return v
 }

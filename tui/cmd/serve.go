@@ -11,12 +11,12 @@ import (
 	"github.com/basin-dev/basin/tui/serve"
 )
 
-// ServeSynopsis is basin serve's usage line.
-const ServeSynopsis = "basin serve --authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key FILE] [--runs DIR] [--max-sessions 8] [--idle-timeout 30m] [--preset small]"
+// serveSynopsis is basin serve's usage line.
+const serveSynopsis = "basin serve --authorized-keys FILE [--listen 127.0.0.1:2222] [--host-key FILE] [--runs DIR] [--max-sessions 8] [--idle-timeout 30m] [--preset small]"
 
-// ParseServeFlags reads basin serve's flags; errors are one line.
-func ParseServeFlags(args []string, out io.Writer) (serve.Options, error) {
-	fs := newFlags("serve", ServeSynopsis, out)
+// parseServeFlags reads basin serve's flags; errors are one line.
+func parseServeFlags(args []string, out io.Writer) (serve.Options, error) {
+	fs := newFlags("serve", serveSynopsis, out)
 	o := serve.Options{}
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:2222", "address to listen on (127.0.0.1: this machine only; 0.0.0.0:2222 for everyone who can reach it)")
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "the public keys allowed in, one per line as in ~/.ssh/authorized_keys (required)")
@@ -39,7 +39,7 @@ func ParseServeFlags(args []string, out io.Writer) (serve.Options, error) {
 
 // serveMain is basin serve: it returns the exit status.
 func serveMain(args []string, stdout, stderr io.Writer) int {
-	o, err := ParseServeFlags(args, stdout)
+	o, err := parseServeFlags(args, stdout)
 	if isHelp(err) {
 		return ExitOK
 	}

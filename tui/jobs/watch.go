@@ -4,9 +4,9 @@ import (
 	"context"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 )
@@ -32,17 +32,17 @@ func (e *Engine) WatchFile(ctx context.Context, id int, path string) {
 		every = time.Second
 	}
 	e.Go(func() {
-		var last stamp
+		var last atomicfile.Version
 		gone := "" // the file's last Stat error, told once
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			if st, err := os.Stat(path); err != nil {
 				if err.Error() != gone {
-					gone, last = err.Error(), stamp{}
+					gone, last = err.Error(), atomicfile.Version{}
 					e.box.send(WatchLoaded{ID: id, Err: err})
 				}
-			} else if s := stampOf(st); s != last {
+			} else if s := atomicfile.VersionOf(st); s != last {
 				gone = ""
 				last = s
 				if strings.HasSuffix(path, ".progress.json") {
@@ -60,19 +60,4 @@ func (e *Engine) WatchFile(ctx context.Context, id int, path string) {
 			}
 		}
 	})
-}
-
-// stamp is what tells one version of a file from the next.
-type stamp struct {
-	mod  time.Time
-	size int64
-	ino  uint64
-}
-
-func stampOf(st os.FileInfo) stamp {
-	s := stamp{mod: st.ModTime(), size: st.Size()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		s.ino = sys.Ino
-	}
-	return s
 }

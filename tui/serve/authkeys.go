@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -196,51 +195,41 @@ func readAuthorizedKeys(name string) ([]authorizedKey, error) {
 // parses admits nobody until it is mended: keeping the old keys would
 // keep a key its owner just removed.
 type keyring struct {
-	path  string
-	log   *log.Logger
-	mu    sync.Mutex
-	keys  []authorizedKey
-	stamp fileStamp
-	err   error
+	path    string
+	log     *log.Logger
+	mu      sync.Mutex
+	keys    []authorizedKey
+	version atomicfile.Version
+	err     error
 }
 
-// fileStamp tells whether a file changed: its size, time and inode.
-type fileStamp struct {
-	size int64
-	mod  time.Time
-	ino  uint64
-}
-
-func stampOf(path string) (fileStamp, error) {
+// versionOf is the version of the file at path (atomicfile.Version).
+func versionOf(path string) (atomicfile.Version, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return fileStamp{}, err
+		return atomicfile.Version{}, err
 	}
-	fs := fileStamp{size: st.Size(), mod: st.ModTime()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		fs.ino = sys.Ino
-	}
-	return fs, nil
+	return atomicfile.VersionOf(st), nil
 }
 
 func newKeyring(path string, logger *log.Logger) (*keyring, error) {
-	stamp, _ := stampOf(path)
+	version, _ := versionOf(path)
 	keys, err := readAuthorizedKeys(path)
 	if err != nil {
 		return nil, err
 	}
-	return &keyring{path: path, log: logger, keys: keys, stamp: stamp}, nil
+	return &keyring{path: path, log: logger, keys: keys, version: version}, nil
 }
 
 // current returns the keys as the file holds them now.
 func (r *keyring) current() ([]authorizedKey, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	stamp, err := stampOf(r.path)
-	if err == nil && stamp == r.stamp {
+	version, err := versionOf(r.path)
+	if err == nil && version == r.version {
 		return r.keys, r.err
 	}
-	r.stamp = stamp
+	r.version = version
 	if err == nil {
 		r.keys, err = readAuthorizedKeys(r.path)
 	}

@@ -53,7 +53,7 @@ func (g *preAuth) accept(ctx ssh.Context, c net.Conn) net.Conn {
 	if g.pending >= g.maxAll || g.perIP[ip] >= g.maxPerIP {
 		g.refused++
 		if time.Since(g.lastSaid) > 10*time.Second {
-			g.log.Printf("refused %d connections (the last from %s): %d are authenticating, %d of them from %s (limits %d and %d a address)",
+			g.log.Printf("refused %d connections (the last from %s): %d are authenticating, %d of them from %s (limits %d in all and %d an address)",
 				g.refused, ip, g.pending, g.perIP[ip], ip, g.maxAll, g.maxPerIP)
 			g.refused, g.lastSaid = 0, time.Now()
 		}
