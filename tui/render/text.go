@@ -60,58 +60,35 @@ func unsafeRune(r rune) bool {
 // move the cursor, set the window title or reorder text. What it drops
 // was zero columns wide to the layout, so lines keep their widths.
 func Safe(s string) string {
-	if !needsFilter(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
+	var b *strings.Builder // made at the first byte dropped: most frames have none
+	kept := 0              // s[kept:i] is still to be copied
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c == 0x1b {
-			n, keep := escapeLen(s[i:])
-			if keep {
-				b.WriteString(s[i : i+n])
+		n, keep := 1, true
+		switch c := s[i]; {
+		case c == 0x1b:
+			n, keep = escapeLen(s[i:])
+		case c < 0x80:
+			keep = c >= 0x20 && c != 0x7f || c == '\n'
+		default:
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			keep = !(r == utf8.RuneError && n == 1) && !unsafeRune(r)
+		}
+		if !keep {
+			if b == nil {
+				b = &strings.Builder{}
+				b.Grow(len(s))
 			}
-			i += n
-			continue
+			b.WriteString(s[kept:i])
+			kept = i + n
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || (r != '\n' && unsafeRune(r)) {
-			i += n
-			continue
-		}
-		b.WriteString(s[i : i+n])
 		i += n
 	}
-	return b.String()
-}
-
-// needsFilter: any byte other than printable text, newlines and colour
-// sequences.
-func needsFilter(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == 0x1b {
-			n, keep := escapeLen(s[i:])
-			if !keep {
-				return true
-			}
-			i += n - 1
-			continue
-		}
-		if (c < 0x20 && c != '\n') || c == 0x7f || c >= 0x80 {
-			if c >= 0x80 {
-				r, n := utf8.DecodeRuneInString(s[i:])
-				if (r == utf8.RuneError && n == 1) || unsafeRune(r) {
-					return true
-				}
-				i += n - 1
-				continue
-			}
-			return true
-		}
+	if b == nil {
+		return s
 	}
-	return false
+	b.WriteString(s[kept:])
+	return b.String()
 }
 
 // escapeLen is the length of the escape sequence at the start of s, and
