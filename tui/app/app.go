@@ -92,9 +92,9 @@ func (m *Model) request(r any) {
 		m.yield(r.asking)
 	case startInterp:
 		for i, v := range m.views {
-			if iv, ok := v.(*interpView); ok {
+			if s, ok := v.(starter); ok {
 				m.active = i
-				iv.start()
+				s.start()
 			}
 		}
 	}

@@ -64,11 +64,16 @@ type (
 	}
 	// otherWatcher shows B beside its own and redraws when B changes.
 	otherWatcher interface{ otherChanged() }
-	// animator turns by itself (the 3D view): the root sends it frames.
+	// animator turns by itself (the 3D view): the root sends it frames,
+	// and the demo starts and stops it.
 	animator interface {
 		animating() bool
+		setAnimating(on bool)
 		frame()
 	}
+	// starter begins its work when the root shows it on a request
+	// (startInterp: the interpolation view).
+	starter interface{ start() }
 )
 
 func ready(v view) {

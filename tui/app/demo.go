@@ -87,8 +87,8 @@ func (m *Model) press(title, k string) {
 // spin starts or stops the 3D view turning.
 func (m *Model) spin(on bool) {
 	for _, v := range m.views {
-		if s, ok := v.(*surfaceView); ok {
-			s.spin = on
+		if a, ok := v.(animator); ok {
+			a.setAnimating(on)
 		}
 	}
 }

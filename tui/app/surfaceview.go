@@ -71,7 +71,8 @@ func (v *surfaceView) key(msg tea.KeyMsg) bool {
 }
 
 // animating reports whether the view wants frames (it is turning).
-func (v *surfaceView) animating() bool { return v.spin }
+func (v *surfaceView) animating() bool      { return v.spin }
+func (v *surfaceView) setAnimating(on bool) { v.spin = on }
 
 // frame turns the surface a little: one tick of the spin.
 func (v *surfaceView) frame() { v.cam.Yaw += math.Pi / 90 }
