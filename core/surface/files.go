@@ -14,6 +14,7 @@ import (
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/npy"
 )
 
 // Formats a surface can be written in.
@@ -74,11 +75,11 @@ func (s *Surface) npz() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encodeNpz(arrays)
+	return npy.EncodeNpz(arrays)
 }
 
 // arrays are the surface's .npz arrays, each name prefixed.
-func (s *Surface) arrays(prefix string) ([]namedArray, error) {
+func (s *Surface) arrays(prefix string) ([]npy.Named, error) {
 	meta, err := jsonfloat.Marshal(s.Meta)
 	if err != nil {
 		return nil, err
@@ -97,21 +98,21 @@ func (s *Surface) arrays(prefix string) ([]namedArray, error) {
 	for i, v := range s.EvalIndices {
 		idx[i] = int64(v)
 	}
-	arrays := []namedArray{
-		{"xcoordinates", array{shape: []int{s.Alpha.N}, f64: s.Alpha.Coords()}},
-		{s.prefix() + "_loss", array{shape: shape, f64: s.Loss}},
-		{s.prefix() + "_acc", array{shape: shape, f64: s.Acc}},
-		{s.prefix() + "_loss_se", array{shape: shape, f64: s.LossSE}},
-		{"computed", array{shape: shape, u8: done}},
-		{"eval_indices", array{shape: []int{len(idx)}, i64: idx}},
-		{"metadata", array{str: string(meta)}},
+	arrays := []npy.Named{
+		{Name: "xcoordinates", Arr: npy.Array{Shape: []int{s.Alpha.N}, F64: s.Alpha.Coords()}},
+		{Name: s.prefix() + "_loss", Arr: npy.Array{Shape: shape, F64: s.Loss}},
+		{Name: s.prefix() + "_acc", Arr: npy.Array{Shape: shape, F64: s.Acc}},
+		{Name: s.prefix() + "_loss_se", Arr: npy.Array{Shape: shape, F64: s.LossSE}},
+		{Name: "computed", Arr: npy.Array{Shape: shape, U8: done}},
+		{Name: "eval_indices", Arr: npy.Array{Shape: []int{len(idx)}, I64: idx}},
+		{Name: "metadata", Arr: npy.Array{Str: string(meta)}},
 	}
 	if s.Is2D() {
-		arrays = append(arrays, namedArray{"ycoordinates", array{shape: []int{s.Beta.N}, f64: s.Beta.Coords()}})
+		arrays = append(arrays, npy.Named{Name: "ycoordinates", Arr: npy.Array{Shape: []int{s.Beta.N}, F64: s.Beta.Coords()}})
 	}
 	if s.TestLoss != nil && s.prefix() == "train" {
-		arrays = append(arrays, namedArray{"test_loss", array{shape: shape, f64: s.TestLoss}},
-			namedArray{"test_acc", array{shape: shape, f64: s.TestAcc}}, namedArray{"test_loss_se", array{shape: shape, f64: s.TestLossSE}})
+		arrays = append(arrays, npy.Named{Name: "test_loss", Arr: npy.Array{Shape: shape, F64: s.TestLoss}},
+			npy.Named{Name: "test_acc", Arr: npy.Array{Shape: shape, F64: s.TestAcc}}, npy.Named{Name: "test_loss_se", Arr: npy.Array{Shape: shape, F64: s.TestLossSE}})
 	}
 	for i, p := range s.Paths {
 		steps := make([]int64, len(p.Steps))
@@ -120,19 +121,19 @@ func (s *Surface) arrays(prefix string) ([]namedArray, error) {
 		}
 		n := []int{len(p.Steps)}
 		name := fmt.Sprintf("path_%d_", i)
-		arrays = append(arrays, namedArray{name + "step", array{shape: n, i64: steps}}, namedArray{name + "x", array{shape: n, f64: p.X}},
-			namedArray{name + "y", array{shape: n, f64: p.Y}}, namedArray{name + "offplane", array{shape: n, f64: p.Off}})
+		arrays = append(arrays, npy.Named{Name: name + "step", Arr: npy.Array{Shape: n, I64: steps}}, npy.Named{Name: name + "x", Arr: npy.Array{Shape: n, F64: p.X}},
+			npy.Named{Name: name + "y", Arr: npy.Array{Shape: n, F64: p.Y}}, npy.Named{Name: name + "offplane", Arr: npy.Array{Shape: n, F64: p.Off}})
 	}
 	for _, dir := range []struct {
 		prefix string
 		p      model.Params
 	}{{"xdirection", s.D}, {"ydirection", s.E}} {
 		for _, t := range dir.p {
-			arrays = append(arrays, namedArray{dir.prefix + "/" + t.Name, array{shape: t.Shape, f32: t.Data}})
+			arrays = append(arrays, npy.Named{Name: dir.prefix + "/" + t.Name, Arr: npy.Array{Shape: t.Shape, F32: t.Data}})
 		}
 	}
 	for i := range arrays {
-		arrays[i].name = prefix + arrays[i].name
+		arrays[i].Name = prefix + arrays[i].Name
 	}
 	return arrays, nil
 }
@@ -242,7 +243,7 @@ func Decode(b []byte) (*Surface, error) { return decode(b) }
 // (the shard, the number of paths).
 func decodeMeta(b []byte, prefix string) (Meta, error) {
 	var meta Meta
-	raw, err := decodeNpz(b, map[string]int64{prefix + "metadata": 1 << 20})
+	raw, err := npy.DecodeNpz(b, map[string]int64{prefix + "metadata": 1 << 20})
 	if err != nil {
 		return meta, err
 	}
@@ -250,7 +251,7 @@ func decodeMeta(b []byte, prefix string) (Meta, error) {
 	if !ok {
 		return meta, fmt.Errorf("no metadata array: not a basin surface")
 	}
-	if err := json.Unmarshal([]byte(m.str), &meta); err != nil {
+	if err := json.Unmarshal([]byte(m.Str), &meta); err != nil {
 		return meta, fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	if meta.Shard != nil {
@@ -266,7 +267,7 @@ func decodeMeta(b []byte, prefix string) (Meta, error) {
 
 // decodeArrays inflates the arrays meta says the part has, each at most
 // the size of its grid (and of its paths), keyed without the prefix.
-func decodeArrays(b []byte, prefix string, meta Meta) (map[string]array, error) {
+func decodeArrays(b []byte, prefix string, meta Meta) (map[string]npy.Array, error) {
 	points := int64(meta.Alpha.N)
 	if meta.Beta != nil {
 		points *= int64(max(meta.Beta.N, 1))
@@ -287,11 +288,11 @@ func decodeArrays(b []byte, prefix string, meta Meta) (map[string]array, error) 
 	for k, v := range limits {
 		named[prefix+k] = v
 	}
-	raw, err := decodeNpz(b, named)
+	raw, err := npy.DecodeNpz(b, named)
 	if err != nil {
 		return nil, err
 	}
-	arrays := map[string]array{}
+	arrays := map[string]npy.Array{}
 	for k, v := range raw {
 		arrays[strings.TrimPrefix(k, prefix)] = v
 	}
@@ -330,40 +331,40 @@ func decodePart(b []byte, prefix string) (*Surface, error) {
 	s.Meta = meta
 	p := s.prefix()
 	loss, acc, done := arrays[p+"_loss"], arrays[p+"_acc"], arrays["computed"]
-	if len(loss.f64) != s.Len() || len(acc.f64) != s.Len() || len(done.u8) != s.Len() {
+	if len(loss.F64) != s.Len() || len(acc.F64) != s.Len() || len(done.U8) != s.Len() {
 		return nil, fmt.Errorf("%s_loss, %s_acc or computed does not hold %d points", p, p, s.Len())
 	}
-	copy(s.Loss, loss.f64)
-	copy(s.Acc, acc.f64)
+	copy(s.Loss, loss.F64)
+	copy(s.Acc, acc.F64)
 	if se, ok := arrays[p+"_loss_se"]; ok { // files before 0.2 have none: NaN
-		if len(se.f64) != s.Len() {
+		if len(se.F64) != s.Len() {
 			return nil, fmt.Errorf("%s_loss_se does not hold %d points", p, s.Len())
 		}
-		copy(s.LossSE, se.f64)
+		copy(s.LossSE, se.F64)
 	}
 	if tl, ok := arrays["test_loss"]; ok && p == "train" { // both splits recorded
 		ta, tse := arrays["test_acc"], arrays["test_loss_se"]
-		if len(tl.f64) != s.Len() || len(ta.f64) != s.Len() || len(tse.f64) != s.Len() {
+		if len(tl.F64) != s.Len() || len(ta.F64) != s.Len() || len(tse.F64) != s.Len() {
 			return nil, fmt.Errorf("test_loss, test_acc or test_loss_se does not hold %d points", s.Len())
 		}
-		s.TestLoss, s.TestAcc, s.TestLossSE = tl.f64, ta.f64, tse.f64
+		s.TestLoss, s.TestAcc, s.TestLossSE = tl.F64, ta.F64, tse.F64
 	}
-	for i, d := range done.u8 {
+	for i, d := range done.U8 {
 		s.Done[i] = d != 0
 	}
 	for i, name := range meta.PathNames {
 		key := fmt.Sprintf("path_%d_", i)
 		st, x, y, off := arrays[key+"step"], arrays[key+"x"], arrays[key+"y"], arrays[key+"offplane"]
-		if n := len(st.i64); n == 0 || len(x.f64) != n || len(y.f64) != n || len(off.f64) != n {
+		if n := len(st.I64); n == 0 || len(x.F64) != n || len(y.F64) != n || len(off.F64) != n {
 			return nil, fmt.Errorf("path %d (%s): its step, x, y and offplane arrays are missing or differ in length", i, name)
 		}
-		p := Path{Name: name, X: x.f64, Y: y.f64, Off: off.f64}
-		for _, v := range st.i64 {
+		p := Path{Name: name, X: x.F64, Y: y.F64, Off: off.F64}
+		for _, v := range st.I64 {
 			p.Steps = append(p.Steps, int(v))
 		}
 		s.Paths = append(s.Paths, p)
 	}
-	for _, v := range arrays["eval_indices"].i64 {
+	for _, v := range arrays["eval_indices"].I64 {
 		s.EvalIndices = append(s.EvalIndices, int(v))
 	}
 	return s, nil
@@ -392,7 +393,7 @@ func LoadWithDirections(path string) (*Surface, error) {
 			limits[d+"/"+t.Name] = 4*int64(len(t.Data)) + 1024
 		}
 	}
-	raw, err := decodeNpz(b, limits)
+	raw, err := npy.DecodeNpz(b, limits)
 	if err != nil {
 		return nil, fmt.Errorf("read surface %s: %w", path, err)
 	}
@@ -400,10 +401,10 @@ func LoadWithDirections(path string) (*Surface, error) {
 		p := arch.NewParams()
 		for j, t := range p {
 			a, ok := raw[d+"/"+t.Name]
-			if !ok || len(a.f32) != len(t.Data) {
+			if !ok || len(a.F32) != len(t.Data) {
 				return nil, fmt.Errorf("read surface %s: no %s/%s of %d values", path, d, t.Name, len(t.Data))
 			}
-			copy(p[j].Data, a.f32)
+			copy(p[j].Data, a.F32)
 		}
 		if i == 0 {
 			s.D = p

@@ -5,6 +5,7 @@ import (
 
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/jsonfloat"
+	"github.com/basin-dev/basin/core/npy"
 )
 
 // Part is one surface of a set file, stored under Name + "/".
@@ -18,7 +19,7 @@ type Part struct {
 // "a/line/train_loss", and a top-level "metadata" JSON string of meta
 // saying what the set is. numpy reads it as any .npz.
 func SaveSet(path string, parts []Part, meta any) error {
-	var all []namedArray
+	var all []npy.Named
 	for _, p := range parts {
 		p.S.Tally()
 		a, err := p.S.arrays(p.Name + "/")
@@ -31,8 +32,8 @@ func SaveSet(path string, parts []Part, meta any) error {
 	if err != nil {
 		return fmt.Errorf("encode set metadata: %w", err)
 	}
-	all = append(all, namedArray{"metadata", array{str: string(m)}})
-	b, err := encodeNpz(all)
+	all = append(all, npy.Named{Name: "metadata", Arr: npy.Array{Str: string(m)}})
+	b, err := npy.EncodeNpz(all)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}

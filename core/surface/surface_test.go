@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/npy"
 )
 
 func sample2D() *Surface {
@@ -58,7 +59,7 @@ func TestNPZRoundTrip(t *testing.T) {
 }
 
 func TestNpyHeaderIsNumpyCompatible(t *testing.T) {
-	b := array{shape: []int{3}, f64: []float64{1, 2, 3}}.encode()
+	b := npy.Array{Shape: []int{3}, F64: []float64{1, 2, 3}}.Encode()
 	if len(b)%64 != 24 || string(b[:8]) != "\x93NUMPY\x01\x00" {
 		t.Fatalf("header of %d bytes: %q", len(b)-24, b[:10])
 	}
@@ -66,9 +67,9 @@ func TestNpyHeaderIsNumpyCompatible(t *testing.T) {
 	if (10+hl)%64 != 0 || !strings.Contains(string(b[10:10+hl]), "'shape': (3,)") {
 		t.Fatalf("header not 64-aligned or shape wrong: %q", b[10:10+hl])
 	}
-	a, err := decodeNpy(array{str: "héllo"}.encode())
-	if err != nil || a.str != "héllo" {
-		t.Fatalf("string array: %q %v", a.str, err)
+	a, err := npy.Decode(npy.Array{Str: "héllo"}.Encode())
+	if err != nil || a.Str != "héllo" {
+		t.Fatalf("string array: %q %v", a.Str, err)
 	}
 }
 
@@ -143,10 +144,10 @@ func FuzzDecodeSurface(f *testing.F) {
 	s := sample2D()
 	b, _ := s.npz()
 	f.Add(b)
-	f.Add(array{shape: []int{2}, f64: []float64{1, 2}}.encode())
+	f.Add(npy.Array{Shape: []int{2}, F64: []float64{1, 2}}.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		decode(b)
-		decodeNpy(b)
+		npy.Decode(b)
 	})
 }
 
@@ -221,10 +222,10 @@ func rewrite(t *testing.T, entry string, add func(zw *zip.Writer)) []byte {
 
 // bombNpz is a valid surface whose named entry declares a small array
 // but inflates to 256 MB, the way a zip bomb hides behind a header.
-func bombNpz(t *testing.T, entry string, declared array) []byte {
+func bombNpz(t *testing.T, entry string, declared npy.Array) []byte {
 	return rewrite(t, entry, func(zw *zip.Writer) {
 		w, _ := zw.CreateHeader(&zip.FileHeader{Name: entry + ".npy", Method: zip.Deflate})
-		w.Write(declared.encode())
+		w.Write(declared.Encode())
 		zero := make([]byte, 1<<20)
 		for i := 0; i < 256; i++ {
 			w.Write(zero)
@@ -238,7 +239,7 @@ func bombNpz(t *testing.T, entry string, declared array) []byte {
 // before anything is read.
 func TestDecodeIsBoundedByDeclaredShapes(t *testing.T) {
 	s := sample2D()
-	loss := array{shape: []int{s.Alpha.N, s.Beta.N}, f64: make([]float64, s.Len())}
+	loss := npy.Array{Shape: []int{s.Alpha.N, s.Beta.N}, F64: make([]float64, s.Len())}
 	for _, entry := range []string{"train_loss", "xdirection/conv1.weight"} {
 		b := bombNpz(t, entry, loss)
 		var before, after runtime.MemStats
@@ -251,7 +252,7 @@ func TestDecodeIsBoundedByDeclaredShapes(t *testing.T) {
 			t.Fatalf("%s: decoding allocated %d MB", entry, grew>>20)
 		}
 	}
-	huge := bombNpz(t, "train_acc", array{shape: []int{1 << 30}, u8: []uint8{}})
+	huge := bombNpz(t, "train_acc", npy.Array{Shape: []int{1 << 30}, U8: []uint8{}})
 	if _, err := decode(huge); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("absurd shape: %v", err)
 	}
@@ -294,7 +295,7 @@ func TestSurfaceSet(t *testing.T) {
 // does not name were inflated. Only what the metadata names is read.
 func TestUnnamedPathArraysAreNotInflated(t *testing.T) {
 	b := rewrite(t, "", func(zw *zip.Writer) {
-		big := array{shape: []int{maxPathPoints}, f64: make([]float64, maxPathPoints)}.encode()
+		big := npy.Array{Shape: []int{maxPathPoints}, F64: make([]float64, maxPathPoints)}.Encode()
 		for i := range 4 {
 			for _, k := range []string{"step", "x", "y", "offplane"} {
 				w, _ := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("path_%d_%s.npy", i, k), Method: zip.Deflate})

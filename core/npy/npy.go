@@ -1,4 +1,4 @@
-package surface
+package npy
 
 import (
 	"archive/zip"
@@ -14,38 +14,38 @@ import (
 	"unicode/utf8"
 )
 
-// array is one .npy array: float64, float32, int64, uint8 or a unicode
+// Array is one .npy Array: float64, float32, int64, uint8 or a unicode
 // string (dtype <U).
-type array struct {
-	shape []int
-	f64   []float64
-	f32   []float32
-	i64   []int64
-	u8    []uint8
-	str   string
+type Array struct {
+	Shape []int
+	F64   []float64
+	F32   []float32
+	I64   []int64 // also int32 arrays, widened
+	U8    []uint8
+	Str   string
 }
 
-func (a array) descr() string {
+func (a Array) descr() string {
 	switch {
-	case a.f64 != nil:
+	case a.F64 != nil:
 		return "<f8"
-	case a.f32 != nil:
+	case a.F32 != nil:
 		return "<f4"
-	case a.i64 != nil:
+	case a.I64 != nil:
 		return "<i8"
-	case a.u8 != nil:
+	case a.U8 != nil:
 		return "|u1"
 	}
-	return fmt.Sprintf("<U%d", max(1, utf8.RuneCountInString(a.str)))
+	return fmt.Sprintf("<U%d", max(1, utf8.RuneCountInString(a.Str)))
 }
 
-func (a array) encode() []byte {
-	shape := make([]string, len(a.shape))
-	for i, d := range a.shape {
+func (a Array) Encode() []byte {
+	shape := make([]string, len(a.Shape))
+	for i, d := range a.Shape {
 		shape[i] = strconv.Itoa(d)
 	}
 	sh := strings.Join(shape, ", ")
-	if len(a.shape) == 1 {
+	if len(a.Shape) == 1 {
 		sh += ","
 	}
 	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", a.descr(), sh)
@@ -60,16 +60,16 @@ func (a array) encode() []byte {
 	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
 	b.WriteString(header)
 	switch {
-	case a.f64 != nil:
-		binary.Write(&b, binary.LittleEndian, a.f64)
-	case a.f32 != nil:
-		binary.Write(&b, binary.LittleEndian, a.f32)
-	case a.i64 != nil:
-		binary.Write(&b, binary.LittleEndian, a.i64)
-	case a.u8 != nil:
-		b.Write(a.u8)
+	case a.F64 != nil:
+		binary.Write(&b, binary.LittleEndian, a.F64)
+	case a.F32 != nil:
+		binary.Write(&b, binary.LittleEndian, a.F32)
+	case a.I64 != nil:
+		binary.Write(&b, binary.LittleEndian, a.I64)
+	case a.U8 != nil:
+		b.Write(a.U8)
 	default:
-		runes := []rune(a.str)
+		runes := []rune(a.Str)
 		if len(runes) == 0 {
 			runes = []rune{0}
 		}
@@ -85,15 +85,15 @@ var headerRE = regexp.MustCompile(`'descr':\s*'([<|>]?[a-zA-Z]\d+)'.*'fortran_or
 // maxNpyHeader bounds a .npy header (numpy writes under 100 bytes).
 const maxNpyHeader = 1 << 16
 
-// decodeNpy parses the .npy arrays basin writes (C order, little endian).
-func decodeNpy(b []byte) (array, error) { return readNpy(bytes.NewReader(b), int64(len(b))) }
+// Decode parses the .npy arrays basin writes (C order, little endian).
+func Decode(b []byte) (Array, error) { return Read(bytes.NewReader(b), int64(len(b))) }
 
-// readNpyHeader reads the magic string, the version and the header text
-// of a .npy array (at most maxNpyHeader bytes).
-func readNpyHeader(r io.Reader) ([]byte, error) {
+// readHeader reads the magic string, the version and the header text
+// of a .npy Array (at most maxNpyHeader bytes).
+func readHeader(r io.Reader) ([]byte, error) {
 	pre := make([]byte, 10)
 	if _, err := io.ReadFull(r, pre); err != nil || string(pre[:6]) != "\x93NUMPY" {
-		return nil, errors.New("not a .npy array")
+		return nil, errors.New("not a .npy Array")
 	}
 	var hl int
 	switch pre[6] {
@@ -118,12 +118,12 @@ func readNpyHeader(r io.Reader) ([]byte, error) {
 	return hdr, nil
 }
 
-// readNpy reads one .npy array whose body may be at most limit bytes. It
+// Read reads one .npy Array whose body may be at most limit bytes. It
 // reads the header first and then exactly the body the header declares,
 // so a file that lies about its size costs no more than it declared.
-func readNpy(r io.Reader, limit int64) (array, error) {
-	var a array
-	hdr, err := readNpyHeader(r)
+func Read(r io.Reader, limit int64) (Array, error) {
+	var a Array
+	hdr, err := readHeader(r)
 	if err != nil {
 		return a, err
 	}
@@ -143,7 +143,7 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 		if err != nil || d < 0 || (d > 0 && n > math.MaxInt32/d) {
 			return a, fmt.Errorf("bad .npy shape %q", m[3])
 		}
-		a.shape = append(a.shape, d)
+		a.Shape = append(a.Shape, d)
 		n *= d
 	}
 	descr := strings.TrimLeft(m[1], "<|")
@@ -151,14 +151,14 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 	switch {
 	case descr == "f8" || descr == "i8":
 		size = 8
-	case descr == "f4":
+	case descr == "f4" || descr == "i4":
 		size = 4
 	case descr == "u1" || descr == "b1":
 		size = 1
 	case descr[0] == 'U':
 		w, err := strconv.Atoi(descr[1:])
 		if err != nil || w <= 0 || w > 1<<24 || n != 1 {
-			return a, fmt.Errorf("unsupported string array %q", m[1])
+			return a, fmt.Errorf("unsupported string Array %q", m[1])
 		}
 		n, size = w, 4
 	default:
@@ -166,7 +166,7 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 	}
 	want := int64(n) * int64(size)
 	if want > limit {
-		return a, fmt.Errorf(".npy array of %d bytes, more than the %d expected here", want, limit)
+		return a, fmt.Errorf(".npy Array of %d bytes, more than the %d expected here", want, limit)
 	}
 	body, err := io.ReadAll(io.LimitReader(r, want))
 	if err != nil {
@@ -174,7 +174,7 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 	}
 	if int64(len(body)) < want {
 		if descr[0] == 'U' {
-			return a, errors.New("truncated string array")
+			return a, errors.New("truncated string Array")
 		}
 		return a, fmt.Errorf(".npy body has %d bytes, want %d", len(body), want)
 	}
@@ -184,22 +184,27 @@ func readNpy(r io.Reader, limit int64) (array, error) {
 
 // decode fills in the n values of body, of type descr, in place
 // (binary.Read would copy the body once more).
-func (a *array) decode(descr string, body []byte, n int) {
+func (a *Array) decode(descr string, body []byte, n int) {
 	switch {
 	case descr == "f8":
-		a.f64 = make([]float64, n)
-		for i := range a.f64 {
-			a.f64[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
+		a.F64 = make([]float64, n)
+		for i := range a.F64 {
+			a.F64[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
 		}
 	case descr == "f4":
-		a.f32 = make([]float32, n)
-		for i := range a.f32 {
-			a.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+		a.F32 = make([]float32, n)
+		for i := range a.F32 {
+			a.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
 		}
 	case descr == "i8":
-		a.i64 = make([]int64, n)
-		for i := range a.i64 {
-			a.i64[i] = int64(binary.LittleEndian.Uint64(body[8*i:]))
+		a.I64 = make([]int64, n)
+		for i := range a.I64 {
+			a.I64[i] = int64(binary.LittleEndian.Uint64(body[8*i:]))
+		}
+	case descr == "i4":
+		a.I64 = make([]int64, n)
+		for i := range a.I64 {
+			a.I64[i] = int64(int32(binary.LittleEndian.Uint32(body[4*i:])))
 		}
 	case descr[0] == 'U':
 		var sb strings.Builder
@@ -210,26 +215,27 @@ func (a *array) decode(descr string, body []byte, n int) {
 			}
 			sb.WriteRune(r)
 		}
-		a.str = sb.String()
+		a.Str = sb.String()
 	default: // one byte a value
-		a.u8 = body
+		a.U8 = body
 	}
 }
 
-type namedArray struct {
-	name string
-	arr  array
+// Named is an array with its name in an .npz archive (without .npy).
+type Named struct {
+	Name string
+	Arr  Array
 }
 
-func encodeNpz(arrays []namedArray) ([]byte, error) {
+func EncodeNpz(arrays []Named) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, na := range arrays {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: na.name + ".npy", Method: zip.Store})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: na.Name + ".npy", Method: zip.Store})
 		if err != nil {
 			return nil, err
 		}
-		if _, err := w.Write(na.arr.encode()); err != nil {
+		if _, err := w.Write(na.Arr.Encode()); err != nil {
 			return nil, err
 		}
 	}
@@ -239,15 +245,15 @@ func encodeNpz(arrays []namedArray) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeNpz reads the arrays of an .npz archive that limits names, each
+// DecodeNpz reads the arrays of an .npz archive that limits names, each
 // at most that many bytes; other entries are skipped without inflating
 // them, so a compressed bomb among them costs nothing.
-func decodeNpz(b []byte, limits map[string]int64) (map[string]array, error) {
+func DecodeNpz(b []byte, limits map[string]int64) (map[string]Array, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, fmt.Errorf("not an .npz archive: %w", err)
 	}
-	out := map[string]array{}
+	out := map[string]Array{}
 	for _, f := range zr.File {
 		name := strings.TrimSuffix(f.Name, ".npy")
 		limit, ok := limits[name]
@@ -261,7 +267,7 @@ func decodeNpz(b []byte, limits map[string]int64) (map[string]array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		a, err := readNpy(rc, limit)
+		a, err := Read(rc, limit)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
