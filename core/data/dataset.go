@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/atomicfile"
@@ -19,7 +20,7 @@ const (
 	Std  = 0.3081
 )
 
-// Classes is the number of labels.
+// Classes is the number of MNIST's labels.
 const Classes = 10
 
 // Split names one half of a data set.
@@ -40,42 +41,57 @@ func ParseSplit(s string) (Split, error) {
 	return "", fmt.Errorf("unknown split %q: use train or test", s)
 }
 
-// Dataset is a labelled set of 28x28 images. Pixels stay bytes (a quarter
-// of the memory of floats: MNIST's training split is 47 MB, not 188 MB)
-// and are normalized as they are copied into a batch.
+// Shape is an image's channels, height and width.
+type Shape struct{ C, H, W int }
+
+// MNISTShape is the shape of MNIST's images (and its family's).
+var MNISTShape = Shape{C: 1, H: Side, W: Side}
+
+// Size is the number of values of one image.
+func (s Shape) Size() int { return s.C * s.H * s.W }
+
+func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
+
+// Dataset is a labelled set of images, C×H×W each, channel-major. Pixels
+// stay bytes when the data set has bytes (a quarter of the memory of
+// floats: MNIST's training split is 47 MB, not 188 MB) and are normalized
+// as they are copied into a batch; float images (.npz) are kept as
+// floats, taken to be in [0,1] as bytes/255 are.
 type Dataset struct {
-	Pixels []uint8 // N*Pixels bytes, image-major
-	Labels []uint8
+	Shape   Shape
+	Classes int       // every label is below it
+	Pixels  []uint8   // N×Shape.Size() bytes, image-major; nil with Values
+	Values  []float32 // float images, when Pixels is nil
+	Labels  []uint8
 }
-
-// normalized maps a pixel byte to its network input: (p/255 − mean) / std.
-var normalized = func() (lut [256]float32) {
-	for i := range lut {
-		lut[i] = float32((float64(i)/255 - Mean) / Std)
-	}
-	return lut
-}()
-
-// Normalized returns the network input of a pixel byte.
-func Normalized(p uint8) float32 { return normalized[p] }
 
 // Len is the number of images.
 func (d *Dataset) Len() int { return len(d.Labels) }
 
-// Image writes the normalized pixels of image i into dst (Pixels values).
-func (d *Dataset) Image(i int, dst []float32) {
-	src := d.Pixels[i*Pixels : (i+1)*Pixels]
-	dst = dst[:Pixels]
-	for j, p := range src {
-		dst[j] = normalized[p]
-	}
-}
+// Image writes image i, normalized as MNIST's training set normalizes,
+// into dst (Shape.Size() values). A model normalizes as it was trained,
+// with Norm.Image.
+func (d *Dataset) Image(i int, dst []float32) { mnistNorm.Image(d, i, dst) }
+
+// Normalized returns the network input of an MNIST pixel byte.
+func Normalized(p uint8) float32 { return mnistNorm.table()[0][p] }
 
 // Source is a data set with its train and test splits.
 type Source struct {
-	Name        string // "mnist (embedded)" or the directory
+	Name        string // "mnist (embedded)", the directory or the file
 	Train, Test *Dataset
+	// Norm is the data set's own normalization: per channel, the mean and
+	// standard deviation of its training split's pixels in [0,1] (MNIST's
+	// usual constants for the embedded MNIST).
+	Norm Norm
 }
+
+// Shape is the shape of the source's images.
+func (s *Source) Shape() Shape { return s.Train.Shape }
+
+// Classes is the number of classes of the source: one more than its
+// largest label in either split.
+func (s *Source) Classes() int { return max(s.Train.Classes, s.Test.Classes) }
 
 // Split returns the named split.
 func (s *Source) Split(sp Split) *Dataset {
@@ -98,11 +114,18 @@ func LoadEmbedded() (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(sub, "mnist (embedded)")
+	src, err := loadIDX(sub, "mnist (embedded)")
+	if err != nil {
+		return nil, err
+	}
+	src.Norm = MNISTNorm()
+	return src, nil
 }
 
-// LoadDir reads a data set in MNIST's IDX layout from dir: the four MNIST
-// file names, each gzip-compressed (".gz") or not.
+// LoadDir reads the data set in dir: CIFAR-10 or CIFAR-100 in their
+// binary format (data_batch_1.bin … test_batch.bin, or train.bin and
+// test.bin), else MNIST's IDX layout (the four MNIST file names, each
+// gzip-compressed or not).
 func LoadDir(dir string) (*Source, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -111,23 +134,31 @@ func LoadDir(dir string) (*Source, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data path %s is not a directory", dir)
 	}
-	return load(atomicfile.DirFS(dir), dir)
+	fsys := atomicfile.DirFS(dir)
+	if layout, ok := cifarLayout(fsys); ok {
+		return loadCIFAR(fsys, dir, layout)
+	}
+	return loadIDX(fsys, dir)
 }
 
-// Load returns the data set in dir, or the embedded MNIST when dir is
-// "": what every --data flag means.
-func Load(dir string) (*Source, error) {
-	if dir == "" {
+// Load returns the data set at path, what every --data flag means: the
+// embedded MNIST when path is "", an .npz file, or a directory LoadDir
+// reads.
+func Load(path string) (*Source, error) {
+	if path == "" {
 		src, err := LoadEmbedded()
 		if err != nil {
 			return nil, fmt.Errorf("load embedded MNIST: %w", err)
 		}
 		return src, nil
 	}
-	return LoadDir(dir)
+	if strings.HasSuffix(strings.ToLower(path), ".npz") {
+		return LoadNpz(path)
+	}
+	return LoadDir(path)
 }
 
-func load(fsys fs.FS, name string) (*Source, error) {
+func loadIDX(fsys fs.FS, name string) (*Source, error) {
 	// open finds a file under its plain or .gz name.
 	open := func(key string) (fs.File, string, error) {
 		base := fileNames[key]
@@ -147,7 +178,7 @@ func load(fsys fs.FS, name string) (*Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		px, n, err := ReadImages(f)
+		px, n, shape, err := ReadImages(f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(name, in), err)
@@ -164,7 +195,7 @@ func load(fsys fs.FS, name string) (*Source, error) {
 		if len(labels) != n {
 			return nil, fmt.Errorf("%s: %d labels for %d images in %s", filepath.Join(name, ln), len(labels), n, in)
 		}
-		return newDataset(px, labels), nil
+		return newDataset(shape, px, nil, labels), nil
 	}
 	train, err := split("train")
 	if err != nil {
@@ -174,11 +205,29 @@ func load(fsys fs.FS, name string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Name: name, Train: train, Test: test}, nil
+	return newSource(name, train, test)
 }
 
-func newDataset(pixels []byte, labels []uint8) *Dataset {
-	return &Dataset{Pixels: pixels, Labels: append([]uint8(nil), labels...)}
+// newSource checks that the splits agree and computes the data set's
+// normalization from its training split.
+func newSource(name string, train, test *Dataset) (*Source, error) {
+	if train.Shape != test.Shape {
+		return nil, fmt.Errorf("%s: training images are %v but test images %v", name, train.Shape, test.Shape)
+	}
+	if train.Len() == 0 {
+		return nil, fmt.Errorf("%s: the training split has no images", name)
+	}
+	src := &Source{Name: name, Train: train, Test: test}
+	src.Norm = train.Stats()
+	return src, nil
+}
+
+func newDataset(shape Shape, pixels []byte, values []float32, labels []uint8) *Dataset {
+	d := &Dataset{Shape: shape, Pixels: pixels, Values: values, Labels: append([]uint8(nil), labels...)}
+	for _, l := range labels {
+		d.Classes = max(d.Classes, int(l)+1)
+	}
+	return d
 }
 
 // SampleIndices picks n distinct image indices of a split of size total with
@@ -196,11 +245,17 @@ func SampleIndices(total, n int, seed uint64) ([]int, error) {
 	return idx, nil
 }
 
-// Subset copies the given images into a new Dataset.
+// Subset copies the given images into a new Dataset of the same shape
+// and classes.
 func (d *Dataset) Subset(idx []int) *Dataset {
-	out := &Dataset{Pixels: make([]uint8, 0, len(idx)*Pixels), Labels: make([]uint8, 0, len(idx))}
+	n := d.Shape.Size()
+	out := &Dataset{Shape: d.Shape, Classes: d.Classes, Labels: make([]uint8, 0, len(idx))}
 	for _, i := range idx {
-		out.Pixels = append(out.Pixels, d.Pixels[i*Pixels:(i+1)*Pixels]...)
+		if d.Pixels != nil {
+			out.Pixels = append(out.Pixels, d.Pixels[i*n:(i+1)*n]...)
+		} else {
+			out.Values = append(out.Values, d.Values[i*n:(i+1)*n]...)
+		}
 		out.Labels = append(out.Labels, d.Labels[i])
 	}
 	return out

@@ -14,10 +14,15 @@ const (
 	magicImages = 0x00000803 // unsigned bytes, 3 dimensions
 	magicLabels = 0x00000801 // unsigned bytes, 1 dimension
 
-	// Side is the image height and width basin's models take.
+	// Side is the height and width of MNIST's images.
 	Side = 28
-	// Pixels is the number of pixels in one image.
+	// Pixels is the number of pixels in one MNIST image.
 	Pixels = Side * Side
+	// MaxSide bounds an image's height and width.
+	MaxSide = 1024
+	// MaxBytes bounds the pixel bytes of one split: more than EMNIST's
+	// largest (547 MB).
+	MaxBytes = 1 << 30
 )
 
 // ErrFormat is wrapped by every error about a malformed IDX file.
@@ -26,7 +31,7 @@ var ErrFormat = errors.New("not a valid IDX file")
 // MaxItems is the most images or labels an IDX file may declare: more than
 // EMNIST's largest split (697,932). Every reader allocates only what the
 // header declares and the file really holds, so a hostile file costs at
-// most MaxItems images (784 MB), never more.
+// most MaxBytes, never more.
 const MaxItems = 1_000_000
 
 // open returns a reader of the raw IDX bytes, un-gzipping when the data
@@ -68,37 +73,42 @@ func readHeader(r io.Reader, n int, what string) ([]byte, error) {
 	return h, nil
 }
 
-// ReadImages decodes an IDX3 image file (gzip or raw) of 28x28 images and
-// returns the pixels, one byte each, image after image. It reads no more
-// than the header declares.
-func ReadImages(r io.Reader) (pixels []byte, n int, err error) {
+// ReadImages decodes an IDX3 image file (gzip or raw) of grey images of
+// any size (MNIST, Fashion-MNIST, KMNIST, EMNIST) and returns the pixels,
+// one byte each, image after image, with the images' shape (one channel).
+// It reads no more than the header declares.
+func ReadImages(r io.Reader) (pixels []byte, n int, shape Shape, err error) {
 	if r, err = open(r); err != nil {
-		return nil, 0, err
+		return nil, 0, shape, err
 	}
 	b, err := readHeader(r, 16, "image")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, shape, err
 	}
 	if m := binary.BigEndian.Uint32(b); m != magicImages {
-		return nil, 0, fmt.Errorf("%w: magic number 0x%08x, want 0x%08x for images", ErrFormat, m, magicImages)
+		return nil, 0, shape, fmt.Errorf("%w: magic number 0x%08x, want 0x%08x for images", ErrFormat, m, magicImages)
 	}
 	count := binary.BigEndian.Uint32(b[4:])
 	rows, cols := binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint32(b[12:])
-	if rows != Side || cols != Side {
-		return nil, 0, fmt.Errorf("%w: images are %dx%d, want %dx%d", ErrFormat, rows, cols, Side, Side)
+	if rows < 1 || cols < 1 || rows > MaxSide || cols > MaxSide {
+		return nil, 0, shape, fmt.Errorf("%w: images are %dx%d: each side must be 1 to %d", ErrFormat, rows, cols, MaxSide)
 	}
 	if count > MaxItems {
-		return nil, 0, fmt.Errorf("%w: header claims %d images, more than the %d basin reads", ErrFormat, count, MaxItems)
+		return nil, 0, shape, fmt.Errorf("%w: header claims %d images, more than the %d basin reads", ErrFormat, count, MaxItems)
 	}
-	px, err := readBody(r, int(count)*Pixels, fmt.Sprintf("%d images", count))
+	shape = Shape{C: 1, H: int(rows), W: int(cols)}
+	if int64(count)*int64(shape.Size()) > MaxBytes {
+		return nil, 0, shape, fmt.Errorf("%w: header claims %d images of %v, more than the %d bytes basin reads", ErrFormat, count, shape, MaxBytes)
+	}
+	px, err := readBody(r, int(count)*shape.Size(), fmt.Sprintf("%d images", count))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, shape, err
 	}
-	return px, int(count), nil
+	return px, int(count), shape, nil
 }
 
 // ParseImages is ReadImages on bytes in memory.
-func ParseImages(b []byte) ([]byte, int, error) { return ReadImages(bytes.NewReader(b)) }
+func ParseImages(b []byte) ([]byte, int, Shape, error) { return ReadImages(bytes.NewReader(b)) }
 
 // ReadLabels decodes an IDX1 label file (gzip or raw), reading no more
 // than the header declares.
@@ -118,16 +128,7 @@ func ReadLabels(r io.Reader) ([]uint8, error) {
 	if count > MaxItems {
 		return nil, fmt.Errorf("%w: header claims %d labels, more than the %d basin reads", ErrFormat, count, MaxItems)
 	}
-	labels, err := readBody(r, int(count), fmt.Sprintf("%d labels", count))
-	if err != nil {
-		return nil, err
-	}
-	for i, l := range labels {
-		if l > 9 {
-			return nil, fmt.Errorf("%w: label %d at index %d is not a digit class 0-9", ErrFormat, l, i)
-		}
-	}
-	return labels, nil
+	return readBody(r, int(count), fmt.Sprintf("%d labels", count))
 }
 
 // ParseLabels is ReadLabels on bytes in memory.

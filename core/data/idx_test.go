@@ -44,18 +44,20 @@ func TestParseImagesErrors(t *testing.T) {
 	}{
 		{"short", []byte{0, 0, 8}, "shorter than"},
 		{"magic", idxImages(0x801, 1, 28, 28, Pixels), "magic number"},
-		{"size", idxImages(magicImages, 1, 32, 32, 32*32), "images are 32x32"},
+		{"size", idxImages(magicImages, 1, 0, 32, 0), "images are 0x32"},
+		{"huge", idxImages(magicImages, 1, 2000, 28, 0), "images are 2000x28"},
+		{"too many bytes", idxImages(magicImages, 900_000, 1024, 1024, 0), "bytes basin reads"},
 		{"truncated", idxImages(magicImages, 3, 28, 28, 2*Pixels), "truncated"},
 		{"bad gzip", []byte{0x1f, 0x8b, 1, 2, 3}, "gzip"},
 	}
 	for _, c := range cases {
-		_, _, err := ParseImages(c.b)
+		_, _, _, err := ParseImages(c.b)
 		if err == nil || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an ErrFormat saying %q", c.name, err, c.want)
 		}
 	}
-	px, n, err := ParseImages(gz(idxImages(magicImages, 2, 28, 28, 2*Pixels)))
-	if err != nil || n != 2 || len(px) != 2*Pixels {
+	px, n, shape, err := ParseImages(gz(idxImages(magicImages, 2, 28, 28, 2*Pixels)))
+	if err != nil || n != 2 || len(px) != 2*Pixels || shape != MNISTShape {
 		t.Fatalf("gzip images: n=%d len=%d err=%v", n, len(px), err)
 	}
 }
@@ -67,8 +69,8 @@ func TestParseLabelsErrors(t *testing.T) {
 	if _, err := ParseLabels(idxLabels(magicLabels, 5, []byte{1, 2})); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("truncated: %v", err)
 	}
-	if _, err := ParseLabels(idxLabels(magicLabels, 1, []byte{12})); err == nil || !strings.Contains(err.Error(), "not a digit") {
-		t.Errorf("label 12: %v", err)
+	if l, err := ParseLabels(idxLabels(magicLabels, 1, []byte{61})); err != nil || l[0] != 61 { // EMNIST has 62 classes
+		t.Errorf("label 61: %v %v", l, err)
 	}
 	l, err := ParseLabels(idxLabels(magicLabels, 3, []byte{1, 2, 9}))
 	if err != nil || len(l) != 3 {
@@ -146,8 +148,8 @@ func FuzzParseImages(f *testing.F) {
 	f.Add(gz(idxImages(magicImages, 1, 28, 28, Pixels)))
 	f.Add(idxImages(magicImages, 0xffffffff, 28, 28, 0))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		px, n, err := ParseImages(b)
-		if err == nil && len(px) != n*Pixels {
+		px, n, shape, err := ParseImages(b)
+		if err == nil && len(px) != n*shape.Size() {
 			t.Fatalf("%d pixels for %d images", len(px), n)
 		}
 	})
@@ -173,14 +175,14 @@ func TestReadersStopAtTheDeclaredSize(t *testing.T) {
 	}
 	zw.Close()
 	r := &countingReader{r: bytes.NewReader(buf.Bytes())}
-	px, n, err := ReadImages(r)
+	px, n, _, err := ReadImages(r)
 	if err != nil || n != 2 || len(px) != 2*Pixels {
 		t.Fatalf("n=%d len=%d err=%v", n, len(px), err)
 	}
 	if r.n > 64<<10 {
 		t.Fatalf("read %d compressed bytes for 2 images", r.n)
 	}
-	_, _, err = ParseImages(idxImages(magicImages, MaxItems+1, 28, 28, 0))
+	_, _, _, err = ParseImages(idxImages(magicImages, MaxItems+1, 28, 28, 0))
 	if err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("header over MaxItems: %v", err)
 	}
