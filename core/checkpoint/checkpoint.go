@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -31,8 +33,11 @@ func Save(path string, arch model.Arch, p model.Params, meta map[string]string) 
 // SaveSum is Save, returning the SHA-256 of the bytes written (what
 // Load reports as the checkpoint's SHA256).
 func SaveSum(path string, arch model.Arch, p model.Params, meta map[string]string) (string, error) {
-	m := map[string]string{"format": "pt", "preset": arch.Preset}
+	m := map[string]string{"format": "pt"}
 	for k, v := range meta {
+		m[k] = v
+	}
+	for k, v := range archMeta(arch) { // the architecture trained, not what meta says
 		m[k] = v
 	}
 	b, err := Encode(p, m)
@@ -50,10 +55,11 @@ func SaveSum(path string, arch model.Arch, p model.Params, meta map[string]strin
 // float64 is under 10 MB.
 const MaxFileSize = 256 << 20
 
-// Load reads a checkpoint. The architecture comes from the "preset"
-// metadata when present, else from the tensor shapes (a PyTorch
-// state_dict); a file that fits no preset is an error naming the first
-// tensor whose name or shape does not fit.
+// Load reads a checkpoint. The architecture comes from the "preset",
+// "input", "classes" and "norm" metadata when present (a file without the
+// last three is an MNIST model), else from the tensor shapes (a PyTorch
+// state_dict of an MNIST net); a file that fits no preset is an error
+// naming the first tensor whose name or shape does not fit.
 func Load(path string) (*Checkpoint, error) {
 	b, err := atomicfile.ReadFile(path, MaxFileSize)
 	if err != nil {
@@ -70,7 +76,7 @@ func Parse(path string, b []byte) (*Checkpoint, error) {
 	}
 	meta := h.meta
 	sum := sha256.Sum256(b)
-	arch, params, err := resolve(h.shapes(), meta["preset"]) // before decoding a value
+	arch, params, err := resolve(h.shapes(), meta) // before decoding a value
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -81,22 +87,56 @@ func Parse(path string, b []byte) (*Checkpoint, error) {
 	return &Checkpoint{Path: path, Arch: arch, Params: params, Meta: meta, SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
+// archMeta is what a file records of its architecture.
+func archMeta(a model.Arch) map[string]string {
+	return map[string]string{"preset": a.Preset, "input": a.Input.String(),
+		"classes": strconv.Itoa(a.Classes), "norm": a.Norm.String()}
+}
+
+// archInput reads the images, classes and normalization a file records;
+// a file that records none was made for MNIST.
+func archInput(meta map[string]string) (data.Shape, int, data.Norm, error) {
+	in, classes, norm := data.MNISTShape, data.Classes, data.MNISTNorm()
+	var err error
+	if v, ok := meta["input"]; ok {
+		if in, err = data.ParseShape(v); err != nil {
+			return in, 0, norm, fmt.Errorf("metadata input: %w", err)
+		}
+	}
+	if v, ok := meta["classes"]; ok {
+		if classes, err = strconv.Atoi(v); err != nil || classes < 2 || classes > 256 {
+			return in, 0, norm, fmt.Errorf("metadata classes %q: want 2 to 256", v)
+		}
+	}
+	if v, ok := meta["norm"]; ok {
+		mean, std, _ := strings.Cut(v, "/")
+		if norm, err = data.ParseNorm(mean, std); err != nil {
+			return in, 0, norm, fmt.Errorf("metadata norm: %w", err)
+		}
+	}
+	return in, classes, norm, nil
+}
+
 // resolve orders the file's tensors into a preset's layout. With no preset
 // named it picks the preset that fits; failing that, it reports the misfit
 // against the preset that fits longest.
-func resolve(p model.Params, preset string) (model.Arch, model.Params, error) {
+func resolve(p model.Params, meta map[string]string) (model.Arch, model.Params, error) {
 	byName := map[string]model.Tensor{}
 	for _, t := range p {
 		byName[t.Name] = t
 	}
+	in, classes, norm, err := archInput(meta)
+	if err != nil {
+		return model.Arch{}, nil, err
+	}
 	candidates := model.Presets()
-	if preset != "" {
+	if preset := meta["preset"]; preset != "" {
 		candidates = []string{preset}
 	}
 	var bestErr error
 	best := -1
 	for _, name := range candidates {
-		arch, err := model.Preset(name)
+		arch, err := model.PresetFor(name, in, classes, norm)
 		if err != nil {
 			return model.Arch{}, nil, fmt.Errorf("metadata names %w", err)
 		}
@@ -147,6 +187,17 @@ func indexOf(p model.Params, name string) int {
 		}
 	}
 	return -1
+}
+
+// Fits reports, in one line naming the file, whether the images of src
+// fit the model: the images it was trained on and its classes.
+func (c *Checkpoint) Fits(src *data.Source) error {
+	for _, d := range []*data.Dataset{src.Train, src.Test} {
+		if err := c.Arch.Fits(d); err != nil {
+			return fmt.Errorf("%s on %s: %w: give --data the data set it was trained on", c.Path, src.Name, err)
+		}
+	}
+	return nil
 }
 
 // PretrainedPrefix names a shipped checkpoint where a path is expected:

@@ -79,6 +79,7 @@ func Normalized(p uint8) float32 { return mnistNorm.table()[0][p] }
 // Source is a data set with its train and test splits.
 type Source struct {
 	Name        string // "mnist (embedded)", the directory or the file
+	Path        string // what Load was given: "" for the embedded MNIST
 	Train, Test *Dataset
 	// Norm is the data set's own normalization: per channel, the mean and
 	// standard deviation of its training split's pixels in [0,1] (MNIST's
@@ -152,10 +153,16 @@ func Load(path string) (*Source, error) {
 		}
 		return src, nil
 	}
+	load := LoadDir
 	if strings.HasSuffix(strings.ToLower(path), ".npz") {
-		return LoadNpz(path)
+		load = LoadNpz
 	}
-	return LoadDir(path)
+	src, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	src.Path = path
+	return src, nil
 }
 
 func loadIDX(fsys fs.FS, name string) (*Source, error) {

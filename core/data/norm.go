@@ -20,7 +20,8 @@ type Norm struct {
 // training split's mean and standard deviation, to four digits).
 func MNISTNorm() Norm { return Norm{Mean: []float64{Mean}, Std: []float64{Std}} }
 
-// Channels is the number of channels the normalization is for.
+// Channels is the number of channels the normalization is for (0 for
+// the zero Norm, which Image takes as MNIST's).
 func (n Norm) Channels() int { return len(n.Mean) }
 
 // String is the form --mean and --std take, "0.1307/0.3081" for one
@@ -100,8 +101,12 @@ func (n Norm) table() [][256]float32 {
 }
 
 // Image writes image i of d, normalized, into dst (d.Shape.Size()
-// values). The normalization must have d's channels.
+// values). The normalization must have d's channels; the zero Norm is
+// MNIST's (what a checkpoint that records none was trained with).
 func (n Norm) Image(d *Dataset, i int, dst []float32) {
+	if n.Channels() == 0 {
+		n = mnistNorm
+	}
 	size, plane := d.Shape.Size(), d.Shape.H*d.Shape.W
 	dst = dst[:size]
 	if d.Pixels != nil {
@@ -162,4 +167,22 @@ func (d *Dataset) Stats() Norm {
 		}
 	}
 	return n
+}
+
+// ParseShape reads a shape written as Shape.String writes it, "3x32x32".
+func ParseShape(s string) (Shape, error) {
+	var sh Shape
+	parts := strings.Split(s, "x")
+	if len(parts) != 3 {
+		return sh, fmt.Errorf("%q is not C×H×W like 3x32x32", s)
+	}
+	dims := []*int{&sh.C, &sh.H, &sh.W}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 || v > MaxSide {
+			return sh, fmt.Errorf("%q is not C×H×W like 3x32x32 (each 1 to %d)", s, MaxSide)
+		}
+		*dims[i] = v
+	}
+	return sh, nil
 }

@@ -96,7 +96,7 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 		}
 		nb := min(Batch, total-start)
 		for b := 0; b < nb; b++ {
-			p.set.Image(start+b, p.x0[b*data.Pixels:])
+			p.Arch.Norm.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
 		}
 		p.forward(nb)
 		loss += p.lossBackward(start, nb, total)

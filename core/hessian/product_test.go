@@ -202,7 +202,7 @@ func TestProductMatchesExplicitHessian(t *testing.T) {
 // on four images: Top, Bottom and Trace on the R-operator against the
 // explicit matrix's eigenvalues and trace.
 func TestSpectrumMatchesExplicitHessian(t *testing.T) {
-	arch := model.Arch{Preset: "narrow", Layers: []model.Layer{
+	arch := model.Arch{Preset: "narrow", Input: data.MNISTShape, Classes: 10, Layers: []model.Layer{
 		{Kind: model.Flatten},
 		{Kind: model.Dense, Name: "fc1", In: 784, Out: 2}, {Kind: model.ReLU},
 		{Kind: model.Dense, Name: "fc2", In: 2, Out: 10},

@@ -8,7 +8,6 @@ package hessian
 import (
 	"fmt"
 
-	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/ops"
@@ -37,8 +36,9 @@ type scratch struct{ col, colD, tmp []float32 }
 // build lays out the stages and their batch buffers.
 func (p *Product) build() error {
 	shapes := p.Arch.Shapes()
-	inShape := model.Shape{1, data.Side, data.Side}
-	p.x0 = make([]float32, Batch*data.Pixels)
+	in := p.Arch.Input
+	inShape := model.Shape{in.C, in.H, in.W}
+	p.x0 = make([]float32, Batch*in.Size())
 	param, seen := 0, false
 	maxCol := 0
 	for i, l := range p.Arch.Layers {
@@ -91,8 +91,8 @@ func (p *Product) build() error {
 		p.stages = append(p.stages, s)
 		inShape = shapes[i]
 	}
-	if p.stages[len(p.stages)-1].out != data.Classes || p.stages[len(p.stages)-1].yd == nil {
-		return fmt.Errorf("the last layer must give %d logits", data.Classes)
+	if p.stages[len(p.stages)-1].out != p.Arch.Classes || p.stages[len(p.stages)-1].yd == nil {
+		return fmt.Errorf("the last layer must give %d logits", p.Arch.Classes)
 	}
 	for range p.workers {
 		p.work = append(p.work, &scratch{col: make([]float32, maxCol), colD: make([]float32, maxCol), tmp: make([]float32, maxCol)})

@@ -5,7 +5,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
-	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/ops"
 )
 
@@ -13,7 +12,7 @@ import (
 // the conv or dense layer before it, and returns the loss node.
 func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 	h := x
-	c, hh, ww := 1, data.Side, data.Side
+	c, hh, ww := n.Arch.Input.C, n.Arch.Input.H, n.Arch.Input.W
 	features := 0 // > 0 once flattened
 	first := true
 	pi := 0
@@ -72,5 +71,5 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 		first = false
 	}
 	G.Read(h, &n.outVal)
-	return G.ApplyOp(ops.NewLoss(n.Batch, data.Classes), h, y)
+	return G.ApplyOp(ops.NewLoss(n.Batch, n.Arch.Classes), h, y)
 }

@@ -84,10 +84,11 @@ func NewNetWith(arch Arch, params Params, batch int, training bool, impl Ops) (*
 		return nil, fmt.Errorf("parameters do not fit preset %s: %w", arch.Preset, err)
 	}
 	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph(), ops: impl}
-	n.xs = make([]float32, batch*data.Pixels)
-	n.ys = make([]float32, batch*data.Classes)
-	n.x = tensor.New(tensor.WithShape(batch, 1, data.Side, data.Side), tensor.WithBacking(n.xs))
-	n.y = tensor.New(tensor.WithShape(batch, data.Classes), tensor.WithBacking(n.ys))
+	in := arch.Input
+	n.xs = make([]float32, batch*in.Size())
+	n.ys = make([]float32, batch*arch.Classes)
+	n.x = tensor.New(tensor.WithShape(batch, in.C, in.H, in.W), tensor.WithBacking(n.xs))
+	n.y = tensor.New(tensor.WithShape(batch, arch.Classes), tensor.WithBacking(n.ys))
 	if err := n.build(); err != nil {
 		return nil, fmt.Errorf("build %s graph: %w", arch.Preset, err)
 	}
@@ -213,10 +214,14 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	if len(idx) != n.Batch {
 		return 0, 0, fmt.Errorf("batch of %d images for a net of batch %d", len(idx), n.Batch)
 	}
+	if err := n.Arch.Fits(d); err != nil {
+		return 0, 0, fmt.Errorf("run %s graph: %w", n.Arch.Preset, err)
+	}
 	clear(n.ys)
+	size, classes := n.Arch.Input.Size(), n.Arch.Classes
 	for b, i := range idx {
-		d.Image(i, n.xs[b*data.Pixels:])
-		n.ys[b*data.Classes+int(d.Labels[i])] = 1
+		n.Arch.Norm.Image(d, i, n.xs[b*size:])
+		n.ys[b*classes+int(d.Labels[i])] = 1
 	}
 	defer n.vm.Reset()
 	if err := n.vm.RunAll(); err != nil {
@@ -225,7 +230,7 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	out := n.outVal.Data().([]float32)
 	n.SumSquares = 0
 	for b, i := range idx {
-		row := out[b*data.Classes : (b+1)*data.Classes]
+		row := out[b*classes : (b+1)*classes]
 		if argmax(row) == int(d.Labels[i]) {
 			correct++
 		}

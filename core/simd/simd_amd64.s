@@ -134,7 +134,7 @@ loop:
 	VMAXPS  (SI), Y3, Y3
 	VMAXPS  Y3, Y2, Y2
 	VADDPS  Y0, Y2, Y2
-	VMAXPS  Y1, Y2, Y2
+	VMAXPS  Y2, Y1, Y2
 	VMOVUPS Y2, (AX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
@@ -163,9 +163,9 @@ TEXT ·interleave2reluAVX2(SB), NOSPLIT, $0-40
 
 loop:
 	VADDPS     (CX), Y0, Y2
-	VMAXPS     Y1, Y2, Y2
+	VMAXPS     Y2, Y1, Y2
 	VADDPS     (DX), Y0, Y3
-	VMAXPS     Y1, Y3, Y3
+	VMAXPS     Y3, Y1, Y3
 	VUNPCKLPS  Y3, Y2, Y4
 	VUNPCKHPS  Y3, Y2, Y2
 	VPERM2F128 $0x20, Y2, Y4, Y3
@@ -247,7 +247,7 @@ loop:
 	VMAXPS  Y5, Y3, Y3
 	VMAXPS  Y3, Y2, Y2
 	VADDPS  Y0, Y2, Y2
-	VMAXPS  Y1, Y2, Y2
+	VMAXPS  Y2, Y1, Y2
 	VMOVUPS Y2, (AX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
@@ -783,21 +783,21 @@ channel:
 	DECQ         R15
 	JNZ          channel
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (AX)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(AX)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, (AX)(CX*1)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 32(AX)(CX*1)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, (AX)(CX*2)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 32(AX)(CX*2)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, (R10)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 32(R10)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R10
@@ -1225,7 +1225,7 @@ loop:
 	VMOVAPS   Z2, Z5
 	VPERMI2PS Z4, Z3, Z5
 	VADDPS    Z0, Z5, Z5
-	VMAXPS    Z1, Z5, Z5
+	VMAXPS    Z5, Z1, Z5
 	VMOVUPS   Z5, K1, (AX)
 	ADDQ      CX, AX
 	VMOVUPS   (DX)(BX*2), Z3
@@ -1233,7 +1233,7 @@ loop:
 	VMOVAPS   Z2, Z5
 	VPERMI2PS Z4, Z3, Z5
 	VADDPS    Z0, Z5, Z5
-	VMAXPS    Z1, Z5, Z5
+	VMAXPS    Z5, Z1, Z5
 	VMOVUPS   Z5, K1, (AX)
 	ADDQ      CX, AX
 	ADDQ      SI, DX
@@ -1509,21 +1509,21 @@ channel:
 	DECQ             R12
 	JNZ              channel
 	VXORPS           Z8, Z8, Z8
-	VMAXPS           Z8, Z0, Z0
+	VMAXPS           Z0, Z8, Z0
 	VMOVUPS          Z0, (AX)
-	VMAXPS           Z8, Z1, Z1
+	VMAXPS           Z1, Z8, Z1
 	VMOVUPS          Z1, (AX)(CX*1)
-	VMAXPS           Z8, Z2, Z2
+	VMAXPS           Z2, Z8, Z2
 	VMOVUPS          Z2, (AX)(CX*2)
-	VMAXPS           Z8, Z3, Z3
+	VMAXPS           Z3, Z8, Z3
 	VMOVUPS          Z3, (AX)(SI*1)
-	VMAXPS           Z8, Z4, Z4
+	VMAXPS           Z4, Z8, Z4
 	VMOVUPS          Z4, (DI)
-	VMAXPS           Z8, Z5, Z5
+	VMAXPS           Z5, Z8, Z5
 	VMOVUPS          Z5, (DI)(CX*1)
-	VMAXPS           Z8, Z6, Z6
+	VMAXPS           Z6, Z8, Z6
 	VMOVUPS          Z6, (DI)(CX*2)
-	VMAXPS           Z8, Z7, Z7
+	VMAXPS           Z7, Z8, Z7
 	VMOVUPS          Z7, (DI)(SI*1)
 	MOVQ             drow+16(FP), DI
 	SHLQ             $0x02, DI
@@ -1573,7 +1573,7 @@ loop:
 	VPBROADCASTD 8(R8), Z3
 	VMOVDQA32    Z3, K1, Z6
 	VADDPS       Z0, Z2, Z2
-	VMAXPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z1, Z2
 	VMOVUPS      Z2, (AX)
 	VPMOVDB      Z6, (CX)
 	ADDQ         $0x40, DX
@@ -1639,7 +1639,7 @@ loop:
 	VPBROADCASTD 8(R9), Z5
 	VMOVDQA32    Z5, K2, Z8
 	VADDPS       Z0, Z4, Z4
-	VMAXPS       Z1, Z4, Z4
+	VMAXPS       Z4, Z1, Z4
 	VMOVUPS      Z4, K1, (AX)
 	VPMOVDB      Z8, K1, (CX)
 	ADDQ         BX, DX

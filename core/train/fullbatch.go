@@ -27,6 +27,9 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 	if set.Len() == 0 {
 		return nil, fmt.Errorf("full-batch training: no images")
 	}
+	if err := cfg.Arch.Fits(set); err != nil {
+		return nil, fmt.Errorf("full-batch training: %w (build the architecture with Config.ForData)", err)
+	}
 	params := cfg.Arch.Init(cfg.Seed)
 	g := model.NewGradient(cfg.Arch)
 	defer g.Close()
@@ -34,7 +37,7 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}}
+	res := &Result{Arch: cfg.Arch, Params: params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: params.Clone()}}}
 	every := cfg.snapshotEvery(cfg.Epochs)
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,11 @@ import (
 
 // Meta is the checkpoint metadata of a training result: everything that
 // produced the weights.
+// DataPathKey is the metadata key of the data set a model was trained on
+// (absolute), when it is not the embedded MNIST: commands given no --data
+// evaluate the model on it.
+const DataPathKey = "data_path"
+
 func Meta(cfg Config, res *Result, dataName string) map[string]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	m := map[string]string{
@@ -34,6 +40,11 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 		m["sharpness_track"] = EncodeTrack(res.Sharpness)
 		if t := cfg.StabilityThreshold(); t > 0 {
 			m["stability_threshold"] = strconv.FormatFloat(t, 'g', 10, 64)
+		}
+	}
+	if res.DataPath != "" {
+		if abs, err := filepath.Abs(res.DataPath); err == nil {
+			m[DataPathKey] = abs
 		}
 	}
 	if res.snapEvery > 0 {
@@ -69,12 +80,12 @@ func Save(path string, cfg Config, res *Result, dataName string) (string, error)
 		path = DivergedPath(path)
 	}
 	meta := Meta(cfg, res, dataName)
-	sum, err := checkpoint.SaveSum(path, cfg.Arch, res.Params, meta)
+	sum, err := checkpoint.SaveSum(path, res.Arch, res.Params, meta)
 	if err != nil {
 		return "", err
 	}
 	meta[checkpoint.TrajectoryCheckpointKey] = sum
-	if err := checkpoint.SaveTrajectory(checkpoint.TrajectoryPath(path), cfg.Arch, res.Trajectory, meta); err != nil {
+	if err := checkpoint.SaveTrajectory(checkpoint.TrajectoryPath(path), res.Arch, res.Trajectory, meta); err != nil {
 		return "", err
 	}
 	return path, nil

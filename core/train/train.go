@@ -35,6 +35,36 @@ type Config struct {
 	// SnapshotEvery keeps the weights every so many steps for the
 	// trajectory (0: about 50 an epoch), and always at each epoch's end.
 	SnapshotEvery int
+	// Norm is the input normalization to train with (--mean/--std); nil
+	// takes the data set's own.
+	Norm *data.Norm
+}
+
+// ForData returns the configuration with its architecture built for the
+// data: the preset on the data's image shape and classes, with the
+// normalization asked for or the data's own. Train calls it; a caller
+// may too, to say what will be trained before it starts.
+func (c Config) ForData(src *data.Source) (Config, error) {
+	norm := src.Norm
+	if c.Norm != nil {
+		norm = *c.Norm
+	}
+	if norm.Channels() == 0 { // a Source made by hand: the zero Norm is MNIST's
+		norm = data.MNISTNorm()
+		if src.Shape().C != 1 {
+			norm = src.Train.Stats()
+		}
+	}
+	if err := norm.Validate(src.Shape().C); err != nil {
+		return c, fmt.Errorf("normalization for %s: %w", src.Name, err)
+	}
+	classes := max(src.Classes(), 2)
+	arch, err := model.PresetFor(c.Arch.Preset, src.Shape(), classes, norm)
+	if err != nil {
+		return c, fmt.Errorf("train on %s: %w", src.Name, err)
+	}
+	c.Arch = arch
+	return c, nil
 }
 
 // SnapshotsPerEpoch is how many snapshots an epoch keeps by default.
@@ -89,6 +119,8 @@ type Result struct {
 	FinalLoss  float64               // the last step's training loss
 	Stopped    bool                  // cancelled before the last epoch ended
 	Diverged   bool                  // the loss or the weights stopped being finite
+	Arch       model.Arch            // what was trained: the preset built for the data
+	DataPath   string                // where its data set was loaded from ("" for the embedded MNIST)
 
 	snapEvery int // the snapshot interval now: doubled each time the trajectory is thinned
 }
@@ -100,12 +132,15 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg, err := cfg.ForData(src)
+	if err != nil {
+		return nil, err
+	}
 	steps := src.Train.Len() / cfg.Batch // the last partial batch is dropped, as drop_last=True
 	if steps == 0 {
 		return nil, fmt.Errorf("batch %d is larger than the %d training images", cfg.Batch, src.Train.Len())
 	}
 	r := &run{cfg: cfg, src: src, sink: sink, steps: steps, params: cfg.Arch.Init(cfg.Seed)}
-	var err error
 	if r.net, err = model.NewNet(cfg.Arch, r.params, cfg.Batch, true); err != nil {
 		return nil, err
 	}
@@ -115,7 +150,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	}
 	r.eval = model.NewEvaluator(cfg.Arch, r.params)
 	defer r.eval.Close()
-	res := &Result{Params: r.params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: r.params.Clone()}}, snapEvery: cfg.snapshotEvery(steps)}
+	res := &Result{Arch: cfg.Arch, DataPath: src.Path, Params: r.params, Trajectory: []checkpoint.Snapshot{{Step: 0, Params: r.params.Clone()}}, snapEvery: cfg.snapshotEvery(steps)}
 	r.res = res
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()

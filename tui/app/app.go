@@ -395,6 +395,9 @@ func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
 	case m.other != nil && ck.Arch.Preset != m.other.Arch.Preset:
 		m.errMsg = "B is a " + m.other.Arch.Preset + " net and this a " + ck.Arch.Preset + " one: the compare views need one architecture"
 		return
+	case m.src != nil && ck.Fits(m.src) != nil:
+		m.errMsg = ck.Fits(m.src).Error()
+		return
 	}
 	m.errMsg, m.ck, m.phase = "", ck, ""
 	if !m.trainer.running {
@@ -413,6 +416,9 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 		return
 	case ck.Arch.Preset != m.ck.Arch.Preset:
 		m.errMsg = "B is a " + ck.Arch.Preset + " net and A a " + m.ck.Arch.Preset + " net: compare needs one architecture"
+		return
+	case ck.Arch.Same(m.ck.Arch) != nil:
+		m.errMsg = "A and B are " + ck.Arch.Same(m.ck.Arch).Error() + ": compare needs one architecture"
 		return
 	}
 	m.errMsg = ""

@@ -9,6 +9,7 @@ import (
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/jobs"
 )
 
@@ -24,8 +25,8 @@ func Open(opts Options, out io.Writer) (*Model, error) {
 		if opts.other, err = checkpoint.Open(opts.Compare); err != nil {
 			return nil, InputError{err}
 		}
-		if opts.other.Arch.Preset != ck.Arch.Preset {
-			return nil, InputError{fmt.Errorf("--compare: A is a %s net and B a %s net: compare needs one architecture", ck.Arch.Preset, opts.other.Arch.Preset)}
+		if err := ck.Arch.Same(opts.other.Arch); err != nil {
+			return nil, InputError{fmt.Errorf("--compare: A and B are %v: compare needs one architecture", err)}
 		}
 	}
 	return newModel(opts, ck, src, out), nil
@@ -96,10 +97,23 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 	if err := atomicfile.CheckWritable(filepath.Join(opts.RunsDir, "probe")); err != nil {
 		return nil, nil, fmt.Errorf("--runs: %w", err)
 	}
-	src := opts.Source
-	if src == nil && opts.Data != "" {
-		if src, err = data.Load(opts.Data); err != nil {
+	src, dir := opts.Source, opts.Data
+	if dir == "" && ck != nil { // the data set it was trained on
+		dir = ck.Meta[train.DataPathKey]
+	}
+	if src == nil && dir != "" {
+		if src, err = data.Load(dir); err != nil {
 			return nil, nil, fmt.Errorf("--data: %w", err)
+		}
+	}
+	if ck != nil {
+		if src == nil && ck.Arch.Input != data.MNISTShape {
+			return nil, nil, fmt.Errorf("%s was trained on %v images: give --data the data set it was trained on", ck.Path, ck.Arch.Input)
+		}
+		if src != nil {
+			if err := ck.Fits(src); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	return ck, src, nil

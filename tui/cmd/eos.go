@@ -72,6 +72,9 @@ func runEOS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if cfg, err = cfg.ForData(src); err != nil {
+		return usage(err)
+	}
 	idx, err := data.SampleIndices(src.Train.Len(), *subset, cfg.Seed)
 	if err != nil {
 		return usage(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -28,6 +29,15 @@ type evalInputs struct {
 
 // loadModel reads the checkpoint and the data, checking that the split
 // has the images asked for.
+// dataFor is the data set to evaluate ck on: --data when given, else
+// the one it was trained on when that was not the embedded MNIST.
+func dataFor(ck *checkpoint.Checkpoint, dataDir string) string {
+	if dataDir == "" {
+		return ck.Meta[train.DataPathKey]
+	}
+	return dataDir
+}
+
 func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if ckPath == "" {
 		return nil, usagef("--checkpoint is required: name a .safetensors file made by 'basin train'")
@@ -40,9 +50,12 @@ func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if err != nil {
 		return nil, usage(err)
 	}
-	src, err := loadData(dataDir)
+	src, err := loadData(dataFor(ck, dataDir))
 	if err != nil {
 		return nil, err
+	}
+	if err := ck.Fits(src); err != nil {
+		return nil, usage(err)
 	}
 	if n := src.Split(split).Len(); im.Samples > n {
 		return nil, usagef("--samples %d is more than the %d images of the %s split", im.Samples, n, split)

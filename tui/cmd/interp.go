@@ -58,12 +58,15 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usage(err)
 		}
 	}
-	if a, b := cks[0].Arch.Preset, cks[1].Arch.Preset; a != b {
-		return usagef("A is a %s net and B a %s net: interpolation needs one architecture", a, b)
+	if err := cks[0].Arch.Same(cks[1].Arch); err != nil {
+		return usagef("A and B are %v: interpolation needs one architecture", err)
 	}
-	src, err := loadData(*dataDir)
+	src, err := loadData(dataFor(cks[0], *dataDir))
 	if err != nil {
 		return err
+	}
+	if err := cks[0].Fits(src); err != nil {
+		return usage(err)
 	}
 	rep := newReporter(stderr)
 	rep.line("interpolating %s → %s (%s): t %g:%g at %d points, %d train and %d test images", paths[0], paths[1], cks[0].Arch.Preset, lo, hi, *points, *samples, *samples)

@@ -37,9 +37,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg, err = cfg.ForData(src); err != nil {
+		return usage(err)
+	}
 	rep := newReporter(stderr)
-	rep.line("training %s (%d parameters) on %s: %s lr %g, batch %d, %d epoch(s), seed %d",
-		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
+	rep.line("training %s (%d parameters) on %s (%v images, %d classes, normalized %v): %s lr %g, batch %d, %d epoch(s), seed %d",
+		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, src.Shape(), cfg.Arch.Classes, cfg.Arch.Norm, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 	var epochElapsed time.Duration // training time before the current epoch
 	// The run's progress, for anyone watching it (basin's M list, basin serve).
 	res, err := train.TrainLive(ctx, cfg, src, train.LivePath(out.Path), func(e progress.Event) {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/train"
 )
@@ -12,6 +13,7 @@ import (
 // app's.
 type Train struct {
 	Preset, Optimizer, Data   string
+	Mean, Std                 string // per-channel normalization, "" for the data's own
 	Epochs, Batch             int
 	LR, Momentum, WeightDecay float64
 	Seed                      uint64
@@ -32,12 +34,14 @@ func (t *Train) Register(fs *flag.FlagSet) {
 	fs.IntVar(&t.SnapshotEvery, "snapshot-every", 0, "keep the weights every N steps for the trajectory (0: about 50 an epoch)")
 	fs.IntVar(&t.TrackEvery, "track-sharpness", 0, "measure the Hessian's λmax every N steps, to watch the edge of stability (0: off)")
 	fs.IntVar(&t.TrackImages, "track-images", train.DefaultTrackImages, "training images λmax is tracked on (a fixed, seeded sample)")
+	fs.StringVar(&t.Mean, "mean", "", "per-channel input mean, comma-separated (default: the training images' own)")
+	fs.StringVar(&t.Std, "std", "", "per-channel input standard deviation, comma-separated (default: the training images' own)")
 	RegisterData(fs, &t.Data)
 }
 
 // RegisterData adds --data: every command that reads images has it.
 func RegisterData(fs *flag.FlagSet, dir *string) {
-	fs.StringVar(dir, "data", "", "directory of an IDX data set in MNIST's layout (default: the embedded MNIST)")
+	fs.StringVar(dir, "data", "", "a data set: a directory of IDX files (MNIST's layout, any image size) or CIFAR-10/100 binary batches, or an .npz file (default: the embedded MNIST)")
 }
 
 // Config validates the flags into a training configuration.
@@ -61,6 +65,16 @@ func (t *Train) Config() (train.Config, error) {
 	}
 	if t.TrackImages < 1 || t.TrackImages > 60000 {
 		return cfg, fmt.Errorf("--track-images %d: use 1 to 60000", t.TrackImages)
+	}
+	if (t.Mean == "") != (t.Std == "") {
+		return cfg, fmt.Errorf("--mean and --std go together: give both, or neither for the training images' own")
+	}
+	if t.Mean != "" {
+		n, err := data.ParseNorm(t.Mean, t.Std)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Norm = &n
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -179,7 +179,7 @@ func storeReLU(accs []reg.VecVirtual, dsts []Mem, relu bool, vec func() reg.VecV
 	}
 	for i, a := range accs {
 		if relu {
-			VMAXPS(zero, a, a)
+			VMAXPS(a, zero, a)
 		}
 		VMOVUPS(a, dsts[i])
 	}

@@ -44,7 +44,7 @@ func pool4Arg() {
 	}
 	m, idx := maxArg(v, ks)
 	VADDPS(bias, m, m)
-	VMAXPS(zero, m, m)
+	VMAXPS(m, zero, m)
 	VMOVUPS(m, Mem{Base: dst})
 	VPMOVDB(idx, Mem{Base: arg})
 	for _, p := range append(src, dst) {
@@ -101,7 +101,7 @@ func pool2x2Arg() {
 	}
 	m, ix := maxArg(v, ks)
 	VADDPS(bias, m, m)
-	VMAXPS(zero, m, m)
+	VMAXPS(m, zero, m)
 	VMOVUPS(m, mask, Mem{Base: dst})
 	VPMOVDB(ix, mask, Mem{Base: arg})
 	ADDQ(w, src)

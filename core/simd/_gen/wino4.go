@@ -323,7 +323,7 @@ func wino4PoolRows() {
 		VMOVAPS(perm, line)
 		VPERMI2PS(w1, w0, line)
 		VADDPS(bias, line, line)
-		VMAXPS(zero, line, line)
+		VMAXPS(line, zero, line)
 		VMOVUPS(line, mask, Mem{Base: dst})
 		ADDQ(pw, dst)
 	}

@@ -93,7 +93,7 @@ func winoOut(pool bool) {
 		VMAXPS(q[3], q[2], q[2])
 		VMAXPS(q[2], q[0], q[0])
 		VADDPS(bias, q[0], q[0])
-		VMAXPS(zero, q[0], q[0])
+		VMAXPS(q[0], zero, q[0])
 		VMOVUPS(q[0], Mem{Base: dst})
 	} else {
 		store4(q, dst, dstride)
