@@ -2,7 +2,9 @@
 // parameters in PyTorch's layout (Params), and the gorgonia graph that
 // computes loss, accuracy and gradients (Net).
 //
-// Data flows: an Arch names its layers and parameter shapes → Init draws
+// Data flows: an Arch names its layers and parameter shapes for images of
+// one shape (PresetFor builds a preset for the data's shape, classes and
+// normalization; Fits checks a data set against it) → Init draws
 // seeded weights (or a checkpoint supplies them) → NewNet builds a gorgonia
 // graph for one batch size whose parameter nodes share memory with a Params
 // → Net.Run fills the input batch, runs the tape machine and returns the
