@@ -49,7 +49,7 @@ func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Sou
 	}
 	s := surface.New(st.Alpha, surface.Axis{})
 	s.Meta = surface.Meta{Kind: "interp", Checkpoint: a.Path, CheckpointSHA: a.SHA256, CheckpointB: b.Path, CheckpointBSHA: b.SHA256,
-		Preset: a.Arch.Preset, SampleSeed: st.SampleSeed, Norm: "none", Split: string(data.Train), Samples: st.Samples,
+		Preset: a.Arch.Preset, Input: a.Arch.Input.String(), Classes: a.Arch.Classes, SampleSeed: st.SampleSeed, Norm: "none", Split: string(data.Train), Samples: st.Samples,
 		Data: src.Name, Alpha: st.Alpha, Version: build.Version}
 	s.D, s.EvalIndices = dir, idx // θB − θA, for the record
 	test := surface.New(st.Alpha, surface.Axis{})

@@ -378,7 +378,7 @@ func LoadWithDirections(path string) (*Surface, error) {
 	if err != nil {
 		return nil, err
 	}
-	arch, err := model.Preset(s.Meta.Preset)
+	arch, err := s.Meta.Arch()
 	if err != nil {
 		return nil, fmt.Errorf("read surface %s: %w", path, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/model"
 )
@@ -57,8 +58,10 @@ type Meta struct {
 	Checkpoint    string  `json:"checkpoint"`
 	CheckpointSHA string  `json:"checkpoint_sha256"`
 	Preset        string  `json:"preset"`
-	Seed          uint64  `json:"seed"`        // of the directions
-	SampleSeed    uint64  `json:"sample_seed"` // of the evaluation images
+	Input         string  `json:"input,omitempty"`   // the model's images, C×H×W; "" for MNIST's
+	Classes       int     `json:"classes,omitempty"` // the model's classes; 0 for MNIST's 10
+	Seed          uint64  `json:"seed"`              // of the directions
+	SampleSeed    uint64  `json:"sample_seed"`       // of the evaluation images
 	Norm          string  `json:"normalization"`
 	Biases        bool    `json:"bias_directions"`
 	Split         string  `json:"split"`
@@ -293,4 +296,24 @@ func (m *Meta) UnmarshalJSON(b []byte) error {
 	return jsonfloat.NaNForNull(b, map[string]*float64{
 		"centre_loss": &m.CentreLoss, "centre_accuracy": &m.CentreAcc, "centre_loss_se": &m.CentreLossSE, "direction_cosine": &m.Cosine,
 	})
+}
+
+// Arch is the layout of the model the surface was scanned on (its
+// parameters' names and shapes; not its input normalization).
+func (m Meta) Arch() (model.Arch, error) {
+	in, classes := data.MNISTShape, data.Classes
+	if m.Input != "" {
+		var err error
+		if in, err = data.ParseShape(m.Input); err != nil {
+			return model.Arch{}, fmt.Errorf("metadata input: %w", err)
+		}
+	}
+	if m.Classes != 0 {
+		classes = m.Classes
+	}
+	norm := data.Norm{Mean: make([]float64, in.C), Std: make([]float64, in.C)}
+	for i := range norm.Std {
+		norm.Std[i] = 1
+	}
+	return model.PresetFor(m.Preset, in, classes, norm)
 }

@@ -79,6 +79,19 @@ func TestCommandsOnCIFARFormat(t *testing.T) {
 	if err != nil || s.Computed() != 9 {
 		t.Fatalf("scan2d file: %v", err)
 	}
+	// two shards of the plane merge into the file one scan writes
+	for _, i := range []string{"0", "1"} {
+		if code, _, stderr = run("scan2d", "--checkpoint", ck, "--grid", "3", "--samples", "30", "--shard", i+"/2", "--out", filepath.Join(dir, "part-{shard}.npz")); code != 0 {
+			t.Fatalf("shard %s: %s", i, stderr)
+		}
+	}
+	merged := filepath.Join(dir, "merged.npz")
+	if code, _, stderr = run("merge", filepath.Join(dir, "part-0.npz"), filepath.Join(dir, "part-1.npz"), "--out", merged); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	if a, b := readFile(t, out), readFile(t, merged); string(a) != string(b) {
+		t.Fatal("the merged shards differ from the whole scan")
+	}
 	if code, _, stderr = run("sharpness", "--checkpoint", ck, "--data", dataDir, "--directions", "2", "--points", "5", "--samples", "30", "--epsilon", "", "--top", "1"); code != 0 {
 		t.Fatalf("sharpness with λmax: %s", stderr)
 	}
@@ -136,4 +149,13 @@ func TestFashionMNIST(t *testing.T) {
 	if code, _, stderr = run("scan1d", "--checkpoint", ck, "--points", "5", "--samples", "100", "--out", out); code != 0 {
 		t.Fatalf("scan1d: %s", stderr)
 	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
