@@ -120,8 +120,17 @@ func TestWriteFileKeepsSpecialFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A writer held open from the start: without one the reader may see
+	// end of file before WriteFile opens the FIFO (the test's race, not
+	// WriteFile's).
+	hold, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { b, _ := io.ReadAll(r); got <- b }()
-	if err := WriteFile(fifo, []byte("through")); err != nil {
+	err = WriteFile(fifo, []byte("through"))
+	hold.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Lstat(fifo); st.Mode()&os.ModeNamedPipe == 0 {
