@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/progress"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/flags"
@@ -41,8 +42,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usage(err)
 	}
 	rep := newReporter(stderr)
-	rep.line("training %s (%d parameters) on %s (%v images, %d classes, normalized %v): %s lr %g, batch %d, %d epoch(s), seed %d",
-		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, src.Shape(), cfg.Arch.Classes, cfg.Arch.Norm, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
+	announceTraining(rep, cfg, src)
 	var epochElapsed time.Duration // training time before the current epoch
 	// The run's progress, for anyone watching it (basin's M list, basin serve).
 	res, err := train.TrainLive(ctx, cfg, src, train.LivePath(out.Path), func(e progress.Event) {
@@ -114,4 +114,10 @@ func trackSummary(cfg train.Config, res *train.Result) string {
 	trainTime := res.Elapsed - res.TrackTime
 	return s + fmt.Sprintf("; tracking took %s on top of %s of training (+%.0f%%)", fmtDuration(res.TrackTime), fmtDuration(trainTime),
 		100*res.TrackTime.Seconds()/trainTime.Seconds())
+}
+
+// announceTraining says what is trained on what, before it starts.
+func announceTraining(rep *reporter, cfg train.Config, src *data.Source) {
+	rep.line("training %s (%d parameters) on %s (%v images, %d classes, normalized %v): %s lr %g, batch %d, %d epoch(s), seed %d",
+		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, src.Shape(), cfg.Arch.Classes, cfg.Arch.Norm, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 }
