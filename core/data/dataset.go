@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/assets"
@@ -52,6 +53,24 @@ func (s Shape) Size() int { return s.C * s.H * s.W }
 
 func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W) }
 
+// ParseShape reads a shape written as Shape.String writes it, "3x32x32".
+func ParseShape(s string) (Shape, error) {
+	var sh Shape
+	parts := strings.Split(s, "x")
+	if len(parts) != 3 {
+		return sh, fmt.Errorf("%q is not C×H×W like 3x32x32", s)
+	}
+	dims := []*int{&sh.C, &sh.H, &sh.W}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 || v > MaxSide {
+			return sh, fmt.Errorf("%q is not C×H×W like 3x32x32 (each 1 to %d)", s, MaxSide)
+		}
+		*dims[i] = v
+	}
+	return sh, nil
+}
+
 // Dataset is a labelled set of images, C×H×W each, channel-major. Pixels
 // stay bytes when the data set has bytes (a quarter of the memory of
 // floats: MNIST's training split is 47 MB, not 188 MB) and are normalized
@@ -67,14 +86,6 @@ type Dataset struct {
 
 // Len is the number of images.
 func (d *Dataset) Len() int { return len(d.Labels) }
-
-// Image writes image i, normalized as MNIST's training set normalizes,
-// into dst (Shape.Size() values). A model normalizes as it was trained,
-// with Norm.Image.
-func (d *Dataset) Image(i int, dst []float32) { mnistNorm.Image(d, i, dst) }
-
-// Normalized returns the network input of an MNIST pixel byte.
-func Normalized(p uint8) float32 { return mnistNorm.table()[0][p] }
 
 // Source is a data set with its train and test splits.
 type Source struct {

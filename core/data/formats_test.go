@@ -102,8 +102,8 @@ func TestLoadNpzLayouts(t *testing.T) {
 	byteSrc := &Dataset{Shape: Shape{3, 2, 2}, Pixels: chw, Labels: []uint8{1, 2}}
 	n := Norm{Mean: []float64{0.1, 0.2, 0.3}, Std: []float64{0.5, 0.25, 2}}
 	a, b := make([]float32, 12), make([]float32, 12)
-	n.Image(src.Train, 1, a)
-	n.Image(byteSrc, 1, b)
+	n.Inputs().Image(src.Train, 1, a)
+	n.Inputs().Image(byteSrc, 1, b)
 	for i := range a {
 		if math.Abs(float64(a[i]-b[i])) > 1e-6 {
 			t.Fatalf("value %d: float image %g, byte image %g", i, a[i], b[i])
@@ -145,13 +145,13 @@ func TestStatsAndNorm(t *testing.T) {
 	if src.Norm.String() != "0.1307/0.3081" {
 		t.Fatalf("embedded MNIST normalizes with %v", src.Norm)
 	}
-	px := make([]float32, Pixels)
-	src.Train.Image(0, px)
+	px := make([]float32, Pixels) // the zero Norm is MNIST's
+	Norm{}.Inputs().Image(src.Train, 0, px)
 	want := make([]float32, Pixels)
-	MNISTNorm().Image(src.Train, 0, want)
+	MNISTNorm().Inputs().Image(src.Train, 0, want)
 	for i := range px {
-		if px[i] != want[i] || px[i] != Normalized(src.Train.Pixels[i]) {
-			t.Fatal("Image and MNISTNorm().Image differ")
+		if px[i] != want[i] || px[i] != float32((float64(src.Train.Pixels[i])/255-Mean)/Std) {
+			t.Fatal("the zero Norm and MNISTNorm differ, or either from (p/255 − mean)/std")
 		}
 	}
 	for _, c := range []struct{ mean, std, want string }{

@@ -102,7 +102,7 @@ func TestLoadDir(t *testing.T) {
 	}
 	// Pixel 255 normalizes to (1-mean)/std, pixel 0 to -mean/std.
 	px := make([]float32, Pixels)
-	src.Train.Image(0, px)
+	MNISTNorm().Inputs().Image(src.Train, 0, px)
 	if got, want := px[0], float32((1-Mean)/Std); got != want {
 		t.Errorf("pixel 255 → %v, want %v", got, want)
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Norm is a network's input normalization, per channel: a pixel p in
@@ -21,17 +20,18 @@ type Norm struct {
 func MNISTNorm() Norm { return Norm{Mean: []float64{Mean}, Std: []float64{Std}} }
 
 // Channels is the number of channels the normalization is for (0 for
-// the zero Norm, which Image takes as MNIST's).
+// the zero Norm, which Inputs takes as MNIST's).
 func (n Norm) Channels() int { return len(n.Mean) }
 
 // String is the form --mean and --std take, "0.1307/0.3081" for one
-// channel, "0.49,0.48,0.45/0.25,0.24,0.26" for three.
+// channel, "0.49,0.48,0.45/0.25,0.24,0.26" for three, each number in
+// full (a checkpoint records it: reading it back gives the same inputs).
 func (n Norm) String() string { return list(n.Mean) + "/" + list(n.Std) }
 
 func list(v []float64) string {
 	s := make([]string, len(v))
 	for i, x := range v {
-		s[i] = strconv.FormatFloat(x, 'g', 6, 64)
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return strings.Join(s, ",")
 }
@@ -79,41 +79,38 @@ func parseList(s string) ([]float64, error) {
 	return out, nil
 }
 
-var mnistNorm = MNISTNorm()
+// Inputs turns images into network inputs with one normalization: made
+// once per network (it holds a table per channel, cheaper than a division
+// per pixel), then used for every image it is given.
+type Inputs struct {
+	norm Norm
+	lut  [][256]float32 // per channel, for byte images
+}
 
-// tables caches each normalization's byte look-up tables (a scan copies
-// an image per evaluation: a table beats a division per pixel).
-var tables sync.Map // string → [][256]float32
-
-func (n Norm) table() [][256]float32 {
-	key := n.String()
-	if t, ok := tables.Load(key); ok {
-		return t.([][256]float32)
+// Inputs is the normalization ready to apply; the zero Norm is MNIST's
+// (what a checkpoint that records none was trained with).
+func (n Norm) Inputs() *Inputs {
+	if n.Channels() == 0 {
+		n = MNISTNorm()
 	}
-	t := make([][256]float32, len(n.Mean))
-	for c := range t {
-		for p := range t[c] {
-			t[c][p] = float32((float64(p)/255 - n.Mean[c]) / n.Std[c])
+	in := &Inputs{norm: n, lut: make([][256]float32, n.Channels())}
+	for c := range in.lut {
+		for p := range in.lut[c] {
+			in.lut[c][p] = float32((float64(p)/255 - n.Mean[c]) / n.Std[c])
 		}
 	}
-	tables.Store(key, t)
-	return t
+	return in
 }
 
 // Image writes image i of d, normalized, into dst (d.Shape.Size()
-// values). The normalization must have d's channels; the zero Norm is
-// MNIST's (what a checkpoint that records none was trained with).
-func (n Norm) Image(d *Dataset, i int, dst []float32) {
-	if n.Channels() == 0 {
-		n = mnistNorm
-	}
+// values). The normalization must have d's channels.
+func (in *Inputs) Image(d *Dataset, i int, dst []float32) {
 	size, plane := d.Shape.Size(), d.Shape.H*d.Shape.W
 	dst = dst[:size]
 	if d.Pixels != nil {
-		t := n.table()
 		src := d.Pixels[i*size : (i+1)*size]
-		for c := range t {
-			lut := &t[c]
+		for c := range in.lut {
+			lut := &in.lut[c]
 			for j, p := range src[c*plane : (c+1)*plane] {
 				dst[c*plane+j] = lut[p]
 			}
@@ -121,8 +118,8 @@ func (n Norm) Image(d *Dataset, i int, dst []float32) {
 		return
 	}
 	src := d.Values[i*size : (i+1)*size]
-	for c := range n.Mean {
-		m, s := float32(n.Mean[c]), float32(n.Std[c])
+	for c := range in.norm.Mean {
+		m, s := float32(in.norm.Mean[c]), float32(in.norm.Std[c])
 		for j, v := range src[c*plane : (c+1)*plane] {
 			dst[c*plane+j] = (v - m) / s
 		}
@@ -167,22 +164,4 @@ func (d *Dataset) Stats() Norm {
 		}
 	}
 	return n
-}
-
-// ParseShape reads a shape written as Shape.String writes it, "3x32x32".
-func ParseShape(s string) (Shape, error) {
-	var sh Shape
-	parts := strings.Split(s, "x")
-	if len(parts) != 3 {
-		return sh, fmt.Errorf("%q is not C×H×W like 3x32x32", s)
-	}
-	dims := []*int{&sh.C, &sh.H, &sh.W}
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 1 || v > MaxSide {
-			return sh, fmt.Errorf("%q is not C×H×W like 3x32x32 (each 1 to %d)", s, MaxSide)
-		}
-		*dims[i] = v
-	}
-	return sh, nil
 }

@@ -29,6 +29,7 @@ type Product struct {
 	dim    int
 
 	x0      []float32    // the batch's images
+	inputs  *data.Inputs // how an image becomes x0's values
 	tangent model.Params // v as float32 tensors
 	work    []*scratch   // per worker
 	workers int
@@ -46,7 +47,10 @@ func NewProduct(arch model.Arch, params model.Params, set *data.Dataset) (*Produ
 	if set.Len() == 0 {
 		return nil, fmt.Errorf("hessian of %s: no images", arch.Preset)
 	}
-	p := &Product{Arch: arch, params: params.Clone(), set: set, workers: max(1, ops.Workers)}
+	if err := arch.Fits(set); err != nil {
+		return nil, fmt.Errorf("hessian of %s: %w", arch.Preset, err)
+	}
+	p := &Product{Arch: arch, params: params.Clone(), set: set, workers: max(1, ops.Workers), inputs: arch.Norm.Inputs()}
 	for _, t := range p.params {
 		p.offset = append(p.offset, p.dim)
 		p.dim += len(t.Data)
@@ -96,7 +100,7 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 		}
 		nb := min(Batch, total-start)
 		for b := 0; b < nb; b++ {
-			p.Arch.Norm.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
+			p.inputs.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
 		}
 		p.forward(nb)
 		loss += p.lossBackward(start, nb, total)

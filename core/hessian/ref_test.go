@@ -34,8 +34,9 @@ func (r *ref64) grad(theta []float64, set *data.Dataset) (float64, []float64) {
 	g := make([]float64, len(theta))
 	loss := 0.0
 	x32 := make([]float32, data.Pixels)
+	inputs := data.MNISTNorm().Inputs()
 	for i := 0; i < set.Len(); i++ {
-		set.Image(i, x32)
+		inputs.Image(set, i, x32)
 		x := make([]float64, data.Pixels)
 		for j, v := range x32 {
 			x[j] = float64(v)

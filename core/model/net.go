@@ -30,6 +30,7 @@ type Net struct {
 	vm       G.VM
 	x, y     *tensor.Dense
 	xs, ys   []float32
+	inputs   *data.Inputs // the arch's normalization, ready
 	nodes    G.Nodes
 	loss     *G.Node
 	lossVal  G.Value
@@ -85,6 +86,7 @@ func NewNetWith(arch Arch, params Params, batch int, training bool, impl Ops) (*
 	}
 	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph(), ops: impl}
 	in := arch.Input
+	n.inputs = arch.Norm.Inputs()
 	n.xs = make([]float32, batch*in.Size())
 	n.ys = make([]float32, batch*arch.Classes)
 	n.x = tensor.New(tensor.WithShape(batch, in.C, in.H, in.W), tensor.WithBacking(n.xs))
@@ -220,7 +222,7 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 	clear(n.ys)
 	size, classes := n.Arch.Input.Size(), n.Arch.Classes
 	for b, i := range idx {
-		n.Arch.Norm.Image(d, i, n.xs[b*size:])
+		n.inputs.Image(d, i, n.xs[b*size:])
 		n.ys[b*classes+int(d.Labels[i])] = 1
 	}
 	defer n.vm.Reset()
