@@ -149,8 +149,8 @@ func TrajectoryIn(ck *Checkpoint, path string, b []byte) ([]Snapshot, error) {
 	if sum, ok := meta[TrajectoryCheckpointKey]; ok && sum != ck.SHA256 {
 		return nil, fmt.Errorf("%w: %s was saved with another version of %s (checkpoint SHA-256 %.12s…, this one %.12s…): train again to have both", ErrMismatch, path, ck.Path, sum, ck.SHA256)
 	}
-	if arch.Preset != ck.Arch.Preset {
-		return nil, fmt.Errorf("%w: %s holds a %s run and %s is a %s model", ErrMismatch, path, arch.Preset, ck.Path, ck.Arch.Preset)
+	if err := arch.Same(ck.Arch); err != nil {
+		return nil, fmt.Errorf("%w: %s holds the run of another model than %s (%v)", ErrMismatch, path, ck.Path, err)
 	}
 	return snaps, nil
 }

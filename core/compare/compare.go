@@ -47,8 +47,8 @@ type Comparison struct {
 // Run measures a and b with the same settings; say is told what it is
 // doing. Cancelled, it returns what it has with ctx's error.
 func Run(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st Settings, say func(string)) (*Comparison, error) {
-	if a.Arch.Preset != b.Arch.Preset {
-		return nil, fmt.Errorf("A is a %s net and B a %s net: compare needs one architecture, so that the directions mean the same", a.Arch.Preset, b.Arch.Preset)
+	if err := a.Arch.Same(b.Arch); err != nil {
+		return nil, fmt.Errorf("A and B are %w: compare needs one architecture, so that the directions mean the same", err)
 	}
 	if say == nil {
 		say = func(string) {}

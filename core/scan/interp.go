@@ -25,8 +25,8 @@ import (
 // error.
 // pool, if not nil, lends the evaluators.
 func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, sink progress.Sink, pass func(data.Split)) (*surface.Surface, error) {
-	if a.Arch.Preset != b.Arch.Preset {
-		return nil, fmt.Errorf("A is a %s net and B a %s net: interpolation needs one architecture", a.Arch.Preset, b.Arch.Preset)
+	if err := a.Arch.Same(b.Arch); err != nil {
+		return nil, fmt.Errorf("A and B are %w: interpolation needs one architecture", err)
 	}
 	st.Beta, st.Split, st.Direction.Norm = surface.Axis{}, data.Train, direction.None // the line itself, unscaled
 	if err := st.Validate(); err != nil {

@@ -392,8 +392,8 @@ func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
 	case err != nil:
 		m.errMsg = "could not open the model: " + err.Error()
 		return
-	case m.other != nil && ck.Arch.Preset != m.other.Arch.Preset:
-		m.errMsg = "B is a " + m.other.Arch.Preset + " net and this a " + ck.Arch.Preset + " one: the compare views need one architecture"
+	case m.other != nil && ck.Arch.Same(m.other.Arch) != nil:
+		m.errMsg = "this model and B are " + ck.Arch.Same(m.other.Arch).Error() + ": the compare views need one architecture"
 		return
 	case m.src != nil && ck.Fits(m.src) != nil:
 		m.errMsg = ck.Fits(m.src).Error()
@@ -414,11 +414,8 @@ func (m *Model) setOther(ck *checkpoint.Checkpoint, err error) {
 	case err != nil:
 		m.errMsg = "could not open B: " + err.Error()
 		return
-	case ck.Arch.Preset != m.ck.Arch.Preset:
-		m.errMsg = "B is a " + ck.Arch.Preset + " net and A a " + m.ck.Arch.Preset + " net: compare needs one architecture"
-		return
-	case ck.Arch.Same(m.ck.Arch) != nil:
-		m.errMsg = "A and B are " + ck.Arch.Same(m.ck.Arch).Error() + ": compare needs one architecture"
+	case m.ck.Arch.Same(ck.Arch) != nil:
+		m.errMsg = "A and B are " + m.ck.Arch.Same(ck.Arch).Error() + ": compare needs one architecture"
 		return
 	}
 	m.errMsg = ""

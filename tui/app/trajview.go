@@ -55,7 +55,7 @@ func (v *trajView) ready() {
 		return
 	}
 	cks := []*checkpoint.Checkpoint{ck}
-	if o := v.c.other; o != nil && o.Arch.Preset == ck.Arch.Preset {
+	if o := v.c.other; o != nil && o.Arch.Same(ck.Arch) == nil {
 		cks = append(cks, o) // compare: B's path on the pooled plane too
 	}
 	v.loadID, v.loading = v.c.nextJob(), true

@@ -166,8 +166,8 @@ func loadRun(path string, centre *checkpoint.Checkpoint) (trajectory.Run, error)
 			return trajectory.Run{}, err
 		}
 	}
-	if ck.Arch.Preset != centre.Arch.Preset {
-		return trajectory.Run{}, fmt.Errorf("%s is a %s run and the centre a %s one: one architecture per plane", path, ck.Arch.Preset, centre.Arch.Preset)
+	if err := ck.Arch.Same(centre.Arch); err != nil {
+		return trajectory.Run{}, fmt.Errorf("%s and the centre are %w: one architecture per plane", path, err)
 	}
 	snaps, err := checkpoint.TrajectoryOf(ck)
 	if errors.Is(err, checkpoint.ErrMismatch) {
