@@ -189,6 +189,15 @@ func indexOf(p model.Params, name string) int {
 	return -1
 }
 
+// DataPathKey is the metadata key of the data set a model was trained on
+// (an absolute path), when that was not the embedded MNIST.
+const DataPathKey = "data_path"
+
+// TrainedOn is the data set the model was trained on, "" for the
+// embedded MNIST or when the file does not say: where a command given no
+// --data evaluates it.
+func (c *Checkpoint) TrainedOn() string { return c.Meta[DataPathKey] }
+
 // Fits reports, in one line naming the file, whether the images of src
 // fit the model: the images it was trained on and its classes.
 func (c *Checkpoint) Fits(src *data.Source) error {

@@ -14,11 +14,6 @@ import (
 
 // Meta is the checkpoint metadata of a training result: everything that
 // produced the weights.
-// DataPathKey is the metadata key of the data set a model was trained on
-// (absolute), when it is not the embedded MNIST: commands given no --data
-// evaluate the model on it.
-const DataPathKey = "data_path"
-
 func Meta(cfg Config, res *Result, dataName string) map[string]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	m := map[string]string{
@@ -44,7 +39,7 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 	}
 	if res.DataPath != "" {
 		if abs, err := filepath.Abs(res.DataPath); err == nil {
-			m[DataPathKey] = abs
+			m[checkpoint.DataPathKey] = abs
 		}
 	}
 	if res.snapEvery > 0 {

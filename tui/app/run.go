@@ -9,7 +9,6 @@ import (
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
-	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/jobs"
 )
 
@@ -97,13 +96,16 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 	if err := atomicfile.CheckWritable(filepath.Join(opts.RunsDir, "probe")); err != nil {
 		return nil, nil, fmt.Errorf("--runs: %w", err)
 	}
-	src, dir := opts.Source, opts.Data
-	if dir == "" && ck != nil { // the data set it was trained on
-		dir = ck.Meta[train.DataPathKey]
-	}
-	if src == nil && dir != "" {
-		if src, err = data.Load(dir); err != nil {
+	src := opts.Source
+	switch {
+	case src != nil:
+	case opts.Data != "":
+		if src, err = data.Load(opts.Data); err != nil {
 			return nil, nil, fmt.Errorf("--data: %w", err)
+		}
+	case ck != nil && ck.TrainedOn() != "": // the data set it was trained on
+		if src, err = data.Load(ck.TrainedOn()); err != nil {
+			return nil, nil, fmt.Errorf("%s was trained on %s, which cannot be read (%v): give --data", ck.Path, ck.TrainedOn(), err)
 		}
 	}
 	if ck != nil {

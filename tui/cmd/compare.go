@@ -37,19 +37,17 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := out.writable(); err != nil {
 		return err
 	}
-	var cks [2]*checkpoint.Checkpoint
-	for i, p := range paths {
-		if cks[i], err = checkpoint.Open(p); err != nil {
-			return usage(err)
-		}
-	}
-	in, err := loadModel(paths[0], *dataDir, sf.Images)
+	in, err := loadModel(paths[0], *dataDir, sf.Images) // A, and the data it is measured on
 	if err != nil {
 		return err
 	}
+	b, err := checkpoint.Open(paths[1])
+	if err != nil {
+		return usage(err)
+	}
 	rep := newReporter(stderr)
 	start := time.Now()
-	c, runErr := compare.Run(ctx, cks[0], cks[1], in.src, st, func(what string) {
+	c, runErr := compare.Run(ctx, in.ck, b, in.src, st, func(what string) {
 		rep.line("%s (%s)", what, fmtDuration(time.Since(start)))
 	})
 	if c == nil {

@@ -104,6 +104,13 @@ func TestCommandsOnCIFARFormat(t *testing.T) {
 	if code != ExitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 || !strings.Contains(stderr, "1x28x28 but small takes 3x32x32") {
 		t.Fatalf("a CIFAR model on MNIST: %d %q", code, stderr)
 	}
+	// the recorded data set gone: one line saying which, and what to do
+	os.Rename(dataDir, dataDir+".moved")
+	code, _, stderr = run("eval", "--checkpoint", ck)
+	if code != ExitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 || !strings.Contains(stderr, "was trained on "+dataDir) || !strings.Contains(stderr, "give --data") {
+		t.Fatalf("the recorded data set moved away: %d %q", code, stderr)
+	}
+	os.Rename(dataDir+".moved", dataDir)
 	code, _, stderr = run("train", "--data", dataDir, "--mean", "0.5", "--std", "0.5", "--out", filepath.Join(dir, "x.safetensors"))
 	if code != ExitUsage || !strings.Contains(stderr, "images of 3 channels") {
 		t.Fatalf("one mean for three channels: %d %q", code, stderr)
@@ -122,14 +129,14 @@ func accuracyOf(t *testing.T, stdout string) float64 {
 	return v / 100
 }
 
-// FashionMNIST is where Debian's dataset-fashion-mnist puts it (.ci/run
+// fashionMNIST is where Debian's dataset-fashion-mnist puts it (.ci/run
 // installs it).
-const FashionMNIST = "/usr/share/datasets/fashion-mnist"
+const fashionMNIST = "/usr/share/datasets/fashion-mnist"
 
 // The small net on Fashion-MNIST, as Debian ships it: trained, evaluated
 // without --data (the checkpoint records its data set) and scanned.
 func TestFashionMNIST(t *testing.T) {
-	if _, err := os.Stat(FashionMNIST); err != nil {
+	if _, err := os.Stat(fashionMNIST); err != nil {
 		t.Skip("no Fashion-MNIST: apt-get install dataset-fashion-mnist")
 	}
 	if testing.Short() {
@@ -137,7 +144,7 @@ func TestFashionMNIST(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ck := filepath.Join(dir, "f.safetensors")
-	code, _, stderr := run("train", "--data", FashionMNIST, "--batch", "128", "--out", ck)
+	code, _, stderr := run("train", "--data", fashionMNIST, "--batch", "128", "--out", ck)
 	if code != 0 || !strings.Contains(stderr, "1x28x28 images, 10 classes, normalized 0.286") {
 		t.Fatalf("train: %d %s", code, stderr)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/scan"
-	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -27,17 +26,22 @@ type evalInputs struct {
 	split data.Split
 }
 
-// loadModel reads the checkpoint and the data, checking that the split
-// has the images asked for.
-// dataFor is the data set to evaluate ck on: --data when given, else
-// the one it was trained on when that was not the embedded MNIST.
-func dataFor(ck *checkpoint.Checkpoint, dataDir string) string {
-	if dataDir == "" {
-		return ck.Meta[train.DataPathKey]
+// loadDataFor loads the data to evaluate ck on: --data when given, else
+// the data set it was trained on (the embedded MNIST when it records none).
+func loadDataFor(ck *checkpoint.Checkpoint, dataDir string) (*data.Source, error) {
+	rec := ck.TrainedOn()
+	if dataDir != "" || rec == "" {
+		return loadData(dataDir)
 	}
-	return dataDir
+	src, err := data.Load(rec)
+	if err != nil {
+		return nil, usagef("%s was trained on %s, which cannot be read (%v): give --data", ck.Path, rec, err)
+	}
+	return src, nil
 }
 
+// loadModel reads the checkpoint and the data, checking that they fit
+// and that the split has the images asked for.
 func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if ckPath == "" {
 		return nil, usagef("--checkpoint is required: name a .safetensors file made by 'basin train'")
@@ -50,7 +54,7 @@ func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if err != nil {
 		return nil, usage(err)
 	}
-	src, err := loadData(dataFor(ck, dataDir))
+	src, err := loadDataFor(ck, dataDir)
 	if err != nil {
 		return nil, err
 	}

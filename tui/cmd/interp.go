@@ -61,7 +61,7 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := cks[0].Arch.Same(cks[1].Arch); err != nil {
 		return usagef("A and B are %v: interpolation needs one architecture", err)
 	}
-	src, err := loadData(dataFor(cks[0], *dataDir))
+	src, err := loadDataFor(cks[0], *dataDir)
 	if err != nil {
 		return err
 	}
