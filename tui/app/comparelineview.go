@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/surface"
@@ -17,22 +16,15 @@ import (
 type compareLineView struct{ pair }
 
 func newCompareLineView(c *common) *compareLineView {
-	a := c.opts.Alpha
-	a.N = c.opts.Points
+	axes, res := lineWindow(c.opts)
 	v := &compareLineView{}
-	v.pair = newPair(c, v, []surface.Axis{a}, []int{11, 21, 51, 101, 201, c.opts.Points}, false, "1d")
+	v.pair = newPair(c, v, axes, res, false, "1d")
 	return v
 }
 
 func (v *compareLineView) title() string { return "compare 1D" }
 
-func (v *compareLineView) keys() helpKeys {
-	k := v.a.c.keys
-	return helpKeys{
-		short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir},
-		full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale, k.Interp}},
-	}
-}
+func (v *compareLineView) keys() helpKeys { return lineKeys(v.a.c.keys, v.a.c.keys.Interp) }
 
 func (v *compareLineView) mouse(msg tea.MouseMsg, w, h int) bool {
 	x0, pw, ph := v.chart(w, h).Plot()

@@ -43,7 +43,8 @@ func newPair(c *common, group view, axes []surface.Axis, res []int, log bool, ki
 func newCompareView(c *common) *compareView {
 	o := c.opts
 	v := &compareView{}
-	v.pair = newPair(c, v, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true, "2d")
+	axes, res := planeWindow(o)
+	v.pair = newPair(c, v, axes, res, true, "2d")
 	return v
 }
 

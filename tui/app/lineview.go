@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/basin-dev/basin/core/surface"
@@ -16,9 +15,8 @@ import (
 type lineView struct{ scanState }
 
 func newLineView(c *common) *lineView {
-	a := c.opts.Alpha
-	a.N = c.opts.Points
-	v := &lineView{newScanState(c, []surface.Axis{a}, []int{11, 21, 51, 101, 201, c.opts.Points}, false)}
+	axes, res := lineWindow(c.opts)
+	v := &lineView{newScanState(c, axes, res, false)}
 	v.group = v
 	return v
 }
@@ -29,13 +27,7 @@ func (v *lineView) title() string { return "1D scan" }
 
 func (v *lineView) ready() { v.restart(false) }
 
-func (v *lineView) keys() helpKeys {
-	k := v.c.keys
-	return helpKeys{
-		short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir},
-		full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, {k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}},
-	}
-}
+func (v *lineView) keys() helpKeys { return lineKeys(v.c.keys) }
 
 func (v *lineView) mouse(msg tea.MouseMsg, w, h int) bool {
 	x0, pw, ph := v.chart(w, h).Plot()

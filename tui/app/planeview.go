@@ -7,7 +7,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -28,7 +27,8 @@ type planeView struct {
 
 func newPlaneView(c *common) *planeView {
 	o := c.opts
-	v := &planeView{scanState: newScanState(c, []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}, true)}
+	axes, res := planeWindow(o)
+	v := &planeView{scanState: newScanState(c, axes, res, true)}
 	v.group = v
 	return v
 }

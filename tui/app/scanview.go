@@ -11,6 +11,7 @@ import (
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/jobs"
+	"github.com/charmbracelet/bubbles/key"
 )
 
 // axisNames are the scan axes in order: α along δ, β along η.
@@ -58,6 +59,27 @@ type scanState struct {
 	dirty    bool // redraw needed
 	cache    string
 	cacheKey [2]int
+}
+
+// lineWindow is a 1D view's window as the options set it (α at --points)
+// and the resolutions r and R step through.
+func lineWindow(o Options) ([]surface.Axis, []int) {
+	a := o.Alpha
+	a.N = o.Points
+	return []surface.Axis{a}, []int{11, 21, 51, 101, 201, o.Points}
+}
+
+// planeWindow is a 2D view's window and resolutions.
+func planeWindow(o Options) ([]surface.Axis, []int) {
+	return []surface.Axis{o.Alpha, o.Beta}, []int{11, 21, 41, 81, o.Alpha.N}
+}
+
+// lineKeys are a 1D view's keys, with more in the full list.
+func lineKeys(k keyMap, more ...key.Binding) helpKeys {
+	return helpKeys{
+		short: []key.Binding{k.Left, k.ZoomIn, k.ZoomOut, k.Edit, k.NewDir},
+		full:  [][]key.Binding{{k.Left, k.Right, k.PanLeft, k.PanRight, k.ZoomIn, k.ZoomOut, k.Reset}, append([]key.Binding{k.Edit, k.Finer, k.Coarser, k.NewDir, k.Norm, k.Scale}, more...)},
+	}
 }
 
 func newScanState(c *common, axes []surface.Axis, resolutions []int, log bool) scanState {
