@@ -144,7 +144,7 @@ func LoadDir(dir string) (*Source, error) {
 		return nil, fmt.Errorf("open data directory: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("data path %s is not a directory", dir)
+		return nil, fmt.Errorf("data path %s is not a directory: give a directory of IDX files or CIFAR batches, or an .npz file", dir)
 	}
 	fsys := atomicfile.DirFS(dir)
 	if layout, ok := cifarLayout(fsys); ok {
