@@ -23,3 +23,9 @@ var Pretrained embed.FS
 //
 //go:embed deploy/slurm/scan.sbatch deploy/k8s/scan-job.yaml
 var Deploy embed.FS
+
+// Arch holds "arch/PRESET.arch": each preset's architecture in the
+// format `basin train --arch FILE` reads (see core/model).
+//
+//go:embed arch/*.arch
+var Arch embed.FS

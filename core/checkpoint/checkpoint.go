@@ -90,8 +90,12 @@ func Parse(path string, b []byte) (*Checkpoint, error) {
 // archMeta is what a file records of its architecture.
 func archMeta(a model.Arch) map[string]string {
 	return map[string]string{"preset": a.Preset, "input": a.Input.String(),
-		"classes": strconv.Itoa(a.Classes), "norm": a.Norm.String()}
+		"classes": strconv.Itoa(a.Classes), "norm": a.Norm.String(), ArchKey: a.Text()}
 }
+
+// ArchKey is the metadata key of the architecture, in the architecture
+// file format (model.ParseArch) with every size filled in.
+const ArchKey = "arch"
 
 // archInput reads the images, classes and normalization a file records;
 // a file that records none was made for MNIST.
@@ -128,6 +132,24 @@ func resolve(p model.Params, meta map[string]string) (model.Arch, model.Params, 
 	in, classes, norm, err := archInput(meta)
 	if err != nil {
 		return model.Arch{}, nil, err
+	}
+	if text, ok := meta[ArchKey]; ok {
+		f, err := model.ParseArch("in the metadata", []byte(text))
+		if err != nil {
+			return model.Arch{}, nil, err
+		}
+		arch, err := f.For(in, classes, norm)
+		if err != nil {
+			return model.Arch{}, nil, err
+		}
+		if name := meta["preset"]; name != "" {
+			arch.Preset = name
+		}
+		params, _, err := arrange(arch, byName)
+		if err != nil {
+			return model.Arch{}, nil, fmt.Errorf("does not fit its architecture %s: %w", arch.Preset, err)
+		}
+		return arch, params, nil
 	}
 	candidates := model.Presets()
 	if preset := meta["preset"]; preset != "" {

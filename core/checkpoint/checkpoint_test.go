@@ -113,11 +113,11 @@ func TestOtherArchitectureNamesTheMisfit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "fc1.weight") || !strings.Contains(err.Error(), "[64 784]") {
 		t.Fatalf("got %v, want an error naming fc1.weight and its shape", err)
 	}
-	// Metadata naming a preset is checked against that preset.
+	// Metadata recording an architecture is checked against it.
 	if err := Save(path, arch, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "preset small") {
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "architecture small: tensor fc1.weight") {
 		t.Fatalf("got %v", err)
 	}
 }

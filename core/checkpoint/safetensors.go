@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/basin-dev/basin/core/model"
 )
@@ -105,6 +106,9 @@ func readHeader(b []byte) (*header, error) {
 		var e entry
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, fmt.Errorf("%w: tensor %s: %v", ErrFormat, name, err)
+		}
+		if e.Dtype == "I64" && strings.HasSuffix(name, ".num_batches_tracked") {
+			continue // PyTorch's batch-norm step counter: basin keeps none
 		}
 		if err := e.check(name, len(h.body)); err != nil {
 			return nil, err

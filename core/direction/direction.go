@@ -8,7 +8,8 @@
 // each normalized against θ*: per output filter (filter normalization, the
 // default: conv output channels and dense output neurons), per tensor
 // (layer, the report's Eq. 1) or not at all. Biases and other 1-D tensors
-// get a zero direction unless Spec.Biases is set. The same (θ*, Spec)
+// get a zero direction unless Spec.Biases is set; batch-norm layers (γ, β
+// and their running statistics) always do, as in Li et al.'s code. The same (θ*, Spec)
 // always gives the same directions.
 package direction
 
@@ -56,9 +57,10 @@ type Spec struct {
 func Gaussian(theta model.Params, spec Spec, axis int) model.Params {
 	d := theta.ZerosLike()
 	r := rng.New(spec.Seed, rng.StreamDirection+uint64(axis)*1000)
+	bn := theta.InBatchNorm()
 	for i := range d {
-		if d[i].IsBias() && !spec.Biases {
-			continue
+		if bn[i] || d[i].IsBias() && !spec.Biases {
+			continue // batch norm never moves (Li et al. 2018)
 		}
 		for j := range d[i].Data {
 			d[i].Data[j] = float32(r.Norm())

@@ -12,13 +12,21 @@ type Block struct {
 	Lo, Hi int    `json:"-"`
 }
 
-// Blocks lists the layers with parameters (weight and bias together), in
-// order.
+// Blocks lists the layers with parameters (weight and bias together; a
+// batch norm's γ and β), in order.
 func (p *Product) Blocks() []Block {
 	var out []Block
-	for i := 0; i+1 < len(p.params); i += 2 {
-		name, _, _ := strings.Cut(p.params[i].Name, ".")
-		out = append(out, Block{Name: name, Lo: p.offset[i], Hi: p.offset[i+1] + len(p.params[i+1].Data)})
+	for i, t := range p.params {
+		if p.offset[i] < 0 {
+			continue
+		}
+		name := t.Name[:max(strings.LastIndexByte(t.Name, '.'), 0)]
+		hi := p.offset[i] + len(t.Data)
+		if n := len(out); n > 0 && out[n-1].Name == name {
+			out[n-1].Hi = hi
+			continue
+		}
+		out = append(out, Block{Name: name, Lo: p.offset[i], Hi: hi})
 	}
 	return out
 }

@@ -52,6 +52,10 @@ func NewProduct(arch model.Arch, params model.Params, set *data.Dataset) (*Produ
 	}
 	p := &Product{Arch: arch, params: params.Clone(), set: set, workers: max(1, ops.Workers), inputs: arch.Norm.Inputs()}
 	for _, t := range p.params {
+		if t.IsBuffer() { // batch norm's statistics: not a parameter
+			p.offset = append(p.offset, -1)
+			continue
+		}
 		p.offset = append(p.offset, p.dim)
 		p.dim += len(t.Data)
 	}
@@ -87,6 +91,9 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 		return fmt.Errorf("hessian-vector product: vectors of %d and %d values for %d parameters", len(v), len(hv), p.dim)
 	}
 	for i, t := range p.tangent {
+		if p.offset[i] < 0 {
+			continue // zero
+		}
 		for j := range t.Data {
 			t.Data[j] = float32(v[p.offset[i]+j])
 		}
@@ -115,21 +122,14 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 // collect adds the batch's R{∂L/∂θ} from every worker into hv.
 func (p *Product) collect(hv []float64) {
 	for _, s := range p.stages {
-		if s.param < 0 {
-			continue
-		}
-		w, b := hv[p.offset[s.param]:], hv[p.offset[s.param+1]:]
-		for _, acc := range s.rw {
-			for j, x := range acc {
-				w[j] += float64(x)
+		for k, t := range s.tensors {
+			dst := hv[p.offset[t]:]
+			for _, acc := range s.acc[k] {
+				for j, x := range acc {
+					dst[j] += float64(x)
+				}
+				clear(acc)
 			}
-			clear(acc)
-		}
-		for _, acc := range s.rb {
-			for j, x := range acc {
-				b[j] += float64(x)
-			}
-			clear(acc)
 		}
 	}
 }

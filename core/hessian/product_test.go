@@ -80,7 +80,7 @@ func TestProductMatchesFloat64Differences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := newRef64(arch)
+			ref := newRef64(arch, params)
 			theta := flatten(params)
 			loss, _ := ref.grad(theta, set)
 			for k := uint64(0); k < 2; k++ {
@@ -144,7 +144,7 @@ func TestProductMatchesExplicitHessian(t *testing.T) {
 	for range 48 {
 		cols = append(cols, r.IntN(784*32))
 	}
-	explicit := explicitColumns(newRef64(arch), flatten(params), cols, set)
+	explicit := explicitColumns(newRef64(arch, params), flatten(params), cols, set)
 
 	var diff, norm float64
 	hv := make([]float64, p.Dim())
@@ -218,7 +218,7 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 	for i := range cols {
 		cols[i] = i
 	}
-	explicit := explicitColumns(newRef64(arch), flatten(params), cols, set)
+	explicit := explicitColumns(newRef64(arch, params), flatten(params), cols, set)
 	h := make([]float64, n*n)
 	trace := 0.0
 	for a := 0; a < n; a++ {

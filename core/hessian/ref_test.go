@@ -5,23 +5,49 @@ import (
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/ops"
 )
 
 // ref64 is a plain float64 network with hand-written backpropagation, the
 // yardstick for the R-operator: its gradients, differenced, give Hessian
-// columns accurate to far better than float32.
+// columns accurate to far better than float32. It walks the same graph
+// (batch norm in evaluation mode, dropout the identity), one image and
+// one scalar at a time, written independently of the stages.
 type ref64 struct {
 	arch   model.Arch
 	shapes []model.Shape
+	inputs [][]int
+	stats  map[int][2][]float32 // batch norm layer → running mean, variance
+	offs   []int                // each layer's first value in θ
 }
 
-func newRef64(a model.Arch) *ref64 {
-	return &ref64{arch: a, shapes: a.Shapes()}
+// newRef64 reads the architecture and the batch-norm statistics of params
+// (θ itself is given to grad, in Product's layout: trained tensors only).
+func newRef64(a model.Arch, params model.Params) *ref64 {
+	r := &ref64{arch: a, shapes: a.Shapes(), inputs: a.Inputs(), stats: map[int][2][]float32{}}
+	off, k := 0, 0
+	for i, l := range a.Layers {
+		r.offs = append(r.offs, off)
+		for n := 0; n < l.TensorCount(); n++ {
+			t := params[k+n]
+			if t.IsBuffer() {
+				r.stats[i] = [2][]float32{params[k+n].Data, params[k+n+1].Data}
+				break
+			}
+			off += len(t.Data)
+		}
+		k += l.TensorCount()
+	}
+	return r
 }
 
+// flatten is θ as Product's vectors lay it out: trained tensors only.
 func flatten(p model.Params) []float64 {
 	var out []float64
 	for _, t := range p {
+		if t.IsBuffer() {
+			continue
+		}
 		for _, v := range t.Data {
 			out = append(out, float64(v))
 		}
@@ -33,11 +59,12 @@ func flatten(p model.Params) []float64 {
 func (r *ref64) grad(theta []float64, set *data.Dataset) (float64, []float64) {
 	g := make([]float64, len(theta))
 	loss := 0.0
-	x32 := make([]float32, data.Pixels)
-	inputs := data.MNISTNorm().Inputs()
+	in := r.arch.Input
+	x32 := make([]float32, in.Size())
+	inputs := r.arch.Norm.Inputs()
 	for i := 0; i < set.Len(); i++ {
 		inputs.Image(set, i, x32)
-		x := make([]float64, data.Pixels)
+		x := make([]float64, in.Size())
 		for j, v := range x32 {
 			x[j] = float64(v)
 		}
@@ -54,71 +81,136 @@ func (r *ref64) grad(theta []float64, set *data.Dataset) (float64, []float64) {
 	return loss / n, g
 }
 
+// window is a conv's or pool's geometry for layer i.
+func (r *ref64) window(i int) (c, h, w, k, stride, pad, oh, ow int) {
+	s := r.inShape(i)
+	l := r.arch.Layers[i]
+	stride = l.Stride
+	if stride == 0 {
+		stride = 1
+		if l.Kind != model.Conv {
+			stride = l.Kernel
+		}
+	}
+	c, h, w, k, pad = s[0], s[1], s[2], l.Kernel, l.Pad
+	return c, h, w, k, stride, pad, (h+2*pad-k)/stride + 1, (w+2*pad-k)/stride + 1
+}
+
+func (r *ref64) inShape(i int) model.Shape {
+	if j := r.inputs[i][0]; j >= 0 {
+		return r.shapes[j]
+	}
+	in := r.arch.Input
+	return model.Shape{in.C, in.H, in.W}
+}
+
+// taps calls f(output index, input index, weight index) for every tap of
+// a conv or pool window of layer i that falls inside the image.
+func (r *ref64) taps(i, outC int, f func(o, x, w int)) {
+	c, h, w, k, s, pad, oh, ow := r.window(i)
+	conv := r.arch.Layers[i].Kind == model.Conv
+	for o := 0; o < outC; o++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				for ch := 0; ch < c; ch++ {
+					if !conv && ch != o {
+						continue
+					}
+					for ky := 0; ky < k; ky++ {
+						iy := oy*s + ky - pad
+						for kx := 0; kx < k; kx++ {
+							ix := ox*s + kx - pad
+							if iy >= 0 && iy < h && ix >= 0 && ix < w {
+								f((o*oh+oy)*ow+ox, (ch*h+iy)*w+ix, ((o*c+ch)*k+ky)*k+kx)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // one is the loss of one image and its gradient.
 func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 	layers := r.arch.Layers
-	acts := [][]float64{x} // acts[i] is layer i's input
-	inShape := model.Shape{1, data.Side, data.Side}
-	inShapes := []model.Shape{}
-	offs := []int{}
-	off := 0
+	outs := make([][]float64, len(layers))
 	args := map[int][]int{}
+	in := func(i, k int) []float64 {
+		if j := r.inputs[i][k]; j >= 0 {
+			return outs[j]
+		}
+		return x
+	}
 	for i, l := range layers {
-		in := acts[len(acts)-1]
-		inShapes = append(inShapes, inShape)
-		offs = append(offs, off)
-		var out []float64
+		a, off := in(i, 0), r.offs[i]
+		out := make([]float64, r.shapes[i].Size())
 		switch l.Kind {
 		case model.Conv:
-			out = r.conv(theta, off, l, inShape, in)
+			nw := l.Out * l.In * l.Kernel * l.Kernel
+			r.taps(i, l.Out, func(o, xi, wi int) { out[o] += theta[off+wi] * a[xi] })
+			if !l.NoBias {
+				px := len(out) / l.Out
+				for j := range out {
+					out[j] += theta[off+nw+j/px]
+				}
+			}
 		case model.Dense:
-			w, b := theta[off:off+l.Out*l.In], theta[off+l.Out*l.In:off+l.Out*l.In+l.Out]
-			out = make([]float64, l.Out)
 			for o := range out {
-				s := b[o]
-				for j, v := range in {
-					s += w[o*l.In+j] * v
+				s := 0.0
+				if !l.NoBias {
+					s = theta[off+l.Out*l.In+o]
+				}
+				for j, v := range a {
+					s += theta[off+o*l.In+j] * v
 				}
 				out[o] = s
 			}
 		case model.ReLU:
-			out = make([]float64, len(in))
-			for j, v := range in {
+			for j, v := range a {
 				out[j] = math.Max(v, 0)
 			}
 		case model.MaxPool:
-			c, h, w := inShape[0], inShape[1], inShape[2]
-			oh, ow := h/l.Kernel, w/l.Kernel
-			out = make([]float64, c*oh*ow)
 			arg := make([]int, len(out))
-			for ch := 0; ch < c; ch++ {
-				for oy := 0; oy < oh; oy++ {
-					for ox := 0; ox < ow; ox++ {
-						best := ch*h*w + oy*l.Kernel*w + ox*l.Kernel
-						for dy := 0; dy < l.Kernel; dy++ {
-							for dx := 0; dx < l.Kernel; dx++ {
-								at := ch*h*w + (oy*l.Kernel+dy)*w + ox*l.Kernel + dx
-								if in[at] > in[best] {
-									best = at
-								}
-							}
-						}
-						k := (ch*oh+oy)*ow + ox
-						out[k], arg[k] = in[best], best
-					}
+			for j := range arg {
+				arg[j] = -1
+			}
+			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) {
+				if arg[o] < 0 || a[xi] > a[arg[o]] {
+					arg[o] = xi
 				}
+			})
+			for j, at := range arg {
+				out[j] = a[at]
 			}
 			args[i] = arg
-		case model.Flatten:
-			out = in
+		case model.AvgPool:
+			k2 := float64(l.Kernel * l.Kernel)
+			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { out[o] += a[xi] / k2 })
+		case model.GlobalAvgPool:
+			hw := len(a) / len(out)
+			for j, v := range a {
+				out[j/hw] += v / float64(hw)
+			}
+		case model.BatchNorm:
+			st := r.stats[i]
+			hw := len(a) / l.In
+			for j, v := range a {
+				c := j / hw
+				out[j] = theta[off+c]*(v-float64(st[0][c]))/math.Sqrt(float64(st[1][c])+ops.BNEps) + theta[off+l.In+c]
+			}
+		case model.Add:
+			for k := range r.inputs[i] {
+				for j, v := range in(i, k) {
+					out[j] += v
+				}
+			}
+		case model.Flatten, model.Dropout:
+			copy(out, a)
 		}
-		if l.Kind == model.Conv || l.Kind == model.Dense {
-			off += paramSize(l)
-		}
-		acts = append(acts, out)
-		inShape = r.shapes[i]
+		outs[i] = out
 	}
-	z := acts[len(acts)-1]
+	z := outs[len(outs)-1]
 	m := math.Inf(-1)
 	for _, v := range z {
 		m = math.Max(m, v)
@@ -129,111 +221,86 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 	}
 	lse := m + math.Log(s)
 	loss := lse - z[label]
-	gy := make([]float64, len(z))
-	for j, v := range z {
-		gy[j] = math.Exp(v - lse)
-	}
-	gy[label]--
 
+	grads := make([][]float64, len(layers)) // ∂loss/∂ each layer's output
+	for i := range grads {
+		grads[i] = make([]float64, len(outs[i]))
+	}
+	last := grads[len(grads)-1]
+	for j, v := range z {
+		last[j] = math.Exp(v - lse)
+	}
+	last[label]--
 	grad := make([]float64, len(theta))
 	for i := len(layers) - 1; i >= 0; i-- {
-		l, in, off := layers[i], acts[i], offs[i]
-		gx := make([]float64, len(in))
+		l, a, off, gy := layers[i], in(i, 0), r.offs[i], grads[i]
+		gx := make([]float64, len(a)) // the first input's gradient
 		switch l.Kind {
 		case model.Dense:
 			nw := l.Out * l.In
 			for o, g := range gy {
-				for j, v := range in {
+				for j, v := range a {
 					grad[off+o*l.In+j] += g * v
 					gx[j] += g * theta[off+o*l.In+j]
 				}
-				grad[off+nw+o] += g
+				if !l.NoBias {
+					grad[off+nw+o] += g
+				}
 			}
 		case model.Conv:
-			r.convBack(theta, grad, off, l, inShapes[i], in, gy, gx)
+			r.taps(i, l.Out, func(o, xi, wi int) {
+				grad[off+wi] += gy[o] * a[xi]
+				gx[xi] += gy[o] * theta[off+wi]
+			})
+			if !l.NoBias {
+				nw, px := l.Out*l.In*l.Kernel*l.Kernel, len(gy)/l.Out
+				for j, g := range gy {
+					grad[off+nw+j/px] += g
+				}
+			}
 		case model.ReLU:
-			for j, v := range in {
+			for j, v := range a {
 				if v > 0 {
 					gx[j] = gy[j]
 				}
 			}
 		case model.MaxPool:
-			for k, a := range args[i] {
-				gx[a] += gy[k]
+			for k, at := range args[i] {
+				gx[at] += gy[k]
 			}
-		case model.Flatten:
+		case model.AvgPool:
+			k2 := float64(l.Kernel * l.Kernel)
+			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { gx[xi] += gy[o] / k2 })
+		case model.GlobalAvgPool:
+			hw := len(a) / len(gy)
+			for j := range gx {
+				gx[j] = gy[j/hw] / float64(hw)
+			}
+		case model.BatchNorm:
+			st := r.stats[i]
+			hw := len(a) / l.In
+			for j, v := range a {
+				c := j / hw
+				inv := 1 / math.Sqrt(float64(st[1][c])+ops.BNEps)
+				grad[off+c] += gy[j] * (v - float64(st[0][c])) * inv
+				grad[off+l.In+c] += gy[j]
+				gx[j] = gy[j] * theta[off+c] * inv
+			}
+		case model.Add, model.Flatten, model.Dropout:
 			copy(gx, gy)
 		}
-		gy = gx
+		for k, j := range r.inputs[i] {
+			if j < 0 {
+				continue
+			}
+			src := gx
+			if k > 0 { // an add's other inputs get the same gradient
+				src = gy
+			}
+			for n, g := range src {
+				grads[j][n] += g
+			}
+		}
 	}
 	return loss, grad
-}
-
-func paramSize(l model.Layer) int {
-	if l.Kind == model.Conv {
-		return l.Out*l.In*l.Kernel*l.Kernel + l.Out
-	}
-	return l.Out*l.In + l.Out
-}
-
-func (r *ref64) conv(theta []float64, off int, l model.Layer, s model.Shape, in []float64) []float64 {
-	c, h, w, k := s[0], s[1], s[2], l.Kernel
-	oh, ow := h+2*l.Pad-k+1, w+2*l.Pad-k+1
-	out := make([]float64, l.Out*oh*ow)
-	nw := l.Out * c * k * k
-	for o := 0; o < l.Out; o++ {
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				sum := theta[off+nw+o]
-				for ch := 0; ch < c; ch++ {
-					for ky := 0; ky < k; ky++ {
-						iy := oy + ky - l.Pad
-						if iy < 0 || iy >= h {
-							continue
-						}
-						for kx := 0; kx < k; kx++ {
-							ix := ox + kx - l.Pad
-							if ix < 0 || ix >= w {
-								continue
-							}
-							sum += theta[off+((o*c+ch)*k+ky)*k+kx] * in[(ch*h+iy)*w+ix]
-						}
-					}
-				}
-				out[(o*oh+oy)*ow+ox] = sum
-			}
-		}
-	}
-	return out
-}
-
-func (r *ref64) convBack(theta, grad []float64, off int, l model.Layer, s model.Shape, in, gy, gx []float64) {
-	c, h, w, k := s[0], s[1], s[2], l.Kernel
-	oh, ow := h+2*l.Pad-k+1, w+2*l.Pad-k+1
-	nw := l.Out * c * k * k
-	for o := 0; o < l.Out; o++ {
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				g := gy[(o*oh+oy)*ow+ox]
-				grad[off+nw+o] += g
-				for ch := 0; ch < c; ch++ {
-					for ky := 0; ky < k; ky++ {
-						iy := oy + ky - l.Pad
-						if iy < 0 || iy >= h {
-							continue
-						}
-						for kx := 0; kx < k; kx++ {
-							ix := ox + kx - l.Pad
-							if ix < 0 || ix >= w {
-								continue
-							}
-							wi := off + ((o*c+ch)*k+ky)*k + kx
-							grad[wi] += g * in[(ch*h+iy)*w+ix]
-							gx[(ch*h+iy)*w+ix] += g * theta[wi]
-						}
-					}
-				}
-			}
-		}
-	}
 }

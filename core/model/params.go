@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Tensor is one named parameter tensor in PyTorch's layout.
@@ -30,6 +31,12 @@ func (t *Tensor) Filter(f int) []float32 {
 
 // IsBias reports whether the tensor is 1-D (biases and similar).
 func (t *Tensor) IsBias() bool { return len(t.Shape) <= 1 }
+
+// IsBuffer reports whether the tensor is state a layer keeps rather than a
+// parameter trained by gradients: batch norm's running mean and variance.
+func (t *Tensor) IsBuffer() bool {
+	return strings.HasSuffix(t.Name, ".running_mean") || strings.HasSuffix(t.Name, ".running_var")
+}
 
 // Params is an ordered set of tensors: a model's state_dict, a direction,
 // or a gradient.
@@ -121,6 +128,24 @@ func (p Params) SameLayout(q Params) error {
 		return fmt.Errorf("unexpected extra tensor %s", q[len(p)].Name)
 	}
 	return nil
+}
+
+// InBatchNorm marks the tensors of batch-norm layers: their scale and
+// shift (γ, β: the 1-D ".weight" and ".bias" of a layer that keeps
+// running statistics) and the statistics themselves.
+func (p Params) InBatchNorm() []bool {
+	bn := map[string]bool{}
+	for _, t := range p {
+		if prefix, ok := strings.CutSuffix(t.Name, ".running_mean"); ok {
+			bn[prefix] = true
+		}
+	}
+	out := make([]bool, len(p))
+	for i, t := range p {
+		dot := strings.LastIndexByte(t.Name, '.')
+		out[i] = dot > 0 && bn[t.Name[:dot]] && t.IsBias()
+	}
+	return out
 }
 
 // Finite reports whether every value is finite.

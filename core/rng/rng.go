@@ -15,12 +15,13 @@ import (
 
 // Streams separate the uses of one seed.
 const (
-	StreamInit      = 1   // weight initialisation
-	StreamShuffle   = 2   // training batch order
-	StreamSample    = 3   // evaluation image subset
-	StreamDirection = 4   // random directions (plus index)
-	StreamSharpness = 64  // starting points of sharpness searches
-	StreamHessian   = 128 // start vectors of eigenvalue searches and trace probes (plus index)
+	StreamInit      = 1    // weight initialisation
+	StreamShuffle   = 2    // training batch order
+	StreamSample    = 3    // evaluation image subset
+	StreamDirection = 4    // random directions (plus index)
+	StreamSharpness = 64   // starting points of sharpness searches
+	StreamHessian   = 128  // start vectors of eigenvalue searches and trace probes (plus index)
+	StreamDropout   = 4096 // dropout masks (plus the layer's index)
 )
 
 // Source is a deterministic random stream.

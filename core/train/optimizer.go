@@ -46,6 +46,9 @@ type sgd struct {
 func (o *sgd) Step(p, grad model.Params) {
 	lr, mu, wd := float32(o.lr), float32(o.mu), float32(o.wd)
 	for i := range p {
+		if p[i].IsBuffer() {
+			continue // batch norm's running statistics: training sets them
+		}
 		w, g, v := p[i].Data, grad[i].Data, o.v[i].Data
 		for j := range w {
 			gj := g[j] + wd*w[j]
@@ -71,6 +74,9 @@ func (o *adam) Step(p, grad model.Params) {
 	sqrtC2 := float32(math.Sqrt(c2))
 	eps := float32(o.eps)
 	for i := range p {
+		if p[i].IsBuffer() {
+			continue
+		}
 		w, g, m, v := p[i].Data, grad[i].Data, o.m[i].Data, o.v[i].Data
 		for j := range w {
 			gj := g[j] + wd*w[j]

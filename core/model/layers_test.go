@@ -1,0 +1,164 @@
+package model
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/rng"
+)
+
+// every layer kind once, on MNIST-sized images: strides, padding,
+// batch norm on conv and dense outputs, a residual add, average and
+// global pooling, dropout, convs without bias.
+const everyLayer = `
+conv    c1 out=4 kernel=3 pad=1 stride=2 bias=false
+bn      b1
+relu
+maxpool mp kernel=3 stride=2 pad=1
+conv    c2 out=4 kernel=3 pad=1 bias=false
+bn      b2
+add     from=b2,mp
+relu
+avgpool kernel=3 stride=2 pad=1
+conv    c3 out=6 kernel=1
+gap
+dropout rate=0.25
+dense   d1 out=8
+bn      b3
+relu
+dense   fc out=classes
+`
+
+func everyLayerArch(t testing.TB) Arch {
+	t.Helper()
+	f, err := ParseArch("every.arch", []byte(everyLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.For(data.MNISTShape, 10, data.MNISTNorm())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The gradient through every layer kind matches finite differences of the
+// training loss (batch statistics; dropout's mask fixed by its seed),
+// tensor by tensor, as TestGradientMatchesFiniteDifferences does for the
+// presets.
+func TestEveryLayerGradient(t *testing.T) {
+	d := testData(t, 16)
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	arch := everyLayerArch(t)
+	theta := arch.Init(3)
+	r := rng.New(5, 5)
+	for i, tn := range theta { // batch norm away from its initial γ = 1, β = 0
+		if strings.HasPrefix(tn.Name, "b") && !strings.Contains(tn.Name, "running") {
+			for j := range tn.Data {
+				theta[i].Data[j] += float32(0.3 * r.Norm())
+			}
+		}
+	}
+	for _, impl := range []Ops{FastOps, StockOps} {
+		net, err := NewNetWith(arch, theta.Clone(), len(idx), true, impl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := func(p Params) float64 {
+			net.Params.CopyFrom(p)
+			net.SeedDropout(9)
+			l, _, err := net.Run(d, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l / float64(len(idx))
+		}
+		loss(theta)
+		grad := net.Grads.Clone()
+		moved := theta.Clone()
+		for i := range theta {
+			if strings.Contains(theta[i].Name, "running") {
+				if grad[i].Data[0] != 0 {
+					t.Errorf("%s has a gradient", theta[i].Name)
+				}
+				continue
+			}
+			dir := theta.ZerosLike()
+			for j := range dir[i].Data {
+				dir[i].Data[j] = float32(r.Norm())
+			}
+			f := func(s float64) float64 {
+				moved.Combine(theta, s, dir, 0, nil)
+				return loss(moved)
+			}
+			an := grad.Dot(dir)
+			best := math.Inf(1)
+			var fds []float64
+			for _, rel := range []float64{1e-2, 3e-3, 1e-3} {
+				h := rel * math.Max(Params{theta[i]}.Norm(), 1) / dir.Norm()
+				fd := (f(-2*h) - 8*f(-h) + 8*f(h) - f(2*h)) / (12 * h)
+				fds = append(fds, fd)
+				best = math.Min(best, relDiff(fd, an))
+			}
+			if math.Abs(an) < 1e-6 && math.Abs(fds[1]) < 1e-6 {
+				continue // a bias before batch norm: the mean removes it
+			}
+			if an == 0 || best > 0.03 {
+				t.Errorf("ops %d %s: directional derivative %g analytic vs %v finite differences", impl, theta[i].Name, an, fds)
+			}
+		}
+	}
+}
+
+// Training moves batch norm's running averages toward the batch's
+// statistics (PyTorch's momentum 0.1, unbiased variance) and evaluation
+// reads them: an evaluation net's loss changes when they do, a training
+// net's does not.
+func TestBatchNormRunningStatistics(t *testing.T) {
+	d := testData(t, 8)
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	arch := everyLayerArch(t)
+	theta := arch.Init(4)
+	mean := indexOf(theta, "b1.running_mean")
+	train, err := NewNet(arch, theta, len(idx), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := NewEvaluator(arch, theta.Clone())
+	before, err := ev.Evaluate(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train.SeedDropout(1)
+	l1, _, _ := train.Run(d, idx)
+	if theta[mean].Data[0] == 0 || theta[mean+1].Data[0] == 1 {
+		t.Fatalf("running mean %v var %v did not move", theta[mean].Data[0], theta[mean+1].Data[0])
+	}
+	train.SeedDropout(1)
+	l2, _, _ := train.Run(d, idx)
+	if relDiff(l1, l2) > 1e-6 {
+		t.Errorf("training loss %v then %v: batch statistics do not depend on the running ones", l1, l2)
+	}
+	ev.Params.CopyFrom(theta)
+	after, err := ev.Evaluate(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Loss == after.Loss {
+		t.Errorf("evaluation loss %v did not change with the running statistics", before.Loss)
+	}
+}
+
+func indexOf(p Params, name string) int {
+	for i, t := range p {
+		if t.Name == name {
+			return i
+		}
+	}
+	return -1
+}

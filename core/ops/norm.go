@@ -1,0 +1,145 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// BatchNorm normalises each channel of x [B,C,H,W] (or [B,C]) and scales
+// and shifts it: y = γ·(x − μ)/√(σ² + ε) + β, as PyTorch's BatchNorm2d.
+// Inputs x, γ [C], β [C]. In training μ and σ² are the batch's (biased
+// variance) and the running averages move toward them by Momentum (the
+// variance unbiased, as PyTorch keeps it); in evaluation μ and σ² are the
+// running averages.
+type BatchNorm struct {
+	Shape    []int // of x, batch first
+	B, C, HW int
+	Train    bool
+	// Mean and Var are the running averages: the model's buffers, shared
+	// with its Params (training writes them).
+	Mean, Var []float32
+
+	xhat   []float32 // (x − μ)/σ of the last forward pass
+	invStd []float32 // 1/σ per channel
+}
+
+// BatchNorm's constants, PyTorch's defaults.
+const (
+	BNEps      = 1e-5
+	BNMomentum = 0.1
+)
+
+func (k *BatchNorm) String() string {
+	return fmt.Sprintf("BatchNorm{%dx%dx%d train=%v}", k.B, k.C, k.HW, k.Train)
+}
+func (k *BatchNorm) Out() []int { return k.Shape }
+
+// NewBatchNorm returns the op of batch norm on x of the given shape
+// (batch first); mean and variance are the running buffers.
+func NewBatchNorm(shape []int, train bool, mean, variance []float32) *Layer {
+	hw := 1
+	for _, d := range shape[2:] {
+		hw *= d
+	}
+	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, Mean: mean, Var: variance}
+	return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]})
+}
+
+func (k *BatchNorm) Forward(in [][]float32, y []float32) {
+	x, g, b := in[0], in[1], in[2]
+	if k.xhat == nil {
+		k.xhat = make([]float32, len(x))
+		k.invStd = make([]float32, k.C)
+	}
+	n := float64(k.B * k.HW)
+	forEach(k.C, func(_, c int) {
+		var mu, v float64
+		if k.Train {
+			s, ss := 0.0, 0.0
+			k.plane(x, c, func(p []float32) {
+				for _, t := range p {
+					s += float64(t)
+				}
+			})
+			mu = s / n
+			k.plane(x, c, func(p []float32) {
+				for _, t := range p {
+					d := float64(t) - mu
+					ss += d * d
+				}
+			})
+			v = ss / n
+			unbiased := v
+			if n > 1 {
+				unbiased = ss / (n - 1)
+			}
+			k.Mean[c] = float32((1-BNMomentum)*float64(k.Mean[c]) + BNMomentum*mu)
+			k.Var[c] = float32((1-BNMomentum)*float64(k.Var[c]) + BNMomentum*unbiased)
+		} else {
+			mu, v = float64(k.Mean[c]), float64(k.Var[c])
+		}
+		inv := 1 / math.Sqrt(v+BNEps)
+		k.invStd[c] = float32(inv)
+		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
+		for i := 0; i < k.B; i++ {
+			o := (i*k.C + c) * k.HW
+			xs, hs, ys := x[o:o+k.HW], k.xhat[o:o+k.HW], y[o:o+k.HW]
+			for j, t := range xs {
+				h := (t - m) * is
+				hs[j] = h
+				ys[j] = gc*h + bc
+			}
+		}
+	})
+}
+
+// plane calls f on channel c's values in each image.
+func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
+	for i := 0; i < k.B; i++ {
+		o := (i*k.C + c) * k.HW
+		f(x[o : o+k.HW])
+	}
+}
+
+// Backward: gγ = Σ gy·x̂, gβ = Σ gy; in training gx = γ/(nσ)·(n·gy − gβ −
+// x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
+func (k *BatchNorm) Backward(in [][]float32, _, gy []float32, gin [][]float32) {
+	g := in[1]
+	gx, gg, gb := gin[0], gin[1], gin[2]
+	n := float32(k.B * k.HW)
+	forEach(k.C, func(_, c int) {
+		var sg, sgh float64
+		for i := 0; i < k.B; i++ {
+			o := (i*k.C + c) * k.HW
+			hs := k.xhat[o : o+k.HW]
+			for j, t := range gy[o : o+k.HW] {
+				sg += float64(t)
+				sgh += float64(t) * float64(hs[j])
+			}
+		}
+		if gg != nil {
+			gg[c] = float32(sgh)
+		}
+		if gb != nil {
+			gb[c] = float32(sg)
+		}
+		if gx == nil {
+			return
+		}
+		scale := g[c] * k.invStd[c]
+		mg, mgh := float32(sg)/n, float32(sgh)/n
+		for i := 0; i < k.B; i++ {
+			o := (i*k.C + c) * k.HW
+			hs, gs, xs := k.xhat[o:o+k.HW], gy[o:o+k.HW], gx[o:o+k.HW]
+			if k.Train {
+				for j, t := range gs {
+					xs[j] = scale * (t - mg - hs[j]*mgh)
+				}
+			} else {
+				for j, t := range gs {
+					xs[j] = scale * t
+				}
+			}
+		}
+	})
+}
