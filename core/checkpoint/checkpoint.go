@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,7 +78,7 @@ func Parse(path string, b []byte) (*Checkpoint, error) {
 	}
 	meta := h.meta
 	sum := sha256.Sum256(b)
-	arch, params, err := resolve(h.shapes(), meta) // before decoding a value
+	arch, params, err := resolve(path, h.shapes(), meta) // before decoding a value
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -124,7 +126,7 @@ func archInput(meta map[string]string) (data.Shape, int, data.Norm, error) {
 // resolve orders the file's tensors into a preset's layout. With no preset
 // named it picks the preset that fits; failing that, it reports the misfit
 // against the preset that fits longest.
-func resolve(p model.Params, meta map[string]string) (model.Arch, model.Params, error) {
+func resolve(path string, p model.Params, meta map[string]string) (model.Arch, model.Params, error) {
 	byName := map[string]model.Tensor{}
 	for _, t := range p {
 		byName[t.Name] = t
@@ -133,16 +135,25 @@ func resolve(p model.Params, meta map[string]string) (model.Arch, model.Params, 
 	if err != nil {
 		return model.Arch{}, nil, err
 	}
-	if text, ok := meta[ArchKey]; ok {
-		f, err := model.ParseArch("in the metadata", []byte(text))
-		if err != nil {
-			return model.Arch{}, nil, err
+	f, err := archFile(path, meta)
+	if err != nil {
+		return model.Arch{}, nil, err
+	}
+	if f != nil {
+		if _, ok := meta["input"]; !ok && f.Input.C > 0 {
+			in = f.Input
+		}
+		if _, ok := meta["classes"]; !ok && f.Classes > 0 {
+			classes = f.Classes
+		}
+		if _, ok := meta["norm"]; !ok {
+			norm = f.Norm(norm)
 		}
 		arch, err := f.For(in, classes, norm)
 		if err != nil {
 			return model.Arch{}, nil, err
 		}
-		if name := meta["preset"]; name != "" {
+		if name := meta["preset"]; name != "" && meta[ArchKey] != "" {
 			arch.Preset = name
 		}
 		params, _, err := arrange(arch, byName)
@@ -171,6 +182,23 @@ func resolve(p model.Params, meta map[string]string) (model.Arch, model.Params, 
 		}
 	}
 	return model.Arch{}, nil, bestErr
+}
+
+// archFile is the architecture a checkpoint records, or else the one in
+// the file beside it (model.arch for model.safetensors: how a PyTorch
+// state_dict says what it is), or nil.
+func archFile(path string, meta map[string]string) (*model.File, error) {
+	if text, ok := meta[ArchKey]; ok {
+		return model.ParseArch("in the metadata", []byte(text))
+	}
+	if IsPretrained(path) || path == "" {
+		return nil, nil
+	}
+	beside := strings.TrimSuffix(path, filepath.Ext(path)) + ".arch"
+	if _, err := os.Stat(beside); err != nil {
+		return nil, nil
+	}
+	return model.ReadArchFile(beside)
 }
 
 // arrange returns the tensors in arch's order, or how many fit before the

@@ -151,7 +151,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, _, err := Decode(b)
 		if err == nil {
-			resolve(p, nil)
+			resolve("", p, nil)
 		}
 	})
 }

@@ -104,7 +104,7 @@ func ParseTrajectory(path string, b []byte) (model.Arch, []Snapshot, map[string]
 		for _, t := range g {
 			list = append(list, t)
 		}
-		a, params, err := resolve(list, meta)
+		a, params, err := resolve("", list, meta)
 		if err != nil {
 			return model.Arch{}, nil, nil, fmt.Errorf("trajectory %s, step %d: %w", path, step, err)
 		}

@@ -58,29 +58,33 @@ func Run(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Source, st 
 	pool := model.NewPool(a.Arch, scan.DefaultWorkers())
 	defer pool.Close()
 	for i, ck := range []*checkpoint.Checkpoint{a, b} {
-		side := c.Sides[i]
-		side.Name = string(rune('a' + i))
-		for _, which := range []struct {
-			name string
-			st   scan.Settings
-			into **surface.Surface
-		}{{"line", st.Line, &side.Line}, {"plane", st.Plane, &side.Plane}} {
-			say(fmt.Sprintf("%s: scanning the %s", side.Name, which.name))
-			ss, err := scan.NewSession(ck, src, which.st)
-			if err != nil {
-				return c, err
-			}
-			ss.Job.Pool = pool
-			*which.into = ss.Surface
-			if err := ss.Run(ctx, nil); err != nil {
-				return c, err
-			}
-		}
-		if err := Measure(ctx, side, ck, src, st, pool, say); err != nil {
+		if err := measureSide(ctx, c.Sides[i], i, ck, src, st, pool, say); err != nil {
 			return c, err
 		}
 	}
 	return c, nil
+}
+
+// measureSide scans side i's line and plane and measures its numbers.
+func measureSide(ctx context.Context, side *Side, i int, ck *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, say func(string)) error {
+	side.Name = string(rune('a' + i))
+	for _, which := range []struct {
+		name string
+		st   scan.Settings
+		into **surface.Surface
+	}{{"line", st.Line, &side.Line}, {"plane", st.Plane, &side.Plane}} {
+		say(fmt.Sprintf("%s: scanning the %s", side.Name, which.name))
+		ss, err := scan.NewSession(ck, src, which.st)
+		if err != nil {
+			return err
+		}
+		ss.Job.Pool = pool
+		*which.into = ss.Surface
+		if err := ss.Run(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return Measure(ctx, side, ck, src, st, pool, say)
 }
 
 // Measure fills side with the numbers of one model: its test-split

@@ -91,6 +91,11 @@ func hessianRows(a, b *hessian.Spectrum) []Row {
 	}
 	if a.Bottom != nil && b.Bottom != nil {
 		eig("Hessian λmin", *a.Bottom, *b.Bottom)
+		if len(a.Top) > 0 && len(b.Top) > 0 {
+			ra, rb := convexity(*a.Bottom, a.Top[0]), convexity(*b.Bottom, b.Top[0])
+			rows = append(rows, Row{What: "|λmin/λmax| (Li et al.: small is convex)",
+				A: fmt.Sprintf("%.3g", ra), B: fmt.Sprintf("%.3g", rb), Ratio: rb / ra})
+		}
 	}
 	if a.Trace != nil && b.Trace != nil {
 		rows = append(rows, Row{What: "Hessian trace", A: TraceString(*a.Trace), B: TraceString(*b.Trace), Ratio: b.Trace.Value / a.Trace.Value})
@@ -99,6 +104,15 @@ func hessianRows(a, b *hessian.Spectrum) []Row {
 		eig("λmax of "+a.Layers[i].Layer, a.Layers[i].Eigen, b.Layers[i].Eigen)
 	}
 	return rows
+}
+
+// convexity is |λmin/λmax|, 0 when λmin ≥ 0: how much the surface bends
+// down against how much it bends up (Li et al.'s Figure 7 maps it).
+func convexity(bottom, top hessian.Eigen) float64 {
+	if bottom.Value >= 0 || top.Value == 0 {
+		return 0
+	}
+	return math.Abs(bottom.Value / top.Value)
 }
 
 // EigenString is an eigenvalue with its residual bound.

@@ -32,6 +32,12 @@ import (
 // reads the line before it. Input sizes are never written: they follow
 // from the data, so one file serves MNIST and CIFAR; out=classes is one
 // logit per class of the data.
+//
+// A file may also say what the model was made for, in lines of their own
+// before the layers: input 3x32x32, classes 10, mean 0.49,0.48,0.45 and
+// std 0.25,0.24,0.26 (per channel, the normalization the inputs get).
+// basin records these in its checkpoints; a file beside a PyTorch
+// state_dict (model.arch next to model.safetensors) gives them for it.
 
 // File is an architecture as written: layers whose input sizes and class
 // count are filled in for a data set by For.
@@ -39,6 +45,10 @@ type File struct {
 	Name   string // the file's name without directory and extension
 	Path   string // where it was read, for errors
 	Layers []Layer
+	// What the model was made for, when the file says (zero: it does not).
+	Input     data.Shape
+	Classes   int
+	Mean, Std string
 }
 
 // outClasses is out=classes before For fills it.
@@ -78,6 +88,15 @@ func ParseArch(p string, text []byte) (*File, error) {
 		if len(words) == 0 {
 			continue
 		}
+		if done, err := f.header(words); done || err != nil {
+			if err == nil && len(f.Layers) > 0 {
+				err = fmt.Errorf("%s comes after the layers: put it before them", words[0])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("architecture %s line %d: %w", p, n+1, err)
+			}
+			continue
+		}
 		l, err := parseLayer(words)
 		if err != nil {
 			return nil, fmt.Errorf("architecture %s line %d: %w", p, n+1, err)
@@ -94,7 +113,55 @@ func ParseArch(p string, text []byte) (*File, error) {
 	if _, err := graph(f.Layers); err != nil {
 		return nil, f.errorf(err)
 	}
+	if (f.Mean == "") != (f.Std == "") {
+		return nil, f.errorf(fmt.Errorf("mean and std go together: give both lines or neither"))
+	}
+	if f.Mean != "" {
+		n, err := data.ParseNorm(f.Mean, f.Std)
+		if err == nil && f.Input.C > 0 {
+			err = n.Validate(f.Input.C)
+		}
+		if err != nil {
+			return nil, f.errorf(err)
+		}
+	}
 	return f, nil
+}
+
+// header reads an input, classes, mean or std line.
+func (f *File) header(words []string) (bool, error) {
+	switch words[0] {
+	case "input", "classes", "mean", "std":
+	default:
+		return false, nil
+	}
+	if len(words) != 2 {
+		return true, fmt.Errorf("%s takes one value, like: input 3x32x32, classes 10, mean 0.5,0.5,0.5", words[0])
+	}
+	v := words[1]
+	var err error
+	switch words[0] {
+	case "input":
+		f.Input, err = data.ParseShape(v)
+	case "classes":
+		if f.Classes, err = strconv.Atoi(v); err != nil || f.Classes < 2 || f.Classes > 1<<16 {
+			err = fmt.Errorf("classes %q: want a whole number from 2 to 65536", v)
+		}
+	case "mean":
+		f.Mean = v
+	case "std":
+		f.Std = v
+	}
+	return true, err
+}
+
+// Norm is the normalization the file gives, or def when it gives none.
+func (f *File) Norm(def data.Norm) data.Norm {
+	if f.Mean == "" {
+		return def
+	}
+	n, _ := data.ParseNorm(f.Mean, f.Std) // checked by ParseArch
+	return n
 }
 
 func (f *File) errorf(err error) error { return fmt.Errorf("architecture %s: %w", f.Path, err) }

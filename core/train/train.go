@@ -17,7 +17,10 @@ import (
 // Config is everything that determines a training run. The same Config on
 // the same data gives the same weights, bit for bit.
 type Config struct {
-	Arch        model.Arch
+	Arch model.Arch
+	// File is the architecture as written, built for the data by ForData
+	// (nil: the preset Arch.Preset names).
+	File        *model.File
 	Epochs      int
 	Batch       int
 	LR          float64
@@ -59,7 +62,15 @@ func (c Config) ForData(src *data.Source) (Config, error) {
 		return c, fmt.Errorf("normalization for %s: %w", src.Name, err)
 	}
 	classes := max(src.Classes(), 2)
-	arch, err := model.PresetFor(c.Arch.Preset, src.Shape(), classes, norm)
+	file := c.File
+	if file == nil {
+		f, err := model.PresetFile(c.Arch.Preset)
+		if err != nil {
+			return c, fmt.Errorf("train on %s: %w", src.Name, err)
+		}
+		file = f
+	}
+	arch, err := file.For(src.Shape(), classes, norm)
 	if err != nil {
 		return c, fmt.Errorf("train on %s: %w", src.Name, err)
 	}
@@ -144,6 +155,7 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	if r.net, err = model.NewNet(cfg.Arch, r.params, cfg.Batch, true); err != nil {
 		return nil, err
 	}
+	r.net.SeedDropout(cfg.Seed)
 	defer r.net.Close()
 	if r.opt, err = NewOptimizer(cfg.Optimizer, cfg.LR, cfg.Momentum, cfg.WeightDecay, r.params); err != nil {
 		return nil, err

@@ -87,6 +87,7 @@ usage:
   basin trajectory [flags]   a run's path on the PCA plane of its snapshots, over the loss there
   basin compare A B [flags]  two checkpoints on the same directions, images and grid
   basin experiment batch-size [flags]   train at a small and a large batch, then compare
+  basin experiment skip [flags]         train resnet and resnet-noshort alike, then compare (Li et al. Fig. 5)
   basin experiment eos [flags]          full-batch gradient descent: λmax against 2/η
   basin merge PARTS --out F  join the parts of a scan split with --shard (Slurm, Kubernetes)
   basin deploy slurm|k8s     print the job files that run a sharded scan on a cluster

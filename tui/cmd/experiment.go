@@ -18,18 +18,20 @@ import (
 	"github.com/basin-dev/basin/tui/flags"
 )
 
-// runExperiment is basin experiment: batch-size or eos.
+// runExperiment is basin experiment: batch-size, skip or eos.
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(args) > 0 && args[0] == "eos":
 		return runEOS(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "batch-size":
 		return runBatchSize(ctx, args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "skip":
+		return runSkip(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && (args[0] == "--help" || args[0] == "-h"):
-		fmt.Fprintln(stdout, "usage: basin experiment batch-size|eos [flags]   (see basin experiment batch-size --help, basin experiment eos --help)")
+		fmt.Fprintln(stdout, "usage: basin experiment batch-size|skip|eos [flags]   (see basin experiment batch-size --help, … skip --help, … eos --help)")
 		return flag.ErrHelp
 	}
-	return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, or basin experiment eos --out DIR")
+	return usagef("name the experiment: basin experiment batch-size --batches 32,2048 --out DIR, basin experiment skip --out DIR, or basin experiment eos --out DIR")
 }
 
 // runBatchSize is basin experiment batch-size: a small and a large batch

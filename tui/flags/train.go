@@ -3,6 +3,7 @@ package flags
 import (
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
@@ -13,6 +14,7 @@ import (
 // app's.
 type Train struct {
 	Preset, Optimizer, Data   string
+	Arch                      string // an architecture file; overrides Preset
 	Mean, Std                 string // per-channel normalization, "" for the data's own
 	Epochs, Batch             int
 	LR, Momentum, WeightDecay float64
@@ -23,7 +25,8 @@ type Train struct {
 
 // Register adds the training flags to fs.
 func (t *Train) Register(fs *flag.FlagSet) {
-	fs.StringVar(&t.Preset, "preset", model.DefaultPreset, "architecture: small, standard or mlp")
+	fs.StringVar(&t.Preset, "preset", model.DefaultPreset, "architecture: "+strings.Join(model.Presets(), ", "))
+	fs.StringVar(&t.Arch, "arch", "", "an architecture file (one layer per line; see the README), instead of --preset")
 	fs.IntVar(&t.Epochs, "epochs", 1, "passes over the training set")
 	fs.IntVar(&t.Batch, "batch", 64, "images per optimizer step")
 	fs.Float64Var(&t.LR, "lr", 0, "learning rate (default 0.05 for sgd, 0.001 for adam)")
@@ -46,15 +49,25 @@ func RegisterData(fs *flag.FlagSet, dir *string) {
 
 // Config validates the flags into a training configuration.
 func (t *Train) Config() (train.Config, error) {
-	arch, err := model.Preset(t.Preset)
-	if err != nil {
-		return train.Config{}, fmt.Errorf("--preset: %w", err)
+	var file *model.File
+	var err error
+	if t.Arch != "" {
+		file, err = model.ReadArchFile(t.Arch)
+	} else {
+		file, err = model.PresetFile(t.Preset)
 	}
+	if err != nil {
+		if t.Arch == "" {
+			err = fmt.Errorf("--preset: %w", err)
+		}
+		return train.Config{}, err
+	}
+	arch := model.Arch{Preset: file.Name}
 	lr := t.LR
 	if lr == 0 {
 		lr = train.DefaultLR(t.Optimizer)
 	}
-	cfg := train.Config{Arch: arch, Epochs: t.Epochs, Batch: t.Batch, LR: lr, Momentum: t.Momentum,
+	cfg := train.Config{Arch: arch, File: file, Epochs: t.Epochs, Batch: t.Batch, LR: lr, Momentum: t.Momentum,
 		WeightDecay: t.WeightDecay, Optimizer: t.Optimizer, Seed: t.Seed,
 		Track: train.Tracking{Every: t.TrackEvery, Images: t.TrackImages}, SnapshotEvery: t.SnapshotEvery}
 	if t.SnapshotEvery < 0 {
