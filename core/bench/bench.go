@@ -180,7 +180,7 @@ func Train(e *Env, preset string, batch int) (Result, error) {
 		return Result{}, err
 	}
 	steps := 300
-	if preset == "standard" {
+	if preset != "small" && preset != "mlp" {
 		steps = 40
 	}
 	if e.Quick {

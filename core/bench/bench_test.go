@@ -100,3 +100,7 @@ func TestReadHWM(t *testing.T) {
 		t.Fatalf("readHWM of a missing file = %d, want 0", got)
 	}
 }
+
+func BenchmarkTrainResnet(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return Train(e, "resnet", 64) })
+}

@@ -377,3 +377,15 @@ func Match(p Params) (Arch, error) {
 
 // TensorCount is how many tensors of Params the layer owns.
 func (l Layer) TensorCount() int { return len(l.tensors()) }
+
+// ParamCount is the number of trained values: every tensor but batch
+// norm's running statistics.
+func (a Arch) ParamCount() int {
+	n := 0
+	for _, t := range a.NewParams() {
+		if !t.IsBuffer() {
+			n += len(t.Data)
+		}
+	}
+	return n
+}

@@ -95,7 +95,19 @@ func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 // shared builds the layers both implementations compute with basin's
 // kernels (batch norm, average pooling, global pooling, add, dropout,
 // strided conv), or reports false for a kind it leaves to the caller.
-func (b *layerNodes) shared(i int) (bool, error) {
+// With fuse, a batch norm or add takes in the ReLU after it (when nothing
+// else reads between them) and returns 1 more layer done.
+func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
+	relu := fuse && b.chained(i, ReLU)
+	done, err := b.sharedOp(i, relu)
+	if done && relu && (b.n.Arch.Layers[i].Kind == BatchNorm || b.n.Arch.Layers[i].Kind == Add) {
+		b.out[i+1] = b.out[i]
+		return true, 1, err
+	}
+	return done, 0, err
+}
+
+func (b *layerNodes) sharedOp(i int, relu bool) (bool, error) {
 	l, n := b.n.Arch.Layers[i], b.n
 	x, image := b.in(i, 0)
 	s := b.inShape(i)
@@ -105,7 +117,7 @@ func (b *layerNodes) shared(i int) (bool, error) {
 		g, beta := n.param(b.pi), n.param(b.pi+1)
 		mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
 		b.pi += 4
-		op = ops.NewBatchNorm(s, n.training, mean, variance)
+		op = ops.NewBatchNorm(s, n.training, relu, mean, variance)
 		op.NoGrad[0] = image
 		return true, b.apply(i, op, x, g, beta)
 	case AvgPool:
@@ -113,7 +125,7 @@ func (b *layerNodes) shared(i int) (bool, error) {
 	case GlobalAvgPool:
 		op = ops.NewGlobalAvgPool(n.Batch, s[1], s[2], s[3])
 	case Add:
-		op = ops.NewSum(len(b.inputs[i]), s)
+		op = ops.NewSum(len(b.inputs[i]), s, relu)
 		nodes := make([]*G.Node, len(b.inputs[i]))
 		for k := range nodes {
 			nodes[k], op.NoGrad[k] = b.in(i, k)
@@ -149,10 +161,11 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 	layers := n.Arch.Layers
 	for i := 0; i < len(layers); i++ {
 		l := layers[i]
-		if done, err := b.shared(i); done || err != nil {
+		if done, more, err := b.shared(i, true); done || err != nil {
 			if err != nil {
 				return nil, err
 			}
+			i += more
 			continue
 		}
 		h, image := b.in(i, 0)
@@ -215,7 +228,7 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 func (n *Net) buildStock(x *G.Node) (h *G.Node, err error) {
 	b := newLayerNodes(n, x)
 	for i, l := range n.Arch.Layers {
-		if done, err := b.shared(i); done || err != nil {
+		if done, _, err := b.shared(i, false); done || err != nil {
 			if err != nil {
 				return nil, err
 			}

@@ -149,16 +149,20 @@ func (k *GlobalAvgPool) Backward(_ [][]float32, _, gy []float32, gin [][]float32
 	}
 }
 
-// Sum adds inputs of one shape (a residual connection).
-type Sum struct{ Shape []int }
+// Sum adds inputs of one shape (a residual connection), optionally
+// followed by ReLU.
+type Sum struct {
+	Shape []int
+	ReLU  bool
+}
 
 // NewSum returns the op adding n inputs of the given shape.
-func NewSum(n int, shape []int) *Layer {
+func NewSum(n int, shape []int, relu bool) *Layer {
 	in := make([][]int, n)
 	for i := range in {
 		in[i] = shape
 	}
-	l := &Layer{K: &Sum{Shape: shape}, NoGrad: make([]bool, n)}
+	l := &Layer{K: &Sum{Shape: shape, ReLU: relu}, NoGrad: make([]bool, n)}
 	for _, s := range in {
 		l.In = append(l.In, s)
 	}
@@ -168,16 +172,62 @@ func NewSum(n int, shape []int) *Layer {
 func (k *Sum) String() string { return fmt.Sprintf("Add%v", k.Shape) }
 func (k *Sum) Out() []int     { return k.Shape }
 func (k *Sum) Forward(in [][]float32, y []float32) {
-	copy(y, in[0])
-	for _, x := range in[1:] {
-		for j, v := range x {
-			y[j] += v
+	chunks(len(y), func(lo, hi int) {
+		copy(y[lo:hi], in[0][lo:hi])
+		for _, x := range in[1:] {
+			for j, v := range x[lo:hi] {
+				y[lo+j] += v
+			}
 		}
+		if k.ReLU {
+			relu(y[lo:hi], y[lo:hi])
+		}
+	})
+}
+func (k *Sum) Backward(_ [][]float32, y, gy []float32, gin [][]float32) {
+	chunks(len(y), func(lo, hi int) {
+		for _, g := range gin {
+			if g == nil {
+				continue
+			}
+			if k.ReLU {
+				reluGrad(g[lo:hi], y[lo:hi], gy[lo:hi])
+			} else {
+				copy(g[lo:hi], gy[lo:hi])
+			}
+		}
+	})
+}
+
+// chunks splits [0, n) into one contiguous range per worker.
+func chunks(n int, f func(lo, hi int)) {
+	w := min(Workers, max(1, n/4096))
+	size := (n + w - 1) / w
+	forEachOn(w, w, func(_, i int) {
+		if lo := i * size; lo < n {
+			f(lo, min(n, lo+size))
+		}
+	})
+}
+
+// relu writes max(x, 0) into y (a NaN stays NaN).
+func relu(y, x []float32) {
+	for j, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		y[j] = v
 	}
 }
-func (k *Sum) Backward(_ [][]float32, _, gy []float32, gin [][]float32) {
-	for _, g := range gin {
-		copy(g, gy) // a nil entry copies nothing
+
+// reluGrad writes gy where y > 0 and 0 elsewhere into gx.
+func reluGrad(gx, y, gy []float32) {
+	for j, v := range y {
+		if v > 0 {
+			gx[j] = gy[j]
+		} else {
+			gx[j] = 0
+		}
 	}
 }
 
@@ -190,22 +240,11 @@ func NewReLU(shape []int) *Layer { return NewLayer(&ReLU{Shape: shape}, shape) }
 func (k *ReLU) String() string { return fmt.Sprintf("ReLU%v", k.Shape) }
 func (k *ReLU) Out() []int     { return k.Shape }
 func (k *ReLU) Forward(in [][]float32, y []float32) {
-	for j, v := range in[0] {
-		if v < 0 {
-			v = 0
-		}
-		y[j] = v
-	}
+	chunks(len(y), func(lo, hi int) { relu(y[lo:hi], in[0][lo:hi]) })
 }
 func (k *ReLU) Backward(_ [][]float32, y, gy []float32, gin [][]float32) {
 	if gx := gin[0]; gx != nil {
-		for j, v := range y {
-			if v > 0 {
-				gx[j] = gy[j]
-			} else {
-				gx[j] = 0
-			}
-		}
+		chunks(len(y), func(lo, hi int) { reluGrad(gx[lo:hi], y[lo:hi], gy[lo:hi]) })
 	}
 }
 

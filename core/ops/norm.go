@@ -15,12 +15,14 @@ type BatchNorm struct {
 	Shape    []int // of x, batch first
 	B, C, HW int
 	Train    bool
+	ReLU     bool // y = max(0, γ·x̂ + β): the ReLU after it, fused
 	// Mean and Var are the running averages: the model's buffers, shared
 	// with its Params (training writes them).
 	Mean, Var []float32
 
 	xhat   []float32 // (x − μ)/σ of the last forward pass
 	invStd []float32 // 1/σ per channel
+	gz     []float32 // the gradient through the fused ReLU
 }
 
 // BatchNorm's constants, PyTorch's defaults.
@@ -36,12 +38,12 @@ func (k *BatchNorm) Out() []int { return k.Shape }
 
 // NewBatchNorm returns the op of batch norm on x of the given shape
 // (batch first); mean and variance are the running buffers.
-func NewBatchNorm(shape []int, train bool, mean, variance []float32) *Layer {
+func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32) *Layer {
 	hw := 1
 	for _, d := range shape[2:] {
 		hw *= d
 	}
-	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, Mean: mean, Var: variance}
+	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, ReLU: relu, Mean: mean, Var: variance}
 	return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]})
 }
 
@@ -89,6 +91,13 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 				hs[j] = h
 				ys[j] = gc*h + bc
 			}
+			if k.ReLU {
+				for j, v := range ys {
+					if v < 0 {
+						ys[j] = 0
+					}
+				}
+			}
 		}
 	})
 }
@@ -103,8 +112,25 @@ func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
 
 // Backward: gγ = Σ gy·x̂, gβ = Σ gy; in training gx = γ/(nσ)·(n·gy − gβ −
 // x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
-func (k *BatchNorm) Backward(in [][]float32, _, gy []float32, gin [][]float32) {
+func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	g := in[1]
+	if k.ReLU { // through the fused ReLU first, into a buffer of its own
+		if k.gz == nil {
+			k.gz = make([]float32, len(gy))
+		}
+		gz := k.gz
+		forEach(k.B, func(_, i int) {
+			lo, hi := i*k.C*k.HW, (i+1)*k.C*k.HW
+			for j, v := range y[lo:hi] {
+				if v > 0 {
+					gz[lo+j] = gy[lo+j]
+				} else {
+					gz[lo+j] = 0
+				}
+			}
+		})
+		gy = gz
+	}
 	gx, gg, gb := gin[0], gin[1], gin[2]
 	n := float32(k.B * k.HW)
 	forEach(k.C, func(_, c int) {

@@ -12,14 +12,16 @@ import (
 
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/render"
 )
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "basin info FILE | basin info --preset NAME", stdout)
-	preset := fs.String("preset", "", "describe a preset instead of a file: small, standard or mlp")
+	fs := newFlags("info", "basin info FILE | basin info --preset NAME | basin info --arch FILE", stdout)
+	preset := fs.String("preset", "", "describe a preset instead of a file: "+strings.Join(model.Presets(), ", "))
+	archFile := fs.String("arch", "", "describe an architecture file (its layers on MNIST, or on the input it names)")
 	// Accept the file before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -30,8 +32,33 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	switch {
-	case *preset != "" && file != "":
-		return usagef("give a FILE or --preset, not both")
+	case (*preset != "") && (file != "" || *archFile != "") || file != "" && *archFile != "":
+		return usagef("give one of FILE, --preset and --arch")
+	case *archFile != "":
+		f, err := model.ReadArchFile(*archFile)
+		if err != nil {
+			return usage(err)
+		}
+		in, classes := data.MNISTShape, data.Classes
+		if f.Input.C > 0 {
+			in = f.Input
+		}
+		if f.Classes > 0 {
+			classes = f.Classes
+		}
+		norm := f.Norm(data.MNISTNorm())
+		if norm.Channels() != in.C {
+			norm = data.Norm{Mean: make([]float64, in.C), Std: make([]float64, in.C)}
+			for c := range norm.Std {
+				norm.Mean[c], norm.Std[c] = 0.5, 0.25
+			}
+		}
+		arch, err := f.For(in, classes, norm)
+		if err != nil {
+			return usage(err)
+		}
+		printLayers(stdout, arch)
+		return nil
 	case *preset != "":
 		arch, err := model.Preset(*preset)
 		if err != nil {
@@ -83,36 +110,53 @@ func (c cleanWriter) Write(p []byte) (int, error) {
 
 // printLayers writes the layer table of an architecture.
 func printLayers(w io.Writer, arch model.Arch) {
-	fmt.Fprintf(w, "preset %s: %s parameters, %.2f MFLOP per image forward\n\n",
-		arch.Preset, thousands(arch.NewParams().Len()), float64(arch.FLOPs())/1e6)
+	fmt.Fprintf(w, "%s: %s parameters, %.2f MFLOP per image forward\n\n",
+		arch.Preset, thousands(arch.ParamCount()), float64(arch.FLOPs())/1e6)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\ttype\toutput\tweight\tbias\tparameters")
-	fmt.Fprintln(tw, "input\t\t1x28x28\t\t\t")
-	shapes := arch.Shapes()
+	fmt.Fprintln(tw, "layer\ttype\treads\toutput\ttensors\tparameters")
+	fmt.Fprintf(tw, "input\t\t\t%v\t\t\n", arch.Input)
+	shapes, params := arch.Shapes(), arch.NewParams()
+	k := 0
 	for i, l := range arch.Layers {
-		kind := l.Kind.String()
-		var weight, bias, params string
-		switch l.Kind {
-		case model.Conv:
-			kind = fmt.Sprintf("conv %dx%d", l.Kernel, l.Kernel)
-			if l.Pad > 0 {
-				kind += fmt.Sprintf(" pad %d", l.Pad)
+		var tensors []string
+		trained := 0
+		for _, t := range params[k : k+l.TensorCount()] {
+			if t.IsBuffer() {
+				continue
 			}
-			weight, bias = fmt.Sprintf("%dx%dx%dx%d", l.Out, l.In, l.Kernel, l.Kernel), fmt.Sprint(l.Out)
-			params = thousands(l.Out*l.In*l.Kernel*l.Kernel + l.Out)
-		case model.Dense:
-			weight, bias = fmt.Sprintf("%dx%d", l.Out, l.In), fmt.Sprint(l.Out)
-			params = thousands(l.Out*l.In + l.Out)
-		case model.MaxPool:
-			kind = fmt.Sprintf("maxpool %d", l.Kernel)
+			tensors = append(tensors, strings.Trim(strings.ReplaceAll(fmt.Sprint(t.Shape), " ", "x"), "[]"))
+			trained += len(t.Data)
 		}
-		dims := make([]string, len(shapes[i]))
-		for j, d := range shapes[i] {
-			dims[j] = fmt.Sprint(d)
+		k += l.TensorCount()
+		count := ""
+		if trained > 0 {
+			count = thousands(trained)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, kind, strings.Join(dims, "x"), weight, bias, params)
+		dims := strings.Trim(strings.ReplaceAll(fmt.Sprint(shapes[i]), " ", "x"), "[]")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, layerKind(l), strings.Join(l.From, ","), dims, strings.Join(tensors, " "), count)
 	}
 	tw.Flush()
+}
+
+// layerKind is a layer's type with its window, stride and padding.
+func layerKind(l model.Layer) string {
+	kind := l.Kind.String()
+	switch l.Kind {
+	case model.Conv, model.MaxPool, model.AvgPool:
+		kind += fmt.Sprintf(" %dx%d", l.Kernel, l.Kernel)
+		if l.Stride > 1 && (l.Kind == model.Conv || l.Stride != l.Kernel) {
+			kind += fmt.Sprintf(" stride %d", l.Stride)
+		}
+		if l.Pad > 0 {
+			kind += fmt.Sprintf(" pad %d", l.Pad)
+		}
+	case model.Dropout:
+		kind += fmt.Sprintf(" %g", l.Rate)
+	}
+	if l.NoBias {
+		kind += ", no bias"
+	}
+	return kind
 }
 
 func printCheckpoint(w io.Writer, ck *checkpoint.Checkpoint) {

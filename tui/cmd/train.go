@@ -119,5 +119,5 @@ func trackSummary(cfg train.Config, res *train.Result) string {
 // announceTraining says what is trained on what, before it starts.
 func announceTraining(rep *reporter, cfg train.Config, src *data.Source) {
 	rep.line("training %s (%d parameters) on %s (%v images, %d classes, normalized %v): %s lr %g, batch %d, %d epoch(s), seed %d",
-		cfg.Arch.Preset, cfg.Arch.NewParams().Len(), src.Name, src.Shape(), cfg.Arch.Classes, cfg.Arch.Norm, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
+		cfg.Arch.Preset, cfg.Arch.ParamCount(), src.Name, src.Shape(), cfg.Arch.Classes, cfg.Arch.Norm, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed)
 }
