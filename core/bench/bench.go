@@ -49,10 +49,12 @@ type Result struct {
 // GFLOPS is the effective rate.
 func (r Result) GFLOPS() float64 { return r.FLOP / r.Elapsed.Seconds() / 1e9 }
 
-// Workload is a named measurement.
+// Workload is a named measurement, and PyTorch's on the same work when
+// there is one (Peer, nil otherwise).
 type Workload struct {
 	Name string
 	Run  func(ctx context.Context, env *Env) (Result, error)
+	Peer func(ctx context.Context, env *Env) (Result, error)
 }
 
 // Env is what workloads share: the data and the pretrained models.
@@ -87,18 +89,30 @@ func (e *Env) model(preset string) (*checkpoint.Checkpoint, error) {
 	return ck, nil
 }
 
+// grid is a scan's side: 3x smaller in a quick run.
+func (e *Env) grid(n int) int {
+	if e.Quick {
+		return max(n/3, 2)
+	}
+	return n
+}
+
 // Workloads lists the fixed workloads, peak first.
 func Workloads() []Workload {
 	return []Workload{
-		{"peak: SGEMM 2048³, all cores", Peak},
-		{"forward standard, batch 1000", func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "standard", 1000) }},
-		{"forward small, batch 1000", func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "small", 1000) }},
-		{"train standard, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "standard", 64) }},
-		{"train small, batch 64", func(ctx context.Context, e *Env) (Result, error) { return Train(e, "small", 64) }},
-		{"Hv small, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "small", 1000) }},
-		{"Hv standard, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "standard", 1000) }},
-		{"scan1d standard, 51 points, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 51, 0) }},
-		{"scan2d standard, 21x21, 1000 images", func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 21, 21) }},
+		{Name: "peak: SGEMM 2048³, all cores", Run: Peak},
+		{Name: "forward standard, batch 1000", Run: func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "standard", 1000) }},
+		{Name: "forward small, batch 1000", Run: func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "small", 1000) }},
+		{Name: "train standard, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "standard", 64) }},
+		{Name: "train small, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "small", 64) }},
+		{Name: "Hv small, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "small", 1000) }},
+		{Name: "Hv standard, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "standard", 1000) }},
+		{Name: "scan1d standard, 51 points, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 51, 0) }},
+		{Name: "scan2d standard, 21x21, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 21, 21) }},
+		{Name: "train resnet, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "resnet", 64) },
+			Peer: func(ctx context.Context, e *Env) (Result, error) { return Peer(ctx, e, "train", 0) }},
+		{Name: "scan2d resnet, 11x11, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "resnet", 11, 11) },
+			Peer: func(ctx context.Context, e *Env) (Result, error) { return Peer(ctx, e, "scan", e.grid(11)) }},
 	}
 }
 
@@ -299,12 +313,10 @@ func Scan(ctx context.Context, e *Env, preset string, nx, ny int) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	if e.Quick {
-		nx, ny = max(nx/3, 2), max(ny/3, 0)
-		if ny == 1 {
-			ny = 2
-		}
+	if ny > 0 {
+		ny = e.grid(ny)
 	}
+	nx = e.grid(nx)
 	st := scan.Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: nx}, Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
 		SampleSeed: 1, Split: data.Train, Samples: 1000}
 	if ny > 0 {

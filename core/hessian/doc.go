@@ -6,11 +6,17 @@
 // to a vector v, exactly, by Pearlmutter's (1994) R-operator: one pass
 // forward carries each activation's value a and its directional
 // derivative R{a} = ∂a/∂θ·v, one pass backward carries each gradient g and
-// R{g}; R{∇θ L} is Hv. Every layer of basin's nets (conv, dense, ReLU, max
-// pooling, log-softmax cross-entropy) is linear or bilinear in (input,
-// weights) or piecewise linear, so R{·} of each is the layer's own kernels
-// applied to (R{x}, W) and (x, V): no second derivatives of the ops, no
-// finite-difference step, float32 like the scans.
+// R{g}; R{∇θ L} is Hv. Every layer (conv with any stride, dense, ReLU,
+// max and average pooling, global pooling, residual add, batch norm in
+// evaluation mode, log-softmax cross-entropy) is linear or bilinear in
+// (input, weights) or piecewise linear, so R{·} of each is the layer's
+// own maths applied to (R{x}, W) and (x, V): no second derivatives of the
+// ops, no finite-difference step, float32 like the scans. The passes
+// follow the network's graph: a value two layers read gets both layers'
+// gradients. Batch norm is the affine map of its running statistics, as a
+// scan evaluates it (the loss landscape of the trained model, not of a
+// training batch); its γ and β are parameters of H, its statistics are
+// not. Dropout is the identity.
 //
 // Operator is any symmetric matrix applied to vectors (Product, a block of
 // it, an explicit matrix in tests). On an Operator: Top finds the k

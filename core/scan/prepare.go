@@ -77,7 +77,7 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers, Shard: st.Shard}
 	s := surface.New(st.Alpha, st.Beta)
 	s.Meta = surface.Meta{
-		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset, Input: ck.Arch.Input.String(), Classes: ck.Arch.Classes,
+		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset, Input: ck.Arch.Input.String(), Classes: ck.Arch.Classes, ArchText: ck.Arch.Text(),
 		Seed: st.Direction.Seed, SampleSeed: st.SampleSeed, Norm: string(st.Direction.Norm), Biases: st.Direction.Biases,
 		Split: string(st.Split), Samples: st.Samples, Data: src.Name, Alpha: st.Alpha, Shard: st.Shard,
 	}

@@ -60,6 +60,7 @@ type Meta struct {
 	Preset        string  `json:"preset"`
 	Input         string  `json:"input,omitempty"`   // the model's images, C×H×W; "" for MNIST's
 	Classes       int     `json:"classes,omitempty"` // the model's classes; 0 for MNIST's 10
+	ArchText      string  `json:"arch,omitempty"`    // the model's architecture file, sizes filled in (model.Arch.Text)
 	Seed          uint64  `json:"seed"`              // of the directions
 	SampleSeed    uint64  `json:"sample_seed"`       // of the evaluation images
 	Norm          string  `json:"normalization"`
@@ -315,5 +316,12 @@ func (m Meta) Arch() (model.Arch, error) {
 	for i := range norm.Std {
 		norm.Std[i] = 1
 	}
-	return model.PresetFor(m.Preset, in, classes, norm)
+	if m.ArchText == "" { // a file from before architectures were recorded
+		return model.PresetFor(m.Preset, in, classes, norm)
+	}
+	f, err := model.ParseArch("in the metadata", []byte(m.ArchText))
+	if err != nil {
+		return model.Arch{}, err
+	}
+	return f.For(in, classes, norm)
 }

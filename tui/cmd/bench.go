@@ -12,11 +12,17 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "basin bench [--quick] [--only TEXT]", stdout)
+	fs := newFlags("bench", "basin bench [--quick] [--only TEXT] [--peer]", stdout)
 	quick := fs.Bool("quick", false, "a short run: fewer repetitions, smaller scans (3x smaller grids)")
 	only := fs.String("only", "", "run only the workloads whose name contains TEXT (the peak always runs)")
+	peer := fs.Bool("peer", false, "after each workload that has one, run PyTorch on the same work (needs python3-torch)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *peer {
+		if err := bench.HasPeer(); err != nil {
+			return usagef("--peer: %w", err)
+		}
 	}
 	env, err := bench.NewEnv(*quick)
 	if err != nil {
@@ -39,6 +45,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		results = append(results, r)
 		names = append(names, w.Name)
+		if *peer && w.Peer != nil {
+			fmt.Fprintf(stderr, "  %s: PyTorch…\n", w.Name)
+			p, err := w.Peer(ctx, env)
+			if err != nil {
+				return fmt.Errorf("%s: %w", w.Name, err)
+			}
+			results = append(results, p)
+			names = append(names, "PyTorch")
+			fmt.Fprintf(stderr, "  %s: basin %.2fx PyTorch's speed\n", w.Name, p.Elapsed.Seconds()/r.Elapsed.Seconds())
+		}
 	}
 	fmt.Fprint(stdout, bench.Report(results, names))
 	return nil

@@ -166,3 +166,67 @@ func readFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// Every command on resnet (batch norm, strides, residual adds) and on
+// resnet-noshort, on CIFAR-format images: train, eval, the scans, the
+// Hessian per layer, the trajectory, interpolation, compare, the
+// edge-of-stability and skip-connection experiments, figures and info.
+func TestResNetCommandsOnCIFARFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four resnets")
+	}
+	dataDir := tinyCIFAR(t, 120, 40)
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	must := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := run(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, stderr)
+		}
+		return stdout
+	}
+	must("train", "--preset", "resnet", "--data", dataDir, "--batch", "20", "--epochs", "3", "--out", p("a.safetensors"))
+	must("train", "--preset", "resnet", "--data", dataDir, "--batch", "20", "--epochs", "3", "--seed", "2", "--out", p("b.safetensors"))
+	if acc := accuracyOf(t, must("eval", "--checkpoint", p("a.safetensors"), "--split", "test", "--samples", "40")); acc < 0.6 {
+		t.Errorf("resnet on the colour-coded set: accuracy %.2f", acc)
+	}
+	ck := p("a.safetensors")
+	must("scan1d", "--checkpoint", ck, "--points", "3", "--samples", "20", "--out", p("l.npz"))
+	must("scan2d", "--checkpoint", ck, "--grid", "3", "--samples", "20", "--out", p("s.npz"))
+	for _, i := range []string{"0", "1"} {
+		must("scan2d", "--checkpoint", ck, "--grid", "3", "--samples", "20", "--shard", i+"/2", "--out", p("part-{shard}.npz"))
+	}
+	must("merge", p("part-0.npz"), p("part-1.npz"), "--out", p("merged.npz"))
+	if string(readFile(t, p("s.npz"))) != string(readFile(t, p("merged.npz"))) {
+		t.Error("the merged shards of a resnet scan differ from the whole scan")
+	}
+	out := must("sharpness", "--checkpoint", ck, "--directions", "2", "--points", "5", "--samples", "6", "--epsilon", "", "--top", "1", "--lambda-min=false", "--format", "json")
+	if !strings.Contains(out, `"top"`) {
+		t.Errorf("no λmax: %.300s", out)
+	}
+	must("trajectory", "--checkpoint", ck, "--grid", "3", "--samples", "20", "--out", p("t.npz"))
+	must("interp", ck, p("b.safetensors"), "--points", "3", "--samples", "20", "--out", p("i.npz"))
+	must("compare", ck, p("b.safetensors"), "--grid", "3", "--points", "3", "--samples", "20", "--directions", "0", "--epsilon", "", "--out", p("c.npz"))
+	must("plot", p("c.npz"), "--out", p("c.png"))
+	must("experiment", "eos", "--preset", "resnet", "--data", dataDir, "--subset", "40", "--lrs", "0.1", "--steps", "4", "--track-every", "2", "--out", p("eos"))
+	out = must("experiment", "skip", "--data", dataDir, "--batch", "20", "--grid", "3", "--points", "3", "--samples", "6",
+		"--directions", "2", "--epsilon", "", "--top", "1", "--lambda-min", "--out", p("skip"))
+	if !strings.Contains(out, "|λmin/λmax|") || !strings.Contains(out, "resnet-noshort.safetensors") {
+		t.Errorf("skip experiment table: %s", out)
+	}
+	must("plot", p("skip/compare.npz"), "--out", p("skip.png"))
+	if out = must("info", p("skip/resnet-noshort.safetensors")); !strings.Contains(out, "resnet-noshort") {
+		t.Errorf("info: %s", out)
+	}
+	// an architecture file of one's own: strides, average pooling, dropout
+	arch := p("mine.arch")
+	os.WriteFile(arch, []byte("conv c1 out=6 kernel=3 stride=2 pad=1\nbn b1\nrelu\navgpool kernel=2\ndropout rate=0.1\ngap\ndense fc out=classes\n"), 0o644)
+	must("train", "--arch", arch, "--data", dataDir, "--batch", "20", "--out", p("mine.safetensors"))
+	must("scan1d", "--checkpoint", p("mine.safetensors"), "--points", "3", "--samples", "20", "--out", p("m.npz"))
+	// a resnet cannot be compared with a small net: one line, before work
+	code, _, stderr := run("compare", ck, p("mine.safetensors"), "--out", p("x.npz"))
+	if code != ExitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("compare of two architectures: %d %q", code, stderr)
+	}
+}

@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/basin-dev/basin/assets"
+	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/model"
+)
+
+//go:embed _peer/resnet.py
+var resnetPeer []byte
+
+// Python is the interpreter of the PyTorch peer: Debian's, for which
+// python3-torch is built.
+var Python = "/usr/bin/python3"
+
+// HasPeer reports whether PyTorch can be run here, or why not.
+func HasPeer() error {
+	if err := exec.Command(Python, "-c", "import torch").Run(); err != nil {
+		return fmt.Errorf("PyTorch does not import in %s (install python3-torch): %v", Python, err)
+	}
+	return nil
+}
+
+// Peer runs PyTorch on the same work as a basin workload (core/bench/
+// _peer/resnet.py, embedded): "train" (resnet, batch 64, 40 steps) or
+// "scan" (the pretrained resnet, an n×n plane on 1,000 images).
+func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
+	dir, err := os.MkdirTemp("", "basin-peer-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "resnet.py")
+	if err := os.WriteFile(script, resnetPeer, 0o644); err != nil {
+		return Result{}, err
+	}
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
+		b, err := fs.ReadFile(assets.MNIST, "mnist/"+f)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return Result{}, err
+		}
+	}
+	args := []string{script, workload, "--mnist", dir}
+	steps := 40
+	if e.Quick {
+		steps = 10
+	}
+	if workload == "train" {
+		args = append(args, "--steps", strconv.Itoa(steps))
+	} else {
+		ck, err := e.model("resnet")
+		if err != nil {
+			return Result{}, err
+		}
+		path := filepath.Join(dir, "resnet.safetensors")
+		if err := checkpoint.Save(path, ck.Arch, ck.Params, ck.Meta); err != nil {
+			return Result{}, err
+		}
+		args = append(args, "--checkpoint", path, "--grid", strconv.Itoa(n))
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, Python, args...)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return Result{}, fmt.Errorf("PyTorch %s: %v: %s", workload, err, lastLine(stderr.String()))
+	}
+	var r struct {
+		Torch    string  `json:"torch"`
+		ImgPerS  float64 `json:"train_b64_img_s"`
+		ScanSecs float64 `json:"scan2d_s"`
+		Images   int     `json:"images"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return Result{}, fmt.Errorf("PyTorch %s printed %q: %v", workload, out.String(), err)
+	}
+	res := Result{Name: "  PyTorch " + r.Torch + ", same work"}
+	if workload == "train" {
+		n := steps * 64
+		res.Images, res.Elapsed = n, time.Duration(float64(n)/r.ImgPerS*float64(time.Second))
+		arch, _ := model.Preset("resnet")
+		res.FLOP = float64(TrainFLOPs(arch)) * float64(n)
+		return res, nil
+	}
+	ck, _ := e.model("resnet")
+	res.Points, res.Images = n*n, n*n*r.Images
+	res.Elapsed = time.Duration(r.ScanSecs * float64(time.Second))
+	res.FLOP = float64(ck.Arch.FLOPs()) * float64(res.Images)
+	return res, nil
+}
+
+func lastLine(s string) string {
+	b := bytes.TrimSpace([]byte(s))
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return string(b)
+}
