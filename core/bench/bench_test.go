@@ -104,3 +104,7 @@ func TestReadHWM(t *testing.T) {
 func BenchmarkTrainResnet(b *testing.B) {
 	run(b, func(e *Env) (Result, error) { return Train(e, "resnet", 64) })
 }
+
+func BenchmarkForwardResnet(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return Forward(e, "resnet", 224) })
+}

@@ -27,8 +27,27 @@ func standardError(sum, sumSq float64, n int) float64 {
 	return math.Sqrt(max(v, 0) / float64(n))
 }
 
-// EvalBatch is the batch size evaluations run at.
+// EvalBatch is the largest batch evaluations run at.
 const EvalBatch = 500
+
+// evalBudget bounds the activations one evaluation graph holds: a deep
+// net evaluates in smaller batches (resnet at about 200 images, where 500
+// would hold 600 MB per graph and a scan keeps two per core).
+const evalBudget = 160 << 20
+
+// EvalBatch is the batch the architecture's evaluations run at: EvalBatch
+// images, fewer when their activations would pass evalBudget.
+func (a Arch) EvalBatch() int {
+	per := 0 // float32 values an image leaves in the graph's buffers
+	for i, s := range a.Shapes() {
+		switch a.Layers[i].Kind {
+		case ReLU, Flatten, Dropout: // fused or in place
+		default:
+			per += s.Size()
+		}
+	}
+	return min(EvalBatch, max(32, evalBudget/(4*max(per, 1))))
+}
 
 // Evaluator computes the loss of its Params over whole data sets, with one
 // graph for full batches and one for the remainder. It is not safe for
@@ -79,11 +98,12 @@ func (e *Evaluator) Evaluate(d *data.Dataset) (Result, error) {
 	if total == 0 {
 		return Result{}, fmt.Errorf("evaluate: no images")
 	}
-	idx := make([]int, 0, EvalBatch)
+	batch := e.Arch.EvalBatch()
+	idx := make([]int, 0, batch)
 	var loss, sumSq float64
 	var correct int
-	for start := 0; start < total; start += EvalBatch {
-		end := min(start+EvalBatch, total)
+	for start := 0; start < total; start += batch {
+		end := min(start+batch, total)
 		idx = idx[:0]
 		for i := start; i < end; i++ {
 			idx = append(idx, i)

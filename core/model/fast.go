@@ -79,6 +79,30 @@ func (b *layerNodes) weights(l Layer) (w, bias *G.Node) {
 	return w, bias
 }
 
+// folded returns the weight and bias of conv layer i with the batch norm
+// after it folded in, when this is an evaluation graph and nothing else
+// reads the conv's output; bn is then how many layers it took in (the
+// batch norm, and the ReLU after it when that can fuse too). Otherwise
+// the conv's own weight and bias, and bn 0.
+func (b *layerNodes) folded(i int, fuse bool) (w, bias *G.Node, bn int, relu bool, err error) {
+	l := b.n.Arch.Layers[i]
+	w, bias = b.weights(l)
+	if !fuse || b.n.training || !b.chained(i, BatchNorm) {
+		return w, bias, 0, false, nil
+	}
+	n := b.n
+	g, beta := n.param(b.pi), n.param(b.pi+1)
+	mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
+	b.pi += 4
+	if w, bias, err = ops.FoldConvBatchNorm(w, bias, g, beta, mean, variance); err != nil {
+		return nil, nil, 0, false, err
+	}
+	if b.chained(i+1, ReLU) {
+		return w, bias, 2, true, nil
+	}
+	return w, bias, 1, false, nil
+}
+
 // apply adds op on the inputs and records the node as layer i's output.
 func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 	if s, ok := op.(interface{ SetWorkers(int) }); ok {
@@ -97,17 +121,19 @@ func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 // strided conv), or reports false for a kind it leaves to the caller.
 // With fuse, a batch norm or add takes in the ReLU after it (when nothing
 // else reads between them) and returns 1 more layer done.
+// In an evaluation graph with fuse, a strided conv takes in the batch norm
+// (and ReLU) after it (see folded).
 func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 	relu := fuse && b.chained(i, ReLU)
-	done, err := b.sharedOp(i, relu)
+	done, more, err := b.sharedOp(i, relu, fuse)
 	if done && relu && (b.n.Arch.Layers[i].Kind == BatchNorm || b.n.Arch.Layers[i].Kind == Add) {
 		b.out[i+1] = b.out[i]
 		return true, 1, err
 	}
-	return done, 0, err
+	return done, more, err
 }
 
-func (b *layerNodes) sharedOp(i int, relu bool) (bool, error) {
+func (b *layerNodes) sharedOp(i int, relu, fuse bool) (bool, int, error) {
 	l, n := b.n.Arch.Layers[i], b.n
 	x, image := b.in(i, 0)
 	s := b.inShape(i)
@@ -119,7 +145,7 @@ func (b *layerNodes) sharedOp(i int, relu bool) (bool, error) {
 		b.pi += 4
 		op = ops.NewBatchNorm(s, n.training, relu, mean, variance)
 		op.NoGrad[0] = image
-		return true, b.apply(i, op, x, g, beta)
+		return true, 0, b.apply(i, op, x, g, beta)
 	case AvgPool:
 		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, true)
 	case GlobalAvgPool:
@@ -130,27 +156,34 @@ func (b *layerNodes) sharedOp(i int, relu bool) (bool, error) {
 		for k := range nodes {
 			nodes[k], op.NoGrad[k] = b.in(i, k)
 		}
-		return true, b.apply(i, op, nodes...)
+		return true, 0, b.apply(i, op, nodes...)
 	case Dropout:
 		if !n.training || l.Rate == 0 {
 			b.out[i] = x // evaluation: identity
-			return true, nil
+			return true, 0, nil
 		}
 		op = ops.NewDropout(s, l.Rate, 0)
 		n.dropouts = append(n.dropouts, op.K.(*ops.Dropout))
 	case Conv:
 		if l.stride() == 1 {
-			return false, nil
+			return false, 0, nil
 		}
-		w, bias := b.weights(l)
-		op = ops.NewStridedConv(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, l.Out)
+		w, bias, bn, relu, err := b.folded(i, fuse)
+		if err != nil {
+			return true, 0, err
+		}
+		op = ops.NewStridedConv(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, l.Out, relu)
 		op.NoGrad[0], op.NoGrad[2] = image, l.NoBias
-		return true, b.apply(i, op, x, w, bias)
+		err = b.apply(i, op, x, w, bias)
+		for k := 1; k <= bn; k++ {
+			b.out[i+k] = b.out[i]
+		}
+		return true, bn, err
 	default:
-		return false, nil
+		return false, 0, nil
 	}
 	op.NoGrad[0] = image
-	return true, b.apply(i, op, x)
+	return true, 0, b.apply(i, op, x)
 }
 
 // buildFast builds the graph from basin's own ops, fusing a ReLU (and a
@@ -173,13 +206,27 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 		relu := b.chained(i, ReLU)
 		switch l.Kind {
 		case Conv:
+			w, bias, bn, bnReLU, err := b.folded(i, true)
+			if err != nil {
+				return nil, err
+			}
+			if bn > 0 { // batch norm folded in (evaluation), and its ReLU
+				op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, bnReLU, n.training, image)
+				if err := b.apply(i, op, h, w, bias); err != nil {
+					return nil, err
+				}
+				for k := 1; k <= bn; k++ {
+					b.out[i+k] = b.out[i]
+				}
+				i += bn
+				continue
+			}
 			op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, relu, n.training, image)
 			pool := relu && b.chained(i+1, MaxPool) && layers[i+2].Kernel == 2 && layers[i+2].stride() == 2 &&
 				layers[i+2].Pad == 0 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
 			if pool { // conv → ReLU → max-pool 2 in one pass
 				op = ops.NewConvPool(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, n.training, image)
 			}
-			w, bias := b.weights(l)
 			if err := b.apply(i, op, h, w, bias); err != nil {
 				return nil, err
 			}

@@ -162,3 +162,42 @@ func indexOf(p Params, name string) int {
 	}
 	return -1
 }
+
+// An evaluation graph folds batch norm into the conv before it (and the
+// ReLU after it): the same loss as the unfolded stock graph, on resnet
+// and on every layer kind, with batch-norm statistics away from 0 and 1.
+func TestFoldedEvaluationMatchesStock(t *testing.T) {
+	d := testData(t, 12)
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	resnet, _ := Preset("resnet")
+	for _, arch := range []Arch{resnet, everyLayerArch(t)} {
+		theta := arch.Init(6)
+		r := rng.New(6, 6)
+		bn := theta.InBatchNorm()
+		for i := range theta {
+			for j := range theta[i].Data {
+				if bn[i] {
+					theta[i].Data[j] = float32(0.5 + r.Float64()) // γ, β, μ, σ² all in [0.5, 1.5)
+				}
+			}
+		}
+		var losses []float64
+		for _, impl := range []Ops{FastOps, StockOps} {
+			net, err := NewNetWith(arch, theta.Clone(), len(idx), false, impl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, _, err := net.Run(d, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		if relDiff(losses[0], losses[1]) > 1e-5 {
+			t.Errorf("%s: folded %v, stock %v", arch.Preset, losses[0], losses[1])
+		}
+	}
+}

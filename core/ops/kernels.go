@@ -21,6 +21,7 @@ func (g Window) OW() int { return (g.W+2*g.Pad-g.K)/g.Stride + 1 }
 // Pool is max or average pooling over any window (average counts the
 // padding as zeros, PyTorch's count_include_pad). Input [B,C,H,W].
 type Pool struct {
+	split
 	Window
 	B   int
 	Avg bool
@@ -48,7 +49,7 @@ func (k *Pool) Forward(in [][]float32, y []float32) {
 		k.arg = make([]int32, len(y))
 	}
 	inv := 1 / float32(k.K*k.K)
-	forEach(k.B*k.C, func(_, p int) {
+	k.each(k.B*k.C, func(_, p int) {
 		plane := x[p*k.H*k.W : (p+1)*k.H*k.W]
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
@@ -97,7 +98,7 @@ func (k *Pool) Backward(_ [][]float32, _, gy []float32, gin [][]float32) {
 	}
 	oh, ow := k.OH(), k.OW()
 	inv := 1 / float32(k.K*k.K)
-	forEach(k.B*k.C, func(_, p int) {
+	k.each(k.B*k.C, func(_, p int) {
 		plane := gx[p*k.H*k.W : (p+1)*k.H*k.W]
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
@@ -152,6 +153,7 @@ func (k *GlobalAvgPool) Backward(_ [][]float32, _, gy []float32, gin [][]float32
 // Sum adds inputs of one shape (a residual connection), optionally
 // followed by ReLU.
 type Sum struct {
+	split
 	Shape []int
 	ReLU  bool
 }
@@ -172,36 +174,69 @@ func NewSum(n int, shape []int, relu bool) *Layer {
 func (k *Sum) String() string { return fmt.Sprintf("Add%v", k.Shape) }
 func (k *Sum) Out() []int     { return k.Shape }
 func (k *Sum) Forward(in [][]float32, y []float32) {
-	chunks(len(y), func(lo, hi int) {
-		copy(y[lo:hi], in[0][lo:hi])
+	k.chunks(len(y), func(lo, hi int) {
+		dst := y[lo:hi]
+		if len(in) == 2 { // a residual connection: one pass
+			a, b := in[0][lo:hi], in[1][lo:hi]
+			for j := range dst {
+				v := a[j] + b[j]
+				if k.ReLU && v < 0 {
+					v = 0
+				}
+				dst[j] = v
+			}
+			return
+		}
+		copy(dst, in[0][lo:hi])
 		for _, x := range in[1:] {
 			for j, v := range x[lo:hi] {
-				y[lo+j] += v
+				dst[j] += v
 			}
 		}
 		if k.ReLU {
-			relu(y[lo:hi], y[lo:hi])
+			relu(dst, dst)
 		}
 	})
 }
 func (k *Sum) Backward(_ [][]float32, y, gy []float32, gin [][]float32) {
-	chunks(len(y), func(lo, hi int) {
+	k.chunks(len(y), func(lo, hi int) {
+		var first []float32 // the first input's gradient: the others copy it
 		for _, g := range gin {
-			if g == nil {
-				continue
-			}
-			if k.ReLU {
+			switch {
+			case g == nil:
+			case first != nil:
+				copy(g[lo:hi], first)
+			case k.ReLU:
 				reluGrad(g[lo:hi], y[lo:hi], gy[lo:hi])
-			} else {
+				first = g[lo:hi]
+			default:
 				copy(g[lo:hi], gy[lo:hi])
+				first = g[lo:hi]
 			}
 		}
 	})
 }
 
-// chunks splits [0, n) into one contiguous range per worker.
-func chunks(n int, f func(lo, hi int)) {
-	w := min(Workers, max(1, n/4096))
+// split is how many goroutines a kernel may use: its Layer's (one in a
+// scan's worker, where every core already runs an evaluation).
+type split struct{ par int }
+
+func (s *split) setPar(n int) { s.par = n }
+
+// each is forEach on the kernel's goroutines.
+func (s *split) each(n int, f func(w, i int)) {
+	if s.par <= 0 {
+		s.par = Workers
+	}
+	forEachOn(s.par, n, f)
+}
+
+// chunks splits [0, n) into one contiguous range per goroutine.
+func (s *split) chunks(n int, f func(lo, hi int)) {
+	if s.par <= 0 {
+		s.par = Workers
+	}
+	w := min(s.par, max(1, n/4096))
 	size := (n + w - 1) / w
 	forEachOn(w, w, func(_, i int) {
 		if lo := i * size; lo < n {
@@ -232,7 +267,10 @@ func reluGrad(gx, y, gy []float32) {
 }
 
 // ReLU is max(x, 0) on any shape (a NaN stays NaN).
-type ReLU struct{ Shape []int }
+type ReLU struct {
+	split
+	Shape []int
+}
 
 // NewReLU returns the op on x of the given shape.
 func NewReLU(shape []int) *Layer { return NewLayer(&ReLU{Shape: shape}, shape) }
@@ -240,11 +278,11 @@ func NewReLU(shape []int) *Layer { return NewLayer(&ReLU{Shape: shape}, shape) }
 func (k *ReLU) String() string { return fmt.Sprintf("ReLU%v", k.Shape) }
 func (k *ReLU) Out() []int     { return k.Shape }
 func (k *ReLU) Forward(in [][]float32, y []float32) {
-	chunks(len(y), func(lo, hi int) { relu(y[lo:hi], in[0][lo:hi]) })
+	k.chunks(len(y), func(lo, hi int) { relu(y[lo:hi], in[0][lo:hi]) })
 }
 func (k *ReLU) Backward(_ [][]float32, y, gy []float32, gin [][]float32) {
 	if gx := gin[0]; gx != nil {
-		chunks(len(y), func(lo, hi int) { reluGrad(gx[lo:hi], y[lo:hi], gy[lo:hi]) })
+		k.chunks(len(y), func(lo, hi int) { reluGrad(gx[lo:hi], y[lo:hi], gy[lo:hi]) })
 	}
 }
 
@@ -293,16 +331,19 @@ func (k *Dropout) Backward(_ [][]float32, _, gy []float32, gin [][]float32) {
 // y = w ⋆ x + b. Inputs x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero
 // bias for a conv without one). Conv is the fast path for stride 1.
 type StridedConv struct {
+	split
 	Window
 	B, O int
+	ReLU bool        // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
 	cols [][]float32 // per worker: an unfolded image
 	gcol [][]float32
 	part [][]float32 // per worker: filter and bias gradients
+	gz   []float32   // the gradient through the fused ReLU
 }
 
 // NewStridedConv returns the op.
-func NewStridedConv(b int, g Window, o int) *Layer {
-	return NewLayer(&StridedConv{Window: g, B: b, O: o}, []int{b, g.C, g.H, g.W}, []int{o, g.C, g.K, g.K}, []int{o})
+func NewStridedConv(b int, g Window, o int, relu bool) *Layer {
+	return NewLayer(&StridedConv{Window: g, B: b, O: o, ReLU: relu}, []int{b, g.C, g.H, g.W}, []int{o, g.C, g.K, g.K}, []int{o})
 }
 
 func (k *StridedConv) String() string {
@@ -326,7 +367,7 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	x, w, b := in[0], in[1], in[2]
 	k.buffers()
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
-	forEach(k.B, func(wk, i int) {
+	k.each(k.B, func(wk, i int) {
 		col := k.cols[wk]
 		k.Unfold(x[i*size:(i+1)*size], col)
 		out := y[i*k.O*px : (i+1)*k.O*px]
@@ -336,17 +377,27 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 				out[j] += b[o]
 			}
 		}
+		if k.ReLU {
+			relu(out, out)
+		}
 	})
 }
 
-func (k *StridedConv) Backward(in [][]float32, _, gy []float32, gin [][]float32) {
+func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	x, w := in[0], in[1]
 	gx, gw, gb := gin[0], gin[1], gin[2]
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	if k.ReLU { // through the fused ReLU first, into a buffer of its own
+		if len(k.gz) != len(gy) {
+			k.gz = make([]float32, len(gy))
+		}
+		k.chunks(len(gy), func(lo, hi int) { reluGrad(k.gz[lo:hi], y[lo:hi], gy[lo:hi]) })
+		gy = k.gz
+	}
 	for _, p := range k.part {
 		clear(p)
 	}
-	forEach(k.B, func(wk, i int) {
+	k.each(k.B, func(wk, i int) {
 		col, part := k.cols[wk], k.part[wk]
 		g := gy[i*k.O*px : (i+1)*k.O*px]
 		k.Unfold(x[i*size:(i+1)*size], col)

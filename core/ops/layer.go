@@ -66,8 +66,16 @@ func (op *Layer) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	t, y := op.out.get(op.K.Out()...)
+	op.setPar()
 	op.K.Forward(vals, y)
 	return t, nil
+}
+
+// setPar passes the op's goroutine count to its kernel.
+func (op *Layer) setPar() {
+	if k, ok := op.K.(interface{ setPar(int) }); ok {
+		k.setPar(op.par())
+	}
 }
 
 func (op *Layer) DiffWRT(int) []bool {
@@ -145,6 +153,7 @@ func (op *LayerBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		gin[i] = g
 	}
+	f.setPar()
 	f.K.Backward(vals[:n], y, vals[n], gin)
 	return first, nil
 }

@@ -12,6 +12,7 @@ import (
 // variance unbiased, as PyTorch keeps it); in evaluation μ and σ² are the
 // running averages.
 type BatchNorm struct {
+	split
 	Shape    []int // of x, batch first
 	B, C, HW int
 	Train    bool
@@ -49,26 +50,33 @@ func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32) *Laye
 
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
-	if k.xhat == nil {
-		k.xhat = make([]float32, len(x))
+	if k.invStd == nil {
 		k.invStd = make([]float32, k.C)
 	}
+	if k.xhat == nil && k.Train { // evaluation keeps no x̂: nothing runs backward
+		k.xhat = make([]float32, len(x))
+	}
 	n := float64(k.B * k.HW)
-	forEach(k.C, func(_, c int) {
+	k.each(k.C, func(_, c int) {
 		var mu, v float64
 		if k.Train {
-			s, ss := 0.0, 0.0
+			s, ss := 0.0, 0.0 // two passes: the variance from deviations, exact
 			k.plane(x, c, func(p []float32) {
+				var s32 float32 // per plane in float32, a few hundred values
 				for _, t := range p {
-					s += float64(t)
+					s32 += t
 				}
+				s += float64(s32)
 			})
 			mu = s / n
+			m32 := float32(mu)
 			k.plane(x, c, func(p []float32) {
+				var ss32 float32
 				for _, t := range p {
-					d := float64(t) - mu
-					ss += d * d
+					d := t - m32
+					ss32 += d * d
 				}
+				ss += float64(ss32)
 			})
 			v = ss / n
 			unbiased := v
@@ -85,18 +93,35 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			xs, hs, ys := x[o:o+k.HW], k.xhat[o:o+k.HW], y[o:o+k.HW]
+			xs, ys := x[o:o+k.HW], y[o:o+k.HW]
+			if !k.Train {
+				a, s := gc*is, bc-gc*is*m // y = a·x + s
+				for j, t := range xs {
+					z := a*t + s
+					if k.ReLU && z <= 0 {
+						z = 0
+					}
+					ys[j] = z
+				}
+				continue
+			}
+			hs := k.xhat[o : o+k.HW]
+			if k.ReLU {
+				for j, t := range xs {
+					h := (t - m) * is
+					hs[j] = h
+					if z := gc*h + bc; z > 0 || z != z { // NaN stays NaN
+						ys[j] = z
+					} else {
+						ys[j] = 0
+					}
+				}
+				continue
+			}
 			for j, t := range xs {
 				h := (t - m) * is
 				hs[j] = h
 				ys[j] = gc*h + bc
-			}
-			if k.ReLU {
-				for j, v := range ys {
-					if v < 0 {
-						ys[j] = 0
-					}
-				}
 			}
 		}
 	})
@@ -114,34 +139,42 @@ func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
 // x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
 func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	g := in[1]
-	if k.ReLU { // through the fused ReLU first, into a buffer of its own
-		if k.gz == nil {
-			k.gz = make([]float32, len(gy))
+	if k.xhat == nil { // an evaluation-mode op: x̂ from the running statistics
+		k.xhat = make([]float32, len(in[0]))
+		for i := range k.xhat {
+			c := i / k.HW % k.C
+			k.xhat[i] = (in[0][i] - k.Mean[c]) * k.invStd[c]
 		}
-		gz := k.gz
-		forEach(k.B, func(_, i int) {
-			lo, hi := i*k.C*k.HW, (i+1)*k.C*k.HW
-			for j, v := range y[lo:hi] {
-				if v > 0 {
-					gz[lo+j] = gy[lo+j]
-				} else {
-					gz[lo+j] = 0
-				}
-			}
-		})
-		gy = gz
+	}
+	if k.ReLU && k.gz == nil {
+		k.gz = make([]float32, len(gy))
 	}
 	gx, gg, gb := gin[0], gin[1], gin[2]
 	n := float32(k.B * k.HW)
-	forEach(k.C, func(_, c int) {
+	k.each(k.C, func(_, c int) {
 		var sg, sgh float64
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			hs := k.xhat[o : o+k.HW]
-			for j, t := range gy[o : o+k.HW] {
-				sg += float64(t)
-				sgh += float64(t) * float64(hs[j])
+			hs, gs := k.xhat[o:o+k.HW], gy[o:o+k.HW]
+			var s32, sh32 float32 // per plane in float32, a few hundred values
+			if k.ReLU {           // through the fused ReLU, into a buffer of its own
+				zs, ys := k.gz[o:o+k.HW], y[o:o+k.HW]
+				for j, t := range gs {
+					if ys[j] <= 0 {
+						t = 0
+					}
+					zs[j] = t
+					s32 += t
+					sh32 += t * hs[j]
+				}
+			} else {
+				for j, t := range gs {
+					s32 += t
+					sh32 += t * hs[j]
+				}
 			}
+			sg += float64(s32)
+			sgh += float64(sh32)
 		}
 		if gg != nil {
 			gg[c] = float32(sgh)
@@ -154,9 +187,13 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		}
 		scale := g[c] * k.invStd[c]
 		mg, mgh := float32(sg)/n, float32(sgh)/n
+		src := gy
+		if k.ReLU {
+			src = k.gz
+		}
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			hs, gs, xs := k.xhat[o:o+k.HW], gy[o:o+k.HW], gx[o:o+k.HW]
+			hs, gs, xs := k.xhat[o:o+k.HW], src[o:o+k.HW], gx[o:o+k.HW]
 			if k.Train {
 				for j, t := range gs {
 					xs[j] = scale * (t - mg - hs[j]*mgh)
