@@ -406,8 +406,14 @@ func Compare(a, b *surface.Surface, log bool) (Figure, error) {
 	pa, pb, pd := planePlot(a, ga, lo, hi, false), planePlot(b, gb, lo, hi, false), planePlot(a, diff, -m, m, true)
 	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+filepath.Base(a.Meta.Checkpoint), "B: "+filepath.Base(b.Meta.Checkpoint), "A − B (loss)"
 	bar, dbar := colorBar(lo, hi, scaleLabel(log), false), colorBar(-m, m, "A − B", true)
+	caption := Caption(a.Meta) + " · same directions, images and scale for A and B"
+	if a.Meta.Preset != b.Meta.Preset || a.Meta.ArchText != b.Meta.ArchText {
+		// two architectures (basin experiment skip): each has its own plane
+		caption = fmt.Sprintf("A %s, B %s, each on its own filter-normalized directions (seed %d) · same images, grid and scale",
+			a.Meta.Preset, b.Meta.Preset, a.Meta.Seed)
+	}
 	return Figure{W: 15 * vg.Inch, H: 4.6 * vg.Inch, Draw: func(dc draw.Canvas) {
-		dc = withCaption(dc, Caption(a.Meta)+" · same directions, images and scale for A and B")
+		dc = withCaption(dc, caption)
 		w := dc.Max.X - dc.Min.X
 		cell := w / 3
 		pa.Draw(draw.Crop(dc, 0, -(w - cell*0.92), 0, 0))
