@@ -207,7 +207,7 @@ func TestResNetCommandsOnCIFARFormat(t *testing.T) {
 	}
 	must("trajectory", "--checkpoint", ck, "--grid", "3", "--samples", "20", "--out", p("t.npz"))
 	must("interp", ck, p("b.safetensors"), "--points", "3", "--samples", "20", "--out", p("i.npz"))
-	must("compare", ck, p("b.safetensors"), "--grid", "3", "--points", "3", "--samples", "20", "--directions", "0", "--epsilon", "", "--out", p("c.npz"))
+	must("compare", ck, p("b.safetensors"), "--grid", "3", "--points", "3", "--samples", "20", "--directions", "0", "--epsilon", "", "--top", "0", "--trace=false", "--out", p("c.npz"))
 	must("plot", p("c.npz"), "--out", p("c.png"))
 	must("experiment", "eos", "--preset", "resnet", "--data", dataDir, "--subset", "40", "--lrs", "0.1", "--steps", "4", "--track-every", "2", "--out", p("eos"))
 	out = must("experiment", "skip", "--data", dataDir, "--batch", "20", "--grid", "3", "--points", "3", "--samples", "6",
