@@ -42,34 +42,45 @@ func BatchSize(ctx context.Context, cfg train.Config, batches [2]int, maxEpochs 
 			c.Epochs, c.StopBelow = maxEpochs, runs[0].Loss
 		}
 		say(fmt.Sprintf("training batch %d (%s)", b, stopRule(c)))
-		res, err := train.Train(ctx, c, src, sink)
-		if res == nil {
+		run, ck, err := trainAndLoad(ctx, c, src, filepath.Join(dir, fmt.Sprintf("batch-%d.safetensors", b)), sink)
+		runs[i] = run
+		if err != nil {
 			return runs, nil, fmt.Errorf("train batch %d: %w", b, err)
 		}
-		path, saveErr := train.Save(filepath.Join(dir, fmt.Sprintf("batch-%d.safetensors", b)), c, res, src.Name)
-		if errors.Is(saveErr, train.ErrNoSteps) {
-			return runs, nil, fmt.Errorf("train batch %d: %w", b, errors.Join(err, ctx.Err(), saveErr))
-		}
-		if saveErr != nil {
-			return runs, nil, saveErr
-		}
-		runs[i] = Trained{Batch: b, Epochs: len(res.History), Path: path}
-		if n := len(res.History); n > 0 {
-			runs[i].Loss = res.History[n-1].TrainLoss
-		}
-		if err != nil || res.Stopped {
-			if err == nil {
-				err = ctx.Err()
-			}
-			return runs, nil, fmt.Errorf("train batch %d: %w", b, err)
-		}
-		if cks[i], err = checkpoint.Load(path); err != nil {
-			return runs, nil, err
-		}
+		cks[i] = ck
 	}
 	say("comparing")
 	cmp, err := Run(ctx, cks[0], cks[1], src, st, say)
 	return runs, cmp, err
+}
+
+// trainAndLoad trains c, saves the result to path (never over a good file
+// with a failed run) and opens it again as a checkpoint. A run that
+// stopped early is saved and reported with the error.
+func trainAndLoad(ctx context.Context, c train.Config, src *data.Source, path string, sink progress.Sink) (Trained, *checkpoint.Checkpoint, error) {
+	res, err := train.Train(ctx, c, src, sink)
+	if res == nil {
+		return Trained{}, nil, err
+	}
+	saved, saveErr := train.Save(path, c, res, src.Name)
+	if errors.Is(saveErr, train.ErrNoSteps) {
+		return Trained{}, nil, errors.Join(err, ctx.Err(), saveErr)
+	}
+	if saveErr != nil {
+		return Trained{}, nil, saveErr
+	}
+	run := Trained{Batch: c.Batch, Epochs: len(res.History), Path: saved}
+	if n := len(res.History); n > 0 {
+		run.Loss = res.History[n-1].TrainLoss
+	}
+	if err != nil || res.Stopped {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return run, nil, err
+	}
+	ck, err := checkpoint.Load(saved)
+	return run, ck, err
 }
 
 func stopRule(c train.Config) string {

@@ -2,7 +2,6 @@ package compare
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -36,30 +35,12 @@ func Architectures(ctx context.Context, cfg train.Config, presets [2]string, src
 		c := cfg
 		c.Arch, c.File = model.Arch{Preset: name}, nil
 		say(fmt.Sprintf("training %s (%d epochs)", name, c.Epochs))
-		res, err := train.Train(ctx, c, src, sink)
-		if res == nil {
+		run, ck, err := trainAndLoad(ctx, c, src, filepath.Join(dir, name+".safetensors"), sink)
+		runs[i] = run
+		if err != nil {
 			return runs, nil, fmt.Errorf("train %s: %w", name, err)
 		}
-		path, saveErr := train.Save(filepath.Join(dir, name+".safetensors"), c, res, src.Name)
-		if errors.Is(saveErr, train.ErrNoSteps) {
-			return runs, nil, fmt.Errorf("train %s: %w", name, errors.Join(err, ctx.Err(), saveErr))
-		}
-		if saveErr != nil {
-			return runs, nil, saveErr
-		}
-		runs[i] = Trained{Batch: c.Batch, Epochs: len(res.History), Path: path}
-		if n := len(res.History); n > 0 {
-			runs[i].Loss = res.History[n-1].TrainLoss
-		}
-		if err != nil || res.Stopped {
-			if err == nil {
-				err = ctx.Err()
-			}
-			return runs, nil, fmt.Errorf("train %s: %w", name, err)
-		}
-		if cks[i], err = checkpoint.Load(path); err != nil {
-			return runs, nil, err
-		}
+		cks[i] = ck
 	}
 	c := &Comparison{Preset: presets[0] + " vs " + presets[1], Version: build.Version}
 	c.Sides = [2]*Side{&c.A, &c.B}

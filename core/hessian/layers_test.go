@@ -10,27 +10,6 @@ import (
 	"github.com/basin-dev/basin/core/rng"
 )
 
-// every layer kind of an architecture file once: strides, padding, batch
-// norm on conv and dense outputs, a residual add, average, max and global
-// pooling, dropout, convs and dense layers without bias.
-const everyLayer = `
-conv    c1 out=4 kernel=3 pad=1 stride=2 bias=false
-bn      b1
-relu
-maxpool mp kernel=3 stride=2 pad=1
-conv    c2 out=4 kernel=3 pad=1 bias=false
-bn      b2
-add     from=b2,mp
-relu
-avgpool kernel=3 stride=2 pad=1
-conv    c3 out=6 kernel=1
-gap
-dropout rate=0.25
-dense   d1 out=8 bias=false
-bn      b3
-relu
-dense   fc out=classes
-`
 
 // withStatistics gives batch norm's γ, β and running statistics values
 // away from their initial 1, 0, 0, 1, so each enters the products.
@@ -59,7 +38,7 @@ func withStatistics(arch model.Arch, seed uint64) model.Params {
 // shortcut adds a value two layers read) matches differences of float64
 // gradients, as TestProductMatchesFloat64Differences does for the presets.
 func TestProductThroughEveryLayer(t *testing.T) {
-	f, err := model.ParseArch("every.arch", []byte(everyLayer))
+	f, err := model.ReadArchFile("../model/testdata/every.arch")
 	if err != nil {
 		t.Fatal(err)
 	}

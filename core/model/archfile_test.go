@@ -1,6 +1,7 @@
 package model
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -109,7 +110,11 @@ func TestArchFileHeader(t *testing.T) {
 }
 
 func FuzzParseArch(f *testing.F) {
-	f.Add([]byte(everyLayer))
+	every, err := os.ReadFile("testdata/every.arch")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(every)
 	f.Add([]byte("conv c out=8 kernel=3\nadd from=c,c\ndense f out=classes\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseArch("fuzz.arch", b)

@@ -9,31 +9,10 @@ import (
 	"github.com/basin-dev/basin/core/rng"
 )
 
-// every layer kind once, on MNIST-sized images: strides, padding,
-// batch norm on conv and dense outputs, a residual add, average and
-// global pooling, dropout, convs without bias.
-const everyLayer = `
-conv    c1 out=4 kernel=3 pad=1 stride=2 bias=false
-bn      b1
-relu
-maxpool mp kernel=3 stride=2 pad=1
-conv    c2 out=4 kernel=3 pad=1 bias=false
-bn      b2
-add     from=b2,mp
-relu
-avgpool kernel=3 stride=2 pad=1
-conv    c3 out=6 kernel=1
-gap
-dropout rate=0.25
-dense   d1 out=8
-bn      b3
-relu
-dense   fc out=classes
-`
 
 func everyLayerArch(t testing.TB) Arch {
 	t.Helper()
-	f, err := ParseArch("every.arch", []byte(everyLayer))
+	f, err := ReadArchFile("testdata/every.arch")
 	if err != nil {
 		t.Fatal(err)
 	}
