@@ -10,7 +10,6 @@ import (
 	"github.com/basin-dev/basin/core/rng"
 )
 
-
 // withStatistics gives batch norm's γ, β and running statistics values
 // away from their initial 1, 0, 0, 1, so each enters the products.
 func withStatistics(arch model.Arch, seed uint64) model.Params {

@@ -9,7 +9,6 @@ import (
 	"github.com/basin-dev/basin/core/rng"
 )
 
-
 func everyLayerArch(t testing.TB) Arch {
 	t.Helper()
 	f, err := ReadArchFile("testdata/every.arch")
