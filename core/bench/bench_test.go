@@ -108,3 +108,7 @@ func BenchmarkTrainResnet(b *testing.B) {
 func BenchmarkForwardResnet(b *testing.B) {
 	run(b, func(e *Env) (Result, error) { return Forward(e, "resnet", 224) })
 }
+
+func BenchmarkScan2DResnet(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return Scan(context.Background(), e, "resnet", 11, 11) })
+}

@@ -103,6 +103,33 @@ func (b *layerNodes) folded(i int, fuse bool) (w, bias *G.Node, bn int, relu boo
 	return w, bias, 1, false, nil
 }
 
+// residual reports whether conv layer i, with its batch norm folded in (bn
+// 1, no ReLU), feeds a two-input add as that add's only use of it, the
+// add's other input built already: then the conv can add it itself.
+// add is the layers the conv takes in after the batch norm (the add, and
+// the ReLU after it: 2), other the add's other input.
+func (b *layerNodes) residual(i, bn int, bnReLU bool) (other *G.Node, add int) {
+	a := i + 2
+	layers := b.n.Arch.Layers
+	if bn != 1 || bnReLU || a >= len(layers) || layers[a].Kind != Add || len(b.inputs[a]) != 2 || b.consumers[i+1] != 1 {
+		return nil, 0
+	}
+	in := b.inputs[a]
+	j := in[0]
+	if j == i+1 {
+		j = in[1]
+	} else if in[1] != i+1 {
+		return nil, 0
+	}
+	if j >= i || j < 0 || b.out[j] == nil {
+		return nil, 0
+	}
+	if b.chained(a, ReLU) {
+		return b.out[j], 2
+	}
+	return b.out[j], 1
+}
+
 // apply adds op on the inputs and records the node as layer i's output.
 func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 	if s, ok := op.(interface{ SetWorkers(int) }); ok {
@@ -209,6 +236,19 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 			w, bias, bn, bnReLU, err := b.folded(i, true)
 			if err != nil {
 				return nil, err
+			}
+			if other, add := b.residual(i, bn, bnReLU); add > 0 {
+				// conv → bn → add (→ relu): one op, the add in cache
+				op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, add == 2, false, image)
+				op.Residual = true
+				if err := b.apply(i, op, h, w, bias, other); err != nil {
+					return nil, err
+				}
+				for k := 1; k <= bn+add; k++ {
+					b.out[i+k] = b.out[i]
+				}
+				i += bn + add
+				continue
 			}
 			if bn > 0 { // batch norm folded in (evaluation), and its ReLU
 				op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, bnReLU, n.training, image)

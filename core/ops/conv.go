@@ -29,6 +29,11 @@ type Conv struct {
 	First bool
 	// Pool fuses ReLU and 2×2 max pooling (see CanPool).
 	Pool bool
+	// Residual (evaluation only, not with Pool) takes a fourth input r of
+	// the output's shape and gives y = conv(x, w) + b + r, then ReLU when
+	// ReLU is set: a residual block's last conv, its add and its ReLU in
+	// one op, the add done while each image's output is still in cache.
+	Residual bool
 
 	out    buffer
 	arg    []uint8     // with Pool: which of the 4 tile values was the max
@@ -77,15 +82,25 @@ func (op *Conv) OW() int { return op.W + 2*op.Pad - op.K + 1 }
 func (op *Conv) rows() int   { return op.C * op.K * op.K }
 func (op *Conv) pixels() int { return op.OH() * op.OW() }
 
-func (op *Conv) Arity() int    { return 3 }
-func (op *Conv) Type() hm.Type { return hm.NewFnType(tt(4), tt(4), tt(1), tt(4)) }
+func (op *Conv) Arity() int {
+	if op.Residual {
+		return 4
+	}
+	return 3
+}
+func (op *Conv) Type() hm.Type {
+	if op.Residual {
+		return hm.NewFnType(tt(4), tt(4), tt(1), tt(4), tt(4))
+	}
+	return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
+}
 func (op *Conv) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape(op.outShape()), nil
 }
 func (op *Conv) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *Conv) Hashcode() uint32      { return hashOf(op) }
 func (op *Conv) String() string {
-	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d p%d relu=%v pool=%v}(%p)", op.B, op.C, op.H, op.W, op.O, op.K, op.Pad, op.ReLU, op.Pool, op)
+	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d p%d relu=%v pool=%v res=%v}(%p)", op.B, op.C, op.H, op.W, op.O, op.K, op.Pad, op.ReLU, op.Pool, op.Residual, op)
 }
 
 // prepare allocates the per-worker buffers before any goroutine needs them.
@@ -136,6 +151,20 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	t, y := op.out.get(op.outShape()...)
 	in, out, px := op.C*op.H*op.W, op.O*op.pixels(), op.pixels()
+	relu := op.ReLU
+	var res []float32
+	if op.Residual {
+		if len(vals) != 4 || len(vals[3]) != len(y) || op.Pool || op.Train {
+			return nil, fmt.Errorf("%v: a residual conv takes an input of its output's shape, in evaluation, without pooling", op)
+		}
+		res, relu = vals[3], false // the ReLU comes after the add
+	}
+	// residual adds r to images [i0, i0+n) of y and applies the ReLU.
+	residual := func(i0, n int) {
+		if res != nil {
+			addReLU(y[i0*out:(i0+n)*out], res[i0*out:(i0+n)*out], op.ReLU)
+		}
+	}
 	op.prepare()
 	if g := op.wino4; g != nil {
 		g.filters(w)
@@ -164,7 +193,11 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 			if op.arg != nil {
 				arg = op.arg[i0*out : (i0+n)*out]
 			}
-			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n, op.ReLU, op.Pool, arg)
+			if res != nil { // the add and its ReLU in the output transform
+				g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n, op.ReLU, false, nil, res[i0*out:(i0+n)*out])
+				return
+			}
+			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n, relu, op.Pool, arg, nil)
 		})
 		return t, nil
 	}
@@ -175,7 +208,8 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		d.filters(w, b)
 		op.each(op.B, func(wk, i int) {
 			if !op.Pool {
-				d.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, op.ReLU)
+				d.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, relu)
+				residual(i, 1)
 				return
 			}
 			full := op.full[wk] // pooled below, with the bias and ReLU
@@ -201,7 +235,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		for o := 0; o < op.O; o++ {
 			row := yi[o*px : (o+1)*px]
 			bo := b[o]
-			if op.ReLU {
+			if relu {
 				simd.Max4ReLU(row, row, row, row, row, bo) // max(v+b, 0)
 			} else {
 				for j := range row {
@@ -209,8 +243,27 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 				}
 			}
 		}
+		residual(i, 1)
 	})
 	return t, nil
+}
+
+// addReLU adds r into y, then applies ReLU when relu is set (a NaN stays).
+func addReLU(y, r []float32, relu bool) {
+	r = r[:len(y)]
+	if !relu {
+		for j, v := range r {
+			y[j] += v
+		}
+		return
+	}
+	for j, v := range r {
+		z := y[j] + v
+		if z < 0 {
+			z = 0
+		}
+		y[j] = z
+	}
 }
 
 // im2col unfolds one image [C,H,W] into col [C*K*K, OH*OW]: row

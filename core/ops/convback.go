@@ -108,11 +108,19 @@ func (op *Conv) col2im(col, x []float32) {
 	}
 }
 
-func (op *Conv) DiffWRT(int) []bool { return []bool{!op.First, true, true} }
+func (op *Conv) DiffWRT(int) []bool {
+	if op.Residual {
+		return []bool{!op.First, true, true, true}
+	}
+	return []bool{!op.First, true, true}
+}
 
 // SymDiff adds the backward node (the input's gradient) and Picks for the
 // filter and bias gradients.
 func (op *Conv) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.Residual {
+		return nil, fmt.Errorf("%v: a residual conv is for evaluation only", op)
+	}
 	back := &ConvBack{fwd: op}
 	return layerGrads("conv", back, func() *tensor.Dense { return back.gw.t }, func() *tensor.Dense { return back.gb.t }, inputs, grad)
 }
@@ -240,7 +248,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		forEach(chunks, func(wk, ch int) {
 			i0 := ch * g.images
 			n := min(g.images, f.B-i0)
-			g.forward(wk, op.gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil)
+			g.forward(wk, op.gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil, nil)
 		})
 		return gxT, nil
 	}

@@ -137,11 +137,11 @@ func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 // forward convolves n (≤ images) images of x into y, adding the bias and
 // applying ReLU if asked, and pooling if asked (recording the maxima in
 // arg when it is not nil). U must be current (filters).
-func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool bool, arg []uint8) {
+func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool bool, arg []uint8, res []float32) {
 	v, m := g.buffers(worker)
 	g.input(x, v, n, g.sc[worker])
 	products(&g.kern, 16, g.opad, g.c, g.tiles, g.u, v, m)
-	g.output(m, y, bias, n, relu, pool, g.sc[worker], arg)
+	g.output(m, y, bias, n, relu, pool, g.sc[worker], arg, res)
 }
 
 // input writes V = Bᵀ d B for every tile of n images, as packed B panels:
@@ -213,7 +213,9 @@ func (g *winograd) input(x, v []float32, n int, sc *scratch) {
 // tile is max-pooled instead (y is [n,O,OH/2,OW/2]); arg, when not nil,
 // gets the position (0-3, row-major) of each maximum for the backward
 // pass.
-func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scratch, arg []uint8) {
+// With res (a residual conv: not pooled), y = res + the convolution + bias,
+// then ReLU when relu is set, in the same pass.
+func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scratch, arg []uint8, res []float32) {
 	stride := g.opad * g.tiles
 	ohw, per := g.oh*g.ow, g.perImage
 	tl := n * per
@@ -243,6 +245,33 @@ func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scra
 					t0 := img*per + ty*g.tw
 					p0, p1 := q[2*i*g.tiles+t0:][:g.tw], q[(2*i+1)*g.tiles+t0:][:g.tw]
 					line := out[yy*g.ow : (yy+1)*g.ow]
+					if res != nil && g.ow%2 == 0 {
+						r := res[(img*g.o+o)*ohw+yy*g.ow:][:2*len(p0)]
+						line = line[:2*len(p0)]
+						for tx, v := range p0 {
+							a, c := v+b+r[2*tx], p1[tx]+b+r[2*tx+1]
+							if relu {
+								a, c = max(a, 0), max(c, 0)
+							}
+							line[2*tx], line[2*tx+1] = a, c
+						}
+						continue
+					}
+					if res != nil {
+						r := res[(img*g.o+o)*ohw+yy*g.ow:][:g.ow]
+						for tx := 0; tx < g.tw; tx++ {
+							for k, v := range [2]float32{p0[tx], p1[tx]} {
+								if x := 2*tx + k; x < g.ow {
+									z := v + b + r[x]
+									if relu {
+										z = max(z, 0)
+									}
+									line[x] = z
+								}
+							}
+						}
+						continue
+					}
 					if relu && g.ow%2 == 0 {
 						simd.Interleave2ReLU(line, p0, p1, b)
 						continue
