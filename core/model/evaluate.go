@@ -31,9 +31,14 @@ func standardError(sum, sumSq float64, n int) float64 {
 const EvalBatch = 500
 
 // evalBudget bounds the activations one evaluation graph holds: a deep
-// net evaluates in smaller batches (resnet at about 200 images, where 500
-// would hold 600 MB per graph and a scan keeps two per core).
-const evalBudget = 160 << 20
+// net evaluates in smaller batches (resnet at about 130 images, where 500
+// would hold 600 MB per graph and a scan keeps two per core). Measured on
+// the 2-core AMD machine, a resnet scan took 28.1 s at a 160 MB budget,
+// 23.9 s at 96 MB and 22.7 s at 48 MB (its layers' activations stay in
+// cache), while the standard net's scan slowed from 21.1 to 23.5 s at 48
+// MB (its dense layer's products want the large batch) and kept 21.4 s at
+// 96 MB.
+const evalBudget = 96 << 20
 
 // EvalBatch is the batch the architecture's evaluations run at: EvalBatch
 // images, fewer when their activations would pass evalBudget.
