@@ -60,28 +60,27 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	k.each(k.C, func(_, c int) {
 		var mu, v float64
 		if k.Train {
-			s, ss := 0.0, 0.0 // two passes: the variance from deviations, exact
+			// One pass over the data shifted by one of its own values K
+			// (the shifted-data algorithm): Σ(x−K) and Σ(x−K)² lose no
+			// precision to a mean far from zero, as long as K is a sample.
+			shift := x[c*k.HW]
+			s, ss := 0.0, 0.0
 			k.plane(x, c, func(p []float32) {
-				var s32 float32 // per plane in float32, a few hundred values
+				var s32, ss32 float32 // per plane in float32, a few hundred values
 				for _, t := range p {
-					s32 += t
-				}
-				s += float64(s32)
-			})
-			mu = s / n
-			m32 := float32(mu)
-			k.plane(x, c, func(p []float32) {
-				var ss32 float32
-				for _, t := range p {
-					d := t - m32
+					d := t - shift
+					s32 += d
 					ss32 += d * d
 				}
+				s += float64(s32)
 				ss += float64(ss32)
 			})
-			v = ss / n
+			ds := s / n
+			mu = float64(shift) + ds
+			v = max(ss/n-ds*ds, 0)
 			unbiased := v
 			if n > 1 {
-				unbiased = ss / (n - 1)
+				unbiased = v * n / (n - 1)
 			}
 			k.Mean[c] = float32((1-BNMomentum)*float64(k.Mean[c]) + BNMomentum*mu)
 			k.Var[c] = float32((1-BNMomentum)*float64(k.Var[c]) + BNMomentum*unbiased)
