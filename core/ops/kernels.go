@@ -6,6 +6,7 @@ import (
 
 	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/rng"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // Window is a pooling or convolution window's geometry on one image
@@ -177,14 +178,7 @@ func (k *Sum) Forward(in [][]float32, y []float32) {
 	k.chunks(len(y), func(lo, hi int) {
 		dst := y[lo:hi]
 		if len(in) == 2 { // a residual connection: one pass
-			a, b := in[0][lo:hi], in[1][lo:hi]
-			for j := range dst {
-				v := a[j] + b[j]
-				if k.ReLU && v < 0 {
-					v = 0
-				}
-				dst[j] = v
-			}
+			simd.Add2(dst, in[0][lo:hi], in[1][lo:hi], k.ReLU)
 			return
 		}
 		copy(dst, in[0][lo:hi])

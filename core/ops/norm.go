@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // BatchNorm normalises each channel of x [B,C,H,W] (or [B,C]) and scales
@@ -21,7 +23,7 @@ type BatchNorm struct {
 	// with its Params (training writes them).
 	Mean, Var []float32
 
-	xhat   []float32 // (x − μ)/σ of the last forward pass
+	mean   []float32 // μ per channel of the last forward pass
 	invStd []float32 // 1/σ per channel
 	gz     []float32 // the gradient through the fused ReLU
 }
@@ -51,10 +53,7 @@ func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32) *Laye
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
 	if k.invStd == nil {
-		k.invStd = make([]float32, k.C)
-	}
-	if k.xhat == nil && k.Train { // evaluation keeps no x̂: nothing runs backward
-		k.xhat = make([]float32, len(x))
+		k.invStd, k.mean = make([]float32, k.C), make([]float32, k.C)
 	}
 	n := float64(k.B * k.HW)
 	k.each(k.C, func(_, c int) {
@@ -88,40 +87,11 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 			mu, v = float64(k.Mean[c]), float64(k.Var[c])
 		}
 		inv := 1 / math.Sqrt(v+BNEps)
-		k.invStd[c] = float32(inv)
+		k.invStd[c], k.mean[c] = float32(inv), float32(mu)
 		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
-		for i := 0; i < k.B; i++ {
+		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β
 			o := (i*k.C + c) * k.HW
-			xs, ys := x[o:o+k.HW], y[o:o+k.HW]
-			if !k.Train {
-				a, s := gc*is, bc-gc*is*m // y = a·x + s
-				for j, t := range xs {
-					z := a*t + s
-					if k.ReLU && z <= 0 {
-						z = 0
-					}
-					ys[j] = z
-				}
-				continue
-			}
-			hs := k.xhat[o : o+k.HW]
-			if k.ReLU {
-				for j, t := range xs {
-					h := (t - m) * is
-					hs[j] = h
-					if z := gc*h + bc; z > 0 || z != z { // NaN stays NaN
-						ys[j] = z
-					} else {
-						ys[j] = 0
-					}
-				}
-				continue
-			}
-			for j, t := range xs {
-				h := (t - m) * is
-				hs[j] = h
-				ys[j] = gc*h + bc
-			}
+			simd.Affine(y[o:o+k.HW], x[o:o+k.HW], m, gc*is, bc, k.ReLU)
 		}
 	})
 }
@@ -137,14 +107,7 @@ func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
 // Backward: gγ = Σ gy·x̂, gβ = Σ gy; in training gx = γ/(nσ)·(n·gy − gβ −
 // x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
 func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
-	g := in[1]
-	if k.xhat == nil { // an evaluation-mode op: x̂ from the running statistics
-		k.xhat = make([]float32, len(in[0]))
-		for i := range k.xhat {
-			c := i / k.HW % k.C
-			k.xhat[i] = (in[0][i] - k.Mean[c]) * k.invStd[c]
-		}
-	}
+	x, g := in[0], in[1]
 	if k.ReLU && k.gz == nil {
 		k.gz = make([]float32, len(gy))
 	}
@@ -152,9 +115,10 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	n := float32(k.B * k.HW)
 	k.each(k.C, func(_, c int) {
 		var sg, sgh float64
+		m, is := k.mean[c], k.invStd[c] // of the forward pass
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			hs, gs := k.xhat[o:o+k.HW], gy[o:o+k.HW]
+			xs, gs := x[o:o+k.HW], gy[o:o+k.HW]
 			var s32, sh32 float32 // per plane in float32, a few hundred values
 			if k.ReLU {           // through the fused ReLU, into a buffer of its own
 				zs, ys := k.gz[o:o+k.HW], y[o:o+k.HW]
@@ -164,16 +128,16 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 					}
 					zs[j] = t
 					s32 += t
-					sh32 += t * hs[j]
+					sh32 += t * (xs[j] - m)
 				}
 			} else {
 				for j, t := range gs {
 					s32 += t
-					sh32 += t * hs[j]
+					sh32 += t * (xs[j] - m)
 				}
 			}
 			sg += float64(s32)
-			sgh += float64(sh32)
+			sgh += float64(sh32) * float64(is) // Σ g·x̂ = Σ g·(x − μ) / σ
 		}
 		if gg != nil {
 			gg[c] = float32(sgh)
@@ -192,14 +156,12 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		}
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			hs, gs, xs := k.xhat[o:o+k.HW], src[o:o+k.HW], gx[o:o+k.HW]
-			if k.Train {
-				for j, t := range gs {
-					xs[j] = scale * (t - mg - hs[j]*mgh)
-				}
+			gs, xs, dst := src[o:o+k.HW], x[o:o+k.HW], gx[o:o+k.HW]
+			if k.Train { // scale·(g − mg − x̂·mgh), x̂ = (x − μ)/σ
+				simd.Affine2(dst, gs, xs, scale, -scale*mgh*is, m, -scale*mg)
 			} else {
 				for j, t := range gs {
-					xs[j] = scale * t
+					dst[j] = scale * t
 				}
 			}
 		}

@@ -104,6 +104,66 @@ func Max4ReLU(dst, a, b, c, d []float32, bias float32) {
 	}
 }
 
+// Affine sets dst = a·(x − m) + s, then max(·, 0) with relu (a NaN stays
+// NaN): batch norm's per-channel map.
+func Affine(dst, x []float32, m, a, s float32, relu bool) {
+	n := len(dst)
+	x = x[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		if relu {
+			affinereluAVX2(&dst[0], &x[0], m, a, s, k)
+		} else {
+			affineAVX2(&dst[0], &x[0], m, a, s, k)
+		}
+	}
+	for i := k; i < n; i++ {
+		v := a*(x[i]-m) + s
+		if relu {
+			v = max(v, 0)
+		}
+		dst[i] = v
+	}
+}
+
+// Affine2 sets dst = p·g + q·(x − m) + r: batch norm's input gradient.
+func Affine2(dst, g, x []float32, p, q, m, r float32) {
+	n := len(dst)
+	g, x = g[:n], x[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		affine2AVX2(&dst[0], &g[0], &x[0], p, q, m, r, k)
+	}
+	for i := k; i < n; i++ {
+		dst[i] = p*g[i] + q*(x[i]-m) + r
+	}
+}
+
+// Add2 sets dst = a + b, then max(·, 0) with relu (a NaN stays NaN): a
+// residual connection.
+func Add2(dst, a, b []float32, relu bool) {
+	n := len(dst)
+	a, b = a[:n], b[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		if relu {
+			add2reluAVX2(&dst[0], &a[0], &b[0], k)
+		} else {
+			add2AVX2(&dst[0], &a[0], &b[0], k)
+		}
+	}
+	for i := k; i < n; i++ {
+		v := a[i] + b[i]
+		if relu {
+			v = max(v, 0)
+		}
+		dst[i] = v
+	}
+}
+
 // Interleave2ReLU sets dst[2i] = max(a[i]+bias, 0) and dst[2i+1] =
 // max(b[i]+bias, 0), for i < len(dst)/2 (len(dst) even).
 func Interleave2ReLU(dst, a, b []float32, bias float32) {

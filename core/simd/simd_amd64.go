@@ -23,6 +23,18 @@ func max4reluAVX2(dst *float32, a *float32, b *float32, c *float32, d *float32, 
 func interleave2reluAVX2(dst *float32, a *float32, b *float32, bias float32, n int)
 
 //go:noescape
+func affineAVX2(dst *float32, x *float32, m float32, a float32, s float32, n int)
+
+//go:noescape
+func affinereluAVX2(dst *float32, x *float32, m float32, a float32, s float32, n int)
+
+//go:noescape
+func affine2AVX2(dst *float32, gy *float32, x *float32, p float32, q float32, m float32, c float32, n int)
+
+//go:noescape
+func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
+
+//go:noescape
 func winoOutPoolAVX2(dst *float32, m *float32, stride int, bias float32, n int)
 
 //go:noescape

@@ -182,6 +182,129 @@ done:
 	VZEROUPPER
 	RET
 
+// func affineAVX2(dst *float32, x *float32, m float32, a float32, s float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·affineAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVSS        m+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        a+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        s+24(FP), X2
+	VBROADCASTSS X2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         n+32(FP), DX
+	SHRQ         $0x03, DX
+	JZ           done
+
+loop:
+	VMOVUPS     (CX), Y3
+	VSUBPS      Y0, Y3, Y3
+	VFMADD213PS Y2, Y1, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	DECQ        DX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func affinereluAVX2(dst *float32, x *float32, m float32, a float32, s float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·affinereluAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVSS        m+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        a+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        s+24(FP), X2
+	VBROADCASTSS X2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         n+32(FP), DX
+	SHRQ         $0x03, DX
+	JZ           done
+
+loop:
+	VMOVUPS     (CX), Y4
+	VSUBPS      Y0, Y4, Y4
+	VFMADD213PS Y2, Y1, Y4
+	VMAXPS      Y4, Y3, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	DECQ        DX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func affine2AVX2(dst *float32, gy *float32, x *float32, p float32, q float32, m float32, c float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·affine2AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         gy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVSS        p+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        q+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        m+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        c+36(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVQ         n+40(FP), BX
+	SHRQ         $0x03, BX
+	JZ           done
+
+loop:
+	VMOVUPS     (DX), Y4
+	VSUBPS      Y2, Y4, Y4
+	VFMADD213PS Y3, Y1, Y4
+	VMOVUPS     (CX), Y5
+	VFMADD231PS Y5, Y0, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	DECQ        BX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·add2reluAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   done
+
+loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS (DX), Y1
+	VXORPS  Y2, Y2, Y2
+	VADDPS  Y1, Y0, Y0
+	VMAXPS  Y0, Y2, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	DECQ    BX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func winoOutPoolAVX2(dst *float32, m *float32, stride int, bias float32, n int)
 // Requires: AVX, AVX2, SSE
 TEXT ·winoOutPoolAVX2(SB), NOSPLIT, $0-40

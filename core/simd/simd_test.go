@@ -1,6 +1,7 @@
 package simd
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -177,5 +178,47 @@ func TestSumAndReLUMask(t *testing.T) {
 			}
 		}
 		useAsm = old
+	}
+}
+
+// Affine and Add2 match plain Go at every length (the vector body and the
+// tail), with and without ReLU, and keep a NaN.
+func TestAffineAndAdd2(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 49, 196, 784} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i%13)-6.5, float32(i%5)-2
+		}
+		x[n/2] = float32(math.NaN())
+		for _, relu := range []bool{false, true} {
+			got := make([]float32, n)
+			Affine(got, x, 0.5, 1.5, -0.25, relu)
+			for i, v := range x {
+				want := 1.5*(v-0.5) - 0.25
+				if relu {
+					want = max(want, 0)
+				}
+				if got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+					t.Fatalf("Affine n=%d relu=%v [%d] = %v, want %v", n, relu, i, got[i], want)
+				}
+			}
+			Affine2(got, y, x, 2, -0.5, 0.25, 1)
+			for i := range x {
+				want := 2*y[i] - 0.5*(x[i]-0.25) + 1
+				if got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+					t.Fatalf("Affine2 n=%d [%d] = %v, want %v", n, i, got[i], want)
+				}
+			}
+			Add2(got, x, y, relu)
+			for i := range x {
+				want := x[i] + y[i]
+				if relu {
+					want = max(want, 0)
+				}
+				if got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+					t.Fatalf("Add2 n=%d relu=%v [%d] = %v, want %v", n, relu, i, got[i], want)
+				}
+			}
+		}
 	}
 }

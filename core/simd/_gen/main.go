@@ -26,6 +26,15 @@ func main() {
 	binary("sub2", func(a, b reg.VecVirtual) { VSUBPS(b, a, a) })
 	maxRelu()
 	interleave()
+	affine("affineAVX2", false)
+	affine("affinereluAVX2", true)
+	affine2()
+	binary("add2relu", func(a, b reg.VecVirtual) {
+		zero := YMM()
+		VXORPS(zero, zero, zero)
+		VADDPS(b, a, a)
+		VMAXPS(a, zero, a) // a NaN stays NaN
+	})
 	winoOut(true)
 	winoOut(false)
 	winoInHoriz()
@@ -116,6 +125,54 @@ func maxRelu() {
 		VADDPS(bias, x, x)
 		VMAXPS(x, zero, x)
 		VMOVUPS(x, Mem{Base: dst})
+	})
+}
+
+// affine: dst = a·(x − m) + s (a batch norm's map: subtracting the mean
+// first keeps activations far from zero exact), then max(·, 0) with relu
+// (a NaN stays NaN).
+func affine(name string, relu bool) {
+	TEXT(name, NOSPLIT, "func(dst, x *float32, m, a, s float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	dst, x := Load(Param("dst"), GP64()), Load(Param("x"), GP64())
+	mv, av, sv := YMM(), YMM(), YMM()
+	VBROADCASTSS(Load(Param("m"), XMM()), mv)
+	VBROADCASTSS(Load(Param("a"), XMM()), av)
+	VBROADCASTSS(Load(Param("s"), XMM()), sv)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	n := Load(Param("n"), GP64())
+	loop(n, []reg.Register{dst, x}, func() {
+		v := YMM()
+		VMOVUPS(Mem{Base: x}, v)
+		VSUBPS(mv, v, v)       // v = x − m
+		VFMADD213PS(sv, av, v) // v = a·v + s
+		if relu {
+			VMAXPS(v, zero, v)
+		}
+		VMOVUPS(v, Mem{Base: dst})
+	})
+}
+
+// affine2: dst = p·g + q·(x − m) + r (batch norm's input gradient).
+func affine2() {
+	TEXT("affine2AVX2", NOSPLIT, "func(dst, gy, x *float32, p, q, m, c float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	dst, g, x := Load(Param("dst"), GP64()), Load(Param("gy"), GP64()), Load(Param("x"), GP64())
+	pv, qv, mv, rv := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSS(Load(Param("p"), XMM()), pv)
+	VBROADCASTSS(Load(Param("q"), XMM()), qv)
+	VBROADCASTSS(Load(Param("m"), XMM()), mv)
+	VBROADCASTSS(Load(Param("c"), XMM()), rv)
+	n := Load(Param("n"), GP64())
+	loop(n, []reg.Register{dst, g, x}, func() {
+		v, w := YMM(), YMM()
+		VMOVUPS(Mem{Base: x}, v)
+		VSUBPS(mv, v, v)       // x − m
+		VFMADD213PS(rv, qv, v) // q·(x − m) + r
+		VMOVUPS(Mem{Base: g}, w)
+		VFMADD231PS(w, pv, v) // + p·g
+		VMOVUPS(v, Mem{Base: dst})
 	})
 }
 
