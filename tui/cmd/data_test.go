@@ -156,6 +156,17 @@ func TestFashionMNIST(t *testing.T) {
 	if code, _, stderr = run("scan1d", "--checkpoint", ck, "--points", "5", "--samples", "100", "--out", out); code != 0 {
 		t.Fatalf("scan1d: %s", stderr)
 	}
+	// resnet on Fashion-MNIST's images (the shipped one, trained on MNIST:
+	// the same shape and classes): evaluated, scanned, its Hessian measured
+	for _, args := range [][]string{
+		{"eval", "--checkpoint", "pretrained:resnet", "--data", fashionMNIST, "--split", "test", "--samples", "500"},
+		{"scan2d", "--checkpoint", "pretrained:resnet", "--data", fashionMNIST, "--grid", "3", "--samples", "100", "--out", filepath.Join(dir, "r.npz")},
+		{"sharpness", "--checkpoint", "pretrained:resnet", "--data", fashionMNIST, "--directions", "2", "--points", "5", "--samples", "20", "--epsilon", "", "--lambda-min=false", "--trace=false"},
+	} {
+		if code, _, stderr = run(args...); code != 0 {
+			t.Fatalf("%s on Fashion-MNIST: %s", args[0], stderr)
+		}
+	}
 }
 
 func readFile(t *testing.T, p string) []byte {
