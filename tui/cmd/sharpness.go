@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/data"
@@ -141,8 +143,13 @@ func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
 	}
 	fmt.Fprintf(w, "hessian    of the mean loss on %d %s images, %d parameters; exact Hv (R-operator), %d products, %s\n",
 		sp.Images, split, sp.Params, sp.Products, fmtDuration(sp.Took))
+	width := 10 // the name column: wide enough for the longest layer's name
+	for _, l := range sp.Layers {
+		width = max(width, utf8.RuneCountInString("λmax "+l.Layer))
+	}
 	eig := func(name string, e hessian.Eigen) {
-		fmt.Fprintf(w, "%-10s %-26s power iteration, %d products, %s%s\n", name, compare.EigenString(e), e.Iterations, fmtDuration(e.Took), converged(e, sp))
+		fmt.Fprintf(w, "%s %s power iteration, %d products, %s%s\n", padRunes(name, width), padRunes(compare.EigenString(e), 26),
+			e.Iterations, fmtDuration(e.Took), converged(e, sp))
 	}
 	for i, e := range sp.Top {
 		eig(fmt.Sprintf("λ%d", i+1), e)
@@ -155,12 +162,18 @@ func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
 		if !t.Converged {
 			stop = fmt.Sprintf("SE still ≥ %g%% at %d vectors", 100*hessian.TraceTolerance, t.Probes)
 		}
-		fmt.Fprintf(w, "%-10s %-26s Hutchinson, %d Rademacher vectors, %s, %s\n", "trace", compare.TraceString(*t), t.Probes, fmtDuration(t.Took), stop)
+		fmt.Fprintf(w, "%s %s Hutchinson, %d Rademacher vectors, %s, %s\n", padRunes("trace", width), padRunes(compare.TraceString(*t), 26), t.Probes, fmtDuration(t.Took), stop)
 	}
 	for _, l := range sp.Layers {
 		eig("λmax "+l.Layer, l.Eigen)
 	}
 	fmt.Fprintf(w, "note       ± on an eigenvalue is ‖Hv − λv‖: an eigenvalue of H lies within it; on the trace, the standard error\n")
+}
+
+// padRunes pads s with spaces to n characters (fmt's %-ns counts bytes,
+// and λ and ± take two).
+func padRunes(s string, n int) string {
+	return s + strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s)))
 }
 
 func converged(e hessian.Eigen, sp *hessian.Spectrum) string {
