@@ -27,9 +27,16 @@ type Plane struct {
 	centre    []float64
 }
 
+// flat lays the parameters out in one vector. Batch norm's running
+// statistics are left at zero: they are state, not weights, so the plane
+// moves only the weights and keeps θ*'s statistics, as every scan does.
 func flat(p model.Params) []float64 {
 	out := make([]float64, 0, p.Len())
 	for _, t := range p {
+		if t.IsBuffer() {
+			out = append(out, make([]float64, len(t.Data))...)
+			continue
+		}
 		for _, v := range t.Data {
 			out = append(out, float64(v))
 		}

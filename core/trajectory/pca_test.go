@@ -112,3 +112,37 @@ func mean(v []float64) float64 {
 	}
 	return s / float64(len(v))
 }
+
+// Batch norm's running statistics change along a run but are not weights:
+// the plane leaves them where θ* has them (zero in D and E), as scans do.
+func TestPCALeavesBatchNormStatistics(t *testing.T) {
+	arch, _ := model.Preset("resnet")
+	centre := arch.Init(1)
+	r := rng.New(2, 2)
+	var snaps []checkpoint.Snapshot
+	for s := 0; s < 4; s++ {
+		p := centre.Clone()
+		for i := range p {
+			for j := range p[i].Data {
+				p[i].Data[j] += float32(0.1 * r.Norm())
+			}
+		}
+		snaps = append(snaps, checkpoint.Snapshot{Step: s, Params: p})
+	}
+	pl, err := PCA(centre, []Run{{Name: "run", Snaps: snaps}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := false
+	for i, tn := range pl.D {
+		for j := range tn.Data {
+			if tn.IsBuffer() && (tn.Data[j] != 0 || pl.E[i].Data[j] != 0) {
+				t.Fatalf("%s moves along the plane", tn.Name)
+			}
+			moved = moved || tn.Data[j] != 0
+		}
+	}
+	if !moved {
+		t.Fatal("the plane moves nothing")
+	}
+}
