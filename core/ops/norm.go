@@ -118,24 +118,11 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		m, is := k.mean[c], k.invStd[c] // of the forward pass
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			xs, gs := x[o:o+k.HW], gy[o:o+k.HW]
-			var s32, sh32 float32 // per plane in float32, a few hundred values
-			if k.ReLU {           // through the fused ReLU, into a buffer of its own
-				zs, ys := k.gz[o:o+k.HW], y[o:o+k.HW]
-				for j, t := range gs {
-					if ys[j] <= 0 {
-						t = 0
-					}
-					zs[j] = t
-					s32 += t
-					sh32 += t * (xs[j] - m)
-				}
-			} else {
-				for j, t := range gs {
-					s32 += t
-					sh32 += t * (xs[j] - m)
-				}
+			var zs, ys []float32
+			if k.ReLU { // through the fused ReLU, into a buffer of its own
+				zs, ys = k.gz[o:o+k.HW], y[o:o+k.HW]
 			}
+			s32, sh32 := simd.BNSums(zs, gy[o:o+k.HW], x[o:o+k.HW], ys, m, k.ReLU) // per plane in float32
 			sg += float64(s32)
 			sgh += float64(sh32) * float64(is) // Σ g·x̂ = Σ g·(x − μ) / σ
 		}

@@ -141,6 +141,40 @@ func Affine2(dst, g, x []float32, p, q, m, r float32) {
 	}
 }
 
+// BNSums returns Σ g and Σ g·(x − m) over gy, batch norm's backward sums.
+// With relu (y non-nil, and gz) g is gy where y is not ≤ 0 and 0
+// elsewhere (the ReLU fused after it), and g is written to gz.
+func BNSums(gz, gy, x, y []float32, m float32, relu bool) (s, sh float32) {
+	n := len(gy)
+	x = x[:n]
+	if relu {
+		gz, y = gz[:n], y[:n]
+	}
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		var out [2]float32
+		if relu {
+			bnsumsreluAVX2(&out[0], &gz[0], &gy[0], &x[0], &y[0], m, k)
+		} else {
+			bnsumsAVX2(&out[0], &gy[0], &gy[0], &x[0], &x[0], m, k) // gz, y unread
+		}
+		s, sh = out[0], out[1]
+	}
+	for i := k; i < n; i++ {
+		t := gy[i]
+		if relu {
+			if y[i] <= 0 {
+				t = 0
+			}
+			gz[i] = t
+		}
+		s += t
+		sh += t * (x[i] - m)
+	}
+	return s, sh
+}
+
 // Add2 sets dst = a + b, then max(·, 0) with relu (a NaN stays NaN): a
 // residual connection.
 func Add2(dst, a, b []float32, relu bool) {

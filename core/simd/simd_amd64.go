@@ -32,6 +32,12 @@ func affinereluAVX2(dst *float32, x *float32, m float32, a float32, s float32, n
 func affine2AVX2(dst *float32, gy *float32, x *float32, p float32, q float32, m float32, c float32, n int)
 
 //go:noescape
+func bnsumsAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+
+//go:noescape
+func bnsumsreluAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+
+//go:noescape
 func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 
 //go:noescape

@@ -278,6 +278,98 @@ done:
 	VZEROUPPER
 	RET
 
+// func bnsumsAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·bnsumsAVX2(SB), NOSPLIT, $0-56
+	MOVQ         out+0(FP), AX
+	MOVQ         gz+8(FP), CX
+	MOVQ         gy+16(FP), DX
+	MOVQ         x+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVSS        m+40(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	MOVQ         n+48(FP), DI
+	SHRQ         $0x03, DI
+	JZ           done
+
+loop:
+	VMOVUPS     (DX), Y3
+	VADDPS      Y3, Y1, Y1
+	VMOVUPS     (BX), Y4
+	VSUBPS      Y0, Y4, Y4
+	VFMADD231PS Y3, Y4, Y2
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, SI
+	DECQ        DI
+	JNZ         loop
+
+done:
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VMOVSS       X1, (AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X2, 4(AX)
+	VZEROUPPER
+	RET
+
+// func bnsumsreluAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·bnsumsreluAVX2(SB), NOSPLIT, $0-56
+	MOVQ         out+0(FP), AX
+	MOVQ         gz+8(FP), CX
+	MOVQ         gy+16(FP), DX
+	MOVQ         x+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVSS        m+40(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         n+48(FP), DI
+	SHRQ         $0x03, DI
+	JZ           done
+
+loop:
+	VMOVUPS     (DX), Y4
+	VMOVUPS     (SI), Y5
+	VCMPPS      $0x06, Y1, Y5, Y5
+	VANDPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (CX)
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     (BX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y4, Y5, Y3
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, SI
+	DECQ        DI
+	JNZ         loop
+
+done:
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X2, (AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	VMOVSS       X3, 4(AX)
+	VZEROUPPER
+	RET
+
 // func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 // Requires: AVX
 TEXT ·add2reluAVX2(SB), NOSPLIT, $0-32

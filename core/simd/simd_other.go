@@ -14,6 +14,8 @@ func affineAVX2(dst, x *float32, m, a, s float32, n int)               { panic("
 func affinereluAVX2(dst, x *float32, m, a, s float32, n int)           { panic("no assembly") }
 func add2reluAVX2(dst, a, b *float32, n int)                           { panic("no assembly") }
 func affine2AVX2(dst, gy, x *float32, p, q, m, c float32, n int)       { panic("no assembly") }
+func bnsumsAVX2(out, gz, gy, x, y *float32, m float32, n int)          { panic("no assembly") }
+func bnsumsreluAVX2(out, gz, gy, x, y *float32, m float32, n int)      { panic("no assembly") }
 func winoOutAVX2(dst, m *float32, stride, dstride int, n int)          { panic("no assembly") }
 func winoOutPoolAVX2(dst, m *float32, stride int, bias float32, n int) { panic("no assembly") }
 func winoInHorizAVX2(dst, row *float32, dstride int, n int)            { panic("no assembly") }

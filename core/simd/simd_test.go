@@ -222,3 +222,34 @@ func TestAffineAndAdd2(t *testing.T) {
 		}
 	}
 }
+
+// BNSums matches plain Go at every length, with the ReLU mask (a NaN in y
+// keeps its gradient) and without.
+func TestBNSums(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 49, 196, 784} {
+		gy, x, y := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range gy {
+			gy[i], x[i], y[i] = float32(i%7)-3, float32(i%11)*0.5, float32(i%3)-1
+		}
+		y[n/2] = float32(math.NaN())
+		for _, relu := range []bool{false, true} {
+			gz := make([]float32, n)
+			s, sh := BNSums(gz, gy, x, y, 1.5, relu)
+			var ws, wsh float64
+			for i := range gy {
+				g := gy[i]
+				if relu && y[i] <= 0 {
+					g = 0
+				}
+				if relu && gz[i] != g {
+					t.Fatalf("n=%d gz[%d] = %v, want %v", n, i, gz[i], g)
+				}
+				ws += float64(g)
+				wsh += float64(g) * (float64(x[i]) - 1.5)
+			}
+			if math.Abs(float64(s)-ws) > 1e-4 || math.Abs(float64(sh)-wsh) > 1e-3 {
+				t.Fatalf("n=%d relu=%v: sums %v, %v, want %v, %v", n, relu, s, sh, ws, wsh)
+			}
+		}
+	}
+}

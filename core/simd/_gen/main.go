@@ -29,6 +29,8 @@ func main() {
 	affine("affineAVX2", false)
 	affine("affinereluAVX2", true)
 	affine2()
+	bnSums("bnsumsAVX2", false)
+	bnSums("bnsumsreluAVX2", true)
 	binary("add2relu", func(a, b reg.VecVirtual) {
 		zero := YMM()
 		VXORPS(zero, zero, zero)
@@ -174,6 +176,55 @@ func affine2() {
 		VFMADD231PS(w, pv, v) // + p·g
 		VMOVUPS(v, Mem{Base: dst})
 	})
+}
+
+// bnSums: out[0] = Σ g, out[1] = Σ g·(x − m), batch norm's backward sums;
+// with relu g is gy where y is not ≤ 0 (a NaN y keeps it, as Go's test
+// does) and 0 elsewhere, and is written to gz.
+func bnSums(name string, relu bool) {
+	TEXT(name, NOSPLIT, "func(out, gz, gy, x, y *float32, m float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	out, gz, gy := Load(Param("out"), GP64()), Load(Param("gz"), GP64()), Load(Param("gy"), GP64())
+	x, y := Load(Param("x"), GP64()), Load(Param("y"), GP64())
+	mv, zero, accS, accH := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSS(Load(Param("m"), XMM()), mv)
+	VXORPS(zero, zero, zero)
+	VXORPS(accS, accS, accS)
+	VXORPS(accH, accH, accH)
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	g, d := YMM(), YMM()
+	VMOVUPS(Mem{Base: gy}, g)
+	if relu {
+		mask := YMM()
+		VMOVUPS(Mem{Base: y}, mask)
+		VCMPPS(U8(0x06), zero, mask, mask) // not (y ≤ 0), unordered: NaN keeps
+		VANDPS(mask, g, g)
+		VMOVUPS(g, Mem{Base: gz})
+	}
+	VADDPS(g, accS, accS)
+	VMOVUPS(Mem{Base: x}, d)
+	VSUBPS(mv, d, d)
+	VFMADD231PS(g, d, accH) // accH += g·(x − m)
+	for _, p := range []reg.Register{gz, gy, x, y} {
+		ADDQ(U8(32), p)
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	for k, acc := range []reg.VecVirtual{accS, accH} {
+		hi := XMM()
+		VEXTRACTF128(U8(1), acc, hi)
+		lo := acc.AsX()
+		VADDPS(hi, lo, lo)
+		VHADDPS(lo, lo, lo)
+		VHADDPS(lo, lo, lo)
+		VMOVSS(lo, Mem{Base: out, Disp: 4 * k})
+	}
+	VZEROUPPER()
+	RET()
 }
 
 // interleave: dst[2i] = max(a[i]+bias, 0), dst[2i+1] = max(b[i]+bias, 0).
