@@ -246,15 +246,7 @@ func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scra
 					p0, p1 := q[2*i*g.tiles+t0:][:g.tw], q[(2*i+1)*g.tiles+t0:][:g.tw]
 					line := out[yy*g.ow : (yy+1)*g.ow]
 					if res != nil && g.ow%2 == 0 {
-						r := res[(img*g.o+o)*ohw+yy*g.ow:][:2*len(p0)]
-						line = line[:2*len(p0)]
-						for tx, v := range p0 {
-							a, c := v+b+r[2*tx], p1[tx]+b+r[2*tx+1]
-							if relu {
-								a, c = max(a, 0), max(c, 0)
-							}
-							line[2*tx], line[2*tx+1] = a, c
-						}
+						simd.Interleave2Residual(line, p0, p1, res[(img*g.o+o)*ohw+yy*g.ow:], b, relu)
 						continue
 					}
 					if res != nil {

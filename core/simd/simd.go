@@ -213,6 +213,30 @@ func Interleave2ReLU(dst, a, b []float32, bias float32) {
 	}
 }
 
+// Interleave2Residual sets dst[2i] = a[i] + bias + r[2i] and dst[2i+1] =
+// b[i] + bias + r[2i+1], then max(·, 0) with relu (a NaN stays NaN), for
+// i < len(dst)/2 (len(dst) even): a residual conv's output row.
+func Interleave2Residual(dst, a, b, r []float32, bias float32, relu bool) {
+	n := len(dst) / 2
+	a, b, r = a[:n], b[:n], r[:2*n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		if relu {
+			interleave2resreluAVX2(&dst[0], &a[0], &b[0], &r[0], bias, k)
+		} else {
+			interleave2resAVX2(&dst[0], &a[0], &b[0], &r[0], bias, k)
+		}
+	}
+	for i := k; i < n; i++ {
+		v0, v1 := a[i]+bias+r[2*i], b[i]+bias+r[2*i+1]
+		if relu {
+			v0, v1 = max(v0, 0), max(v1, 0)
+		}
+		dst[2*i], dst[2*i+1] = v0, v1
+	}
+}
+
 // Sum returns the sum of x (in an order of its own: not bit-equal to a
 // sequential sum).
 func Sum(x []float32) float32 {

@@ -38,6 +38,12 @@ func bnsumsAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, 
 func bnsumsreluAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
 
 //go:noescape
+func interleave2resAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)
+
+//go:noescape
+func interleave2resreluAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)
+
+//go:noescape
 func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 
 //go:noescape

@@ -370,6 +370,80 @@ done:
 	VZEROUPPER
 	RET
 
+// func interleave2resAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·interleave2resAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         r+24(FP), BX
+	MOVSS        bias+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         n+40(FP), SI
+	SHRQ         $0x03, SI
+	JZ           done
+
+loop:
+	VADDPS     (CX), Y0, Y1
+	VADDPS     (DX), Y0, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VADDPS     (BX), Y2, Y2
+	VADDPS     32(BX), Y1, Y1
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x40, BX
+	ADDQ       $0x40, AX
+	DECQ       SI
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func interleave2resreluAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·interleave2resreluAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         r+24(FP), BX
+	MOVSS        bias+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         n+40(FP), SI
+	SHRQ         $0x03, SI
+	JZ           done
+
+loop:
+	VADDPS     (CX), Y0, Y2
+	VADDPS     (DX), Y0, Y3
+	VUNPCKLPS  Y3, Y2, Y4
+	VUNPCKHPS  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y2, Y4, Y3
+	VPERM2F128 $0x31, Y2, Y4, Y2
+	VADDPS     (BX), Y3, Y3
+	VADDPS     32(BX), Y2, Y2
+	VMAXPS     Y3, Y1, Y3
+	VMAXPS     Y2, Y1, Y2
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y2, 32(AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x40, BX
+	ADDQ       $0x40, AX
+	DECQ       SI
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 // Requires: AVX
 TEXT ·add2reluAVX2(SB), NOSPLIT, $0-32

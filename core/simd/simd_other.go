@@ -4,22 +4,24 @@ package simd
 
 const hasAsm = false
 
-func add3AVX2(dst, a, b, c *float32, n int)                            { panic("no assembly") }
-func sub3AVX2(dst, a, b, c *float32, n int)                            { panic("no assembly") }
-func add2AVX2(dst, a, b *float32, n int)                               { panic("no assembly") }
-func sub2AVX2(dst, a, b *float32, n int)                               { panic("no assembly") }
-func max4reluAVX2(dst, a, b, c, d *float32, bias float32, n int)       { panic("no assembly") }
-func interleave2reluAVX2(dst, a, b *float32, bias float32, n int)      { panic("no assembly") }
-func affineAVX2(dst, x *float32, m, a, s float32, n int)               { panic("no assembly") }
-func affinereluAVX2(dst, x *float32, m, a, s float32, n int)           { panic("no assembly") }
-func add2reluAVX2(dst, a, b *float32, n int)                           { panic("no assembly") }
-func affine2AVX2(dst, gy, x *float32, p, q, m, c float32, n int)       { panic("no assembly") }
-func bnsumsAVX2(out, gz, gy, x, y *float32, m float32, n int)          { panic("no assembly") }
-func bnsumsreluAVX2(out, gz, gy, x, y *float32, m float32, n int)      { panic("no assembly") }
-func winoOutAVX2(dst, m *float32, stride, dstride int, n int)          { panic("no assembly") }
-func winoOutPoolAVX2(dst, m *float32, stride int, bias float32, n int) { panic("no assembly") }
-func winoInHorizAVX2(dst, row *float32, dstride int, n int)            { panic("no assembly") }
-func winoInVertAVX2(dst, r0, r1, r2, r3 *float32, dstride int, n int)  { panic("no assembly") }
+func add3AVX2(dst, a, b, c *float32, n int)                             { panic("no assembly") }
+func sub3AVX2(dst, a, b, c *float32, n int)                             { panic("no assembly") }
+func add2AVX2(dst, a, b *float32, n int)                                { panic("no assembly") }
+func sub2AVX2(dst, a, b *float32, n int)                                { panic("no assembly") }
+func max4reluAVX2(dst, a, b, c, d *float32, bias float32, n int)        { panic("no assembly") }
+func interleave2reluAVX2(dst, a, b *float32, bias float32, n int)       { panic("no assembly") }
+func affineAVX2(dst, x *float32, m, a, s float32, n int)                { panic("no assembly") }
+func affinereluAVX2(dst, x *float32, m, a, s float32, n int)            { panic("no assembly") }
+func add2reluAVX2(dst, a, b *float32, n int)                            { panic("no assembly") }
+func affine2AVX2(dst, gy, x *float32, p, q, m, c float32, n int)        { panic("no assembly") }
+func bnsumsAVX2(out, gz, gy, x, y *float32, m float32, n int)           { panic("no assembly") }
+func bnsumsreluAVX2(out, gz, gy, x, y *float32, m float32, n int)       { panic("no assembly") }
+func interleave2resAVX2(dst, a, b, r *float32, bias float32, n int)     { panic("no assembly") }
+func interleave2resreluAVX2(dst, a, b, r *float32, bias float32, n int) { panic("no assembly") }
+func winoOutAVX2(dst, m *float32, stride, dstride int, n int)           { panic("no assembly") }
+func winoOutPoolAVX2(dst, m *float32, stride int, bias float32, n int)  { panic("no assembly") }
+func winoInHorizAVX2(dst, row *float32, dstride int, n int)             { panic("no assembly") }
+func winoInVertAVX2(dst, r0, r1, r2, r3 *float32, dstride int, n int)   { panic("no assembly") }
 func conv3AVX2(dst *float32, dstride int, x *float32, xw, plane, c int, w, bias *float32, n int) {
 	panic("no assembly")
 }

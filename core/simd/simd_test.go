@@ -253,3 +253,33 @@ func TestBNSums(t *testing.T) {
 		}
 	}
 }
+
+// Interleave2Residual matches plain Go at every length, with and without
+// ReLU, and keeps a NaN.
+func TestInterleave2Residual(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 14, 24} {
+		a, b, r := make([]float32, n), make([]float32, n), make([]float32, 2*n)
+		for i := range a {
+			a[i], b[i] = float32(i%5)-2, float32(i%3)-1.5
+		}
+		for i := range r {
+			r[i] = float32(i%7) - 3
+		}
+		r[n] = float32(math.NaN())
+		for _, relu := range []bool{false, true} {
+			got := make([]float32, 2*n)
+			Interleave2Residual(got, a, b, r, 0.25, relu)
+			for i := 0; i < n; i++ {
+				for k, v := range [2]float32{a[i], b[i]} {
+					want := v + 0.25 + r[2*i+k]
+					if relu {
+						want = max(want, 0)
+					}
+					if g := got[2*i+k]; g != want && !(math.IsNaN(float64(g)) && math.IsNaN(float64(want))) {
+						t.Fatalf("n=%d relu=%v [%d] = %v, want %v", n, relu, 2*i+k, g, want)
+					}
+				}
+			}
+		}
+	}
+}

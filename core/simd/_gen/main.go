@@ -31,6 +31,8 @@ func main() {
 	affine2()
 	bnSums("bnsumsAVX2", false)
 	bnSums("bnsumsreluAVX2", true)
+	interleaveResidual("interleave2resAVX2", false)
+	interleaveResidual("interleave2resreluAVX2", true)
 	binary("add2relu", func(a, b reg.VecVirtual) {
 		zero := YMM()
 		VXORPS(zero, zero, zero)
@@ -223,6 +225,47 @@ func bnSums(name string, relu bool) {
 		VHADDPS(lo, lo, lo)
 		VMOVSS(lo, Mem{Base: out, Disp: 4 * k})
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// interleaveResidual: dst[2i] = a[i] + bias + r[2i], dst[2i+1] = b[i] +
+// bias + r[2i+1], then max(·, 0) with relu: a residual conv's output row.
+func interleaveResidual(name string, relu bool) {
+	TEXT(name, NOSPLIT, "func(dst, a, b, r *float32, bias float32, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	dst, a, b, r := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("r"), GP64())
+	bias := YMM()
+	VBROADCASTSS(Load(Param("bias"), XMM()), bias)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	x, y, lo, hi := YMM(), YMM(), YMM(), YMM()
+	VADDPS(Mem{Base: a}, bias, x)
+	VADDPS(Mem{Base: b}, bias, y)
+	VUNPCKLPS(y, x, lo)
+	VUNPCKHPS(y, x, hi)
+	o0, o1 := YMM(), YMM()
+	VPERM2F128(U8(0x20), hi, lo, o0)
+	VPERM2F128(U8(0x31), hi, lo, o1)
+	VADDPS(Mem{Base: r}, o0, o0)
+	VADDPS(Mem{Base: r, Disp: 32}, o1, o1)
+	if relu {
+		VMAXPS(o0, zero, o0)
+		VMAXPS(o1, zero, o1)
+	}
+	VMOVUPS(o0, Mem{Base: dst})
+	VMOVUPS(o1, Mem{Base: dst, Disp: 32})
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	ADDQ(U8(64), r)
+	ADDQ(U8(64), dst)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
