@@ -19,6 +19,17 @@ type Norm struct {
 // training split's mean and standard deviation, to four digits).
 func MNISTNorm() Norm { return Norm{Mean: []float64{Mean}, Std: []float64{Std}} }
 
+// Identity leaves c channels as they are (mean 0, std 1): for building an
+// architecture whose layout matters and not its inputs (a surface's
+// directions, a layer table).
+func Identity(c int) Norm {
+	n := Norm{Mean: make([]float64, c), Std: make([]float64, c)}
+	for i := range n.Std {
+		n.Std[i] = 1
+	}
+	return n
+}
+
 // Channels is the number of channels the normalization is for (0 for
 // the zero Norm, which Inputs takes as MNIST's).
 func (n Norm) Channels() int { return len(n.Mean) }

@@ -62,6 +62,7 @@ type Evaluator struct {
 	Params  Params // write weights here, then call Evaluate
 	nets    map[int]*Net
 	workers int
+	batch   int // Arch.EvalBatch, once
 }
 
 // SetWorkers limits the goroutines each layer of an evaluation uses (0:
@@ -80,7 +81,7 @@ func NewEvaluator(arch Arch, params Params) *Evaluator {
 	if params == nil {
 		params = arch.NewParams()
 	}
-	return &Evaluator{Arch: arch, Params: params, nets: map[int]*Net{}}
+	return &Evaluator{Arch: arch, Params: params, nets: map[int]*Net{}, batch: arch.EvalBatch()}
 }
 
 func (e *Evaluator) net(batch int) (*Net, error) {
@@ -103,7 +104,7 @@ func (e *Evaluator) Evaluate(d *data.Dataset) (Result, error) {
 	if total == 0 {
 		return Result{}, fmt.Errorf("evaluate: no images")
 	}
-	batch := e.Arch.EvalBatch()
+	batch := e.batch
 	idx := make([]int, 0, batch)
 	var loss, sumSq float64
 	var correct int

@@ -143,24 +143,28 @@ func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 	return nil
 }
 
+// took records that layer i's op took in the next more layers (a fused
+// batch norm, add, ReLU or pool): they share its output node.
+func (b *layerNodes) took(i, more int) int {
+	for k := 1; k <= more; k++ {
+		b.out[i+k] = b.out[i]
+	}
+	return more
+}
+
 // shared builds the layers both implementations compute with basin's
 // kernels (batch norm, average pooling, global pooling, add, dropout,
 // strided conv), or reports false for a kind it leaves to the caller.
 // With fuse, a batch norm or add takes in the ReLU after it (when nothing
-// else reads between them) and returns 1 more layer done.
-// In an evaluation graph with fuse, a strided conv takes in the batch norm
-// (and ReLU) after it (see folded).
+// else reads between them), and in an evaluation graph a strided conv the
+// batch norm (and ReLU) after it (see folded); more is how many layers
+// after i that took.
 func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 	relu := fuse && b.chained(i, ReLU)
-	done, more, err := b.sharedOp(i, relu, fuse)
-	if done && relu && (b.n.Arch.Layers[i].Kind == BatchNorm || b.n.Arch.Layers[i].Kind == Add) {
-		b.out[i+1] = b.out[i]
-		return true, 1, err
+	fused := 0
+	if relu {
+		fused = 1
 	}
-	return done, more, err
-}
-
-func (b *layerNodes) sharedOp(i int, relu, fuse bool) (bool, int, error) {
 	l, n := b.n.Arch.Layers[i], b.n
 	x, image := b.in(i, 0)
 	s := b.inShape(i)
@@ -172,7 +176,8 @@ func (b *layerNodes) sharedOp(i int, relu, fuse bool) (bool, int, error) {
 		b.pi += 4
 		op = ops.NewBatchNorm(s, n.training, relu, mean, variance)
 		op.NoGrad[0] = image
-		return true, 0, b.apply(i, op, x, g, beta)
+		err := b.apply(i, op, x, g, beta)
+		return true, b.took(i, fused), err
 	case AvgPool:
 		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, true)
 	case GlobalAvgPool:
@@ -183,7 +188,8 @@ func (b *layerNodes) sharedOp(i int, relu, fuse bool) (bool, int, error) {
 		for k := range nodes {
 			nodes[k], op.NoGrad[k] = b.in(i, k)
 		}
-		return true, 0, b.apply(i, op, nodes...)
+		err := b.apply(i, op, nodes...)
+		return true, b.took(i, fused), err
 	case Dropout:
 		if !n.training || l.Rate == 0 {
 			b.out[i] = x // evaluation: identity
@@ -202,15 +208,52 @@ func (b *layerNodes) sharedOp(i int, relu, fuse bool) (bool, int, error) {
 		op = ops.NewStridedConv(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, l.Out, relu)
 		op.NoGrad[0], op.NoGrad[2] = image, l.NoBias
 		err = b.apply(i, op, x, w, bias)
-		for k := 1; k <= bn; k++ {
-			b.out[i+k] = b.out[i]
-		}
-		return true, bn, err
+		return true, b.took(i, bn), err
 	default:
 		return false, 0, nil
 	}
 	op.NoGrad[0] = image
 	return true, 0, b.apply(i, op, x)
+}
+
+// conv builds stride-1 conv layer i on the fast paths, with what it can
+// take in after it: in evaluation the folded batch norm and then a ReLU,
+// or the residual add (and its ReLU); else a ReLU (relu) and a 2×2 max
+// pool. It returns how many layers after i it took.
+func (b *layerNodes) conv(i int, relu bool) (int, error) {
+	n, l := b.n, b.n.Arch.Layers[i]
+	h, image := b.in(i, 0)
+	s := b.inShape(i)
+	w, bias, bn, bnReLU, err := b.folded(i, true)
+	if err != nil {
+		return 0, err
+	}
+	if other, add := b.residual(i, bn, bnReLU); add > 0 {
+		// conv → bn → add (→ relu): one op, the add in cache
+		op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, add == 2, false, image)
+		op.Residual = true
+		err := b.apply(i, op, h, w, bias, other)
+		return b.took(i, bn+add), err
+	}
+	if bn > 0 { // batch norm folded in (evaluation), and its ReLU
+		op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, bnReLU, n.training, image)
+		err := b.apply(i, op, h, w, bias)
+		return b.took(i, bn), err
+	}
+	layers := n.Arch.Layers
+	op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, relu, n.training, image)
+	pool := relu && b.chained(i+1, MaxPool) && layers[i+2].Kernel == 2 && layers[i+2].stride() == 2 &&
+		layers[i+2].Pad == 0 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
+	more := 0
+	switch {
+	case pool: // conv → ReLU → max-pool 2 in one pass
+		op = ops.NewConvPool(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, n.training, image)
+		more = 2
+	case relu:
+		more = 1
+	}
+	err = b.apply(i, op, h, w, bias)
+	return b.took(i, more), err
 }
 
 // buildFast builds the graph from basin's own ops, fusing a ReLU (and a
@@ -233,48 +276,12 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 		relu := b.chained(i, ReLU)
 		switch l.Kind {
 		case Conv:
-			w, bias, bn, bnReLU, err := b.folded(i, true)
+			more, err := b.conv(i, relu)
 			if err != nil {
 				return nil, err
 			}
-			if other, add := b.residual(i, bn, bnReLU); add > 0 {
-				// conv → bn → add (→ relu): one op, the add in cache
-				op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, add == 2, false, image)
-				op.Residual = true
-				if err := b.apply(i, op, h, w, bias, other); err != nil {
-					return nil, err
-				}
-				for k := 1; k <= bn+add; k++ {
-					b.out[i+k] = b.out[i]
-				}
-				i += bn + add
-				continue
-			}
-			if bn > 0 { // batch norm folded in (evaluation), and its ReLU
-				op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, bnReLU, n.training, image)
-				if err := b.apply(i, op, h, w, bias); err != nil {
-					return nil, err
-				}
-				for k := 1; k <= bn; k++ {
-					b.out[i+k] = b.out[i]
-				}
-				i += bn
-				continue
-			}
-			op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, relu, n.training, image)
-			pool := relu && b.chained(i+1, MaxPool) && layers[i+2].Kernel == 2 && layers[i+2].stride() == 2 &&
-				layers[i+2].Pad == 0 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
-			if pool { // conv → ReLU → max-pool 2 in one pass
-				op = ops.NewConvPool(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, n.training, image)
-			}
-			if err := b.apply(i, op, h, w, bias); err != nil {
-				return nil, err
-			}
-			if pool {
-				b.out[i+1], b.out[i+2] = b.out[i], b.out[i]
-				i += 2
-				continue
-			}
+			i += more
+			continue
 		case MaxPool:
 			var op G.Op = ops.NewMaxPool(n.Batch, s[1], s[2], s[3], l.Kernel)
 			if l.stride() != l.Kernel || l.Pad != 0 {
@@ -300,9 +307,8 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 				return nil, err
 			}
 		}
-		if relu && (l.Kind == Conv || l.Kind == Dense) {
-			b.out[i+1] = b.out[i]
-			i++ // fused
+		if relu && l.Kind == Dense {
+			i += b.took(i, 1)
 		}
 	}
 	h := b.out[len(layers)-1]

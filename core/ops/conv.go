@@ -162,7 +162,8 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 	// residual adds r to images [i0, i0+n) of y and applies the ReLU.
 	residual := func(i0, n int) {
 		if res != nil {
-			addReLU(y[i0*out:(i0+n)*out], res[i0*out:(i0+n)*out], op.ReLU)
+			dst := y[i0*out : (i0+n)*out]
+			simd.Add2(dst, dst, res[i0*out:(i0+n)*out], op.ReLU)
 		}
 	}
 	op.prepare()
@@ -246,24 +247,6 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		residual(i, 1)
 	})
 	return t, nil
-}
-
-// addReLU adds r into y, then applies ReLU when relu is set (a NaN stays).
-func addReLU(y, r []float32, relu bool) {
-	r = r[:len(y)]
-	if !relu {
-		for j, v := range r {
-			y[j] += v
-		}
-		return
-	}
-	for j, v := range r {
-		z := y[j] + v
-		if z < 0 {
-			z = 0
-		}
-		y[j] = z
-	}
 }
 
 // im2col unfolds one image [C,H,W] into col [C*K*K, OH*OW]: row

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gorgonia.org/tensor"
+
 	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/rng"
 	"github.com/basin-dev/basin/core/simd"
@@ -161,15 +163,11 @@ type Sum struct {
 
 // NewSum returns the op adding n inputs of the given shape.
 func NewSum(n int, shape []int, relu bool) *Layer {
-	in := make([][]int, n)
+	in := make([]tensor.Shape, n)
 	for i := range in {
 		in[i] = shape
 	}
-	l := &Layer{K: &Sum{Shape: shape, ReLU: relu}, NoGrad: make([]bool, n)}
-	for _, s := range in {
-		l.In = append(l.In, s)
-	}
-	return l
+	return NewLayer(&Sum{Shape: shape, ReLU: relu}, in...)
 }
 
 func (k *Sum) String() string { return fmt.Sprintf("Add%v", k.Shape) }
@@ -249,15 +247,11 @@ func relu(y, x []float32) {
 	}
 }
 
-// reluGrad writes gy where y > 0 and 0 elsewhere into gx.
+// reluGrad writes into gx the gradient gy through a ReLU whose output was
+// y: gy, zeroed where y ≤ 0.
 func reluGrad(gx, y, gy []float32) {
-	for j, v := range y {
-		if v > 0 {
-			gx[j] = gy[j]
-		} else {
-			gx[j] = 0
-		}
-	}
+	copy(gx, gy)
+	simd.ReLUMask(gx, y)
 }
 
 // ReLU is max(x, 0) on any shape (a NaN stays NaN).

@@ -23,7 +23,7 @@ type BatchNorm struct {
 	// with its Params (training writes them).
 	Mean, Var []float32
 
-	mean   []float32 // μ per channel of the last forward pass
+	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
 	gz     []float32 // the gradient through the fused ReLU
 }
@@ -53,7 +53,7 @@ func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32) *Laye
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
 	if k.invStd == nil {
-		k.invStd, k.mean = make([]float32, k.C), make([]float32, k.C)
+		k.invStd, k.mu = make([]float32, k.C), make([]float32, k.C)
 	}
 	n := float64(k.B * k.HW)
 	k.each(k.C, func(_, c int) {
@@ -87,7 +87,7 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 			mu, v = float64(k.Mean[c]), float64(k.Var[c])
 		}
 		inv := 1 / math.Sqrt(v+BNEps)
-		k.invStd[c], k.mean[c] = float32(inv), float32(mu)
+		k.invStd[c], k.mu[c] = float32(inv), float32(mu)
 		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
 		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β
 			o := (i*k.C + c) * k.HW
@@ -115,7 +115,7 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	n := float32(k.B * k.HW)
 	k.each(k.C, func(_, c int) {
 		var sg, sgh float64
-		m, is := k.mean[c], k.invStd[c] // of the forward pass
+		m, is := k.mu[c], k.invStd[c] // of the forward pass
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
 			var zs, ys []float32

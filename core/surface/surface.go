@@ -312,11 +312,9 @@ func (m Meta) Arch() (model.Arch, error) {
 	if m.Classes != 0 {
 		classes = m.Classes
 	}
-	norm := data.Norm{Mean: make([]float64, in.C), Std: make([]float64, in.C)}
-	for i := range norm.Std {
-		norm.Std[i] = 1
-	}
-	if m.ArchText == "" { // a file from before architectures were recorded
+	norm := data.Identity(in.C) // the layout needs no normalization
+	if m.ArchText == "" {
+		// a file from before architectures were recorded
 		return model.PresetFor(m.Preset, in, classes, norm)
 	}
 	f, err := model.ParseArch("in the metadata", []byte(m.ArchText))

@@ -15,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/progress"
+	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
@@ -65,55 +66,85 @@ func runBatchSize(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case *out == "":
 		return usagef("--out is required: name a folder for the checkpoints and compare.npz, like --out bs-exp")
 	}
-	cfg, err := tf.Config()
-	if err != nil {
-		return usage(err)
-	}
-	st, err := compareSettings(&sf, &shf)
+	e, err := newExperiment(&tf, &sf, &shf, *out, stderr)
 	if err != nil {
 		return err
 	}
-	threshold := st.Threshold
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return usagef("--out: %w", err)
-	}
-	cmpPath := filepath.Join(*out, "compare.npz")
-	if err := atomicfile.CheckWritable(cmpPath); err != nil {
-		return usagef("--out: %w", err)
-	}
-	src, err := loadData(tf.Data)
-	if err != nil {
+	if err := fitsData(e.src, e.st, bs); err != nil {
 		return err
 	}
-	if err := fitsData(src, st, bs); err != nil {
+	cfg := e.cfg
+	e.rep.line("batch-size experiment: %s, %s lr %g, seed %d, batches %d and %d", cfg.Arch.Preset, cfg.Optimizer, cfg.LR, cfg.Seed, bs[0], bs[1])
+	runs, c, runErr := compare.BatchSize(ctx, cfg, bs, *maxEpochs, e.src, e.st, *out, e.say, e.epochs)
+	reportRuns(e.rep, runs)
+	if err := e.save(c, runErr); err != nil || c == nil {
 		return err
-	}
-	rep := newReporter(stderr)
-	rep.line("batch-size experiment: %s, %s lr %g, seed %d, batches %d and %d", cfg.Arch.Preset, cfg.Optimizer, cfg.LR, cfg.Seed, bs[0], bs[1])
-	start := time.Now()
-	runs, c, runErr := compare.BatchSize(ctx, cfg, bs, *maxEpochs, src, st, *out,
-		func(what string) { rep.line("%s (%s)", what, fmtDuration(time.Since(start))) },
-		func(e progress.Event) {
-			if ep, ok := e.(progress.Epoch); ok {
-				rep.line("  epoch %d: train loss %.4f | test loss %.4f acc %.2f%%", ep.Epoch, ep.TrainLoss, ep.TestLoss, 100*ep.TestAcc)
-			}
-		})
-	reportRuns(rep, runs)
-	if c == nil {
-		return runErr
-	}
-	if err := c.Save(cmpPath); err != nil {
-		return err
-	}
-	if runErr != nil {
-		rep.line("stopped early: %s has the surfaces finished so far", cmpPath)
-		return runErr
 	}
 	fmt.Fprintf(stdout, "batch %d (A): %d epoch(s) to training loss %.4f; batch %d (B): %d epoch(s) to %.4f\n\n",
 		runs[0].Batch, runs[0].Epochs, runs[0].Loss, runs[1].Batch, runs[1].Epochs, runs[1].Loss)
-	printComparison(stdout, c, threshold, []string{runs[0].Path, runs[1].Path})
-	rep.line("saved %s (%s)", cmpPath, fmtDuration(time.Since(start)))
+	printComparison(stdout, c, e.st.Threshold, []string{runs[0].Path, runs[1].Path})
+	e.rep.line("saved %s (%s)", e.cmpPath, fmtDuration(time.Since(e.start)))
 	return nil
+}
+
+// experiment is what the two comparison experiments share around their
+// runs: the training and measuring settings, the folder's compare.npz
+// (checked writable before any work), the data, and the progress lines.
+type experiment struct {
+	cfg     train.Config
+	st      compare.Settings
+	src     *data.Source
+	cmpPath string
+	rep     *reporter
+	start   time.Time
+}
+
+func newExperiment(tf *flags.Train, sf *flags.Scan, shf *flags.Sharpness, out string, stderr io.Writer) (*experiment, error) {
+	cfg, err := tf.Config()
+	if err != nil {
+		return nil, usage(err)
+	}
+	st, err := compareSettings(sf, shf)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, usagef("--out: %w", err)
+	}
+	cmpPath := filepath.Join(out, "compare.npz")
+	if err := atomicfile.CheckWritable(cmpPath); err != nil {
+		return nil, usagef("--out: %w", err)
+	}
+	src, err := loadData(tf.Data)
+	if err != nil {
+		return nil, err
+	}
+	return &experiment{cfg: cfg, st: st, src: src, cmpPath: cmpPath, rep: newReporter(stderr), start: time.Now()}, nil
+}
+
+// say reports a step with the time since the start.
+func (e *experiment) say(what string) { e.rep.line("%s (%s)", what, fmtDuration(time.Since(e.start))) }
+
+// epochs reports each finished epoch of a run.
+func (e *experiment) epochs(ev progress.Event) {
+	if ep, ok := ev.(progress.Epoch); ok {
+		e.rep.line("  epoch %d: train loss %.4f | test loss %.4f acc %.2f%%", ep.Epoch, ep.TrainLoss, ep.TestLoss, 100*ep.TestAcc)
+	}
+}
+
+// save writes what was measured (nothing when c is nil) and returns the
+// runs' error, saying where the partial surfaces are when they stopped.
+func (e *experiment) save(c *compare.Comparison, runErr error) error {
+	if c == nil {
+		return runErr
+	}
+	if err := c.Save(e.cmpPath); err != nil {
+		return err
+	}
+	if runErr != nil {
+		e.rep.line("stopped early: %s has the surfaces finished so far", e.cmpPath)
+	}
+	return runErr
 }
 
 // fitsData checks the images asked for are there: the samples in their

@@ -46,14 +46,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if f.Classes > 0 {
 			classes = f.Classes
 		}
-		norm := f.Norm(data.MNISTNorm())
-		if norm.Channels() != in.C {
-			norm = data.Norm{Mean: make([]float64, in.C), Std: make([]float64, in.C)}
-			for c := range norm.Std {
-				norm.Mean[c], norm.Std[c] = 0.5, 0.25
-			}
-		}
-		arch, err := f.For(in, classes, norm)
+		arch, err := f.For(in, classes, f.Norm(data.Identity(in.C)))
 		if err != nil {
 			return usage(err)
 		}

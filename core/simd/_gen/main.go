@@ -25,14 +25,14 @@ func main() {
 	binary("add2", func(a, b reg.VecVirtual) { VADDPS(b, a, a) })
 	binary("sub2", func(a, b reg.VecVirtual) { VSUBPS(b, a, a) })
 	maxRelu()
-	interleave()
+	interleave("interleave2reluAVX2", false, true)
 	affine("affineAVX2", false)
 	affine("affinereluAVX2", true)
 	affine2()
 	bnSums("bnsumsAVX2", false)
 	bnSums("bnsumsreluAVX2", true)
-	interleaveResidual("interleave2resAVX2", false)
-	interleaveResidual("interleave2resreluAVX2", true)
+	interleave("interleave2resAVX2", true, false)
+	interleave("interleave2resreluAVX2", true, true)
 	binary("add2relu", func(a, b reg.VecVirtual) {
 		zero := YMM()
 		VXORPS(zero, zero, zero)
@@ -217,24 +217,27 @@ func bnSums(name string, relu bool) {
 	JNZ(LabelRef("loop"))
 	Label("done")
 	for k, acc := range []reg.VecVirtual{accS, accH} {
-		hi := XMM()
-		VEXTRACTF128(U8(1), acc, hi)
-		lo := acc.AsX()
-		VADDPS(hi, lo, lo)
-		VHADDPS(lo, lo, lo)
-		VHADDPS(lo, lo, lo)
-		VMOVSS(lo, Mem{Base: out, Disp: 4 * k})
+		VMOVSS(hsum(acc), Mem{Base: out, Disp: 4 * k})
 	}
 	VZEROUPPER()
 	RET()
 }
 
-// interleaveResidual: dst[2i] = a[i] + bias + r[2i], dst[2i+1] = b[i] +
-// bias + r[2i+1], then max(·, 0) with relu: a residual conv's output row.
-func interleaveResidual(name string, relu bool) {
-	TEXT(name, NOSPLIT, "func(dst, a, b, r *float32, bias float32, n int)")
+// interleave: dst[2i] = a[i] + bias (+ r[2i]), dst[2i+1] = b[i] + bias
+// (+ r[2i+1]), then max(·, 0) with relu: a Winograd output row, with the
+// residual r of a residual conv when res is set.
+func interleave(name string, res, relu bool) {
+	sig := "func(dst, a, b *float32, bias float32, n int)"
+	if res {
+		sig = "func(dst, a, b, r *float32, bias float32, n int)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape") // the kernels keep no pointer
-	dst, a, b, r := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64()), Load(Param("r"), GP64())
+	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
+	var r reg.Register
+	if res {
+		r = Load(Param("r"), GP64())
+	}
 	bias := YMM()
 	VBROADCASTSS(Load(Param("bias"), XMM()), bias)
 	zero := YMM()
@@ -251,8 +254,10 @@ func interleaveResidual(name string, relu bool) {
 	o0, o1 := YMM(), YMM()
 	VPERM2F128(U8(0x20), hi, lo, o0)
 	VPERM2F128(U8(0x31), hi, lo, o1)
-	VADDPS(Mem{Base: r}, o0, o0)
-	VADDPS(Mem{Base: r, Disp: 32}, o1, o1)
+	if res {
+		VADDPS(Mem{Base: r}, o0, o0)
+		VADDPS(Mem{Base: r, Disp: 32}, o1, o1)
+	}
 	if relu {
 		VMAXPS(o0, zero, o0)
 		VMAXPS(o1, zero, o1)
@@ -261,43 +266,9 @@ func interleaveResidual(name string, relu bool) {
 	VMOVUPS(o1, Mem{Base: dst, Disp: 32})
 	ADDQ(U8(32), a)
 	ADDQ(U8(32), b)
-	ADDQ(U8(64), r)
-	ADDQ(U8(64), dst)
-	DECQ(n)
-	JNZ(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
-}
-
-// interleave: dst[2i] = max(a[i]+bias, 0), dst[2i+1] = max(b[i]+bias, 0).
-func interleave() {
-	TEXT("interleave2reluAVX2", NOSPLIT, "func(dst, a, b *float32, bias float32, n int)")
-	Pragma("noescape") // the kernels keep no pointer
-	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
-	bias := YMM()
-	b32 := Load(Param("bias"), XMM())
-	VBROADCASTSS(b32, bias)
-	zero := YMM()
-	VXORPS(zero, zero, zero)
-	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
-	JZ(LabelRef("done"))
-	Label("loop")
-	x, y, lo, hi := YMM(), YMM(), YMM(), YMM()
-	VADDPS(Mem{Base: a}, bias, x)
-	VMAXPS(x, zero, x)
-	VADDPS(Mem{Base: b}, bias, y)
-	VMAXPS(y, zero, y)
-	VUNPCKLPS(y, x, lo)
-	VUNPCKHPS(y, x, hi)
-	o0, o1 := YMM(), YMM()
-	VPERM2F128(U8(0x20), hi, lo, o0)
-	VPERM2F128(U8(0x31), hi, lo, o1)
-	VMOVUPS(o0, Mem{Base: dst})
-	VMOVUPS(o1, Mem{Base: dst, Disp: 32})
-	ADDQ(U8(32), a)
-	ADDQ(U8(32), b)
+	if res {
+		ADDQ(U8(64), r)
+	}
 	ADDQ(U8(64), dst)
 	DECQ(n)
 	JNZ(LabelRef("loop"))
@@ -319,6 +290,18 @@ func store4(vs [4]reg.VecVirtual, dst, dstride reg.Register) {
 }
 
 // sum: the sum of n floats (n a multiple of 32), in four accumulators.
+// hsum adds the eight lanes of acc; the sum is in the low lane of the
+// register it returns (acc's own low half).
+func hsum(acc reg.VecVirtual) reg.Register {
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc, hi)
+	lo := acc.AsX()
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	return lo
+}
+
 func sum() {
 	TEXT("sumAVX2", NOSPLIT, "func(x *float32, n int) float32")
 	Pragma("noescape") // the kernels keep no pointer
@@ -341,13 +324,7 @@ func sum() {
 	VADDPS(acc[1], acc[0], acc[0])
 	VADDPS(acc[3], acc[2], acc[2])
 	VADDPS(acc[2], acc[0], acc[0])
-	hi := XMM()
-	VEXTRACTF128(U8(1), acc[0], hi)
-	lo := acc[0].AsX()
-	VADDPS(hi, lo, lo)
-	VHADDPS(lo, lo, lo)
-	VHADDPS(lo, lo, lo)
-	Store(lo, ReturnIndex(0))
+	Store(hsum(acc[0]), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
