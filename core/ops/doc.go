@@ -25,4 +25,13 @@
 // weight and bias gradients, which Pick nodes hand to gorgonia. Work is
 // split across cores by image (conv, pool) or by gemm blocks (dense), on
 // as many goroutines as SetWorkers allows.
+//
+// The other layers are a Kernel (forward and backward on flat slices)
+// inside one generic op, Layer (layer.go): batch norm (norm.go), pooling
+// with any window, stride and padding, global average pooling, add,
+// ReLU, dropout (kernels.go) and convolutions with a stride (strided.go,
+// im2col). For evaluation, FoldBatchNorm (fold.go) turns a conv and the
+// batch norm after it into one conv's weights on every run, and a Conv
+// with Residual adds a shortcut (and ReLU) in its output transform: a
+// residual block's last conv, batch norm, add and ReLU in one op.
 package ops

@@ -1,0 +1,216 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/basin-dev/basin/core/gemm"
+)
+
+// Window is a pooling or convolution window's geometry on one image
+// [C,H,W]: a K×K kernel moved by Stride over the image padded by Pad.
+type Window struct{ C, H, W, K, Stride, Pad int }
+
+// OH is the output height.
+func (g Window) OH() int { return (g.H+2*g.Pad-g.K)/g.Stride + 1 }
+
+// OW is the output width.
+func (g Window) OW() int { return (g.W+2*g.Pad-g.K)/g.Stride + 1 }
+
+// StridedConv is a convolution with any stride, by im2col and GEMM:
+// y = w ⋆ x + b. Inputs x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero
+// bias for a conv without one). Conv is the fast path for stride 1.
+type StridedConv struct {
+	split
+	Window
+	B, O int
+	ReLU bool        // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
+	cols [][]float32 // per worker: an unfolded image
+	gcol [][]float32
+	part [][]float32 // per worker: filter and bias gradients
+	gz   []float32   // the gradient through the fused ReLU
+}
+
+// NewStridedConv returns the op.
+func NewStridedConv(b int, g Window, o int, relu bool) *Layer {
+	return NewLayer(&StridedConv{Window: g, B: b, O: o, ReLU: relu}, []int{b, g.C, g.H, g.W}, []int{o, g.C, g.K, g.K}, []int{o})
+}
+
+func (k *StridedConv) String() string {
+	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d s%d p%d}", k.B, k.C, k.H, k.W, k.O, k.K, k.Stride, k.Pad)
+}
+func (k *StridedConv) Out() []int { return []int{k.B, k.O, k.OH(), k.OW()} }
+
+func (k *StridedConv) buffers() {
+	if k.cols != nil {
+		return
+	}
+	n := k.Rows() * k.Pixels()
+	for i := 0; i < Workers; i++ {
+		k.cols = append(k.cols, make([]float32, n))
+		k.gcol = append(k.gcol, make([]float32, n))
+		k.part = append(k.part, make([]float32, k.O*k.Rows()+k.O))
+	}
+}
+
+func (k *StridedConv) Forward(in [][]float32, y []float32) {
+	x, w, b := in[0], in[1], in[2]
+	k.buffers()
+	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	k.each(k.B, func(wk, i int) {
+		col := k.cols[wk]
+		k.Unfold(x[i*size:(i+1)*size], col)
+		out := y[i*k.O*px : (i+1)*k.O*px]
+		gemm.Mul(out, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, k.O, px, r, false)
+		for o := 0; o < k.O; o++ {
+			for j := o * px; j < (o+1)*px; j++ {
+				out[j] += b[o]
+			}
+		}
+		if k.ReLU {
+			relu(out, out)
+		}
+	})
+}
+
+func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
+	x, w := in[0], in[1]
+	gx, gw, gb := gin[0], gin[1], gin[2]
+	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	if k.ReLU { // through the fused ReLU first, into a buffer of its own
+		if len(k.gz) != len(gy) {
+			k.gz = make([]float32, len(gy))
+		}
+		k.chunks(len(gy), func(lo, hi int) { reluGrad(k.gz[lo:hi], y[lo:hi], gy[lo:hi]) })
+		gy = k.gz
+	}
+	for _, p := range k.part {
+		clear(p)
+	}
+	k.each(k.B, func(wk, i int) {
+		col, part := k.cols[wk], k.part[wk]
+		g := gy[i*k.O*px : (i+1)*k.O*px]
+		k.Unfold(x[i*size:(i+1)*size], col)
+		gemm.Mul(part[:k.O*r], r, gemm.Matrix{Data: g, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, k.O, r, px, true)
+		for o := 0; o < k.O; o++ {
+			s := float32(0)
+			for _, v := range g[o*px : (o+1)*px] {
+				s += v
+			}
+			part[k.O*r+o] += s
+		}
+		if gx != nil {
+			gcol := k.gcol[wk]
+			gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: r, T: true}, gemm.Matrix{Data: g, Stride: px}, r, px, k.O, false)
+			k.Fold(gcol, gx[i*size:(i+1)*size])
+		}
+	})
+	if gw != nil {
+		clear(gw)
+	}
+	if gb != nil {
+		clear(gb)
+	}
+	for _, p := range k.part {
+		for j, v := range p[:k.O*r] {
+			if gw != nil {
+				gw[j] += v
+			}
+		}
+		for j, v := range p[k.O*r:] {
+			if gb != nil {
+				gb[j] += v
+			}
+		}
+	}
+}
+
+// Rows is the unfolded image's row count, C·K·K.
+func (g Window) Rows() int { return g.C * g.K * g.K }
+
+// Pixels is the output's pixel count, OH·OW.
+func (g Window) Pixels() int { return g.OH() * g.OW() }
+
+// Unfold writes one image [C,H,W] as col [C·K·K, OH·OW]: row (c,ky,kx)
+// holds the input value each output pixel sees through that tap.
+func (g Window) Unfold(x, col []float32) {
+	oh, ow, px := g.OH(), g.OW(), g.Pixels()
+	r := 0
+	for c := 0; c < g.C; c++ {
+		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				dst := col[r*px : (r+1)*px]
+				r++
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*g.Stride + ky - g.Pad
+					line := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= g.H {
+						clear(line)
+						continue
+					}
+					for ox := range line {
+						if ix := ox*g.Stride + kx - g.Pad; ix >= 0 && ix < g.W {
+							line[ox] = plane[iy*g.W+ix]
+						} else {
+							line[ox] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// UnfoldRows is Unfold transposed: colT [OH·OW, C·K·K].
+func (g Window) UnfoldRows(x, colT []float32) {
+	px, rows := g.Pixels(), g.Rows()
+	ow := g.OW()
+	for p := 0; p < px; p++ {
+		oy, ox := p/ow, p%ow
+		dst := colT[p*rows : (p+1)*rows]
+		r := 0
+		for c := 0; c < g.C; c++ {
+			plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
+			for ky := 0; ky < g.K; ky++ {
+				iy := oy*g.Stride + ky - g.Pad
+				for kx := 0; kx < g.K; kx++ {
+					ix := ox*g.Stride + kx - g.Pad
+					if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+						dst[r] = plane[iy*g.W+ix]
+					} else {
+						dst[r] = 0
+					}
+					r++
+				}
+			}
+		}
+	}
+}
+
+// Fold adds col's entries back onto the positions they came from, into x
+// (cleared first): Unfold's adjoint.
+func (g Window) Fold(col, x []float32) {
+	oh, ow, px := g.OH(), g.OW(), g.Pixels()
+	clear(x[:g.C*g.H*g.W])
+	r := 0
+	for c := 0; c < g.C; c++ {
+		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				src := col[r*px : (r+1)*px]
+				r++
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*g.Stride + ky - g.Pad
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					for ox, v := range src[oy*ow : (oy+1)*ow] {
+						if ix := ox*g.Stride + kx - g.Pad; ix >= 0 && ix < g.W {
+							plane[iy*g.W+ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
