@@ -14,7 +14,7 @@ its best on these machines: 2 threads, glibc malloc that keeps its memory
 (first writes to fresh pages are slow in these VMs), and OpenBLAS's AVX-512
 kernels on Intel CPUs it misreads.
 """
-import argparse, json, os, sys, time
+import argparse, gzip, json, os, struct, sys, time
 
 ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "68719476736", "OMP_NUM_THREADS": "2"}
 if "GenuineIntel" in open("/proc/cpuinfo").read():
@@ -29,14 +29,31 @@ import torch.nn.functional as F
 
 torch.set_num_threads(2)
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from resnet import load_safetensors, mnist as mnist_from  # noqa: E402
 MNIST = os.path.join(HERE, "..", "..", "..", "assets", "mnist")
 
 
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        body = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32", "this script reads float32 checkpoints"
+        a, b = t["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype="<f4").copy()).reshape(t["shape"])
+    return out
+
+
 def mnist(n):
-    """The first n MNIST training images, normalized, and their labels."""
-    return mnist_from(MNIST, n)
+    with gzip.open(os.path.join(MNIST, "train-images-idx3-ubyte.gz")) as f:
+        px = np.frombuffer(f.read(), dtype=np.uint8, offset=16)[: n * 784]
+    with gzip.open(os.path.join(MNIST, "train-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)[:n]
+    x = (px.astype(np.float32) / 255 - 0.1307) / 0.3081
+    return torch.from_numpy(x.reshape(n, 1, 28, 28)), torch.from_numpy(labels.astype(np.int64))
 
 
 class Net(nn.Module):

@@ -93,9 +93,6 @@ def load_safetensors(path):
     for name, t in header.items():
         if name == "__metadata__":
             continue
-        if t["dtype"] == "I64":  # batch norm's num_batches_tracked
-            continue
-        assert t["dtype"] == "F32", "this script reads float32 checkpoints"
         a, b = t["data_offsets"]
         out[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype="<f4").copy()).reshape(t["shape"])
     return out
@@ -118,36 +115,6 @@ def best(f, reps):
         f()
         times.append(time.perf_counter() - t)
     return min(times)
-
-
-def scan_seconds(net, x, y, grid, seed=1):
-    """The seconds of a grid×grid plane scan of net on (x, y) in [-1,1]²:
-    two filter-normalized directions (1-D tensors, biases and batch norm,
-    left at θ*, Li et al.'s default), the loss at every point, in place."""
-    theta = [p.detach().clone() for p in net.parameters()]
-    g = torch.Generator().manual_seed(seed)
-
-    def direction():
-        d = []
-        for t in theta:
-            r = torch.randn(t.shape, generator=g)
-            if t.dim() <= 1:
-                r.zero_()
-            else:
-                for i in range(t.shape[0]):
-                    r[i] *= t[i].norm() / (r[i].norm() + 1e-10)
-            d.append(r)
-        return d
-    dx, dy = direction(), direction()
-    coords = np.linspace(-1, 1, grid)
-    start = time.perf_counter()
-    with torch.no_grad():
-        for u in coords:
-            for v in coords:
-                for p, t0, e1, e2 in zip(net.parameters(), theta, dx, dy):
-                    p.copy_(t0 + float(u) * e1 + float(v) * e2)
-                F.cross_entropy(net(x), y)
-    return time.perf_counter() - start
 
 
 def train(a):
@@ -175,8 +142,30 @@ def scan(a):
     net.load_state_dict(load_safetensors(a.checkpoint), strict=False)
     net.eval()
     x, y = mnist(a.mnist, a.images)
-    t = scan_seconds(net, x, y, a.grid)
-    return {"scan2d_s": t, "grid": a.grid, "images": a.images}
+    theta = [p.detach().clone() for p in net.parameters()]
+    g = torch.Generator().manual_seed(1)
+
+    def direction():
+        d = []
+        for t in theta:
+            r = torch.randn(t.shape, generator=g)
+            if t.dim() <= 1:
+                r.zero_()
+            else:
+                for i in range(t.shape[0]):
+                    r[i] *= t[i].norm() / (r[i].norm() + 1e-10)
+            d.append(r)
+        return d
+    dx, dy = direction(), direction()
+    coords = np.linspace(-1, 1, a.grid)
+    t = time.perf_counter()
+    with torch.no_grad():
+        for u in coords:
+            for v in coords:
+                for p, t0, e1, e2 in zip(net.parameters(), theta, dx, dy):
+                    p.copy_(t0 + float(u) * e1 + float(v) * e2)
+                F.cross_entropy(net(x), y)
+    return {"scan2d_s": time.perf_counter() - t, "grid": a.grid, "images": a.images}
 
 
 def main():
