@@ -238,7 +238,7 @@ func (p *Product) norm(s *stage) (gamma, vg, vb, mean []float32, inv []float64) 
 	mean, variance := p.params[s.stats].Data, p.params[s.stats+1].Data
 	inv = make([]float64, s.c)
 	for c := range inv {
-		inv[c] = 1 / math.Sqrt(float64(variance[c])+ops.BNEps)
+		inv[c] = 1 / math.Sqrt(float64(variance[c])+s.layer.BNEps())
 	}
 	return gamma, vg, vb, mean, inv
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
-	"github.com/basin-dev/basin/core/ops"
 )
 
 // ref64 is a plain float64 network with hand-written backpropagation, the
@@ -197,7 +196,7 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 			hw := len(a) / l.In
 			for j, v := range a {
 				c := j / hw
-				out[j] = theta[off+c]*(v-float64(st[0][c]))/math.Sqrt(float64(st[1][c])+ops.BNEps) + theta[off+l.In+c]
+				out[j] = theta[off+c]*(v-float64(st[0][c]))/math.Sqrt(float64(st[1][c])+l.BNEps()) + theta[off+l.In+c]
 			}
 		case model.Add:
 			for k := range r.inputs[i] {
@@ -281,7 +280,7 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 			hw := len(a) / l.In
 			for j, v := range a {
 				c := j / hw
-				inv := 1 / math.Sqrt(float64(st[1][c])+ops.BNEps)
+				inv := 1 / math.Sqrt(float64(st[1][c])+l.BNEps())
 				grad[off+c] += gy[j] * (v - float64(st[0][c])) * inv
 				grad[off+l.In+c] += gy[j]
 				gx[j] = gy[j] * theta[off+c] * inv

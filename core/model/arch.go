@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/ops"
 	"github.com/basin-dev/basin/core/rng"
 )
 
@@ -50,8 +51,21 @@ type Layer struct {
 	Pad     int
 	NoBias  bool     // conv or dense without a bias
 	Rate    float64  // dropout: the fraction of values zeroed in training
+	Eps     float64  // batch norm: added to the variance (0: ops.BNEps, PyTorch's)
 	From    []string // the layers it reads, by name; none: the layer before
-	line    int      // in its architecture file, for errors (0: unknown)
+	// Tensors names the layer's tensors, in the order of its kind (weight,
+	// bias; γ, β, running mean, running variance), when they are not
+	// Name+".weight" and so on: an imported model's own names.
+	Tensors []string
+	line    int // in its architecture file, for errors (0: unknown)
+}
+
+// BNEps is what a batch-norm layer adds to the variance.
+func (l Layer) BNEps() float64 {
+	if l.Eps > 0 {
+		return l.Eps
+	}
+	return ops.BNEps
 }
 
 // stride is the layer's stride with its default.
@@ -216,6 +230,18 @@ func (a Arch) shapes() ([]Shape, error) {
 	return out, nil
 }
 
+// Validate checks the architecture as a graph: every layer reads layers
+// before it and fits their shapes. (File.For checks more: that the net is
+// a classifier of the data's classes and every branch is used.)
+func (a Arch) Validate() error {
+	_, err := a.shapes()
+	return err
+}
+
+// OutShape is the layer's output shape for the given input shapes, or
+// why it cannot take them.
+func (l Layer) OutShape(in ...Shape) (Shape, error) { return l.outShape(in) }
+
 // outShape is the layer's output shape for the given input shapes.
 func (l Layer) outShape(in []Shape) (Shape, error) {
 	x := in[0]
@@ -282,7 +308,15 @@ func (l Layer) outShape(in []Shape) (Shape, error) {
 // tensors lists the layer's tensors (name suffix, shape) in PyTorch's
 // state_dict order.
 func (l Layer) tensors() []Tensor {
-	t := func(suffix string, shape ...int) Tensor { return Tensor{Name: l.Name + suffix, Shape: shape} }
+	k := 0
+	t := func(suffix string, shape ...int) Tensor {
+		name := l.Name + suffix
+		if k < len(l.Tensors) {
+			name = l.Tensors[k]
+		}
+		k++
+		return Tensor{Name: name, Shape: shape}
+	}
 	var ts []Tensor
 	switch l.Kind {
 	case Conv:

@@ -11,6 +11,7 @@ import (
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/atomicfile"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/ops"
 )
 
 // An architecture file has one layer per line, in the order they run:
@@ -63,11 +64,12 @@ const (
 
 // options each kind takes besides from=.
 var kindOptions = map[Kind][]string{
-	Conv:    {"out", "kernel", "stride", "pad", "bias"},
-	Dense:   {"out", "bias"},
-	MaxPool: {"kernel", "stride", "pad"},
-	AvgPool: {"kernel", "stride", "pad"},
-	Dropout: {"rate"},
+	Conv:      {"out", "kernel", "stride", "pad", "bias", "tensors"},
+	Dense:     {"out", "bias", "tensors"},
+	BatchNorm: {"eps", "tensors"},
+	MaxPool:   {"kernel", "stride", "pad"},
+	AvgPool:   {"kernel", "stride", "pad"},
+	Dropout:   {"rate"},
 }
 
 // ReadArchFile reads an architecture file.
@@ -207,8 +209,11 @@ func parseLayer(words []string) (Layer, error) {
 			return l, fmt.Errorf("a %s layer needs %s=", kind, req)
 		}
 	}
-	if (kind == MaxPool || kind == AvgPool) && 2*l.Pad > l.Kernel {
-		return l, fmt.Errorf("%s pad=%d is more than half its kernel %d", kind, l.Pad, l.Kernel)
+	if (kind == MaxPool || kind == AvgPool) && l.Pad >= l.Kernel {
+		return l, fmt.Errorf("%s pad=%d: a window would see nothing but padding; pad less than its kernel %d", kind, l.Pad, l.Kernel)
+	}
+	if n := l.TensorCount(); len(l.Tensors) > 0 && len(l.Tensors) != n {
+		return l, fmt.Errorf("%s tensors= names %d tensors but the layer has %d", kind, len(l.Tensors), n)
 	}
 	if kind == Dropout && !seen["rate"] {
 		l.Rate = 0.5
@@ -250,6 +255,21 @@ func (l *Layer) set(key, val string) error {
 		return fmt.Errorf("is not an option: use %s, from", strings.Join(kindOptions[l.Kind], ", "))
 	}
 	switch key {
+	case "tensors":
+		l.Tensors = strings.Split(val, ",")
+		for _, t := range l.Tensors {
+			if t == "" {
+				return fmt.Errorf("tensors=%s has an empty name", val)
+			}
+		}
+		return nil
+	case "eps":
+		e, err := strconv.ParseFloat(val, 64)
+		if err != nil || !(e > 0 && e < 1) {
+			return fmt.Errorf("%q: want a small positive number, like 1e-5", val)
+		}
+		l.Eps = e
+		return nil
 	case "bias":
 		b, err := strconv.ParseBool(val)
 		if err != nil {
@@ -388,6 +408,12 @@ func (a Arch) Text() string {
 		}
 		if l.Kind == Dropout {
 			opt("rate", strconv.FormatFloat(l.Rate, 'g', -1, 64))
+		}
+		if l.Kind == BatchNorm && l.Eps > 0 && l.Eps != ops.BNEps {
+			opt("eps", strconv.FormatFloat(l.Eps, 'g', -1, 64))
+		}
+		if len(l.Tensors) > 0 {
+			opt("tensors", strings.Join(l.Tensors, ","))
 		}
 		if len(l.From) > 0 {
 			opt("from", strings.Join(l.From, ","))

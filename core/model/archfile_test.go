@@ -22,7 +22,7 @@ func TestArchFileErrors(t *testing.T) {
 		{"relu r\nrelu r\n", "line 2 (relu r): the name r is used twice"},
 		{"conv c out=8 kernel=3\nadd from=c,nowhere\ndense f out=classes\n", "line 2 (add): reads nowhere, which is no layer's name"},
 		{"conv c out=8 kernel=3 from=r\nrelu r\ndense f out=classes\n", "line 1 (conv c): reads r, which comes later"},
-		{"maxpool kernel=2 pad=2\n", "pad=2 is more than half its kernel"},
+		{"maxpool kernel=2 pad=2\n", "pad=2: a window would see nothing but padding"},
 		{"dropout rate=1\n", `dropout rate: "1"`},
 		{"dense f out=classes\ninput 1x28x28\n", "line 2: input comes after the layers"},
 		{"mean 0.5\ndense f out=classes\n", "mean and std go together"},

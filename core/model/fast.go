@@ -94,7 +94,8 @@ func (b *layerNodes) folded(i int, fuse bool) (w, bias *G.Node, bn int, relu boo
 	g, beta := n.param(b.pi), n.param(b.pi+1)
 	mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
 	b.pi += 4
-	if w, bias, err = ops.FoldConvBatchNorm(w, bias, g, beta, mean, variance); err != nil {
+	eps := b.n.Arch.Layers[i+1].BNEps()
+	if w, bias, err = ops.FoldConvBatchNorm(w, bias, g, beta, mean, variance, eps); err != nil {
 		return nil, nil, 0, false, err
 	}
 	if b.chained(i+1, ReLU) {
@@ -174,7 +175,7 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 		g, beta := n.param(b.pi), n.param(b.pi+1)
 		mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
 		b.pi += 4
-		op = ops.NewBatchNorm(s, n.training, relu, mean, variance)
+		op = ops.NewBatchNorm(s, n.training, relu, mean, variance, l.BNEps())
 		op.NoGrad[0] = image
 		err := b.apply(i, op, x, g, beta)
 		return true, b.took(i, fused), err
@@ -313,6 +314,9 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 	}
 	h := b.out[len(layers)-1]
 	G.Read(h, &n.outVal)
+	if n.outputOnly {
+		return nil, nil
+	}
 	return G.ApplyOp(ops.NewLoss(n.Batch, n.Arch.Classes), h, y)
 }
 

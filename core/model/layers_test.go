@@ -151,7 +151,14 @@ func TestFoldedEvaluationMatchesStock(t *testing.T) {
 		idx[i] = i
 	}
 	resnet, _ := Preset("resnet")
-	for _, arch := range []Arch{resnet, everyLayerArch(t)} {
+	// And with a large ε in every batch norm, so folding must use the
+	// layer's own (a fold with PyTorch's 1e-5 would be far off).
+	wideEps := everyLayerArch(t)
+	wideEps.Layers = append([]Layer(nil), wideEps.Layers...)
+	for i := range wideEps.Layers {
+		wideEps.Layers[i].Eps = 0.5
+	}
+	for _, arch := range []Arch{resnet, everyLayerArch(t), wideEps} {
 		theta := arch.Init(6)
 		r := rng.New(6, 6)
 		bn := theta.InBatchNorm()

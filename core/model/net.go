@@ -40,7 +40,10 @@ type Net struct {
 	lossVal   G.Value
 	outVal    G.Value // log-probabilities or logits: their argmax is the class
 	training  bool
-	ops       Ops
+	// outputOnly: the graph ends at the last layer's output, with no
+	// loss (Forward).
+	outputOnly bool
+	ops        Ops
 	// splitters are the forward ops that split their work across cores.
 	splitters []interface{ SetWorkers(int) }
 }
@@ -82,13 +85,17 @@ func NewNet(arch Arch, params Params, batch int, training bool) (*Net, error) {
 
 // NewNetWith is NewNet with a choice of layer implementations.
 func NewNetWith(arch Arch, params Params, batch int, training bool, impl Ops) (*Net, error) {
+	return newNet(arch, params, batch, training, impl, false)
+}
+
+func newNet(arch Arch, params Params, batch int, training bool, impl Ops, outputOnly bool) (*Net, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("batch size must be at least 1, got %d", batch)
 	}
 	if err := arch.NewParams().SameLayout(params); err != nil {
 		return nil, fmt.Errorf("parameters do not fit preset %s: %w", arch.Preset, err)
 	}
-	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph(), ops: impl}
+	n := &Net{Arch: arch, Batch: batch, Params: params, training: training, g: G.NewGraph(), ops: impl, outputOnly: outputOnly}
 	in := arch.Input
 	n.inputs = arch.Norm.Inputs()
 	n.xs = make([]float32, batch*in.Size())
@@ -156,7 +163,9 @@ func (n *Net) build() (err error) {
 
 // finish reads the loss and, for training, adds the gradients.
 func (n *Net) finish() (err error) {
-	G.Read(n.loss, &n.lossVal)
+	if n.loss != nil {
+		G.Read(n.loss, &n.lossVal)
+	}
 	if n.training {
 		if _, err = G.Grad(n.loss, n.nodes...); err != nil {
 			return err
@@ -172,6 +181,34 @@ func (n *Net) finish() (err error) {
 	// graph and buffers. Clearing the finalizer lets the collector free it.
 	runtime.SetFinalizer(n.vm, nil)
 	return nil
+}
+
+// Forward runs the architecture in evaluation, on basin's fast ops, over
+// batch inputs given as they enter the first layer (batch×C×H×W values,
+// normalized already) and returns the last layer's output, batch×its
+// shape, whatever that layer is: how an imported model is checked
+// against the outputs its own tests expect.
+func Forward(arch Arch, params Params, x []float32, batch int) ([]float32, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	if len(x) != batch*arch.Input.Size() {
+		return nil, fmt.Errorf("forward %s: %d input values for %d images of %v", arch.Preset, len(x), batch, arch.Input)
+	}
+	if arch.Classes < 1 {
+		arch.Classes = 1 // no labels are read
+	}
+	n, err := newNet(arch, params, batch, false, FastOps, true)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	copy(n.xs, x)
+	defer n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("run %s graph: %w", arch.Preset, err)
+	}
+	return append([]float32(nil), n.outVal.Data().([]float32)...), nil
 }
 
 // Close releases the graph, its machine and its buffers. The Net cannot

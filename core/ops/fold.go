@@ -20,13 +20,14 @@ type FoldBatchNorm struct {
 	base
 	Shape     []int // of w
 	Mean, Var []float32
+	Eps       float64 // batch norm's
 	w, b      buffer
 }
 
 // FoldConvBatchNorm adds the folding to the graph: the folded weight and
 // bias nodes, for a conv's w and bias and a batch norm's γ and β.
-func FoldConvBatchNorm(w, bias, gamma, beta *G.Node, mean, variance []float32) (*G.Node, *G.Node, error) {
-	op := &FoldBatchNorm{Shape: w.Shape().Clone(), Mean: mean, Var: variance}
+func FoldConvBatchNorm(w, bias, gamma, beta *G.Node, mean, variance []float32, eps float64) (*G.Node, *G.Node, error) {
+	op := &FoldBatchNorm{Shape: w.Shape().Clone(), Mean: mean, Var: variance, Eps: eps}
 	fw, err := G.ApplyOp(op, w, bias, gamma, beta)
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +59,7 @@ func (op *FoldBatchNorm) Do(inputs ...G.Value) (G.Value, error) {
 	_, fb := op.b.get(o)
 	per := len(w) / o
 	for c := 0; c < o; c++ {
-		a := float64(g[c]) / math.Sqrt(float64(op.Var[c])+BNEps)
+		a := float64(g[c]) / math.Sqrt(float64(op.Var[c])+op.Eps)
 		for j, v := range w[c*per : (c+1)*per] {
 			fw[c*per+j] = float32(a * float64(v))
 		}

@@ -22,6 +22,7 @@ type BatchNorm struct {
 	// Mean and Var are the running averages: the model's buffers, shared
 	// with its Params (training writes them).
 	Mean, Var []float32
+	Eps       float64 // added to the variance: BNEps unless the model says
 
 	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
@@ -40,13 +41,14 @@ func (k *BatchNorm) String() string {
 func (k *BatchNorm) Out() []int { return k.Shape }
 
 // NewBatchNorm returns the op of batch norm on x of the given shape
-// (batch first); mean and variance are the running buffers.
-func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32) *Layer {
+// (batch first); mean and variance are the running buffers, eps is added
+// to the variance.
+func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32, eps float64) *Layer {
 	hw := 1
 	for _, d := range shape[2:] {
 		hw *= d
 	}
-	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, ReLU: relu, Mean: mean, Var: variance}
+	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, ReLU: relu, Mean: mean, Var: variance, Eps: eps}
 	return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]})
 }
 
@@ -86,7 +88,7 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 		} else {
 			mu, v = float64(k.Mean[c]), float64(k.Var[c])
 		}
-		inv := 1 / math.Sqrt(v+BNEps)
+		inv := 1 / math.Sqrt(v+k.Eps)
 		k.invStd[c], k.mu[c] = float32(inv), float32(mu)
 		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
 		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β

@@ -19,7 +19,7 @@ func TestBatchNormStatisticsFarFromZero(t *testing.T) {
 		x[i] = float32(1000 + 0.1*r.Norm())
 	}
 	mean, variance := []float32{0, 0}, []float32{1, 1}
-	k := &BatchNorm{Shape: []int{b, c, 5, 10}, B: b, C: c, HW: hw, Train: true, Mean: mean, Var: variance}
+	k := &BatchNorm{Shape: []int{b, c, 5, 10}, B: b, C: c, HW: hw, Train: true, Mean: mean, Var: variance, Eps: BNEps}
 	y := make([]float32, len(x))
 	k.Forward([][]float32{x, {1, 1}, {0, 0}}, y)
 	for ch := 0; ch < c; ch++ {
