@@ -23,6 +23,10 @@ type Checkpoint struct {
 	Params model.Params
 	Meta   map[string]string // preset, seed, optimizer, lr, epochs, test_accuracy, …
 	SHA256 string            // of the file's bytes
+	// NormNote says how inputs are normalised when the file did not
+	// record it (an ONNX model): set by Fits or SetNorm, for commands to
+	// print.
+	NormNote string
 }
 
 // Save writes params and metadata to path atomically. The preset is
@@ -72,6 +76,9 @@ func Load(path string) (*Checkpoint, error) {
 
 // Parse reads a checkpoint from its bytes; name stands for the path.
 func Parse(path string, b []byte) (*Checkpoint, error) {
+	if IsONNX(path) {
+		return parseONNX(path, b)
+	}
 	h, err := readHeader(b)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
@@ -249,12 +256,18 @@ const DataPathKey = "data_path"
 func (c *Checkpoint) TrainedOn() string { return c.Meta[DataPathKey] }
 
 // Fits reports, in one line naming the file, whether the images of src
-// fit the model: the images it was trained on and its classes.
+// fit the model: the images it was trained on and its classes. A model
+// that records no normalization (an ONNX file) and was given none by
+// SetNorm takes src's own here: the training split's per-channel mean
+// and standard deviation (NormNote says so).
 func (c *Checkpoint) Fits(src *data.Source) error {
 	for _, d := range []*data.Dataset{src.Train, src.Test} {
 		if err := c.Arch.Fits(d); err != nil {
 			return fmt.Errorf("%s on %s: %w: give --data the data set it was trained on", c.Path, src.Name, err)
 		}
+	}
+	if c.needsNorm() {
+		c.normFrom(src.Name, src.Train)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/internal/pytorch"
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/npy"
 	"github.com/basin-dev/basin/core/rng"
@@ -23,7 +24,7 @@ import (
 // by the architecture file beside it) opens in basin and evaluates to
 // PyTorch's own evaluation-mode loss. Skipped without python3-torch.
 func TestPyTorchResNet(t *testing.T) {
-	python := pythonWithTorch()
+	python := pytorch.Python()
 	if python == "" {
 		t.Skip("python3-torch is not installed")
 	}
@@ -89,15 +90,4 @@ func TestPyTorchResNet(t *testing.T) {
 		t.Errorf("basin's loss %.8g, PyTorch's %.8g: relative difference %.2g, want ≤ 1e-5", res.Loss, want, rel)
 	}
 	t.Logf("basin %.8g, PyTorch %.8g", res.Loss, want)
-}
-
-// pythonWithTorch is a Python that imports torch: Debian's (python3-torch
-// is built for it) before whatever python3 the PATH finds, or "".
-func pythonWithTorch() string {
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			return p
-		}
-	}
-	return ""
 }

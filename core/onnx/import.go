@@ -1,8 +1,10 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
@@ -34,7 +36,7 @@ type Imported struct {
 
 // Supported lists the ops the importer maps onto basin's layers.
 var Supported = []string{"Add", "AveragePool", "BatchNormalization", "Constant", "Conv", "Dropout", "Flatten",
-	"Gemm", "GlobalAveragePool", "Identity", "LogSoftmax", "MatMul", "MaxPool", "Relu", "Reshape", "Softmax"}
+	"Gemm", "GlobalAveragePool", "Identity", "LogSoftmax", "MatMul", "MaxPool", "ReduceMean", "Relu", "Reshape", "Softmax"}
 
 // UnsupportedError is an op, or an op's setting, that basin has no layer
 // for: the one line a user sees, naming the node.
@@ -76,6 +78,25 @@ type importer struct {
 // first that have no initializer must be given in extra (as ONNX's node
 // tests give a conv's weights); the image is the remaining input.
 func Import(m *Model, extra map[string]*Tensor) (*Imported, error) {
+	im, err := importModel(m, extra)
+	return im, oneLine(err)
+}
+
+// oneLine keeps an error to one line: names from a file may hold line
+// breaks and other control characters, shown escaped.
+func oneLine(err error) error {
+	if err == nil || !strings.ContainsFunc(err.Error(), unicode.IsControl) {
+		return err
+	}
+	return errors.New(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, err.Error()))
+}
+
+func importModel(m *Model, extra map[string]*Tensor) (*Imported, error) {
 	g := &m.Graph
 	if m.Opset > 21 {
 		return nil, fmt.Errorf("opset %d: basin reads opsets up to 21", m.Opset)
@@ -180,6 +201,9 @@ func imageShape(v Value) (data.Shape, int, error) {
 		if x < 1 {
 			return data.Shape{}, 0, fmt.Errorf("input %s has shape %v with a symbolic size besides the batch: export with a fixed image size", v.Name, d)
 		}
+		if x > 1<<16 {
+			return data.Shape{}, 0, fmt.Errorf("input %s has shape %v: basin takes images of up to 65536 values a side", v.Name, d)
+		}
 	}
 	s := data.Shape{C: int(d[1]), H: 1, W: 1}
 	if len(d) > 2 {
@@ -213,6 +237,8 @@ func (im *importer) node(n *Node) error {
 		return im.pool(n)
 	case "GlobalAveragePool":
 		return im.layer(n, model.Layer{Kind: model.GlobalAvgPool}, nil, n.Inputs[0])
+	case "ReduceMean":
+		return im.reduceMean(n)
 	case "Add":
 		return im.add(n)
 	case "Flatten":
@@ -266,6 +292,9 @@ func (im *importer) constant(n *Node, k int) (*Tensor, error) {
 func floats(n *Node, t *Tensor) ([]float32, error) {
 	if t.Type != TypeFloat && t.Type != TypeDouble {
 		return nil, unsupported(n, "tensor %s is %s: basin's weights are float", t.Name, typeName(t.Type))
+	}
+	if len(t.Floats) == 0 {
+		return nil, unsupported(n, "tensor %s has no values (dimensions %v)", t.Name, t.Dims)
 	}
 	return t.Floats, nil
 }

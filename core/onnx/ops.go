@@ -241,6 +241,32 @@ func (im *importer) pool(n *Node) error {
 	return im.layer(n, l, nil, n.Inputs[0])
 }
 
+// reduceMean over both spatial axes is global average pooling (PyTorch's
+// x.mean(dim=(2, 3))).
+func (im *importer) reduceMean(n *Node) error {
+	x, err := im.input(n, 0)
+	if err != nil {
+		return err
+	}
+	axes := n.Attrs["axes"].Ints
+	if t, err := im.constant(n, 1); err != nil {
+		return err
+	} else if t != nil {
+		axes = t.Ints
+	}
+	var spatial []int64
+	for _, a := range axes {
+		if a < 0 {
+			a += int64(len(x.shape) + 1)
+		}
+		spatial = append(spatial, a)
+	}
+	if len(x.shape) != 3 || len(spatial) != 2 || min(spatial[0], spatial[1]) != 2 || max(spatial[0], spatial[1]) != 3 {
+		return unsupported(n, "a mean over axes %v of a %v tensor: basin reads ReduceMean only over an image's height and width (global average pooling)", axes, x.shape)
+	}
+	return im.layer(n, model.Layer{Kind: model.GlobalAvgPool}, nil, n.Inputs[0])
+}
+
 // add is a residual add of two computed values, or the bias after a
 // MatMul.
 func (im *importer) add(n *Node) error {

@@ -127,7 +127,7 @@ func ParseModel(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("not an ONNX model: no graph")
 	}
 	if m.Graph, err = parseGraph(graph); err != nil {
-		return nil, fmt.Errorf("graph: %w", err)
+		return nil, oneLine(fmt.Errorf("graph: %w", err))
 	}
 	return m, nil
 }

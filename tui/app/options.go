@@ -65,7 +65,7 @@ func ParseFlags(args []string, out io.Writer, getenv func(string) string) (Optio
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
 	o := Options{}
-	fs.StringVar(&o.Checkpoint, "checkpoint", "", "open a trained model (.safetensors) and go straight to scanning")
+	fs.StringVar(&o.Checkpoint, "checkpoint", "", "open a trained model (.safetensors, or an .onnx exported from PyTorch) and go straight to scanning")
 	fs.BoolVar(&o.Pretrained, "pretrained", false, "open the pretrained checkpoint of --preset shipped with basin")
 	fs.BoolVar(&o.Demo, "demo", false, "for a projector: the shipped model, and a tour (1D, 2D, a zoom into the basin, 3D turning) that loops until a key is pressed")
 	fs.StringVar(&o.RunsDir, "runs", "runs", "folder for run folders (checkpoints and surfaces)")

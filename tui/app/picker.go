@@ -20,13 +20,21 @@ type picker struct {
 	mark   string // the model on screen, marked in the list
 }
 
-// candidates lists the checkpoints under runsDir, newest run first, and
-// the pretrained checkpoint of the preset; not trajectories, not except.
+// candidates lists the checkpoints and ONNX models under runsDir, newest
+// run first, the models beside except (the one on screen, when it is not
+// in a run folder: an .onnx a person opened) and the pretrained
+// checkpoint of the preset; not trajectories, not except.
 func candidates(runsDir, preset, except string) []string {
 	var out []string
-	for _, pat := range []string{"*/*.safetensors", "*/*/*.safetensors"} {
+	for _, pat := range []string{"*/*.safetensors", "*/*/*.safetensors", "*.onnx", "*/*.onnx", "*/*/*.onnx"} {
 		m, _ := filepath.Glob(filepath.Join(runsDir, pat))
 		out = append(out, m...)
+	}
+	if dir := filepath.Dir(except); except != "" && !checkpoint.IsPretrained(except) && !within(dir, runsDir) {
+		for _, pat := range []string{"*.safetensors", "*.onnx"} {
+			m, _ := filepath.Glob(filepath.Join(dir, pat))
+			out = append(out, m...)
+		}
 	}
 	keep := out[:0]
 	for _, p := range out {
@@ -41,6 +49,17 @@ func candidates(runsDir, preset, except string) []string {
 	return keep
 }
 
+// within reports whether dir is root or inside it.
+func within(dir, root string) bool {
+	d, err1 := filepath.Abs(dir)
+	r, err2 := filepath.Abs(root)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(r, d)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // key moves the selection; it returns the chosen path, or done with ""
 // when the picker is dismissed.
 func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
@@ -50,7 +69,7 @@ func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
 	case "down", "j":
 		p.sel = min(p.sel+1, len(p.items)-1)
 	case "enter", "b":
-		if len(p.items) == 0 || msg.String() == "b" && (!p.models || !strings.HasSuffix(p.items[p.sel], ".safetensors") && !checkpoint.IsPretrained(p.items[p.sel])) {
+		if len(p.items) == 0 || msg.String() == "b" && (!p.models || !strings.HasSuffix(p.items[p.sel], ".safetensors") && !checkpoint.IsONNX(p.items[p.sel]) && !checkpoint.IsPretrained(p.items[p.sel])) {
 			return "", msg.String() == "enter"
 		}
 		p.asB = !p.models || msg.String() == "b"

@@ -90,6 +90,11 @@ func preload(opts Options) (*checkpoint.Checkpoint, *data.Source, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if ck != nil && opts.Train.Norm != nil {
+		if err := ck.SetNorm(*opts.Train.Norm); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := os.MkdirAll(opts.RunsDir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("--runs: %w", err)
 	}

@@ -17,8 +17,9 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("compare", "basin compare A.safetensors B.safetensors [--alpha -1:1] [--beta -1:1] [--grid 21] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--directions 10] [--epsilon 1e-3,5e-4] [--top 1] [--per-layer] --out cmp.npz", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Both, "seed")
-	dataDir := new(string)
-	flags.RegisterData(fs.FlagSet, dataDir)
+	mf := &modelFlags{}
+	flags.RegisterData(fs.FlagSet, &mf.Data)
+	mf.registerNorm(fs)
 	out := outFlag(fs, "the .npz to write, like --out cmp.npz", "the .npz to write both models' surfaces and numbers into (required)")
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
@@ -37,13 +38,17 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := out.writable(); err != nil {
 		return err
 	}
-	in, err := loadModel(paths[0], *dataDir, sf.Images) // A, and the data it is measured on
+	mf.Checkpoint = paths[0]
+	in, err := loadModel(mf, sf.Images, stderr) // A, and the data it is measured on
 	if err != nil {
 		return err
 	}
 	b, err := checkpoint.Open(paths[1])
 	if err != nil {
 		return usage(err)
+	}
+	if err := mf.applyNorm(b); err != nil {
+		return err
 	}
 	rep := newReporter(stderr)
 	start := time.Now()

@@ -13,11 +13,43 @@ import (
 )
 
 // registerModel adds --checkpoint and --data, shared by eval and scans.
-func registerModel(fs *flags.Set) (ckPath, dataDir *string) {
-	ckPath = fs.String("checkpoint", "", "checkpoint to load (.safetensors, or pretrained:small, :standard, :mlp for a shipped one; required)")
-	dataDir = new(string)
-	flags.RegisterData(fs.FlagSet, dataDir)
-	return ckPath, dataDir
+// modelFlags name a model and the data it is measured on.
+type modelFlags struct {
+	Checkpoint, Data string
+	Mean, Std        string // "" for what the model records (an ONNX file: the data's own)
+}
+
+// registerModel adds --checkpoint, --data, --mean and --std.
+func registerModel(fs *flags.Set) *modelFlags {
+	mf := &modelFlags{}
+	fs.StringVar(&mf.Checkpoint, "checkpoint", "", "model to load: a .safetensors checkpoint, an .onnx model, or pretrained:small, :standard, :mlp, :resnet for a shipped one (required)")
+	flags.RegisterData(fs.FlagSet, &mf.Data)
+	mf.registerNorm(fs)
+	return mf
+}
+
+// registerNorm adds --mean and --std.
+func (mf *modelFlags) registerNorm(fs *flags.Set) {
+	fs.StringVar(&mf.Mean, "mean", "", "per-channel input mean, comma-separated, for an .onnx model (default: the data set's own, printed)")
+	fs.StringVar(&mf.Std, "std", "", "per-channel input standard deviation, comma-separated, with --mean")
+}
+
+// applyNorm gives ck the --mean and --std asked for.
+func (mf *modelFlags) applyNorm(ck *checkpoint.Checkpoint) error {
+	if (mf.Mean == "") != (mf.Std == "") {
+		return usagef("give --mean and --std together, like --mean 0.286 --std 0.353")
+	}
+	if mf.Mean == "" {
+		return nil
+	}
+	n, err := data.ParseNorm(mf.Mean, mf.Std)
+	if err != nil {
+		return usagef("--mean/--std: %v", err)
+	}
+	if err := ck.SetNorm(n); err != nil {
+		return usage(err)
+	}
+	return nil
 }
 
 type evalInputs struct {
@@ -42,7 +74,8 @@ func loadDataFor(ck *checkpoint.Checkpoint, dataDir string) (*data.Source, error
 
 // loadModel reads the checkpoint and the data, checking that they fit
 // and that the split has the images asked for.
-func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
+func loadModel(mf *modelFlags, im flags.Images, stderr io.Writer) (*evalInputs, error) {
+	ckPath, dataDir := mf.Checkpoint, mf.Data
 	if ckPath == "" {
 		return nil, usagef("--checkpoint is required: name a .safetensors file made by 'basin train'")
 	}
@@ -54,12 +87,18 @@ func loadModel(ckPath, dataDir string, im flags.Images) (*evalInputs, error) {
 	if err != nil {
 		return nil, usage(err)
 	}
+	if err := mf.applyNorm(ck); err != nil {
+		return nil, err
+	}
 	src, err := loadDataFor(ck, dataDir)
 	if err != nil {
 		return nil, err
 	}
 	if err := ck.Fits(src); err != nil {
 		return nil, usage(err)
+	}
+	if ck.NormNote != "" {
+		fmt.Fprintln(stderr, ck.NormNote)
 	}
 	if n := src.Split(split).Len(); im.Samples > n {
 		return nil, usagef("--samples %d is more than the %d images of the %s split", im.Samples, n, split)
@@ -71,11 +110,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("eval", "basin eval --checkpoint F [--split train] [--samples 1000] [--seed 1] [--data DIR]", stdout)
 	var im flags.Images
 	im.Register(fs.FlagSet, "seed")
-	ckPath, dataDir := registerModel(fs)
+	mf := registerModel(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	in, err := loadModel(*ckPath, *dataDir, im)
+	in, err := loadModel(mf, im, stderr)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,9 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	samples := fs.Int("samples", 1000, "training images, and as many test images, drawn with --seed")
 	seed := fs.Uint64("seed", 1, "seed of the image samples")
 	workers := fs.Int("workers", 0, "parallel evaluations (0: one per core)")
-	dataDir := new(string)
-	flags.RegisterData(fs.FlagSet, dataDir)
+	mf := &modelFlags{}
+	flags.RegisterData(fs.FlagSet, &mf.Data)
+	mf.registerNorm(fs)
 	out := outFlag(fs, "the surface file to write, like --out interp.npz", "surface file to write: .npz, .csv or .json (required)")
 	paths, err := parsePaths(fs, args, 2, "name two checkpoints, like: basin interp A.safetensors B.safetensors --out interp.npz")
 	if err != nil {
@@ -57,16 +58,24 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if cks[i], err = checkpoint.Open(p); err != nil {
 			return usage(err)
 		}
+		if err := mf.applyNorm(cks[i]); err != nil {
+			return err
+		}
 	}
 	if err := cks[0].Arch.Same(cks[1].Arch); err != nil {
 		return usagef("A and B are %v: interpolation needs one architecture", err)
 	}
-	src, err := loadDataFor(cks[0], *dataDir)
+	src, err := loadDataFor(cks[0], mf.Data)
 	if err != nil {
 		return err
 	}
-	if err := cks[0].Fits(src); err != nil {
-		return usage(err)
+	for _, ck := range cks {
+		if err := ck.Fits(src); err != nil {
+			return usage(err)
+		}
+		if ck.NormNote != "" {
+			fmt.Fprintln(stderr, ck.NormNote)
+		}
 	}
 	rep := newReporter(stderr)
 	rep.line("interpolating %s → %s (%s): t %g:%g at %d points, %d train and %d test images", paths[0], paths[1], cks[0].Arch.Preset, lo, hi, *points, *samples, *samples)

@@ -18,14 +18,15 @@ import (
 
 // scanCmd is basin scan1d or scan2d, its flags read and checked.
 type scanCmd struct {
-	name                 string
-	st                   scan.Settings
-	images               flags.Images
-	ckPath, dataDir, out string
-	format               string
-	resume               bool
-	threshold            float64
-	shardFrom            string
+	name      string
+	st        scan.Settings
+	images    flags.Images
+	model     *modelFlags
+	out       string
+	format    string
+	resume    bool
+	threshold float64
+	shardFrom string
 }
 
 func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.Writer) error {
@@ -34,7 +35,7 @@ func runScan(ctx context.Context, plane bool, args []string, stdout, stderr io.W
 		return err
 	}
 	begin := time.Now()
-	in, err := loadModel(c.ckPath, c.dataDir, c.images)
+	in, err := loadModel(c.model, c.images, stderr)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func parseScan(plane bool, args []string, stdout io.Writer) (*scanCmd, error) {
 	fs := newFlags(c.name, synopsis, stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, shape, "seed")
-	ckPath, dataDir := registerModel(fs)
+	c.model = registerModel(fs)
 	out := outFlag(fs, "the surface file to write, like --out s.npz", "surface file to write: .npz, .csv or .json (required)")
 	format := fs.String("format", "", "npz, csv or json (default: from the --out extension)")
 	fs.BoolVar(&c.resume, "resume", false, "compute only the missing points of an existing --out .npz file")
@@ -125,7 +126,7 @@ func parseScan(plane bool, args []string, stdout io.Writer) (*scanCmd, error) {
 	if c.st, err = sf.Settings(plane); err != nil {
 		return nil, usage(err)
 	}
-	c.st.Shard, c.shardFrom, c.images, c.ckPath, c.dataDir, c.out = shard, shardFrom, sf.Images, *ckPath, *dataDir, out.Path
+	c.st.Shard, c.shardFrom, c.images, c.out = shard, shardFrom, sf.Images, out.Path
 	return c, out.writable()
 }
 

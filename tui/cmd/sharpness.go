@@ -21,7 +21,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--top 1] [--lambda-min] [--trace] [--per-layer] [--format table|json]", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Line, "seed")
-	ckPath, dataDir := registerModel(fs)
+	mf := registerModel(fs)
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
 	format := fs.String("format", "table", "table or json")
@@ -50,7 +50,7 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
 		return usagef("--alpha %q: the range must contain the centre 0", sf.Alpha)
 	}
-	in, err := loadModel(*ckPath, *dataDir, sf.Images)
+	in, err := loadModel(mf, sf.Images, stderr)
 	if err != nil {
 		return err
 	}

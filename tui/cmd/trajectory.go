@@ -33,7 +33,7 @@ func (l *listFlag) Set(s string) error {
 // over a 2D scan of that plane.
 func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("trajectory", "basin trajectory --checkpoint F [--also B.safetensors …] [--grid 21] [--alpha auto] [--beta auto] [--samples 1000] [--seed 1] --out traj.npz", stdout)
-	ckPath, dataDir := registerModel(fs)
+	mf := registerModel(fs)
 	var also listFlag
 	fs.Var(&also, "also", "more runs (checkpoints with trajectories, best from the same initial weights) on the same plane; repeat or comma-separate")
 	var im flags.Images
@@ -46,7 +46,7 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *ckPath == "" {
+	if mf.Checkpoint == "" {
 		return usagef("--checkpoint is required: the run whose final weights are the centre")
 	}
 	if err := out.required(); err != nil {
@@ -74,13 +74,13 @@ func runTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := out.writable(); err != nil {
 		return err
 	}
-	in, err := loadModel(*ckPath, *dataDir, im)
+	in, err := loadModel(mf, im, stderr)
 	if err != nil {
 		return err
 	}
 	rep := newReporter(stderr)
 	start := time.Now()
-	pl, paths, err := runsPlane(in.ck, append([]string{*ckPath}, also...))
+	pl, paths, err := runsPlane(in.ck, append([]string{mf.Checkpoint}, also...))
 	if err != nil {
 		return usage(err)
 	}
