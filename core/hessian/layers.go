@@ -141,12 +141,11 @@ func (p *Product) denseBackward(s *stage, x, xd, gx, rx []float32, nb int) {
 
 // poolForward takes each window's maximum (the first, on ties, as the
 // training op does) and its R-value, or the window's mean (padding counts
-// as zeros), for image b.
+// as zeros unless the window excludes it), for image b.
 func (s *stage) poolForward(x, xd []float32, b int) {
 	g := s.win
 	oh, ow := g.OH(), g.OW()
 	avg := s.arg == nil
-	inv := 1 / float32(g.K*g.K)
 	for c := 0; c < g.C; c++ {
 		plane := (b*g.C + c) * g.H * g.W
 		o := (b*g.C + c) * oh * ow
@@ -177,6 +176,7 @@ func (s *stage) poolForward(x, xd []float32, b int) {
 				}
 				j := o + oy*ow + ox
 				if avg {
+					inv := g.AvgScale(oy, ox)
 					s.y[j] = sum * inv
 					if xd != nil {
 						s.yd[j] = sumD * inv
@@ -206,12 +206,12 @@ func (s *stage) poolBackward(gx, rx []float32, b int) {
 	}
 	g := s.win
 	oh, ow := g.OH(), g.OW()
-	inv := 1 / float32(g.K*g.K)
 	for c := 0; c < g.C; c++ {
 		plane := (b*g.C + c) * g.H * g.W
 		o := (b*g.C + c) * oh * ow
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
+				inv := g.AvgScale(oy, ox)
 				gv, rv := s.gy[o+oy*ow+ox]*inv, s.ry[o+oy*ow+ox]*inv
 				for ky := 0; ky < g.K; ky++ {
 					iy := oy*g.Stride + ky - g.Pad

@@ -131,6 +131,21 @@ func (r *ref64) taps(i, outC int, f func(o, x, w int)) {
 }
 
 // one is the loss of one image and its gradient.
+// poolArea is what average pool i divides each of its n outputs by: the
+// kernel's area, or the taps inside the image when it excludes padding.
+func (r *ref64) poolArea(i, n int) []float64 {
+	l := r.arch.Layers[i]
+	area := make([]float64, n)
+	for o := range area {
+		area[o] = float64(l.Kernel * l.Kernel)
+	}
+	if l.ExcludePad {
+		clear(area)
+		r.taps(i, r.inShape(i)[0], func(o, _, _ int) { area[o]++ })
+	}
+	return area
+}
+
 func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 	layers := r.arch.Layers
 	outs := make([][]float64, len(layers))
@@ -169,6 +184,13 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 			for j, v := range a {
 				out[j] = math.Max(v, 0)
 			}
+		case model.LeakyReLU:
+			for j, v := range a {
+				out[j] = v
+				if v < 0 {
+					out[j] = v * l.Slope
+				}
+			}
 		case model.MaxPool:
 			arg := make([]int, len(out))
 			for j := range arg {
@@ -184,8 +206,8 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 			}
 			args[i] = arg
 		case model.AvgPool:
-			k2 := float64(l.Kernel * l.Kernel)
-			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { out[o] += a[xi] / k2 })
+			area := r.poolArea(i, len(out))
+			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { out[o] += a[xi] / area[o] })
 		case model.GlobalAvgPool:
 			hw := len(a) / len(out)
 			for j, v := range a {
@@ -263,13 +285,20 @@ func (r *ref64) one(theta, x []float64, label int) (float64, []float64) {
 					gx[j] = gy[j]
 				}
 			}
+		case model.LeakyReLU:
+			for j, v := range a {
+				gx[j] = gy[j]
+				if v < 0 {
+					gx[j] *= l.Slope
+				}
+			}
 		case model.MaxPool:
 			for k, at := range args[i] {
 				gx[at] += gy[k]
 			}
 		case model.AvgPool:
-			k2 := float64(l.Kernel * l.Kernel)
-			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { gx[xi] += gy[o] / k2 })
+			area := r.poolArea(i, len(gy))
+			r.taps(i, r.inShape(i)[0], func(o, xi, _ int) { gx[xi] += gy[o] / area[o] })
 		case model.GlobalAvgPool:
 			hw := len(a) / len(gy)
 			for j := range gx {

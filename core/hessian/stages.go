@@ -101,13 +101,13 @@ func (p *Product) build() error {
 			if stride == 0 {
 				stride = l.Kernel
 			}
-			s.win = ops.Window{C: inShape[0], H: inShape[1], W: inShape[2], K: l.Kernel, Stride: stride, Pad: l.Pad}
+			s.win = ops.Window{C: inShape[0], H: inShape[1], W: inShape[2], K: l.Kernel, Stride: stride, Pad: l.Pad, ExcludePad: l.ExcludePad}
 			if l.Kind == model.MaxPool {
 				s.arg = make([]int32, Batch*s.out)
 			}
 		case model.BatchNorm, model.GlobalAvgPool:
 			s.c, s.hw = inShape[0], inShape.Size()/inShape[0]
-		case model.ReLU, model.Flatten, model.Dropout, model.Add:
+		case model.ReLU, model.LeakyReLU, model.Flatten, model.Dropout, model.Add:
 		default:
 			return fmt.Errorf("layer %d: no R-operator for %v", i+1, l.Kind)
 		}
@@ -189,6 +189,19 @@ func (p *Product) forward(nb int) {
 					}
 				}
 			}
+		case model.LeakyReLU:
+			// R{leaky(x)} = slope(x)·R{x}, slope 1 where x > 0.
+			a := float32(s.layer.Slope)
+			for j, v := range x[:nb*s.out] {
+				k := float32(1)
+				if v < 0 {
+					k = a
+				}
+				s.y[j] = k * v
+				if s.yd != nil {
+					s.yd[j] = k * xd[j]
+				}
+			}
 		case model.MaxPool, model.AvgPool:
 			ops.ForEach(nb, func(_, b int) { s.poolForward(x, xd, b) })
 		case model.BatchNorm:
@@ -232,6 +245,18 @@ func (p *Product) backward(nb int) {
 						gx[j] += s.gy[j]
 						rx[j] += s.ry[j]
 					}
+				}
+			}
+		case model.LeakyReLU:
+			if gx != nil {
+				a := float32(s.layer.Slope)
+				for j, v := range x[:nb*s.out] {
+					k := float32(1)
+					if v < 0 {
+						k = a
+					}
+					gx[j] += k * s.gy[j]
+					rx[j] += k * s.ry[j]
 				}
 			}
 		case model.MaxPool, model.AvgPool:

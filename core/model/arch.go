@@ -25,9 +25,10 @@ const (
 	GlobalAvgPool // mean over each channel's plane: [C,H,W] → [C]
 	Add           // the sum of two or more inputs of one shape
 	Dropout       // zeroes a fraction of values in training, identity in evaluation
+	LeakyReLU     // x where x > 0, Slope·x elsewhere
 )
 
-var kindNames = [...]string{"conv", "relu", "maxpool", "flatten", "dense", "bn", "avgpool", "gap", "add", "dropout"}
+var kindNames = [...]string{"conv", "relu", "maxpool", "flatten", "dense", "bn", "avgpool", "gap", "add", "dropout", "leakyrelu"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -49,10 +50,14 @@ type Layer struct {
 	Kernel  int    // conv kernel side, pool window
 	Stride  int    // conv (default 1) and pools (default Kernel)
 	Pad     int
-	NoBias  bool     // conv or dense without a bias
-	Rate    float64  // dropout: the fraction of values zeroed in training
-	Eps     float64  // batch norm: added to the variance (0: ops.BNEps, PyTorch's)
-	From    []string // the layers it reads, by name; none: the layer before
+	NoBias  bool    // conv or dense without a bias
+	Rate    float64 // dropout: the fraction of values zeroed in training
+	Eps     float64 // batch norm: added to the variance (0: ops.BNEps, PyTorch's)
+	Slope   float64 // leaky ReLU: the slope below zero
+	// ExcludePad: an average pool divides by the cells of each window
+	// inside the image, not by kernel² (count_pad=false in a file).
+	ExcludePad bool
+	From       []string // the layers it reads, by name; none: the layer before
 	// Tensors names the layer's tensors, in the order of its kind (weight,
 	// bias; γ, β, running mean, running variance), when they are not
 	// Name+".weight" and so on: an imported model's own names.
@@ -299,7 +304,7 @@ func (l Layer) outShape(in []Shape) (Shape, error) {
 			}
 		}
 		return x, nil
-	case ReLU, Dropout:
+	case ReLU, Dropout, LeakyReLU:
 		return x, nil
 	}
 	return nil, fmt.Errorf("unknown layer kind %d", int(l.Kind))

@@ -52,6 +52,10 @@ type File struct {
 	Mean, Std string
 }
 
+// DefaultSlope is a leaky ReLU's slope below zero when the file gives
+// none: PyTorch's and ONNX's default.
+const DefaultSlope = 0.01
+
 // outClasses is out=classes before For fills it.
 const outClasses = -1
 
@@ -68,8 +72,9 @@ var kindOptions = map[Kind][]string{
 	Dense:     {"out", "bias", "tensors"},
 	BatchNorm: {"eps", "tensors"},
 	MaxPool:   {"kernel", "stride", "pad"},
-	AvgPool:   {"kernel", "stride", "pad"},
+	AvgPool:   {"kernel", "stride", "pad", "count_pad"},
 	Dropout:   {"rate"},
+	LeakyReLU: {"slope"},
 }
 
 // ReadArchFile reads an architecture file.
@@ -215,6 +220,9 @@ func parseLayer(words []string) (Layer, error) {
 	if n := l.TensorCount(); len(l.Tensors) > 0 && len(l.Tensors) != n {
 		return l, fmt.Errorf("%s tensors= names %d tensors but the layer has %d", kind, len(l.Tensors), n)
 	}
+	if kind == LeakyReLU && !seen["slope"] {
+		l.Slope = DefaultSlope
+	}
 	if kind == Dropout && !seen["rate"] {
 		l.Rate = 0.5
 	}
@@ -263,12 +271,26 @@ func (l *Layer) set(key, val string) error {
 			}
 		}
 		return nil
+	case "slope":
+		s, err := strconv.ParseFloat(val, 64)
+		if err != nil || !(s >= 0 && s < 1) {
+			return fmt.Errorf("%q: want a slope in [0, 1), like 0.01", val)
+		}
+		l.Slope = s
+		return nil
 	case "eps":
 		e, err := strconv.ParseFloat(val, 64)
 		if err != nil || !(e > 0 && e < 1) {
 			return fmt.Errorf("%q: want a small positive number, like 1e-5", val)
 		}
 		l.Eps = e
+		return nil
+	case "count_pad":
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("%q: want true (the padding counts as zeros, PyTorch's default) or false", val)
+		}
+		l.ExcludePad = !b
 		return nil
 	case "bias":
 		b, err := strconv.ParseBool(val)
@@ -406,8 +428,14 @@ func (a Arch) Text() string {
 		if l.NoBias {
 			opt("bias", false)
 		}
+		if l.ExcludePad {
+			opt("count_pad", false)
+		}
 		if l.Kind == Dropout {
 			opt("rate", strconv.FormatFloat(l.Rate, 'g', -1, 64))
+		}
+		if l.Kind == LeakyReLU {
+			opt("slope", strconv.FormatFloat(l.Slope, 'g', -1, 64))
 		}
 		if l.Kind == BatchNorm && l.Eps > 0 && l.Eps != ops.BNEps {
 			opt("eps", strconv.FormatFloat(l.Eps, 'g', -1, 64))

@@ -180,7 +180,7 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 		err := b.apply(i, op, x, g, beta)
 		return true, b.took(i, fused), err
 	case AvgPool:
-		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, true)
+		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad, ExcludePad: l.ExcludePad}, true)
 	case GlobalAvgPool:
 		op = ops.NewGlobalAvgPool(n.Batch, s[1], s[2], s[3])
 	case Add:
@@ -307,6 +307,12 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 			if err := b.apply(i, op, h); err != nil {
 				return nil, err
 			}
+		case LeakyReLU:
+			op := ops.NewLeakyReLU(s, l.Slope)
+			op.NoGrad[0] = image
+			if err := b.apply(i, op, h); err != nil {
+				return nil, err
+			}
 		}
 		if relu && l.Kind == Dense {
 			i += b.took(i, 1)
@@ -346,6 +352,10 @@ func (n *Net) buildStock(x *G.Node) (h *G.Node, err error) {
 			}
 		case ReLU:
 			if h, err = G.Rectify(h); err != nil {
+				return nil, err
+			}
+		case LeakyReLU:
+			if h, err = G.LeakyRelu(h, l.Slope); err != nil {
 				return nil, err
 			}
 		case MaxPool:

@@ -6,7 +6,7 @@
 // messages (wire.go reads the wire format; proto.go the messages: graph,
 // nodes, attributes, initializers, inputs and outputs) → Import walks the
 // nodes in order and maps each op onto a model.Layer (ops.go: Conv,
-// BatchNormalization, Relu, MaxPool, AveragePool, GlobalAveragePool and
+// BatchNormalization, Relu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool and
 // ReduceMean over height and width, Add, Flatten, Reshape that flattens,
 // Gemm, MatMul with the Add of its bias, Dropout, Identity, Constant, a
 // final Softmax or LogSoftmax), its initializers becoming the parameters

@@ -68,13 +68,18 @@ func Export(a model.Arch, p model.Params) (*Model, error) {
 			n.Attrs["epsilon"] = Attr{Float: float32(l.BNEps()), Kind: 1}
 		case model.ReLU:
 			n.Op = "Relu"
+		case model.LeakyReLU:
+			n.Op = "LeakyRelu"
+			n.Attrs["alpha"] = Attr{Float: float32(l.Slope), Kind: 1}
 		case model.MaxPool:
 			n.Op = "MaxPool"
 			window()
 		case model.AvgPool:
 			n.Op = "AveragePool"
 			window()
-			n.Attrs["count_include_pad"] = Attr{Int: 1}
+			if !l.ExcludePad {
+				n.Attrs["count_include_pad"] = Attr{Int: 1}
+			}
 		case model.GlobalAvgPool: // to N×C, as basin's global pooling gives
 			n.Op = "ReduceMean"
 			n.Attrs["axes"] = Attr{Ints: []int64{2, 3}}

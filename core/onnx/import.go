@@ -36,7 +36,7 @@ type Imported struct {
 
 // Supported lists the ops the importer maps onto basin's layers.
 var Supported = []string{"Add", "AveragePool", "BatchNormalization", "Constant", "Conv", "Dropout", "Flatten",
-	"Gemm", "GlobalAveragePool", "Identity", "LogSoftmax", "MatMul", "MaxPool", "ReduceMean", "Relu", "Reshape", "Softmax"}
+	"Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "ReduceMean", "Relu", "Reshape", "Softmax"}
 
 // UnsupportedError is an op, or an op's setting, that basin has no layer
 // for: the one line a user sees, naming the node.
@@ -233,6 +233,12 @@ func (im *importer) node(n *Node) error {
 		return im.batchNorm(n)
 	case "Relu":
 		return im.layer(n, model.Layer{Kind: model.ReLU}, nil, n.Inputs[0])
+	case "LeakyRelu":
+		a := float64(attrFloat(n, "alpha", model.DefaultSlope))
+		if !(a >= 0 && a < 1) {
+			return unsupported(n, "alpha %g: basin's leaky ReLU takes a slope in [0, 1)", a)
+		}
+		return im.layer(n, model.Layer{Kind: model.LeakyReLU, Slope: a}, nil, n.Inputs[0])
 	case "MaxPool", "AveragePool":
 		return im.pool(n)
 	case "GlobalAveragePool":

@@ -234,9 +234,7 @@ func (im *importer) pool(n *Node) error {
 	l := model.Layer{Kind: model.MaxPool, Kernel: k, Stride: stride, Pad: p}
 	if n.Op == "AveragePool" {
 		l.Kind = model.AvgPool
-		if p > 0 && attrInt(n, "count_include_pad", 0) == 0 {
-			return unsupported(n, "count_include_pad=0 with padding: basin's average pool counts the padding, as PyTorch's default does")
-		}
+		l.ExcludePad = p > 0 && attrInt(n, "count_include_pad", 0) == 0
 	}
 	return im.layer(n, l, nil, n.Inputs[0])
 }

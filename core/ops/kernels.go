@@ -11,7 +11,8 @@ import (
 )
 
 // Pool is max or average pooling over any window (average counts the
-// padding as zeros, PyTorch's count_include_pad). Input [B,C,H,W].
+// padding as zeros, PyTorch's count_include_pad, unless ExcludePad).
+// Input [B,C,H,W].
 type Pool struct {
 	split
 	Window
@@ -40,7 +41,6 @@ func (k *Pool) Forward(in [][]float32, y []float32) {
 	if !k.Avg && k.arg == nil {
 		k.arg = make([]int32, len(y))
 	}
-	inv := 1 / float32(k.K*k.K)
 	k.each(k.B*k.C, func(_, p int) {
 		plane := x[p*k.H*k.W : (p+1)*k.H*k.W]
 		for oy := 0; oy < oh; oy++ {
@@ -65,7 +65,7 @@ func (k *Pool) Forward(in [][]float32, y []float32) {
 					}
 				}
 				if k.Avg {
-					y[o] = sum * inv
+					y[o] = sum * k.AvgScale(oy, ox)
 				} else {
 					y[o], k.arg[o] = best, at
 				}
@@ -89,12 +89,11 @@ func (k *Pool) Backward(_ [][]float32, _, gy []float32, gin [][]float32) {
 		return
 	}
 	oh, ow := k.OH(), k.OW()
-	inv := 1 / float32(k.K*k.K)
 	k.each(k.B*k.C, func(_, p int) {
 		plane := gx[p*k.H*k.W : (p+1)*k.H*k.W]
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
-				g := gy[p*oh*ow+oy*ow+ox] * inv
+				g := gy[p*oh*ow+oy*ow+ox] * k.AvgScale(oy, ox)
 				for ky := 0; ky < k.K; ky++ {
 					iy := oy*k.Stride + ky - k.Pad
 					if iy < 0 || iy >= k.H {
@@ -261,6 +260,46 @@ func (k *ReLU) Backward(_ [][]float32, y, gy []float32, gin [][]float32) {
 	if gx := gin[0]; gx != nil {
 		k.chunks(len(y), func(lo, hi int) { reluGrad(gx[lo:hi], y[lo:hi], gy[lo:hi]) })
 	}
+}
+
+// LeakyReLU is x where x > 0, Slope·x elsewhere (a NaN stays NaN).
+type LeakyReLU struct {
+	split
+	Shape []int
+	Slope float32
+}
+
+// NewLeakyReLU returns the op on x of the given shape.
+func NewLeakyReLU(shape []int, slope float64) *Layer {
+	return NewLayer(&LeakyReLU{Shape: shape, Slope: float32(slope)}, shape)
+}
+
+func (k *LeakyReLU) String() string { return fmt.Sprintf("LeakyReLU%v(%g)", k.Shape, k.Slope) }
+func (k *LeakyReLU) Out() []int     { return k.Shape }
+func (k *LeakyReLU) Forward(in [][]float32, y []float32) {
+	k.chunks(len(y), func(lo, hi int) {
+		for j, v := range in[0][lo:hi] {
+			if v < 0 {
+				v *= k.Slope
+			}
+			y[lo+j] = v
+		}
+	})
+}
+func (k *LeakyReLU) Backward(in [][]float32, _, gy []float32, gin [][]float32) {
+	gx := gin[0]
+	if gx == nil {
+		return
+	}
+	k.chunks(len(gy), func(lo, hi int) {
+		for j, v := range in[0][lo:hi] {
+			g := gy[lo+j]
+			if v < 0 {
+				g *= k.Slope
+			}
+			gx[lo+j] = g
+		}
+	})
 }
 
 // Dropout zeroes each value with probability Rate and scales the rest by

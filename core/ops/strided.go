@@ -8,7 +8,24 @@ import (
 
 // Window is a pooling or convolution window's geometry on one image
 // [C,H,W]: a K×K kernel moved by Stride over the image padded by Pad.
-type Window struct{ C, H, W, K, Stride, Pad int }
+type Window struct {
+	C, H, W, K, Stride, Pad int
+	// ExcludePad: an average pool divides by the cells of the window
+	// inside the image (ONNX's count_include_pad=0), not by K² (PyTorch's
+	// default, counting the padding as zeros).
+	ExcludePad bool
+}
+
+// AvgScale is what average pooling multiplies output (oy, ox)'s window sum by.
+func (g Window) AvgScale(oy, ox int) float32 {
+	if !g.ExcludePad {
+		return 1 / float32(g.K*g.K)
+	}
+	y0, x0 := oy*g.Stride-g.Pad, ox*g.Stride-g.Pad
+	rows := min(y0+g.K, g.H) - max(y0, 0)
+	cols := min(x0+g.K, g.W) - max(x0, 0)
+	return 1 / float32(max(rows*cols, 1))
+}
 
 // OH is the output height.
 func (g Window) OH() int { return (g.H+2*g.Pad-g.K)/g.Stride + 1 }
