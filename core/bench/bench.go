@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/data"
@@ -30,6 +31,7 @@ import (
 	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/onnx"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
@@ -66,6 +68,7 @@ type Env struct {
 	// what a user's command sees, unaffected by the other workloads.
 	Exe    string
 	models map[string]*checkpoint.Checkpoint
+	onnx   map[string][]byte // the bytes of each "PRESET.onnx" model
 }
 
 // NewEnv loads the embedded data.
@@ -74,18 +77,37 @@ func NewEnv(quick bool) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Source: src, Quick: quick, models: map[string]*checkpoint.Checkpoint{}}, nil
+	return &Env{Source: src, Quick: quick, models: map[string]*checkpoint.Checkpoint{}, onnx: map[string][]byte{}}, nil
 }
 
-func (e *Env) model(preset string) (*checkpoint.Checkpoint, error) {
-	if ck, ok := e.models[preset]; ok {
+// model is a pretrained preset, or with ".onnx" after its name the same
+// model exported to ONNX and read back: the layers the importer makes of
+// it, as a user's exported model gets them.
+func (e *Env) model(name string) (*checkpoint.Checkpoint, error) {
+	if ck, ok := e.models[name]; ok {
 		return ck, nil
 	}
+	preset, viaONNX := strings.CutSuffix(name, ".onnx")
 	ck, err := checkpoint.Pretrained(preset)
 	if err != nil {
 		return nil, err
 	}
-	e.models[preset] = ck
+	if viaONNX {
+		m, err := onnx.Export(ck.Arch, ck.Params)
+		if err != nil {
+			return nil, err
+		}
+		b := m.Marshal()
+		norm := ck.Arch.Norm
+		if ck, err = checkpoint.Parse(name, b); err != nil {
+			return nil, err
+		}
+		if err := ck.SetNorm(norm); err != nil {
+			return nil, err
+		}
+		e.onnx[name] = b
+	}
+	e.models[name] = ck
 	return ck, nil
 }
 
@@ -113,6 +135,7 @@ func Workloads() []Workload {
 			Peer: func(ctx context.Context, e *Env) (Result, error) { return Peer(ctx, e, "train", 0) }},
 		{Name: "scan2d resnet, 11x11, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "resnet", 11, 11) },
 			Peer: func(ctx context.Context, e *Env) (Result, error) { return Peer(ctx, e, "scan", e.grid(11)) }},
+		{Name: "scan2d resnet read from ONNX, 11x11, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "resnet.onnx", 11, 11) }},
 	}
 }
 
@@ -350,7 +373,17 @@ func scanCommand(ctx context.Context, e *Env, ck *checkpoint.Checkpoint, st scan
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.safetensors")
-	if err := checkpoint.Save(path, ck.Arch, ck.Params, ck.Meta); err != nil {
+	var norm []string
+	if b, ok := e.onnx[ck.Path]; ok { // the child reads the ONNX file itself
+		path = filepath.Join(dir, "model.onnx")
+		err = os.WriteFile(path, b, 0o644)
+		n := ck.Arch.Norm
+		mean, std, _ := strings.Cut(n.String(), "/")
+		norm = []string{"--mean", mean, "--std", std}
+	} else {
+		err = checkpoint.Save(path, ck.Arch, ck.Params, ck.Meta)
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	args := []string{"scan1d", "--points", strconv.Itoa(st.Alpha.N)}
@@ -360,6 +393,7 @@ func scanCommand(ctx context.Context, e *Env, ck *checkpoint.Checkpoint, st scan
 		n *= st.Beta.N
 	}
 	args = append(args, "--checkpoint", path, "--samples", strconv.Itoa(st.Samples), "--out", filepath.Join(dir, "s.npz"))
+	args = append(args, norm...)
 	cmd := exec.CommandContext(ctx, e.Exe, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -425,8 +459,14 @@ func readHWM(path string) int64 {
 // Report formats results as a table; the first result is the peak.
 func Report(results []Result, names []string) string {
 	var b strings.Builder
-	peak := 0.0
-	fmt.Fprintf(&b, "%-42s %10s %9s %10s %7s %9s %7s %9s\n", "workload", "time", "img/s", "points/s", "Hv/s", "GFLOP/s", "% peak", "peak RSS")
+	peak, w := 0.0, len("workload")
+	for i, n := range names {
+		if i < len(results) && results[i].Name != "" {
+			n = results[i].Name
+		}
+		w = max(w, utf8.RuneCountInString(n))
+	}
+	fmt.Fprintf(&b, "%-*s %10s %9s %10s %7s %9s %7s %9s\n", w, "workload", "time", "img/s", "points/s", "Hv/s", "GFLOP/s", "% peak", "peak RSS")
 	for i, r := range results {
 		g := r.GFLOPS()
 		if i == 0 {
@@ -449,7 +489,7 @@ func Report(results []Result, names []string) string {
 		if r.Name != "" {
 			name = r.Name
 		}
-		fmt.Fprintf(&b, "%-42s %9.2fs %9s %10s %7s %9.1f %6.0f%% %9s\n", name, r.Elapsed.Seconds(), ips, pps, hps, g, 100*g/peak, rss)
+		fmt.Fprintf(&b, "%-*s %9.2fs %9s %10s %7s %9.1f %6.0f%% %9s\n", w, name, r.Elapsed.Seconds(), ips, pps, hps, g, 100*g/peak, rss)
 	}
 	b.WriteString("GFLOP/s is effective: the net's direct-convolution FLOPs over the time. Winograd does\n" +
 		"2.25× (F(2×2,3×3)) or 4× (F(4×4,3×3)) fewer multiplications and the backward pass of a\n" +

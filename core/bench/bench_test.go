@@ -2,12 +2,17 @@ package bench
 
 import (
 	"context"
+	"math"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/basin-dev/basin/core/data"
+	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/model"
+	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/surface"
 )
 
 var env *Env
@@ -111,4 +116,42 @@ func BenchmarkForwardResnet(b *testing.B) {
 
 func BenchmarkScan2DResnet(b *testing.B) {
 	run(b, func(e *Env) (Result, error) { return Scan(context.Background(), e, "resnet", 11, 11) })
+}
+
+// BenchmarkScan2DResnetONNX is BenchmarkScan2DResnet on the same model
+// exported to ONNX and read back: the importer's layers run on the same
+// fast paths.
+func BenchmarkScan2DResnetONNX(b *testing.B) {
+	run(b, func(e *Env) (Result, error) { return Scan(context.Background(), e, "resnet.onnx", 11, 11) })
+}
+
+// The ONNX workload's model is the preset's, exported and read back: the
+// same layers in the same order and the same losses along a line.
+func TestONNXModelScansLikeItsPreset(t *testing.T) {
+	e, err := NewEnv(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := scan.Settings{Alpha: surface.Axis{Min: -1, Max: 1, N: 3}, Direction: direction.Spec{Seed: 1, Norm: direction.Filter},
+		SampleSeed: 1, Split: data.Train, Samples: 64}
+	var losses [2][]float64
+	for i, name := range []string{"resnet", "resnet.onnx"} {
+		ck, err := e.model(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, s, err := scan.Prepare(ck, e.Source, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := scan.Run(context.Background(), job, s, nil); err != nil {
+			t.Fatal(err)
+		}
+		losses[i] = s.Loss
+	}
+	for i := range losses[0] {
+		if d := math.Abs(losses[0][i] - losses[1][i]); d > 1e-6*losses[0][i] {
+			t.Errorf("α %d: preset %.9g, from ONNX %.9g", i, losses[0][i], losses[1][i])
+		}
+	}
 }

@@ -23,10 +23,10 @@ type Checkpoint struct {
 	Params model.Params
 	Meta   map[string]string // preset, seed, optimizer, lr, epochs, test_accuracy, …
 	SHA256 string            // of the file's bytes
-	// NormNote says how inputs are normalised when the file did not
-	// record it (an ONNX model): set by Fits or SetNorm, for commands to
-	// print.
-	NormNote string
+	// NormFrom says where the normalization came from when the file did
+	// not record one (an ONNX model): "given" (SetNorm) or the name of the
+	// data set whose own it is (Fits); "" when the file recorded it.
+	NormFrom string
 }
 
 // Save writes params and metadata to path atomically. The preset is
@@ -259,7 +259,7 @@ func (c *Checkpoint) TrainedOn() string { return c.Meta[DataPathKey] }
 // fit the model: the images it was trained on and its classes. A model
 // that records no normalization (an ONNX file) and was given none by
 // SetNorm takes src's own here: the training split's per-channel mean
-// and standard deviation (NormNote says so).
+// and standard deviation (NormFrom and NormNote say so).
 func (c *Checkpoint) Fits(src *data.Source) error {
 	for _, d := range []*data.Dataset{src.Train, src.Test} {
 		if err := c.Arch.Fits(d); err != nil {

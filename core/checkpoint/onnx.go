@@ -54,15 +54,29 @@ func (c *Checkpoint) SetNorm(n data.Norm) error {
 	}
 	c.Arch.Norm = n
 	c.Meta["norm"] = n.String()
-	c.NormNote = fmt.Sprintf("%s: inputs normalised with mean %s, std %s (given)", c.Path, list(n.Mean), list(n.Std))
+	c.NormFrom = "given"
 	return nil
+}
+
+// NormNote says how the inputs are normalised when the file did not say
+// (for commands to print), "" when it did.
+func (c *Checkpoint) NormNote() string {
+	n := c.Arch.Norm
+	switch c.NormFrom {
+	case "":
+		return ""
+	case "given":
+		return fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with the given mean %s and std %s", c.Path, list(n.Mean), list(n.Std))
+	}
+	return fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with the mean %s and std %s of the training images of %s (give --mean and --std for the model's own)",
+		c.Path, list(n.Mean), list(n.Std), c.NormFrom)
 }
 
 // needsNorm reports whether the model records no normalization of its
 // own (an ONNX file) and none was set.
 func (c *Checkpoint) needsNorm() bool { return c.Meta["format"] == "onnx" && c.Meta["norm"] == "" }
 
-// normFrom gives the model d's own normalization, saying so in NormNote.
+// normFrom gives the model d's own normalization, saying so in NormFrom.
 func (c *Checkpoint) normFrom(name string, d *data.Dataset) {
 	n := d.Stats()
 	for i := range n.Std {
@@ -72,8 +86,7 @@ func (c *Checkpoint) normFrom(name string, d *data.Dataset) {
 	}
 	c.Arch.Norm = n
 	c.Meta["norm"] = n.String()
-	c.NormNote = fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with %s's own mean %s and std %s (give --mean and --std for the model's own)",
-		c.Path, name, list(n.Mean), list(n.Std))
+	c.NormFrom = name
 }
 
 func list(v []float64) string {

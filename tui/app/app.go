@@ -53,6 +53,7 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
 		eng: jobs.NewEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
 	m := &Model{common: c, help: help.New(), w: 80, h: 24}
+	m.note = normNote(ck)
 	m.setViews(newViews(c))
 	tracked := false
 	if ck != nil {
@@ -386,6 +387,27 @@ func (m *Model) watch(path string) {
 	m.touched = true
 }
 
+// normNote says, for a model that records no input normalization (an
+// ONNX file), which one it got; "" otherwise.
+func normNote(ck *checkpoint.Checkpoint) string {
+	if ck == nil || ck.NormFrom == "" {
+		return ""
+	}
+	n := ck.Arch.Norm
+	from := "given"
+	if ck.NormFrom != "given" {
+		from = "the data's own"
+	}
+	list := func(v []float64) string {
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = strconv.FormatFloat(x, 'g', 3, 64)
+		}
+		return strings.Join(s, ",")
+	}
+	return fmt.Sprintf("inputs: mean %s std %s (%s)", list(n.Mean), list(n.Std), from)
+}
+
 // switchModel shows ck in every view (the models list's choice).
 func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
 	switch {
@@ -399,7 +421,7 @@ func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
 		m.errMsg = ck.Fits(m.src).Error()
 		return
 	}
-	m.errMsg, m.ck, m.phase = "", ck, ""
+	m.errMsg, m.ck, m.phase, m.note = "", ck, "", normNote(ck)
 	if !m.trainer.running {
 		m.trainer.open(ck)
 	}

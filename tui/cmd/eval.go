@@ -97,8 +97,8 @@ func loadModel(mf *modelFlags, im flags.Images, stderr io.Writer) (*evalInputs, 
 	if err := ck.Fits(src); err != nil {
 		return nil, usage(err)
 	}
-	if ck.NormNote != "" {
-		fmt.Fprintln(stderr, ck.NormNote)
+	if ck.NormNote() != "" {
+		fmt.Fprintln(stderr, ck.NormNote())
 	}
 	if n := src.Split(split).Len(); im.Samples > n {
 		return nil, usagef("--samples %d is more than the %d images of the %s split", im.Samples, n, split)

@@ -73,8 +73,8 @@ func runInterp(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := ck.Fits(src); err != nil {
 			return usage(err)
 		}
-		if ck.NormNote != "" {
-			fmt.Fprintln(stderr, ck.NormNote)
+		if ck.NormNote() != "" {
+			fmt.Fprintln(stderr, ck.NormNote())
 		}
 	}
 	rep := newReporter(stderr)
