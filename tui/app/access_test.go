@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,5 +88,40 @@ func TestAppShowsFileNamesInert(t *testing.T) {
 	out := m.View()
 	if strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `x\x1b]0;pwned\x07`) {
 		t.Fatalf("the M list: %q", out)
+	}
+}
+
+// The models list offers the ONNX files in the run folders and those
+// beside the model on screen when it lives elsewhere, with the
+// checkpoints, and never the model on screen itself.
+func TestModelsListHasONNXFiles(t *testing.T) {
+	runs, elsewhere := t.TempDir(), t.TempDir()
+	files := []string{
+		filepath.Join(runs, "20261207-010101-small", "model.safetensors"),
+		filepath.Join(runs, "net.onnx"),
+		filepath.Join(runs, "20261207-010101-small", "exported.onnx"),
+		filepath.Join(elsewhere, "mine.onnx"),
+		filepath.Join(elsewhere, "other.onnx"),
+	}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := candidates(runs, "small", files[3])
+	for _, want := range []string{files[0], files[1], files[2], files[4], "pretrained:small"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%s is not offered: %v", want, got)
+		}
+	}
+	if slices.Contains(got, files[3]) {
+		t.Errorf("the model on screen is offered: %v", got)
+	}
+	// A model inside the run folders adds nothing beside it twice.
+	if got := candidates(runs, "small", files[0]); len(got) != 3 {
+		t.Errorf("from inside the runs: %v", got)
 	}
 }
