@@ -154,12 +154,12 @@ func (s *stage) poolForward(x, xd []float32, b int) {
 				best, at := float32(math.Inf(-1)), int32(-1)
 				var sum, sumD float32
 				for ky := 0; ky < g.K; ky++ {
-					iy := oy*g.Stride + ky - g.Pad
+					iy := oy*g.Stride + ky*g.D() - g.Pad
 					if iy < 0 || iy >= g.H {
 						continue
 					}
 					for kx := 0; kx < g.K; kx++ {
-						ix := ox*g.Stride + kx - g.Pad
+						ix := ox*g.Stride + kx*g.D() - g.Pad
 						if ix < 0 || ix >= g.W {
 							continue
 						}
@@ -214,12 +214,12 @@ func (s *stage) poolBackward(gx, rx []float32, b int) {
 				inv := g.AvgScale(oy, ox)
 				gv, rv := s.gy[o+oy*ow+ox]*inv, s.ry[o+oy*ow+ox]*inv
 				for ky := 0; ky < g.K; ky++ {
-					iy := oy*g.Stride + ky - g.Pad
+					iy := oy*g.Stride + ky*g.D() - g.Pad
 					if iy < 0 || iy >= g.H {
 						continue
 					}
 					for kx := 0; kx < g.K; kx++ {
-						if ix := ox*g.Stride + kx - g.Pad; ix >= 0 && ix < g.W {
+						if ix := ox*g.Stride + kx*g.D() - g.Pad; ix >= 0 && ix < g.W {
 							gx[plane+iy*g.W+ix] += gv
 							rx[plane+iy*g.W+ix] += rv
 						}

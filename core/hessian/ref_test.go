@@ -81,7 +81,7 @@ func (r *ref64) grad(theta []float64, set *data.Dataset) (float64, []float64) {
 }
 
 // window is a conv's or pool's geometry for layer i.
-func (r *ref64) window(i int) (c, h, w, k, stride, pad, oh, ow int) {
+func (r *ref64) window(i int) (c, h, w, k, stride, pad, d, oh, ow int) {
 	s := r.inShape(i)
 	l := r.arch.Layers[i]
 	stride = l.Stride
@@ -91,8 +91,9 @@ func (r *ref64) window(i int) (c, h, w, k, stride, pad, oh, ow int) {
 			stride = l.Kernel
 		}
 	}
-	c, h, w, k, pad = s[0], s[1], s[2], l.Kernel, l.Pad
-	return c, h, w, k, stride, pad, (h+2*pad-k)/stride + 1, (w+2*pad-k)/stride + 1
+	c, h, w, k, pad, d = s[0], s[1], s[2], l.Kernel, l.Pad, max(l.Dilation, 1)
+	span := d*(k-1) + 1
+	return c, h, w, k, stride, pad, d, (h+2*pad-span)/stride + 1, (w+2*pad-span)/stride + 1
 }
 
 func (r *ref64) inShape(i int) model.Shape {
@@ -106,7 +107,7 @@ func (r *ref64) inShape(i int) model.Shape {
 // taps calls f(output index, input index, weight index) for every tap of
 // a conv or pool window of layer i that falls inside the image.
 func (r *ref64) taps(i, outC int, f func(o, x, w int)) {
-	c, h, w, k, s, pad, oh, ow := r.window(i)
+	c, h, w, k, s, pad, d, oh, ow := r.window(i)
 	conv := r.arch.Layers[i].Kind == model.Conv
 	for o := 0; o < outC; o++ {
 		for oy := 0; oy < oh; oy++ {
@@ -116,9 +117,9 @@ func (r *ref64) taps(i, outC int, f func(o, x, w int)) {
 						continue
 					}
 					for ky := 0; ky < k; ky++ {
-						iy := oy*s + ky - pad
+						iy := oy*s + ky*d - pad
 						for kx := 0; kx < k; kx++ {
-							ix := ox*s + kx - pad
+							ix := ox*s + kx*d - pad
 							if iy >= 0 && iy < h && ix >= 0 && ix < w {
 								f((o*oh+oy)*ow+ox, (ch*h+iy)*w+ix, ((o*c+ch)*k+ky)*k+kx)
 							}

@@ -84,8 +84,8 @@ func (p *Product) build() error {
 		maxIn = max(maxIn, s.in)
 		switch l.Kind {
 		case model.Conv:
-			g := ops.Window{C: inShape[0], H: inShape[1], W: inShape[2], K: l.Kernel, Stride: max(l.Stride, 1), Pad: l.Pad}
-			if g.Stride == 1 {
+			g := l.Window(inShape)
+			if g.Stride == 1 && g.D() == 1 {
 				s.conv = ops.NewConv(1, g.C, g.H, g.W, l.Out, l.Kernel, l.Pad, false, true, !s.needIn[0])
 			} else {
 				s.conv = g
@@ -97,11 +97,7 @@ func (p *Product) build() error {
 			if len(inShape) != 3 {
 				return fmt.Errorf("layer %d: pooling needs a [C,H,W] input", i+1)
 			}
-			stride := l.Stride
-			if stride == 0 {
-				stride = l.Kernel
-			}
-			s.win = ops.Window{C: inShape[0], H: inShape[1], W: inShape[2], K: l.Kernel, Stride: stride, Pad: l.Pad, ExcludePad: l.ExcludePad}
+			s.win = l.Window(inShape)
 			if l.Kind == model.MaxPool {
 				s.arg = make([]int32, Batch*s.out)
 			}

@@ -50,10 +50,12 @@ type Layer struct {
 	Kernel  int    // conv kernel side, pool window
 	Stride  int    // conv (default 1) and pools (default Kernel)
 	Pad     int
-	NoBias  bool    // conv or dense without a bias
-	Rate    float64 // dropout: the fraction of values zeroed in training
-	Eps     float64 // batch norm: added to the variance (0: ops.BNEps, PyTorch's)
-	Slope   float64 // leaky ReLU: the slope below zero
+	// Dilation spaces a conv's or pool's taps (0 or 1: adjacent).
+	Dilation int
+	NoBias   bool    // conv or dense without a bias
+	Rate     float64 // dropout: the fraction of values zeroed in training
+	Eps      float64 // batch norm: added to the variance (0: ops.BNEps, PyTorch's)
+	Slope    float64 // leaky ReLU: the slope below zero
 	// ExcludePad: an average pool divides by the cells of each window
 	// inside the image, not by kernel² (count_pad=false in a file).
 	ExcludePad bool
@@ -82,6 +84,15 @@ func (l Layer) stride() int {
 		return l.Kernel
 	}
 	return 1
+}
+
+// span is a window's extent over its input: dilation·(kernel−1)+1.
+func (l Layer) span() int { return max(l.Dilation, 1)*(l.Kernel-1) + 1 }
+
+// Window is the layer's window geometry (conv and pools) on an input of
+// shape [C,H,W].
+func (l Layer) Window(in Shape) ops.Window {
+	return ops.Window{C: in[0], H: in[1], W: in[2], K: l.Kernel, Stride: l.stride(), Pad: l.Pad, Dilation: l.Dilation, ExcludePad: l.ExcludePad}
 }
 
 // Arch is a network architecture: a graph of layers in the order they
@@ -267,9 +278,9 @@ func (l Layer) outShape(in []Shape) (Shape, error) {
 		if l.Kind == Conv && l.In != x[0] {
 			return nil, fmt.Errorf("takes %d channels but gets %d", l.In, x[0])
 		}
-		s := l.stride()
-		oh, ow := (x[1]+2*l.Pad-l.Kernel)/s+1, (x[2]+2*l.Pad-l.Kernel)/s+1
-		if x[1]+2*l.Pad < l.Kernel || x[2]+2*l.Pad < l.Kernel {
+		s, span := l.stride(), l.span()
+		oh, ow := (x[1]+2*l.Pad-span)/s+1, (x[2]+2*l.Pad-span)/s+1
+		if x[1]+2*l.Pad < span || x[2]+2*l.Pad < span {
 			oh, ow = 0, 0
 		}
 		c := x[0]

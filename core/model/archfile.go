@@ -68,11 +68,11 @@ const (
 
 // options each kind takes besides from=.
 var kindOptions = map[Kind][]string{
-	Conv:      {"out", "kernel", "stride", "pad", "bias", "tensors"},
+	Conv:      {"out", "kernel", "stride", "pad", "dilation", "bias", "tensors"},
 	Dense:     {"out", "bias", "tensors"},
 	BatchNorm: {"eps", "tensors"},
-	MaxPool:   {"kernel", "stride", "pad"},
-	AvgPool:   {"kernel", "stride", "pad", "count_pad"},
+	MaxPool:   {"kernel", "stride", "pad", "dilation"},
+	AvgPool:   {"kernel", "stride", "pad", "dilation", "count_pad"},
 	Dropout:   {"rate"},
 	LeakyReLU: {"slope"},
 }
@@ -214,7 +214,7 @@ func parseLayer(words []string) (Layer, error) {
 			return l, fmt.Errorf("a %s layer needs %s=", kind, req)
 		}
 	}
-	if (kind == MaxPool || kind == AvgPool) && l.Pad >= l.Kernel {
+	if (kind == MaxPool || kind == AvgPool) && l.Pad >= l.span() {
 		return l, fmt.Errorf("%s pad=%d: a window would see nothing but padding; pad less than its kernel %d", kind, l.Pad, l.Kernel)
 	}
 	if n := l.TensorCount(); len(l.Tensors) > 0 && len(l.Tensors) != n {
@@ -316,7 +316,7 @@ func (l *Layer) set(key, val string) error {
 	switch key {
 	case "pad":
 		lo, hi = 0, maxKernel
-	case "kernel", "stride":
+	case "kernel", "stride", "dilation":
 		hi = maxKernel
 	}
 	v, err := strconv.Atoi(val)
@@ -336,6 +336,8 @@ func (l *Layer) set(key, val string) error {
 		l.Stride = v
 	case "pad":
 		l.Pad = v
+	case "dilation":
+		l.Dilation = v
 	}
 	return nil
 }
@@ -423,6 +425,9 @@ func (a Arch) Text() string {
 			}
 			if l.Pad > 0 {
 				opt("pad", l.Pad)
+			}
+			if l.Dilation > 1 {
+				opt("dilation", l.Dilation)
 			}
 		}
 		if l.NoBias {

@@ -180,7 +180,7 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 		err := b.apply(i, op, x, g, beta)
 		return true, b.took(i, fused), err
 	case AvgPool:
-		op = ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad, ExcludePad: l.ExcludePad}, true)
+		op = ops.NewPool(n.Batch, l.Window(Shape(s[1:])), true)
 	case GlobalAvgPool:
 		op = ops.NewGlobalAvgPool(n.Batch, s[1], s[2], s[3])
 	case Add:
@@ -199,14 +199,14 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 		op = ops.NewDropout(s, l.Rate, 0)
 		n.dropouts = append(n.dropouts, op.K.(*ops.Dropout))
 	case Conv:
-		if l.stride() == 1 {
+		if l.stride() == 1 && l.Dilation <= 1 { // conv: Winograd, direct
 			return false, 0, nil
 		}
 		w, bias, bn, relu, err := b.folded(i, fuse)
 		if err != nil {
 			return true, 0, err
 		}
-		op = ops.NewStridedConv(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, l.Out, relu)
+		op = ops.NewStridedConv(n.Batch, l.Window(Shape(s[1:])), l.Out, relu)
 		op.NoGrad[0], op.NoGrad[2] = image, l.NoBias
 		err = b.apply(i, op, x, w, bias)
 		return true, b.took(i, bn), err
@@ -244,7 +244,7 @@ func (b *layerNodes) conv(i int, relu bool) (int, error) {
 	layers := n.Arch.Layers
 	op := ops.NewConv(n.Batch, s[1], s[2], s[3], l.Out, l.Kernel, l.Pad, relu, n.training, image)
 	pool := relu && b.chained(i+1, MaxPool) && layers[i+2].Kernel == 2 && layers[i+2].stride() == 2 &&
-		layers[i+2].Pad == 0 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
+		layers[i+2].Pad == 0 && layers[i+2].Dilation <= 1 && ops.CanPool(l.Kernel, s[1], op.OH(), op.OW())
 	more := 0
 	switch {
 	case pool: // conv → ReLU → max-pool 2 in one pass
@@ -285,8 +285,8 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 			continue
 		case MaxPool:
 			var op G.Op = ops.NewMaxPool(n.Batch, s[1], s[2], s[3], l.Kernel)
-			if l.stride() != l.Kernel || l.Pad != 0 {
-				p := ops.NewPool(n.Batch, ops.Window{C: s[1], H: s[2], W: s[3], K: l.Kernel, Stride: l.stride(), Pad: l.Pad}, false)
+			if l.stride() != l.Kernel || l.Pad != 0 || l.Dilation > 1 {
+				p := ops.NewPool(n.Batch, l.Window(Shape(s[1:])), false)
 				p.NoGrad[0] = image
 				op = p
 			}
@@ -359,6 +359,13 @@ func (n *Net) buildStock(x *G.Node) (h *G.Node, err error) {
 				return nil, err
 			}
 		case MaxPool:
+			if l.Dilation > 1 { // gorgonia's has no dilation: the kernel's
+				p := ops.NewPool(n.Batch, l.Window(Shape(h.Shape()[1:])), false)
+				if h, err = G.ApplyOp(p, h); err != nil {
+					return nil, err
+				}
+				break
+			}
 			k := tensor.Shape{l.Kernel, l.Kernel}
 			if h, err = G.MaxPool2D(h, k, []int{l.Pad, l.Pad}, []int{l.stride(), l.stride()}); err != nil {
 				return nil, err

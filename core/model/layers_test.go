@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,7 @@ func TestEveryLayerGradient(t *testing.T) {
 		loss(theta)
 		grad := net.Grads.Clone()
 		moved := theta.Clone()
+		checked, kinked := 0, 0
 		for i := range theta {
 			if strings.Contains(theta[i].Name, "running") {
 				if grad[i].Data[0] != 0 {
@@ -86,9 +88,22 @@ func TestEveryLayerGradient(t *testing.T) {
 			if math.Abs(an) < 1e-6 && math.Abs(fds[1]) < 1e-6 {
 				continue // a bias before batch norm: the mean removes it
 			}
+			checked++
+			lo, hi := slices.Min(fds), slices.Max(fds)
+			if best > 0.03 && an != 0 && (hi-lo) > 0.1*math.Abs(fds[len(fds)-1]) {
+				// The step sizes disagree among themselves: a ReLU or max
+				// pool switches within them, and no step measures the
+				// derivative. Counted; too many such fail the test below.
+				kinked++
+				t.Logf("ops %d %s: a kink within the steps (analytic %g, differences %v)", impl, theta[i].Name, an, fds)
+				continue
+			}
 			if an == 0 || best > 0.03 {
 				t.Errorf("ops %d %s: directional derivative %g analytic vs %v finite differences", impl, theta[i].Name, an, fds)
 			}
+		}
+		if kinked > checked/5 {
+			t.Errorf("ops %d: %d of %d tensors could not be checked for kinks", impl, kinked, checked)
 		}
 	}
 }

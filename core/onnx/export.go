@@ -58,6 +58,9 @@ func Export(a model.Arch, p model.Params) (*Model, error) {
 			n.Attrs["strides"] = Attr{Ints: []int64{s, s}}
 			pd := int64(l.Pad)
 			n.Attrs["pads"] = Attr{Ints: []int64{pd, pd, pd, pd}}
+			if d := int64(l.Dilation); d > 1 {
+				n.Attrs["dilations"] = Attr{Ints: []int64{d, d}}
+			}
 		}
 		switch l.Kind {
 		case model.Conv:

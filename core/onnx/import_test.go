@@ -124,7 +124,7 @@ func TestUnsupportedIsOneLine(t *testing.T) {
 		want string
 	}{
 		{tiny("Tanh", nil), "node last: basin has no layer for op Tanh"},
-		{tiny("MaxPool", map[string]Attr{"kernel_shape": {Ints: []int64{2, 2}}, "dilations": {Ints: []int64{2, 2}}}), "node last (MaxPool): dilations [2 2]"},
+		{tiny("MaxPool", map[string]Attr{"kernel_shape": {Ints: []int64{2, 2}}, "dilations": {Ints: []int64{2, 1}}}), "node last (MaxPool): dilations [2 1]: basin's windows and strides are the same along both axes"},
 		{tiny("MaxPool", map[string]Attr{"kernel_shape": {Ints: []int64{3, 3}}, "pads": {Ints: []int64{1, 0, 1, 0}}}), "pads [1 0 1 0]: basin pads all four sides alike"},
 		{tiny("MaxPool", map[string]Attr{"kernel_shape": {Ints: []int64{3, 3}}, "strides": {Ints: []int64{2, 2}}, "ceil_mode": {Int: 1}}), "ceil_mode=1 where a window overhangs"},
 		{tiny("Flatten", map[string]Attr{"axis": {Int: 2}}), "node last (Flatten): axis 2"},

@@ -42,18 +42,13 @@ func square(n *Node, name string, def int) (int, error) {
 	return int(a.Ints[0]), nil
 }
 
-// noDilation refuses dilations other than 1.
-func noDilation(n *Node) error {
-	for _, d := range n.Attrs["dilations"].Ints {
-		if d != 1 {
-			return unsupported(n, "dilations %v: basin's windows are not dilated", n.Attrs["dilations"].Ints)
-		}
-	}
-	return nil
+// dilation reads dilations, the same along both axes (1 when absent).
+func dilation(n *Node) (int, error) {
+	return square(n, "dilations", 1)
 }
 
-// pad reads pads or auto_pad for a k×k window at stride s over an input
-// of shape x: one padding for all four sides.
+// pad reads pads or auto_pad for a window spanning k pixels at stride s
+// over an input of shape x: one padding for all four sides.
 func pad(n *Node, x model.Shape, k, s int) (int, error) {
 	if len(x) != 3 {
 		return 0, unsupported(n, "needs an image-shaped input, got %v", x)
@@ -120,7 +115,8 @@ func (im *importer) conv(n *Node) error {
 		}
 		return unsupported(n, "group %d: basin's convs are dense (group 1)", g)
 	}
-	if err := noDilation(n); err != nil {
+	d, err := dilation(n)
+	if err != nil {
 		return err
 	}
 	if ks, ok := n.Attrs["kernel_shape"]; ok && (len(ks.Ints) != 2 || ks.Ints[0] != int64(kh) || ks.Ints[1] != int64(kw)) {
@@ -130,11 +126,11 @@ func (im *importer) conv(n *Node) error {
 	if err != nil {
 		return err
 	}
-	p, err := pad(n, x.shape, kh, stride)
+	p, err := pad(n, x.shape, d*(kh-1)+1, stride)
 	if err != nil {
 		return err
 	}
-	l := model.Layer{Kind: model.Conv, In: c, Out: o, Kernel: kh, Stride: stride, Pad: p, NoBias: b == nil}
+	l := model.Layer{Kind: model.Conv, In: c, Out: o, Kernel: kh, Stride: stride, Pad: p, Dilation: d, NoBias: b == nil}
 	tensors := [][]float32{nil}
 	if tensors[0], err = floats(n, w); err != nil {
 		return err
@@ -214,24 +210,26 @@ func (im *importer) pool(n *Node) error {
 	if err != nil {
 		return err
 	}
-	if err := noDilation(n); err != nil {
-		return err
-	}
-	p, err := pad(n, x.shape, k, stride)
+	d, err := dilation(n)
 	if err != nil {
 		return err
 	}
-	if p >= k {
-		return unsupported(n, "pads %d as wide as the %d×%d window", p, k, k)
+	span := d*(k-1) + 1
+	p, err := pad(n, x.shape, span, stride)
+	if err != nil {
+		return err
+	}
+	if p >= span {
+		return unsupported(n, "pads %d as wide as the window", p)
 	}
 	if attrInt(n, "ceil_mode", 0) != 0 {
 		for _, in := range x.shape[1:] {
-			if (in+2*p-k)%stride != 0 {
+			if (in+2*p-span)%stride != 0 {
 				return unsupported(n, "ceil_mode=1 where a window overhangs the input: basin's pools round down")
 			}
 		}
 	}
-	l := model.Layer{Kind: model.MaxPool, Kernel: k, Stride: stride, Pad: p}
+	l := model.Layer{Kind: model.MaxPool, Kernel: k, Stride: stride, Pad: p, Dilation: d}
 	if n.Op == "AveragePool" {
 		l.Kind = model.AvgPool
 		l.ExcludePad = p > 0 && attrInt(n, "count_include_pad", 0) == 0

@@ -48,12 +48,12 @@ func (k *Pool) Forward(in [][]float32, y []float32) {
 				o := p*oh*ow + oy*ow + ox
 				best, at, sum := float32(math.Inf(-1)), int32(-1), float32(0)
 				for ky := 0; ky < k.K; ky++ {
-					iy := oy*k.Stride + ky - k.Pad
+					iy := oy*k.Stride + ky*k.D() - k.Pad
 					if iy < 0 || iy >= k.H {
 						continue
 					}
 					for kx := 0; kx < k.K; kx++ {
-						ix := ox*k.Stride + kx - k.Pad
+						ix := ox*k.Stride + kx*k.D() - k.Pad
 						if ix < 0 || ix >= k.W {
 							continue
 						}
@@ -95,12 +95,12 @@ func (k *Pool) Backward(_ [][]float32, _, gy []float32, gin [][]float32) {
 			for ox := 0; ox < ow; ox++ {
 				g := gy[p*oh*ow+oy*ow+ox] * k.AvgScale(oy, ox)
 				for ky := 0; ky < k.K; ky++ {
-					iy := oy*k.Stride + ky - k.Pad
+					iy := oy*k.Stride + ky*k.D() - k.Pad
 					if iy < 0 || iy >= k.H {
 						continue
 					}
 					for kx := 0; kx < k.K; kx++ {
-						if ix := ox*k.Stride + kx - k.Pad; ix >= 0 && ix < k.W {
+						if ix := ox*k.Stride + kx*k.D() - k.Pad; ix >= 0 && ix < k.W {
 							plane[iy*k.W+ix] += g
 						}
 					}

@@ -10,28 +10,43 @@ import (
 // [C,H,W]: a K×K kernel moved by Stride over the image padded by Pad.
 type Window struct {
 	C, H, W, K, Stride, Pad int
+	// Dilation spaces a window's taps Dilation apart (0 or 1: adjacent).
+	Dilation int
 	// ExcludePad: an average pool divides by the cells of the window
 	// inside the image (ONNX's count_include_pad=0), not by K² (PyTorch's
 	// default, counting the padding as zeros).
 	ExcludePad bool
 }
 
+// D is the spacing of the window's taps: 1 when not dilated.
+func (g Window) D() int { return max(g.Dilation, 1) }
+
+// Span is the extent of the window over the input, D·(K−1)+1.
+func (g Window) Span() int { return g.D()*(g.K-1) + 1 }
+
 // AvgScale is what average pooling multiplies output (oy, ox)'s window sum by.
 func (g Window) AvgScale(oy, ox int) float32 {
 	if !g.ExcludePad {
 		return 1 / float32(g.K*g.K)
 	}
-	y0, x0 := oy*g.Stride-g.Pad, ox*g.Stride-g.Pad
-	rows := min(y0+g.K, g.H) - max(y0, 0)
-	cols := min(x0+g.K, g.W) - max(x0, 0)
+	y0, x0, d := oy*g.Stride-g.Pad, ox*g.Stride-g.Pad, g.D()
+	rows, cols := 0, 0
+	for k := 0; k < g.K; k++ {
+		if iy := y0 + k*d; iy >= 0 && iy < g.H {
+			rows++
+		}
+		if ix := x0 + k*d; ix >= 0 && ix < g.W {
+			cols++
+		}
+	}
 	return 1 / float32(max(rows*cols, 1))
 }
 
 // OH is the output height.
-func (g Window) OH() int { return (g.H+2*g.Pad-g.K)/g.Stride + 1 }
+func (g Window) OH() int { return (g.H+2*g.Pad-g.Span())/g.Stride + 1 }
 
 // OW is the output width.
-func (g Window) OW() int { return (g.W+2*g.Pad-g.K)/g.Stride + 1 }
+func (g Window) OW() int { return (g.W+2*g.Pad-g.Span())/g.Stride + 1 }
 
 // StridedConv is a convolution with any stride, by im2col and GEMM:
 // y = w ⋆ x + b. Inputs x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero
@@ -53,7 +68,7 @@ func NewStridedConv(b int, g Window, o int, relu bool) *Layer {
 }
 
 func (k *StridedConv) String() string {
-	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d s%d p%d}", k.B, k.C, k.H, k.W, k.O, k.K, k.Stride, k.Pad)
+	return fmt.Sprintf("Conv{%dx%dx%dx%d→%d k%d s%d p%d d%d}", k.B, k.C, k.H, k.W, k.O, k.K, k.Stride, k.Pad, k.D())
 }
 func (k *StridedConv) Out() []int { return []int{k.B, k.O, k.OH(), k.OW()} }
 
@@ -159,14 +174,14 @@ func (g Window) Unfold(x, col []float32) {
 				dst := col[r*px : (r+1)*px]
 				r++
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.Stride + ky - g.Pad
+					iy := oy*g.Stride + ky*g.D() - g.Pad
 					line := dst[oy*ow : (oy+1)*ow]
 					if iy < 0 || iy >= g.H {
 						clear(line)
 						continue
 					}
 					for ox := range line {
-						if ix := ox*g.Stride + kx - g.Pad; ix >= 0 && ix < g.W {
+						if ix := ox*g.Stride + kx*g.D() - g.Pad; ix >= 0 && ix < g.W {
 							line[ox] = plane[iy*g.W+ix]
 						} else {
 							line[ox] = 0
@@ -189,9 +204,9 @@ func (g Window) UnfoldRows(x, colT []float32) {
 		for c := 0; c < g.C; c++ {
 			plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
 			for ky := 0; ky < g.K; ky++ {
-				iy := oy*g.Stride + ky - g.Pad
+				iy := oy*g.Stride + ky*g.D() - g.Pad
 				for kx := 0; kx < g.K; kx++ {
-					ix := ox*g.Stride + kx - g.Pad
+					ix := ox*g.Stride + kx*g.D() - g.Pad
 					if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
 						dst[r] = plane[iy*g.W+ix]
 					} else {
@@ -217,12 +232,12 @@ func (g Window) Fold(col, x []float32) {
 				src := col[r*px : (r+1)*px]
 				r++
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.Stride + ky - g.Pad
+					iy := oy*g.Stride + ky*g.D() - g.Pad
 					if iy < 0 || iy >= g.H {
 						continue
 					}
 					for ox, v := range src[oy*ow : (oy+1)*ow] {
-						if ix := ox*g.Stride + kx - g.Pad; ix >= 0 && ix < g.W {
+						if ix := ox*g.Stride + kx*g.D() - g.Pad; ix >= 0 && ix < g.W {
 							plane[iy*g.W+ix] += v
 						}
 					}
