@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type Model struct {
 	pick     []key.Binding
 	help     help.Model
 	showHelp bool
+	helpPage int     // the help screen's page
 	picker   *picker // choosing B to compare with, nil when closed
 	// trainForm sets up a new training run, nil when closed.
 	trainForm *trainForm
@@ -264,7 +266,14 @@ func (m *Model) globalKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit, true
 	case key.Matches(msg, k.Help):
-		m.showHelp = !m.showHelp
+		if !m.showHelp {
+			m.showHelp, m.helpPage = true, 0
+			return nil, true
+		}
+		_, pages := renderHelp(m.st, m.helpSections(m.views[m.active]), m.w, m.bodyHeight(), m.helpPage)
+		if m.helpPage++; m.helpPage >= pages {
+			m.showHelp = false
+		}
 		return nil, true
 	case msg.String() == "esc" && m.showHelp:
 		m.showHelp = false
@@ -494,8 +503,7 @@ func (m *Model) View() string {
 	} else if m.picker != nil {
 		body = m.picker.view(m.st, m.w, m.bodyHeight())
 	} else if m.showHelp {
-		global := append(append([]key.Binding{}, m.pick...), m.keys.global()...)
-		body = m.help.FullHelpView(append(keys.full, global))
+		body, _ = renderHelp(m.st, m.helpSections(v), m.w, m.bodyHeight(), m.helpPage)
 	} else {
 		body = v.view(m.w, m.bodyHeight())
 	}
@@ -507,39 +515,92 @@ func (m *Model) View() string {
 	return render.Safe(m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar())
 }
 
+// header is the tabs and the message of the moment. When they do not
+// fit, the tabs not on screen show their numbers only, and then the
+// message loses its middle, never its end (a file name, a reason).
 func (m *Model) header() string {
-	tabs := make([]string, len(m.views))
-	for i, v := range m.views {
-		label := fmt.Sprintf(" %d %s ", i+1, v.title())
-		if i == m.active {
-			tabs[i] = m.st.statusKey.Render(label)
-		} else {
-			tabs[i] = m.st.faint.Render(label)
-		}
+	msg, style := m.errMsg, m.st.err
+	if msg == "" {
+		msg, style = m.note, m.st.ok
 	}
-	line := m.st.title.Render("basin") + "  " + strings.Join(tabs, " ")
-	if m.errMsg != "" {
-		line += "  " + m.st.err.Render(m.errMsg)
-	} else if m.note != "" {
-		line += "  " + m.st.ok.Render(m.note)
+	var line string
+	for _, compact := range []bool{false, true} {
+		tabs := make([]string, len(m.views))
+		for i, v := range m.views {
+			label := fmt.Sprintf(" %d %s ", i+1, v.title())
+			if i == m.active {
+				tabs[i] = m.st.statusKey.Render(label)
+			} else if compact {
+				tabs[i] = m.st.faint.Render(fmt.Sprintf(" %d ", i+1))
+			} else {
+				tabs[i] = m.st.faint.Render(label)
+			}
+		}
+		line = m.st.title.Render("basin") + "  " + strings.Join(tabs, " ")
+		room := m.w - lipgloss.Width(line) - 2
+		if msg == "" && room >= 0 {
+			return line
+		}
+		if msg != "" && (lipgloss.Width(msg) <= room || compact) {
+			if room < 8 { // no room beside the tabs: the message alone
+				return style.Render(shortenMiddle(msg, m.w))
+			}
+			return line + "  " + style.Render(shortenMiddle(msg, room))
+		}
 	}
 	return truncate(line, m.w)
 }
 
+// shortenMiddle fits s in w cells by putting "…" for its middle: the
+// start says what it is, the end which file or why.
+func shortenMiddle(s string, w int) string {
+	r := []rune(s)
+	if lipgloss.Width(s) <= w || w < 2 {
+		return truncate(s, max(w, 0))
+	}
+	head := min(w/3, 24)
+	tail := w - head - 1
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// statusBar says which model, how the view scans it, what the engine
+// does and where files go. Too long for the terminal, the file and the
+// run folder shrink to their names, then the view's details go from the
+// last, so the activity and the run folder stay.
 func (m *Model) statusBar() string {
-	var parts []string
+	var head []string
+	path := -1
 	if m.ck != nil {
-		parts = append(parts, m.ck.Arch.Preset, render.Clean(m.ck.Path))
+		head, path = []string{m.ck.Arch.Preset, render.Clean(m.ck.Path)}, 1
 	} else {
-		parts = append(parts, m.opts.Train.Arch.Preset)
+		head = []string{m.opts.Train.Arch.Preset}
 	}
-	parts = append(parts, status(m.views[m.active])...)
-	parts = append(parts, m.activity())
+	details := status(m.views[m.active])
+	tail := []string{m.activity()}
 	if d := m.eng.RunDir(); d != "" {
-		parts = append(parts, "run "+d)
+		tail = append(tail, "run "+d)
 	}
-	s := " " + strings.Join(parts, " │ ") + " "
-	return m.st.statusBar.Render(padRight(truncate(s, m.w), m.w))
+	join := func() string {
+		return " " + strings.Join(append(append(slices.Clone(head), details...), tail...), " │ ") + " "
+	}
+	short := func(p string) string {
+		if filepath.Base(p) == p {
+			return p
+		}
+		return "…" + string(filepath.Separator) + filepath.Base(p)
+	}
+	if lipgloss.Width(join()) > m.w {
+		if path >= 0 {
+			head[path] = short(head[path])
+		}
+		if d := m.eng.RunDir(); d != "" {
+			tail[len(tail)-1] = "run " + short(d)
+		}
+	}
+	for len(details) > 0 && lipgloss.Width(join()) > m.w {
+		details = details[:len(details)-1]
+	}
+	return m.st.statusBar.Render(padRight(truncate(join(), m.w), m.w))
 }
 
 // activity says what the engine is doing: training if it is, else the

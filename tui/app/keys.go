@@ -44,7 +44,7 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Next:   b([]string{"tab", "shift+tab"}, "tab", "next view"),
+		Next:   b([]string{"tab", "shift+tab"}, "tab ⇧tab", "next or previous view"),
 		Help:   b([]string{"?"}, "?", "all keys"),
 		Quit:   b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Open:   b([]string{"o"}, "o", "open B to compare"),
@@ -52,17 +52,17 @@ func newKeyMap() keyMap {
 		Models: b([]string{"M"}, "M", "models: switch, or compare"),
 		Figure: b([]string{"F"}, "F", "save a figure (PNG)"),
 
-		Pause: b([]string{"p", " "}, "p", "pause/resume"),
-		Stop:  b([]string{"s", "enter"}, "s", "stop & scan"),
+		Pause: b([]string{"p", " "}, "p space", "pause/resume"),
+		Stop:  b([]string{"s", "enter"}, "s enter", "stop & scan"),
 
 		Left:     b([]string{"left", "h"}, "←/h", "cursor left"),
 		Right:    b([]string{"right", "l"}, "→/l", "cursor right"),
 		Up:       b([]string{"up", "k"}, "↑/k", "cursor up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "cursor down"),
-		PanLeft:  b([]string{"shift+left", "H"}, "H", "pan left"),
-		PanRight: b([]string{"shift+right", "L"}, "L", "pan right"),
-		PanUp:    b([]string{"shift+up", "K"}, "K", "pan up"),
-		PanDown:  b([]string{"shift+down", "J"}, "J", "pan down"),
+		PanLeft:  b([]string{"shift+left", "H"}, "H ⇧←", "pan left"),
+		PanRight: b([]string{"shift+right", "L"}, "L ⇧→", "pan right"),
+		PanUp:    b([]string{"shift+up", "K"}, "K ⇧↑", "pan up"),
+		PanDown:  b([]string{"shift+down", "J"}, "J ⇧↓", "pan down"),
 		ZoomIn:   b([]string{"+", "="}, "+", "zoom in"),
 		ZoomOut:  b([]string{"-", "_"}, "-", "zoom out"),
 		Reset:    b([]string{"0"}, "0", "reset view"),

@@ -37,15 +37,12 @@ type Palette struct {
 func NewPalette(p Profile) Palette {
 	pal := Palette{Profile: p}
 	switch p {
-	case TrueColor, ANSI256:
-		n := 64
-		if p == ANSI256 {
-			n = 24
+	case TrueColor:
+		for i := 0; i < 64; i++ {
+			pal.colors = append(pal.colors, p.RGB(Viridis(float64(i)/63)))
 		}
-		for i := 0; i < n; i++ {
-			r, g, b := Viridis(float64(i) / float64(n-1))
-			pal.colors = append(pal.colors, p.RGB(r, g, b))
-		}
+	case ANSI256:
+		pal.colors = viridis256
 	case ANSI16:
 		for _, i := range ramp16 {
 			pal.colors = append(pal.colors, ANSI(i))
@@ -67,24 +64,54 @@ var diverging = [][3]float64{
 func NewDivergingPalette(p Profile) Palette {
 	pal := Palette{Profile: p}
 	switch p {
-	case TrueColor, ANSI256:
-		n := 63 // odd: one step is centred on 0
-		if p == ANSI256 {
-			n = 23
+	case TrueColor:
+		for _, c := range divergingSteps(63) { // odd: one step is centred on 0
+			pal.colors = append(pal.colors, p.RGB(c[0], c[1], c[2]))
 		}
-		for i := 0; i < n; i++ {
-			x := float64(i) / float64(n-1) * float64(len(diverging)-1)
-			k := min(int(x), len(diverging)-2)
-			f := x - float64(k)
-			c := func(j int) uint8 { return uint8(math.Round(diverging[k][j]*(1-f) + diverging[k+1][j]*f)) }
-			pal.colors = append(pal.colors, p.RGB(c(0), c(1), c(2)))
-		}
+	case ANSI256:
+		pal.colors = diverging256
 	case ANSI16:
 		for _, i := range []int{4, 12, 14, 7, 15, 11, 9, 1} {
 			pal.colors = append(pal.colors, ANSI(i))
 		}
 	}
 	return pal
+}
+
+// divergingSteps samples the diverging anchors at n evenly spaced steps.
+func divergingSteps(n int) [][3]uint8 {
+	var out [][3]uint8
+	for i := 0; i < n; i++ {
+		x := float64(i) / float64(n-1) * float64(len(diverging)-1)
+		k := min(int(x), len(diverging)-2)
+		f := x - float64(k)
+		c := func(j int) uint8 { return uint8(math.Round(diverging[k][j]*(1-f) + diverging[k+1][j]*f)) }
+		out = append(out, [3]uint8{c(0), c(1), c(2)})
+	}
+	return out
+}
+
+// The 256-colour palettes, chosen whole (palette256.go): viridis in 24
+// steps of rising lightness, and the diverging one in 23 whose lightness
+// rises to white at 0 and falls after.
+var (
+	viridis256 = func() []Color {
+		var t [][3]uint8
+		for i := 0; i < 24; i++ {
+			r, g, b := Viridis(float64(i) / 23)
+			t = append(t, [3]uint8{r, g, b})
+		}
+		return colors256(monotone256(t, len(t)-1, true))
+	}()
+	diverging256 = colors256(monotone256(divergingSteps(23), 11, true))
+)
+
+func colors256(idx []int) []Color {
+	out := make([]Color, len(idx))
+	for i, x := range idx {
+		out[i] = color256(x)
+	}
+	return out
 }
 
 // Symmetric widens a linear scale to ±max(|Min|, |Max|), so that 0 sits

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -366,5 +367,40 @@ func TestSafeKeepsColourDropsTheRest(t *testing.T) {
 		if got := Safe(in); got != want {
 			t.Errorf("Safe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// At 256 colours the palettes keep their order in lightness (CIELAB L*):
+// the loss palette and each 3D shade ramp rise, the diverging one rises to
+// white at 0 and falls after; none uses a grey.
+func TestPalettes256AreMonotoneInLightness(t *testing.T) {
+	light := func(c Color) float64 {
+		var i int
+		if _, err := fmt.Sscanf(c.fg, "38;5;%d", &i); err != nil {
+			t.Fatalf("%q is not a 256-colour code", c.fg)
+		}
+		x := xterm256(i)
+		l := toLab(x[0], x[1], x[2])
+		if math.Hypot(l.a, l.b) < 20 {
+			t.Errorf("entry %d is grey or nearly", i)
+		}
+		return l.l
+	}
+	check := func(name string, cs []Color, peak int, strict bool) {
+		for i := 1; i < len(cs); i++ {
+			a, b := light(cs[i-1]), light(cs[i])
+			up := b > a || !strict && b == a
+			if i > peak {
+				up = b < a || !strict && b == a
+			}
+			if !up {
+				t.Errorf("%s: step %d has L* %.1f after %.1f", name, i, b, a)
+			}
+		}
+	}
+	check("loss", NewPalette(ANSI256).colors, 1<<30, true)
+	check("diverging", NewDivergingPalette(ANSI256).colors, NewDivergingPalette(ANSI256).Steps()/2, true)
+	for i, row := range shadesFor(ANSI256).colors {
+		check(fmt.Sprintf("3D step %d", i), row, 1<<30, false)
 	}
 }

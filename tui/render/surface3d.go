@@ -27,6 +27,10 @@ var light = func() [3]float64 {
 // shades is how many light levels a colour is drawn in.
 const shades = 16
 
+// shadeFactor is light level k's brightness: dark enough to show the
+// shape, light enough to keep the palette.
+func shadeFactor(k int) float64 { return 0.45 + 0.55*float64(k)/float64(shades-1) }
+
 // shadeTable holds each palette step at each light level, encoded for a
 // profile once (encoding a colour per pixel would cost more than drawing).
 type shadeTable struct {
@@ -46,14 +50,23 @@ func shadesFor(p Profile) *shadeTable {
 		n = 24
 	}
 	scale := func(r, g, b uint8, k int) Color {
-		f := 0.45 + 0.55*float64(k)/float64(shades-1) // dark enough to show the shape, light enough to keep the palette
+		f := shadeFactor(k)
 		return p.RGB(uint8(float64(r)*f), uint8(float64(g)*f), uint8(float64(b)*f))
 	}
 	for i := 0; i < n; i++ {
 		r, g, b := Viridis(float64(i) / float64(n-1))
 		row := make([]Color, shades)
-		for k := range row {
-			row[k] = scale(r, g, b, k)
+		if p == ANSI256 { // the shades of a step as one ramp of rising lightness, no greys
+			var targets [][3]uint8
+			for k := range row {
+				f := shadeFactor(k)
+				targets = append(targets, [3]uint8{uint8(float64(r) * f), uint8(float64(g) * f), uint8(float64(b) * f)})
+			}
+			row = colors256(monotone256(targets, shades-1, false))
+		} else {
+			for k := range row {
+				row[k] = scale(r, g, b, k)
+			}
 		}
 		t.colors = append(t.colors, row)
 	}

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// At 80x24 the help screen of every view lists every key it has, the
+// mouse where it has one and every key all views share, turning pages
+// with ? and closing after the last.
+func TestHelpListsEveryBinding(t *testing.T) {
+	o := testOptions(t)
+	o.Pretrained = true
+	ck, src, err := preload(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.other = ck // the compare views too
+	m := newModel(o, ck, src, os.Stdout)
+	defer m.eng.Shutdown()
+	m.ready()
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	question := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}}
+	for i, v := range m.views {
+		m.active = i
+		m.Update(question)
+		var screens []string
+		for n := 0; m.showHelp && n < 10; n++ {
+			screens = append(screens, ansi.Strip(m.View()))
+			m.Update(question)
+		}
+		if m.showHelp {
+			t.Fatalf("%s: ? never closes the help", v.title())
+		}
+		all := strings.Join(screens, "\n")
+		var want []key.Binding
+		for _, g := range v.keys().full {
+			want = append(want, g...)
+		}
+		want = append(want, m.keys.global()...)
+		for _, b := range want {
+			if h := b.Help(); !strings.Contains(all, h.Key) || !strings.Contains(all, h.Desc) {
+				t.Errorf("%s: the help lacks %q %q", v.title(), h.Key, h.Desc)
+			}
+		}
+		if _, ok := v.(interface {
+			mouse(tea.MouseMsg, int, int) bool
+		}); ok && !strings.Contains(all, "wheel") {
+			t.Errorf("%s: the help lacks the mouse", v.title())
+		}
+		if !strings.Contains(all, "show a view") {
+			t.Errorf("%s: the help lacks the view keys", v.title())
+		}
+	}
+}
+
+// A message too long for the header keeps its start and its end (the
+// file name), the tabs shrinking to their numbers first.
+func TestHeaderKeepsTheEndOfAMessage(t *testing.T) {
+	o := testOptions(t)
+	o.Pretrained = true
+	ck, src, err := preload(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(o, ck, src, os.Stdout)
+	defer m.eng.Shutdown()
+	m.ready()
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.note = "figure saved: runs/20261207-020715-standard-with-a-long-name/figure-2d-12.png"
+	h := ansi.Strip(m.header())
+	if !strings.HasSuffix(h, "figure-2d-12.png") || !strings.Contains(h, "figure saved") || ansi.StringWidth(h) > 80 {
+		t.Errorf("header %q", h)
+	}
+	if got := shortenMiddle("abcdefghij", 7); got != "ab…ghij" {
+		t.Errorf("shortenMiddle: %q", got)
+	}
+}

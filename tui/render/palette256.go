@@ -1,0 +1,129 @@
+package render
+
+import (
+	"fmt"
+	"math"
+)
+
+// At 256 colours a palette cannot take each colour's nearest xterm entry:
+// the 6×6×6 cube is coarse where viridis is dark, so the nearest entries
+// of neighbouring steps jump between greys and lavenders and the ramp's
+// lightness goes up and down (a grey band across the map, a floor that
+// reads as a hole in the 3D view). Palettes there are chosen whole: the
+// cube entries closest in CIELAB to the targets whose lightness only
+// rises (or, diverging, rises to the middle and falls after it).
+
+// lab is a colour in CIELAB (D65).
+type lab struct{ l, a, b float64 }
+
+func toLab(r, g, b uint8) lab {
+	lin := func(v uint8) float64 {
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	R, G, B := lin(r), lin(g), lin(b)
+	x := (0.4124*R + 0.3576*G + 0.1805*B) / 0.95047
+	y := 0.2126*R + 0.7152*G + 0.0722*B
+	z := (0.0193*R + 0.1192*G + 0.9505*B) / 1.08883
+	f := func(t float64) float64 {
+		if t > 216.0/24389 {
+			return math.Cbrt(t)
+		}
+		return (24389.0/27*t + 16) / 116
+	}
+	fx, fy, fz := f(x), f(y), f(z)
+	return lab{116*fy - 16, 500 * (fx - fy), 200 * (fy - fz)}
+}
+
+func (p lab) dist(q lab) float64 {
+	dl, da, db := p.l-q.l, p.a-q.a, p.b-q.b
+	return math.Sqrt(dl*dl + da*da + db*db)
+}
+
+// xterm256 is entry i's RGB, for i in 16..255.
+func xterm256(i int) [3]uint8 {
+	if i >= 232 {
+		v := uint8(8 + 10*(i-232))
+		return [3]uint8{v, v, v}
+	}
+	levels := [6]uint8{0, 95, 135, 175, 215, 255}
+	i -= 16
+	return [3]uint8{levels[i/36], levels[i/6%6], levels[i%6]}
+}
+
+// cube are the cube's entries the palettes choose from: those with some
+// colour (CIELAB chroma 20 or more), since a grey, or a lavender close to
+// one, reads as no value at all between coloured cells.
+var cube = func() (c []struct {
+	index int
+	lab   lab
+}) {
+	for i := 16; i < 232; i++ {
+		x := xterm256(i)
+		l := toLab(x[0], x[1], x[2])
+		if math.Hypot(l.a, l.b) < 20 {
+			continue
+		}
+		c = append(c, struct {
+			index int
+			lab   lab
+		}{i, l})
+	}
+	return c
+}()
+
+// monotone256 picks one cube entry per target, closest in sum of CIELAB
+// distance, with lightness rising up to target peak and falling after it
+// (peak = len−1: rising throughout), strictly or not, by dynamic
+// programming over the entries.
+func monotone256(targets [][3]uint8, peak int, strict bool) []int {
+	n, m := len(targets), len(cube)
+	cost := make([][]float64, n)
+	from := make([][]int, n)
+	for i, t := range targets {
+		tl := toLab(t[0], t[1], t[2])
+		cost[i], from[i] = make([]float64, m), make([]int, m)
+		for j := range cube {
+			d := tl.dist(cube[j].lab)
+			if i == 0 {
+				cost[i][j] = d
+				continue
+			}
+			best, bj := math.Inf(1), -1
+			for k := range cube {
+				lj, lk := cube[j].lab.l, cube[k].lab.l
+				up := lj > lk || !strict && lj == lk
+				if i > peak {
+					up = lj < lk || !strict && lj == lk
+				}
+				if up && cost[i-1][k] < best {
+					best, bj = cost[i-1][k], k
+				}
+			}
+			cost[i][j], from[i][j] = best+d, bj
+		}
+	}
+	end, best := -1, math.Inf(1)
+	for j := range cube {
+		if cost[n-1][j] < best {
+			best, end = cost[n-1][j], j
+		}
+	}
+	if end < 0 {
+		panic(fmt.Sprintf("render: no monotone 256-colour ramp of %d steps", n))
+	}
+	out := make([]int, n)
+	for i := n - 1; i >= 0; i-- {
+		out[i] = cube[end].index
+		end = from[i][end]
+	}
+	return out
+}
+
+// color256 encodes xterm entry i.
+func color256(i int) Color {
+	return Color{fmt.Sprintf("38;5;%d", i), fmt.Sprintf("48;5;%d", i)}
+}
