@@ -127,7 +127,7 @@ func (v *pair) key(msg tea.KeyMsg) bool {
 }
 
 func (v *compareView) mouse(msg tea.MouseMsg, w, h int) bool {
-	l := compareLayout(w, h)
+	l := compareLayout(w, h, v.a.aspect())
 	x := msg.X
 	if x >= l.xb { // a point on B is the same point on A
 		x = x - l.xb + l.xa
@@ -181,14 +181,18 @@ func (v *compareView) view(w, h int) string { return v.cached(w, h, v.draw) }
 // gap and B's axis, B's heatmap, then the colour bar.
 type cmpLayout struct{ xa, xb, pw, ph int }
 
-func compareLayout(w, h int) cmpLayout {
-	pw := max((w-labelW-1-2-barW-1)/2, 4)
-	return cmpLayout{xa: labelW + 1, xb: labelW + 1 + pw + 2, pw: pw, ph: max(h-4, 2)}
+func compareLayout(w, h int, aspect float64) cmpLayout {
+	pw, ph := max((w-labelW-1-2-barW-1)/2, 4), max(h-4, 2)
+	if aspect > 0 && !math.IsInf(aspect, 0) { // each plane to its window's shape (see planeLayout)
+		pw = min(pw, max(int(math.Round(cellAspect*float64(ph)*aspect)), 4))
+		ph = min(ph, max(int(math.Round(float64(pw)/(cellAspect*aspect))), 2))
+	}
+	return cmpLayout{xa: labelW + 1, xb: labelW + 1 + pw + 2, pw: pw, ph: ph}
 }
 
 func (v *compareView) draw(w, h int) string {
 	st, al, be := v.a.c.st, v.a.alpha(), v.a.beta()
-	l := compareLayout(w, h)
+	l := compareLayout(w, h, v.a.aspect())
 	pal := render.NewPalette(st.profile)
 	canvas := render.NewCanvas(w, l.ph+1)
 	var scale render.Scale

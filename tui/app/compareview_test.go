@@ -46,7 +46,7 @@ func TestCompareViewOfAModelWithItself(t *testing.T) {
 			t.Fatalf("A − B is %v at %d", x, i)
 		}
 	}
-	if out := m.View(); !strings.Contains(out, "A − B +0.0000") || !strings.Contains(out, "5 compare") {
+	if out := m.View(); !strings.Contains(out, "A − B +0.0000") || !strings.Contains(out, "6 compare") {
 		t.Fatalf("view:\n%s", out)
 	}
 	bid := v.b.id

@@ -81,3 +81,17 @@ func TestHeaderKeepsTheEndOfAMessage(t *testing.T) {
 		t.Errorf("shortenMiddle: %q", got)
 	}
 }
+
+// A square window is drawn about square: twice as many columns as rows
+// (cells are about twice as tall as wide), or as wide as the screen allows.
+func TestPlaneIsDrawnToItsAspect(t *testing.T) {
+	for _, c := range []struct {
+		w, h   int
+		aspect float64
+		pw     int
+	}{{120, 37, 1, 66}, {200, 57, 1, 106}, {80, 21, 1, 34}, {80, 21, 2, 60}, {120, 37, 0.5, 33}} {
+		if _, _, pw, ph := planeLayout(c.w, c.h, c.aspect); pw != c.pw {
+			t.Errorf("%dx%d, aspect %g: %d×%d cells, want %d wide", c.w, c.h, c.aspect, pw, ph, c.pw)
+		}
+	}
+}

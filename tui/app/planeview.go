@@ -62,7 +62,7 @@ func (v *planeView) key(msg tea.KeyMsg) bool {
 }
 
 func (v *planeView) mouse(msg tea.MouseMsg, w, h int) bool {
-	x0, y0, pw, ph := planeLayout(w, h)
+	x0, y0, pw, ph := planeLayout(w, h, v.aspect())
 	return v.scanState.mouse(msg, x0, y0, pw, ph)
 }
 
@@ -74,10 +74,26 @@ const (
 	barW   = 11
 )
 
+// cellAspect is a terminal cell's height over its width (about 2 in the
+// usual fonts).
+const cellAspect = 2.0
+
 // planeLayout returns the heatmap's first column and row in the body and
-// its width and height in cells.
-func planeLayout(w, h int) (x0, y0, pw, ph int) {
-	return labelW + 1, 1, max(w-labelW-1-barW-1, 4), max(h-4, 2)
+// its width and height in cells for a window of α span over β span
+// (aspect): as wide as the screen allows but no wider than the window's
+// shape on cells about twice as tall as wide, so a round basin is round.
+func planeLayout(w, h int, aspect float64) (x0, y0, pw, ph int) {
+	pw, ph = max(w-labelW-1-barW-1, 4), max(h-4, 2)
+	if aspect > 0 && !math.IsInf(aspect, 0) {
+		pw = min(pw, max(int(math.Round(cellAspect*float64(ph)*aspect)), 4))
+	}
+	return labelW + 1, 1, pw, ph
+}
+
+// aspect is the window's α span over its β span.
+func (v *scanState) aspect() float64 {
+	al, be := v.alpha(), v.beta()
+	return (al.Max - al.Min) / (be.Max - be.Min)
 }
 
 // field samples the shown landscape of v onto a grid of fw×fh values over
@@ -198,7 +214,7 @@ func crosshair(plot *render.Canvas, cx, cy int, fg render.Color) {
 // sampled at the heatmap's size (and twice it for the contours), scaled
 // linear or log as the view shows it.
 func ownPlane(v *scanState, layers int, log bool, w, h int) (p plane, x0, pw, ph int) {
-	x0, _, pw, ph = planeLayout(w, h)
+	x0, _, pw, ph = planeLayout(w, h, v.aspect())
 	coarse := field(v, pw, 2*ph)
 	p = plane{v: v, coarse: coarse, scale: render.ScaleOf(coarse, log), layers: layers, labels: true}
 	if layers != layersHeatmap {

@@ -134,7 +134,7 @@ func (v *trajView) mouse(msg tea.MouseMsg, w, h int) bool {
 	if v.along != nil && len(v.along.Paths) > 1 {
 		legend = 1
 	}
-	x0, y0, pw, ph := planeLayout(w, h-legend)
+	x0, y0, pw, ph := planeLayout(w, h-legend, v.aspect())
 	y0 += legend
 	v.snap = -1
 	return v.scanState.mouse(msg, x0, y0, pw, ph)

@@ -101,10 +101,14 @@ var (
 			r, g, b := Viridis(float64(i) / 23)
 			t = append(t, [3]uint8{r, g, b})
 		}
-		return colors256(monotone256(t, len(t)-1, true))
+		return colors256(monotone256(t, len(t)-1, repeatCost))
 	}()
-	diverging256 = colors256(monotone256(divergingSteps(23), 11, true))
+	diverging256 = colors256(monotone256(divergingSteps(23), 11, repeatCost))
 )
+
+// repeatCost is what a palette pays (in ΔE) to keep a step's colour for
+// the next: infinite, every step its own colour.
+var repeatCost = math.Inf(1)
 
 func colors256(idx []int) []Color {
 	out := make([]Color, len(idx))

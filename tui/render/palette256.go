@@ -54,8 +54,8 @@ func xterm256(i int) [3]uint8 {
 	return [3]uint8{levels[i/36], levels[i/6%6], levels[i%6]}
 }
 
-// cube are the cube's entries the palettes choose from: those with some
-// colour (CIELAB chroma 20 or more), since a grey, or a lavender close to
+// cube are the cube's entries the palettes choose from: those with
+// colour (CIELAB chroma 30 or more), since a grey, or a lavender close to
 // one, reads as no value at all between coloured cells.
 var cube = func() (c []struct {
 	index int
@@ -64,7 +64,7 @@ var cube = func() (c []struct {
 	for i := 16; i < 232; i++ {
 		x := xterm256(i)
 		l := toLab(x[0], x[1], x[2])
-		if math.Hypot(l.a, l.b) < 20 {
+		if math.Hypot(l.a, l.b) < 30 {
 			continue
 		}
 		c = append(c, struct {
@@ -77,9 +77,11 @@ var cube = func() (c []struct {
 
 // monotone256 picks one cube entry per target, closest in sum of CIELAB
 // distance, with lightness rising up to target peak and falling after it
-// (peak = len−1: rising throughout), strictly or not, by dynamic
-// programming over the entries.
-func monotone256(targets [][3]uint8, peak int, strict bool) []int {
+// (peak = len−1: rising throughout), by dynamic programming over the
+// entries. A step may keep its neighbour's lightness at a cost of repeat
+// (in ΔE; +Inf: never): a palette then trades a few repeated steps for
+// colours true to their hue.
+func monotone256(targets [][3]uint8, peak int, repeat float64) []int {
 	n, m := len(targets), len(cube)
 	cost := make([][]float64, n)
 	from := make([][]int, n)
@@ -95,12 +97,15 @@ func monotone256(targets [][3]uint8, peak int, strict bool) []int {
 			best, bj := math.Inf(1), -1
 			for k := range cube {
 				lj, lk := cube[j].lab.l, cube[k].lab.l
-				up := lj > lk || !strict && lj == lk
-				if i > peak {
-					up = lj < lk || !strict && lj == lk
+				c := cost[i-1][k]
+				switch {
+				case lj == lk:
+					c += repeat
+				case (lj < lk) == (i <= peak):
+					continue // the wrong way
 				}
-				if up && cost[i-1][k] < best {
-					best, bj = cost[i-1][k], k
+				if c < best {
+					best, bj = c, k
 				}
 			}
 			cost[i][j], from[i][j] = best+d, bj
