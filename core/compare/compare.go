@@ -3,6 +3,7 @@ package compare
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/checkpoint"
@@ -87,16 +88,40 @@ func measureSide(ctx context.Context, side *Side, i int, ck *checkpoint.Checkpoi
 	return Measure(ctx, side, ck, src, st, pool, say)
 }
 
+// left is the time the rest of total steps takes at the pace of the first
+// done, rounded for reading.
+func left(elapsed time.Duration, done, total int) string {
+	if done < 1 {
+		return "?"
+	}
+	d := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+	switch {
+	case d < time.Second:
+		return "<1s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	}
+	return d.Round(10 * time.Second).String()
+}
+
 // Measure fills side with the numbers of one model: its test-split
 // evaluation, its basin along st.Directions directions, its ε-sharpness
 // and its Hessian's spectrum (on the line scan's images). Cancelled, side
 // keeps what was finished.
+//
+// say hears each step, and each direction and Hessian-vector product
+// within one, with the time left: for a Hessian task, at most (it stops
+// when its estimate converges).
 func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *data.Source, st Settings, pool *model.Pool, say func(string)) error {
 	if say == nil {
 		say = func(string) {}
 	}
+	who := ""
+	if side.Name != "" {
+		who = side.Name + ": "
+	}
 	side.Checkpoint, side.SHA256 = ck.Path, ck.SHA256
-	say(fmt.Sprintf("%s: evaluating on the test split", side.Name))
+	say(who + "evaluating on the test split")
 	ev := pool.Get()
 	ev.Params.CopyFrom(ck.Params)
 	t, err := ev.Evaluate(src.Test)
@@ -106,8 +131,13 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 	}
 	side.Test = t
 	if st.Directions > 0 {
-		say(fmt.Sprintf("%s: the basin along %d directions", side.Name, st.Directions))
-		d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, pool, nil)
+		say(fmt.Sprintf("%sthe basin along %d directions", who, st.Directions))
+		start, n := time.Now(), 0
+		d, err := sharpness.AlongDirections(ctx, ck, src, st.Line, st.Directions, st.Threshold, pool, func(sharpness.Direction) {
+			if n++; n < st.Directions {
+				say(fmt.Sprintf("%sthe basin along direction %d of %d, %s left", who, n+1, st.Directions, left(time.Since(start), n, st.Directions)))
+			}
+		})
 		side.Directional = d
 		if err != nil {
 			return err
@@ -125,10 +155,16 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 		if err != nil {
 			return err
 		}
+		task, start := "", time.Now()
 		sp, err := hessian.Measure(ctx, p, st.Hessian, func(pr hessian.Progress) {
-			if pr.Step == 1 || pr.Done {
-				say(fmt.Sprintf("%s: Hessian %s %s (%d products)", side.Name, pr.Task, pr.Estimate, pr.Step))
+			if pr.Task != task {
+				task, start = pr.Task, time.Now()
 			}
+			if pr.Done {
+				say(fmt.Sprintf("%sHessian %s = %s after %d products", who, pr.Task, pr.Estimate, pr.Step))
+				return
+			}
+			say(fmt.Sprintf("%sHessian %s: %s, product %d of at most %d, at most %s left", who, pr.Task, pr.Estimate, pr.Step, pr.Of, left(time.Since(start), pr.Step, pr.Of)))
 		})
 		side.Hessian = &sp
 		if err != nil {
@@ -138,7 +174,7 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 	obj := sharpness.NewNetObjective(ck.Arch, set)
 	defer obj.Close()
 	for _, e := range st.Epsilons {
-		say(fmt.Sprintf("%s: ε-sharpness at ε=%g", side.Name, e))
+		say(fmt.Sprintf("%sε-sharpness at ε=%g", who, e))
 		r, err := sharpness.EpsilonSharpness(ctx, obj, ck.Params, e, st.Line.Direction.Seed)
 		if r.Iterations > 0 {
 			side.Epsilon = append(side.Epsilon, r)

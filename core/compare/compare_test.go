@@ -44,9 +44,17 @@ func TestCompareWithItself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Run(context.Background(), ck, ck, source(t), settings(), nil)
+	var said []string
+	c, err := Run(context.Background(), ck, ck, source(t), settings(), func(s string) { said = append(said, s) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Progress comes by product within a Hessian task, with the time left.
+	all := strings.Join(said, "\n")
+	for _, want := range []string{"a: Hessian λ1: ", "product 2 of at most", "left", "a: the basin along direction 2 of"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q in what Measure said:\n%s", want, all)
+		}
 	}
 	for _, pair := range [][2]*surface.Surface{{c.A.Line, c.B.Line}, {c.A.Plane, c.B.Plane}} {
 		for k := range pair[0].Loss {

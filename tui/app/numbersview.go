@@ -124,6 +124,7 @@ func (v *numbersView) view(w, h int) string {
 		}
 		b.WriteString(".\nIt runs between scans and takes about as long as K 1D scans.")
 	default:
+		b.WriteString(st.faint.Render("± is the sd over directions, an eigenvalue's residual ‖Hv − λv‖ (v's distance from an eigenvector), a mean's s.e.") + "\n")
 		b.WriteString(v.table())
 	}
 	if v.err != "" {
@@ -161,14 +162,14 @@ func (v *numbersView) table() string {
 		return fmt.Sprintf("%.2f%%", 100*s.Test.Accuracy), s.Test.Accuracy
 	})
 	add("test loss", func(s *compare.Side) (string, float64) { return fmt.Sprintf("%.4g", s.Test.Loss), s.Test.Loss })
-	add("centre loss (scan images)", func(s *compare.Side) (string, float64) {
+	add("centre loss (scan images), ± s.e.", func(s *compare.Side) (string, float64) {
 		c := s.Directional.Centre
 		return fmt.Sprintf("%.4g ± %.2g", c.Loss, c.LossSE), c.Loss
 	})
-	add(fmt.Sprintf("width over %d directions", v.settings().Directions), func(s *compare.Side) (string, float64) {
+	add(fmt.Sprintf("basin width in α over %d directions, ± sd", v.settings().Directions), func(s *compare.Side) (string, float64) {
 		return s.Directional.Width.String(), s.Directional.Width.Mean
 	})
-	add("curvature f''(0)", func(s *compare.Side) (string, float64) {
+	add("curvature f''(0) in loss per α², ± sd", func(s *compare.Side) (string, float64) {
 		return s.Directional.Curvature.String(), s.Directional.Curvature.Mean
 	})
 	for i, e := range v.c.opts.Epsilons {
@@ -182,7 +183,11 @@ func (v *numbersView) table() string {
 	hessianRows(v.c.opts.Hessian, v.sides, add)
 	head := []string{""}
 	for _, s := range v.sides {
-		head = append(head, s.Name+"  "+s.Checkpoint)
+		if s.Name == "" {
+			head = append(head, s.Checkpoint)
+		} else {
+			head = append(head, s.Name+"  "+s.Checkpoint)
+		}
 	}
 	if len(v.sides) == 2 {
 		head = append(head, "B/A")
@@ -240,7 +245,7 @@ func hessianRows(o hessian.Options, sides []*compare.Side, add func(string, func
 		})
 	}
 	for i := range o.Top {
-		eig(fmt.Sprintf("Hessian λ%d", i+1), func(h *hessian.Spectrum) *hessian.Eigen {
+		eig(fmt.Sprintf("Hessian λ%d, ± residual", i+1), func(h *hessian.Spectrum) *hessian.Eigen {
 			if i >= len(h.Top) {
 				return nil
 			}
@@ -248,10 +253,10 @@ func hessianRows(o hessian.Options, sides []*compare.Side, add func(string, func
 		})
 	}
 	if o.Bottom {
-		eig("Hessian λmin", func(h *hessian.Spectrum) *hessian.Eigen { return h.Bottom })
+		eig("Hessian λmin, ± residual", func(h *hessian.Spectrum) *hessian.Eigen { return h.Bottom })
 	}
 	if o.Trace {
-		add("Hessian trace", func(s *compare.Side) (string, float64) {
+		add("Hessian trace, ± s.e.", func(s *compare.Side) (string, float64) {
 			if s.Hessian == nil || s.Hessian.Trace == nil {
 				return "n/a", math.NaN()
 			}

@@ -38,7 +38,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 	}
 	pump(t, m, func() bool { return !v.running })
 	out := m.View()
-	for _, want := range []string{"width over 2 directions", "curvature f''(0)", "ε-sharpness at ε=0.001", "B/A", "Hessian λ1", "Hessian λmin", "Hessian trace", "λmax of conv2"} {
+	for _, want := range []string{"width in α over 2 directions, ± sd", "curvature f''(0) in loss per α²", "± is the sd over directions", "ε-sharpness at ε=0.001", "B/A", "Hessian λ1", "Hessian λmin", "Hessian trace", "λmax of conv2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
@@ -47,7 +47,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 		t.Fatalf("sides %+v, err %q", v.sides, v.err)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "width over") || strings.HasPrefix(line, "ε-sharpness") || strings.HasPrefix(line, "Hessian") {
+		if strings.HasPrefix(line, "basin width") || strings.HasPrefix(line, "ε-sharpness") || strings.HasPrefix(line, "Hessian") {
 			if f := strings.Fields(line); f[len(f)-1] != "1" {
 				t.Errorf("A against itself: %q", line)
 			}

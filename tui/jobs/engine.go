@@ -552,7 +552,10 @@ func (e *Engine) Measure(ctx context.Context, id int, cks []*checkpoint.Checkpoi
 		var sides []*compare.Side
 		var err error
 		for i, ck := range cks {
-			side := &compare.Side{Name: string(rune('A' + i))}
+			side := &compare.Side{} // one model is just the model; two are A and B
+			if len(cks) > 1 {
+				side.Name = string(rune('A' + i))
+			}
 			sides = append(sides, side)
 			if err = compare.Measure(ctx, side, ck, src, st, pool, func(what string) {
 				e.box.send(MeasureStep{ID: id, What: what})
