@@ -204,3 +204,26 @@ func TestArchitectureIsCheckedBeforeDecoding(t *testing.T) {
 		t.Fatalf("refusing the file allocated %d MB: tensors were decoded before the architecture was checked", got>>20)
 	}
 }
+
+// Two models are labelled by the settings that differ, else by the ends
+// of their paths that differ.
+func TestLabels(t *testing.T) {
+	ck := func(path string, meta map[string]string) *Checkpoint {
+		return &Checkpoint{Path: path, Meta: meta}
+	}
+	for _, c := range []struct {
+		a, b   *Checkpoint
+		la, lb string
+	}{
+		{ck("bs/a/model.safetensors", map[string]string{"batch": "32", "lr": "0.05", "seed": "1"}),
+			ck("bs/b/model.safetensors", map[string]string{"batch": "2048", "lr": "0.05", "seed": "1"}), "batch 32", "batch 2048"},
+		{ck("x/model.safetensors", map[string]string{"lr": "0.1", "seed": "1", "optimizer": "sgd"}),
+			ck("y/model.safetensors", map[string]string{"lr": "0.001", "seed": "2", "optimizer": "adam"}), "lr 0.1, sgd", "lr 0.001, adam"},
+		{ck("runs/1/model.safetensors", nil), ck("runs/2/model.safetensors", nil), "1/model.safetensors", "2/model.safetensors"},
+		{ck("pretrained:small", nil), ck("m.safetensors", nil), "pretrained:small", "m.safetensors"},
+	} {
+		if la, lb := Labels(c.a, c.b); la != c.la || lb != c.lb {
+			t.Errorf("%s, %s: got %q %q, want %q %q", c.a.Path, c.b.Path, la, lb, c.la, c.lb)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Side struct {
 	Name        string                `json:"name"` // "a" or "b"
 	Checkpoint  string                `json:"checkpoint"`
 	SHA256      string                `json:"checkpoint_sha256"`
+	Meta        map[string]string     `json:"checkpoint_meta,omitempty"` // what trained it: batch, lr, seed, …
 	Test        model.Result          `json:"test"` // on the whole test split
 	Line        *surface.Surface      `json:"-"`
 	Plane       *surface.Surface      `json:"-"`
@@ -120,7 +121,7 @@ func Measure(ctx context.Context, side *Side, ck *checkpoint.Checkpoint, src *da
 	if side.Name != "" {
 		who = side.Name + ": "
 	}
-	side.Checkpoint, side.SHA256 = ck.Path, ck.SHA256
+	side.Checkpoint, side.SHA256, side.Meta = ck.Path, ck.SHA256, ck.Meta
 	say(who + "evaluating on the test split")
 	ev := pool.Get()
 	ev.Params.CopyFrom(ck.Params)

@@ -13,6 +13,7 @@ import (
 	"github.com/basin-dev/basin/core/direction"
 	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
+	"github.com/basin-dev/basin/core/sharpness"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 )
@@ -144,5 +145,32 @@ func TestBatchSizeExperiment(t *testing.T) {
 	}
 	if c == nil || c.A.Checkpoint != runs[0].Path || len(c.Rows(0.1)) == 0 {
 		t.Fatalf("comparison %+v", c)
+	}
+}
+
+// The verdict counts measures beyond their error bars and names those
+// that disagree with the majority.
+func TestVerdict(t *testing.T) {
+	side := func(width, curv, lambda, trace, eps float64) *Side {
+		s := &Side{Hessian: &hessian.Spectrum{Top: []hessian.Eigen{{Value: lambda, Residual: 0.1}}, Trace: &hessian.TraceEstimate{Value: trace, SE: 1}},
+			Epsilon: []sharpness.Epsilon{{Epsilon: 1e-3, Sharpness: eps}}}
+		s.Directional.Width = sharpness.MeanSD{Mean: width, SD: 0.1, N: 4}
+		s.Directional.Curvature = sharpness.MeanSD{Mean: curv, SD: 0.1, N: 4}
+		return s
+	}
+	for _, c := range []struct {
+		a, b *Side
+		want string
+	}{
+		{side(1, 2, 10, 50, 5), side(2, 1, 5, 30, 8),
+			"B is flatter on 4 of 5 measures (width, curvature, λ1, trace); ε-sharpness 0.001 disagrees, saying A"},
+		{side(1, 2, 10, 50, 5), side(1.05, 2.02, 10.1, 50.5, 5),
+			"neither is flatter: all 5 measures agree within their error bars"},
+		{side(2, 1, 5, 30, 5), side(1, 2, 10, 31, 5),
+			"A is flatter on 3 of 5 measures (width, curvature, λ1); within error bars: trace, ε-sharpness 0.001"},
+	} {
+		if got := Decide(c.a, c.b).Line; got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
 	}
 }

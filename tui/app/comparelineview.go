@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -86,8 +87,9 @@ func (v *compareLineView) chart(w, h int) render.Chart {
 
 func (v *compareLineView) draw(w, h int) string {
 	st, a := v.a.c.st, v.a.alpha()
-	title := st.title.Render("Compare 1D") + "  " + colored(st, "━ A", st.line) + " " + st.faint.Render(v.a.model().Path) + "  " +
-		colored(st, "━ B", st.acc) + " " + st.faint.Render(v.b.model().Path) +
+	la, lb := checkpoint.Labels(v.a.model(), v.b.model())
+	title := st.title.Render("Compare 1D") + "  " + colored(st, "━ A", st.line) + " " + st.faint.Render(render.Clean(la)) + "  " +
+		colored(st, "━ B", st.acc) + " " + st.faint.Render(render.Clean(lb)) +
 		st.faint.Render(fmt.Sprintf(" · ± 1 s.e. faint · %s-normalized, each to its own filters · seed %d · α %s:%s · %d points",
 			v.a.dir.Norm, v.a.dir.Seed, render.FormatTick(a.Min), render.FormatTick(a.Max), a.N))
 	return truncate(title, w) + "\n" + v.chart(w, h).Draw().String() + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)

@@ -228,8 +228,9 @@ func (v *compareView) draw(w, h int) string {
 	if scale.Max > scale.Min {
 		canvas.Blit(l.xb+l.pw+1, 0, render.ColorBar(l.ph, barW, scale, pal, st.axis))
 	}
-	head := st.title.Render("Compare") + st.faint.Render(fmt.Sprintf("  %s · A %s │ B %s · %s-normalized, each to its own filters · seed %d · grid %dx%d",
-		what, v.a.model().Path, v.b.model().Path, v.a.dir.Norm, v.a.dir.Seed, al.N, be.N))
+	la, lb := checkpoint.Labels(v.a.model(), v.b.model())
+	head := st.title.Render("Compare") + st.faint.Render(fmt.Sprintf("  A %s │ B %s · %s · %s-normalized, each to its own filters · seed %d · grid %dx%d",
+		render.Clean(la), render.Clean(lb), what, v.a.dir.Norm, v.a.dir.Seed, al.N, be.N))
 	return truncate(head, w) + "\n" + canvas.String() + "\n" + v.readoutLine(w) + "\n" + v.progressLine(w)
 }
 
@@ -286,6 +287,7 @@ func (v *compareView) figure() (figure.Figure, string, error) {
 	if a == nil || b == nil || a.Computed() == 0 || b.Computed() == 0 {
 		return figure.Figure{}, "", fmt.Errorf("no points to draw yet")
 	}
-	f, err := figure.Compare(a, b, v.a.log)
+	la, lb := checkpoint.Labels(v.a.model(), v.b.model())
+	f, err := figure.Compare(a, b, v.a.log, la, lb)
 	return f, "figure-compare", err
 }

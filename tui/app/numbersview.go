@@ -125,6 +125,9 @@ func (v *numbersView) view(w, h int) string {
 		b.WriteString(".\nIt runs between scans and takes about as long as K 1D scans.")
 	default:
 		b.WriteString(st.faint.Render("± is the sd over directions, an eigenvalue's residual ‖Hv − λv‖ (v's distance from an eigenvector), a mean's s.e.") + "\n")
+		if len(v.sides) == 2 {
+			b.WriteString(st.title.Render("verdict: ") + compare.Decide(v.sides[0], v.sides[1]).Line + "\n")
+		}
 		b.WriteString(v.table())
 	}
 	if v.err != "" {
@@ -182,11 +185,16 @@ func (v *numbersView) table() string {
 	}
 	hessianRows(v.c.opts.Hessian, v.sides, add)
 	head := []string{""}
-	for _, s := range v.sides {
+	labels := []string{v.sides[0].Checkpoint}
+	if len(v.sides) == 2 && v.c.other != nil {
+		la, lb := checkpoint.Labels(v.c.ck, v.c.other)
+		labels = []string{la, lb}
+	}
+	for i, s := range v.sides {
 		if s.Name == "" {
-			head = append(head, s.Checkpoint)
+			head = append(head, labels[i])
 		} else {
-			head = append(head, s.Name+"  "+s.Checkpoint)
+			head = append(head, s.Name+"  "+labels[min(i, len(labels)-1)])
 		}
 	}
 	if len(v.sides) == 2 {

@@ -94,7 +94,11 @@ func compareSettings(sf *flags.Scan, shf *flags.Sharpness) (compare.Settings, er
 }
 
 func printComparison(w io.Writer, c *compare.Comparison, threshold float64, paths []string) {
-	fmt.Fprintf(w, "A  %s\nB  %s\n\n", paths[0], paths[1])
+	la, lb := checkpoint.DistinctNames(paths[0], paths[1])
+	if c.A.Meta != nil && c.B.Meta != nil {
+		la, lb = checkpoint.Labels(&checkpoint.Checkpoint{Path: paths[0], Meta: c.A.Meta}, &checkpoint.Checkpoint{Path: paths[1], Meta: c.B.Meta})
+	}
+	fmt.Fprintf(w, "A  %s  (%s)\nB  %s  (%s)\n\n", paths[0], la, paths[1], lb)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tA\tB\tB/A")
 	for _, r := range c.Rows(threshold) {
@@ -105,4 +109,5 @@ func printComparison(w io.Writer, c *compare.Comparison, threshold float64, path
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.What, r.A, r.B, ratio)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\nverdict: %s\n", compare.Decide(&c.A, &c.B).Line)
 }

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 )
@@ -378,7 +379,11 @@ func plane(s *surface.Surface, log bool) Figure {
 }
 
 // Compare is two planes on one colour scale, and A − B on a diverging one.
-func Compare(a, b *surface.Surface, log bool) (Figure, error) {
+//
+// labels, when given, name A and B (what differs between them: "batch
+// 32", "batch 2048"); else the shortest ends of their checkpoints' paths
+// that differ do.
+func Compare(a, b *surface.Surface, log bool, labels ...string) (Figure, error) {
 	if !a.Is2D() || !b.Is2D() || a.Alpha != b.Alpha || a.Beta != b.Beta {
 		return Figure{}, fmt.Errorf("compare figures need two planes on one grid")
 	}
@@ -404,7 +409,11 @@ func Compare(a, b *surface.Surface, log bool) (Figure, error) {
 		m = 1
 	}
 	pa, pb, pd := planePlot(a, ga, lo, hi, false), planePlot(b, gb, lo, hi, false), planePlot(a, diff, -m, m, true)
-	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+filepath.Base(a.Meta.Checkpoint), "B: "+filepath.Base(b.Meta.Checkpoint), "A − B (loss)"
+	nameA, nameB := checkpoint.DistinctNames(a.Meta.Checkpoint, b.Meta.Checkpoint)
+	if len(labels) == 2 {
+		nameA, nameB = labels[0], labels[1]
+	}
+	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+nameA, "B: "+nameB, "A − B (loss)"
 	bar, dbar := colorBar(lo, hi, scaleLabel(log), false), colorBar(-m, m, "A − B", true)
 	caption := Caption(a.Meta) + " · same directions, images and scale for A and B"
 	if a.Meta.Preset != b.Meta.Preset || a.Meta.ArchText != b.Meta.ArchText {
