@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -92,6 +93,27 @@ func TestPlaneIsDrawnToItsAspect(t *testing.T) {
 	}{{120, 37, 1, 66}, {200, 57, 1, 106}, {80, 21, 1, 34}, {80, 21, 2, 60}, {120, 37, 0.5, 33}} {
 		if _, _, pw, ph := planeLayout(c.w, c.h, c.aspect); pw != c.pw {
 			t.Errorf("%dx%d, aspect %g: %d×%d cells, want %d wide", c.w, c.h, c.aspect, pw, ph, c.pw)
+		}
+	}
+}
+
+// The smoothed loss follows a short run's falling loss to its end instead
+// of lagging above it, and keeps a flat one flat.
+func TestSmoothHasNoLag(t *testing.T) {
+	n := 100
+	v, flat := make([]float64, n), make([]float64, n)
+	for i := range v {
+		v[i] = 2*math.Exp(-float64(i)/30) + 0.05*math.Sin(float64(i)*2.1)
+		flat[i] = 0.3
+	}
+	s := Smooth(v, 0.95)
+	trend := 2 * math.Exp(-float64(n-1)/30)
+	if math.Abs(s[n-1]-trend) > 0.1*trend {
+		t.Errorf("the smoothed curve ends at %.4f, the loss's trend at %.4f", s[n-1], trend)
+	}
+	for i, x := range Smooth(flat, 0.95) {
+		if math.Abs(x-0.3) > 1e-12 {
+			t.Fatalf("flat loss smoothed to %v at %d", x, i)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type trainView struct {
 	steps           history // loss per step, decimated at fixed memory
 	epochs          []progress.Epoch
 	last            progress.Step
+	epochSum        float64 // the losses of this epoch's steps so far, summed
+	epochSteps      int
 	running, paused bool
 	gate            *train.Gate
 	cancel          context.CancelFunc
@@ -63,6 +66,7 @@ func (t *trainView) begin() {
 func (t *trainView) restart(cfg train.Config) {
 	t.cfg, t.threshold = cfg, cfg.StabilityThreshold()
 	t.steps, t.epochs, t.last, t.sharp = newHistory(historyPoints), nil, progress.Step{}, nil
+	t.epochSum, t.epochSteps = 0, 0
 	t.opened, t.meta, t.saved, t.stopping, t.paused, t.runs = false, nil, "", false, false, nil
 	t.gate = &train.Gate{}
 	t.begin()
@@ -71,6 +75,7 @@ func (t *trainView) restart(cfg train.Config) {
 // open shows a model opened from the models list.
 func (t *trainView) open(ck *checkpoint.Checkpoint) {
 	t.steps, t.epochs, t.last, t.sharp = newHistory(historyPoints), nil, progress.Step{}, nil
+	t.epochSum, t.epochSteps = 0, 0
 	t.saved = ""
 	t.ready()
 }
@@ -145,6 +150,11 @@ func (t *trainView) handle(ev any) bool {
 	switch e := ev.(type) {
 	case progress.Step:
 		t.steps.add(e.Global, e.Loss)
+		if e.Epoch != t.last.Epoch || e.Step < t.last.Step {
+			t.epochSum, t.epochSteps = 0, 0
+		}
+		t.epochSum += e.Loss
+		t.epochSteps++
 		t.last = e
 	case progress.Epoch:
 		t.epochs = append(t.epochs, e)
@@ -161,19 +171,36 @@ func (t *trainView) handle(ev any) bool {
 	return false
 }
 
-// Smooth returns the exponential moving average of v (bias-corrected, as
-// TensorBoard's smoothing), the curve drawn over the faint raw losses.
-func Smooth(v []float64, weight float64) []float64 {
-	out := make([]float64, len(v))
-	ema, n := 0.0, 0.0
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+// Smooth returns the trend of the losses v: at each step a straight line
+// fitted by weighted least squares to the log losses of the steps within
+// a window of about a twentieth of the run (triangular weights), read at
+// that step. A moving average lags, so at the end of a short run whose
+// loss still falls it sits above the last losses; the local line does not.
+// The window is at most what an average with weight max would span.
+func Smooth(v []float64, max float64) []float64 {
+	n := len(v)
+	k := int(math.Min(float64(n)/20, 1/(1-max)))
+	k = int(math.Max(float64(k), 2))
+	out := make([]float64, n)
+	for i := range v {
+		if !(v[i] > 0) || math.IsInf(v[i], 0) {
 			out[i] = math.NaN()
 			continue
 		}
-		ema = weight*ema + (1-weight)*x
-		n = weight*n + (1 - weight)
-		out[i] = ema / n
+		var sw, sx, sy, sxx, sxy float64
+		for j := i - k; j <= i+k; j++ {
+			if j < 0 || j >= n || !(v[j] > 0) || math.IsInf(v[j], 0) {
+				continue
+			}
+			w := 1 - math.Abs(float64(j-i))/float64(k+1)
+			x, y := float64(j-i), math.Log(v[j])
+			sw, sx, sy, sxx, sxy = sw+w, sx+w*x, sy+w*y, sxx+w*x*x, sxy+w*x*y
+		}
+		a := sy / sw // the fitted line at x = 0, the step itself
+		if d := sw*sxx - sx*sx; d > 1e-12*sw*sw {
+			a = (sy*sxx - sx*sxy) / d
+		}
+		out[i] = math.Exp(a)
 	}
 	return out
 }
@@ -273,7 +300,7 @@ func (t *trainView) panel(st styles, w, h int) string {
 		fmt.Fprintf(&b, "%s\n", st.key.Render("checkpoint"))
 		for _, k := range []string{"preset", "optimizer", "lr", "batch", "epochs", "steps", "seed", "test_loss", "test_accuracy"} {
 			if v, ok := t.meta[k]; ok {
-				fmt.Fprintf(&b, "%-13s %s\n", k, v)
+				fmt.Fprintf(&b, "%-13s %s\n", strings.ReplaceAll(k, "_", " "), metaValue(k, v))
 			}
 		}
 		return fitPanel(b.String(), w, h)
@@ -298,6 +325,29 @@ func (t *trainView) panel(st styles, w, h int) string {
 	return fitPanel(b.String(), w, h)
 }
 
+// epochLoss is the mean loss of this epoch's steps so far.
+func (t *trainView) epochLoss() float64 {
+	if t.epochSteps == 0 {
+		return math.NaN()
+	}
+	return t.epochSum / float64(t.epochSteps)
+}
+
+// metaValue shows a checkpoint's metadata value for reading: a loss to
+// four figures, an accuracy as a percentage.
+func metaValue(k, v string) string {
+	x, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil:
+		return v
+	case k == "test_accuracy":
+		return fmt.Sprintf("%.2f%%", 100*x)
+	case k == "test_loss":
+		return strconv.FormatFloat(x, 'g', 4, 64)
+	}
+	return v
+}
+
 // fitPanel cuts or pads every line of s to w cells and s to h lines.
 func fitPanel(s string, w, h int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -317,19 +367,24 @@ func (t *trainView) progressLine(st styles, w int, paused bool) string {
 	}
 	total := t.totalSteps()
 	frac := float64(s.Global) / float64(total)
-	eta := "--"
+	eta := "  eta --"
 	if s.Global > 0 && s.Elapsed > 0 {
-		eta = (time.Duration(float64(s.Elapsed) * float64(total-s.Global) / float64(s.Global))).Round(time.Second).String()
+		eta = "  eta " + (time.Duration(float64(s.Elapsed) * float64(total-s.Global) / float64(s.Global))).Round(time.Second).String()
 	}
 	state := ""
 	switch {
 	case paused:
 		state = st.err.Render(" paused")
-	case !t.running:
-		state = st.ok.Render(" done")
+	case !t.running: // finished or stopped: no time left to tell
+		state, eta = st.ok.Render(" done"), ""
+		if s.Global < total {
+			state = st.ok.Render(" stopped")
+		}
 	}
-	info := fmt.Sprintf(" %3.0f%%  epoch %d/%d  step %d/%d  loss %.4f  acc %.1f%%  %.0f img/s  eta %s",
-		100*frac, s.Epoch, s.Epochs, s.Step, s.Steps, s.Loss, 100*s.RunningAccuracy, s.ImagesPerSec, eta)
+	// The loss and accuracy both of this epoch so far (the last step's
+	// loss alone jumps from batch to batch).
+	info := fmt.Sprintf(" %3.0f%%  epoch %d/%d  step %d/%d  this epoch: loss %.4f acc %.1f%%  %.0f img/s%s",
+		100*frac, s.Epoch, s.Epochs, s.Step, s.Steps, t.epochLoss(), 100*s.RunningAccuracy, s.ImagesPerSec, eta)
 	barW := max(w-lipgloss.Width(info)-lipgloss.Width(state)-1, 10)
 	fill := int(frac * float64(barW))
 	bar := st.bar.Render(strings.Repeat("█", fill)) + st.faint.Render(strings.Repeat("░", barW-fill))

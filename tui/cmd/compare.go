@@ -98,7 +98,13 @@ func printComparison(w io.Writer, c *compare.Comparison, threshold float64, path
 	if c.A.Meta != nil && c.B.Meta != nil {
 		la, lb = checkpoint.Labels(&checkpoint.Checkpoint{Path: paths[0], Meta: c.A.Meta}, &checkpoint.Checkpoint{Path: paths[1], Meta: c.B.Meta})
 	}
-	fmt.Fprintf(w, "A  %s  (%s)\nB  %s  (%s)\n\n", paths[0], la, paths[1], lb)
+	side := func(path, label string) string {
+		if label == path {
+			return path
+		}
+		return path + "  (" + label + ")"
+	}
+	fmt.Fprintf(w, "A  %s\nB  %s\n\n", side(paths[0], la), side(paths[1], lb))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tA\tB\tB/A")
 	for _, r := range c.Rows(threshold) {

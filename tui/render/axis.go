@@ -11,6 +11,12 @@ func FormatTick(v float64) string {
 	if v == 0 || math.Abs(v) < 1e-12 {
 		return "0"
 	}
+	switch a := math.Abs(v); { // steps and counts: 2.5k, not 2.5e3
+	case a >= 1e3 && a < 1e6:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	case a >= 1e6 && a < 1e9:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	}
 	s := strconv.FormatFloat(v, 'g', 3, 64)
 	if strings.Contains(s, "e") {
 		// 1e+03 → 1e3, 2.5e-05 → 2.5e-5

@@ -9,7 +9,7 @@ import (
 
 func TestFormatTickNeverMinusZero(t *testing.T) {
 	t.Parallel()
-	cases := map[float64]string{0: "0", math.Copysign(0, -1): "0", -1e-17: "0", 0.5: "0.5", -0.25: "-0.25", 1500: "1.5e3", 2.5e-5: "2.5e-5", 12: "12"}
+	cases := map[float64]string{0: "0", math.Copysign(0, -1): "0", -1e-17: "0", 0.5: "0.5", -0.25: "-0.25", 1500: "1.5k", 1000: "1k", -25000: "-25k", 3e6: "3M", 2e10: "2e10", 2.5e-5: "2.5e-5", 12: "12"}
 	for v, want := range cases {
 		if got := FormatTick(v); got != want {
 			t.Errorf("FormatTick(%v) = %q, want %q", v, got, want)
