@@ -103,7 +103,7 @@ func TestSmoothHasNoLag(t *testing.T) {
 	n := 100
 	v, flat := make([]float64, n), make([]float64, n)
 	for i := range v {
-		v[i] = 2*math.Exp(-float64(i)/30) + 0.05*math.Sin(float64(i)*2.1)
+		v[i] = 2 * math.Exp(-float64(i)/30) * (1 + 0.3*math.Sin(float64(i)*2.1)) // noise in proportion, as a loss's
 		flat[i] = 0.3
 	}
 	s := Smooth(v, 0.95)

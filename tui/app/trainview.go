@@ -172,14 +172,15 @@ func (t *trainView) handle(ev any) bool {
 }
 
 // Smooth returns the trend of the losses v: at each step a straight line
-// fitted by weighted least squares to the log losses of the steps within
-// a window of about a twentieth of the run (triangular weights), read at
-// that step. A moving average lags, so at the end of a short run whose
+// fitted by least squares to the log losses of the steps within a window
+// of about a tenth of the run, read at that step. Near the ends the window
+// keeps its width and shifts inward, so the last few losses of a run do
+// not swing the line. A moving average lags, so at the end of a short run whose
 // loss still falls it sits above the last losses; the local line does not.
-// The window is at most what an average with weight max would span.
-func Smooth(v []float64, max float64) []float64 {
+// The window is at most what an average with weight maxWeight would span.
+func Smooth(v []float64, maxWeight float64) []float64 {
 	n := len(v)
-	k := int(math.Min(float64(n)/20, 1/(1-max)))
+	k := int(math.Min(float64(n)/20, 1/(1-maxWeight)))
 	k = int(math.Max(float64(k), 2))
 	out := make([]float64, n)
 	for i := range v {
@@ -188,19 +189,23 @@ func Smooth(v []float64, max float64) []float64 {
 			continue
 		}
 		var sw, sx, sy, sxx, sxy float64
-		for j := i - k; j <= i+k; j++ {
-			if j < 0 || j >= n || !(v[j] > 0) || math.IsInf(v[j], 0) {
+		lo := min(max(i-k, 0), max(n-1-2*k, 0))
+		for j := lo; j <= min(lo+2*k, n-1); j++ {
+			if !(v[j] > 0) || math.IsInf(v[j], 0) {
 				continue
 			}
-			w := 1 - math.Abs(float64(j-i))/float64(k+1)
-			x, y := float64(j-i), math.Log(v[j])
-			sw, sx, sy, sxx, sxy = sw+w, sx+w*x, sy+w*y, sxx+w*x*x, sxy+w*x*y
+			x, y := float64(j-lo-k), math.Log(v[j]) // x from the window's middle
+			sw, sx, sy, sxx, sxy = sw+1, sx+x, sy+y, sxx+x*x, sxy+x*y
 		}
-		a := sy / sw // the fitted line at x = 0, the step itself
+		// The line read at the step, but no further than half a window
+		// from the middle: an end's slope is the least sure part of it.
+		at := math.Max(-float64(k)/2, math.Min(float64(i-lo-k), float64(k)/2))
+		y := sy / sw
 		if d := sw*sxx - sx*sx; d > 1e-12*sw*sw {
-			a = (sy*sxx - sx*sxy) / d
+			b := (sw*sxy - sx*sy) / d
+			y = (sy-b*sx)/sw + b*at
 		}
-		out[i] = math.Exp(a)
+		out[i] = math.Exp(y)
 	}
 	return out
 }
