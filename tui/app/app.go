@@ -430,6 +430,9 @@ func (m *Model) switchModel(ck *checkpoint.Checkpoint, err error) {
 		m.errMsg = ck.Fits(m.src).Error()
 		return
 	}
+	if m.ck == nil || ck.Path != m.ck.Path || ck.SHA256 != m.ck.SHA256 {
+		m.eng.NewRun(ck.Arch.Preset) // its scans in a folder of its own, not the last model's
+	}
 	m.errMsg, m.ck, m.phase, m.note = "", ck, "", normNote(ck)
 	if !m.trainer.running {
 		m.trainer.open(ck)
@@ -570,7 +573,9 @@ func shortenMiddle(s string, w int) string {
 func (m *Model) statusBar() string {
 	var head []string
 	path := -1
-	if m.ck != nil {
+	if name, file, ok := subject(m.views[m.active]); ok {
+		head, path = []string{name, file}, 1
+	} else if m.ck != nil {
 		head, path = []string{m.ck.Arch.Preset, render.Clean(m.ck.Path)}, 1
 	} else {
 		head = []string{m.opts.Train.Arch.Preset}

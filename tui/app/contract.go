@@ -38,6 +38,9 @@ type (
 	}
 	// statuser has fields for the status bar.
 	statuser interface{ status() []string }
+	// subjecter shows another model than the app's (the watch view): its
+	// name and file, for the status bar.
+	subjecter interface{ subject() (name, path string) }
 	// busy says what its engine job is doing, "" when idle.
 	busy interface{ activity() string }
 	// capturer has a form that takes every key while it is open.
@@ -90,6 +93,15 @@ func handle(v view, ev any) bool {
 func mouse(v view, msg tea.MouseMsg, w, h int) bool {
 	m, ok := v.(mouser)
 	return ok && m.mouse(msg, w, h)
+}
+
+// subject is the model view v shows, when not the app's own.
+func subject(v view) (name, path string, ok bool) {
+	if s, is := v.(subjecter); is {
+		name, path = s.subject()
+		return name, path, name != "" || path != ""
+	}
+	return "", "", false
 }
 
 func status(v view) []string {

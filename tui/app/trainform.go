@@ -37,7 +37,7 @@ var trainFields = []struct{ label, help string }{
 	{"seed", "initial weights and batch order"},
 	{"weight decay", "L2"},
 	{"snapshot every", "steps between trajectory snapshots (0: ~50 an epoch)"},
-	{"track sharpness", "λmax every N steps (0: off; 250 adds ~17% on small)"},
+	{"track sharpness", "λmax every N steps (0: off; 250 adds ~37% to training small)"},
 }
 
 func newTrainForm(cfg train.Config) *trainForm {

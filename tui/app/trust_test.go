@@ -3,6 +3,7 @@ package app
 import (
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,6 +34,7 @@ func TestModelSwitchDropsTheOldCentre(t *testing.T) {
 	m.ready()
 	pump(t, m, func() bool { return !line.running && !plane.running && plane.centre != nil && line.centre != nil })
 	old := plane.centre.Loss
+	oldRun := m.eng.RunDir()
 	numbers := find[*numbersView](m)
 	numbers.sides = []*compare.Side{{}} // measured for the old model
 
@@ -56,6 +58,9 @@ func TestModelSwitchDropsTheOldCentre(t *testing.T) {
 		t.Fatalf("the two models have the same centre loss %g: the test cannot tell them apart", old)
 	}
 	for name, v := range map[string]*scanState{"line": &line.scanState, "plane": &plane.scanState} {
+		if filepath.Dir(v.file) == oldRun {
+			t.Errorf("%s: the new model's scan went into the old model's run folder %s", name, oldRun)
+		}
 		if v.centre == nil || v.centre.Loss != want.Loss {
 			t.Errorf("%s: centre %v, want the new model's %g (the old one's was %g)", name, v.centre, want.Loss, old)
 		}

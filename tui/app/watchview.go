@@ -150,6 +150,17 @@ func (v *watchView) resize() {
 	v.line.resize()
 	v.plane.resize()
 }
+// subject is the watched run's preset (or surface's) and file.
+func (v *watchView) subject() (string, string) {
+	switch {
+	case v.live != nil:
+		return render.Clean(v.live.Preset), render.Clean(v.path)
+	case v.surf != nil:
+		return render.Clean(v.surf.Meta.Preset), render.Clean(v.path)
+	}
+	return "", render.Clean(v.path)
+}
+
 func (v *watchView) status() []string {
 	return []string{"watching " + render.Clean(filepath.Base(v.path))}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/progress"
@@ -76,6 +77,7 @@ func TestWatchATraining(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	path := filepath.Join(dir, "model.progress.json")
 	live := train.NewLive(o.Train)
+	live.Preset = "standard" // another model than the app's
 	for s := 1; s <= 50; s++ {
 		live.Add(progress.Step{Epoch: 1, Epochs: 1, Step: s, Steps: 100, Global: s, Loss: 2 / float64(s)})
 	}
@@ -93,6 +95,9 @@ func TestWatchATraining(t *testing.T) {
 	pump(t, m, func() bool { return w.live != nil })
 	if out := m.View(); !strings.Contains(out, "the training of") || !strings.Contains(out, "(running)") || !strings.Contains(out, "step 50/100") {
 		t.Fatalf("watching a training:\n%s", out)
+	}
+	if bar := ansi.Strip(m.statusBar()); !strings.HasPrefix(bar, " standard │ ") {
+		t.Errorf("the status bar names another model: %q", bar)
 	}
 	live.Done = true
 	live.Save(path)

@@ -13,11 +13,11 @@ func ColorBar(h, w int, s Scale, pal Palette, labelFG Color) *Canvas {
 		for i := 0; i < rows; i++ {
 			k := steps - 1 - i*steps/rows // top row is the highest step
 			lo := s.Value(float64(k) / float64(steps))
-			ch := Ramp[k]
-			if ch == ' ' {
-				ch = '_' // show the blank step visibly in the legend
+			label := fmt.Sprintf("%c ≥%s", Ramp[k], FormatTick(lo))
+			if Ramp[k] == ' ' { // blank in the map, as here: below the next step
+				label = fmt.Sprintf("  <%s", FormatTick(s.Value(float64(k+1)/float64(steps))))
 			}
-			c.Text(0, i, fmt.Sprintf("%c ≥%s", ch, FormatTick(lo)), labelFG)
+			c.Text(0, i, label, labelFG)
 		}
 		if h > rows {
 			c.Text(0, rows, fmt.Sprintf("%c off", OffScaleChar), labelFG)

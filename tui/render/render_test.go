@@ -411,3 +411,14 @@ func TestPalettes256AreMonotoneInLightness(t *testing.T) {
 		t.Errorf("the loss palette has %d distinct colours of 24", len(distinct))
 	}
 }
+
+// Without colour the legend shows each ramp character as the map draws
+// it: the blank lowest step is blank there too, labelled "below".
+func TestNoColorLegendMatchesTheMap(t *testing.T) {
+	c := ColorBar(12, 11, Scale{Min: 0.01, Max: 1}, NewPalette(NoColor), None)
+	lines := strings.Split(c.String(), "\n")
+	last := lines[len(Ramp)-1]
+	if !strings.HasPrefix(last, "  <") || strings.Contains(c.String(), "_") {
+		t.Errorf("legend:\n%s", c.String())
+	}
+}
