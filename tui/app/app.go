@@ -54,6 +54,12 @@ func newModel(opts Options, ck *checkpoint.Checkpoint, src *data.Source, out io.
 	}
 	c := &common{opts: opts, st: newStyles(opts.Profile, out), keys: newKeyMap(),
 		eng: jobs.NewEngine(opts.RunsDir, label), ck: ck, src: src, other: opts.other}
+	if opts.Demo { // in memory, and a window seen before comes back at once
+		c.eng.NoFiles = true
+		if c.eng.Hub == nil {
+			c.eng.Hub = jobs.NewHub()
+		}
+	}
 	m := &Model{common: c, help: help.New(), w: 80, h: 24}
 	m.note = normNote(ck)
 	m.setViews(newViews(c))
@@ -513,9 +519,14 @@ func (m *Model) View() string {
 	body = fitHeight(body, m.bodyHeight())
 	short := append(append([]key.Binding{}, keys.short...), m.keys.Help, m.keys.Quit)
 	helpLine := m.help.ShortHelpView(short)
+	status := m.statusBar()
+	if c := m.caption(); c != "" || m.tour != nil { // for an audience: what it shows, no keys
+		helpLine = m.st.title.Render(c)
+		status = m.st.statusBar.Render(padRight(" basin · any key to explore", m.w))
+	}
 	// Untrusted text (file names, metadata) is cleaned where it is shown;
 	// this keeps any that slipped through from acting on the terminal.
-	return render.Safe(m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + m.statusBar())
+	return render.Safe(m.header() + "\n" + body + "\n" + truncate(helpLine, m.w) + "\n" + status)
 }
 
 // header is the tabs and the message of the moment. When they do not

@@ -13,15 +13,28 @@ type tourStep struct {
 	view    string       // the view shown (its title)
 	seconds int          // how long
 	do      func(*Model) // what happens as it starts, if anything
+	caption string       // for the audience, in place of the keys
 }
 
+// The tour shows the whole bowl in 3D before zooming in, and writes no
+// file: its scans stay in memory and a window seen before is shown again
+// from there, not scanned again (the engine's hub keeps them).
 var tour = []tourStep{
-	{view: "1D scan", seconds: 7},
-	{view: "2D scan", seconds: 6},
-	{view: "2D scan", seconds: 4, do: func(m *Model) { m.press("2D scan", "+") }},
-	{view: "2D scan", seconds: 4, do: func(m *Model) { m.press("2D scan", "+") }},
-	{view: "3D", seconds: 16, do: func(m *Model) { m.spin(true) }},
-	{view: "2D scan", seconds: 0, do: func(m *Model) { m.spin(false); m.press("2D scan", "0") }},
+	{view: "1D scan", seconds: 7, caption: "The loss along one random direction through the trained weights θ* (α = 0)"},
+	{view: "2D scan", seconds: 7, caption: "Two random directions: the loss around θ* (✕) as a map, dark is low"},
+	{view: "3D", seconds: 16, do: func(m *Model) { m.spin(true) }, caption: "The same landscape as a surface: a wide, flat basin around the minimum"},
+	{view: "2D scan", seconds: 5, do: func(m *Model) { m.spin(false); m.press("2D scan", "+") },
+		caption: "Zooming in: the basin's floor is flat for a long way in every direction"},
+	{view: "2D scan", seconds: 5, do: func(m *Model) { m.press("2D scan", "+") }, caption: "Closer still: flat minima are what SGD tends to find"},
+	{view: "2D scan", seconds: 0, do: func(m *Model) { m.press("2D scan", "0") }},
+}
+
+// caption is what the tour says now, "" when it is not running.
+func (m *Model) caption() string {
+	if m.tour == nil || m.tour.step < 0 {
+		return ""
+	}
+	return tour[m.tour.step].caption
 }
 
 // demoMsg advances the tour; frameMsg turns a spinning view.

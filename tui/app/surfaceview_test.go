@@ -2,6 +2,7 @@ package app
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,14 +72,31 @@ func TestDemoTour(t *testing.T) {
 	if m.tour == nil || m.views[m.active].title() != "1D scan" {
 		t.Fatalf("tour %v on %s", m.tour, m.views[m.active].title())
 	}
-	for i := 0; i < 4; i++ {
+	plane := find[*planeView](m)
+	for i := 0; i < 2; i++ {
 		m.Update(demoMsg{gen: m.tour.gen})
 	}
-	if got := m.views[m.active].title(); got != "3D" || !find[*surfaceView](m).spin {
-		t.Fatalf("step 5 of the tour: %s", got)
+	if got := m.views[m.active].title(); got != "3D" || !find[*surfaceView](m).spin || plane.alpha().Max-plane.alpha().Min != 2 {
+		t.Fatalf("step 3 of the tour: %s, the window %+v (the whole bowl)", got, plane.alpha())
 	}
-	if a := find[*planeView](m).alpha(); a.Max-a.Min >= 2 {
+	if !strings.Contains(m.View(), "The same landscape as a surface") || strings.Contains(m.View(), "? all keys") {
+		t.Errorf("the 3D step's screen has no caption, or keys:\n%s", m.View())
+	}
+	for i := 0; i < 2; i++ {
+		m.Update(demoMsg{gen: m.tour.gen})
+	}
+	if a := plane.alpha(); a.Max-a.Min >= 2 {
 		t.Errorf("the tour did not zoom into the basin: %+v", a)
+	}
+	// Two loops of the tour, every scan run to its end: nothing written.
+	for loop := 0; loop < 2; loop++ {
+		for i := 0; i < len(tour); i++ {
+			m.Update(demoMsg{gen: m.tour.gen})
+			pump(t, m, func() bool { return !plane.running && !find[*lineView](m).running })
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(to.RunsDir, "*", "*")); len(files) > 0 {
+		t.Errorf("the demo wrote %v", files)
 	}
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}) // stops the tour, does not quit
 	if m.tour != nil || find[*surfaceView](m).spin {

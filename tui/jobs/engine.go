@@ -66,6 +66,9 @@ type Engine struct {
 	wg     sync.WaitGroup
 
 	runsDir, label string
+	// NoFiles: scans keep their points in memory only (basin --demo,
+	// which loops over the same windows for an audience).
+	NoFiles bool
 	mu             sync.Mutex
 	runDir         string
 	files          map[string]int
@@ -400,6 +403,9 @@ func (e *Engine) session(j ScanJob) (*scan.Session, error) {
 			return j.File, nil
 		}
 		return e.Path(base, ".npz", true)
+	}
+	if e.NoFiles {
+		ss.Out = nil
 	}
 	return ss, nil
 }
