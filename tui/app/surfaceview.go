@@ -108,6 +108,13 @@ func (v *surfaceView) view(w, h int) string {
 }
 
 // figure is the plane under the surface as it stands (F).
+// figure is the surface as it is turned on screen, as Li et al.'s 3D
+// figures are drawn (F).
 func (v *surfaceView) figure() (figure.Figure, string, error) {
-	return scanFigure(&v.plane.scanState, "figure-2d")
+	s := v.plane.cur
+	if s == nil || s.Computed() == 0 {
+		return figure.Figure{}, "", fmt.Errorf("no points to draw yet")
+	}
+	f, err := figure.Surface3D(s, v.plane.log, v.cam.Yaw, v.cam.Pitch)
+	return f, "figure-3d", err
 }

@@ -11,14 +11,16 @@ import (
 	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/core/train"
 	"github.com/basin-dev/basin/tui/figure"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 // runPlot is basin plot FILE --out fig.png: a figure of a surface, a
 // comparison or a sharpness track.
 func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plot", "basin plot FILE (.npz surface or comparison, or a .safetensors with a sharpness track) [--scale auto|log|linear] --out fig.png|.svg|.pdf", stdout)
+	fs := newFlags("plot", "basin plot FILE (.npz surface or comparison, or a .safetensors with a sharpness track) [--scale auto|log|linear] [--3d] --out fig.png|.svg|.pdf", stdout)
 	out := outFlag(fs, "the figure, like --out plane.png (.svg and .pdf too)", "the figure to write: .png (300 dpi), .svg or .pdf (required)")
 	scale := fs.String("scale", "auto", "loss axis: log, linear, or auto (log for planes, linear for lines, as the app)")
+	threeD := fs.Bool("3d", false, "a plane as a lit 3D surface (Li et al.'s figures), seen as the app's 3D view first shows it")
 	paths, err := parsePaths(fs, args, 1, "name the file to plot, like: basin plot plane.npz --out plane.png")
 	if err != nil {
 		return err
@@ -37,7 +39,7 @@ func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := out.writable(); err != nil {
 		return err
 	}
-	f, what, err := figureOf(in, *scale)
+	f, what, err := figureOf(in, *scale, *threeD)
 	if err != nil {
 		return usage(err)
 	}
@@ -49,7 +51,7 @@ func runPlot(_ context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // figureOf reads a file and chooses its figure.
-func figureOf(path, scale string) (figure.Figure, string, error) {
+func figureOf(path, scale string, threeD bool) (figure.Figure, string, error) {
 	logFor := func(twoD bool) bool { return scale == "log" || scale == "auto" && twoD }
 	if strings.HasSuffix(path, ".safetensors") {
 		meta, err := checkpoint.ReadMeta(path)
@@ -75,6 +77,11 @@ func figureOf(path, scale string) (figure.Figure, string, error) {
 	s, err := surface.Load(path)
 	if err != nil {
 		return figure.Figure{}, "", err
+	}
+	if threeD {
+		cam := render.DefaultCamera()
+		f, err := figure.Surface3D(s, logFor(true), cam.Yaw, cam.Pitch)
+		return f, fmt.Sprintf("%s surface in 3D, %d of %d points", s.Meta.Kind, s.Computed(), s.Len()), err
 	}
 	f, err := figure.Surface(s, logFor(s.Is2D() || s.Meta.Kind == "interp")) // an interpolation's ends are far below its sides
 	return f, fmt.Sprintf("%s surface, %d of %d points", s.Meta.Kind, s.Computed(), s.Len()), err

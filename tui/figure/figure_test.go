@@ -57,7 +57,14 @@ func TestFiguresSave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	figs = append(figs, c, tr)
+	s3, err := Surface3D(plane, true, -0.6, 0.55)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Surface3D(line, true, 0, 0.5); err == nil {
+		t.Error("a line drew in 3D")
+	}
+	figs = append(figs, c, tr, s3)
 	magic := map[string]string{".png": "\x89PNG", ".svg": "<?xml", ".pdf": "%PDF"}
 	for i, f := range figs {
 		for ext, m := range magic {

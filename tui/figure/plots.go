@@ -22,8 +22,10 @@ import (
 var (
 	blue   = color.RGBA{31, 119, 180, 255}
 	orange = color.RGBA{230, 120, 20, 255}
-	red    = color.RGBA{220, 20, 30, 255}
+	// accuracy's colours, apart from the losses' (train, test)
 	green  = color.RGBA{44, 160, 44, 255}
+	purple = color.RGBA{148, 103, 189, 255}
+	red    = color.RGBA{220, 20, 30, 255}
 )
 
 // Surface is the figure of a surface file: a line (with accuracy under it)
@@ -67,11 +69,11 @@ func line(s *surface.Surface, log bool) Figure {
 	type split struct {
 		name          string
 		loss, acc, se []float64
-		col           color.RGBA
+		col, accCol   color.RGBA
 	}
-	splits := []split{{"train", s.Loss, s.Acc, s.LossSE, blue}}
+	splits := []split{{"train", s.Loss, s.Acc, s.LossSE, blue, green}}
 	if s.TestLoss != nil {
-		splits = append(splits, split{"test", s.TestLoss, s.TestAcc, s.TestLossSE, orange})
+		splits = append(splits, split{"test", s.TestLoss, s.TestAcc, s.TestLossSE, orange, purple})
 	}
 	p.Add(plotter.NewGrid())
 	dashes := []vg.Length{vg.Points(4), vg.Points(2.5)}
@@ -88,10 +90,30 @@ func line(s *surface.Surface, log bool) Figure {
 			p.Legend.Add(sp.name+" loss (± 1 s.e.)", l)
 		}
 		key, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 1}}) // the legend's sample of the dashed line
-		key.Color, key.Width, key.Dashes = sp.col, vg.Points(1.2), dashes
+		key.Color, key.Width, key.Dashes = sp.accCol, vg.Points(1.2), dashes
 		p.Legend.Add(sp.name+" accuracy (right axis)", key)
 	}
 	p.X.Min, p.X.Max = s.Alpha.Min, s.Alpha.Max
+	if s.Meta.Kind == "interp" { // A and B marked where they are
+		p.X.Tick.Marker = endsTicks{}
+	}
+	// Headroom: the curves keep to the lower part, the legend to the band
+	// above them, so it covers none.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, sp := range splits {
+		for _, v := range sp.loss {
+			if finite(v) && (!log || v > 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if hi > lo {
+		if log {
+			p.Y.Max = hi * math.Pow(hi/lo, headroom)
+		} else {
+			p.Y.Max = hi + headroom*(hi-lo)
+		}
+	}
 	p.Legend.Top = true
 	return Figure{W: 6.4 * vg.Inch, H: 4.4 * vg.Inch, Draw: func(dc draw.Canvas) {
 		dc = withCaption(dc, Caption(s.Meta))
@@ -99,7 +121,7 @@ func line(s *surface.Surface, log bool) Figure {
 		left := draw.Crop(dc, 0, -right, 0, 0)
 		p.Draw(left)
 		da := p.DataCanvas(left)
-		h := da.Max.Y - da.Min.Y
+		h := (da.Max.Y - da.Min.Y) / (1 + headroom) // 100% where the losses' top is
 		at := func(acc float64) vg.Length { return da.Min.Y + vg.Length(acc)*h }
 		for _, sp := range splits {
 			var pts []vg.Point
@@ -108,11 +130,11 @@ func line(s *surface.Surface, log bool) Figure {
 					pts = append(pts, vg.Point{X: da.X(p.X.Norm(x)), Y: at(sp.acc[i])})
 				}
 			}
-			da.StrokeLines(draw.LineStyle{Color: sp.col, Width: vg.Points(1.2), Dashes: dashes}, pts)
+			da.StrokeLines(draw.LineStyle{Color: sp.accCol, Width: vg.Points(1.2), Dashes: dashes}, pts)
 		}
 		axis := draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
 		x0 := da.Max.X + vg.Points(4)
-		dc.StrokeLine2(axis, x0, da.Min.Y, x0, da.Max.Y)
+		dc.StrokeLine2(axis, x0, da.Min.Y, x0, at(1))
 		sty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9), Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YCenter}
 		for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
 			y := at(v)
@@ -121,8 +143,31 @@ func line(s *surface.Surface, log bool) Figure {
 		}
 		lab := sty
 		lab.Font.Size, lab.Rotation, lab.XAlign = 11, -math.Pi/2, draw.XCenter
-		dc.FillText(lab, vg.Point{X: dc.Max.X - vg.Points(6), Y: (da.Min.Y + da.Max.Y) / 2}, "accuracy")
+		dc.FillText(lab, vg.Point{X: dc.Max.X - vg.Points(6), Y: (da.Min.Y + at(1)) / 2}, "accuracy")
 	}}
+}
+
+// headroom is the share of a line plot's height above its curves, for the
+// legend.
+const headroom = 0.3
+
+// endsTicks are an interpolation's ticks: the usual ones, with t = 0 and
+// t = 1 always there and named for the models they are.
+type endsTicks struct{}
+
+func (endsTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != 0 && t.Value != 1 {
+			out = append(out, t)
+		}
+	}
+	for _, e := range []plot.Tick{{Value: 0, Label: "0 (A)"}, {Value: 1, Label: "1 (B)"}} {
+		if e.Value >= lo && e.Value <= hi {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // seBand is the polygon of loss ± 1 standard error over xs (the lower
@@ -275,6 +320,7 @@ func contourLabels(s *surface.Surface, g grid, levels []float64) *plotter.Labels
 	}
 	var pts plotter.XYs
 	var labels []string
+	gap := 0.09 * (g.X(c-1) - g.X(0)) // labels closer than this along the row would touch
 	for _, lv := range levels {
 		for i := start; i+1 < c; i++ {
 			a, b := g.Z(i, row), g.Z(i+1, row)
@@ -282,6 +328,9 @@ func contourLabels(s *surface.Surface, g grid, levels []float64) *plotter.Labels
 				continue
 			}
 			x := g.X(i) + (lv-a)/(b-a)*(g.X(i+1)-g.X(i))
+			if len(pts) > 0 && math.Abs(x-pts[len(pts)-1].X) < gap {
+				break // too close to the last label: this contour goes unlabelled
+			}
 			v := lv
 			if g.log {
 				v = math.Pow(10, lv)
@@ -374,7 +423,7 @@ func plane(s *surface.Surface, log bool) Figure {
 		dc = withCaption(dc, Caption(s.Meta))
 		w := dc.Max.X - dc.Min.X
 		p.Draw(draw.Crop(dc, 0, -w*0.17, 0, 0))
-		bar.Draw(draw.Crop(dc, w*0.84, 0, vg.Points(24), -vg.Points(20)))
+		bar.Draw(draw.Crop(dc, w*0.84, -vg.Points(10), vg.Points(24), -vg.Points(20)))
 	}}
 }
 
@@ -428,8 +477,8 @@ func Compare(a, b *surface.Surface, log bool, labels ...string) (Figure, error) 
 		pa.Draw(draw.Crop(dc, 0, -(w - cell*0.92), 0, 0))
 		pb.Draw(draw.Crop(dc, cell*0.92, -(w - 2*cell*0.92), 0, 0))
 		bar.Draw(draw.Crop(dc, 2*cell*0.92, -(w - 2*cell*0.92 - cell*0.16), vg.Points(24), -vg.Points(20)))
-		pd.Draw(draw.Crop(dc, 2*cell*0.92+cell*0.17, -cell*0.14, 0, 0))
-		dbar.Draw(draw.Crop(dc, w-cell*0.14, 0, vg.Points(24), -vg.Points(20)))
+		pd.Draw(draw.Crop(dc, 2*cell*0.92+cell*0.17, -cell*0.18, 0, 0))
+		dbar.Draw(draw.Crop(dc, w-cell*0.17, -vg.Points(8), vg.Points(24), -vg.Points(20)))
 	}}, nil
 }
 
