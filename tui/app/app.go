@@ -286,6 +286,7 @@ func (m *Model) globalKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 		return nil, true
 	case key.Matches(msg, k.Open) && m.ck != nil:
 		m.picker = &picker{items: m.eng.Files.Filter(candidates(m.opts.listRuns(), m.ck.Arch.Preset, m.ck.Path))}
+		m.picker.describe(m.eng.Files == nil)
 		return nil, true
 	case key.Matches(msg, k.Models):
 		preset, path := m.opts.Train.Arch.Preset, ""
@@ -294,6 +295,7 @@ func (m *Model) globalKey(msg tea.KeyMsg) (cmd tea.Cmd, done bool) {
 		}
 		items := m.eng.Files.Filter(append(candidates(m.opts.listRuns(), preset, ""), surfaces(m.opts.listRuns())...))
 		m.picker = &picker{items: items, models: true, mark: path}
+		m.picker.describe(m.eng.Files == nil)
 		return nil, true
 	case key.Matches(msg, k.Figure):
 		if f, ok := m.views[m.active].(figurer); ok {

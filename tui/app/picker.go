@@ -1,8 +1,10 @@
 package app
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/basin-dev/basin/core/checkpoint"
@@ -14,6 +16,7 @@ import (
 // run folders (and the shipped one of the same preset).
 type picker struct {
 	items  []string
+	about  map[string]string // what trained each checkpoint, to tell them apart
 	sel    int
 	models bool   // the models list: enter switches the views, b opens as B
 	asB    bool   // the choice is to be opened as B
@@ -60,6 +63,36 @@ func within(dir, root string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// describe reads what trained each listed checkpoint (its metadata header
+// only): preset, batch, learning rate, seed, test accuracy, so two files
+// both named model.safetensors read apart. Not under basin serve, whose
+// sessions read only through their confined Files.
+func (p *picker) describe(local bool) {
+	if !local {
+		return
+	}
+	p.about = map[string]string{}
+	for _, path := range p.items {
+		if !strings.HasSuffix(path, ".safetensors") {
+			continue
+		}
+		meta, err := checkpoint.ReadMeta(path)
+		if err != nil {
+			continue
+		}
+		var parts []string
+		for _, k := range []struct{ key, name string }{{"preset", ""}, {"optimizer", ""}, {"batch", "batch "}, {"lr", "lr "}, {"seed", "seed "}} {
+			if v := meta[k.key]; v != "" {
+				parts = append(parts, k.name+v)
+			}
+		}
+		if a, err := strconv.ParseFloat(meta["test_accuracy"], 64); err == nil {
+			parts = append(parts, fmt.Sprintf("test %.2f%%", 100*a))
+		}
+		p.about[path] = strings.Join(parts, " · ")
+	}
+}
+
 // key moves the selection; it returns the chosen path, or done with ""
 // when the picker is dismissed.
 func (p *picker) key(msg tea.KeyMsg) (chosen string, done bool) {
@@ -96,6 +129,9 @@ func (p *picker) view(st styles, w, h int) string {
 		line := render.Clean(p.items[i])
 		if p.items[i] == p.mark {
 			line += st.faint.Render("  (on screen)")
+		}
+		if a := p.about[p.items[i]]; a != "" {
+			line += st.faint.Render("  " + render.Clean(a))
 		}
 		if strings.HasSuffix(p.items[i], ".npz") {
 			line += st.faint.Render("  (surface: enter watches it)")

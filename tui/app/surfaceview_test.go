@@ -51,7 +51,7 @@ func TestSurfaceView(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("F")})
 	pump(t, m, func() bool { return strings.HasPrefix(m.note, "figure saved") || m.errMsg != "" })
 	path := strings.TrimPrefix(m.note, "figure saved: ")
-	if b, err := os.ReadFile(path); err != nil || !strings.HasPrefix(string(b), "\x89PNG") || !strings.Contains(path, "figure-2d-1.png") {
+	if b, err := os.ReadFile(path); err != nil || !strings.HasPrefix(string(b), "\x89PNG") || !strings.Contains(path, "figure-3d-1.png") {
 		t.Fatalf("figure %q: %v (%s)", path, err, m.errMsg)
 	}
 }

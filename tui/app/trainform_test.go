@@ -74,8 +74,9 @@ func TestTrainFromTheApp(t *testing.T) {
 	}
 	// M: the list; Enter on the first model switches back to it.
 	keys(m, "M")
-	if m.picker == nil || !strings.Contains(m.View(), "Models") || !strings.Contains(m.View(), "(on screen)") {
-		t.Fatalf("no models list:\n%s", m.View())
+	if m.picker == nil || !strings.Contains(m.View(), "Models") || !strings.Contains(m.View(), "(on screen)") ||
+		!strings.Contains(m.View(), "small · sgd · batch 32") {
+		t.Fatalf("no models list, or one that does not say what trained them:\n%s", m.View())
 	}
 	for m.picker.items[m.picker.sel] != trained {
 		keys(m, "down")
