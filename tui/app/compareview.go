@@ -193,11 +193,15 @@ func compareLayout(w, h int, aspect float64) cmpLayout {
 func (v *compareView) draw(w, h int) string {
 	st, al, be := v.a.c.st, v.a.alpha(), v.a.beta()
 	l := compareLayout(w, h, v.a.aspect())
+	if v.diff { // one plane, laid out as the 2D view's
+		x0, _, pw, ph := planeLayout(w, h, v.a.aspect())
+		l = cmpLayout{xa: x0, xb: x0, pw: pw, ph: ph}
+	}
 	pal := render.NewPalette(st.profile)
 	canvas := render.NewCanvas(w, l.ph+1)
 	var scale render.Scale
 	var what string
-	if v.diff { // one plane across both halves
+	if v.diff {
 		fw := l.xb + l.pw - l.xa
 		d := difference(field(&v.a, fw, 2*l.ph), field(&v.b, fw, 2*l.ph))
 		scale = render.ScaleOf(d, false).Symmetric()

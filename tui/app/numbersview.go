@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/basin-dev/basin/core/checkpoint"
 	"github.com/basin-dev/basin/core/compare"
@@ -125,8 +126,9 @@ func (v *numbersView) view(w, h int) string {
 		b.WriteString(".\nIt runs between scans and takes about as long as K 1D scans.")
 	default:
 		b.WriteString(st.faint.Render("± is the sd over directions, an eigenvalue's residual ‖Hv − λv‖ (v's distance from an eigenvector), a mean's s.e.") + "\n")
-		if len(v.sides) == 2 {
-			b.WriteString(st.title.Render("verdict: ") + compare.Decide(v.sides[0], v.sides[1]).Line + "\n")
+		if len(v.sides) == 2 { // the whole verdict, wrapped: its end names what disagrees
+			verdict := lipgloss.NewStyle().Width(w).Render("verdict: " + compare.Decide(v.sides[0], v.sides[1]).Line)
+			b.WriteString(verdict + "\n")
 		}
 		b.WriteString(v.table())
 	}

@@ -101,9 +101,9 @@ var (
 			r, g, b := Viridis(float64(i) / 23)
 			t = append(t, [3]uint8{r, g, b})
 		}
-		return colors256(monotone256(t, len(t)-1, repeatCost))
+		return colors256(monotone256(colourful, t, len(t)-1, repeatCost))
 	}()
-	diverging256 = colors256(monotone256(divergingSteps(23), 11, repeatCost))
+	diverging256 = colors256(monotone256(neutral, divergingSteps(23), 11, repeatCost))
 )
 
 // repeatCost is what a palette pays (in ΔE) to keep a step's colour for

@@ -54,25 +54,27 @@ func xterm256(i int) [3]uint8 {
 	return [3]uint8{levels[i/36], levels[i/6%6], levels[i%6]}
 }
 
-// cube are the cube's entries the palettes choose from: those with
-// colour (CIELAB chroma 30 or more), since a grey, or a lavender close to
-// one, reads as no value at all between coloured cells.
-var cube = func() (c []struct {
+// entry is an xterm colour and its CIELAB coordinates.
+type entry struct {
 	index int
 	lab   lab
-}) {
+}
+
+// colourful are the cube's entries the loss palettes choose from: those
+// with colour (CIELAB chroma 30 or more), since a grey, or a lavender
+// close to one, reads as no value at all between coloured cells. neutral
+// adds the cube's greys and pale colours, for the diverging palette's
+// white middle.
+var colourful, neutral = func() (c, all []entry) {
 	for i := 16; i < 232; i++ {
 		x := xterm256(i)
 		l := toLab(x[0], x[1], x[2])
-		if math.Hypot(l.a, l.b) < 30 {
-			continue
+		all = append(all, entry{i, l})
+		if math.Hypot(l.a, l.b) >= 30 {
+			c = append(c, entry{i, l})
 		}
-		c = append(c, struct {
-			index int
-			lab   lab
-		}{i, l})
 	}
-	return c
+	return c, all
 }()
 
 // monotone256 picks one cube entry per target, closest in sum of CIELAB
@@ -81,7 +83,7 @@ var cube = func() (c []struct {
 // entries. A step may keep its neighbour's lightness at a cost of repeat
 // (in ΔE; +Inf: never): a palette then trades a few repeated steps for
 // colours true to their hue.
-func monotone256(targets [][3]uint8, peak int, repeat float64) []int {
+func monotone256(cube []entry, targets [][3]uint8, peak int, repeat float64) []int {
 	n, m := len(targets), len(cube)
 	cost := make([][]float64, n)
 	from := make([][]int, n)

@@ -374,19 +374,21 @@ func TestSafeKeepsColourDropsTheRest(t *testing.T) {
 // the loss palette and each 3D shade ramp rise, the diverging one rises to
 // white at 0 and falls after; none uses a grey.
 func TestPalettes256AreMonotoneInLightness(t *testing.T) {
-	light := func(c Color) float64 {
+	labOf := func(c Color) lab {
 		var i int
 		if _, err := fmt.Sscanf(c.fg, "38;5;%d", &i); err != nil {
 			t.Fatalf("%q is not a 256-colour code", c.fg)
 		}
 		x := xterm256(i)
-		l := toLab(x[0], x[1], x[2])
-		if math.Hypot(l.a, l.b) < 30 {
-			t.Errorf("entry %d is grey or nearly", i)
-		}
-		return l.l
+		return toLab(x[0], x[1], x[2])
 	}
+	light := func(c Color) float64 { return labOf(c).l }
 	check := func(name string, cs []Color, peak int) {
+		for i := range cs {
+			if l := labOf(cs[i]); peak > len(cs) && math.Hypot(l.a, l.b) < 30 {
+				t.Errorf("%s: step %d is grey or nearly", name, i)
+			}
+		}
 		for i := 1; i < len(cs); i++ {
 			a, b := light(cs[i-1]), light(cs[i])
 			up := b >= a
@@ -399,7 +401,11 @@ func TestPalettes256AreMonotoneInLightness(t *testing.T) {
 		}
 	}
 	check("loss", NewPalette(ANSI256).colors, 1<<30)
-	check("diverging", NewDivergingPalette(ANSI256).colors, NewDivergingPalette(ANSI256).Steps()/2)
+	div := NewDivergingPalette(ANSI256).colors
+	check("diverging", div, len(div)/2)
+	if mid := labOf(div[len(div)/2]); mid.l < 90 || math.Hypot(mid.a, mid.b) > 10 {
+		t.Errorf("the diverging palette's middle is %+v, not white", mid)
+	}
 	for i, row := range shadesFor(ANSI256).colors {
 		check(fmt.Sprintf("3D step %d", i), row, 1<<30)
 	}

@@ -62,7 +62,7 @@ func shadesFor(p Profile) *shadeTable {
 				f := shadeFactor(k)
 				targets = append(targets, [3]uint8{uint8(float64(r) * f), uint8(float64(g) * f), uint8(float64(b) * f)})
 			}
-			row = colors256(monotone256(targets, shades-1, 0))
+			row = colors256(monotone256(colourful, targets, shades-1, 0))
 		} else {
 			for k := range row {
 				row[k] = scale(r, g, b, k)
