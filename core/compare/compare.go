@@ -30,7 +30,7 @@ type Side struct {
 	Checkpoint  string                `json:"checkpoint"`
 	SHA256      string                `json:"checkpoint_sha256"`
 	Meta        map[string]string     `json:"checkpoint_meta,omitempty"` // what trained it: batch, lr, seed, …
-	Test        model.Result          `json:"test"` // on the whole test split
+	Test        model.Result          `json:"test"`                      // on the whole test split
 	Line        *surface.Surface      `json:"-"`
 	Plane       *surface.Surface      `json:"-"`
 	Directional sharpness.Directional `json:"directional"`

@@ -150,6 +150,7 @@ func (v *watchView) resize() {
 	v.line.resize()
 	v.plane.resize()
 }
+
 // subject is the watched run's preset (or surface's) and file.
 func (v *watchView) subject() (string, string) {
 	switch {

@@ -69,10 +69,10 @@ type Engine struct {
 	// NoFiles: scans keep their points in memory only (basin --demo,
 	// which loops over the same windows for an audience).
 	NoFiles bool
-	mu             sync.Mutex
-	runDir         string
-	files          map[string]int
-	pools          map[string]*model.Pool // evaluators per preset, reused by every scan
+	mu      sync.Mutex
+	runDir  string
+	files   map[string]int
+	pools   map[string]*model.Pool // evaluators per preset, reused by every scan
 	// Slot lets one scan run at a time: two scans on the same cores only
 	// slow each other down, and each holds its workers' evaluators (70 MB
 	// apiece for the standard net).
