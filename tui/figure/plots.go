@@ -464,7 +464,7 @@ func Compare(a, b *surface.Surface, log bool, labels ...string) (Figure, error) 
 	}
 	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+nameA, "B: "+nameB, "A − B (loss)"
 	bar, dbar := colorBar(lo, hi, scaleLabel(log), false), colorBar(-m, m, "A − B", true)
-	caption := Caption(a.Meta) + " · same directions, images and scale for A and B"
+	caption := fmt.Sprintf("A %s, B %s · ", nameA, nameB) + Caption(a.Meta) + " · same directions, images and scale for A and B"
 	if a.Meta.Preset != b.Meta.Preset || a.Meta.ArchText != b.Meta.ArchText {
 		// two architectures (basin experiment skip): each has its own plane
 		caption = fmt.Sprintf("A %s, B %s, each on its own filter-normalized directions (seed %d) · same images, grid and scale",
