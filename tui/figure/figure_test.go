@@ -138,3 +138,21 @@ func TestNonFiniteSurfaces(t *testing.T) {
 		}
 	}
 }
+
+// An interpolation's axis names its ends A and B wherever its range puts
+// them, and only there.
+func TestInterpolationTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range (endsTicks{}).Ticks(-0.5, 1.5) {
+		labels = append(labels, tk.Label)
+	}
+	all := strings.Join(labels, " ")
+	if !strings.Contains(all, "0 (A)") || !strings.Contains(all, "1 (B)") {
+		t.Errorf("ticks %q", all)
+	}
+	for _, tk := range (endsTicks{}).Ticks(0.2, 0.8) {
+		if strings.Contains(tk.Label, "(") {
+			t.Errorf("an end outside the range is ticked: %q", tk.Label)
+		}
+	}
+}
