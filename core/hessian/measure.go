@@ -118,7 +118,13 @@ func Measure(ctx context.Context, p *Product, o Options, progress func(Progress)
 		}
 	}
 	if o.Top > 0 && o.Bottom {
-		b, err := Bottom(ctx, p, sp.Top[0], eigen("λmin"))
+		// By Lanczos, which converges on λmin where shifted power
+		// iteration often does not in as many products.
+		s := o.Search
+		s.MaxIterations = min(s.MaxIterations, LanczosSteps(p.Dim()))
+		_, b, err := LanczosExtremes(ctx, p, 1, s, func(_ []Eigen, b Eigen) {
+			progress(Progress{Task: "λmin", Step: b.Iterations, Of: s.MaxIterations, Estimate: fmt.Sprintf("%.5g ± %.2g", b.Value, b.Residual)})
+		})
 		if err != nil {
 			return finish(err)
 		}

@@ -244,6 +244,17 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 	if want := vals[0]; math.Abs(bottom.Value-want) > 1e-3*math.Abs(top[0].Value) {
 		t.Errorf("λmin %v, explicit %v (λmax %v)", bottom.Value, want, top[0].Value)
 	}
+	// Lanczos: both ends at once.
+	ltop, lbottom, err := LanczosExtremes(ctx, p, 1, Search{Tolerance: 1e-6, MaxIterations: 300, Seed: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := dominant(vals); math.Abs(ltop[0].Value-want) > 1e-4*math.Abs(want) || !ltop[0].Converged {
+		t.Errorf("Lanczos λmax %v, explicit %v", ltop[0].Value, want)
+	}
+	if want := vals[0]; math.Abs(lbottom.Value-want) > 1e-4*math.Abs(ltop[0].Value) || !lbottom.Converged {
+		t.Errorf("Lanczos λmin %v, explicit %v", lbottom.Value, want)
+	}
 	tr, err := Trace(ctx, p, 1, nil)
 	if err != nil {
 		t.Fatal(err)
