@@ -25,14 +25,20 @@ type Density struct {
 	Grid    []float64 `json:"grid"`    // λ where the density is given
 	Values  []float64 `json:"density"` // there, integrating to 1
 	// What the density says: its extreme nodes (λ1 ≈ Max), the interval
-	// holding the middle 90 % of the weight (the bulk), and the weight
-	// below zero (negative eigenvalues).
-	Min, Max     float64       `json:"min"`
+	// holding the middle 90 % of the weight (the bulk), and the weight of
+	// the negative eigenvalues: of the nodes below −NegativeBelow·|λ|max
+	// (a bulk at zero spreads a hair either side of it).
+	Min          float64       `json:"min"`
+	Max          float64       `json:"max"`
 	Bulk         [2]float64    `json:"bulk"`
 	NegativeMass float64       `json:"negative_mass"`
 	Products     int           `json:"hessian_vector_products"`
 	Took         time.Duration `json:"took_ns"`
 }
+
+// NegativeBelow is how far below zero, relative to the spectrum's extent,
+// a node counts as a negative eigenvalue.
+const NegativeBelow = 1e-3
 
 // DensityBins is how many points the density is given at.
 const DensityBins = 1000
@@ -82,9 +88,12 @@ func (d *Density) summarize() {
 		return
 	}
 	d.Min, d.Max = math.Inf(1), math.Inf(-1)
-	for i, v := range d.Nodes {
+	for _, v := range d.Nodes {
 		d.Min, d.Max = math.Min(d.Min, v), math.Max(d.Max, v)
-		if v < 0 {
+	}
+	scale := math.Max(math.Abs(d.Min), math.Abs(d.Max))
+	for i, v := range d.Nodes {
+		if v < -NegativeBelow*scale {
 			d.NegativeMass += d.Weights[i]
 		}
 	}

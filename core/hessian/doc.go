@@ -25,6 +25,10 @@
 // al. 2018 do for their convexity maps), Trace estimates tr H by
 // Hutchinson's estimator with Rademacher vectors and its standard error,
 // and Restrict narrows H to one layer's diagonal block (Product.Blocks).
+// LanczosExtremes (lanczos.go) finds both ends at once by Lanczos with full
+// reorthogonalisation, converging on λmin where Bottom often does not
+// (Measure uses it for λmin), and SpectralDensity (density.go) estimates
+// the whole eigenvalue density by stochastic Lanczos quadrature.
 // Measure runs what Options ask for into a Spectrum. Each result says how
 // it was computed (iterations, tolerance, time) and how far it can be off:
 // ‖Hv − λv‖ for an eigenvalue (a symmetric H has an eigenvalue within that

@@ -12,7 +12,10 @@ type Options struct {
 	Bottom   bool // the other end of the spectrum (λmin at a minimum)
 	Trace    bool // Hutchinson's trace
 	PerLayer bool // λmax of each layer's diagonal block
-	Search   Search
+	// Density is how many stochastic Lanczos quadrature runs estimate the
+	// eigenvalue density (0: none), of DensitySteps steps each.
+	Density, DensitySteps int
+	Search                Search
 }
 
 // DefaultOptions: λmax, λmin and the trace, by PyHessian's stopping rule.
@@ -28,6 +31,9 @@ func (o Options) Validate() error {
 	if o.Top == 0 && (o.Bottom || o.PerLayer) {
 		return fmt.Errorf("λmin and per-layer eigenvalues need the top eigenvalue (top ≥ 1)")
 	}
+	if o.Density < 0 || o.Density > 100 || o.Density > 0 && (o.DensitySteps < 2 || o.DensitySteps > 1000) {
+		return fmt.Errorf("density: %d runs of %d Lanczos steps: use 1 to 100 runs of 2 to 1000 steps", o.Density, o.DensitySteps)
+	}
 	if !(o.Search.Tolerance > 0) || o.Search.MaxIterations < 1 {
 		return fmt.Errorf("power iteration needs a positive tolerance and at least one iteration")
 	}
@@ -35,7 +41,7 @@ func (o Options) Validate() error {
 }
 
 // Enabled reports whether anything is measured.
-func (o Options) Enabled() bool { return o.Top > 0 || o.Trace }
+func (o Options) Enabled() bool { return o.Top > 0 || o.Trace || o.Density > 0 }
 
 // LayerEigen is λmax of one layer's diagonal block.
 type LayerEigen struct {
@@ -56,6 +62,7 @@ type Spectrum struct {
 	Bottom        *Eigen         `json:"bottom,omitempty"`
 	Trace         *TraceEstimate `json:"trace,omitempty"`
 	Layers        []LayerEigen   `json:"layers,omitempty"`
+	Density       *Density       `json:"density,omitempty"`
 	Products      int            `json:"hessian_vector_products"`
 	Took          time.Duration  `json:"took_ns"`
 }
@@ -141,6 +148,16 @@ func Measure(ctx context.Context, p *Product, o Options, progress func(Progress)
 		if err != nil {
 			return finish(err)
 		}
+	}
+	if o.Density > 0 {
+		steps := min(o.DensitySteps, LanczosSteps(p.Dim()))
+		d, err := SpectralDensity(ctx, p, o.Density, steps, o.Search.Seed, func(run int) {
+			progress(Progress{Task: "density", Step: run, Of: o.Density, Estimate: fmt.Sprintf("run %d of %d", run, o.Density), Done: run == o.Density})
+		})
+		if err != nil {
+			return finish(err)
+		}
+		sp.Density = &d
 	}
 	if o.PerLayer {
 		var err error

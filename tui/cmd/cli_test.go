@@ -267,6 +267,20 @@ func TestSharpnessCommand(t *testing.T) {
 		!strings.Contains(stdout, "λ1 ") || !strings.Contains(stdout, "λmin ") || !strings.Contains(stdout, "Hutchinson") {
 		t.Fatalf("table: %d %s", code, stdout)
 	}
+	// The eigenvalue density: a line of the table and a figure.
+	fig := filepath.Join(t.TempDir(), "density.png")
+	code, stdout, stderr = run("sharpness", "--checkpoint", ck, "--directions", "1", "--samples", "30", "--points", "5", "--epsilon", "",
+		"--trace=false", "--density", "2", "--density-steps", "12", "--density-out", fig)
+	if b, err := os.ReadFile(fig); code != 0 || err != nil || !strings.HasPrefix(string(b), "\x89PNG") ||
+		!strings.Contains(stdout, "stochastic Lanczos quadrature, 2 runs × 12 steps") {
+		t.Fatalf("density: %d %v %s %s", code, err, stdout, stderr)
+	}
+	for _, c := range [][]string{{"--density-out", fig}, {"--density", "2", "--density-steps", "1"}, {"--density", "-1"}} {
+		code, _, stderr := run(append([]string{"sharpness", "--checkpoint", ck}, c...)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") > 0 || !strings.Contains(stderr, "density") {
+			t.Errorf("%v: exit %d, %q", c, code, stderr)
+		}
+	}
 }
 
 // basin compare A A: one file with four surfaces, a table whose ratios

@@ -4,27 +4,32 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/basin-dev/basin/core/atomicfile"
+	"github.com/basin-dev/basin/core/build"
 	"github.com/basin-dev/basin/core/compare"
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/jsonfloat"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/core/sharpness"
+	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/flags"
 )
 
 func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--top 1] [--lambda-min] [--trace] [--per-layer] [--format table|json]", stdout)
+	fs := newFlags("sharpness", "basin sharpness --checkpoint F [--directions 10] [--alpha -1:1] [--points 51] [--norm filter] [--seed 1] [--samples 1000] [--split train] [--threshold 0.1] [--epsilon 1e-3,5e-4] [--top 1] [--lambda-min] [--trace] [--per-layer] [--density 3] [--density-out d.png] [--format table|json]", stdout)
 	var sf flags.Scan
 	sf.Register(fs.FlagSet, flags.Line, "seed")
 	mf := registerModel(fs)
 	var shf flags.Sharpness
 	shf.Register(fs.FlagSet)
 	format := fs.String("format", "table", "table or json")
+	densityOut := fs.String("density-out", "", "with --density, a figure of the eigenvalue density: .png, .svg or .pdf")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +50,17 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	hopt, err := shf.Hessian(st.Direction.Seed)
 	if err != nil {
 		return usage(err)
+	}
+	if *densityOut != "" {
+		if hopt.Density == 0 {
+			return usagef("--density-out needs --density N (runs)")
+		}
+		if ext := strings.ToLower(filepath.Ext(*densityOut)); ext != ".png" && ext != ".svg" && ext != ".pdf" {
+			return usagef("--density-out %q: a figure is .png, .svg or .pdf", *densityOut)
+		}
+		if err := atomicfile.CheckWritable(*densityOut); err != nil {
+			return usagef("--density-out: %v", err)
+		}
 	}
 
 	if st.Alpha.Min > 0 || st.Alpha.Max < 0 {
@@ -84,6 +100,17 @@ func runSharpness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			printHessian(stdout, report.Hessian, st.Split)
 			fmt.Fprintf(stdout, "took       %s\n", fmtDuration(time.Since(start)))
 		}
+	}
+	if h := report.Hessian; *densityOut != "" && h != nil && h.Density != nil {
+		f, err := figure.Density(h.Density, fmt.Sprintf("%s (%s) · %d %s images (seed %d) · %d runs × %d Lanczos steps · basin %s",
+			in.ck.Path, in.ck.Arch.Preset, h.Images, st.Split, st.SampleSeed, h.Density.Runs, h.Density.Steps, build.Version))
+		if err == nil {
+			err = figure.Save(*densityOut, f)
+		}
+		if err != nil {
+			return err
+		}
+		rep.line("wrote %s: the eigenvalue density", *densityOut)
 	}
 	if runErr != nil && len(res.Directions) > 0 && len(res.Directions) < k {
 		rep.line("stopped after %d of %d directions; the table has those", len(res.Directions), k)
@@ -148,8 +175,12 @@ func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
 		width = max(width, utf8.RuneCountInString("λmax "+l.Layer))
 	}
 	eig := func(name string, e hessian.Eigen) {
-		fmt.Fprintf(w, "%s %s power iteration, %d products, %s%s\n", padRunes(name, width), padRunes(compare.EigenString(e), 26),
-			e.Iterations, fmtDuration(e.Took), converged(e, sp))
+		method := "power iteration"
+		if name == "λmin" {
+			method = "Lanczos"
+		}
+		fmt.Fprintf(w, "%s %s %s, %d products, %s%s\n", padRunes(name, width), padRunes(compare.EigenString(e), 26),
+			method, e.Iterations, fmtDuration(e.Took), converged(e, sp))
 	}
 	for i, e := range sp.Top {
 		eig(fmt.Sprintf("λ%d", i+1), e)
@@ -166,6 +197,10 @@ func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
 	}
 	for _, l := range sp.Layers {
 		eig("λmax "+l.Layer, l.Eigen)
+	}
+	if d := sp.Density; d != nil {
+		fmt.Fprintf(w, "%s λ from %.4g to %.4g, 90%% of the weight in [%.3g, %.3g], %.1f%% negative (below −0.1%% of |λ|max); stochastic Lanczos quadrature, %d runs × %d steps, %s\n",
+			padRunes("density", width), d.Min, d.Max, d.Bulk[0], d.Bulk[1], 100*d.NegativeMass, d.Runs, d.Steps, fmtDuration(d.Took))
 	}
 	fmt.Fprintf(w, "note       ± on an eigenvalue is ‖Hv − λv‖: an eigenvalue of H lies within it; on the trace, the standard error\n")
 }

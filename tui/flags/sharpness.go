@@ -20,13 +20,17 @@ type Sharpness struct {
 	LambdaMin  bool
 	Trace      bool
 	PerLayer   bool
+	// Density and DensitySteps: --density runs of --density-steps steps.
+	Density, DensitySteps int
 }
 
 // Register adds --directions, --epsilon, --threshold and the Hessian's
 // --top, --lambda-min, --trace and --per-layer.
 func (f *Sharpness) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.Top, "top", 1, "Hessian eigenvalues of largest magnitude to find, λ1..λk (0: none, and no λmin or --per-layer)")
-	fs.BoolVar(&f.LambdaMin, "lambda-min", true, "also the Hessian's smallest eigenvalue (power iteration on H − λ1·I)")
+	fs.BoolVar(&f.LambdaMin, "lambda-min", true, "also the Hessian's smallest eigenvalue (Lanczos, reorthogonalised)")
+	fs.IntVar(&f.Density, "density", 0, "also the Hessian's eigenvalue density by stochastic Lanczos quadrature, from this many runs (0: none; 3 is usual)")
+	fs.IntVar(&f.DensitySteps, "density-steps", 80, "Lanczos steps per density run")
 	fs.BoolVar(&f.Trace, "trace", true, "also the Hessian's trace (Hutchinson's estimator, Rademacher vectors)")
 	fs.BoolVar(&f.PerLayer, "per-layer", false, "also λmax of each layer's own diagonal block of the Hessian")
 	fs.IntVar(&f.Directions, "directions", 10, "random directions to measure each basin along (seeds seed, seed+1, …)")
@@ -61,6 +65,13 @@ func (f *Sharpness) Hessian(seed uint64) (hessian.Options, error) {
 	o := hessian.DefaultOptions()
 	o.Top, o.Trace, o.PerLayer, o.Search.Seed = f.Top, f.Trace, f.PerLayer, seed
 	o.Bottom = f.LambdaMin && f.Top > 0
+	o.Density, o.DensitySteps = f.Density, f.DensitySteps
+	if f.Density < 0 || f.Density > 100 {
+		return o, fmt.Errorf("--density %d: use 0 (none) to 100 runs", f.Density)
+	}
+	if f.Density > 0 && (f.DensitySteps < 2 || f.DensitySteps > 1000) {
+		return o, fmt.Errorf("--density-steps %d: use 2 to 1000", f.DensitySteps)
+	}
 	if f.Top < 0 || f.Top > 100 {
 		return o, fmt.Errorf("--top %d: use 0 to 100 eigenvalues", f.Top)
 	}
