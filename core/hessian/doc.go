@@ -27,8 +27,10 @@
 // and Restrict narrows H to one layer's diagonal block (Product.Blocks).
 // LanczosExtremes (lanczos.go) finds both ends at once by Lanczos with full
 // reorthogonalisation, converging on λmin where Bottom often does not
-// (Measure uses it for λmin), and SpectralDensity (density.go) estimates
-// the whole eigenvalue density by stochastic Lanczos quadrature.
+// (Measure uses it for λmin), SpectralDensity (density.go) estimates
+// the whole eigenvalue density by stochastic Lanczos quadrature, and
+// TracePlusPlus the trace by Hutch++ (Measure's), to 1 % in fewer products
+// than Hutchinson's estimator alone.
 // Measure runs what Options ask for into a Spectrum. Each result says how
 // it was computed (iterations, tolerance, time) and how far it can be off:
 // ‖Hv − λv‖ for an eigenvalue (a symmetric H has an eigenvalue within that

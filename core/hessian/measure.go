@@ -139,8 +139,9 @@ func Measure(ctx context.Context, p *Product, o Options, progress func(Progress)
 		sp.Bottom = &b
 	}
 	if o.Trace {
-		tr, err := Trace(ctx, p, o.Search.Seed, func(t TraceEstimate) {
-			progress(Progress{Task: "trace", Step: t.Probes, Of: MaxProbes, Estimate: fmt.Sprintf("%.5g ± %.2g", t.Value, t.SE), Done: t.Converged || t.Probes == MaxProbes})
+		of := MaxProbes + 2*SketchSize
+		tr, err := TracePlusPlus(ctx, p, o.Search.Seed, func(t TraceEstimate) {
+			progress(Progress{Task: "trace", Step: t.Probes, Of: of, Estimate: fmt.Sprintf("%.5g ± %.2g", t.Value, t.SE), Done: t.Converged || t.Probes == of})
 		})
 		if tr.Probes > 0 {
 			sp.Trace = &tr

@@ -264,7 +264,7 @@ func TestSharpnessCommand(t *testing.T) {
 	}
 	code, stdout, _ = run("sharpness", "--checkpoint", ck, "--directions", "2", "--samples", "50", "--points", "11")
 	if code != 0 || !strings.Contains(stdout, "curvature") || !strings.Contains(stdout, "over 2 directions") ||
-		!strings.Contains(stdout, "λ1 ") || !strings.Contains(stdout, "λmin ") || !strings.Contains(stdout, "Hutchinson") {
+		!strings.Contains(stdout, "λ1 ") || !strings.Contains(stdout, "λmin ") || !strings.Contains(stdout, "Hutch++") {
 		t.Fatalf("table: %d %s", code, stdout)
 	}
 	// The eigenvalue density: a line of the table and a figure.

@@ -191,9 +191,10 @@ func printHessian(w io.Writer, sp *hessian.Spectrum, split data.Split) {
 	if t := sp.Trace; t != nil {
 		stop := fmt.Sprintf("stopped at SE < %g%%", 100*hessian.TraceTolerance)
 		if !t.Converged {
-			stop = fmt.Sprintf("SE still ≥ %g%% at %d vectors", 100*hessian.TraceTolerance, t.Probes)
+			stop = fmt.Sprintf("SE still ≥ %g%% after %d products", 100*hessian.TraceTolerance, t.Probes)
 		}
-		fmt.Fprintf(w, "%s %s Hutchinson, %d Rademacher vectors, %s, %s\n", padRunes("trace", width), padRunes(compare.TraceString(*t), 26), t.Probes, fmtDuration(t.Took), stop)
+		fmt.Fprintf(w, "%s %s Hutch++, %d products (%d sketching the top), %s, %s\n", padRunes("trace", width), padRunes(compare.TraceString(*t), 26),
+			t.Probes, 2*hessian.SketchSize, fmtDuration(t.Took), stop)
 	}
 	for _, l := range sp.Layers {
 		eig("λmax "+l.Layer, l.Eigen)
