@@ -111,7 +111,7 @@ func TracePlusPlus(ctx context.Context, op Operator, seed uint64, progress func(
 		}
 		before := math.Sqrt(dot(hz, hz))
 		orthogonalize(hz, q)
-		orthogonalize(hz, q) // twice: Gram–Schmidt loses orthogonality once
+		orthogonalize(hz, q)                                                // twice: Gram–Schmidt loses orthogonality once
 		if norm := math.Sqrt(dot(hz, hz)); norm > 1e-8*before && norm > 0 { // not already in the span
 			for i := range hz {
 				hz[i] /= norm
