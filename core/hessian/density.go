@@ -3,7 +3,6 @@ package hessian
 import (
 	"context"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/basin-dev/basin/core/rng"
@@ -113,25 +112,20 @@ func (d *Density) summarize() {
 		}
 		d.Values[k] = s / (d.Sigma * math.Sqrt(2*math.Pi))
 	}
-	order := make([]int, len(d.Nodes))
-	for i := range order {
-		order[i] = i
+	// The bulk from the smoothed density's cumulative weight: the nodes
+	// are discrete, and one of them often carries most of the weight.
+	cdf, total := make([]float64, len(d.Grid)), 0.0
+	for k := 1; k < len(d.Grid); k++ {
+		total += (d.Values[k] + d.Values[k-1]) / 2 * (d.Grid[k] - d.Grid[k-1])
+		cdf[k] = total
 	}
-	sort.Slice(order, func(a, b int) bool { return d.Nodes[order[a]] < d.Nodes[order[b]] })
-	total, acc := 0.0, 0.0
-	for _, w := range d.Weights {
-		total += w
-	}
-	d.Bulk = [2]float64{d.Nodes[order[0]], d.Nodes[order[len(order)-1]]}
-	lowSet := false
-	for _, i := range order {
-		acc += d.Weights[i]
-		if !lowSet && acc >= 0.05*total {
-			d.Bulk[0], lowSet = d.Nodes[i], true
+	d.Bulk = [2]float64{d.Grid[0], d.Grid[len(d.Grid)-1]}
+	for k := range cdf {
+		if cdf[k] < 0.05*total {
+			d.Bulk[0] = d.Grid[k]
 		}
-		if acc >= 0.95*total {
-			d.Bulk[1] = d.Nodes[i]
-			break
+		if cdf[k] <= 0.95*total {
+			d.Bulk[1] = d.Grid[min(k+1, len(d.Grid)-1)]
 		}
 	}
 }

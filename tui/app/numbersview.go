@@ -15,6 +15,7 @@ import (
 	"github.com/basin-dev/basin/core/hessian"
 	"github.com/basin-dev/basin/core/scan"
 	"github.com/basin-dev/basin/tui/jobs"
+	"github.com/basin-dev/basin/tui/render"
 )
 
 // numbersView measures flatness on request (r): for the model, or for A
@@ -131,6 +132,9 @@ func (v *numbersView) view(w, h int) string {
 			b.WriteString(verdict + "\n")
 		}
 		b.WriteString(v.table())
+		if chart := v.density(w, h-strings.Count(b.String(), "\n")-2); chart != "" {
+			b.WriteString("\n" + chart)
+		}
 	}
 	if v.err != "" {
 		b.WriteString("\n" + st.err.Render(v.err))
@@ -140,6 +144,40 @@ func (v *numbersView) view(w, h int) string {
 		lines[i] = truncate(lines[i], w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// density draws the first side's eigenvalue density (when measured: the
+// --density flag) in what height is left: on a log axis, the bulk and λ1
+// marked, B's over A's in its own colour.
+func (v *numbersView) density(w, h int) string {
+	if h < 6 || len(v.sides) == 0 || v.sides[0].Hessian == nil || v.sides[0].Hessian.Density == nil {
+		return ""
+	}
+	st := v.c.st
+	d := v.sides[0].Hessian.Density
+	ch := render.Chart{W: w, H: h - 1, XMin: d.Grid[0], XMax: d.Grid[len(d.Grid)-1], LogY: true,
+		Marks: []float64{d.Bulk[0], d.Bulk[1], d.Max}, MarkColor: st.axis, AxisColor: st.axis, Cursor: math.NaN()}
+	peak := 0.0
+	colors := []render.Color{st.line, st.acc}
+	for i, s := range v.sides {
+		if s.Hessian == nil || s.Hessian.Density == nil {
+			continue
+		}
+		sd := s.Hessian.Density
+		ch.XMin, ch.XMax = math.Min(ch.XMin, sd.Grid[0]), math.Max(ch.XMax, sd.Grid[len(sd.Grid)-1])
+		for _, y := range sd.Values {
+			peak = math.Max(peak, y)
+		}
+		ys := make([]float64, len(sd.Values))
+		for k, y := range sd.Values {
+			ys[k] = math.Max(y, 1e-7)
+		}
+		ch.Series = append(ch.Series, render.Series{X: sd.Grid, Y: ys, Color: colors[min(i, 1)]})
+	}
+	ch.YMin, ch.YMax = math.Max(peak*1e-6, 1e-7), peak*2
+	head := st.title.Render("eigenvalue density") + st.faint.Render(fmt.Sprintf("  log scale · marks: the bulk (90%% of the weight) [%.3g, %.3g] and λ1 ≈ %.4g · %.1f%% of the weight negative",
+		d.Bulk[0], d.Bulk[1], d.Max, 100*d.NegativeMass))
+	return truncate(head, w) + "\n" + ch.Draw().String()
 }
 
 // table lays the sides out in columns, with B/A for two.
@@ -271,6 +309,21 @@ func hessianRows(o hessian.Options, sides []*compare.Side, add func(string, func
 				return "n/a", math.NaN()
 			}
 			return compare.TraceString(*s.Hessian.Trace), s.Hessian.Trace.Value
+		})
+	}
+	if o.Density > 0 {
+		add("density: bulk (90% of the weight)", func(s *compare.Side) (string, float64) {
+			if s.Hessian == nil || s.Hessian.Density == nil {
+				return "n/a", math.NaN()
+			}
+			d := s.Hessian.Density
+			return fmt.Sprintf("[%.3g, %.3g]", d.Bulk[0], d.Bulk[1]), d.Bulk[1] - d.Bulk[0]
+		})
+		add("density: negative weight (%)", func(s *compare.Side) (string, float64) {
+			if s.Hessian == nil || s.Hessian.Density == nil {
+				return "n/a", math.NaN()
+			}
+			return fmt.Sprintf("%.2f", 100*s.Hessian.Density.NegativeMass), s.Hessian.Density.NegativeMass
 		})
 	}
 	if !o.PerLayer || len(sides) == 0 || sides[0].Hessian == nil {

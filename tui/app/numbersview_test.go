@@ -18,6 +18,7 @@ func TestNumbersViewMeasures(t *testing.T) {
 	o.Directions, o.Epsilons, o.Threshold = 2, []float64{1e-3}, 0.1
 	o.Hessian = hessian.DefaultOptions()
 	o.Hessian.PerLayer = true
+	o.Hessian.Density, o.Hessian.DensitySteps = 2, 10
 	ck, err := checkpoint.Pretrained("small")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +39,8 @@ func TestNumbersViewMeasures(t *testing.T) {
 	}
 	pump(t, m, func() bool { return !v.running })
 	out := m.View()
-	for _, want := range []string{"width in α over 2 directions, ± sd", "curvature f''(0) in loss per α²", "± is the sd over directions", "ε-sharpness at ε=0.001", "B/A", "Hessian λ1", "Hessian λmin", "Hessian trace", "λmax of conv2"} {
+	for _, want := range []string{"width in α over 2 directions, ± sd", "curvature f''(0) in loss per α²", "± is the sd over directions", "ε-sharpness at ε=0.001", "B/A", "Hessian λ1", "Hessian λmin", "Hessian trace", "λmax of conv2",
+		"density: negative weight", "eigenvalue density"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
