@@ -119,10 +119,40 @@ func newPlot(title string) *plot.Plot {
 
 // withCaption draws the caption along the bottom of dc and returns the
 // canvas above it.
+// A caption wider than the figure goes on two lines, split at the " · "
+// nearest its middle.
 func withCaption(dc draw.Canvas, caption string) draw.Canvas {
 	sty := draw.TextStyle{Color: color.Gray{80}, Font: font.From(plot.DefaultFont, 7), Handler: plot.DefaultTextHandler, XAlign: draw.XLeft, YAlign: draw.YBottom}
-	dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(4), Y: dc.Min.Y + vg.Points(3)}, caption)
-	return draw.Crop(dc, 0, 0, vg.Points(14), 0)
+	lines := []string{caption}
+	if room := dc.Max.X - dc.Min.X - vg.Points(8); sty.Width(caption) > room {
+		const sep = " · "
+		best := -1
+		for from := 0; ; {
+			i := strings.Index(caption[from:], sep)
+			if i < 0 {
+				break
+			}
+			if at := from + i; best < 0 || abs(at-len(caption)/2) < abs(best-len(caption)/2) {
+				best = at
+			}
+			from += i + len(sep)
+		}
+		if best > 0 {
+			lines = []string{caption[:best], caption[best+len(sep):]}
+		}
+	}
+	for i, l := range lines {
+		y := dc.Min.Y + vg.Points(3) + vg.Points(9)*vg.Length(len(lines)-1-i)
+		dc.FillText(sty, vg.Point{X: dc.Min.X + vg.Points(4), Y: y}, l)
+	}
+	return draw.Crop(dc, 0, 0, vg.Points(5)+vg.Points(9)*vg.Length(len(lines)), 0)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // finite keeps the plotted values drawable: NaN (not computed) stays NaN,

@@ -156,3 +156,40 @@ func TestInterpolationTicks(t *testing.T) {
 		}
 	}
 }
+
+// A plane saved mid-scan draws the coarser grid it has, filled from the
+// nearest computed points, not dots on white; the caption says so.
+func TestPartialPlaneIsFilled(t *testing.T) {
+	s := bowl(true)
+	for k := range s.Done {
+		if i, j := k/s.Beta.N, k%s.Beta.N; i%2 == 1 || j%2 == 1 { // the coarse grid only
+			s.Done[k], s.Loss[k], s.Acc[k] = false, math.NaN(), math.NaN()
+		}
+	}
+	f, note := filled(s)
+	if f.Computed() != s.Computed() || note == "" || !strings.Contains(note, fmt.Sprintf("%d of %d points", s.Computed(), s.Len())) {
+		t.Fatalf("note %q", note)
+	}
+	for k, v := range f.Loss {
+		if math.IsNaN(v) {
+			t.Fatalf("point %d left empty", k)
+		}
+	}
+	if whole, note := filled(bowl(true)); note != "" || whole.Computed() != whole.Len() {
+		t.Error("a whole plane was changed")
+	}
+}
+
+// A caption too long for one line is drawn on two (it panicked on the
+// two-byte middle dot of its separator).
+func TestLongCaptionWraps(t *testing.T) {
+	s := bowl(true)
+	s.Meta.Checkpoint = strings.Repeat("a-long-folder/", 12) + "model.safetensors"
+	f, err := Surface(s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(filepath.Join(t.TempDir(), "long.png"), f); err != nil {
+		t.Fatal(err)
+	}
+}

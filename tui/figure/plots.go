@@ -41,6 +41,50 @@ func Surface(s *surface.Surface, log bool) (Figure, error) {
 	return line(s, log), nil
 }
 
+// partial names a side's note from filled, if any.
+func partial(side, note string) string {
+	if note == "" {
+		return ""
+	}
+	return " · " + side + ": " + note[len(" · "):]
+}
+
+// filled is a plane scanned in part (a figure saved mid-scan) with each
+// point not computed yet given its nearest computed neighbour's values, as
+// the app's views resample what they have: a scan runs coarse to fine, so
+// this is the coarser grid's picture, not isolated dots in white. note
+// says how many points are real ("" for a whole plane), for the caption.
+func filled(s *surface.Surface) (f *surface.Surface, note string) {
+	if s.Computed() == s.Len() || !s.Is2D() {
+		return s, ""
+	}
+	f = s.Clone()
+	ny := s.Beta.N
+	var have []int
+	for k, done := range s.Done {
+		if done {
+			have = append(have, k)
+		}
+	}
+	for k, done := range s.Done {
+		if done {
+			continue
+		}
+		i, j := k/ny, k%ny
+		best, bd := -1, math.MaxInt
+		for _, h := range have {
+			di, dj := h/ny-i, h%ny-j
+			if d := di*di + dj*dj; d < bd {
+				best, bd = h, d
+			}
+		}
+		if best >= 0 {
+			f.Loss[k], f.Acc[k] = s.Loss[best], s.Acc[best]
+		}
+	}
+	return f, fmt.Sprintf(" · %d of %d points computed, the rest drawn from their nearest", s.Computed(), s.Len())
+}
+
 // drawable says why a surface cannot be drawn: no point computed, or
 // none with a finite loss on the scale (a diverged model).
 func drawable(s *surface.Surface) error {
@@ -414,13 +458,14 @@ func scaleLabel(log bool) string {
 
 // plane: the heatmap with contours, ✕ at θ*, the paths, and its bar.
 func plane(s *surface.Surface, log bool) Figure {
+	s, note := filled(s)
 	g := grid{s: s, log: log}
 	lo, hi := zrange(g)
 	p := planePlot(s, g, lo, hi, false)
 	p.Title.Text = title(s)
 	bar := colorBar(lo, hi, scaleLabel(log), false)
 	return Figure{W: 6.2 * vg.Inch, H: 5 * vg.Inch, Draw: func(dc draw.Canvas) {
-		dc = withCaption(dc, Caption(s.Meta))
+		dc = withCaption(dc, Caption(s.Meta)+note)
 		w := dc.Max.X - dc.Min.X
 		p.Draw(draw.Crop(dc, 0, -w*0.17, 0, 0))
 		bar.Draw(draw.Crop(dc, w*0.84, -vg.Points(10), vg.Points(24), -vg.Points(20)))
@@ -441,6 +486,8 @@ func Compare(a, b *surface.Surface, log bool, labels ...string) (Figure, error) 
 			return Figure{}, fmt.Errorf("%s: %w", filepath.Base(s.Meta.Checkpoint), err)
 		}
 	}
+	a, noteA := filled(a)
+	b, noteB := filled(b)
 	ga, gb := grid{s: a, log: log}, grid{s: b, log: log}
 	la, ha := zrange(ga)
 	lb, hb := zrange(gb)
@@ -464,7 +511,7 @@ func Compare(a, b *surface.Surface, log bool, labels ...string) (Figure, error) 
 	}
 	pa.Title.Text, pb.Title.Text, pd.Title.Text = "A: "+nameA, "B: "+nameB, "A − B (loss)"
 	bar, dbar := colorBar(lo, hi, scaleLabel(log), false), colorBar(-m, m, "A − B", true)
-	caption := fmt.Sprintf("A %s, B %s · ", nameA, nameB) + Caption(a.Meta) + " · same directions, images and scale for A and B"
+	caption := fmt.Sprintf("A %s, B %s · ", nameA, nameB) + Caption(a.Meta) + " · same directions, images and scale for A and B" + partial("A", noteA) + partial("B", noteB)
 	if a.Meta.Preset != b.Meta.Preset || a.Meta.ArchText != b.Meta.ArchText {
 		// two architectures (basin experiment skip): each has its own plane
 		caption = fmt.Sprintf("A %s, B %s, each on its own filter-normalized directions (seed %d) · same images, grid and scale",

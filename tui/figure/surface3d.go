@@ -28,6 +28,7 @@ func Surface3D(s *surface.Surface, log bool, yaw, pitch float64) (Figure, error)
 	if s.Alpha.N < 2 || s.Beta.N < 2 {
 		return Figure{}, fmt.Errorf("a 3D figure needs a plane of at least 2×2 points")
 	}
+	s, note := filled(s)
 	g := grid{s: s, log: log}
 	lo, hi := zrange(g)
 	if !(hi > lo) {
@@ -81,7 +82,7 @@ func Surface3D(s *surface.Surface, log bool, yaw, pitch float64) (Figure, error)
 	light := [3]float64{-0.45, 0.35, 0.82}
 	ln := math.Sqrt(light[0]*light[0] + light[1]*light[1] + light[2]*light[2])
 	return Figure{W: 6.8 * vg.Inch, H: 5 * vg.Inch, Draw: func(dc draw.Canvas) {
-		dc = withCaption(dc, Caption(s.Meta))
+		dc = withCaption(dc, Caption(s.Meta)+note)
 		w := dc.Max.X - dc.Min.X
 		area := draw.Crop(dc, 0, -w*0.17, 0, -vg.Points(22))
 		titleSty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 12), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YTop}
