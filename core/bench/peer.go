@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/checkpoint"
+	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -101,6 +104,56 @@ func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
 	res.Elapsed = time.Duration(r.ScanSecs * float64(time.Second))
 	res.FLOP = float64(ck.Arch.FLOPs()) * float64(res.Images)
 	return res, nil
+}
+
+// PeerSGEMM times numpy's SGEMM (OpenBLAS, with PyTorch's settings) on
+// the peak's 2048³ product, best of 5, each of its runs interleaved with
+// one of basin's so both see the same machine (its speed drifts by 2x
+// within minutes); the row's name gives basin's best of those and the
+// ratio.
+func PeerSGEMM(ctx context.Context, e *Env) (Result, error) {
+	dir, err := os.MkdirTemp("", "basin-peer-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "resnet.py")
+	if err := os.WriteFile(script, resnetPeer, 0o644); err != nil {
+		return Result{}, err
+	}
+	n, reps := 2048, 5
+	if e.Quick {
+		reps = 2
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	A, B := gemm.Matrix{Data: a, Stride: n}, gemm.Matrix{Data: b, Stride: n}
+	sgemmOnce(c, A, B, n) // warm up
+	flop := 2 * float64(n) * float64(n) * float64(n)
+	var ours, theirs float64 // best GFLOP/s
+	version := ""
+	for i := 0; i < reps; i++ {
+		ours = math.Max(ours, flop/sgemmOnce(c, A, B, n).Seconds()/1e9)
+		var out, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, Python, script, "sgemm", "--mnist", dir, "--reps", "1")
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		if err := cmd.Run(); err != nil {
+			return Result{}, fmt.Errorf("numpy SGEMM: %v: %s", err, lastLine(stderr.String()))
+		}
+		var res struct {
+			Numpy  string  `json:"numpy"`
+			GFlops float64 `json:"sgemm_gflops"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			return Result{}, fmt.Errorf("numpy SGEMM printed %q: %v", out.String(), err)
+		}
+		theirs, version = math.Max(theirs, res.GFlops), res.Numpy
+	}
+	return Result{Name: fmt.Sprintf("  numpy %s SGEMM, best of %d interleaved (basin's best %.0f: %.2fx)", version, reps, ours, ours/theirs),
+		FLOP: flop, Elapsed: time.Duration(flop / (theirs * 1e9) * float64(time.Second))}, nil
 }
 
 func lastLine(s string) string {

@@ -46,14 +46,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		results = append(results, r)
 		names = append(names, w.Name)
 		if *peer && w.Peer != nil {
-			fmt.Fprintf(stderr, "  %s: PyTorch…\n", w.Name)
+			who := w.PeerName
+			if who == "" {
+				who = "PyTorch"
+			}
+			fmt.Fprintf(stderr, "  %s: %s…\n", w.Name, who)
 			p, err := w.Peer(ctx, env)
 			if err != nil {
 				return fmt.Errorf("%s: %w", w.Name, err)
 			}
 			results = append(results, p)
-			names = append(names, "PyTorch")
-			fmt.Fprintf(stderr, "  %s: basin %.2fx PyTorch's speed\n", w.Name, p.Elapsed.Seconds()/r.Elapsed.Seconds())
+			names = append(names, who)
+			fmt.Fprintf(stderr, "  %s: basin %.2fx %s's speed\n", w.Name, p.Elapsed.Seconds()/r.Elapsed.Seconds(), who)
 		}
 	}
 	fmt.Fprint(stdout, bench.Report(results, names))

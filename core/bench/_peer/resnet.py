@@ -168,18 +168,36 @@ def scan(a):
     return {"scan2d_s": time.perf_counter() - t, "grid": a.grid, "images": a.images}
 
 
+def sgemm(a):
+    """numpy's SGEMM (OpenBLAS) on 2048³ float32: one warm-up, then the
+    best of --reps, in GFLOP/s (basin bench interleaves single reps with
+    its own)."""
+    n = 2048
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, n), dtype=np.float32)
+    y = rng.standard_normal((n, n), dtype=np.float32)
+    x @ y
+    best = float("inf")
+    for _ in range(a.reps):
+        t = time.perf_counter()
+        x @ y
+        best = min(best, time.perf_counter() - t)
+    return {"numpy": np.__version__, "sgemm_gflops": 2 * n**3 / best / 1e9}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("workload", choices=["train", "scan"])
+    ap.add_argument("workload", choices=["train", "scan", "sgemm"])
     ap.add_argument("--mnist", required=True, help="a folder with MNIST's gzipped IDX files")
     ap.add_argument("--checkpoint", help="the pretrained resnet (scan)")
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--grid", type=int, default=11)
     ap.add_argument("--images", type=int, default=1000)
+    ap.add_argument("--reps", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(2)
     out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-    out.update(train(a) if a.workload == "train" else scan(a))
+    out.update({"train": train, "scan": scan, "sgemm": sgemm}[a.workload](a))
     print(json.dumps(out))
 
 
