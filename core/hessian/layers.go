@@ -144,6 +144,10 @@ func (p *Product) denseBackward(s *stage, x, xd, gx, rx []float32, nb int) {
 // as zeros unless the window excludes it), for image b.
 func (s *stage) poolForward(x, xd []float32, b int) {
 	g := s.win
+	if s.arg != nil && g.K == 2 && g.Stride == 2 && g.Pad == 0 && g.D() == 1 {
+		s.pool2x2(x, xd, b)
+		return
+	}
 	oh, ow := g.OH(), g.OW()
 	avg := s.arg == nil
 	for c := 0; c < g.C; c++ {
@@ -186,6 +190,39 @@ func (s *stage) poolForward(x, xd []float32, b int) {
 				s.y[j], s.arg[j] = best, at
 				if xd != nil {
 					s.yd[j] = xd[at]
+				}
+			}
+		}
+	}
+}
+
+// pool2x2 is poolForward for the common 2×2 max pool of stride 2 without
+// padding, making the general loop's choice (the window's first value,
+// replaced only by a strictly greater one) without its bounds checks.
+func (s *stage) pool2x2(x, xd []float32, b int) {
+	g := s.win
+	oh, ow := g.OH(), g.OW()
+	for c := 0; c < g.C; c++ {
+		plane := (b*g.C + c) * g.H * g.W
+		o := (b*g.C + c) * oh * ow
+		for oy := 0; oy < oh; oy++ {
+			r0 := plane + 2*oy*g.W
+			r1 := r0 + g.W
+			ys, args := s.y[o+oy*ow:o+(oy+1)*ow], s.arg[o+oy*ow:o+(oy+1)*ow]
+			for ox := range ys {
+				at := int32(r0 + 2*ox)
+				best := x[at]
+				for _, i := range [3]int32{at + 1, int32(r1 + 2*ox), int32(r1 + 2*ox + 1)} {
+					if x[i] > best {
+						best, at = x[i], i
+					}
+				}
+				ys[ox], args[ox] = best, at
+			}
+			if xd != nil {
+				yd := s.yd[o+oy*ow : o+(oy+1)*ow]
+				for ox, a := range args {
+					yd[ox] = xd[a]
 				}
 			}
 		}
