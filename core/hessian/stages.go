@@ -14,6 +14,7 @@ import (
 
 	"github.com/basin-dev/basin/core/model"
 	"github.com/basin-dev/basin/core/ops"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 type stage struct {
@@ -171,19 +172,12 @@ func (p *Product) forward(nb int) {
 		case model.Dense:
 			p.denseForward(s, x, xd, nb)
 		case model.ReLU:
-			// R{relu(x)} = R{x} where x > 0.
-			for j, v := range x[:nb*s.out] {
-				if v > 0 || v != v {
-					s.y[j] = v
-					if s.yd != nil {
-						s.yd[j] = xd[j]
-					}
-				} else {
-					s.y[j] = 0
-					if s.yd != nil {
-						s.yd[j] = 0
-					}
-				}
+			// R{relu(x)} = R{x} where x > 0 (a NaN passes, as in training).
+			m := nb * s.out
+			simd.Affine(s.y[:m], x[:m], 0, 1, 0, true)
+			if s.yd != nil {
+				copy(s.yd[:m], xd[:m])
+				simd.ReLUMask(s.yd[:m], s.y[:m])
 			}
 		case model.LeakyReLU:
 			// R{leaky(x)} = slope(x)·R{x}, slope 1 where x > 0.
