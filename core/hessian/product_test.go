@@ -228,6 +228,7 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 		trace += h[a*n+a]
 	}
 	vals := eigenvalues(t, h, n)
+	explicitZ := make([]float64, n)
 	tight := Search{Tolerance: 1e-10, MaxIterations: 3000, Seed: 4}
 	ctx := context.Background()
 	top, err := Top(ctx, p, 1, tight, nil)
@@ -254,6 +255,37 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 	}
 	if want := vals[0]; math.Abs(lbottom.Value-want) > 1e-4*math.Abs(ltop[0].Value) || !lbottom.Converged {
 		t.Errorf("Lanczos λmin %v, explicit %v", lbottom.Value, want)
+	}
+	// The density's extreme nodes are the extreme eigenvalues, and one
+	// run's weighted mean is its start vector's zᵀHz/n exactly (the
+	// quadrature is exact for a linear function).
+	dens, err := SpectralDensity(ctx, p, 1, 60, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for i, w := range dens.Weights {
+		mean += w * dens.Nodes[i]
+	}
+	if tol := 1e-3 * math.Abs(vals[n-1]); math.Abs(dens.Max-vals[n-1]) > tol || math.Abs(dens.Min-vals[0]) > tol {
+		t.Errorf("density from %v to %v, explicit eigenvalues from %v to %v", dens.Min, dens.Max, vals[0], vals[n-1])
+	}
+	r := rng.New(1, rng.StreamHessian+4000)
+	zhz := 0.0
+	for a := 0; a < n; a++ { // the run's start vector, and zᵀHz by the explicit H
+		z := 1.0
+		if r.Uint64()&1 == 0 {
+			z = -1
+		}
+		explicitZ[a] = z
+	}
+	for a := 0; a < n; a++ {
+		for b := 0; b < n; b++ {
+			zhz += explicitZ[a] * h[a*n+b] * explicitZ[b]
+		}
+	}
+	if want := zhz / float64(n); math.Abs(mean-want) > 1e-4*math.Abs(want)+1e-9 {
+		t.Errorf("one run's weighted mean %v, its zᵀHz/n %v", mean, want)
 	}
 	tr, err := Trace(ctx, p, 1, nil)
 	if err != nil {
