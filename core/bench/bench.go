@@ -150,18 +150,23 @@ func Peak(ctx context.Context, e *Env) (Result, error) {
 	if e.Quick {
 		reps = 2
 	}
-	r := rand.New(rand.NewPCG(1, 1))
-	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
-	}
-	A, B := gemm.Matrix{Data: a, Stride: n}, gemm.Matrix{Data: b, Stride: n}
+	c, A, B := sgemmInputs(n)
 	gemm.Parallel(c, n, A, B, n, n, n, false) // warm up: touch the memory
 	best := time.Duration(math.MaxInt64)
 	for i := 0; i < reps; i++ {
 		best = min(best, sgemmOnce(c, A, B, n))
 	}
 	return Result{Name: "peak (" + gemm.Active().Name + "), best of " + strconv.Itoa(reps), FLOP: 2 * float64(n) * float64(n) * float64(n), Elapsed: best}, nil
+}
+
+// sgemmInputs are the peak's seeded n×n operands and its output.
+func sgemmInputs(n int) (c []float32, a, b gemm.Matrix) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y := make([]float32, n*n), make([]float32, n*n)
+	for i := range x {
+		x[i], y[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	return make([]float32, n*n), gemm.Matrix{Data: x, Stride: n}, gemm.Matrix{Data: y, Stride: n}
 }
 
 // sgemmOnce times one n×n×n SGEMM on every core.

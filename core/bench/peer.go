@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/basin-dev/basin/assets"
 	"github.com/basin-dev/basin/core/checkpoint"
-	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/model"
 )
 
@@ -40,15 +38,11 @@ func HasPeer() error {
 // _peer/resnet.py, embedded): "train" (resnet, batch 64, 40 steps) or
 // "scan" (the pretrained resnet, an n×n plane on 1,000 images).
 func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
-	dir, err := os.MkdirTemp("", "basin-peer-")
+	dir, script, err := peerScript()
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "resnet.py")
-	if err := os.WriteFile(script, resnetPeer, 0o644); err != nil {
-		return Result{}, err
-	}
 	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
 		b, err := fs.ReadFile(assets.MNIST, "mnist/"+f)
 		if err != nil {
@@ -112,25 +106,16 @@ func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
 // within minutes); the row's name gives basin's best of those and the
 // ratio.
 func PeerSGEMM(ctx context.Context, e *Env) (Result, error) {
-	dir, err := os.MkdirTemp("", "basin-peer-")
+	dir, script, err := peerScript()
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "resnet.py")
-	if err := os.WriteFile(script, resnetPeer, 0o644); err != nil {
-		return Result{}, err
-	}
 	n, reps := 2048, 5
 	if e.Quick {
 		reps = 2
 	}
-	r := rand.New(rand.NewPCG(1, 1))
-	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
-	}
-	A, B := gemm.Matrix{Data: a, Stride: n}, gemm.Matrix{Data: b, Stride: n}
+	c, A, B := sgemmInputs(n)
 	sgemmOnce(c, A, B, n) // warm up
 	flop := 2 * float64(n) * float64(n) * float64(n)
 	var ours, theirs float64 // best GFLOP/s
@@ -154,6 +139,20 @@ func PeerSGEMM(ctx context.Context, e *Env) (Result, error) {
 	}
 	return Result{Name: fmt.Sprintf("  numpy %s SGEMM, best of %d interleaved (basin's best %.0f: %.2fx)", version, reps, ours, ours/theirs),
 		FLOP: flop, Elapsed: time.Duration(flop / (theirs * 1e9) * float64(time.Second))}, nil
+}
+
+// peerScript writes the embedded peer script into a new temporary folder
+// (the caller removes it) and returns both.
+func peerScript() (dir, script string, err error) {
+	if dir, err = os.MkdirTemp("", "basin-peer-"); err != nil {
+		return "", "", err
+	}
+	script = filepath.Join(dir, "resnet.py")
+	if err = os.WriteFile(script, resnetPeer, 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	return dir, script, nil
 }
 
 func lastLine(s string) string {

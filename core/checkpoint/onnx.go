@@ -61,15 +61,15 @@ func (c *Checkpoint) SetNorm(n data.Norm) error {
 // NormNote says how the inputs are normalised when the file did not say
 // (for commands to print), "" when it did.
 func (c *Checkpoint) NormNote() string {
-	n := c.Arch.Norm
+	mean, std := c.Arch.Norm.Rounded(4)
 	switch c.NormFrom {
 	case "":
 		return ""
 	case "given":
-		return fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with the given mean %s and std %s", c.Path, list(n.Mean), list(n.Std))
+		return fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with the given mean %s and std %s", c.Path, mean, std)
 	}
 	return fmt.Sprintf("%s: inputs scaled to [0,1], then normalised with the mean %s and std %s of the training images of %s (give --mean and --std for the model's own)",
-		c.Path, list(n.Mean), list(n.Std), c.NormFrom)
+		c.Path, mean, std, c.NormFrom)
 }
 
 // needsNorm reports whether the model records no normalization of its
@@ -87,12 +87,4 @@ func (c *Checkpoint) normFrom(name string, d *data.Dataset) {
 	c.Arch.Norm = n
 	c.Meta["norm"] = n.String()
 	c.NormFrom = name
-}
-
-func list(v []float64) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.FormatFloat(x, 'g', 4, 64)
-	}
-	return strings.Join(s, ",")
 }

@@ -37,12 +37,18 @@ func (n Norm) Channels() int { return len(n.Mean) }
 // String is the form --mean and --std take, "0.1307/0.3081" for one
 // channel, "0.49,0.48,0.45/0.25,0.24,0.26" for three, each number in
 // full (a checkpoint records it: reading it back gives the same inputs).
-func (n Norm) String() string { return list(n.Mean) + "/" + list(n.Std) }
+func (n Norm) String() string { return list(n.Mean, -1) + "/" + list(n.Std, -1) }
 
-func list(v []float64) string {
+// Rounded is the mean and the std per channel, comma-separated, to digits
+// significant digits: for people to read.
+func (n Norm) Rounded(digits int) (mean, std string) {
+	return list(n.Mean, digits), list(n.Std, digits)
+}
+
+func list(v []float64, digits int) string {
 	s := make([]string, len(v))
 	for i, x := range v {
-		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+		s[i] = strconv.FormatFloat(x, 'g', digits, 64)
 	}
 	return strings.Join(s, ",")
 }

@@ -52,12 +52,7 @@ func SpectralDensity(ctx context.Context, op Operator, runs, steps int, seed uin
 	for run := 0; run < runs; run++ {
 		r := rng.New(seed, rng.StreamHessian+4000+uint64(run))
 		z := make([]float64, n)
-		for i := range z {
-			z[i] = 1
-			if r.Uint64()&1 == 0 {
-				z[i] = -1
-			}
-		}
+		rademacher(r, z)
 		t, _, err := lanczos(ctx, op, z, d.Steps, nil)
 		d.Products += len(t.a)
 		if err != nil {

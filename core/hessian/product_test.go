@@ -272,13 +272,7 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 	}
 	r := rng.New(1, rng.StreamHessian+4000)
 	zhz := 0.0
-	for a := 0; a < n; a++ { // the run's start vector, and zᵀHz by the explicit H
-		z := 1.0
-		if r.Uint64()&1 == 0 {
-			z = -1
-		}
-		explicitZ[a] = z
-	}
+	rademacher(r, explicitZ) // the run's start vector; zᵀHz by the explicit H
 	for a := 0; a < n; a++ {
 		for b := 0; b < n; b++ {
 			zhz += explicitZ[a] * h[a*n+b] * explicitZ[b]

@@ -33,21 +33,33 @@ type TraceEstimate struct {
 // vector. On cancellation it returns the estimate so far with the
 // context's error.
 func Trace(ctx context.Context, op Operator, seed uint64, progress func(TraceEstimate)) (TraceEstimate, error) {
-	start := time.Now()
+	return probe(ctx, op, rng.New(seed, rng.StreamHessian+2000), nil, 0, 0, time.Now(), progress)
+}
+
+// rademacher fills z with ±1 from r.
+func rademacher(r *rng.Source, z []float64) {
+	for i := range z {
+		if r.Uint64()&1 == 0 {
+			z[i] = 1
+		} else {
+			z[i] = -1
+		}
+	}
+}
+
+// probe is Hutchinson's estimator on (I − QQᵀ)H(I − QQᵀ) (on H for no
+// q), added to exact, the part of the trace already known: the running
+// mean of zᵀHz over Rademacher z (Welford's update) and its standard
+// error, stopping at TraceTolerance after MinProbes or at MaxProbes.
+// spent counts the products already taken, for Probes.
+func probe(ctx context.Context, op Operator, r *rng.Source, q [][]float64, exact float64, spent int, start time.Time, progress func(TraceEstimate)) (TraceEstimate, error) {
 	n := op.Dim()
-	r := rng.New(seed, rng.StreamHessian+2000)
-	z := make([]float64, n)
-	hz := make([]float64, n)
+	z, hz := make([]float64, n), make([]float64, n)
 	var est TraceEstimate
 	var mean, m2 float64 // Welford's running mean and sum of squared deviations
 	for k := 1; k <= MaxProbes; k++ {
-		for i := range z {
-			if r.Uint64()&1 == 0 {
-				z[i] = 1
-			} else {
-				z[i] = -1
-			}
-		}
+		rademacher(r, z)
+		orthogonalize(z, q)
 		if err := op.Apply(ctx, z, hz); err != nil {
 			est.Took = time.Since(start)
 			return est, err
@@ -60,8 +72,8 @@ func Trace(ctx context.Context, op Operator, seed uint64, progress func(TraceEst
 		if k > 1 {
 			se = math.Sqrt(m2 / float64(k-1) / float64(k))
 		}
-		est = TraceEstimate{Value: mean, SE: se, Probes: k, Took: time.Since(start)}
-		if k >= MinProbes && se <= TraceTolerance*math.Abs(mean) {
+		est = TraceEstimate{Value: exact + mean, SE: se, Probes: spent + k, Took: time.Since(start)}
+		if k >= MinProbes && se <= TraceTolerance*math.Abs(est.Value) {
 			est.Converged = true
 		}
 		if progress != nil {
@@ -91,20 +103,11 @@ func TracePlusPlus(ctx context.Context, op Operator, seed uint64, progress func(
 	n := op.Dim()
 	k := min(SketchSize, n)
 	r := rng.New(seed, rng.StreamHessian+2500)
-	rademacher := func(z []float64) {
-		for i := range z {
-			if r.Uint64()&1 == 0 {
-				z[i] = 1
-			} else {
-				z[i] = -1
-			}
-		}
-	}
 	var est TraceEstimate
 	var q [][]float64
 	z := make([]float64, n)
 	for j := 0; j < k; j++ {
-		rademacher(z)
+		rademacher(r, z)
 		hz := make([]float64, n)
 		if err := op.Apply(ctx, z, hz); err != nil {
 			return est, err
@@ -127,34 +130,5 @@ func TracePlusPlus(ctx context.Context, op Operator, seed uint64, progress func(
 		}
 		exact += dot(v, hq)
 	}
-	products := k + len(q)
-	hz := make([]float64, n)
-	var mean, m2 float64
-	for p := 1; p <= MaxProbes; p++ {
-		rademacher(z)
-		orthogonalize(z, q) // z − QQᵀz: H restricted to the rest
-		if err := op.Apply(ctx, z, hz); err != nil {
-			est.Took = time.Since(start)
-			return est, err
-		}
-		x := dot(z, hz)
-		d := x - mean
-		mean += d / float64(p)
-		m2 += d * (x - mean)
-		se := 0.0
-		if p > 1 {
-			se = math.Sqrt(m2 / float64(p-1) / float64(p))
-		}
-		est = TraceEstimate{Value: exact + mean, SE: se, Probes: products + p, Took: time.Since(start)}
-		if p >= MinProbes && se <= TraceTolerance*math.Abs(est.Value) {
-			est.Converged = true
-		}
-		if progress != nil {
-			progress(est)
-		}
-		if est.Converged {
-			break
-		}
-	}
-	return est, nil
+	return probe(ctx, op, r, q, exact, k+len(q), start, progress)
 }

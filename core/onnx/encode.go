@@ -2,8 +2,9 @@ package onnx
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Marshal writes the model in ONNX's protobuf encoding: the fields
@@ -29,12 +30,7 @@ func (g *Graph) marshal() enc {
 		b.msg(1, n.marshal())
 	}
 	b.str(2, g.Name)
-	names := make([]string, 0, len(g.Initializers))
-	for k := range g.Initializers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(g.Initializers)) { // a stable file
 		t := *g.Initializers[k]
 		t.Name = k
 		b.msg(5, t.marshal())
@@ -58,12 +54,7 @@ func (n *Node) marshal() enc {
 	}
 	b.str(3, n.Name)
 	b.str(4, n.Op)
-	names := make([]string, 0, len(n.Attrs))
-	for k := range n.Attrs {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(n.Attrs)) {
 		a := n.Attrs[k]
 		var ab enc
 		ab.str(1, k)

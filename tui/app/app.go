@@ -410,19 +410,12 @@ func normNote(ck *checkpoint.Checkpoint) string {
 	if ck == nil || ck.NormFrom == "" {
 		return ""
 	}
-	n := ck.Arch.Norm
 	from := "given"
 	if ck.NormFrom != "given" {
 		from = "the data's own"
 	}
-	list := func(v []float64) string {
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = strconv.FormatFloat(x, 'g', 3, 64)
-		}
-		return strings.Join(s, ",")
-	}
-	return fmt.Sprintf("inputs: mean %s std %s (%s)", list(n.Mean), list(n.Std), from)
+	mean, std := ck.Arch.Norm.Rounded(3)
+	return fmt.Sprintf("inputs: mean %s std %s (%s)", mean, std, from)
 }
 
 // switchModel shows ck in every view (the models list's choice).
