@@ -5,6 +5,7 @@ import (
 
 	"github.com/basin-dev/basin/core/gemm"
 	"github.com/basin-dev/basin/core/ops"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // weights returns a layer's weight and bias values and their tangents
@@ -20,6 +21,10 @@ func (p *Product) weights(s *stage) (w, v, bias, vb []float32) {
 // convForward: y = W⋆x + b, R{y} = W⋆R{x} + V⋆x + v_b, one image per
 // worker at a time through im2col.
 func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
+	if s.fast != nil {
+		s.fast.Forward(x, xd, s.y, s.yd, nb)
+		return
+	}
 	w, v, bias, vb := p.weights(s)
 	cv := s.conv
 	r, px, o := cv.Rows(), cv.Pixels(), s.layer.Out
@@ -52,6 +57,13 @@ func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
 // when the input needs them, gx += Wᵀg and R{gx} += WᵀR{g} + Vᵀg, folded
 // back onto the image.
 func (p *Product) convBackward(s *stage, x, xd, gx, rx []float32, nb int) {
+	if t := s.fast; t != nil {
+		t.Backward(x, xd, s.gy, s.ry, gx, rx, nb, s.acc[0])
+		if len(s.tensors) > 1 {
+			ops.ForEach(nb, func(wk, b int) { s.biasGrad(b, s.acc[1][wk]) })
+		}
+		return
+	}
 	w, v, bias, _ := p.weights(s)
 	cv := s.conv
 	r, px, o := cv.Rows(), cv.Pixels(), s.layer.Out
@@ -67,14 +79,7 @@ func (p *Product) convBackward(s *stage, x, xd, gx, rx []float32, nb int) {
 			gemm.Mul(rw, r, gemm.Matrix{Data: g, Stride: px}, gemm.Matrix{Data: colT, Stride: r}, o, r, px, true)
 		}
 		if bias != nil {
-			rb := s.acc[1][wk]
-			for c := 0; c < o; c++ {
-				sum := float32(0)
-				for _, t := range rg[c*px : (c+1)*px] {
-					sum += t
-				}
-				rb[c] += sum
-			}
+			s.biasGrad(b, s.acc[1][wk])
 		}
 		if gx == nil {
 			return
@@ -89,6 +94,16 @@ func (p *Product) convBackward(s *stage, x, xd, gx, rx []float32, nb int) {
 		cv.Fold(tmp, fold)
 		addTo(rx[b*s.in:(b+1)*s.in], fold)
 	})
+}
+
+// biasGrad adds image b's R{∂L/∂b} = Σ R{g} per output channel to rb.
+func (s *stage) biasGrad(b int, rb []float32) {
+	o := s.layer.Out
+	px := s.out / o
+	rg := s.ry[b*s.out : (b+1)*s.out]
+	for c := 0; c < o; c++ {
+		rb[c] += simd.Sum(rg[c*px : (c+1)*px])
+	}
 }
 
 // denseForward: y = x·Wᵀ + b, R{y} = R{x}·Wᵀ + x·Vᵀ + v_b, over the batch.

@@ -98,6 +98,12 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 			t.Data[j] = float32(v[p.offset[i]+j])
 		}
 	}
+	for _, s := range p.stages {
+		if s.fast != nil {
+			w, v, bias, vb := p.weights(s)
+			s.fast.SetWeights(w, v, bias, vb)
+		}
+	}
 	clear(hv)
 	total := p.set.Len()
 	loss := 0.0

@@ -29,7 +29,8 @@ type stage struct {
 	needIn  []bool
 	alias   bool // shares its input's buffers (flatten, dropout)
 
-	conv          unfolder   // a conv's geometry and unfolding
+	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
+	conv          unfolder     // another conv's geometry and unfolding
 	win           ops.Window // a pool's
 	dIn, dOut     int        // a dense layer's features
 	c, hw         int        // batch norm's and global pooling's channels and plane
@@ -86,6 +87,14 @@ func (p *Product) build() error {
 		switch l.Kind {
 		case model.Conv:
 			g := l.Window(inShape)
+			if ops.CanTangent(l.Kernel, g.Stride, g.D()) {
+				t, err := ops.NewTangent(g.C, g.H, g.W, l.Out, l.Pad, s.needIn[0])
+				if err != nil {
+					return fmt.Errorf("layer %d: %w", i+1, err)
+				}
+				s.fast = t
+				break
+			}
 			if g.Stride == 1 && g.D() == 1 {
 				s.conv = ops.NewConv(1, g.C, g.H, g.W, l.Out, l.Kernel, l.Pad, false, true, !s.needIn[0])
 			} else {
@@ -229,13 +238,14 @@ func (p *Product) backward(nb int) {
 		case model.Dense:
 			p.denseBackward(s, x, xd, gx, rx, nb)
 		case model.ReLU:
-			if gx != nil {
-				for j, v := range s.y[:nb*s.out] {
-					if v > 0 {
-						gx[j] += s.gy[j]
-						rx[j] += s.ry[j]
-					}
-				}
+			if gx != nil { // this stage's gy and ry are masked in place: nothing reads them after
+				ops.ForEach(nb, func(_, b int) {
+					y, g, r := s.y[b*s.out:(b+1)*s.out], s.gy[b*s.out:(b+1)*s.out], s.ry[b*s.out:(b+1)*s.out]
+					simd.ReLUMask(g, y)
+					simd.ReLUMask(r, y)
+					simd.Add(gx[b*s.out:(b+1)*s.out], gx[b*s.out:(b+1)*s.out], g)
+					simd.Add(rx[b*s.out:(b+1)*s.out], rx[b*s.out:(b+1)*s.out], r)
+				})
 			}
 		case model.LeakyReLU:
 			if gx != nil {
@@ -270,11 +280,8 @@ func (p *Product) backward(nb int) {
 	}
 }
 
-func addTo(dst, src []float32) {
-	for j := range dst {
-		dst[j] += src[j]
-	}
-}
+// addTo adds src to dst (len(dst) values).
+func addTo(dst, src []float32) { simd.Add(dst, dst, src) }
 
 // addForward: y = Σ xₖ, R{y} = Σ R{xₖ}.
 func (p *Product) addForward(s *stage, nb int) {

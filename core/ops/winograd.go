@@ -55,12 +55,15 @@ func newWinograd(c, h, w, o, pad int) *winograd {
 	return g
 }
 
-// filters transforms w [O,C,3,3] into U, packed for the kernel: position
-// ξ, then panels of MR output channels, then for each input channel the
-// MR values.
-func (g *winograd) filters(w []float32) {
+// filters transforms w [O,C,3,3] into U (transform).
+func (g *winograd) filters(w []float32) { g.transform(w, g.u) }
+
+// transform writes w [O,C,3,3] transformed into u, packed for the
+// kernel: position ξ, then panels of MR output channels, then for each
+// input channel the MR values.
+func (g *winograd) transform(w, u []float32) {
 	mr := g.kern.MR
-	clear(g.u)
+	clear(u)
 	for o := 0; o < g.o; o++ {
 		for c := 0; c < g.c; c++ {
 			f := w[(o*g.c+c)*9 : (o*g.c+c)*9+9]
@@ -70,10 +73,10 @@ func (g *winograd) filters(w []float32) {
 				t[0][j], t[1][j], t[2][j], t[3][j] = g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2
 			}
 			for i := 0; i < 4; i++ {
-				u := [4]float32{t[i][0], (t[i][0] + t[i][1] + t[i][2]) / 2, (t[i][0] - t[i][1] + t[i][2]) / 2, t[i][2]}
-				for j, v := range u {
+				row := [4]float32{t[i][0], (t[i][0] + t[i][1] + t[i][2]) / 2, (t[i][0] - t[i][1] + t[i][2]) / 2, t[i][2]}
+				for j, v := range row {
 					xi := i*4 + j
-					g.u[xi*g.opad*g.c+(o/mr)*g.c*mr+c*mr+o%mr] = v
+					u[xi*g.opad*g.c+(o/mr)*g.c*mr+c*mr+o%mr] = v
 				}
 			}
 		}
@@ -106,15 +109,16 @@ func (g *winograd) buffers(worker int) (v, m []float32) {
 
 // products computes Winograd's positions products M_ξ = U_ξ·V_ξ: U
 // [opad×c] in packed A panels, V [c×tiles] in packed B panels, M
-// [opad×tiles] plain, position after position.
-func products(k *gemm.Kernel, positions, opad, c, tiles int, u, v, m []float32) {
+// [opad×tiles] plain, position after position; with accumulate, added to
+// what M holds.
+func products(k *gemm.Kernel, positions, opad, c, tiles int, u, v, m []float32, accumulate bool) {
 	mr := k.MR
 	for xi := 0; xi < positions; xi++ {
 		uxi := u[xi*opad*c : (xi+1)*opad*c]
 		vb := v[xi*c*tiles : (xi+1)*c*tiles]
 		mb := m[xi*opad*tiles : (xi+1)*opad*tiles]
 		for rp := 0; rp < opad/mr; rp++ {
-			k.Panels(c, uxi[rp*c*mr:(rp+1)*c*mr], vb, mb[rp*mr*tiles:], tiles, tiles, false)
+			k.Panels(c, uxi[rp*c*mr:(rp+1)*c*mr], vb, mb[rp*mr*tiles:], tiles, tiles, accumulate)
 		}
 	}
 }
@@ -140,7 +144,7 @@ func (g *winograd) pool(q, y []float32, arg []uint8, b float32, o, n int) {
 func (g *winograd) forward(worker int, x, y, bias []float32, n int, relu, pool bool, arg []uint8, res []float32) {
 	v, m := g.buffers(worker)
 	g.input(x, v, n, g.sc[worker])
-	products(&g.kern, 16, g.opad, g.c, g.tiles, g.u, v, m)
+	products(&g.kern, 16, g.opad, g.c, g.tiles, g.u, v, m, false)
 	g.output(m, y, bias, n, relu, pool, g.sc[worker], arg, res)
 }
 

@@ -118,7 +118,7 @@ func (g *wino4) filters(w []float32) {
 func (g *wino4) forward(worker int, x, y, bias []float32, n int) {
 	v, m := g.v[worker], g.m[worker]
 	g.input(worker, x, v, n)
-	products(&g.kern, 36, g.opad, g.c, g.tiles, g.u, v, m)
+	products(&g.kern, 36, g.opad, g.c, g.tiles, g.u, v, m, false)
 	// All of the chunk's tiles at once, channel by channel, into the
 	// window rows; then each image's pooled plane, a tile row (of at most
 	// 8) at a time.

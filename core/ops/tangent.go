@@ -1,0 +1,374 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/basin-dev/basin/core/simd"
+)
+
+// Tangent is a 3×3 convolution of stride 1 carried together with its
+// directional derivative, on the training fast paths, for a pass outside
+// gorgonia's graph: the Hessian's R-operator (core/hessian), which needs
+// with every value a of the net its derivative ȧ along a direction V of
+// the weights. For weights W, their direction V, an input x and its
+// derivative ẋ (nil when the input does not depend on the weights):
+//
+//	Forward:    y = W⋆x + b,    ẏ = V⋆x + W⋆ẋ + v_b
+//	InputGrad:  gx += W̃⋆g,     ġx += Ṽ⋆g + W̃⋆ġ
+//	FilterGrad: ġW += ġ·unfold(x)ᵀ + g·unfold(ẋ)ᵀ
+//
+// where g is the loss gradient at the output, ġ its derivative, and W̃
+// the filters flipped and transposed (the input gradient is a
+// convolution of g with them, padded by 2 − pad). Both convolution lines
+// have one shape, a pair: (A⋆p, B⋆p + A⋆q), so each is one Winograd
+// F(2×2, 3×3) pass in which p is transformed once and multiplied by both
+// filter sets, and q's products add into B's. A first layer on grey
+// images (fewer than four channels, no ẋ) runs the direct convolution
+// twice instead. The filter gradient gathers the unfolded input from
+// padded planes into the GEMM's panels as training's does (no im2row).
+type Tangent struct {
+	C, H, W, O, Pad int
+	input           bool // x has a derivative and needs a gradient
+
+	fwd        *winograd // C → O, or nil: dirW, dirV
+	dirW, dirV *direct
+	back       *winograd // O → C, the input gradient (nil without input)
+	uW, uV     []float32 // forward's transformed filters
+	bW, bV     []float32 // the input gradient's
+	flipped    []float32 // W̃ or Ṽ before its transform
+	zeroO      []float32 // a bias of zeros, per output channel
+	zeroC      []float32 // per input channel
+	bias, vb   []float32 // Forward's bias and its direction
+	grad       *ConvBack // its filterGrad and buffers
+	sparse     *sparseTangent
+}
+
+// CanTangent reports whether a convolution of this kernel, stride and
+// dilation runs as a Tangent.
+func CanTangent(k, stride, dilation int) bool {
+	return UseWinograd && k == 3 && stride == 1 && dilation == 1
+}
+
+// NewTangent returns the pair for a 3×3 convolution of c channels of h×w
+// to o channels with padding pad; input says whether its input depends on
+// the weights (and so has a derivative and needs a gradient).
+func NewTangent(c, h, w, o, pad int, input bool) (*Tangent, error) {
+	if h+2*pad < 3 || w+2*pad < 3 || pad > 2 || c < 1 || o < 1 {
+		return nil, fmt.Errorf("a 3×3 convolution of %d×%d×%d with padding %d to %d channels", c, h, w, pad, o)
+	}
+	t := &Tangent{C: c, H: h, W: w, O: o, Pad: pad, input: input,
+		zeroO: make([]float32, o), zeroC: make([]float32, c), flipped: make([]float32, o*c*9)}
+	if c < minWinogradChannels && !input {
+		t.dirW, t.dirV = newDirect(c, h, w, o, pad), newDirect(c, h, w, o, pad)
+		for i := 0; i < Workers; i++ {
+			t.dirW.buffers(i)
+			t.dirV.buffers(i)
+		}
+	} else {
+		t.fwd = newWinograd(c, h, w, o, pad)
+		t.uW, t.uV = make([]float32, len(t.fwd.u)), make([]float32, len(t.fwd.u))
+		for i := 0; i < Workers; i++ {
+			t.fwd.buffers(i)
+		}
+	}
+	oh, ow := h+2*pad-2, w+2*pad-2
+	if input {
+		t.back = newWinograd(o, oh, ow, c, 2-pad)
+		t.bW, t.bV = make([]float32, len(t.back.u)), make([]float32, len(t.back.u))
+		for i := 0; i < Workers; i++ {
+			t.back.buffers(i)
+		}
+	}
+	t.grad = &ConvBack{fwd: &Conv{C: c, H: h, W: w, O: o, K: 3, Pad: pad}}
+	t.grad.unfolding()
+	if simd.HasSparseGrad && c >= 8 { // below, the channels padded to 16 cost more than they save
+		t.sparse = newSparseTangent(t)
+	}
+	return t, nil
+}
+
+// OH and OW are the output's size.
+func (t *Tangent) OH() int { return t.H + 2*t.Pad - 2 }
+
+// OW is the output's width.
+func (t *Tangent) OW() int { return t.W + 2*t.Pad - 2 }
+
+// SetWeights transforms the filters w and their direction v [O,C,3,3] for
+// the passes that follow; bias and vb (nil for none) are Forward's.
+func (t *Tangent) SetWeights(w, v, bias, vb []float32) {
+	if bias == nil {
+		bias, vb = t.zeroO, t.zeroO
+	}
+	t.bias, t.vb = bias, vb
+	if t.fwd != nil {
+		t.fwd.transform(w, t.uW)
+		t.fwd.transform(v, t.uV)
+	} else {
+		t.dirW.filters(w, bias)
+		t.dirV.filters(v, vb)
+	}
+	if t.sparse != nil {
+		t.sparse.lastChannels(t, w, t.sparse.wt)
+		t.sparse.lastChannels(t, v, t.sparse.vt)
+	}
+	if t.back != nil {
+		t.flip(w)
+		t.back.transform(t.flipped, t.bW)
+		t.flip(v)
+		t.back.transform(t.flipped, t.bV)
+	}
+}
+
+// flip writes w's filters flipped and transposed, [C,O,3,3].
+func (t *Tangent) flip(w []float32) {
+	for o := 0; o < t.O; o++ {
+		for c := 0; c < t.C; c++ {
+			src := w[(o*t.C+c)*9 : (o*t.C+c)*9+9]
+			dst := t.flipped[(c*t.O+o)*9 : (c*t.O+o)*9+9]
+			for k := range dst {
+				dst[k] = src[8-k]
+			}
+		}
+	}
+}
+
+// Forward computes y and ẏ [nb,O,OH,OW] for nb images x (and ẋ, nil for
+// none) [nb,C,H,W], with the bias and its direction given to SetWeights.
+func (t *Tangent) Forward(x, xd, y, yd []float32, nb int) {
+	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
+	if g := t.fwd; g != nil {
+		chunks := (nb + g.images - 1) / g.images
+		forEach(chunks, func(wk, ch int) {
+			i0 := ch * g.images
+			n := min(g.images, nb-i0)
+			var q []float32
+			if xd != nil {
+				q = xd[i0*in : (i0+n)*in]
+			}
+			g.pair(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, false)
+		})
+		return
+	}
+	forEach(nb, func(wk, i int) {
+		t.dirW.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, false)
+		t.dirV.forward(wk, x[i*in:(i+1)*in], yd[i*out:(i+1)*out], false, false)
+	})
+}
+
+// Backward adds the filter gradient's derivative for nb images to acc
+// (FilterGrad) and, when the input has a derivative, the input's gradient
+// and its derivative to gx and rx (InputGrad). Where few output pixels
+// have a gradient (below denseShare), only those are visited.
+func (t *Tangent) Backward(x, xd, g, rg, gx, rx []float32, nb int, acc [][]float32) {
+	if t.sparse != nil && live(g, rg, nb*t.O*t.OH()*t.OW()) <= denseShare {
+		t.sparse.backward(t, x, xd, g, rg, gx, rx, nb, acc)
+		return
+	}
+	t.FilterGrad(x, xd, g, rg, nb, acc)
+	if t.input {
+		t.InputGrad(g, rg, gx, rx, nb)
+	}
+}
+
+// live is the share of the first n pixels where g or r is not zero.
+func live(g, r []float32, n int) float64 {
+	k := 0
+	for j, v := range g[:n] {
+		if v != 0 || r[j] != 0 {
+			k++
+		}
+	}
+	return float64(k) / float64(n)
+}
+
+// InputGrad adds the input's gradient W̃⋆g to gx and its derivative
+// Ṽ⋆g + W̃⋆ġ to rx, [nb,C,H,W], from g and ġ [nb,O,OH,OW]. Only for a
+// Tangent whose input has a derivative.
+func (t *Tangent) InputGrad(g, rg, gx, rx []float32, nb int) {
+	w := t.back
+	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
+	chunks := (nb + w.images - 1) / w.images
+	forEach(chunks, func(wk, ch int) {
+		i0 := ch * w.images
+		n := min(w.images, nb-i0)
+		w.pair(wk, g[i0*out:(i0+n)*out], rg[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], rx[i0*in:(i0+n)*in], t.bW, t.bV, t.zeroC, t.zeroC, n, true)
+	})
+}
+
+// FilterGrad adds ġ·unfold(x)ᵀ + g·unfold(ẋ)ᵀ for nb images to the filter
+// gradient's derivative, [O,C,3,3], one partial sum per worker (acc[wk]).
+func (t *Tangent) FilterGrad(x, xd, g, rg []float32, nb int, acc [][]float32) {
+	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
+	forEach(nb, func(wk, i int) {
+		t.grad.filterGrad(wk, x[i*in:(i+1)*in], rg[i*out:(i+1)*out], acc[wk])
+		if xd != nil {
+			t.grad.filterGrad(wk, xd[i*in:(i+1)*in], g[i*out:(i+1)*out], acc[wk])
+		}
+	})
+}
+
+// pair computes y = A⋆p + bias and yd = B⋆p + A⋆q + biasD for n (≤ images)
+// images, A and B transformed filters (transform); q may be nil. With add,
+// both are added to what y and yd hold.
+func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n int, add bool) {
+	v, m := g.buffers(worker)
+	sc := g.sc[worker]
+	var res, resD []float32
+	if add {
+		res, resD = y, yd
+	}
+	g.input(p, v, n, sc)
+	products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
+	g.output(m, y, bias, n, false, false, sc, nil, res)
+	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
+	if q != nil {
+		g.input(q, v, n, sc)
+		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, true)
+	}
+	g.output(m, yd, biasD, n, false, false, sc, nil, resD)
+}
+
+// sparseTangent is Tangent's backward pass when the output's gradient is
+// mostly zero (a conv before ReLU and max pooling: at most a quarter of
+// its pixels get one): each live output pixel adds its gradient times
+// its 3×3 input patch to the filter gradient, and times the filters to
+// the input gradient's patch, as training's pooled backward pass does
+// (convsparse.go), on the same kernels: the live pixels are given to
+// them as windows of one pixel each. Images are transposed to channels
+// last, padded, and their channels rounded up to 16 (the kernels' width).
+type sparseTangent struct {
+	cp, xw    int       // channels rounded up to 16, padded row width
+	wt, vt    []float32 // W and V as [O][9][cp]
+	one, zero []float32 // a window's output (positive) and argmax (the pixel itself)
+	aoff      [4]int32
+	work      []*sparseWork
+}
+
+// sparseWork is one worker's buffers.
+type sparseWork struct {
+	xt, xdt, gxt, rxt []float32 // padded planes, channels last
+	plain             []float32 // one image [C,H,W], transposed back
+	dw                []float32 // filter gradient [O][9][cp]
+	pix               []int32   // live pixels of one output channel
+	g, r              []float32 // their gradient and its derivative
+	arg               []uint8
+}
+
+// denseShare: above this share of live output pixels the dense passes
+// are faster.
+const denseShare = 0.3
+
+func newSparseTangent(t *Tangent) *sparseTangent {
+	s := &sparseTangent{cp: (t.C + 15) &^ 15, xw: t.W + 2*t.Pad}
+	s.wt, s.vt = make([]float32, t.O*9*s.cp), make([]float32, t.O*9*s.cp)
+	px := t.OH() * t.OW()
+	s.one = make([]float32, px)
+	for i := range s.one {
+		s.one[i] = 1
+	}
+	planes := (t.H+2*t.Pad)*s.xw*s.cp + 16
+	for i := 0; i < Workers; i++ {
+		s.work = append(s.work, &sparseWork{
+			xt: make([]float32, planes), xdt: make([]float32, planes),
+			gxt: make([]float32, planes), rxt: make([]float32, planes),
+			plain: make([]float32, t.C*t.H*t.W), dw: make([]float32, t.O*9*s.cp),
+			pix: make([]int32, px), g: make([]float32, px), r: make([]float32, px), arg: make([]uint8, px),
+		})
+	}
+	return s
+}
+
+// lastChannels writes w [O,C,3,3] as [O][9][cp] (zeros past C).
+func (s *sparseTangent) lastChannels(t *Tangent, w, dst []float32) {
+	for o := 0; o < t.O; o++ {
+		for c := 0; c < t.C; c++ {
+			for k := 0; k < 9; k++ {
+				dst[(o*9+k)*s.cp+c] = w[(o*t.C+c)*9+k]
+			}
+		}
+	}
+}
+
+// pad writes image x [C,H,W] into xt's interior, channels last.
+func (s *sparseTangent) pad(t *Tangent, x, xt []float32) {
+	hw := t.H * t.W
+	for iy := 0; iy < t.H; iy++ {
+		simd.Transpose(xt[((iy+t.Pad)*s.xw+t.Pad)*s.cp:], s.cp, x[iy*t.W:], hw, t.C, t.W)
+	}
+}
+
+// unpad adds xt's interior, channels last, to image x [C,H,W].
+func (s *sparseTangent) unpad(t *Tangent, xt, x, plain []float32) {
+	hw := t.H * t.W
+	for iy := 0; iy < t.H; iy++ {
+		simd.Transpose(plain[iy*t.W:], hw, xt[((iy+t.Pad)*s.xw+t.Pad)*s.cp:], s.cp, t.W, t.C)
+	}
+	simd.Add(x, x, plain)
+}
+
+// backward is Tangent.Backward on the live pixels only.
+func (s *sparseTangent) backward(t *Tangent, x, xd, g, rg, gx, rx []float32, nb int, acc [][]float32) {
+	in, oh, ow := t.C*t.H*t.W, t.OH(), t.OW()
+	px := oh * ow
+	out := t.O * px
+	cp := s.cp
+	forEach(nb, func(wk, i int) {
+		w := s.work[wk]
+		s.pad(t, x[i*in:(i+1)*in], w.xt)
+		if xd != nil {
+			s.pad(t, xd[i*in:(i+1)*in], w.xdt)
+		}
+		if t.input {
+			clear(w.gxt)
+			clear(w.rxt)
+		}
+		var spare float32
+		for o := 0; o < t.O; o++ {
+			gO, ro := g[i*out+o*px:][:px], rg[i*out+o*px:][:px]
+			n := 0
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					j := oy*ow + ox
+					if gO[j] != 0 || ro[j] != 0 {
+						w.pix[n], w.g[n], w.r[n] = int32(oy*s.xw+ox), gO[j], ro[j]
+						n++
+					}
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			win := simd.Windows{AOff: &s.aoff, XW: s.xw, Pix: w.pix[:n], Y: s.one[:n], Arg: w.arg[:n]}
+			rwin, gwin := win, win
+			rwin.GY, gwin.GY = w.r[:n], w.g[:n]
+			for cb := 0; cb < cp; cb += 16 {
+				dw := w.dw[o*9*cp+cb:]
+				simd.SparseFilterGrad(dw, w.xt[cb:], cp, &rwin, &spare)
+				if xd != nil {
+					simd.SparseFilterGrad(dw, w.xdt[cb:], cp, &gwin, &spare)
+				}
+				if t.input {
+					wt, vt := s.wt[o*9*cp+cb:], s.vt[o*9*cp+cb:]
+					simd.SparseInputGrad(w.gxt[cb:], wt, cp, &gwin)
+					simd.SparseInputGrad(w.rxt[cb:], wt, cp, &rwin)
+					simd.SparseInputGrad(w.rxt[cb:], vt, cp, &gwin)
+				}
+			}
+		}
+		if t.input {
+			s.unpad(t, w.gxt, gx[i*in:(i+1)*in], w.plain)
+			s.unpad(t, w.rxt, rx[i*in:(i+1)*in], w.plain)
+		}
+	})
+	for wk, w := range s.work {
+		a := acc[wk]
+		for o := 0; o < t.O; o++ {
+			for c := 0; c < t.C; c++ {
+				for k := 0; k < 9; k++ {
+					a[(o*t.C+c)*9+k] += w.dw[(o*9+k)*cp+c]
+				}
+			}
+		}
+		clear(w.dw)
+	}
+}

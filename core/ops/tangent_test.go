@@ -1,0 +1,169 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// conv64 is a float64 3×3 convolution of one image x [C,H,W] by w
+// [O,C,3,3], padded by pad, added to y [O,OH,OW].
+func conv64(x, w []float32, y []float64, c, h, wd, o, pad int) {
+	oh, ow := h+2*pad-2, wd+2*pad-2
+	for k := 0; k < o; k++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				s := 0.0
+				for ci := 0; ci < c; ci++ {
+					for t := 0; t < 9; t++ {
+						iy, ix := oy+t/3-pad, ox+t%3-pad
+						if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+							s += float64(w[((k*c+ci)*9)+t]) * float64(x[(ci*h+iy)*wd+ix])
+						}
+					}
+				}
+				y[(k*oh+oy)*ow+ox] += s
+			}
+		}
+	}
+}
+
+// back64 adds the filter gradient g·unfold(x)ᵀ to gw and, when gx is not
+// nil, the input gradient (the transposed convolution of g) to gx.
+func back64(x, w, g []float32, gw, gx []float64, c, h, wd, o, pad int) {
+	oh, ow := h+2*pad-2, wd+2*pad-2
+	for k := 0; k < o; k++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				gv := float64(g[(k*oh+oy)*ow+ox])
+				for ci := 0; ci < c; ci++ {
+					for t := 0; t < 9; t++ {
+						iy, ix := oy+t/3-pad, ox+t%3-pad
+						if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+							continue
+						}
+						gw[(k*c+ci)*9+t] += gv * float64(x[(ci*h+iy)*wd+ix])
+						if gx != nil {
+							gx[(ci*h+iy)*wd+ix] += gv * float64(w[(k*c+ci)*9+t])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func randoms(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+func close64(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	worst, scale := 0.0, 0.0
+	for i := range want {
+		worst = max(worst, math.Abs(float64(got[i])-want[i]))
+		scale = max(scale, math.Abs(want[i]))
+	}
+	if worst > 1e-4*max(scale, 1) {
+		t.Errorf("%s: off by %.3g (largest value %.3g)", what, worst, scale)
+	}
+}
+
+// Tangent's passes against float64 convolutions: the forward pair, and the
+// backward pass both dense and sparse (a gradient on a tenth of the
+// pixels), on a first layer (direct), padded and unpadded layers, and
+// channel counts that are not multiples of 16.
+func TestTangentMatchesFloat64(t *testing.T) {
+	for _, tc := range []struct {
+		c, h, w, o, pad int
+		input           bool
+	}{
+		{1, 10, 12, 8, 1, false},
+		{8, 9, 11, 5, 1, true},
+		{16, 12, 10, 16, 0, true},
+		{20, 8, 8, 12, 1, true},
+	} {
+		r := rand.New(rand.NewPCG(uint64(tc.c), 7))
+		nb := 3
+		tg, err := NewTangent(tc.c, tc.h, tc.w, tc.o, tc.pad, tc.input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, out := tc.c*tc.h*tc.w, tc.o*tg.OH()*tg.OW()
+		w, v := randoms(r, tc.o*tc.c*9), randoms(r, tc.o*tc.c*9)
+		bias, vb := randoms(r, tc.o), randoms(r, tc.o)
+		x := randoms(r, nb*in)
+		var xd []float32
+		if tc.input {
+			xd = randoms(r, nb*in)
+		}
+		tg.SetWeights(w, v, bias, vb)
+		y, yd := make([]float32, nb*out), make([]float32, nb*out)
+		tg.Forward(x, xd, y, yd, nb)
+		wantY, wantYD := make([]float64, nb*out), make([]float64, nb*out)
+		for i := 0; i < nb; i++ {
+			conv64(x[i*in:], w, wantY[i*out:], tc.c, tc.h, tc.w, tc.o, tc.pad)
+			conv64(x[i*in:], v, wantYD[i*out:], tc.c, tc.h, tc.w, tc.o, tc.pad)
+			if xd != nil {
+				conv64(xd[i*in:], w, wantYD[i*out:], tc.c, tc.h, tc.w, tc.o, tc.pad)
+			}
+			for k := 0; k < tc.o; k++ {
+				for j := 0; j < out/tc.o; j++ {
+					wantY[i*out+k*out/tc.o+j] += float64(bias[k])
+					wantYD[i*out+k*out/tc.o+j] += float64(vb[k])
+				}
+			}
+		}
+		close64(t, "y", y, wantY)
+		close64(t, "ẏ", yd, wantYD)
+
+		for _, share := range []float64{1, 0.1} {
+			g, rg := randoms(r, nb*out), randoms(r, nb*out)
+			for j := range g {
+				if r.Float64() >= share {
+					g[j], rg[j] = 0, 0
+				}
+			}
+			gx0, rx0 := randoms(r, nb*in), randoms(r, nb*in) // Backward adds to them
+			gx, rx := append([]float32(nil), gx0...), append([]float32(nil), rx0...)
+			acc := make([][]float32, Workers)
+			for k := range acc {
+				acc[k] = make([]float32, len(w))
+			}
+			tg.Backward(x, xd, g, rg, gx, rx, nb, acc)
+			gw := make([]float32, len(w))
+			for _, a := range acc {
+				for j, val := range a {
+					gw[j] += val
+				}
+			}
+			wantGW := make([]float64, len(w))
+			wantGX, wantRX := make([]float64, nb*in), make([]float64, nb*in)
+			for j := range wantGX {
+				wantGX[j], wantRX[j] = float64(gx0[j]), float64(rx0[j])
+			}
+			for i := 0; i < nb; i++ {
+				var gxi, rxi []float64
+				if tc.input {
+					gxi, rxi = wantGX[i*in:], wantRX[i*in:]
+				}
+				back64(x[i*in:], w, rg[i*out:], wantGW, rxi, tc.c, tc.h, tc.w, tc.o, tc.pad)
+				back64(x[i*in:], w, g[i*out:], make([]float64, len(w)), gxi, tc.c, tc.h, tc.w, tc.o, tc.pad)
+				if tc.input {
+					back64(xd[i*in:], v, g[i*out:], wantGW, rxi, tc.c, tc.h, tc.w, tc.o, tc.pad)
+					// back64 adds g·unfold(xd) to the filter gradient and Ṽ⋆g to rx: both wanted.
+				}
+			}
+			what := map[float64]string{1: "dense", 0.1: "sparse"}[share]
+			close64(t, what+" filter gradient's derivative", gw, wantGW)
+			if tc.input {
+				close64(t, what+" input gradient", gx, wantGX)
+				close64(t, what+" its derivative", rx, wantRX)
+			}
+		}
+	}
+}
