@@ -31,9 +31,9 @@ type stage struct {
 
 	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
 	conv          unfolder     // another conv's geometry and unfolding
-	win           ops.Window // a pool's
-	dIn, dOut     int        // a dense layer's features
-	c, hw         int        // batch norm's and global pooling's channels and plane
+	win           ops.Window   // a pool's
+	dIn, dOut     int          // a dense layer's features
+	c, hw         int          // batch norm's and global pooling's channels and plane
 	y, yd, gy, ry []float32
 	arg           []int32       // a max pool's maxima, per output value (-1: none)
 	acc           [][][]float32 // per tensor, per worker: this batch's R{∂L/∂θ}
