@@ -131,8 +131,10 @@ func Workloads() []Workload {
 		{Name: "forward small, batch 1000", Run: func(ctx context.Context, e *Env) (Result, error) { return Forward(e, "small", 1000) }},
 		{Name: "train standard, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "standard", 64) }},
 		{Name: "train small, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "small", 64) }},
-		{Name: "Hv small, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "small", 1000) }},
-		{Name: "Hv standard, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "standard", 1000) }},
+		{Name: "Hv small, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "small", 1000) },
+			Peer: func(ctx context.Context, e *Env) (Result, error) { return PeerHessian(ctx, e, "small", 1000) }},
+		{Name: "Hv standard, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return HessianVector(ctx, e, "standard", 1000) },
+			Peer: func(ctx context.Context, e *Env) (Result, error) { return PeerHessian(ctx, e, "standard", 1000) }},
 		{Name: "scan1d standard, 51 points, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 51, 0) }},
 		{Name: "scan2d standard, 21x21, 1000 images", Run: func(ctx context.Context, e *Env) (Result, error) { return Scan(ctx, e, "standard", 21, 21) }},
 		{Name: "train resnet, batch 64", Run: func(ctx context.Context, e *Env) (Result, error) { return Train(e, "resnet", 64) },
@@ -271,13 +273,7 @@ func HessianVector(ctx context.Context, e *Env, preset string, images int) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	reps := 20
-	if preset == "standard" {
-		reps = 4
-	}
-	if e.Quick {
-		reps = max(reps/4, 1)
-	}
+	reps := hessianReps(preset, e.Quick)
 	v := make([]float64, p.Dim())
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range v {
@@ -295,6 +291,18 @@ func HessianVector(ctx context.Context, e *Env, preset string, images int) (Resu
 	}
 	n := reps * images
 	return Result{Images: n, HVPs: reps, FLOP: float64(HessianFLOPs(ck.Arch)) * float64(n), Elapsed: time.Since(start)}, nil
+}
+
+// hessianReps is how many products the Hv workloads time.
+func hessianReps(preset string, quick bool) int {
+	reps := 20
+	if preset == "standard" {
+		reps = 4
+	}
+	if quick {
+		reps = max(reps/4, 1)
+	}
+	return reps
 }
 
 // HessianFLOPs counts one image's Hessian-vector product: per layer with

@@ -22,6 +22,9 @@ import (
 //go:embed _peer/resnet.py
 var resnetPeer []byte
 
+//go:embed _peer/hessian.py
+var hessianPeer []byte
+
 // Python is the interpreter of the PyTorch peer: Debian's, for which
 // python3-torch is built.
 var Python = "/usr/bin/python3"
@@ -43,14 +46,8 @@ func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
 		return Result{}, err
 	}
 	defer os.RemoveAll(dir)
-	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
-		b, err := fs.ReadFile(assets.MNIST, "mnist/"+f)
-		if err != nil {
-			return Result{}, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			return Result{}, err
-		}
+	if err := writeMNIST(dir); err != nil {
+		return Result{}, err
 	}
 	args := []string{script, workload, "--mnist", dir}
 	steps := 40
@@ -98,6 +95,66 @@ func Peer(ctx context.Context, e *Env, workload string, n int) (Result, error) {
 	res.Elapsed = time.Duration(r.ScanSecs * float64(time.Second))
 	res.FLOP = float64(ck.Arch.FLOPs()) * float64(res.Images)
 	return res, nil
+}
+
+// writeMNIST writes the embedded MNIST training split into dir, for a
+// peer to read.
+func writeMNIST(dir string) error {
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"} {
+		b, err := fs.ReadFile(assets.MNIST, "mnist/"+f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PeerHessian times PyTorch's exact Hessian-vector products by double
+// backprop (core/bench/_peer/hessian.py, embedded, as PyHessian computes
+// them) on the pretrained preset over the same first training images as
+// HessianVector, power iteration for as many products; the median
+// product's time.
+func PeerHessian(ctx context.Context, e *Env, preset string, images int) (Result, error) {
+	ck, err := e.model(preset)
+	if err != nil {
+		return Result{}, err
+	}
+	dir, err := os.MkdirTemp("", "basin-peer-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "hessian.py")
+	if err := os.WriteFile(script, hessianPeer, 0o644); err != nil {
+		return Result{}, err
+	}
+	if err := writeMNIST(dir); err != nil {
+		return Result{}, err
+	}
+	path := filepath.Join(dir, preset+".safetensors")
+	if err := checkpoint.Save(path, ck.Arch, ck.Params, ck.Meta); err != nil {
+		return Result{}, err
+	}
+	reps := hessianReps(preset, e.Quick)
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, Python, script, path, "--mnist", dir, "--images", strconv.Itoa(images), "--iters", strconv.Itoa(reps))
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return Result{}, fmt.Errorf("PyTorch Hv: %v: %s", err, lastLine(stderr.String()))
+	}
+	var r struct {
+		Torch string  `json:"torch"`
+		Per   float64 `json:"seconds_per_product_median"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return Result{}, fmt.Errorf("PyTorch Hv printed %q: %v", out.String(), err)
+	}
+	n := reps * images
+	return Result{Name: "  PyTorch " + r.Torch + " double backprop, same work", Images: n, HVPs: reps,
+		FLOP: float64(HessianFLOPs(ck.Arch)) * float64(n), Elapsed: time.Duration(r.Per * float64(reps) * float64(time.Second))}, nil
 }
 
 // PeerSGEMM times numpy's SGEMM (OpenBLAS, with PyTorch's settings) on

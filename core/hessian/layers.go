@@ -244,6 +244,59 @@ func (s *stage) pool2x2(x, xd []float32, b int) {
 	}
 }
 
+// reluPoolForward is a 2×2 max pool of stride 2 with the ReLU before it
+// done after it: y = max(0, window's maximum), R{y} = R{x} at the maximum
+// where y > 0, else 0, for image b.
+func (s *stage) reluPoolForward(x, xd []float32, b int) {
+	g := s.win
+	oh, ow, hw := g.OH(), g.OW(), g.H*g.W
+	for c := 0; c < g.C; c++ {
+		plane := (b*g.C + c) * hw
+		o := (b*g.C + c) * oh * ow
+		y, arg := s.y[o:o+oh*ow], s.arg8[o:o+oh*ow]
+		simd.Pool2x2Arg(y, arg, x[plane:], g.W, ow, oh, 0)
+		if s.yd == nil {
+			continue
+		}
+		yd := s.yd[o : o+oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				j := oy*ow + ox
+				if y[j] > 0 {
+					a := int(arg[j])
+					yd[j] = xd[plane+(2*oy+a>>1)*g.W+2*ox+a&1]
+				} else {
+					yd[j] = 0
+				}
+			}
+		}
+	}
+}
+
+// reluPoolBackward adds each positive output's gradient and R-gradient to
+// the input that was its window's maximum, for image b.
+func (s *stage) reluPoolBackward(gx, rx []float32, b int) {
+	g := s.win
+	oh, ow, hw := g.OH(), g.OW(), g.H*g.W
+	for c := 0; c < g.C; c++ {
+		plane := (b*g.C + c) * hw
+		o := (b*g.C + c) * oh * ow
+		y, arg := s.y[o:o+oh*ow], s.arg8[o:o+oh*ow]
+		gy, ry := s.gy[o:o+oh*ow], s.ry[o:o+oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				j := oy*ow + ox
+				if y[j] > 0 {
+					a := int(arg[j])
+					i := plane + (2*oy+a>>1)*g.W + 2*ox + a&1
+					gx[i] += gy[j]
+					rx[i] += ry[j]
+				}
+			}
+		}
+	}
+}
+
 // poolBackward adds each output's gradient and R-gradient to the input
 // that was its maximum, or spreads it over its window, for image b.
 func (s *stage) poolBackward(gx, rx []float32, b int) {

@@ -11,10 +11,17 @@ import (
 	"github.com/basin-dev/basin/core/ops"
 )
 
-// Batch is how many images one R-operator pass holds at a time: enough
-// rows for the dense layers' products, few enough that the standard net's
-// activations, their R-values and both gradients stay near 35 MB.
-const Batch = 32
+// How many images one R-operator pass holds at a time: as many as fit
+// batchBytes of activations, their R-values and both gradients (the
+// standard net's pass is ~2 MB an image, small's ~0.3 MB), and at least
+// minBatch, enough rows for the dense layers' products. Fewer, larger
+// passes cost less in hand-offs between cores and in packing the dense
+// layers' weights.
+const (
+	minBatch   = 32
+	maxBatch   = 256
+	batchBytes = 48 << 20
+)
 
 // Product applies the Hessian of a network's mean cross-entropy over a
 // fixed set of images to vectors (Pearlmutter's R-operator, see the
@@ -28,6 +35,7 @@ type Product struct {
 	offset []int // where each parameter tensor starts in a flat vector
 	dim    int
 
+	batch   int          // images per pass
 	x0      []float32    // the batch's images
 	inputs  *data.Inputs // how an image becomes x0's values
 	tangent model.Params // v as float32 tensors
@@ -107,25 +115,26 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 	clear(hv)
 	total := p.set.Len()
 	loss := 0.0
-	for start := 0; start < total; start += Batch {
+	for start := 0; start < total; start += p.batch {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		nb := min(Batch, total-start)
+		nb := min(p.batch, total-start)
 		for b := 0; b < nb; b++ {
 			p.inputs.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
 		}
 		p.forward(nb)
 		loss += p.lossBackward(start, nb, total)
 		p.backward(nb)
-		p.collect(hv)
 	}
+	p.collect(hv)
 	p.loss = loss / float64(total)
 	p.Products++
 	return nil
 }
 
-// collect adds the batch's R{∂L/∂θ} from every worker into hv.
+// collect adds R{∂L/∂θ} from every worker into hv (float32 sums over
+// the images, as training's gradients are) and clears the workers' sums.
 func (p *Product) collect(hv []float64) {
 	for _, s := range p.stages {
 		for k, t := range s.tensors {

@@ -294,7 +294,7 @@ func TestSpectrumMatchesExplicitHessian(t *testing.T) {
 func TestProductIsDeterministic(t *testing.T) {
 	arch, _ := model.Preset("small")
 	params := arch.Init(1)
-	set := testImages(t, 2*Batch+5) // full batches and a remainder
+	set := testImages(t, 2*maxBatch+5) // full batches and a remainder
 	a, _ := NewProduct(arch, params, set)
 	b, _ := NewProduct(arch, params, set)
 	v := gaussian(a.Dim(), 9)

@@ -28,6 +28,10 @@ type stage struct {
 	tangent bool
 	needIn  []bool
 	alias   bool // shares its input's buffers (flatten, dropout)
+	// dead: a ReLU that the 2×2 max pool after it does (relu), as
+	// max(0, max of the window): the ReLU's full-size values, R-values and
+	// gradients are never written.
+	dead, relu bool
 
 	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
 	conv          unfolder     // another conv's geometry and unfolding
@@ -36,7 +40,8 @@ type stage struct {
 	c, hw         int          // batch norm's and global pooling's channels and plane
 	y, yd, gy, ry []float32
 	arg           []int32       // a max pool's maxima, per output value (-1: none)
-	acc           [][][]float32 // per tensor, per worker: this batch's R{∂L/∂θ}
+	arg8          []uint8       // with relu: which of the window's four (2·dy + dx)
+	acc           [][][]float32 // per tensor, per worker: R{∂L/∂θ} summed over the images so far
 }
 
 // unfolder is a convolution's im2col geometry: ops.Conv for stride 1
@@ -57,15 +62,24 @@ func (p *Product) build() error {
 	a := p.Arch
 	shapes, graph := a.Shapes(), a.Inputs()
 	img := model.Shape{a.Input.C, a.Input.H, a.Input.W}
-	p.x0 = make([]float32, Batch*img.Size())
+	per := img.Size()
+	for _, sh := range shapes {
+		per += 4 * sh.Size() // a value, its R-value and both gradients
+	}
+	p.batch = min(max(batchBytes/(4*per), minBatch), maxBatch)
+	p.x0 = make([]float32, p.batch*img.Size())
 	param := 0
 	maxCol, maxIn := 0, img.Size()
+	fused := reluBeforePool(a, shapes, graph)
 	for i, l := range a.Layers {
 		inShape := img
 		if j := graph[i][0]; j >= 0 {
 			inShape = shapes[j]
 		}
-		s := &stage{layer: l, inputs: graph[i], stats: -1, in: inShape.Size(), out: shapes[i].Size()}
+		s := &stage{layer: l, inputs: graph[i], stats: -1, in: inShape.Size(), out: shapes[i].Size(), dead: fused[i]}
+		if j := s.inputs[0]; j >= 0 && p.stages[j].dead { // the ReLU before it, done here
+			s.inputs, s.relu = []int{p.stages[j].inputs[0]}, true
+		}
 		for _, j := range s.inputs {
 			need := j >= 0 && p.stages[j].tangent
 			s.needIn = append(s.needIn, need)
@@ -108,14 +122,21 @@ func (p *Product) build() error {
 				return fmt.Errorf("layer %d: pooling needs a [C,H,W] input", i+1)
 			}
 			s.win = l.Window(inShape)
-			if l.Kind == model.MaxPool {
-				s.arg = make([]int32, Batch*s.out)
+			switch {
+			case s.relu:
+				s.arg8 = make([]uint8, p.batch*s.out)
+			case l.Kind == model.MaxPool:
+				s.arg = make([]int32, p.batch*s.out)
 			}
 		case model.BatchNorm, model.GlobalAvgPool:
 			s.c, s.hw = inShape[0], inShape.Size()/inShape[0]
 		case model.ReLU, model.LeakyReLU, model.Flatten, model.Dropout, model.Add:
 		default:
 			return fmt.Errorf("layer %d: no R-operator for %v", i+1, l.Kind)
+		}
+		if s.dead {
+			p.stages = append(p.stages, s)
+			continue
 		}
 		if l.Kind == model.Flatten || l.Kind == model.Dropout {
 			s.alias = true
@@ -126,7 +147,7 @@ func (p *Product) build() error {
 				s.y, s.yd, s.gy, s.ry = prev.y, prev.yd, prev.gy, prev.ry
 			}
 		} else {
-			n := Batch * s.out
+			n := p.batch * s.out
 			s.y, s.gy = make([]float32, n), make([]float32, n)
 			if s.tangent {
 				s.yd, s.ry = make([]float32, n), make([]float32, n)
@@ -149,6 +170,35 @@ func (p *Product) build() error {
 			tmp: make([]float32, maxCol), fold: make([]float32, maxIn)})
 	}
 	return nil
+}
+
+// reluBeforePool marks the ReLUs whose one reader is a 2×2 max pool of
+// stride 2 without padding: max pooling commutes with the ReLU (the
+// maximum of the ReLUs is the ReLU of the maximum, and where that is
+// positive the window's first maximum is the same), so the pool does both.
+func reluBeforePool(a model.Arch, shapes []model.Shape, graph [][]int) []bool {
+	readers := make([][]int, len(a.Layers))
+	for i, in := range graph {
+		for _, j := range in {
+			if j >= 0 {
+				readers[j] = append(readers[j], i)
+			}
+		}
+	}
+	fused := make([]bool, len(a.Layers))
+	for i, l := range a.Layers {
+		if l.Kind != model.ReLU || len(readers[i]) != 1 || len(shapes[i]) != 3 {
+			continue
+		}
+		k := readers[i][0]
+		pool := a.Layers[k]
+		if pool.Kind != model.MaxPool || len(graph[k]) != 1 {
+			continue
+		}
+		g := pool.Window(shapes[i])
+		fused[i] = g.K == 2 && g.Stride == 2 && g.Pad == 0 && g.D() == 1
+	}
+	return fused
 }
 
 // input returns the value and R-value (nil when zero) of stage s's k-th
@@ -174,6 +224,9 @@ func (p *Product) grads(s *stage, k int) (gx, rx []float32) {
 // forward computes every stage's value and R-value for nb images.
 func (p *Product) forward(nb int) {
 	for _, s := range p.stages {
+		if s.dead {
+			continue
+		}
 		x, xd := p.input(s, 0)
 		switch s.layer.Kind {
 		case model.Conv:
@@ -202,6 +255,10 @@ func (p *Product) forward(nb int) {
 				}
 			}
 		case model.MaxPool, model.AvgPool:
+			if s.relu {
+				ops.ForEach(nb, func(_, b int) { s.reluPoolForward(x, xd, b) })
+				break
+			}
 			ops.ForEach(nb, func(_, b int) { s.poolForward(x, xd, b) })
 		case model.BatchNorm:
 			p.normForward(s, x, xd, nb)
@@ -227,8 +284,8 @@ func (p *Product) backward(nb int) {
 	}
 	for i := last; i >= 0; i-- {
 		s := p.stages[i]
-		if !s.tangent {
-			continue // nothing before it has parameters
+		if !s.tangent || s.dead {
+			continue // nothing before it has parameters, or done by the pool after it
 		}
 		x, xd := p.input(s, 0)
 		gx, rx := p.grads(s, 0)
@@ -260,7 +317,10 @@ func (p *Product) backward(nb int) {
 				}
 			}
 		case model.MaxPool, model.AvgPool:
-			if gx != nil {
+			switch {
+			case gx != nil && s.relu:
+				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b) })
+			case gx != nil:
 				ops.ForEach(nb, func(_, b int) { s.poolBackward(gx, rx, b) })
 			}
 		case model.BatchNorm:

@@ -158,9 +158,10 @@ func (t *Tangent) Forward(x, xd, y, yd []float32, nb int) {
 // Backward adds the filter gradient's derivative for nb images to acc
 // (FilterGrad) and, when the input has a derivative, the input's gradient
 // and its derivative to gx and rx (InputGrad). Where few output pixels
-// have a gradient (below denseShare), only those are visited.
+// have a gradient (below denseShare in the first image), only those are
+// visited.
 func (t *Tangent) Backward(x, xd, g, rg, gx, rx []float32, nb int, acc [][]float32) {
-	if t.sparse != nil && live(g, rg, nb*t.O*t.OH()*t.OW()) <= denseShare {
+	if t.sparse != nil && live(g, rg, t.O*t.OH()*t.OW()) <= denseShare { // the first image's share
 		t.sparse.backward(t, x, xd, g, rg, gx, rx, nb, acc)
 		return
 	}

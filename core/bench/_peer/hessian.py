@@ -47,10 +47,10 @@ def load_safetensors(path):
     return out
 
 
-def mnist(n):
-    with gzip.open(os.path.join(MNIST, "train-images-idx3-ubyte.gz")) as f:
+def mnist(folder, n):
+    with gzip.open(os.path.join(folder, "train-images-idx3-ubyte.gz")) as f:
         px = np.frombuffer(f.read(), dtype=np.uint8, offset=16)[: n * 784]
-    with gzip.open(os.path.join(MNIST, "train-labels-idx1-ubyte.gz")) as f:
+    with gzip.open(os.path.join(folder, "train-labels-idx1-ubyte.gz")) as f:
         labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)[:n]
     x = (px.astype(np.float32) / 255 - 0.1307) / 0.3081
     return torch.from_numpy(x.reshape(n, 1, 28, 28)), torch.from_numpy(labels.astype(np.int64))
@@ -82,10 +82,11 @@ def main():
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--iters", type=int, default=20, help="Hessian-vector products to time")
     ap.add_argument("--batch", type=int, default=0, help="images per double-backprop pass (default: all)")
+    ap.add_argument("--mnist", default=MNIST, help="a folder with MNIST's gzipped IDX files (default: basin's assets)")
     a = ap.parse_args()
     net = Net(load_safetensors(a.checkpoint))
     params = [p for p in net.parameters()]
-    x, y = mnist(a.images)
+    x, y = mnist(a.mnist, a.images)
     batch = a.batch or a.images
 
     def hv(v):
