@@ -32,6 +32,9 @@ type stage struct {
 	// max(0, max of the window): the ReLU's full-size values, R-values and
 	// gradients are never written.
 	dead, relu bool
+	// overwritten: the one reader of this stage's output is a relu pool
+	// whose windows cover it, and which writes all of gy and ry.
+	overwritten bool
 
 	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
 	conv          unfolder     // another conv's geometry and unfolding
@@ -70,7 +73,7 @@ func (p *Product) build() error {
 	p.x0 = make([]float32, p.batch*img.Size())
 	param := 0
 	maxCol, maxIn := 0, img.Size()
-	fused := reluBeforePool(a, shapes, graph)
+	fused, readers := reluBeforePool(a, shapes, graph)
 	for i, l := range a.Layers {
 		inShape := img
 		if j := graph[i][0]; j >= 0 {
@@ -79,6 +82,9 @@ func (p *Product) build() error {
 		s := &stage{layer: l, inputs: graph[i], stats: -1, in: inShape.Size(), out: shapes[i].Size(), dead: fused[i]}
 		if j := s.inputs[0]; j >= 0 && p.stages[j].dead { // the ReLU before it, done here
 			s.inputs, s.relu = []int{p.stages[j].inputs[0]}, true
+			if k := s.inputs[0]; k >= 0 && readers[k] == 1 && inShape[1]%2 == 0 && inShape[2]%2 == 0 {
+				p.stages[k].overwritten = true // its windows tile the whole plane
+			}
 		}
 		for _, j := range s.inputs {
 			need := j >= 0 && p.stages[j].tangent
@@ -172,11 +178,11 @@ func (p *Product) build() error {
 	return nil
 }
 
-// reluBeforePool marks the ReLUs whose one reader is a 2×2 max pool of
+// reluBeforePool counts each layer's readers and marks the ReLUs whose one reader is a 2×2 max pool of
 // stride 2 without padding: max pooling commutes with the ReLU (the
 // maximum of the ReLUs is the ReLU of the maximum, and where that is
 // positive the window's first maximum is the same), so the pool does both.
-func reluBeforePool(a model.Arch, shapes []model.Shape, graph [][]int) []bool {
+func reluBeforePool(a model.Arch, shapes []model.Shape, graph [][]int) (fused []bool, count []int) {
 	readers := make([][]int, len(a.Layers))
 	for i, in := range graph {
 		for _, j := range in {
@@ -185,7 +191,10 @@ func reluBeforePool(a model.Arch, shapes []model.Shape, graph [][]int) []bool {
 			}
 		}
 	}
-	fused := make([]bool, len(a.Layers))
+	fused, count = make([]bool, len(a.Layers)), make([]int, len(a.Layers))
+	for i, r := range readers {
+		count[i] = len(r)
+	}
 	for i, l := range a.Layers {
 		if l.Kind != model.ReLU || len(readers[i]) != 1 || len(shapes[i]) != 3 {
 			continue
@@ -198,7 +207,7 @@ func reluBeforePool(a model.Arch, shapes []model.Shape, graph [][]int) []bool {
 		g := pool.Window(shapes[i])
 		fused[i] = g.K == 2 && g.Stride == 2 && g.Pad == 0 && g.D() == 1
 	}
-	return fused
+	return fused, count
 }
 
 // input returns the value and R-value (nil when zero) of stage s's k-th
@@ -274,14 +283,16 @@ func (p *Product) forward(nb int) {
 // parameters, accumulating R{∂L/∂θ} in the stages' workers' buffers.
 func (p *Product) backward(nb int) {
 	last := len(p.stages) - 1
-	for _, s := range p.stages[:last] { // the last one's are the loss's
-		if s.gy != nil && !s.alias {
-			clear(s.gy[:nb*s.out])
-			if s.ry != nil {
-				clear(s.ry[:nb*s.out])
+	ops.ForEach(nb, func(_, b int) {
+		for _, s := range p.stages[:last] { // the last one's are the loss's
+			if s.gy != nil && !s.alias && !s.overwritten {
+				clear(s.gy[b*s.out : (b+1)*s.out])
+				if s.ry != nil {
+					clear(s.ry[b*s.out : (b+1)*s.out])
+				}
 			}
 		}
-	}
+	})
 	for i := last; i >= 0; i-- {
 		s := p.stages[i]
 		if !s.tangent || s.dead {
@@ -319,7 +330,8 @@ func (p *Product) backward(nb int) {
 		case model.MaxPool, model.AvgPool:
 			switch {
 			case gx != nil && s.relu:
-				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b) })
+				into := p.stages[s.inputs[0]].overwritten
+				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b, into) })
 			case gx != nil:
 				ops.ForEach(nb, func(_, b int) { s.poolBackward(gx, rx, b) })
 			}
