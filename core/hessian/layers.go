@@ -57,6 +57,14 @@ func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
 // when the input needs them, gx += Wᵀg and R{gx} += WᵀR{g} + Vᵀg, folded
 // back onto the image.
 func (p *Product) convBackward(s *stage, x, xd, gx, rx []float32, nb int) {
+	if t := s.fast; t != nil && s.pool != nil {
+		var bias [][]float32
+		if len(s.tensors) > 1 {
+			bias = s.acc[1]
+		}
+		t.BackwardPooled(x, xd, s.pool.y, s.pool.arg8, s.pool.gy, s.pool.ry, gx, rx, nb, s.acc[0], bias)
+		return
+	}
 	if t := s.fast; t != nil {
 		t.Backward(x, xd, s.gy, s.ry, gx, rx, nb, s.acc[0])
 		if len(s.tensors) > 1 {

@@ -35,6 +35,10 @@ type stage struct {
 	// overwritten: the one reader of this stage's output is a relu pool
 	// whose windows cover it, and which writes all of gy and ry.
 	overwritten bool
+	// pool: that relu pool, when this stage is a conv whose backward pass
+	// reads the pool's gradient (Tangent.BackwardPooled) instead of its
+	// own, which is then never formed.
+	pool *stage
 
 	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
 	conv          unfolder     // another conv's geometry and unfolding
@@ -83,7 +87,11 @@ func (p *Product) build() error {
 		if j := s.inputs[0]; j >= 0 && p.stages[j].dead { // the ReLU before it, done here
 			s.inputs, s.relu = []int{p.stages[j].inputs[0]}, true
 			if k := s.inputs[0]; k >= 0 && readers[k] == 1 && inShape[1]%2 == 0 && inShape[2]%2 == 0 {
-				p.stages[k].overwritten = true // its windows tile the whole plane
+				prev := p.stages[k]
+				prev.overwritten = true // its windows tile the whole plane
+				if prev.fast != nil && prev.fast.CanPool() {
+					prev.pool = s // which passes its gradient on as it is
+				}
 			}
 		}
 		for _, j := range s.inputs {
@@ -329,6 +337,8 @@ func (p *Product) backward(nb int) {
 			}
 		case model.MaxPool, model.AvgPool:
 			switch {
+			case gx != nil && s.relu && p.stages[s.inputs[0]].pool == s:
+				// the conv before it reads this stage's gradient itself
 			case gx != nil && s.relu:
 				into := p.stages[s.inputs[0]].overwritten
 				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b, into) })

@@ -12,46 +12,75 @@ import "github.com/basin-dev/basin/core/simd"
 // input gradient's patch (simd.SparseFilterGrad, SparseInputGrad), with
 // the channels last so a patch row is a few vectors. The input is
 // transposed to channels-last per image and the input gradient back.
-// It runs for 3×3 filters without padding on multiples of 16 input
-// channels, where simd.HasSparseGrad.
+// It runs for 3×3 filters on at least 8 input channels, where
+// simd.HasSparseGrad; the channels are rounded up to 16 (the kernels'
+// width) with zeros, and the planes are padded.
 type sparseBack struct {
-	pix     []int32     // window k's top-left output pixel, numbered over the input plane
+	cp, xw  int         // channels rounded up to 16, padded row width
+	pix     []int32     // window k's top-left output pixel, numbered over the padded plane
 	aoff    [4]int32    // the pixel offset of each argmax
-	wt      []float32   // filters, [O][9][C]
-	xt, gxt [][]float32 // per worker: the image and its gradient, channels last
-	dw      [][]float32 // per worker: filter gradient [O][9][C], then bias [O]
+	wt      []float32   // filters, [O][9][cp]
+	xt, gxt [][]float32 // per worker: the image and its gradient, channels last, padded
+	dw      [][]float32 // per worker: filter gradient [O][9][cp], then bias [O]
 }
 
 func canSparseBack(f *Conv) bool {
-	return simd.HasSparseGrad && f.Pool && f.K == 3 && f.Pad == 0 && f.C%16 == 0
+	return simd.HasSparseGrad && f.Pool && f.K == 3 && f.C >= 8
 }
 
 func newSparseBack(f *Conv) *sparseBack {
-	s := &sparseBack{wt: make([]float32, f.O*9*f.C)}
+	cp, xw := (f.C+15)&^15, f.W+2*f.Pad
+	s := &sparseBack{cp: cp, xw: xw, wt: make([]float32, f.O*9*cp)}
 	ph, pw := f.OH()/2, f.OW()/2
 	for py := 0; py < ph; py++ {
 		for px := 0; px < pw; px++ {
-			s.pix = append(s.pix, int32(2*py*f.W+2*px))
+			s.pix = append(s.pix, int32(2*py*xw+2*px))
 		}
 	}
-	s.aoff = [4]int32{0, 1, int32(f.W), int32(f.W + 1)}
-	hw := f.H * f.W
+	s.aoff = [4]int32{0, 1, int32(xw), int32(xw + 1)}
+	planes := (f.H + 2*f.Pad) * xw * cp
 	for i := 0; i < Workers; i++ {
-		s.xt = append(s.xt, make([]float32, hw*f.C))
-		s.gxt = append(s.gxt, make([]float32, hw*f.C))
-		s.dw = append(s.dw, make([]float32, f.O*9*f.C+f.O))
+		s.xt = append(s.xt, make([]float32, planes))
+		s.gxt = append(s.gxt, make([]float32, planes))
+		s.dw = append(s.dw, make([]float32, f.O*9*cp+f.O))
 	}
 	return s
+}
+
+// channelsLast writes image x [C,H,W] into the interior of xt: H + 2·pad
+// rows of W + 2·pad pixels of cp channels each. The border and the
+// channels past C are left as they are (zero).
+func channelsLast(xt, x []float32, c, cp, h, w, pad int) {
+	if pad == 0 {
+		simd.Transpose(xt, cp, x, h*w, c, h*w)
+		return
+	}
+	xw := w + 2*pad
+	for iy := 0; iy < h; iy++ {
+		simd.Transpose(xt[((iy+pad)*xw+pad)*cp:], cp, x[iy*w:], h*w, c, w)
+	}
+}
+
+// channelsFirst is channelsLast's inverse: xt's interior into x [C,H,W].
+func channelsFirst(x, xt []float32, c, cp, h, w, pad int) {
+	if pad == 0 {
+		simd.Transpose(x, h*w, xt, cp, h*w, c)
+		return
+	}
+	xw := w + 2*pad
+	for iy := 0; iy < h; iy++ {
+		simd.Transpose(x[iy*w:], h*w, xt[((iy+pad)*xw+pad)*cp:], cp, w, c)
+	}
 }
 
 // run computes gw, gb and (unless the layer is first) gx from x, the
 // filters w, the pooled output y, its argmax and gradient gy.
 func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
-	c, hw, per := f.C, f.H*f.W, len(s.pix)
+	c, cp, hw, per := f.C, s.cp, f.H*f.W, len(s.pix)
 	for o := 0; o < f.O; o++ {
 		for ci := 0; ci < c; ci++ {
 			for t := 0; t < 9; t++ {
-				s.wt[(o*9+t)*c+ci] = w[(o*c+ci)*9+t]
+				s.wt[(o*9+t)*cp+ci] = w[(o*c+ci)*9+t]
 			}
 		}
 	}
@@ -61,19 +90,19 @@ func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
 	out, in := f.O*per, c*hw
 	forEach(f.B, func(wk, i int) {
 		xt, dw := s.xt[wk], s.dw[wk]
-		bias := dw[f.O*9*c:]
-		simd.Transpose(xt, c, x[i*in:(i+1)*in], hw, c, hw)
+		bias := dw[f.O*9*cp:]
+		channelsLast(xt, x[i*in:(i+1)*in], c, cp, f.H, f.W, f.Pad)
 		var spare float32
-		win := simd.Windows{AOff: &s.aoff, XW: f.W, Pix: s.pix}
+		win := simd.Windows{AOff: &s.aoff, XW: s.xw, Pix: s.pix}
 		for o := 0; o < f.O; o++ {
 			k := i*out + o*per
 			win.GY, win.Y, win.Arg = gy[k:k+per], y[k:k+per], f.arg[k:k+per]
-			for cb := 0; cb < c; cb += 16 {
+			for cb := 0; cb < cp; cb += 16 {
 				bs := &bias[o]
 				if cb > 0 {
 					bs = &spare
 				}
-				simd.SparseFilterGrad(dw[o*9*c+cb:], xt[cb:], c, &win, bs)
+				simd.SparseFilterGrad(dw[o*9*cp+cb:], xt[cb:], cp, &win, bs)
 			}
 		}
 		if f.First {
@@ -84,11 +113,11 @@ func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
 		for o := 0; o < f.O; o++ {
 			k := i*out + o*per
 			win.GY, win.Y, win.Arg = gy[k:k+per], y[k:k+per], f.arg[k:k+per]
-			for cb := 0; cb < c; cb += 16 {
-				simd.SparseInputGrad(gxt[cb:], s.wt[o*9*c+cb:], c, &win)
+			for cb := 0; cb < cp; cb += 16 {
+				simd.SparseInputGrad(gxt[cb:], s.wt[o*9*cp+cb:], cp, &win)
 			}
 		}
-		simd.Transpose(gx[i*in:(i+1)*in], hw, gxt, c, hw, c)
+		channelsFirst(gx[i*in:(i+1)*in], gxt, c, cp, f.H, f.W, f.Pad)
 	})
 	clear(gw)
 	clear(gb)
@@ -96,10 +125,10 @@ func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
 		for o := 0; o < f.O; o++ {
 			for t := 0; t < 9; t++ {
 				for ci := 0; ci < c; ci++ {
-					gw[(o*c+ci)*9+t] += d[(o*9+t)*c+ci]
+					gw[(o*c+ci)*9+t] += d[(o*9+t)*cp+ci]
 				}
 			}
-			gb[o] += d[f.O*9*c+o]
+			gb[o] += d[f.O*9*cp+o]
 		}
 	}
 }

@@ -222,7 +222,7 @@ func TestWinogradAndFusedPoolMatchStock(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, tc := range []struct{ b, c, h, o, pad int }{{2, 4, 28, 8, 1}, {3, 8, 14, 16, 1}, {2, 32, 26, 64, 0}, {1, 3, 9, 5, 0}, {2, 2, 7, 3, 1},
-		{2, 1, 28, 32, 0}, {2, 1, 28, 8, 1}, {1, 3, 20, 6, 1}, {1, 2, 17, 5, 0}} {
+		{2, 1, 28, 32, 0}, {2, 1, 28, 8, 1}, {1, 3, 20, 6, 1}, {1, 2, 17, 5, 0}, {2, 12, 10, 8, 0}, {2, 20, 12, 8, 1}} {
 		oh := tc.h + 2*tc.pad - 2
 		x, w, bias := randn(r, tc.b, tc.c, tc.h, tc.h), randn(r, tc.o, tc.c, 3, 3), randn(r, tc.o)
 		stock := func(pool bool) func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {

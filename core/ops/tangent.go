@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/basin-dev/basin/core/simd"
 )
@@ -171,6 +172,21 @@ func (t *Tangent) Backward(x, xd, g, rg, gx, rx []float32, nb int, acc [][]float
 	}
 }
 
+// CanPool reports whether BackwardPooled runs here (AVX-512, at least 8
+// input channels) for an output of even height and width.
+func (t *Tangent) CanPool() bool { return t.sparse != nil && t.OH()%2 == 0 && t.OW()%2 == 0 }
+
+// BackwardPooled is Backward for a convolution whose output only a ReLU
+// and a 2×2 max pool of stride 2 read: y [nb,O,OH/2,OW/2] is the pool's
+// output (a window passes its gradient where y > 0), arg which of its
+// window's four (2·dy + dx) was the maximum, and g, ġ the gradient at the
+// pool's output and its derivative. The convolution's own output
+// gradient is never formed. bias, when not nil, gets the bias gradient's
+// derivative Σ ġ per output channel, one partial sum per worker.
+func (t *Tangent) BackwardPooled(x, xd, y []float32, arg []uint8, g, rg, gx, rx []float32, nb int, acc, bias [][]float32) {
+	t.sparse.backwardPooled(t, x, xd, y, arg, g, rg, gx, rx, nb, acc, bias)
+}
+
 // live is the share of the first n pixels where g or r is not zero.
 func live(g, r []float32, n int) float64 {
 	k := 0
@@ -238,11 +254,13 @@ func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n 
 // them as windows of one pixel each. Images are transposed to channels
 // last, padded, and their channels rounded up to 16 (the kernels' width).
 type sparseTangent struct {
-	cp, xw    int       // channels rounded up to 16, padded row width
-	wt, vt    []float32 // W and V as [O][9][cp]
-	one, zero []float32 // a window's output (positive) and argmax (the pixel itself)
-	aoff      [4]int32
-	work      []*sparseWork
+	cp, xw  int       // channels rounded up to 16, padded row width
+	wt, vt  []float32 // W and V as [O][9][cp]
+	one     []float32 // a live pixel's window output (positive: it passes)
+	zero    [4]int32  // a live pixel's offsets (its window is itself)
+	windows []int32   // 2×2 pooling windows' top-left pixels (with even OH, OW)
+	aoff    [4]int32  // and the offset of each argmax
+	work    []*sparseWork
 }
 
 // sparseWork is one worker's buffers.
@@ -267,6 +285,12 @@ func newSparseTangent(t *Tangent) *sparseTangent {
 	for i := range s.one {
 		s.one[i] = 1
 	}
+	for py := 0; py < t.OH()/2; py++ {
+		for px := 0; px < t.OW()/2; px++ {
+			s.windows = append(s.windows, int32(2*py*s.xw+2*px))
+		}
+	}
+	s.aoff = [4]int32{0, 1, int32(s.xw), int32(s.xw + 1)}
 	planes := (t.H+2*t.Pad)*s.xw*s.cp + 16
 	for i := 0; i < Workers; i++ {
 		s.work = append(s.work, &sparseWork{
@@ -290,34 +314,63 @@ func (s *sparseTangent) lastChannels(t *Tangent, w, dst []float32) {
 	}
 }
 
-// pad writes image x [C,H,W] into xt's interior, channels last.
-func (s *sparseTangent) pad(t *Tangent, x, xt []float32) {
-	hw := t.H * t.W
-	for iy := 0; iy < t.H; iy++ {
-		simd.Transpose(xt[((iy+t.Pad)*s.xw+t.Pad)*s.cp:], s.cp, x[iy*t.W:], hw, t.C, t.W)
-	}
-}
-
 // unpad adds xt's interior, channels last, to image x [C,H,W].
 func (s *sparseTangent) unpad(t *Tangent, xt, x, plain []float32) {
-	hw := t.H * t.W
-	for iy := 0; iy < t.H; iy++ {
-		simd.Transpose(plain[iy*t.W:], hw, xt[((iy+t.Pad)*s.xw+t.Pad)*s.cp:], s.cp, t.W, t.C)
-	}
+	channelsFirst(plain, xt, t.C, s.cp, t.H, t.W, t.Pad)
 	simd.Add(x, x, plain)
 }
 
-// backward is Tangent.Backward on the live pixels only.
+// backward is Tangent.Backward on the live pixels only, listed from g and
+// ġ.
 func (s *sparseTangent) backward(t *Tangent, x, xd, g, rg, gx, rx []float32, nb int, acc [][]float32) {
-	in, oh, ow := t.C*t.H*t.W, t.OH(), t.OW()
+	oh, ow := t.OH(), t.OW()
 	px := oh * ow
 	out := t.O * px
-	cp := s.cp
+	s.run(t, x, xd, gx, rx, nb, acc, nil, func(w *sparseWork, i, o int) (gwin, rwin simd.Windows) {
+		gO, ro := g[i*out+o*px:][:px], rg[i*out+o*px:][:px]
+		n := 0 // the live pixels, listed without a branch on their values
+		pix, gs, rs := w.pix[:px], w.g[:px], w.r[:px]
+		for oy := 0; oy < oh; oy++ {
+			row, rrow := gO[oy*ow:][:ow], ro[oy*ow:][:ow]
+			at := int32(oy * s.xw)
+			for ox, gv := range row {
+				rv := rrow[ox]
+				pix[n], gs[n], rs[n] = at+int32(ox), gv, rv
+				nz := (math.Float32bits(gv) | math.Float32bits(rv)) << 1 // ±0 → 0
+				n += int((nz | -nz) >> 31)
+			}
+		}
+		win := simd.Windows{AOff: &s.zero, XW: s.xw, Pix: pix[:n], Y: s.one[:n], Arg: w.arg[:n]}
+		gwin, rwin = win, win
+		gwin.GY, rwin.GY = gs[:n], rs[:n]
+		return gwin, rwin
+	})
+}
+
+// backwardPooled is Tangent.BackwardPooled: the pooling windows are the
+// kernels' windows as they are.
+func (s *sparseTangent) backwardPooled(t *Tangent, x, xd, y []float32, arg []uint8, g, rg, gx, rx []float32, nb int, acc, bias [][]float32) {
+	per := len(s.windows)
+	out := t.O * per
+	s.run(t, x, xd, gx, rx, nb, acc, bias, func(w *sparseWork, i, o int) (gwin, rwin simd.Windows) {
+		k := i*out + o*per
+		win := simd.Windows{AOff: &s.aoff, XW: s.xw, Pix: s.windows, Y: y[k : k+per], Arg: arg[k : k+per]}
+		gwin, rwin = win, win
+		gwin.GY, rwin.GY = g[k:k+per], rg[k:k+per]
+		return gwin, rwin
+	})
+}
+
+// run is the sparse backward pass of nb images, on the windows (of the
+// output's gradient and of its derivative) that live gives per image i
+// and output channel o; bias, when not nil, gets Σ ġ per worker.
+func (s *sparseTangent) run(t *Tangent, x, xd, gx, rx []float32, nb int, acc, bias [][]float32, live func(w *sparseWork, i, o int) (gwin, rwin simd.Windows)) {
+	in, cp := t.C*t.H*t.W, s.cp
 	forEach(nb, func(wk, i int) {
 		w := s.work[wk]
-		s.pad(t, x[i*in:(i+1)*in], w.xt)
+		channelsLast(w.xt, x[i*in:(i+1)*in], t.C, cp, t.H, t.W, t.Pad)
 		if xd != nil {
-			s.pad(t, xd[i*in:(i+1)*in], w.xdt)
+			channelsLast(w.xdt, xd[i*in:(i+1)*in], t.C, cp, t.H, t.W, t.Pad)
 		}
 		if t.input {
 			clear(w.gxt)
@@ -325,26 +378,18 @@ func (s *sparseTangent) backward(t *Tangent, x, xd, g, rg, gx, rx []float32, nb 
 		}
 		var spare float32
 		for o := 0; o < t.O; o++ {
-			gO, ro := g[i*out+o*px:][:px], rg[i*out+o*px:][:px]
-			n := 0
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					j := oy*ow + ox
-					if gO[j] != 0 || ro[j] != 0 {
-						w.pix[n], w.g[n], w.r[n] = int32(oy*s.xw+ox), gO[j], ro[j]
-						n++
-					}
-				}
-			}
-			if n == 0 {
+			gwin, rwin := live(w, i, o)
+			if len(gwin.Pix) == 0 {
 				continue
 			}
-			win := simd.Windows{AOff: &s.aoff, XW: s.xw, Pix: w.pix[:n], Y: s.one[:n], Arg: w.arg[:n]}
-			rwin, gwin := win, win
-			rwin.GY, gwin.GY = w.r[:n], w.g[:n]
+			bsum := &spare
+			if bias != nil {
+				bsum = &bias[wk][o]
+			}
 			for cb := 0; cb < cp; cb += 16 {
 				dw := w.dw[o*9*cp+cb:]
-				simd.SparseFilterGrad(dw, w.xt[cb:], cp, &rwin, &spare)
+				simd.SparseFilterGrad(dw, w.xt[cb:], cp, &rwin, bsum)
+				bsum = &spare
 				if xd != nil {
 					simd.SparseFilterGrad(dw, w.xdt[cb:], cp, &gwin, &spare)
 				}

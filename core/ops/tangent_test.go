@@ -159,11 +159,83 @@ func TestTangentMatchesFloat64(t *testing.T) {
 				}
 			}
 			what := map[float64]string{1: "dense", 0.1: "sparse"}[share]
+			if share == 1 && tg.CanPool() {
+				pooledMatchesUnpooled(t, tg, r, x, xd, nb)
+			}
 			close64(t, what+" filter gradient's derivative", gw, wantGW)
 			if tc.input {
 				close64(t, what+" input gradient", gx, wantGX)
 				close64(t, what+" its derivative", rx, wantRX)
 			}
 		}
+	}
+}
+
+// pooledMatchesUnpooled checks BackwardPooled against Backward given the
+// same gradient unpooled: each window's to its maximum where the pool's
+// output is positive, zero elsewhere; and its bias sums against Σ ġ.
+func pooledMatchesUnpooled(t *testing.T, tg *Tangent, r *rand.Rand, x, xd []float32, nb int) {
+	t.Helper()
+	oh, ow := tg.OH(), tg.OW()
+	per := oh / 2 * ow / 2
+	n := nb * tg.O * per
+	y, g, rg := randoms(r, n), randoms(r, n), randoms(r, n)
+	arg := make([]uint8, n)
+	for i := range arg {
+		arg[i] = uint8(r.IntN(4))
+	}
+	full, fullR := make([]float32, nb*tg.O*oh*ow), make([]float32, nb*tg.O*oh*ow)
+	wantBias := make([]float64, tg.O)
+	for i := 0; i < nb*tg.O; i++ {
+		for py := 0; py < oh/2; py++ {
+			for px := 0; px < ow/2; px++ {
+				k := i*per + py*(ow/2) + px
+				if y[k] <= 0 {
+					continue
+				}
+				a := int(arg[k])
+				j := i*oh*ow + (2*py+a/2)*ow + 2*px + a%2
+				full[j], fullR[j] = g[k], rg[k]
+				wantBias[i%tg.O] += float64(rg[k])
+			}
+		}
+	}
+	in := tg.C * tg.H * tg.W
+	parts := func() [][]float32 {
+		p := make([][]float32, Workers)
+		for k := range p {
+			p[k] = make([]float32, tg.O*tg.C*9)
+		}
+		return p
+	}
+	sum := func(p [][]float32) []float32 {
+		out := make([]float32, len(p[0]))
+		for _, q := range p {
+			for j, v := range q {
+				out[j] += v
+			}
+		}
+		return out
+	}
+	accA, accB, bias := parts(), parts(), make([][]float32, Workers)
+	for k := range bias {
+		bias[k] = make([]float32, tg.O)
+	}
+	gxA, rxA := make([]float32, nb*in), make([]float32, nb*in)
+	gxB, rxB := make([]float32, nb*in), make([]float32, nb*in)
+	tg.Backward(x, xd, full, fullR, gxA, rxA, nb, accA)
+	tg.BackwardPooled(x, xd, y, arg, g, rg, gxB, rxB, nb, accB, bias)
+	to64 := func(v []float32) []float64 {
+		out := make([]float64, len(v))
+		for i, f := range v {
+			out[i] = float64(f)
+		}
+		return out
+	}
+	close64(t, "pooled filter gradient's derivative", sum(accB), to64(sum(accA)))
+	close64(t, "pooled bias gradient's derivative", sum(bias), wantBias)
+	if tg.input {
+		close64(t, "pooled input gradient", gxB, to64(gxA))
+		close64(t, "pooled input gradient's derivative", rxB, to64(rxA))
 	}
 }
