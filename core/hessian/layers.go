@@ -268,14 +268,15 @@ func (s *stage) reluPoolForward(x, xd []float32, b int) {
 		}
 		yd := s.yd[o : o+oh*ow]
 		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				j := oy*ow + ox
-				if y[j] > 0 {
-					a := int(arg[j])
-					yd[j] = xd[plane+(2*oy+a>>1)*g.W+2*ox+a&1]
-				} else {
-					yd[j] = 0
+			r0 := plane + 2*oy*g.W
+			ys, as, yds := y[oy*ow:][:ow], arg[oy*ow:][:ow], yd[oy*ow:][:ow]
+			for ox, v := range ys {
+				a := int(as[ox])
+				d := xd[r0+2*ox+a&1+(a>>1)*g.W] // read always, kept where the window passes
+				if !(v > 0) {
+					d = 0
 				}
+				yds[ox] = d
 			}
 		}
 	}

@@ -273,10 +273,7 @@ func (g *winograd) output(m, y, bias []float32, n int, relu, pool bool, sc *scra
 						continue
 					}
 					if !relu && g.ow%2 == 0 {
-						line = line[:2*len(p0)]
-						for tx, v := range p0 {
-							line[2*tx], line[2*tx+1] = v+b, p1[tx]+b
-						}
+						simd.Interleave2(line, p0, p1, b)
 						continue
 					}
 					for tx := 0; tx < g.tw; tx++ {

@@ -213,6 +213,21 @@ func Interleave2ReLU(dst, a, b []float32, bias float32) {
 	}
 }
 
+// Interleave2 sets dst[2i] = a[i] + bias and dst[2i+1] = b[i] + bias,
+// for i < len(dst)/2 (len(dst) even).
+func Interleave2(dst, a, b []float32, bias float32) {
+	n := len(dst) / 2
+	a, b = a[:n], b[:n]
+	k := 0
+	if useAsm && n >= 8 {
+		k = n &^ 7
+		interleave2AVX2(&dst[0], &a[0], &b[0], bias, k)
+	}
+	for i := k; i < n; i++ {
+		dst[2*i], dst[2*i+1] = a[i]+bias, b[i]+bias
+	}
+}
+
 // Interleave2Residual sets dst[2i] = a[i] + bias + r[2i] and dst[2i+1] =
 // b[i] + bias + r[2i+1], then max(·, 0) with relu (a NaN stays NaN), for
 // i < len(dst)/2 (len(dst) even): a residual conv's output row.

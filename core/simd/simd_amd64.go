@@ -44,6 +44,9 @@ func interleave2resAVX2(dst *float32, a *float32, b *float32, r *float32, bias f
 func interleave2resreluAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)
 
 //go:noescape
+func interleave2AVX2(dst *float32, a *float32, b *float32, bias float32, n int)
+
+//go:noescape
 func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 
 //go:noescape

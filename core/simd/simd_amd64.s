@@ -444,6 +444,38 @@ done:
 	VZEROUPPER
 	RET
 
+// func interleave2AVX2(dst *float32, a *float32, b *float32, bias float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·interleave2AVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVSS        bias+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         n+32(FP), BX
+	SHRQ         $0x03, BX
+	JZ           done
+
+loop:
+	VADDPS     (CX), Y0, Y1
+	VADDPS     (DX), Y0, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x40, AX
+	DECQ       BX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func add2reluAVX2(dst *float32, a *float32, b *float32, n int)
 // Requires: AVX
 TEXT ·add2reluAVX2(SB), NOSPLIT, $0-32

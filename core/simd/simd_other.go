@@ -18,6 +18,7 @@ func bnsumsAVX2(out, gz, gy, x, y *float32, m float32, n int)           { panic(
 func bnsumsreluAVX2(out, gz, gy, x, y *float32, m float32, n int)       { panic("no assembly") }
 func interleave2resAVX2(dst, a, b, r *float32, bias float32, n int)     { panic("no assembly") }
 func interleave2resreluAVX2(dst, a, b, r *float32, bias float32, n int) { panic("no assembly") }
+func interleave2AVX2(dst, a, b *float32, bias float32, n int)           { panic("no assembly") }
 func winoOutAVX2(dst, m *float32, stride, dstride int, n int)           { panic("no assembly") }
 func winoOutPoolAVX2(dst, m *float32, stride int, bias float32, n int)  { panic("no assembly") }
 func winoInHorizAVX2(dst, row *float32, dstride int, n int)             { panic("no assembly") }

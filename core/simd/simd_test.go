@@ -46,6 +46,12 @@ func TestKernelsMatchScalar(t *testing.T) {
 					t.Fatalf("asm=%v Interleave2ReLU n=%d at %d", asm, n, i)
 				}
 			}
+			Interleave2(dst[:n&^1], a, b, -0.1)
+			for i := 0; i < n/2; i++ {
+				if dst[2*i] != a[i]-0.1 || dst[2*i+1] != b[i]-0.1 {
+					t.Fatalf("asm=%v Interleave2 n=%d at %d", asm, n, i)
+				}
+			}
 			Max4ReLU(dst, a, b, c, d, 0.25)
 			check("Max4ReLU", func(i int) float32 { return max(max(max(a[i], b[i]), max(c[i], d[i]))+0.25, 0) })
 		}

@@ -17,6 +17,15 @@ func Transpose(dst []float32, dstride int, src []float32, sstride, rows, cols in
 			}
 		}
 	}
+	if r16 == 0 && rows <= 16 { // a few rows: write dst's rows in order, reading the rows side by side
+		for j := 0; j < cols; j++ {
+			d := dst[j*dstride:][:rows]
+			for i := range d {
+				d[i] = src[i*sstride+j]
+			}
+		}
+		return
+	}
 	for i := 0; i < rows; i++ {
 		j0 := 0
 		if i < r16 {

@@ -33,6 +33,7 @@ func main() {
 	bnSums("bnsumsreluAVX2", true)
 	interleave("interleave2resAVX2", true, false)
 	interleave("interleave2resreluAVX2", true, true)
+	interleave("interleave2AVX2", false, false)
 	binary("add2relu", func(a, b reg.VecVirtual) {
 		zero := YMM()
 		VXORPS(zero, zero, zero)
