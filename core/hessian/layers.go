@@ -21,6 +21,10 @@ func (p *Product) weights(s *stage) (w, v, bias, vb []float32) {
 // convForward: y = W⋆x + b, R{y} = W⋆R{x} + V⋆x + v_b, one image per
 // worker at a time through im2col.
 func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
+	if s.fast != nil && s.pool != nil {
+		s.fast.ForwardPooled(x, xd, s.pool.y, s.pool.yd, s.pool.arg8, nb)
+		return
+	}
 	if s.fast != nil {
 		s.fast.Forward(x, xd, s.y, s.yd, nb)
 		return

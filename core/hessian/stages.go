@@ -35,9 +35,10 @@ type stage struct {
 	// overwritten: the one reader of this stage's output is a relu pool
 	// whose windows cover it, and which writes all of gy and ry.
 	overwritten bool
-	// pool: that relu pool, when this stage is a conv whose backward pass
-	// reads the pool's gradient (Tangent.BackwardPooled) instead of its
-	// own, which is then never formed.
+	// pool: that relu pool, when this stage is a conv that writes the
+	// pool's values (Tangent.ForwardPooled) and reads the pool's gradient
+	// (BackwardPooled): its own full-size values and gradients are never
+	// formed.
 	pool *stage
 
 	fast          *ops.Tangent // a 3×3 conv of stride 1: Winograd, both passes
@@ -272,6 +273,9 @@ func (p *Product) forward(nb int) {
 				}
 			}
 		case model.MaxPool, model.AvgPool:
+			if s.relu && p.stages[s.inputs[0]].pool == s {
+				break // the conv before it wrote this stage's values
+			}
 			if s.relu {
 				ops.ForEach(nb, func(_, b int) { s.reluPoolForward(x, xd, b) })
 				break

@@ -172,9 +172,12 @@ func (t *Tangent) Backward(x, xd, g, rg, gx, rx []float32, nb int, acc [][]float
 	}
 }
 
-// CanPool reports whether BackwardPooled runs here (AVX-512, at least 8
-// input channels) for an output of even height and width.
-func (t *Tangent) CanPool() bool { return t.sparse != nil && t.OH()%2 == 0 && t.OW()%2 == 0 }
+// CanPool reports whether ForwardPooled and BackwardPooled run here
+// (Winograd, and AVX-512 with at least 8 input channels) for an output of
+// even height and width.
+func (t *Tangent) CanPool() bool {
+	return t.fwd != nil && t.sparse != nil && t.OH()%2 == 0 && t.OW()%2 == 0
+}
 
 // BackwardPooled is Backward for a convolution whose output only a ReLU
 // and a 2×2 max pool of stride 2 read: y [nb,O,OH/2,OW/2] is the pool's
@@ -196,6 +199,27 @@ func live(g, r []float32, n int) float64 {
 		}
 	}
 	return float64(k) / float64(n)
+}
+
+// ForwardPooled is Forward for a convolution whose output only a ReLU
+// and a 2×2 max pool of stride 2 read (CanPool): it writes the pool's
+// output y = max(0, the window's maximum) [nb,O,OH/2,OW/2], which of the
+// window's four was the maximum (arg, 2·dy + dx), and y's derivative ẏ
+// (ẋ's at the maximum where y > 0, else 0), and never the convolution's
+// own output. Each Winograd output tile is one pooling window.
+func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int) {
+	g := t.fwd
+	in, out := t.C*t.H*t.W, t.O*g.perImage
+	chunks := (nb + g.images - 1) / g.images
+	forEach(chunks, func(wk, ch int) {
+		i0 := ch * g.images
+		n := min(g.images, nb-i0)
+		var q []float32
+		if xd != nil {
+			q = xd[i0*in : (i0+n)*in]
+		}
+		g.pairPooled(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], arg[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n)
+	})
 }
 
 // InputGrad adds the input's gradient W̃⋆g to gx and its derivative
@@ -222,6 +246,39 @@ func (t *Tangent) FilterGrad(x, xd, g, rg []float32, nb int, acc [][]float32) {
 			t.grad.filterGrad(wk, xd[i*in:(i+1)*in], g[i*out:(i+1)*out], acc[wk])
 		}
 	})
+}
+
+// pairPooled is pair with ReLU and 2×2 max pooling: y = max(0, max of
+// each output tile of A⋆p + bias), arg its position in the tile, and yd
+// the tile's B⋆p + A⋆q + biasD at that position where y > 0, else 0.
+func (g *winograd) pairPooled(worker int, p, q, y, yd []float32, arg []uint8, a, b, bias, biasD []float32, n int) {
+	v, m := g.buffers(worker)
+	sc := g.sc[worker]
+	g.input(p, v, n, sc)
+	products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
+	g.output(m, y, bias, n, true, true, sc, arg, nil)
+	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
+	if q != nil {
+		g.input(q, v, n, sc)
+		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, true)
+	}
+	stride, per := g.opad*g.tiles, g.perImage
+	for o := 0; o < g.o; o++ {
+		simd.WinoOut(sc.q, g.tiles, m[o*g.tiles:], stride, n*per)
+		bd := biasD[o]
+		for img := 0; img < n; img++ {
+			k := (img*g.o + o) * per
+			ys, as, ds := y[k:k+per], arg[k:k+per], yd[k:k+per]
+			t0 := img * per
+			for t, v := range ys {
+				d := sc.q[int(as[t])*g.tiles+t0+t] + bd
+				if !(v > 0) {
+					d = 0
+				}
+				ds[t] = d
+			}
+		}
+	}
 }
 
 // pair computes y = A⋆p + bias and yd = B⋆p + A⋆q + biasD for n (≤ images)

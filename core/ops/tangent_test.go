@@ -179,6 +179,7 @@ func pooledMatchesUnpooled(t *testing.T, tg *Tangent, r *rand.Rand, x, xd []floa
 	oh, ow := tg.OH(), tg.OW()
 	per := oh / 2 * ow / 2
 	n := nb * tg.O * per
+	forwardPooledMatches(t, tg, x, xd, nb)
 	y, g, rg := randoms(r, n), randoms(r, n), randoms(r, n)
 	arg := make([]uint8, n)
 	for i := range arg {
@@ -238,4 +239,41 @@ func pooledMatchesUnpooled(t *testing.T, tg *Tangent, r *rand.Rand, x, xd []floa
 		close64(t, "pooled input gradient", gxB, to64(gxA))
 		close64(t, "pooled input gradient's derivative", rxB, to64(rxA))
 	}
+}
+
+// forwardPooledMatches checks ForwardPooled against Forward's full output
+// pooled here: max(0, window max), the first maximum's position, and ẏ
+// there where the pooled value is positive.
+func forwardPooledMatches(t *testing.T, tg *Tangent, x, xd []float32, nb int) {
+	t.Helper()
+	oh, ow := tg.OH(), tg.OW()
+	full, fullD := make([]float32, nb*tg.O*oh*ow), make([]float32, nb*tg.O*oh*ow)
+	tg.Forward(x, xd, full, fullD, nb)
+	per := oh / 2 * ow / 2
+	n := nb * tg.O * per
+	y, yd, arg := make([]float32, n), make([]float32, n), make([]uint8, n)
+	tg.ForwardPooled(x, xd, y, yd, arg, nb)
+	wantY, wantD := make([]float64, n), make([]float64, n)
+	for i := 0; i < nb*tg.O; i++ {
+		for py := 0; py < oh/2; py++ {
+			for px := 0; px < ow/2; px++ {
+				k := i*per + py*(ow/2) + px
+				best, at := float32(0), -1
+				for a := 0; a < 4; a++ {
+					j := i*oh*ow + (2*py+a/2)*ow + 2*px + a%2
+					if at < 0 || full[j] > best {
+						best, at = full[j], j
+					}
+				}
+				if best > 0 {
+					wantY[k], wantD[k] = float64(best), float64(fullD[at])
+				}
+				if got := i*oh*ow + (2*py+int(arg[k])/2)*ow + 2*px + int(arg[k])%2; best > 1e-3 && full[got] != best {
+					t.Errorf("window %d: maximum at %d, not %d", k, got, at)
+				}
+			}
+		}
+	}
+	close64(t, "pooled y", y, wantY)
+	close64(t, "pooled ẏ", yd, wantD)
 }
