@@ -20,13 +20,13 @@ func (p *Product) weights(s *stage) (w, v, bias, vb []float32) {
 
 // convForward: y = W⋆x + b, R{y} = W⋆R{x} + V⋆x + v_b, one image per
 // worker at a time through im2col.
-func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
+func (p *Product) convForward(s *stage, x, xd []float32, nb int, known bool) {
 	if s.fast != nil && s.pool != nil {
-		s.fast.ForwardPooled(x, xd, s.pool.y, s.pool.yd, s.pool.arg8, nb)
+		s.fast.ForwardPooled(x, xd, s.pool.y, s.pool.yd, s.pool.arg8, nb, known)
 		return
 	}
 	if s.fast != nil {
-		s.fast.Forward(x, xd, s.y, s.yd, nb)
+		s.fast.Forward(x, xd, s.y, s.yd, nb, known)
 		return
 	}
 	w, v, bias, vb := p.weights(s)
@@ -37,7 +37,9 @@ func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
 		col := sc.col[:r*px]
 		cv.Unfold(x[b*s.in:(b+1)*s.in], col)
 		y, yd := s.y[b*s.out:(b+1)*s.out], s.yd[b*s.out:(b+1)*s.out]
-		gemm.Mul(y, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, o, px, r, false)
+		if !known {
+			gemm.Mul(y, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, o, px, r, false)
+		}
 		gemm.Mul(yd, px, gemm.Matrix{Data: v, Stride: r}, gemm.Matrix{Data: col, Stride: px}, o, px, r, false)
 		if xd != nil {
 			colD := sc.colD[:r*px]
@@ -50,7 +52,9 @@ func (p *Product) convForward(s *stage, x, xd []float32, nb int) {
 		for c := 0; c < o; c++ {
 			row, rowD := y[c*px:(c+1)*px], yd[c*px:(c+1)*px]
 			for j := range row {
-				row[j] += bias[c]
+				if !known {
+					row[j] += bias[c]
+				}
 				rowD[j] += vb[c]
 			}
 		}
@@ -119,10 +123,12 @@ func (s *stage) biasGrad(b int, rb []float32) {
 }
 
 // denseForward: y = x·Wᵀ + b, R{y} = R{x}·Wᵀ + x·Vᵀ + v_b, over the batch.
-func (p *Product) denseForward(s *stage, x, xd []float32, nb int) {
+func (p *Product) denseForward(s *stage, x, xd []float32, nb int, known bool) {
 	w, v, bias, vb := p.weights(s)
 	in, out := s.dIn, s.dOut
-	gemm.Parallel(s.y, out, gemm.Matrix{Data: x, Stride: in}, gemm.Matrix{Data: w, Stride: in, T: true}, nb, out, in, false)
+	if !known {
+		gemm.Parallel(s.y, out, gemm.Matrix{Data: x, Stride: in}, gemm.Matrix{Data: w, Stride: in, T: true}, nb, out, in, false)
+	}
 	gemm.Parallel(s.yd, out, gemm.Matrix{Data: x, Stride: in}, gemm.Matrix{Data: v, Stride: in, T: true}, nb, out, in, false)
 	if xd != nil {
 		gemm.Parallel(s.yd, out, gemm.Matrix{Data: xd, Stride: in}, gemm.Matrix{Data: w, Stride: in, T: true}, nb, out, in, true)
@@ -133,7 +139,9 @@ func (p *Product) denseForward(s *stage, x, xd []float32, nb int) {
 	for b := 0; b < nb; b++ {
 		row, rowD := s.y[b*out:(b+1)*out], s.yd[b*out:(b+1)*out]
 		for j := range row {
-			row[j] += bias[j]
+			if !known {
+				row[j] += bias[j]
+			}
 			rowD[j] += vb[j]
 		}
 	}

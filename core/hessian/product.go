@@ -42,6 +42,11 @@ type Product struct {
 	work    []*scratch   // per worker
 	workers int
 
+	// known: the stages hold this θ's values for the whole set, which is
+	// one pass: the next Apply computes only the R-values forward (the
+	// values do not depend on v; tracking on 128 images gains most).
+	known bool
+
 	loss     float64 // mean loss at θ, from the last Apply
 	Products int     // Hessian-vector products computed so far
 }
@@ -81,6 +86,7 @@ func (p *Product) SetParams(params model.Params) error {
 		return fmt.Errorf("hessian of %s: %w", p.Arch.Preset, err)
 	}
 	p.params.CopyFrom(params)
+	p.known = false
 	return nil
 }
 
@@ -120,13 +126,16 @@ func (p *Product) Apply(ctx context.Context, v, hv []float64) error {
 			return err
 		}
 		nb := min(p.batch, total-start)
-		for b := 0; b < nb; b++ {
-			p.inputs.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
+		if !p.known {
+			for b := 0; b < nb; b++ {
+				p.inputs.Image(p.set, start+b, p.x0[b*p.Arch.Input.Size():])
+			}
 		}
-		p.forward(nb)
+		p.forward(nb, p.known)
 		loss += p.lossBackward(start, nb, total)
 		p.backward(nb)
 	}
+	p.known = total <= p.batch
 	p.collect(hv)
 	p.loss = loss / float64(total)
 	p.Products++

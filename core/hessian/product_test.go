@@ -323,6 +323,48 @@ func TestProductIsDeterministic(t *testing.T) {
 	}
 }
 
+// A set that is one pass keeps its values between products (only the
+// R-values are computed again): the same bits as a fresh product, for a
+// new vector and, after SetParams, for new weights.
+func TestOnePassKeepsItsValues(t *testing.T) {
+	for _, preset := range []string{"small", "standard"} {
+		arch, _ := model.Preset(preset)
+		set := testImages(t, 24)
+		p, _ := NewProduct(arch, arch.Init(1), set)
+		ctx := context.Background()
+		v1, v2 := gaussian(p.Dim(), 1), gaussian(p.Dim(), 2)
+		got, want := make([]float64, p.Dim()), make([]float64, p.Dim())
+		check := func(what string, params model.Params, v []float64) {
+			t.Helper()
+			if err := p.Apply(ctx, v, got); err != nil {
+				t.Fatal(err)
+			}
+			fresh, _ := NewProduct(arch, params, set)
+			if err := fresh.Apply(ctx, v, want); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s %s: value %d is %v, a fresh product's %v", preset, what, i, got[i], want[i])
+				}
+			}
+			if p.Loss() != fresh.Loss() {
+				t.Fatalf("%s %s: loss %v, fresh %v", preset, what, p.Loss(), fresh.Loss())
+			}
+		}
+		check("first vector", arch.Init(1), v1)
+		if !p.known {
+			t.Fatalf("%s: 24 images in passes of %d, values not kept", preset, p.batch)
+		}
+		check("second vector", arch.Init(1), v2)
+		other := arch.Init(5)
+		if err := p.SetParams(other); err != nil {
+			t.Fatal(err)
+		}
+		check("new weights", other, v2)
+	}
+}
+
 func TestNewProductRefusesMismatchedWeights(t *testing.T) {
 	small, _ := model.Preset("small")
 	mlp, _ := model.Preset("mlp")

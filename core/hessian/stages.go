@@ -239,8 +239,10 @@ func (p *Product) grads(s *stage, k int) (gx, rx []float32) {
 	return prev.gy, prev.ry
 }
 
-// forward computes every stage's value and R-value for nb images.
-func (p *Product) forward(nb int) {
+// forward computes every stage's value and R-value for nb images; with
+// known, the convs and dense layers keep the values they hold (the other
+// stages recompute theirs from them: cheap, and the same).
+func (p *Product) forward(nb int, known bool) {
 	for _, s := range p.stages {
 		if s.dead {
 			continue
@@ -248,9 +250,9 @@ func (p *Product) forward(nb int) {
 		x, xd := p.input(s, 0)
 		switch s.layer.Kind {
 		case model.Conv:
-			p.convForward(s, x, xd, nb)
+			p.convForward(s, x, xd, nb, known)
 		case model.Dense:
-			p.denseForward(s, x, xd, nb)
+			p.denseForward(s, x, xd, nb, known)
 		case model.ReLU:
 			// R{relu(x)} = R{x} where x > 0 (a NaN passes, as in training).
 			m := nb * s.out

@@ -134,8 +134,10 @@ func (t *Tangent) flip(w []float32) {
 }
 
 // Forward computes y and ẏ [nb,O,OH,OW] for nb images x (and ẋ, nil for
-// none) [nb,C,H,W], with the bias and its direction given to SetWeights.
-func (t *Tangent) Forward(x, xd, y, yd []float32, nb int) {
+// none) [nb,C,H,W], with the bias and its direction given to SetWeights;
+// with known, y holds this x's and W's values already and only ẏ is
+// computed.
+func (t *Tangent) Forward(x, xd, y, yd []float32, nb int, known bool) {
 	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
 	if g := t.fwd; g != nil {
 		chunks := (nb + g.images - 1) / g.images
@@ -146,12 +148,14 @@ func (t *Tangent) Forward(x, xd, y, yd []float32, nb int) {
 			if xd != nil {
 				q = xd[i0*in : (i0+n)*in]
 			}
-			g.pair(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, false)
+			g.pair(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, false, known)
 		})
 		return
 	}
 	forEach(nb, func(wk, i int) {
-		t.dirW.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, false)
+		if !known {
+			t.dirW.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], false, false)
+		}
 		t.dirV.forward(wk, x[i*in:(i+1)*in], yd[i*out:(i+1)*out], false, false)
 	})
 }
@@ -206,8 +210,9 @@ func live(g, r []float32, n int) float64 {
 // output y = max(0, the window's maximum) [nb,O,OH/2,OW/2], which of the
 // window's four was the maximum (arg, 2·dy + dx), and y's derivative ẏ
 // (ẋ's at the maximum where y > 0, else 0), and never the convolution's
-// own output. Each Winograd output tile is one pooling window.
-func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int) {
+// own output. Each Winograd output tile is one pooling window. With
+// known, y and arg hold this x's and W's already and only ẏ is computed.
+func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int, known bool) {
 	g := t.fwd
 	in, out := t.C*t.H*t.W, t.O*g.perImage
 	chunks := (nb + g.images - 1) / g.images
@@ -218,7 +223,7 @@ func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int) {
 		if xd != nil {
 			q = xd[i0*in : (i0+n)*in]
 		}
-		g.pairPooled(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], arg[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n)
+		g.pairPooled(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], arg[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, known)
 	})
 }
 
@@ -232,7 +237,7 @@ func (t *Tangent) InputGrad(g, rg, gx, rx []float32, nb int) {
 	forEach(chunks, func(wk, ch int) {
 		i0 := ch * w.images
 		n := min(w.images, nb-i0)
-		w.pair(wk, g[i0*out:(i0+n)*out], rg[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], rx[i0*in:(i0+n)*in], t.bW, t.bV, t.zeroC, t.zeroC, n, true)
+		w.pair(wk, g[i0*out:(i0+n)*out], rg[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], rx[i0*in:(i0+n)*in], t.bW, t.bV, t.zeroC, t.zeroC, n, true, false)
 	})
 }
 
@@ -251,12 +256,14 @@ func (t *Tangent) FilterGrad(x, xd, g, rg []float32, nb int, acc [][]float32) {
 // pairPooled is pair with ReLU and 2×2 max pooling: y = max(0, max of
 // each output tile of A⋆p + bias), arg its position in the tile, and yd
 // the tile's B⋆p + A⋆q + biasD at that position where y > 0, else 0.
-func (g *winograd) pairPooled(worker int, p, q, y, yd []float32, arg []uint8, a, b, bias, biasD []float32, n int) {
+func (g *winograd) pairPooled(worker int, p, q, y, yd []float32, arg []uint8, a, b, bias, biasD []float32, n int, known bool) {
 	v, m := g.buffers(worker)
 	sc := g.sc[worker]
 	g.input(p, v, n, sc)
-	products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
-	g.output(m, y, bias, n, true, true, sc, arg, nil)
+	if !known {
+		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
+		g.output(m, y, bias, n, true, true, sc, arg, nil)
+	}
 	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
 	if q != nil {
 		g.input(q, v, n, sc)
@@ -283,8 +290,8 @@ func (g *winograd) pairPooled(worker int, p, q, y, yd []float32, arg []uint8, a,
 
 // pair computes y = A⋆p + bias and yd = B⋆p + A⋆q + biasD for n (≤ images)
 // images, A and B transformed filters (transform); q may be nil. With add,
-// both are added to what y and yd hold.
-func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n int, add bool) {
+// both are added to what y and yd hold; with known, y is left as it is.
+func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n int, add, known bool) {
 	v, m := g.buffers(worker)
 	sc := g.sc[worker]
 	var res, resD []float32
@@ -292,8 +299,10 @@ func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n 
 		res, resD = y, yd
 	}
 	g.input(p, v, n, sc)
-	products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
-	g.output(m, y, bias, n, false, false, sc, nil, res)
+	if !known {
+		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
+		g.output(m, y, bias, n, false, false, sc, nil, res)
+	}
 	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
 	if q != nil {
 		g.input(q, v, n, sc)

@@ -103,7 +103,7 @@ func TestTangentMatchesFloat64(t *testing.T) {
 		}
 		tg.SetWeights(w, v, bias, vb)
 		y, yd := make([]float32, nb*out), make([]float32, nb*out)
-		tg.Forward(x, xd, y, yd, nb)
+		tg.Forward(x, xd, y, yd, nb, false)
 		wantY, wantYD := make([]float64, nb*out), make([]float64, nb*out)
 		for i := 0; i < nb; i++ {
 			conv64(x[i*in:], w, wantY[i*out:], tc.c, tc.h, tc.w, tc.o, tc.pad)
@@ -248,11 +248,11 @@ func forwardPooledMatches(t *testing.T, tg *Tangent, x, xd []float32, nb int) {
 	t.Helper()
 	oh, ow := tg.OH(), tg.OW()
 	full, fullD := make([]float32, nb*tg.O*oh*ow), make([]float32, nb*tg.O*oh*ow)
-	tg.Forward(x, xd, full, fullD, nb)
+	tg.Forward(x, xd, full, fullD, nb, false)
 	per := oh / 2 * ow / 2
 	n := nb * tg.O * per
 	y, yd, arg := make([]float32, n), make([]float32, n), make([]uint8, n)
-	tg.ForwardPooled(x, xd, y, yd, arg, nb)
+	tg.ForwardPooled(x, xd, y, yd, arg, nb, false)
 	wantY, wantD := make([]float64, n), make([]float64, n)
 	for i := 0; i < nb*tg.O; i++ {
 		for py := 0; py < oh/2; py++ {

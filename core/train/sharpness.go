@@ -95,18 +95,18 @@ func newTracker(arch model.Arch, params model.Params, set *data.Dataset, images 
 	return &tracker{p: p, search: s}, nil
 }
 
-// measure finds λmax at params after step steps and reports it.
+// measure finds λmax at params after step steps by Lanczos, started from
+// the last λmax's vector, and reports it.
 func (t *tracker) measure(ctx context.Context, params model.Params, step int, threshold float64, sink progress.Sink) (SharpnessPoint, error) {
 	if err := t.p.SetParams(params); err != nil {
 		return SharpnessPoint{}, err
 	}
 	s := t.search
 	s.Start = t.start
-	top, err := hessian.Top(ctx, t.p, 1, s, nil)
+	e, err := hessian.TopLanczos(ctx, t.p, s)
 	if err != nil {
 		return SharpnessPoint{}, err
 	}
-	e := top[0]
 	t.start = e.Vector
 	pt := SharpnessPoint{Step: step, LambdaMax: e.Value, Residual: e.Residual, Products: e.Iterations}
 	sink.Send(progress.Sharpness{Step: step, LambdaMax: e.Value, Residual: e.Residual, Threshold: threshold, Products: e.Iterations})
