@@ -44,14 +44,35 @@ const evalBudget = 96 << 20
 // images, fewer when their activations would pass evalBudget.
 func (a Arch) EvalBatch() int {
 	per := 0 // float32 values an image leaves in the graph's buffers
-	for i, s := range a.Shapes() {
-		switch a.Layers[i].Kind {
-		case ReLU, Flatten, Dropout: // fused or in place
+	shapes := a.Shapes()
+	pooled := false // the last conv's ReLU and 2×2 max pool were fused into it
+	for i, s := range shapes {
+		switch l := a.Layers[i]; {
+		case l.Kind == ReLU || l.Kind == Flatten || l.Kind == Dropout: // fused or in place
+		case l.Kind == MaxPool && pooled:
+		case l.Kind == Conv && a.poolsAfter(i):
+			per += shapes[i+2].Size() // the fast graph's conv pools as it writes (model/fast.go)
+			pooled = true
+			continue
 		default:
 			per += s.Size()
 		}
+		if l := a.Layers[i]; l.Kind != ReLU {
+			pooled = false
+		}
 	}
 	return min(EvalBatch, max(32, evalBudget/(4*max(per, 1))))
+}
+
+// poolsAfter reports whether layer i, a conv, is followed by a ReLU and a
+// 2×2 max pool of stride 2 without padding over an even output: the
+// layers the fast graph folds into the conv's output transform.
+func (a Arch) poolsAfter(i int) bool {
+	if i+2 >= len(a.Layers) || a.Layers[i+1].Kind != ReLU || a.Layers[i+2].Kind != MaxPool {
+		return false
+	}
+	p, s := a.Layers[i+2], a.Shapes()[i]
+	return p.Kernel == 2 && p.stride() == 2 && p.Pad == 0 && p.Dilation <= 1 && len(s) == 3 && s[1]%2 == 0 && s[2]%2 == 0
 }
 
 // Evaluator computes the loss of its Params over whole data sets, with one

@@ -120,3 +120,21 @@ func TestEvaluationSameOnOneGoroutine(t *testing.T) {
 		ev.Close()
 	}
 }
+
+// Evaluation batches: as large as EvalBatch unless the activations pass
+// the budget. The standard net's second conv pools as it writes (its
+// ReLU and max pool fused), so it holds the pooled output only and
+// evaluates 1,000 images in two batches of 500, not three; resnet's
+// twenty full-size layers make its batches smaller.
+func TestEvalBatch(t *testing.T) {
+	for name, want := range map[string]int{"mlp": 500, "small": 500, "standard": 500, "resnet": 134} {
+		a, _ := Preset(name)
+		if got := a.EvalBatch(); got != want {
+			t.Errorf("%s evaluates in batches of %d, want %d", name, got, want)
+		}
+	}
+	a, _ := Preset("standard")
+	if !a.poolsAfter(2) || a.poolsAfter(0) {
+		t.Error("standard's conv2 (layer 3) is followed by its ReLU and 2×2 pool; conv1 is not")
+	}
+}
