@@ -54,7 +54,7 @@ func Interpolate(ctx context.Context, a, b *checkpoint.Checkpoint, src *data.Sou
 	s.D, s.EvalIndices = dir, idx // θB − θA, for the record
 	test := surface.New(st.Alpha, surface.Axis{})
 	s.TestLoss, s.TestAcc, s.TestLossSE = test.Loss, test.Acc, test.LossSE
-	job := Job{Arch: a.Arch, Theta: a.Params, D: negA, E: b.Params, Workers: st.Workers, Tied: true, Pool: pool}
+	job := Job{Arch: a.Arch, Theta: a.Params, D: negA, E: b.Params, Workers: st.Workers, Tied: true, Pool: pool, Nice: st.Nice}
 	for _, p := range []struct {
 		split data.Split
 		set   *data.Dataset

@@ -20,6 +20,9 @@ type Settings struct {
 	Samples     int
 	Workers     int
 	Shard       *surface.Shard // part of a split scan, nil for the whole
+	// Nice, above 0, runs the workers at that niceness (Job.Nice): for a
+	// scan behind an interactive screen. It changes no result.
+	Nice int
 }
 
 // Is2D reports whether the settings describe a plane.
@@ -74,7 +77,7 @@ func Prepare(ck *checkpoint.Checkpoint, src *data.Source, st Settings) (Job, *su
 	if err != nil {
 		return Job{}, nil, err
 	}
-	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers, Shard: st.Shard}
+	job := Job{Arch: ck.Arch, Theta: ck.Params, Eval: set, Workers: st.Workers, Shard: st.Shard, Nice: st.Nice}
 	s := surface.New(st.Alpha, st.Beta)
 	s.Meta = surface.Meta{
 		Kind: "1d", Checkpoint: ck.Path, CheckpointSHA: ck.SHA256, Preset: ck.Arch.Preset, Input: ck.Arch.Input.String(), Classes: ck.Arch.Classes, ArchText: ck.Arch.Text(),

@@ -28,6 +28,11 @@ type Job struct {
 	// Shard, when set, limits the scan to that part of the grid
 	// (ShardPoints); nil computes every point.
 	Shard *surface.Shard
+	// Nice, above 0, runs each worker on an OS thread of its own at that
+	// niceness (Linux; elsewhere nothing changes): the threads that draw
+	// an interactive screen, and the terminal's, get the cores first, and
+	// the scan loses nothing while they are idle.
+	Nice int
 }
 
 // pool returns the job's pool, or a private one and a func that frees it.
@@ -132,6 +137,9 @@ func Run(ctx context.Context, job Job, s *surface.Surface, sink progress.Sink) e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if job.Nice > 0 {
+				lowerPriority(job.Nice) // this goroutine's thread ends with it
+			}
 			ev := pool.Get()
 			defer pool.Put(ev)
 			// The cores are shared out between the workers: with one per

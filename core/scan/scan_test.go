@@ -107,11 +107,15 @@ func TestCentreEqualsEvaluation(t *testing.T) {
 	}
 }
 
+// The same points with one worker or three, and with the workers niced.
 func TestDeterministicAcrossWorkers(t *testing.T) {
 	var ref []float64
-	for _, w := range []int{1, 3} {
+	for _, w := range []int{1, 3, -3} {
 		job, s := fixture(t, true, 4)
 		job.Workers = w
+		if w < 0 {
+			job.Workers, job.Nice = -w, 10
+		}
 		if err := Run(context.Background(), job, s, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func (v *interpView) start() {
 		return
 	}
 	o := v.c.opts
-	st := scan.Settings{Alpha: v.axis, SampleSeed: o.SampleSeed, Samples: o.Samples, Workers: o.Workers,
+	st := scan.Settings{Alpha: v.axis, SampleSeed: o.SampleSeed, Samples: o.Samples, Workers: o.Workers, Nice: ScanNice,
 		Direction: direction.Spec{Norm: direction.None}}
 	n := v.axis.N
 	v.train, v.test, v.trainAcc, v.testAcc = nans(n), nans(n), nans(n), nans(n)

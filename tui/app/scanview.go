@@ -109,8 +109,13 @@ func (v *scanState) beta() surface.Axis {
 func (v *scanState) settings() scan.Settings {
 	o := v.c.opts
 	return scan.Settings{Alpha: v.alpha(), Beta: v.beta(), Direction: v.dir, SampleSeed: o.SampleSeed,
-		Split: o.Split, Samples: o.Samples, Workers: o.Workers}
+		Split: o.Split, Samples: o.Samples, Workers: o.Workers, Nice: ScanNice}
 }
+
+// ScanNice is the niceness of the app's scan workers' threads (scan.Job):
+// keys and frames, and the terminal (tmux) drawing them, get the cores
+// before the scan does; alone, the scan runs as fast.
+const ScanNice = 10
 
 // restart cancels the view's job and scans the current window. The new
 // job begins once the old one has stopped; with first set, the other
