@@ -18,6 +18,17 @@
 // training batch); its γ and β are parameters of H, its statistics are
 // not. Dropout is the identity.
 //
+// The passes run on the training fast paths: a 3×3 conv of stride 1 is an
+// ops.Tangent, whose forward pass and input gradient are Winograd pairs
+// (the input transformed once for W and V) and whose filter gradient
+// gathers from padded planes; a ReLU read only by a 2×2 max pool is done
+// by the pool (max(0, window max)), and a conv read only by that pool
+// writes the pool's values in its output transform and takes the pool's
+// gradient as the sparse backward kernels' windows, so its full-size
+// planes never exist. Passes hold as many images as fit 48 MB, and a set
+// that is one pass keeps its values between products (only R-values are
+// computed again).
+//
 // Operator is any symmetric matrix applied to vectors (Product, a block of
 // it, an explicit matrix in tests). On an Operator: Top finds the k
 // largest-magnitude eigenvalues by power iteration with deflation, Bottom
@@ -27,7 +38,8 @@
 // and Restrict narrows H to one layer's diagonal block (Product.Blocks).
 // LanczosExtremes (lanczos.go) finds both ends at once by Lanczos with full
 // reorthogonalisation, converging on λmin where Bottom often does not
-// (Measure uses it for λmin), SpectralDensity (density.go) estimates
+// (Measure uses it for λmin), TopLanczos λ1 alone by Top's stopping rule
+// in fewer products (sharpness tracking, warm-started), SpectralDensity (density.go) estimates
 // the whole eigenvalue density by stochastic Lanczos quadrature, and
 // TracePlusPlus the trace by Hutch++ (Measure's), to 1 % in fewer products
 // than Hutchinson's estimator alone.

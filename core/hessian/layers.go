@@ -296,7 +296,8 @@ func (s *stage) reluPoolForward(x, xd []float32, b int) {
 
 // reluPoolBackward adds each positive output's gradient and R-gradient to
 // the input that was its window's maximum, for image b; with overwrite,
-// it sets all of the input's gradients instead (zero where none).
+// it sets all of the input's gradients instead (zero where none); gx nil
+// skips the gradient (a first conv reads only its R-value).
 func (s *stage) reluPoolBackward(gx, rx []float32, b int, overwrite bool) {
 	g := s.win
 	oh, ow, hw := g.OH(), g.OW(), g.H*g.W
@@ -306,7 +307,9 @@ func (s *stage) reluPoolBackward(gx, rx []float32, b int, overwrite bool) {
 		y, arg := s.y[o:o+oh*ow], s.arg8[o:o+oh*ow]
 		gy, ry := s.gy[o:o+oh*ow], s.ry[o:o+oh*ow]
 		if overwrite { // the rest of the batch's buffers past the plane lets the vector kernel read whole rows
-			simd.Unpool2x2(gx[plane:plane+hw], g.W, s.gy[o:], s.y[o:], s.arg8[o:], ow, oh)
+			if gx != nil {
+				simd.Unpool2x2(gx[plane:plane+hw], g.W, s.gy[o:], s.y[o:], s.arg8[o:], ow, oh)
+			}
 			simd.Unpool2x2(rx[plane:plane+hw], g.W, s.ry[o:], s.y[o:], s.arg8[o:], ow, oh)
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/model"
@@ -47,8 +46,9 @@ type Product struct {
 	// values do not depend on v; tracking on 128 images gains most).
 	known bool
 
-	loss     float64 // mean loss at θ, from the last Apply
-	Products int     // Hessian-vector products computed so far
+	loss     float64   // mean loss at θ, from the last Apply
+	losses   []float64 // the pass's per-image losses
+	Products int       // Hessian-vector products computed so far
 }
 
 // NewProduct returns the Hessian of arch at params over every image of set.
@@ -165,8 +165,10 @@ func (p *Product) collect(hv []float64) {
 func (p *Product) lossBackward(start, nb, total int) float64 {
 	last := p.stages[len(p.stages)-1]
 	classes := last.out
-	var mu sync.Mutex
-	sum := 0.0
+	if cap(p.losses) < nb {
+		p.losses = make([]float64, p.batch)
+	}
+	losses := p.losses[:nb] // per image, summed in order below: the same bits every time
 	inv := 1 / float64(total)
 	ops.ForEach(nb, func(_, i int) {
 		z := last.y[i*classes : (i+1)*classes]
@@ -186,10 +188,11 @@ func (p *Product) lossBackward(start, nb, total int) float64 {
 			pj := math.Exp(float64(v) - lse)
 			r[j] = float32(pj * (float64(zd[j]) - s) * inv)
 		}
-		l := lse - float64(z[label])
-		mu.Lock()
-		sum += l
-		mu.Unlock()
+		losses[i] = lse - float64(z[label])
 	})
+	sum := 0.0
+	for _, l := range losses {
+		sum += l
+	}
 	return sum
 }

@@ -187,6 +187,17 @@ func (p *Product) build() error {
 	return nil
 }
 
+// needsGradient reports whether a stage's backward pass reads its output's
+// gradient gy as well as its R-value ry: a conv whose input is the images
+// reads only ry (R{∂L/∂W} = R{g}·unfold(x)ᵀ, R{∂L/∂b} = Σ R{g}) unless its
+// pass lists live pixels from both.
+func (s *stage) needsGradient() bool {
+	if s.layer.Kind != model.Conv || s.needIn[0] {
+		return true
+	}
+	return s.fast != nil && s.fast.NeedsGradient()
+}
+
 // reluBeforePool counts each layer's readers and marks the ReLUs whose one reader is a 2×2 max pool of
 // stride 2 without padding: max pooling commutes with the ReLU (the
 // maximum of the ReLUs is the ReLU of the maximum, and where that is
@@ -346,8 +357,11 @@ func (p *Product) backward(nb int) {
 			case gx != nil && s.relu && p.stages[s.inputs[0]].pool == s:
 				// the conv before it reads this stage's gradient itself
 			case gx != nil && s.relu:
-				into := p.stages[s.inputs[0]].overwritten
-				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b, into) })
+				prev := p.stages[s.inputs[0]]
+				if prev.overwritten && !prev.needsGradient() {
+					gx = nil // a first conv reads only the R-gradient
+				}
+				ops.ForEach(nb, func(_, b int) { s.reluPoolBackward(gx, rx, b, prev.overwritten) })
 			case gx != nil:
 				ops.ForEach(nb, func(_, b int) { s.poolBackward(gx, rx, b) })
 			}

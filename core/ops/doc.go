@@ -26,6 +26,10 @@
 // split across cores by image (conv, pool) or by gemm blocks (dense), on
 // as many goroutines as SetWorkers allows.
 //
+// Tangent (tangent.go) carries a 3×3 convolution and its directional
+// derivative together for the Hessian's R-operator (core/hessian), on the
+// same Winograd, direct and sparse kernels, pooled or not.
+//
 // The other layers are a Kernel (forward and backward on flat slices)
 // inside one generic op, Layer (layer.go): batch norm (norm.go), pooling
 // with any window, stride and padding, global average pooling, add,

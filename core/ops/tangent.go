@@ -176,6 +176,11 @@ func (t *Tangent) Backward(x, xd, g, rg, gx, rx []float32, nb int, acc [][]float
 	}
 }
 
+// NeedsGradient reports whether Backward reads the output's gradient g
+// itself, beside its derivative ġ: not for a first layer (no ẋ, no input
+// gradient) whose pass is dense.
+func (t *Tangent) NeedsGradient() bool { return t.input || t.sparse != nil }
+
 // CanPool reports whether ForwardPooled and BackwardPooled run here
 // (Winograd, and AVX-512 with at least 8 input channels) for an output of
 // even height and width.
