@@ -234,15 +234,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		return gxT, nil
 	}
 	if g := op.wino; g != nil {
-		for o := 0; o < f.O; o++ {
-			for c := 0; c < f.C; c++ {
-				src := w[(o*f.C+c)*9 : (o*f.C+c)*9+9]
-				dst := op.flipped[(c*f.O+o)*9 : (c*f.O+o)*9+9]
-				for k := range dst {
-					dst[k] = src[8-k]
-				}
-			}
-		}
+		flipFilters(op.flipped, w, f.O, f.C)
 		g.filters(op.flipped)
 		chunks := (f.B + g.images - 1) / g.images
 		forEach(chunks, func(wk, ch int) {
@@ -258,6 +250,21 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		f.col2im(gcol, gx[i*in:(i+1)*in])
 	})
 	return gxT, nil
+}
+
+// flipFilters writes 3×3 filters w [o,c,3,3] flipped and transposed into
+// dst [c,o,3,3]: the input gradient's filters, a convolution of the
+// output's gradient.
+func flipFilters(dst, w []float32, o, c int) {
+	for i := 0; i < o; i++ {
+		for j := 0; j < c; j++ {
+			src := w[(i*c+j)*9 : (i*c+j)*9+9]
+			out := dst[(j*o+i)*9 : (j*o+i)*9+9]
+			for k := range out {
+				out[k] = src[8-k]
+			}
+		}
+	}
 }
 
 // The filter gradient gw += gz·unfold(x)ᵀ without unfolding: x is copied

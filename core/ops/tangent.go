@@ -121,17 +121,7 @@ func (t *Tangent) SetWeights(w, v, bias, vb []float32) {
 }
 
 // flip writes w's filters flipped and transposed, [C,O,3,3].
-func (t *Tangent) flip(w []float32) {
-	for o := 0; o < t.O; o++ {
-		for c := 0; c < t.C; c++ {
-			src := w[(o*t.C+c)*9 : (o*t.C+c)*9+9]
-			dst := t.flipped[(c*t.O+o)*9 : (c*t.O+o)*9+9]
-			for k := range dst {
-				dst[k] = src[8-k]
-			}
-		}
-	}
-}
+func (t *Tangent) flip(w []float32) { flipFilters(t.flipped, w, t.O, t.C) }
 
 // Forward computes y and ẏ [nb,O,OH,OW] for nb images x (and ẋ, nil for
 // none) [nb,C,H,W], with the bias and its direction given to SetWeights;
@@ -269,11 +259,7 @@ func (g *winograd) pairPooled(worker int, p, q, y, yd []float32, arg []uint8, a,
 		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
 		g.output(m, y, bias, n, true, true, sc, arg, nil)
 	}
-	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
-	if q != nil {
-		g.input(q, v, n, sc)
-		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, true)
-	}
+	g.derivative(v, m, q, a, b, n, sc)
 	stride, per := g.opad*g.tiles, g.perImage
 	for o := 0; o < g.o; o++ {
 		simd.WinoOut(sc.q, g.tiles, m[o*g.tiles:], stride, n*per)
@@ -308,12 +294,18 @@ func (g *winograd) pair(worker int, p, q, y, yd, a, b, bias, biasD []float32, n 
 		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, false)
 		g.output(m, y, bias, n, false, false, sc, nil, res)
 	}
+	g.derivative(v, m, q, a, b, n, sc)
+	g.output(m, yd, biasD, n, false, false, sc, nil, resD)
+}
+
+// derivative leaves B⋆p + A⋆q's products in m, v holding p's transform
+// (q may be nil; v is reused for it).
+func (g *winograd) derivative(v, m, q, a, b []float32, n int, sc *scratch) {
 	products(&g.kern, 16, g.opad, g.c, g.tiles, b, v, m, false)
 	if q != nil {
 		g.input(q, v, n, sc)
 		products(&g.kern, 16, g.opad, g.c, g.tiles, a, v, m, true)
 	}
-	g.output(m, yd, biasD, n, false, false, sc, nil, resD)
 }
 
 // sparseTangent is Tangent's backward pass when the output's gradient is
