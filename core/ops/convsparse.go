@@ -13,10 +13,10 @@ import "github.com/basin-dev/basin/core/simd"
 // the channels last so a patch row is a few vectors. The input is
 // transposed to channels-last per image and the input gradient back.
 // It runs for 3×3 filters on at least 8 input channels, where
-// simd.HasSparseGrad; the channels are rounded up to 16 (the kernels'
-// width) with zeros, and the planes are padded.
+// simd.HasSparseGrad; 8 channels go 8 to a kernel call, more are rounded
+// up to 16 (the wide kernels' lanes) with zeros; the planes are padded.
 type sparseBack struct {
-	cp, xw  int         // channels rounded up to 16, padded row width
+	cp, xw  int         // channels rounded up to the kernels' lanes, padded row width
 	pix     []int32     // window k's top-left output pixel, numbered over the padded plane
 	aoff    [4]int32    // the pixel offset of each argmax
 	wt      []float32   // filters, [O][9][cp]
@@ -29,7 +29,7 @@ func canSparseBack(f *Conv) bool {
 }
 
 func newSparseBack(f *Conv) *sparseBack {
-	cp, xw := (f.C+15)&^15, f.W+2*f.Pad
+	cp, xw := channelsFor(f.C), f.W+2*f.Pad
 	s := &sparseBack{cp: cp, xw: xw, wt: make([]float32, f.O*9*cp)}
 	ph, pw := f.OH()/2, f.OW()/2
 	for py := 0; py < ph; py++ {
@@ -45,6 +45,35 @@ func newSparseBack(f *Conv) *sparseBack {
 		s.dw = append(s.dw, make([]float32, f.O*9*cp+f.O))
 	}
 	return s
+}
+
+// channelsFor is the channels a sparse pass lays out for c: 8 for up to
+// 8 (the 8-lane kernels), else c rounded up to 16 (zeros past c).
+func channelsFor(c int) int {
+	if c <= 8 {
+		return 8
+	}
+	return (c + 15) &^ 15
+}
+
+// lanes is the channels a sparse kernel call covers, for cp laid out.
+func lanes(cp int) int { return min(cp, 16) }
+
+// sparseFilterGrad and sparseInputGrad call the kernels of cp's lanes.
+func sparseFilterGrad(dw, x []float32, cp int, w *simd.Windows, bsum *float32) {
+	if cp == 8 {
+		simd.SparseFilterGrad8(dw, x, cp, w, bsum)
+		return
+	}
+	simd.SparseFilterGrad(dw, x, cp, w, bsum)
+}
+
+func sparseInputGrad(gx, wt []float32, cp int, w *simd.Windows) {
+	if cp == 8 {
+		simd.SparseInputGrad8(gx, wt, cp, w)
+		return
+	}
+	simd.SparseInputGrad(gx, wt, cp, w)
 }
 
 // channelsLast writes image x [C,H,W] into the interior of xt: H + 2·pad
@@ -97,12 +126,12 @@ func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
 		for o := 0; o < f.O; o++ {
 			k := i*out + o*per
 			win.GY, win.Y, win.Arg = gy[k:k+per], y[k:k+per], f.arg[k:k+per]
-			for cb := 0; cb < cp; cb += 16 {
+			for cb := 0; cb < cp; cb += lanes(cp) {
 				bs := &bias[o]
 				if cb > 0 {
 					bs = &spare
 				}
-				simd.SparseFilterGrad(dw[o*9*cp+cb:], xt[cb:], cp, &win, bs)
+				sparseFilterGrad(dw[o*9*cp+cb:], xt[cb:], cp, &win, bs)
 			}
 		}
 		if f.First {
@@ -113,8 +142,8 @@ func (s *sparseBack) run(f *Conv, x, w, y, gy []float32, gx, gw, gb []float32) {
 		for o := 0; o < f.O; o++ {
 			k := i*out + o*per
 			win.GY, win.Y, win.Arg = gy[k:k+per], y[k:k+per], f.arg[k:k+per]
-			for cb := 0; cb < cp; cb += 16 {
-				simd.SparseInputGrad(gxt[cb:], s.wt[o*9*cp+cb:], cp, &win)
+			for cb := 0; cb < cp; cb += lanes(cp) {
+				sparseInputGrad(gxt[cb:], s.wt[o*9*cp+cb:], cp, &win)
 			}
 		}
 		channelsFirst(gx[i*in:(i+1)*in], gxt, c, cp, f.H, f.W, f.Pad)

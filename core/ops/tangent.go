@@ -315,9 +315,9 @@ func (g *winograd) derivative(v, m, q, a, b []float32, n int, sc *scratch) {
 // the input gradient's patch, as training's pooled backward pass does
 // (convsparse.go), on the same kernels: the live pixels are given to
 // them as windows of one pixel each. Images are transposed to channels
-// last, padded, and their channels rounded up to 16 (the kernels' width).
+// last, padded, their channels laid out 8 or a multiple of 16 wide (channelsFor).
 type sparseTangent struct {
-	cp, xw  int       // channels rounded up to 16, padded row width
+	cp, xw  int       // channels as laid out (channelsFor), padded row width
 	wt, vt  []float32 // W and V as [O][9][cp]
 	one     []float32 // a live pixel's window output (positive: it passes)
 	zero    [4]int32  // a live pixel's offsets (its window is itself)
@@ -341,7 +341,7 @@ type sparseWork struct {
 const denseShare = 0.3
 
 func newSparseTangent(t *Tangent) *sparseTangent {
-	s := &sparseTangent{cp: (t.C + 15) &^ 15, xw: t.W + 2*t.Pad}
+	s := &sparseTangent{cp: channelsFor(t.C), xw: t.W + 2*t.Pad}
 	s.wt, s.vt = make([]float32, t.O*9*s.cp), make([]float32, t.O*9*s.cp)
 	px := t.OH() * t.OW()
 	s.one = make([]float32, px)
@@ -449,18 +449,18 @@ func (s *sparseTangent) run(t *Tangent, x, xd, gx, rx []float32, nb int, acc, bi
 			if bias != nil {
 				bsum = &bias[wk][o]
 			}
-			for cb := 0; cb < cp; cb += 16 {
+			for cb := 0; cb < cp; cb += lanes(cp) {
 				dw := w.dw[o*9*cp+cb:]
-				simd.SparseFilterGrad(dw, w.xt[cb:], cp, &rwin, bsum)
+				sparseFilterGrad(dw, w.xt[cb:], cp, &rwin, bsum)
 				bsum = &spare
 				if xd != nil {
-					simd.SparseFilterGrad(dw, w.xdt[cb:], cp, &gwin, &spare)
+					sparseFilterGrad(dw, w.xdt[cb:], cp, &gwin, &spare)
 				}
 				if t.input {
 					wt, vt := s.wt[o*9*cp+cb:], s.vt[o*9*cp+cb:]
-					simd.SparseInputGrad(w.gxt[cb:], wt, cp, &gwin)
-					simd.SparseInputGrad(w.rxt[cb:], wt, cp, &rwin)
-					simd.SparseInputGrad(w.rxt[cb:], vt, cp, &gwin)
+					sparseInputGrad(w.gxt[cb:], wt, cp, &gwin)
+					sparseInputGrad(w.rxt[cb:], wt, cp, &rwin)
+					sparseInputGrad(w.rxt[cb:], vt, cp, &gwin)
 				}
 			}
 		}

@@ -111,3 +111,9 @@ func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32,
 
 //go:noescape
 func sparseInputGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+
+//go:noescape
+func sparseFilterGrad8AVX2(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+
+//go:noescape
+func sparseInputGrad8AVX2(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)

@@ -2475,3 +2475,187 @@ skip:
 done:
 	VZEROUPPER
 	RET
+
+// func sparseFilterGrad8AVX2(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+// Requires: AVX, FMA3
+TEXT ·sparseFilterGrad8AVX2(SB), NOSPLIT, $0-88
+	MOVQ    dw+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    xw+24(FP), BX
+	SHLQ    $0x02, DX
+	IMULQ   DX, BX
+	MOVQ    n+72(FP), SI
+	MOVQ    gy+32(FP), DI
+	MOVQ    y+40(FP), R8
+	MOVQ    arg+48(FP), R9
+	MOVQ    pix+56(FP), R10
+	MOVQ    aoff+64(FP), R11
+	LEAQ    (DI)(SI*4), DI
+	LEAQ    (R8)(SI*4), R8
+	LEAQ    (R10)(SI*4), R10
+	ADDQ    SI, R9
+	NEGQ    SI
+	MOVQ    AX, R12
+	VMOVUPS (R12), Y0
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y1
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y2
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y3
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y4
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y5
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y6
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y7
+	ADDQ    DX, R12
+	VMOVUPS (R12), Y8
+	VXORPS  X9, X9, X9
+	TESTQ   SI, SI
+	JZ      done
+
+loop:
+	MOVL         (R8)(SI*4), R12
+	TESTL        R12, R12
+	JLE          skip
+	VBROADCASTSS (DI)(SI*4), Y10
+	VADDSS       (DI)(SI*4), X9, X9
+	MOVBLZX      (R9)(SI*1), R12
+	MOVL         (R11)(R12*4), R12
+	MOVL         (R10)(SI*4), R13
+	ADDQ         R12, R13
+	IMULQ        DX, R13
+	ADDQ         CX, R13
+	LEAQ         (R13)(BX*1), R12
+	LEAQ         (R12)(BX*1), R14
+	VFMADD231PS  (R13), Y10, Y0
+	VFMADD231PS  (R13)(DX*1), Y10, Y1
+	VFMADD231PS  (R13)(DX*2), Y10, Y2
+	VFMADD231PS  (R12), Y10, Y3
+	VFMADD231PS  (R12)(DX*1), Y10, Y4
+	VFMADD231PS  (R12)(DX*2), Y10, Y5
+	VFMADD231PS  (R14), Y10, Y6
+	VFMADD231PS  (R14)(DX*1), Y10, Y7
+	VFMADD231PS  (R14)(DX*2), Y10, Y8
+
+skip:
+	INCQ SI
+	JNZ  loop
+
+done:
+	MOVQ    AX, R12
+	VMOVUPS Y0, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y1, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y2, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y3, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y4, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y5, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y6, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y7, (R12)
+	ADDQ    DX, R12
+	VMOVUPS Y8, (R12)
+	MOVQ    bsum+80(FP), AX
+	VADDSS  (AX), X9, X9
+	VMOVSS  X9, (AX)
+	VZEROUPPER
+	RET
+
+// func sparseInputGrad8AVX2(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
+// Requires: AVX, FMA3
+TEXT ·sparseInputGrad8AVX2(SB), NOSPLIT, $0-88
+	MOVQ    dw+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    c+16(FP), DX
+	MOVQ    xw+24(FP), BX
+	SHLQ    $0x02, DX
+	IMULQ   DX, BX
+	MOVQ    n+72(FP), SI
+	MOVQ    gy+32(FP), DI
+	MOVQ    y+40(FP), R8
+	MOVQ    arg+48(FP), R9
+	MOVQ    pix+56(FP), R10
+	MOVQ    aoff+64(FP), R11
+	LEAQ    (DI)(SI*4), DI
+	LEAQ    (R8)(SI*4), R8
+	LEAQ    (R10)(SI*4), R10
+	ADDQ    SI, R9
+	NEGQ    SI
+	VMOVUPS (AX), Y0
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y1
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y2
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y3
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y4
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y5
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y6
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y7
+	ADDQ    DX, AX
+	VMOVUPS (AX), Y8
+	TESTQ   SI, SI
+	JZ      done
+
+loop:
+	MOVL         (R8)(SI*4), AX
+	TESTL        AX, AX
+	JLE          skip
+	VBROADCASTSS (DI)(SI*4), Y9
+	MOVBLZX      (R9)(SI*1), AX
+	MOVL         (R11)(AX*4), AX
+	MOVL         (R10)(SI*4), R12
+	ADDQ         AX, R12
+	IMULQ        DX, R12
+	ADDQ         CX, R12
+	LEAQ         (R12)(BX*1), AX
+	LEAQ         (AX)(BX*1), R13
+	VMOVUPS      (R12), Y10
+	VFMADD231PS  Y0, Y9, Y10
+	VMOVUPS      Y10, (R12)
+	VMOVUPS      (R12)(DX*1), Y10
+	VFMADD231PS  Y1, Y9, Y10
+	VMOVUPS      Y10, (R12)(DX*1)
+	VMOVUPS      (R12)(DX*2), Y10
+	VFMADD231PS  Y2, Y9, Y10
+	VMOVUPS      Y10, (R12)(DX*2)
+	VMOVUPS      (AX), Y10
+	VFMADD231PS  Y3, Y9, Y10
+	VMOVUPS      Y10, (AX)
+	VMOVUPS      (AX)(DX*1), Y10
+	VFMADD231PS  Y4, Y9, Y10
+	VMOVUPS      Y10, (AX)(DX*1)
+	VMOVUPS      (AX)(DX*2), Y10
+	VFMADD231PS  Y5, Y9, Y10
+	VMOVUPS      Y10, (AX)(DX*2)
+	VMOVUPS      (R13), Y10
+	VFMADD231PS  Y6, Y9, Y10
+	VMOVUPS      Y10, (R13)
+	VMOVUPS      (R13)(DX*1), Y10
+	VFMADD231PS  Y7, Y9, Y10
+	VMOVUPS      Y10, (R13)(DX*1)
+	VMOVUPS      (R13)(DX*2), Y10
+	VFMADD231PS  Y8, Y9, Y10
+	VMOVUPS      Y10, (R13)(DX*2)
+
+skip:
+	INCQ SI
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET

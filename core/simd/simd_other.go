@@ -66,3 +66,9 @@ func sparseFilterGradAVX512(dw, x *float32, c, xw int, gy, y *float32, arg *uint
 func sparseInputGradAVX512(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
 	panic("no assembly")
 }
+func sparseFilterGrad8AVX2(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
+	panic("no assembly")
+}
+func sparseInputGrad8AVX2(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
+	panic("no assembly")
+}

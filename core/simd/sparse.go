@@ -53,18 +53,19 @@ type Windows struct {
 	XW    int
 }
 
-// check panics unless the kernels' reads and writes stay inside taps (a
-// channel's nine tap vectors, c apart) and pixels (c-channel pixels up to
-// the windows' reach); it reports the window count.
-func (w *Windows) check(taps, pixels []float32, c int) int {
+// check panics unless the kernels' reads and writes of lanes channels
+// stay inside taps (a channel's nine tap vectors, c apart) and pixels
+// (c-channel pixels up to the windows' reach); it reports the window
+// count.
+func (w *Windows) check(taps, pixels []float32, c, lanes int) int {
 	n := len(w.Pix)
 	if n == 0 {
 		return 0
 	}
 	_, _, _ = w.GY[n-1], w.Y[n-1], w.Arg[n-1]
-	_ = taps[8*c+15]
+	_ = taps[8*c+lanes-1]
 	reach := int(w.Pix[n-1]+w.AOff[3]) + 2*w.XW + 3 // one past the last pixel a 3×3 tap reaches
-	_ = pixels[(reach-1)*c+15]
+	_ = pixels[(reach-1)*c+lanes-1]
 	return n
 }
 
@@ -74,7 +75,7 @@ func (w *Windows) check(taps, pixels []float32, c int) int {
 // j < 16 (x holds pixels of c channels, channels last), and g to *bsum.
 // Only when HasSparseGrad.
 func SparseFilterGrad(dw, x []float32, c int, w *Windows, bsum *float32) {
-	if n := w.check(dw, x, c); n > 0 {
+	if n := w.check(dw, x, c, 16); n > 0 {
 		sparseFilterGradAVX512(&dw[0], &x[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, bsum)
 	}
 }
@@ -84,8 +85,25 @@ func SparseFilterGrad(dw, x []float32, c int, w *Windows, bsum *float32) {
 // gx[(p + off_t)·c + j] += g·wt[t·c + j] (wt: the channel's filter taps,
 // channels last). Only when HasSparseGrad.
 func SparseInputGrad(gx, wt []float32, c int, w *Windows) {
-	if n := w.check(wt, gx, c); n > 0 {
+	if n := w.check(wt, gx, c, 16); n > 0 {
 		var unused float32 // the kernel's bias sum, for the filter gradient only
 		sparseInputGradAVX512(&wt[0], &gx[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, &unused)
+	}
+}
+
+// SparseFilterGrad8 and SparseInputGrad8 are SparseFilterGrad and
+// SparseInputGrad on 8 channels (AVX2 registers), for layers of 8
+// channels, which 16 would pad with zeros. Only when HasSparseGrad.
+func SparseFilterGrad8(dw, x []float32, c int, w *Windows, bsum *float32) {
+	if n := w.check(dw, x, c, 8); n > 0 {
+		sparseFilterGrad8AVX2(&dw[0], &x[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, bsum)
+	}
+}
+
+// SparseInputGrad8: see SparseFilterGrad8.
+func SparseInputGrad8(gx, wt []float32, c int, w *Windows) {
+	if n := w.check(wt, gx, c, 8); n > 0 {
+		var unused float32
+		sparseInputGrad8AVX2(&wt[0], &gx[0], c, w.XW, &w.GY[0], &w.Y[0], &w.Arg[0], &w.Pix[0], &w.AOff[0], n, &unused)
 	}
 }

@@ -39,46 +39,53 @@ func TestTransposeAndSparseGrad(t *testing.T) {
 	}
 	aoff := [4]int32{0, 1, int32(xw), int32(xw + 1)}
 	w := &Windows{GY: gy, Y: y, Arg: arg, Pix: pix, AOff: &aoff, XW: xw}
-	for cb := 0; cb < c; cb += 16 {
-		dw := rnd(9 * c)
-		want := make([]float64, len(dw))
-		for i, v := range dw {
-			want[i] = float64(v)
-		}
-		bsum := float32(0.5)
-		wantB := 0.5
-		gx := rnd(len(x))
-		wantX := make([]float64, len(gx))
-		for i, v := range gx {
-			wantX[i] = float64(v)
-		}
-		for k := range pix {
-			if y[k] <= 0 {
-				continue
+	for _, lanes := range []int{16, 8} {
+		for cb := 0; cb < c; cb += lanes {
+			dw := rnd(9 * c)
+			want := make([]float64, len(dw))
+			for i, v := range dw {
+				want[i] = float64(v)
 			}
-			p := int(pix[k] + aoff[arg[k]])
-			wantB += float64(gy[k])
-			for tp := 0; tp < 9; tp++ {
-				off := (tp/3)*xw + tp%3
-				for j := 0; j < 16; j++ {
-					want[tp*c+cb+j] += float64(gy[k]) * float64(x[(p+off)*c+cb+j])
-					wantX[(p+off)*c+cb+j] += float64(gy[k]) * float64(dw[tp*c+cb+j])
+			bsum := float32(0.5)
+			wantB := 0.5
+			gx := rnd(len(x))
+			wantX := make([]float64, len(gx))
+			for i, v := range gx {
+				wantX[i] = float64(v)
+			}
+			for k := range pix {
+				if y[k] <= 0 {
+					continue
+				}
+				p := int(pix[k] + aoff[arg[k]])
+				wantB += float64(gy[k])
+				for tp := 0; tp < 9; tp++ {
+					off := (tp/3)*xw + tp%3
+					for j := 0; j < lanes; j++ {
+						want[tp*c+cb+j] += float64(gy[k]) * float64(x[(p+off)*c+cb+j])
+						wantX[(p+off)*c+cb+j] += float64(gy[k]) * float64(dw[tp*c+cb+j])
+					}
 				}
 			}
-		}
-		SparseInputGrad(gx[cb:], dw[cb:], c, w)
-		SparseFilterGrad(dw[cb:], x[cb:], c, w, &bsum)
-		for i := range dw {
-			if diff(float64(dw[i]), want[i]) > 1e-4 {
-				t.Fatalf("block %d: dw[%d] = %v, want %v", cb, i, dw[i], want[i])
+			if lanes == 16 {
+				SparseInputGrad(gx[cb:], dw[cb:], c, w)
+				SparseFilterGrad(dw[cb:], x[cb:], c, w, &bsum)
+			} else {
+				SparseInputGrad8(gx[cb:], dw[cb:], c, w)
+				SparseFilterGrad8(dw[cb:], x[cb:], c, w, &bsum)
 			}
-		}
-		if diff(float64(bsum), wantB) > 1e-4 {
-			t.Fatalf("bias sum %v, want %v", bsum, wantB)
-		}
-		for i := range gx {
-			if diff(float64(gx[i]), wantX[i]) > 1e-4 {
-				t.Fatalf("block %d: gx[%d] = %v, want %v", cb, i, gx[i], wantX[i])
+			for i := range dw {
+				if diff(float64(dw[i]), want[i]) > 1e-4 {
+					t.Fatalf("block %d: dw[%d] = %v, want %v", cb, i, dw[i], want[i])
+				}
+			}
+			if diff(float64(bsum), wantB) > 1e-4 {
+				t.Fatalf("bias sum %v, want %v", bsum, wantB)
+			}
+			for i := range gx {
+				if diff(float64(gx[i]), wantX[i]) > 1e-4 {
+					t.Fatalf("%d lanes, block %d: gx[%d] = %v, want %v", lanes, cb, i, gx[i], wantX[i])
+				}
 			}
 		}
 	}

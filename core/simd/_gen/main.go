@@ -59,8 +59,10 @@ func main() {
 	unpool()
 	dot4()
 	transpose16()
-	sparseGrad(false)
-	sparseGrad(true)
+	sparseGrad(false, true)
+	sparseGrad(true, true)
+	sparseGrad(false, false)
+	sparseGrad(true, false)
 	Generate()
 }
 

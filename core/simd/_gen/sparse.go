@@ -66,10 +66,20 @@ func transpose16() {
 // pixels wide. Filter gradient (input false): dw[t·c + j] += g·x[(p +
 // off_t)·c + j] and *bsum += g. Input gradient (input true): x[(p +
 // off_t)·c + j] += g·dw[t·c + j]. off_t = ky·xw + kx for tap t = 3ky + kx.
-func sparseGrad(input bool) {
-	name := "sparseFilterGradAVX512"
+// sparseGrad writes the sparse backward kernels on 16 channels a call
+// (wide: ZMM, AVX-512) or 8 (YMM, for layers of 8 channels, which 16
+// would pad with zeros).
+func sparseGrad(input, wide bool) {
+	name := "sparseFilterGrad"
 	if input {
-		name = "sparseInputGradAVX512"
+		name = "sparseInputGrad"
+	}
+	vec := ZMM
+	if wide {
+		name += "AVX512"
+	} else {
+		name += "8AVX2"
+		vec = YMM
 	}
 	TEXT(name, NOSPLIT, "func(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32)")
 	Pragma("noescape") // the kernels keep no pointer
@@ -90,7 +100,7 @@ func sparseGrad(input bool) {
 	p := GP64()
 	MOVQ(dw, p)
 	for t := range acc {
-		acc[t] = ZMM()
+		acc[t] = vec()
 		VMOVUPS(Mem{Base: p}, acc[t])
 		if t < 8 {
 			ADDQ(cb, p)
@@ -107,7 +117,7 @@ func sparseGrad(input bool) {
 	MOVL(Mem{Base: y, Index: k, Scale: 4}, t.As32())
 	TESTL(t.As32(), t.As32())
 	JLE(LabelRef("skip")) // y ≤ 0 (as int32 bits: +0 and every negative)
-	g := ZMM()
+	g := vec()
 	VBROADCASTSS(Mem{Base: gy, Index: k, Scale: 4}, g)
 	if !input {
 		VADDSS(Mem{Base: gy, Index: k, Scale: 4}, bs, bs)
@@ -132,7 +142,7 @@ func sparseGrad(input bool) {
 				VFMADD231PS(m, g, acc[3*ky+kx])
 				continue
 			}
-			v := ZMM()
+			v := vec()
 			VMOVUPS(m, v)
 			VFMADD231PS(acc[3*ky+kx], g, v)
 			VMOVUPS(v, m)
