@@ -107,6 +107,9 @@ func dot4AVX2(out *float32, a *float32, b0 *float32, b1 *float32, b2 *float32, b
 func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int)
 
 //go:noescape
+func transpose8AVX2(dst *float32, dstride int, src *float32, sstride int)
+
+//go:noescape
 func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
 
 //go:noescape

@@ -2292,6 +2292,72 @@ TEXT ·transpose16AVX512(SB), NOSPLIT, $0-32
 	VZEROUPPER
 	RET
 
+// func transpose8AVX2(dst *float32, dstride int, src *float32, sstride int)
+// Requires: AVX
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-32
+	MOVQ       dst+0(FP), AX
+	MOVQ       dstride+8(FP), CX
+	MOVQ       src+16(FP), DX
+	MOVQ       sstride+24(FP), BX
+	SHLQ       $0x02, CX
+	SHLQ       $0x02, BX
+	VMOVUPS    (DX), Y0
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y1
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y2
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y3
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y4
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y5
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y6
+	ADDQ       BX, DX
+	VMOVUPS    (DX), Y7
+	ADDQ       BX, DX
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPD  Y1, Y8, Y7
+	VUNPCKHPD  Y1, Y8, Y1
+	VUNPCKLPD  Y2, Y0, Y8
+	VUNPCKHPD  Y2, Y0, Y0
+	VUNPCKLPD  Y5, Y3, Y2
+	VUNPCKHPD  Y5, Y3, Y3
+	VUNPCKLPD  Y6, Y4, Y5
+	VUNPCKHPD  Y6, Y4, Y4
+	MOVQ       CX, DX
+	SHLQ       $0x02, DX
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, (AX)
+	VMOVUPS    Y2, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y1, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y0, (AX)(DX*1)
+	ADDQ       CX, AX
+	VZEROUPPER
+	RET
+
 // func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
 // Requires: AVX, AVX512F
 TEXT ·sparseFilterGradAVX512(SB), NOSPLIT, $0-88

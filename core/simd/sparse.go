@@ -17,10 +17,23 @@ func Transpose(dst []float32, dstride int, src []float32, sstride, rows, cols in
 			}
 		}
 	}
-	if r16 == 0 && rows <= 16 { // a few rows: write dst's rows in order, reading the rows side by side
+	if r16 == 0 && rows <= 16 { // a few rows: 8×8 blocks (AVX2), then dst's rows in order
+		r8, c8 := 0, 0
+		if useAsm {
+			r8, c8 = rows&^7, cols&^7
+			for i := 0; i < r8; i += 8 {
+				for j := 0; j < c8; j += 8 {
+					transpose8AVX2(&dst[j*dstride+i], dstride, &src[i*sstride+j], sstride)
+				}
+			}
+		}
 		for j := 0; j < cols; j++ {
+			i0 := 0
+			if j < c8 {
+				i0 = r8
+			}
 			d := dst[j*dstride:][:rows]
-			for i := range d {
+			for i := i0; i < rows; i++ {
 				d[i] = src[i*sstride+j]
 			}
 		}

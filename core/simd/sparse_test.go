@@ -5,25 +5,36 @@ import (
 	"testing"
 )
 
-func TestTransposeAndSparseGrad(t *testing.T) {
+// Transpose on every path: AVX-512's 16×16 blocks, AVX2's 8×8 (eight
+// channels), the Go loops, and the edges each leaves.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	old := useAsm
+	defer func() { useAsm = old }()
+	for _, asm := range []bool{false, old} {
+		useAsm = asm
+		for _, sz := range [][2]int{{16, 16}, {32, 676}, {35, 17}, {5, 40}, {8, 196}, {8, 14}, {12, 30}, {9, 7}} {
+			rows, cols := sz[0], sz[1]
+			src := normals(r, rows*(cols+3))
+			dst := make([]float32, cols*(rows+1))
+			Transpose(dst, rows+1, src, cols+3, rows, cols)
+			for i := 0; i < rows; i++ {
+				for j := 0; j < cols; j++ {
+					if dst[j*(rows+1)+i] != src[i*(cols+3)+j] {
+						t.Fatalf("asm=%v %dx%d: transposed [%d,%d] wrong", asm, rows, cols, j, i)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSparseGrad(t *testing.T) {
 	if !HasSparseGrad {
 		t.Skip("no AVX-512 here")
 	}
 	r := rand.New(rand.NewPCG(17, 18))
 	rnd := func(n int) []float32 { return normals(r, n) }
-	for _, sz := range [][2]int{{16, 16}, {32, 676}, {35, 17}, {5, 40}} {
-		rows, cols := sz[0], sz[1]
-		src := rnd(rows * (cols + 3))
-		dst := make([]float32, cols*(rows+1))
-		Transpose(dst, rows+1, src, cols+3, rows, cols)
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				if dst[j*(rows+1)+i] != src[i*(cols+3)+j] {
-					t.Fatalf("%dx%d: transposed [%d,%d] wrong", rows, cols, j, i)
-				}
-			}
-		}
-	}
 	// A 26×26 plane of 32 channels (channels last), 12×12 windows.
 	c, xw, ph := 32, 26, 12
 	x := rnd(xw * xw * c)

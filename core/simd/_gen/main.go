@@ -59,6 +59,7 @@ func main() {
 	unpool()
 	dot4()
 	transpose16()
+	transpose8()
 	sparseGrad(false, true)
 	sparseGrad(true, true)
 	sparseGrad(false, false)

@@ -9,6 +9,53 @@ import (
 // transpose16: dst[j·dstride + i] = src[i·sstride + j] for i, j < 16
 // (AVX-512: pairs of rows interleaved by floats, then by pairs of
 // floats, then by 128-bit lanes twice).
+// transpose8 transposes an 8×8 block in AVX2 registers: pairs of rows
+// interleaved by floats, then by pairs (as doubles), then the 128-bit
+// halves exchanged.
+func transpose8() {
+	TEXT("transpose8AVX2", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride int)")
+	Pragma("noescape") // the kernels keep no pointer
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	src, ss := Load(Param("src"), GP64()), Load(Param("sstride"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	var r, t, u [8]reg.VecVirtual
+	for i := range r {
+		r[i] = YMM()
+		VMOVUPS(Mem{Base: src}, r[i])
+		ADDQ(ss, src)
+	}
+	for i := 0; i < 4; i++ {
+		t[2*i], t[2*i+1] = YMM(), YMM()
+		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])
+		VUNPCKHPS(r[2*i+1], r[2*i], t[2*i+1])
+	}
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 4; j++ {
+			u[4*i+j] = YMM()
+		}
+		VUNPCKLPD(t[4*i+2], t[4*i], u[4*i])
+		VUNPCKHPD(t[4*i+2], t[4*i], u[4*i+1])
+		VUNPCKLPD(t[4*i+3], t[4*i+1], u[4*i+2])
+		VUNPCKHPD(t[4*i+3], t[4*i+1], u[4*i+3])
+	}
+	// u[j] holds columns j (low half: rows 0-3, high half: rows 0-3 of
+	// the block's right half); u[4+j] the same for rows 4-7.
+	q := GP64() // four rows of dst, in bytes
+	MOVQ(ds, q)
+	SHLQ(U8(2), q)
+	for j := 0; j < 4; j++ {
+		lo, hi := YMM(), YMM()
+		VPERM2F128(U8(0x20), u[4+j], u[j], lo)
+		VPERM2F128(U8(0x31), u[4+j], u[j], hi)
+		VMOVUPS(lo, Mem{Base: dst})
+		VMOVUPS(hi, Mem{Base: dst, Index: q, Scale: 1})
+		ADDQ(ds, dst)
+	}
+	VZEROUPPER()
+	RET()
+}
+
 func transpose16() {
 	TEXT("transpose16AVX512", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride int)")
 	Pragma("noescape") // the kernels keep no pointer
