@@ -17,8 +17,9 @@ import (
 // subset this way, the setting where the edge of stability is cleanest).
 // cfg gives the architecture, seed, optimizer, learning rate and momentum;
 // its Epochs are the steps; its Track.Every, if set, measures λmax on all
-// of set every so many steps (Track.Images is ignored). Cancelled, it
-// returns what it has with Stopped set.
+// of set every so many steps (Track.Images is ignored), each measurement
+// running beside the steps after it on a copy of its weights. Cancelled,
+// it returns what it has with Stopped set.
 func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress.Sink) (*Result, error) {
 	cfg.Batch = max(set.Len(), 1)
 	if err := cfg.Validate(); err != nil {
@@ -48,19 +49,44 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 			return nil, err
 		}
 	}
+	// Each measurement runs beside the next steps of descent, on a copy of
+	// the weights it is taken at (neither reads the other's buffers, and
+	// each alone leaves part of the cores idle); it is collected, in order,
+	// before the next one starts or the run ends.
+	var inflight *measurement
+	defer func() {
+		if inflight != nil {
+			<-inflight.done // nothing outlives the run
+		}
+	}()
+	collect := func() error {
+		if inflight == nil {
+			return nil
+		}
+		m := inflight
+		<-m.done
+		inflight = nil
+		res.TrackTime += m.took
+		if m.err != nil {
+			return m.err
+		}
+		res.Sharpness = append(res.Sharpness, m.pt)
+		m.pt.send(sink, threshold)
+		return nil
+	}
+	stopped := func(err error) (*Result, error) {
+		if ctx.Err() != nil {
+			res.Stopped = true
+			return res, nil
+		}
+		return res, err
+	}
 	for step := 0; step <= cfg.Epochs; step++ {
 		if track != nil && step%cfg.Track.Every == 0 {
-			t0 := time.Now()
-			pt, err := track.measure(ctx, params, step, threshold, sink)
-			res.TrackTime += time.Since(t0)
-			if err != nil {
-				if ctx.Err() != nil {
-					res.Stopped = true
-					return res, nil
-				}
-				return res, err
+			if err := collect(); err != nil {
+				return stopped(err)
 			}
-			res.Sharpness = append(res.Sharpness, pt)
+			inflight = track.begin(ctx, params, step)
 		}
 		if step == cfg.Epochs {
 			break
@@ -87,9 +113,34 @@ func FullBatch(ctx context.Context, cfg Config, set *data.Dataset, sink progress
 		sink.Send(progress.Step{Epoch: 1, Epochs: 1, Step: step + 1, Steps: cfg.Epochs, Global: step + 1, Loss: loss,
 			ImagesPerSec: float64(set.Len()*(step+1)) / time.Since(begin).Seconds(), Elapsed: time.Since(begin)})
 	}
+	if err := collect(); err != nil {
+		return stopped(err)
+	}
 	if !params.Finite() {
 		res.Diverged = true
 		return res, fmt.Errorf("%w: the weights are no longer finite (lower the learning rate)", ErrDiverged)
 	}
 	return res, nil
+}
+
+// measurement is a λmax search running on its own goroutine.
+type measurement struct {
+	done chan struct{}
+	pt   SharpnessPoint
+	err  error
+	took time.Duration
+}
+
+// begin starts the search at a copy of params after step steps: the
+// caller goes on changing them.
+func (t *tracker) begin(ctx context.Context, params model.Params, step int) *measurement {
+	m := &measurement{done: make(chan struct{})}
+	params = params.Clone()
+	go func() {
+		defer close(m.done)
+		t0 := time.Now()
+		m.pt, m.err = t.find(ctx, params, step)
+		m.took = time.Since(t0)
+	}()
+	return m
 }

@@ -95,9 +95,18 @@ func newTracker(arch model.Arch, params model.Params, set *data.Dataset, images 
 	return &tracker{p: p, search: s}, nil
 }
 
-// measure finds λmax at params after step steps by Lanczos, started from
-// the last λmax's vector, and reports it.
+// measure finds λmax at params after step steps and reports it.
 func (t *tracker) measure(ctx context.Context, params model.Params, step int, threshold float64, sink progress.Sink) (SharpnessPoint, error) {
+	pt, err := t.find(ctx, params, step)
+	if err == nil {
+		pt.send(sink, threshold)
+	}
+	return pt, err
+}
+
+// find is measure without the report: λmax at params by Lanczos, started
+// from the last λmax's vector.
+func (t *tracker) find(ctx context.Context, params model.Params, step int) (SharpnessPoint, error) {
 	if err := t.p.SetParams(params); err != nil {
 		return SharpnessPoint{}, err
 	}
@@ -108,9 +117,12 @@ func (t *tracker) measure(ctx context.Context, params model.Params, step int, th
 		return SharpnessPoint{}, err
 	}
 	t.start = e.Vector
-	pt := SharpnessPoint{Step: step, LambdaMax: e.Value, Residual: e.Residual, Products: e.Iterations}
-	sink.Send(progress.Sharpness{Step: step, LambdaMax: e.Value, Residual: e.Residual, Threshold: threshold, Products: e.Iterations})
-	return pt, nil
+	return SharpnessPoint{Step: step, LambdaMax: e.Value, Residual: e.Residual, Products: e.Iterations}, nil
+}
+
+// send reports the point as a progress event.
+func (pt SharpnessPoint) send(sink progress.Sink, threshold float64) {
+	sink.Send(progress.Sharpness{Step: pt.Step, LambdaMax: pt.LambdaMax, Residual: pt.Residual, Threshold: threshold, Products: pt.Products})
 }
 
 // EncodeTrack is a sharpness track as checkpoint metadata (JSON).

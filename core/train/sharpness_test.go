@@ -136,4 +136,31 @@ func TestFullBatchDescends(t *testing.T) {
 	if res.FinalLoss != losses[3] {
 		t.Errorf("final loss %v, last step %v", res.FinalLoss, losses[3])
 	}
+	// The measurements run beside the descent: each must be what a search
+	// at that step's weights finds, in order, reported once each. The run
+	// keeps a snapshot every step here (4 steps), so replay them.
+	var events []progress.Sharpness
+	cfg.SnapshotEvery = 1
+	res, err = FullBatch(context.Background(), cfg, src.Train, func(e progress.Event) {
+		if s, ok := e.(progress.Sharpness); ok {
+			events = append(events, s)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	track, err := newTracker(arch, res.Params, src.Train, src.Train.Len(), cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pt := range res.Sharpness {
+		snap := res.Trajectory[pt.Step]
+		want, err := track.find(context.Background(), snap.Params, snap.Step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pt != want || len(events) != 3 || events[i].Step != pt.Step || events[i].LambdaMax != pt.LambdaMax {
+			t.Errorf("measurement %d: %+v (event %+v), a search at step %d's weights %+v", i, pt, events, snap.Step, want)
+		}
+	}
 }

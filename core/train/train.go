@@ -124,7 +124,7 @@ type Result struct {
 	History    []progress.Epoch      // one per completed epoch
 	Trajectory []checkpoint.Snapshot // the weights at step 0, every SnapshotEvery steps and at each epoch's end
 	Sharpness  []SharpnessPoint      // λmax along the run, when tracked
-	TrackTime  time.Duration         // spent measuring it
+	TrackTime  time.Duration         // spent measuring it (FullBatch: beside the descent, not added to Elapsed)
 	Elapsed    time.Duration         // the whole run, tracking included
 	Steps      int                   // optimizer steps taken
 	FinalLoss  float64               // the last step's training loss

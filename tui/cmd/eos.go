@@ -127,7 +127,7 @@ func eosRunEach(ctx context.Context, cfg train.Config, rates []float64, set *dat
 				return runs, runErr, err
 			}
 			runs = append(runs, eosRun{lr: lr, res: res, path: saved})
-			rep.line("saved %s (%s, tracking %s)", saved, fmtDuration(res.Elapsed), fmtDuration(res.TrackTime))
+			rep.line("saved %s (%s; tracking ran %s beside the descent)", saved, fmtDuration(res.Elapsed), fmtDuration(res.TrackTime))
 		}
 		if runErr != nil || res.Stopped {
 			break
