@@ -166,6 +166,11 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 	r.res = res
 	begin := time.Now()
 	defer func() { res.Elapsed = time.Since(begin) }()
+	defer func() {
+		if r.inflight != nil {
+			<-r.inflight.done // nothing outlives the run
+		}
+	}()
 	if cfg.Track.Every > 0 {
 		if r.track, err = newTracker(cfg.Arch, r.params, src.Train, cfg.Track.Images, cfg.Seed); err != nil {
 			return nil, err
@@ -188,11 +193,21 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 		shuffle.Shuffle(r.order)
 		ev, end, err := r.epoch(ctx, epoch)
 		if end {
+			if err == nil && ctx.Err() == nil { // stopped from the gate: keep the last measurement
+				err = r.collect()
+			}
 			return res, err
 		}
 		if cfg.StopBelow > 0 && ev.TrainLoss <= cfg.StopBelow {
 			break
 		}
+	}
+	if err := r.collect(); err != nil {
+		if ctx.Err() == nil {
+			return res, err
+		}
+		res.Stopped = true
+		return res, nil
 	}
 	if !r.params.Finite() {
 		res.Diverged = true
@@ -211,21 +226,41 @@ type run struct {
 	net    *model.Net
 	opt    Optimizer
 	eval   *model.Evaluator
-	track  *tracker // nil: λmax not tracked
+	track    *tracker     // nil: λmax not tracked
+	inflight *measurement // the λmax search running beside the steps
 	res    *Result
 	order  []int // this epoch's order of the training images
 	start  time.Time
 }
 
-// measure takes λmax now and adds it to the result's track.
+// measure collects the last λmax measurement and starts one at the
+// weights now, which runs beside the next steps on a copy of them (the
+// steps and the products each leave part of the cores idle); an error is
+// the last measurement's.
 func (r *run) measure(ctx context.Context) error {
-	t0 := time.Now()
-	defer func() { r.res.TrackTime += time.Since(t0) }()
-	pt, err := r.track.measure(ctx, r.params, r.res.Steps, r.cfg.StabilityThreshold(), r.sink)
-	if err == nil {
-		r.res.Sharpness = append(r.res.Sharpness, pt)
+	if err := r.collect(); err != nil {
+		return err
 	}
-	return err
+	r.inflight = r.track.begin(ctx, r.params, r.res.Steps)
+	return nil
+}
+
+// collect waits for the measurement in flight, if any, and adds it to the
+// result's track and reports it: the track stays in step order.
+func (r *run) collect() error {
+	m := r.inflight
+	if m == nil {
+		return nil
+	}
+	<-m.done
+	r.inflight = nil
+	r.res.TrackTime += m.took
+	if m.err != nil {
+		return m.err
+	}
+	r.res.Sharpness = append(r.res.Sharpness, m.pt)
+	m.pt.send(r.sink, r.cfg.StabilityThreshold())
+	return nil
 }
 
 // epoch runs one epoch's steps and evaluates it on the test split. end
