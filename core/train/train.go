@@ -218,19 +218,19 @@ func Train(ctx context.Context, cfg Config, src *data.Source, sink progress.Sink
 
 // run is a training run under way.
 type run struct {
-	cfg    Config
-	src    *data.Source
-	sink   progress.Sink
-	steps  int // per epoch
-	params model.Params
-	net    *model.Net
-	opt    Optimizer
-	eval   *model.Evaluator
+	cfg      Config
+	src      *data.Source
+	sink     progress.Sink
+	steps    int // per epoch
+	params   model.Params
+	net      *model.Net
+	opt      Optimizer
+	eval     *model.Evaluator
 	track    *tracker     // nil: λmax not tracked
 	inflight *measurement // the λmax search running beside the steps
-	res    *Result
-	order  []int // this epoch's order of the training images
-	start  time.Time
+	res      *Result
+	order    []int // this epoch's order of the training images
+	start    time.Time
 }
 
 // measure collects the last λmax measurement and starts one at the
