@@ -25,7 +25,7 @@
 // by the pool (max(0, window max)), and a conv read only by that pool
 // writes the pool's values in its output transform and takes the pool's
 // gradient as the sparse backward kernels' windows, so its full-size
-// planes never exist. Passes hold as many images as fit 48 MB, and a set
+// planes never exist. Passes hold as many images as fit 48 MB (at least 64), and a set
 // that is one pass keeps its values between products (only R-values are
 // computed again).
 //
