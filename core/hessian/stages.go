@@ -79,6 +79,12 @@ func (p *Product) build() error {
 	param := 0
 	maxCol, maxIn := 0, img.Size()
 	fused, readers := reluBeforePool(a, shapes, graph)
+	intoPool := make([]bool, len(a.Layers)) // read only by a ReLU the pool after it does
+	for j, f := range fused {
+		if c := graph[j][0]; f && c >= 0 && readers[c] == 1 {
+			intoPool[c] = true
+		}
+	}
 	for i, l := range a.Layers {
 		inShape := img
 		if j := graph[i][0]; j >= 0 {
@@ -91,7 +97,7 @@ func (p *Product) build() error {
 				prev := p.stages[k]
 				prev.overwritten = true // its windows tile the whole plane
 				if prev.fast != nil && prev.fast.CanPool() {
-					prev.pool = s // which passes its gradient on as it is
+					prev.pool = s // which passes its gradient on as it is (its own planes were never made)
 				}
 			}
 		}
@@ -153,7 +159,12 @@ func (p *Product) build() error {
 			p.stages = append(p.stages, s)
 			continue
 		}
-		if l.Kind == model.Flatten || l.Kind == model.Dropout {
+		switch {
+		case s.fast != nil && s.fast.CanPool() && intoPool[i]:
+			// No planes: this conv writes its relu pool's values and reads
+			// its gradient (the pool sets s.pool on the same conditions:
+			// one reader, an even output).
+		case l.Kind == model.Flatten || l.Kind == model.Dropout:
 			s.alias = true
 			if j := s.inputs[0]; j < 0 {
 				s.y = p.x0 // the images themselves: no R-value, no gradient
@@ -161,7 +172,7 @@ func (p *Product) build() error {
 				prev := p.stages[j]
 				s.y, s.yd, s.gy, s.ry = prev.y, prev.yd, prev.gy, prev.ry
 			}
-		} else {
+		default:
 			n := p.batch * s.out
 			s.y, s.gy = make([]float32, n), make([]float32, n)
 			if s.tangent {

@@ -129,15 +129,8 @@ func (t *Tangent) flip(w []float32) { flipFilters(t.flipped, w, t.O, t.C) }
 func (t *Tangent) Forward(x, xd, y, yd []float32, nb int, known bool) {
 	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
 	if g := t.fwd; g != nil {
-		chunks := (nb + g.images - 1) / g.images
-		forEach(chunks, func(wk, ch int) {
-			i0 := ch * g.images
-			n := min(g.images, nb-i0)
-			var q []float32
-			if xd != nil {
-				q = xd[i0*in : (i0+n)*in]
-			}
-			g.pair(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, false, known)
+		g.chunks(nb, func(wk, i0, n int) {
+			g.pair(wk, x[i0*in:(i0+n)*in], images(xd, i0, n, in), y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, false, known)
 		})
 		return
 	}
@@ -209,15 +202,8 @@ func live(g, r []float32, n int) float64 {
 func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int, known bool) {
 	g := t.fwd
 	in, out := t.C*t.H*t.W, t.O*g.perImage
-	chunks := (nb + g.images - 1) / g.images
-	forEach(chunks, func(wk, ch int) {
-		i0 := ch * g.images
-		n := min(g.images, nb-i0)
-		var q []float32
-		if xd != nil {
-			q = xd[i0*in : (i0+n)*in]
-		}
-		g.pairPooled(wk, x[i0*in:(i0+n)*in], q, y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], arg[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, known)
+	g.chunks(nb, func(wk, i0, n int) {
+		g.pairPooled(wk, x[i0*in:(i0+n)*in], images(xd, i0, n, in), y[i0*out:(i0+n)*out], yd[i0*out:(i0+n)*out], arg[i0*out:(i0+n)*out], t.uW, t.uV, t.bias, t.vb, n, known)
 	})
 }
 
@@ -227,10 +213,7 @@ func (t *Tangent) ForwardPooled(x, xd, y, yd []float32, arg []uint8, nb int, kno
 func (t *Tangent) InputGrad(g, rg, gx, rx []float32, nb int) {
 	w := t.back
 	in, out := t.C*t.H*t.W, t.O*t.OH()*t.OW()
-	chunks := (nb + w.images - 1) / w.images
-	forEach(chunks, func(wk, ch int) {
-		i0 := ch * w.images
-		n := min(w.images, nb-i0)
+	w.chunks(nb, func(wk, i0, n int) {
 		w.pair(wk, g[i0*out:(i0+n)*out], rg[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], rx[i0*in:(i0+n)*in], t.bW, t.bV, t.zeroC, t.zeroC, n, true, false)
 	})
 }
@@ -245,6 +228,23 @@ func (t *Tangent) FilterGrad(x, xd, g, rg []float32, nb int, acc [][]float32) {
 			t.grad.filterGrad(wk, xd[i*in:(i+1)*in], g[i*out:(i+1)*out], acc[wk])
 		}
 	})
+}
+
+// chunks runs f over nb images in the transform's chunks (images [i0,
+// i0+n)), one chunk per call, across the workers.
+func (g *winograd) chunks(nb int, f func(wk, i0, n int)) {
+	forEach((nb+g.images-1)/g.images, func(wk, ch int) {
+		i0 := ch * g.images
+		f(wk, i0, min(g.images, nb-i0))
+	})
+}
+
+// images is images [i0, i0+n) of x (per values each), or nil for no x.
+func images(x []float32, i0, n, per int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[i0*per : (i0+n)*per]
 }
 
 // pairPooled is pair with ReLU and 2×2 max pooling: y = max(0, max of
