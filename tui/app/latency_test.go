@@ -60,7 +60,9 @@ func (w *timedWriter) forget() {
 // (keys through a pipe, frames through a writer) while the 2D view scans
 // the standard net on 1,000 images with every core: the cursor moves one
 // step per key and the time until the frame showing its new position is
-// written is the latency. It reports the median and the 95th percentile.
+// written is the latency. It reports the median and the 95th percentile,
+// and the scan's points/s for 5 s before the keys (quiet_points/s) and
+// while they come (scan_points/s).
 //
 //	go test -run XXX -bench KeyLatency -benchtime 1x ./tui/app
 func BenchmarkKeyLatency(b *testing.B) {
@@ -92,8 +94,12 @@ func BenchmarkKeyLatency(b *testing.B) {
 	pw.Write([]byte("3")) // the 2D view: its scan starts
 	plane := find[*planeView](m)
 	time.Sleep(3 * time.Second) // the scan is well under way
+	// Its rate without keys, then with them: what the keys cost the scan.
+	quietPts, quietT := plane.last.Done, time.Now() // read racily: a rate, not a value to trust to the point
+	time.Sleep(5 * time.Second)
 	var lat []time.Duration
-	startPts, startT := plane.last.Done, time.Now() // read racily: a rate, not a value to trust to the point
+	startPts, startT := plane.last.Done, time.Now()
+	b.ReportMetric(float64(startPts-quietPts)/startT.Sub(quietT).Seconds(), "quiet_points/s")
 	for i := 0; i < 40; i++ {
 		k, want := "l", "α 0.05 " // right, then back
 		if i%2 == 1 {

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/basin-dev/basin/core/surface"
 	"github.com/basin-dev/basin/tui/figure"
 	"github.com/basin-dev/basin/tui/render"
 )
@@ -99,8 +100,14 @@ func (v *scanState) aspect() float64 {
 // field samples the shown landscape of v onto a grid of fw×fh values over
 // the window (row 0 at β max), the way the heatmap and contours read it.
 func field(v *scanState, fw, fh int) render.Field {
+	key := fieldKey{cur: v.cur, prev: v.prev, curDone: doneCount(v.cur), prevDone: doneCount(v.prev), alpha: v.alpha(), beta: v.beta(), w: fw, h: fh}
+	for _, c := range v.fields {
+		if c.key == key {
+			return c.f
+		}
+	}
 	f := render.NewField(fw, fh)
-	al, be := v.alpha(), v.beta()
+	al, be := key.alpha, key.beta
 	for y := 0; y < fh; y++ {
 		b := be.Max - (float64(y)+0.5)/float64(fh)*(be.Max-be.Min)
 		for x := 0; x < fw; x++ {
@@ -108,7 +115,38 @@ func field(v *scanState, fw, fh int) render.Field {
 			f.V[y*fw+x] = v.value(a, b)
 		}
 	}
+	v.fields[v.nextField] = sampled{key, f}
+	v.nextField = (v.nextField + 1) % len(v.fields)
 	return f
+}
+
+// fieldKey is what a sampled field depends on: the surfaces and how many
+// of their points are in (a point is written once), the window, the size.
+type fieldKey struct {
+	cur, prev         *surface.Surface
+	curDone, prevDone int
+	alpha, beta       surface.Axis
+	w, h              int
+}
+
+// sampled is a field kept for the next frame: a cursor key redraws the
+// plane without sampling the surfaces again (callers only read it).
+type sampled struct {
+	key fieldKey
+	f   render.Field
+}
+
+func doneCount(s *surface.Surface) int {
+	if s == nil {
+		return 0
+	}
+	n := 0
+	for _, d := range s.Done {
+		if d {
+			n++
+		}
+	}
+	return n
 }
 
 // plane is one heatmap of a window with its axes: what the 2D view draws
@@ -155,8 +193,9 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 	row := func(b float64) int {
 		return int(math.Floor((be.Max - b) / (be.Max - be.Min) * float64(ph)))
 	}
-	// The crosshair, then the ✕ at θ* over everything.
-	crosshair(plot, min(max(col(v.cursor[0]), 0), pw-1), min(max(row(v.cursor[1]), 0), ph-1), st.cursor)
+	// The cursor, then the ✕ at θ* over everything.
+	cx, cy := min(max(col(v.cursor[0]), 0), pw-1), min(max(row(v.cursor[1]), 0), ph-1)
+	reticle(plot, cx, cy, st.cursor)
 	if c := plot.At(col(0), row(0)); c != nil && al.Min <= 0 && al.Max >= 0 && be.Min <= 0 && be.Max >= 0 {
 		c.Ch, c.FG, c.Bold = '✕', st.cross, true
 	}
@@ -190,23 +229,42 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 	if p.labels {
 		canvas.Text(0, ph, "β↑ α→", st.axis)
 	}
+	markAxes(canvas, x0-1, ph, x0+cx, cy, st.cursor)
 	return canvas
 }
 
-// crosshair draws the cursor's lines through (cx, cy) of the plot.
-func crosshair(plot *render.Canvas, cx, cy int, fg render.Color) {
-	for x := 0; x < plot.W; x += 2 {
-		if c := plot.At(x, cy); c != nil {
-			c.Ch, c.FG = '─', fg
+// reticle draws the cursor at (cx, cy) of the plot: a cross of short arms
+// (3 cells across, 1 row up and down: about square on screen), and marks
+// its row and column on the axes (see markAxes). It touches 4 rows at
+// most, so a cursor key re-sends a few rows of the frame, not every row
+// of the heatmap as a crosshair across the plane would (tens of
+// kilobytes a key over SSH and through tmux).
+func reticle(plot *render.Canvas, cx, cy int, fg render.Color) {
+	for d := 1; d <= 3; d++ {
+		for _, x := range []int{cx - d, cx + d} {
+			if c := plot.At(x, cy); c != nil {
+				c.Ch, c.FG = '─', fg
+			}
 		}
 	}
-	for y := 0; y < plot.H; y++ {
+	for _, y := range []int{cy - 1, cy + 1} {
 		if c := plot.At(cx, y); c != nil {
 			c.Ch, c.FG = '│', fg
 		}
 	}
 	if c := plot.At(cx, cy); c != nil {
 		c.Ch, c.FG, c.Bold = '┼', fg, true
+	}
+}
+
+// markAxes marks the cursor's row on the β axis (▶) and its column under
+// the plot (▲, where no α label is written).
+func markAxes(canvas *render.Canvas, axisX, labelY, x, y int, fg render.Color) {
+	if c := canvas.At(axisX, y); c != nil && y < labelY {
+		c.Ch, c.FG = '▶', fg
+	}
+	if c := canvas.At(x, labelY); c != nil && c.Ch == ' ' {
+		c.Ch, c.FG = '▲', fg
 	}
 }
 

@@ -59,6 +59,12 @@ type scanState struct {
 	dirty    bool // redraw needed
 	cache    string
 	cacheKey [2]int
+
+	// fields are the last fields sampled from the surfaces (the heatmap's,
+	// the contours', the 3D view's), reused while nothing they depend on
+	// changed; nextField is the slot the next new one takes.
+	fields    [3]sampled
+	nextField int
 }
 
 // lineWindow is a 1D view's window as the options set it (α at --points)

@@ -59,32 +59,20 @@ func (c *Canvas) Blit(x, y int, src *Canvas) {
 }
 
 // String renders the canvas, one line per row, with escape codes only
-// where the style changes and a reset at the end of each styled line.
+// where the style changes, and only for what changes (a frame of a 160×48
+// heatmap is tens of kilobytes, and every byte crosses the SSH link and
+// the terminal's parser), and a reset at the end of each styled line.
 func (c *Canvas) String() string {
 	var b strings.Builder
 	b.Grow(c.W * c.H * 2)
 	for y := 0; y < c.H; y++ {
-		var fg, bg Color
-		var bold, faint, open bool
+		var cur Cell // the style in force; starts as the terminal's default
+		fresh := true
 		for x := 0; x < c.W; x++ {
 			cell := c.Cells[y*c.W+x]
-			if cell.FG != fg || cell.BG != bg || cell.Bold != bold || cell.Faint != faint {
-				fg, bg, bold, faint = cell.FG, cell.BG, cell.Bold, cell.Faint
-				b.WriteString("\x1b[0")
-				if bold {
-					b.WriteString(";1")
-				}
-				if faint {
-					b.WriteString(";2")
-				}
-				if fg.fg != "" {
-					b.WriteString(";" + fg.fg)
-				}
-				if bg.bg != "" {
-					b.WriteString(";" + bg.bg)
-				}
-				b.WriteByte('m')
-				open = !fg.IsNone() || bg.bg != "" || bold || faint
+			if !sameStyle(cell, cur) {
+				writeSGR(&b, cur, cell, fresh)
+				cur, fresh = cell, false
 			}
 			r := cell.Ch
 			if r == 0 {
@@ -92,7 +80,7 @@ func (c *Canvas) String() string {
 			}
 			b.WriteRune(r)
 		}
-		if open {
+		if !sameStyle(cur, Cell{}) {
 			b.WriteString("\x1b[0m")
 		}
 		if y < c.H-1 {
@@ -100,6 +88,46 @@ func (c *Canvas) String() string {
 		}
 	}
 	return b.String()
+}
+
+func sameStyle(a, b Cell) bool {
+	return a.FG.fg == b.FG.fg && a.BG.bg == b.BG.bg && a.Bold == b.Bold && a.Faint == b.Faint
+}
+
+// writeSGR moves the terminal from style from to style to. The first
+// change of a line starts from a reset (whatever came before the canvas on
+// the line), and so does one that turns an attribute or colour off; any
+// other sets only what differs.
+func writeSGR(b *strings.Builder, from, to Cell, fresh bool) {
+	reset := fresh || (from.Bold && !to.Bold) || (from.Faint && !to.Faint) ||
+		(from.FG.fg != "" && to.FG.fg == "") || (from.BG.bg != "" && to.BG.bg == "")
+	if reset {
+		from = Cell{}
+	}
+	b.WriteString("\x1b[")
+	sep := ""
+	if reset {
+		b.WriteByte('0')
+		sep = ";"
+	}
+	param := func(p string) {
+		b.WriteString(sep)
+		b.WriteString(p)
+		sep = ";"
+	}
+	if to.Bold && !from.Bold {
+		param("1")
+	}
+	if to.Faint && !from.Faint {
+		param("2")
+	}
+	if to.FG.fg != from.FG.fg {
+		param(to.FG.fg)
+	}
+	if to.BG.bg != from.BG.bg {
+		param(to.BG.bg)
+	}
+	b.WriteByte('m')
 }
 
 // Plain returns the characters without any styling (for tests).
