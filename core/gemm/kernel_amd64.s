@@ -665,3 +665,102 @@ store:
 	VMOVUPS Y11, 64(BX)
 	VZEROUPPER
 	RET
+
+// func gather8RunsAVX2(out *float32, ostride int, src *float32, starts *[8]int, blocks int)
+// Requires: AVX
+TEXT ·gather8RunsAVX2(SB), NOSPLIT, $0-40
+	MOVQ  out+0(FP), AX
+	MOVQ  ostride+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  starts+24(FP), BX
+	MOVQ  blocks+32(FP), SI
+	SHLQ  $0x02, CX
+	MOVQ  (BX), DI
+	SHLQ  $0x02, DI
+	ADDQ  DX, DI
+	MOVQ  8(BX), R8
+	SHLQ  $0x02, R8
+	ADDQ  DX, R8
+	MOVQ  16(BX), R9
+	SHLQ  $0x02, R9
+	ADDQ  DX, R9
+	MOVQ  24(BX), R10
+	SHLQ  $0x02, R10
+	ADDQ  DX, R10
+	MOVQ  32(BX), R11
+	SHLQ  $0x02, R11
+	ADDQ  DX, R11
+	MOVQ  40(BX), R12
+	SHLQ  $0x02, R12
+	ADDQ  DX, R12
+	MOVQ  48(BX), R13
+	SHLQ  $0x02, R13
+	ADDQ  DX, R13
+	MOVQ  56(BX), BX
+	SHLQ  $0x02, BX
+	ADDQ  DX, BX
+	MOVQ  CX, DX
+	SHLQ  $0x02, DX
+	TESTQ SI, SI
+	JZ    done
+
+block:
+	VMOVUPS    (DI), Y0
+	ADDQ       $0x20, DI
+	VMOVUPS    (R8), Y1
+	ADDQ       $0x20, R8
+	VMOVUPS    (R9), Y2
+	ADDQ       $0x20, R9
+	VMOVUPS    (R10), Y3
+	ADDQ       $0x20, R10
+	VMOVUPS    (R11), Y4
+	ADDQ       $0x20, R11
+	VMOVUPS    (R12), Y5
+	ADDQ       $0x20, R12
+	VMOVUPS    (R13), Y6
+	ADDQ       $0x20, R13
+	VMOVUPS    (BX), Y7
+	ADDQ       $0x20, BX
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPD  Y1, Y8, Y7
+	VUNPCKHPD  Y1, Y8, Y1
+	VUNPCKLPD  Y2, Y0, Y8
+	VUNPCKHPD  Y2, Y0, Y0
+	VUNPCKLPD  Y5, Y3, Y2
+	VUNPCKHPD  Y5, Y3, Y3
+	VUNPCKLPD  Y6, Y4, Y5
+	VUNPCKHPD  Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, (AX)
+	VMOVUPS    Y2, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y1, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, (AX)(DX*1)
+	ADDQ       CX, AX
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y0, (AX)(DX*1)
+	ADDQ       CX, AX
+	ADDQ       DX, AX
+	DECQ       SI
+	JNZ        block
+
+done:
+	VZEROUPPER
+	RET
