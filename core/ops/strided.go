@@ -60,6 +60,12 @@ type StridedConv struct {
 	gcol [][]float32
 	part [][]float32 // per worker: filter and bias gradients
 	gz   []float32   // the gradient through the fused ReLU
+	// kept holds every image's unfolded columns once a backward pass has
+	// run (training): the forward pass writes them there, and the
+	// backward pass of the same input (keptX) reads them instead of
+	// unfolding again. Evaluation-only ops never allocate it.
+	kept  []float32
+	keptX *float32
 }
 
 // NewStridedConv returns the op.
@@ -88,8 +94,14 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	x, w, b := in[0], in[1], in[2]
 	k.buffers()
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	if k.kept != nil {
+		k.keptX = &x[0]
+	}
 	k.each(k.B, func(wk, i int) {
 		col := k.cols[wk]
+		if k.kept != nil {
+			col = k.kept[i*r*px : (i+1)*r*px]
+		}
 		k.Unfold(x[i*size:(i+1)*size], col)
 		out := y[i*k.O*px : (i+1)*k.O*px]
 		gemm.Mul(out, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, k.O, px, r, false)
@@ -118,10 +130,16 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	for _, p := range k.part {
 		clear(p)
 	}
+	unfolded := k.kept != nil && k.keptX == &x[0]
+	if k.kept == nil {
+		k.kept = make([]float32, k.B*r*px)
+	}
 	k.each(k.B, func(wk, i int) {
-		col, part := k.cols[wk], k.part[wk]
+		col, part := k.kept[i*r*px:(i+1)*r*px], k.part[wk]
 		g := gy[i*k.O*px : (i+1)*k.O*px]
-		k.Unfold(x[i*size:(i+1)*size], col)
+		if !unfolded {
+			k.Unfold(x[i*size:(i+1)*size], col)
+		}
 		gemm.Mul(part[:k.O*r], r, gemm.Matrix{Data: g, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, k.O, r, px, true)
 		for o := 0; o < k.O; o++ {
 			s := float32(0)
@@ -165,7 +183,7 @@ func (g Window) Pixels() int { return g.OH() * g.OW() }
 // Unfold writes one image [C,H,W] as col [C·K·K, OH·OW]: row (c,ky,kx)
 // holds the input value each output pixel sees through that tap.
 func (g Window) Unfold(x, col []float32) {
-	oh, ow, px := g.OH(), g.OW(), g.Pixels()
+	oh, ow, px, s := g.OH(), g.OW(), g.Pixels(), g.Stride
 	r := 0
 	for c := 0; c < g.C; c++ {
 		plane := x[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -173,24 +191,44 @@ func (g Window) Unfold(x, col []float32) {
 			for kx := 0; kx < g.K; kx++ {
 				dst := col[r*px : (r+1)*px]
 				r++
+				off := kx*g.D() - g.Pad
+				lo, hi := g.span(off)
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.Stride + ky*g.D() - g.Pad
+					iy := oy*s + ky*g.D() - g.Pad
 					line := dst[oy*ow : (oy+1)*ow]
-					if iy < 0 || iy >= g.H {
+					if iy < 0 || iy >= g.H || lo >= hi {
 						clear(line)
 						continue
 					}
-					for ox := range line {
-						if ix := ox*g.Stride + kx*g.D() - g.Pad; ix >= 0 && ix < g.W {
-							line[ox] = plane[iy*g.W+ix]
-						} else {
-							line[ox] = 0
-						}
+					clear(line[:lo])
+					clear(line[hi:])
+					src := plane[iy*g.W+lo*s+off:]
+					if s == 1 {
+						copy(line[lo:hi], src)
+						continue
+					}
+					for j := range line[lo:hi] {
+						line[lo+j] = src[j*s]
 					}
 				}
 			}
 		}
 	}
+}
+
+// span is the range [lo, hi) of output columns whose input column
+// ox·Stride + off lies inside the image.
+func (g Window) span(off int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + g.Stride - 1) / g.Stride
+	}
+	hi = g.OW()
+	if last := g.W - 1 - off; last < 0 {
+		hi = 0
+	} else {
+		hi = min(hi, last/g.Stride+1)
+	}
+	return lo, max(hi, lo)
 }
 
 // UnfoldRows is Unfold transposed: colT [OH·OW, C·K·K].
@@ -222,7 +260,7 @@ func (g Window) UnfoldRows(x, colT []float32) {
 // Fold adds col's entries back onto the positions they came from, into x
 // (cleared first): Unfold's adjoint.
 func (g Window) Fold(col, x []float32) {
-	oh, ow, px := g.OH(), g.OW(), g.Pixels()
+	oh, ow, px, s := g.OH(), g.OW(), g.Pixels(), g.Stride
 	clear(x[:g.C*g.H*g.W])
 	r := 0
 	for c := 0; c < g.C; c++ {
@@ -231,15 +269,19 @@ func (g Window) Fold(col, x []float32) {
 			for kx := 0; kx < g.K; kx++ {
 				src := col[r*px : (r+1)*px]
 				r++
+				off := kx*g.D() - g.Pad
+				lo, hi := g.span(off)
+				if lo >= hi {
+					continue
+				}
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.Stride + ky*g.D() - g.Pad
+					iy := oy*s + ky*g.D() - g.Pad
 					if iy < 0 || iy >= g.H {
 						continue
 					}
-					for ox, v := range src[oy*ow : (oy+1)*ow] {
-						if ix := ox*g.Stride + kx*g.D() - g.Pad; ix >= 0 && ix < g.W {
-							plane[iy*g.W+ix] += v
-						}
+					dst := plane[iy*g.W+lo*s+off:]
+					for j, v := range src[oy*ow+lo : oy*ow+hi] {
+						dst[j*s] += v
 					}
 				}
 			}
