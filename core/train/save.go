@@ -24,6 +24,9 @@ func Meta(cfg Config, res *Result, dataName string) map[string]string {
 		"stopped_early": strconv.FormatBool(res.Stopped),
 		"created":       time.Now().UTC().Format(time.RFC3339),
 	}
+	if c := build.Commit(); c != "" {
+		m["basin_commit"] = c
+	}
 	if n := len(res.History); n > 0 && !res.Stopped {
 		m["test_loss"], m["test_accuracy"] = f(res.History[n-1].TestLoss), f(res.History[n-1].TestAcc)
 	}
