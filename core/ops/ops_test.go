@@ -359,3 +359,47 @@ func TestSetWorkers(t *testing.T) {
 		t.Fatalf("par() = %d after SetWorkers(0), want %d", op.par(), Workers)
 	}
 }
+
+// An unpooled evaluation conv — a residual block's, with its shortcut
+// added and the ReLU after — against the float64 reference: on 8 input
+// channels or fewer it is a direct convolution, above that Winograd.
+func TestResidualEvaluationMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, tc := range []struct{ b, c, h, o int }{{3, 8, 14, 8}, {2, 5, 9, 6}, {3, 16, 7, 16}} {
+		x, w, bias := randn(r, tc.b, tc.c, tc.h, tc.h), randn(r, tc.o, tc.c, 3, 3), randn(r, tc.o)
+		short := randn(r, tc.b, tc.o, tc.h, tc.h)
+		op := &Conv{B: tc.b, C: tc.c, H: tc.h, W: tc.h, O: tc.o, K: 3, Pad: 1, ReLU: true, Residual: true}
+		got, err := op.Do(x, w, bias, short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, ws, bs, ss := x.Data().([]float32), w.Data().([]float32), bias.Data().([]float32), short.Data().([]float32)
+		want := make([]float32, tc.b*tc.o*tc.h*tc.h)
+		for n := 0; n < tc.b; n++ {
+			for oc := 0; oc < tc.o; oc++ {
+				for y := 0; y < tc.h; y++ {
+					for xx := 0; xx < tc.h; xx++ {
+						s := float64(bs[oc])
+						for ic := 0; ic < tc.c; ic++ {
+							for ky := 0; ky < 3; ky++ {
+								for kx := 0; kx < 3; kx++ {
+									iy, ix := y+ky-1, xx+kx-1
+									if iy >= 0 && iy < tc.h && ix >= 0 && ix < tc.h {
+										s += float64(ws[((oc*tc.c+ic)*3+ky)*3+kx]) * float64(xs[((n*tc.c+ic)*tc.h+iy)*tc.h+ix])
+									}
+								}
+							}
+						}
+						at := ((n*tc.o+oc)*tc.h+y)*tc.h + xx
+						want[at] = float32(max(s+float64(ss[at]), 0))
+					}
+				}
+			}
+		}
+		what := fmt.Sprintf("residual eval %+v (direct %v)", tc, op.direct != nil)
+		if UseWinograd && (op.direct != nil) != (tc.c <= maxDirectEvalChannels) {
+			t.Fatalf("%s: direct convolution is for evaluations on up to %d channels", what, maxDirectEvalChannels)
+		}
+		close(t, what, got.Data().([]float32), want)
+	}
+}
