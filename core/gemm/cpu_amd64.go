@@ -19,9 +19,3 @@ func asmKernels() []Kernel {
 	}
 	return ks
 }
-
-// gather8RunsAsm is gather8RunsAVX2 on slices: blocks of 8 floats of each
-// run (the caller has checked the bounds).
-func gather8RunsAsm(out []float32, ostride int, src []float32, start *[8]int, blocks int) {
-	gather8RunsAVX2(&out[0], ostride, &src[0], start, blocks)
-}

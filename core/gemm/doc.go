@@ -13,7 +13,8 @@
 // pure-Go kernel, and BASIN_GEMM=avx2 the AVX2 one, so CI tests the
 // fallbacks too. MulOffsets takes a B that is never stored whole (each
 // column a run of one buffer at its own offset, as a convolution's input
-// unfolded) and gathers its panels straight from the runs.
+// unfolded) and gathers its panels straight from the runs, eight at a time
+// (simd.Gather8Runs).
 package gemm
 
 //go:generate sh -c "cd _gen && go run . -out ../kernel_amd64.s -stubs ../kernel_amd64.go -pkg gemm"

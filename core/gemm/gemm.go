@@ -3,6 +3,8 @@ package gemm
 import (
 	"runtime"
 	"sync"
+
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // Matrix is a read-only operand: element (i, j) is Data[i*Stride+j], or
@@ -256,7 +258,8 @@ func (o *Offsets) pack(dst []float32, pc, jc, kk, nn, nr int) {
 		j := 0
 		for ; j+8 <= cols; j += 8 {
 			s := o.Starts[jc+j0+j : jc+j0+j+8]
-			gather8Runs(panel[j:], nr, o.Src, (*[8]int)(s), pc, kk)
+			at := [8]int{s[0] + pc, s[1] + pc, s[2] + pc, s[3] + pc, s[4] + pc, s[5] + pc, s[6] + pc, s[7] + pc}
+			simd.Gather8Runs(panel[j:], nr, o.Src, &at, kk)
 		}
 		for ; j < cols; j++ {
 			run := o.Src[o.Starts[jc+j0+j]+pc:][:kk]
@@ -264,29 +267,6 @@ func (o *Offsets) pack(dst []float32, pc, jc, kk, nn, nr int) {
 				panel[p*nr+j] = v
 			}
 		}
-	}
-}
-
-// gather8Runs is gather8 for runs at any offsets: out[p·ostride + i] =
-// src[start[i] + pc + p].
-// With an assembly kernel active (AVX2 at least) whole blocks of eight
-// are transposed in registers and only the last kk mod 8 go one by one.
-func gather8Runs(out []float32, ostride int, src []float32, start *[8]int, pc, kk int) {
-	r0, r1 := src[start[0]+pc:][:kk], src[start[1]+pc:][:kk]
-	r2, r3 := src[start[2]+pc:][:kk], src[start[3]+pc:][:kk]
-	r4, r5 := src[start[4]+pc:][:kk], src[start[5]+pc:][:kk]
-	r6, r7 := src[start[6]+pc:][:kk], src[start[7]+pc:][:kk]
-	p0 := 0
-	if blocks := kk / 8; blocks > 0 && active.Name != goKernel.Name {
-		_ = out[(kk-1)*ostride+7] // the slices above checked the runs
-		at := [8]int{start[0] + pc, start[1] + pc, start[2] + pc, start[3] + pc, start[4] + pc, start[5] + pc, start[6] + pc, start[7] + pc}
-		gather8RunsAsm(out, ostride, src, &at, blocks)
-		p0 = 8 * blocks
-	}
-	for p := p0; p < kk; p++ {
-		o := (*[8]float32)(out[p*ostride:])
-		o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
-		o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 

@@ -33,8 +33,3 @@ func kernelAVX2(k int, a *float32, b *float32, c *float32, ldc int)
 //
 //go:noescape
 func kernelAVX2Set(k int, a *float32, b *float32, c *float32, ldc int)
-
-// gather8RunsAVX2 sets out[p·ostride + i] = src[starts[i] + p] for i < 8, p < 8·blocks (AVX2).
-//
-//go:noescape
-func gather8RunsAVX2(out *float32, ostride int, src *float32, starts *[8]int, blocks int)

@@ -9,7 +9,9 @@
 //     four channels, AVX-512 16 columns of eight);
 //   - max pooling with its argmax and its backward pass (pool.go), and the
 //     sparse backward pass of pooled convolutions with the 16×16
-//     transposes it needs (sparse.go), AVX-512.
+//     transposes it needs (sparse.go), AVX-512; 8×8 transposes, and the
+//     gather of eight runs at any offsets that packs a filter gradient's
+//     GEMM panels (sparse.go, AVX2).
 //
 // Each kernel has a Go wrapper that checks the bounds and either finishes
 // the tail in Go or says what room it needs; the AVX2 ones have plain-Go

@@ -110,6 +110,9 @@ func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int)
 func transpose8AVX2(dst *float32, dstride int, src *float32, sstride int)
 
 //go:noescape
+func gather8RunsAVX2(out *float32, ostride int, src *float32, starts *[8]int, blocks int)
+
+//go:noescape
 func sparseFilterGradAVX512(dw *float32, x *float32, c int, xw int, gy *float32, y *float32, arg *uint8, pix *int32, aoff *int32, n int, bsum *float32)
 
 //go:noescape

@@ -61,6 +61,9 @@ func unpoolAVX512(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows,
 func dot4AVX2(out, a, b0, b1, b2, b3 *float32, n int)                        { panic("no assembly") }
 func transpose16AVX512(dst *float32, dstride int, src *float32, sstride int) { panic("no assembly") }
 func transpose8AVX2(dst *float32, dstride int, src *float32, sstride int)    { panic("no assembly") }
+func gather8RunsAVX2(out *float32, ostride int, src *float32, starts *[8]int, blocks int) {
+	panic("no assembly")
+}
 func sparseFilterGradAVX512(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
 	panic("no assembly")
 }

@@ -50,6 +50,30 @@ func Transpose(dst []float32, dstride int, src []float32, sstride, rows, cols in
 	}
 }
 
+// Gather8Runs interleaves eight runs of n floats at any offsets of src:
+// out[p·ostride + i] = src[start[i] + p] for i < 8, p < n. Whole blocks
+// of eight are transposed in AVX2 registers; the rest go one by one.
+func Gather8Runs(out []float32, ostride int, src []float32, start *[8]int, n int) {
+	if n == 0 {
+		return
+	}
+	var r [8][]float32
+	for i := range r {
+		r[i] = src[start[i]:][:n]
+	}
+	_ = out[(n-1)*ostride+7]
+	p0 := 0
+	if blocks := n / 8; useAsm && blocks > 0 {
+		gather8RunsAVX2(&out[0], ostride, &src[0], start, blocks)
+		p0 = 8 * blocks
+	}
+	for p := p0; p < n; p++ {
+		o := (*[8]float32)(out[p*ostride:])
+		o[0], o[1], o[2], o[3] = r[0][p], r[1][p], r[2][p], r[3][p]
+		o[4], o[5], o[6], o[7] = r[4][p], r[5][p], r[6][p], r[7][p]
+	}
+}
+
 // HasSparseGrad reports whether the sparse backward kernels run here
 // (AVX-512).
 var HasSparseGrad = useAsm && hasFMA && hasPoolArg

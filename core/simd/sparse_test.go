@@ -29,6 +29,39 @@ func TestTranspose(t *testing.T) {
 	}
 }
 
+// Gather8Runs on both paths: runs at scattered (and overlapping) offsets,
+// lengths around the 8-float block, into panels wider than 8.
+func TestGather8Runs(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	old := useAsm
+	defer func() { useAsm = old }()
+	for _, asm := range []bool{false, old} {
+		useAsm = asm
+		for _, n := range []int{1, 7, 8, 16, 45, 333} {
+			src := normals(r, 1000)
+			var start [8]int
+			for i := range start {
+				start[i] = r.IntN(len(src) - n)
+			}
+			const stride = 48
+			out := make([]float32, n*stride)
+			Gather8Runs(out, stride, src, &start, n)
+			for p := 0; p < n; p++ {
+				for i := 0; i < 8; i++ {
+					if out[p*stride+i] != src[start[i]+p] {
+						t.Fatalf("asm=%v n=%d: out[%d·%d + %d] = %v, want %v", asm, n, p, stride, i, out[p*stride+i], src[start[i]+p])
+					}
+				}
+				for i := 8; i < stride; i++ {
+					if out[p*stride+i] != 0 {
+						t.Fatalf("asm=%v n=%d: wrote outside the 8 columns at [%d]", asm, n, p*stride+i)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestSparseGrad(t *testing.T) {
 	if !HasSparseGrad {
 		t.Skip("no AVX-512 here")

@@ -23,7 +23,6 @@ func main() {
 	kernel("kernelAVX512RowsSet", 8, 3, 16, zmm, false, true)
 	kernel("kernelAVX2", 4, 3, 8, ymm, true, false)
 	kernel("kernelAVX2Set", 4, 3, 8, ymm, false, false)
-	gather8()
 	Generate()
 }
 

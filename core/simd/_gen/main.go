@@ -7,7 +7,7 @@
 // F(4×4, 3×3) transforms with fused pooling (wino4.go, AVX-512); direct
 // 3×3 convolution (conv.go); pooling with argmax and its backward pass
 // (pool.go, AVX-512); the sparse backward pass of pooled convolutions and
-// its transposes (sparse.go, AVX-512). Each kernel handles whole vector
+// its transposes and gathers (sparse.go, AVX-512 and AVX2). Each kernel handles whole vector
 // steps; the Go wrappers in core/simd do the tails and the bounds.
 package main
 
@@ -60,6 +60,7 @@ func main() {
 	dot4()
 	transpose16()
 	transpose8()
+	gather8Runs()
 	sparseGrad(false, true)
 	sparseGrad(true, true)
 	sparseGrad(false, false)

@@ -9,9 +9,7 @@ import (
 // transpose16: dst[j·dstride + i] = src[i·sstride + j] for i, j < 16
 // (AVX-512: pairs of rows interleaved by floats, then by pairs of
 // floats, then by 128-bit lanes twice).
-// transpose8 transposes an 8×8 block in AVX2 registers: pairs of rows
-// interleaved by floats, then by pairs (as doubles), then the 128-bit
-// halves exchanged.
+// transpose8 transposes an 8×8 block in AVX2 registers (transpose8Regs).
 func transpose8() {
 	TEXT("transpose8AVX2", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride int)")
 	Pragma("noescape") // the kernels keep no pointer
@@ -19,12 +17,73 @@ func transpose8() {
 	src, ss := Load(Param("src"), GP64()), Load(Param("sstride"), GP64())
 	SHLQ(U8(2), ds)
 	SHLQ(U8(2), ss)
-	var r, t, u [8]reg.VecVirtual
+	var r [8]reg.VecVirtual
 	for i := range r {
 		r[i] = YMM()
 		VMOVUPS(Mem{Base: src}, r[i])
 		ADDQ(ss, src)
 	}
+	q := GP64() // four rows of dst, in bytes
+	MOVQ(ds, q)
+	SHLQ(U8(2), q)
+	transpose8Regs(r, func(lo, hi reg.VecVirtual) {
+		VMOVUPS(lo, Mem{Base: dst})
+		VMOVUPS(hi, Mem{Base: dst, Index: q, Scale: 1})
+		ADDQ(ds, dst)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// gather8Runs: out[p·ostride + i] = src[starts[i] + p] for i < 8 and p <
+// 8·blocks. Each block loads eight floats of each of the eight runs and
+// transposes them in registers, so packing a GEMM panel from runs at any
+// offsets (a filter gradient's taps) moves 32 bytes a load and a store.
+func gather8Runs() {
+	TEXT("gather8RunsAVX2", NOSPLIT, "func(out *float32, ostride int, src *float32, starts *[8]int, blocks int)")
+	Pragma("noescape")
+	out, os := Load(Param("out"), GP64()), Load(Param("ostride"), GP64())
+	src, st := Load(Param("src"), GP64()), Load(Param("starts"), GP64())
+	n := Load(Param("blocks"), GP64())
+	SHLQ(U8(2), os)
+	var run [8]reg.GPVirtual
+	for i := range run {
+		run[i] = GP64()
+		MOVQ(Mem{Base: st, Disp: 8 * i}, run[i])
+		SHLQ(U8(2), run[i])
+		ADDQ(src, run[i])
+	}
+	q := GP64() // four rows of out, in bytes
+	MOVQ(os, q)
+	SHLQ(U8(2), q)
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("block")
+	var r [8]reg.VecVirtual
+	for i := range r {
+		r[i] = YMM()
+		VMOVUPS(Mem{Base: run[i]}, r[i])
+		ADDQ(U8(32), run[i])
+	}
+	transpose8Regs(r, func(lo, hi reg.VecVirtual) {
+		VMOVUPS(lo, Mem{Base: out})
+		VMOVUPS(hi, Mem{Base: out, Index: q, Scale: 1})
+		ADDQ(os, out)
+	})
+	ADDQ(q, out) // past the block's eight rows
+	DECQ(n)
+	JNZ(LabelRef("block"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8Regs transposes the 8×8 block whose row i is r[i]: pairs of
+// rows interleaved by floats, then by pairs (as doubles), then the 128-bit
+// halves exchanged. It calls store four times, j = 0..3, with the block's
+// columns j and j+4.
+func transpose8Regs(r [8]reg.VecVirtual, store func(lo, hi reg.VecVirtual)) {
+	var t, u [8]reg.VecVirtual
 	for i := 0; i < 4; i++ {
 		t[2*i], t[2*i+1] = YMM(), YMM()
 		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])
@@ -41,19 +100,12 @@ func transpose8() {
 	}
 	// u[j] holds columns j (low half: rows 0-3, high half: rows 0-3 of
 	// the block's right half); u[4+j] the same for rows 4-7.
-	q := GP64() // four rows of dst, in bytes
-	MOVQ(ds, q)
-	SHLQ(U8(2), q)
 	for j := 0; j < 4; j++ {
 		lo, hi := YMM(), YMM()
 		VPERM2F128(U8(0x20), u[4+j], u[j], lo)
 		VPERM2F128(U8(0x31), u[4+j], u[j], hi)
-		VMOVUPS(lo, Mem{Base: dst})
-		VMOVUPS(hi, Mem{Base: dst, Index: q, Scale: 1})
-		ADDQ(ds, dst)
+		store(lo, hi)
 	}
-	VZEROUPPER()
-	RET()
 }
 
 func transpose16() {
