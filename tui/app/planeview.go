@@ -100,7 +100,7 @@ func (v *scanState) aspect() float64 {
 // field samples the shown landscape of v onto a grid of fw×fh values over
 // the window (row 0 at β max), the way the heatmap and contours read it.
 func field(v *scanState, fw, fh int) render.Field {
-	key := fieldKey{cur: v.cur, prev: v.prev, curDone: doneCount(v.cur), prevDone: doneCount(v.prev), alpha: v.alpha(), beta: v.beta(), w: fw, h: fh}
+	key := fieldKey{cur: v.cur, prev: v.prev, curDone: computed(v.cur), prevDone: computed(v.prev), alpha: v.alpha(), beta: v.beta(), w: fw, h: fh}
 	for _, c := range v.fields {
 		if c.key == key {
 			return c.f
@@ -136,17 +136,12 @@ type sampled struct {
 	f   render.Field
 }
 
-func doneCount(s *surface.Surface) int {
+// computed is s.Computed(), 0 for no surface.
+func computed(s *surface.Surface) int {
 	if s == nil {
 		return 0
 	}
-	n := 0
-	for _, d := range s.Done {
-		if d {
-			n++
-		}
-	}
-	return n
+	return s.Computed()
 }
 
 // plane is one heatmap of a window with its axes: what the 2D view draws

@@ -119,7 +119,10 @@ def main():
     ap.add_argument("--size", default="160x48", help="terminal size, WxH")
     ap.add_argument("--keys", type=int, default=20, help="keys each way per phase")
     a = ap.parse_args()
-    w, h = a.size.split("x")
+    m = re.fullmatch(r"([0-9]+)x([0-9]+)", a.size)
+    if not m:
+        ap.error("--size %r: give the terminal as WxH, e.g. 160x48" % a.size)
+    w, h = m.groups()
     subprocess.run(["tmux", "kill-session", "-t", SESSION], stderr=subprocess.DEVNULL)
     subprocess.run(["tmux", "new", "-d", "-s", SESSION, "-x", w, "-y", h,
                     a.basin + " --pretrained --preset standard --grid 61"], check=True)
