@@ -42,6 +42,7 @@ type Conv struct {
 	wino   *winograd   // for 3×3 filters
 	wino4  *wino4      // for pooled 3×3 filters in evaluation, where it can run
 	direct *direct     // for 3×3 filters on too few channels for wino
+	taps   *tapConv    // for unpooled filters on enough channels (useTaps)
 
 	prepared bool
 }
@@ -55,20 +56,14 @@ func NewConv(b, c, h, w, o, k, pad int, relu, train, first bool) *Conv {
 // products have too short an inner dimension to pay for the transforms.
 var minWinogradChannels = 4
 
-// maxDirectEvalChannels: in an evaluation, an unpooled 3×3 conv on this
-// many input channels or fewer is a direct convolution, not Winograd: on
-// so few channels Winograd's transforms cost more than the products they
-// save. Measured on resnet's 8-channel stage, interleaved: its 11×11 scan
-// 10–16 % faster (4.01–4.23 → 4.65–4.68 points/s in three pairs), its
-// forward pass 17–19 %; on 16 channels direct is several times slower. In
-// training Winograd stays: there the direct forward pass measured 5–6 %
-// slower overall.
-const maxDirectEvalChannels = 8
-
-// directInEvaluation reports whether op runs as a direct convolution for
-// that reason (a pooled evaluation goes to F(4×4, 3×3) before this).
-func directInEvaluation(op *Conv) bool {
-	return !op.Train && !op.Pool && op.C <= maxDirectEvalChannels
+// useTaps reports whether op runs on the tap kernel (tapConv): every
+// unpooled conv on enough channels, in training and in evaluation. On
+// resnet's layers (8 to 32 channels, 28×28 to 7×7) it ran 1.3–2.1x
+// faster than Winograd F(2×2, 3×3) and the row-wise direct kernel, and
+// as fast on 64 channels (BenchmarkConvPaths); pooled layers keep their
+// fused paths.
+func useTaps(op *Conv) bool {
+	return UseWinograd && !op.Pool && op.C >= minWinogradChannels
 }
 
 // CanPool reports whether a conv of this kernel, input channels and output
@@ -137,7 +132,12 @@ func (op *Conv) prepare() {
 		for i := 0; i < Workers; i++ {
 			op.wino4.buffers(i)
 		}
-	case op.K == 3 && UseWinograd && op.C >= minWinogradChannels && !directInEvaluation(op):
+	case useTaps(op):
+		op.taps = newTapConv(Window{C: op.C, H: op.H, W: op.W, K: op.K, Stride: 1, Pad: op.Pad}, op.O)
+		for i := 0; i < Workers; i++ {
+			op.taps.buffers(i)
+		}
+	case op.K == 3 && UseWinograd && op.C >= minWinogradChannels:
 		op.wino = newWinograd(op.C, op.H, op.W, op.O, op.Pad)
 		for i := 0; i < Workers; i++ {
 			op.wino.buffers(i)
@@ -191,6 +191,17 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 			i0 := ch * g.images
 			n := min(g.images, op.B-i0)
 			g.forward(wk, x[i0*in:(i0+n)*in], y[i0*out:(i0+n)*out], b, n)
+		})
+		return t, nil
+	}
+	if tc := op.taps; tc != nil {
+		tc.filters(w, b)
+		op.each(op.B, func(wk, i int) {
+			var r []float32
+			if res != nil {
+				r = res[i*out : (i+1)*out]
+			}
+			tc.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], r, op.ReLU)
 		})
 		return t, nil
 	}

@@ -138,6 +138,7 @@ type ConvBack struct {
 	taps       []gemm.Offsets
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
 	wino       *winograd   // the input's gradient as a Winograd convolution
+	back       *tapConv    // or as a tap convolution, when the forward pass is one
 	flipped    []float32   // filters flipped and transposed for it
 	zero       []float32   // its (zero) bias
 }
@@ -182,9 +183,18 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		for i := 0; i < Workers; i++ {
 			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
 		}
-		if f.wino == nil && !f.First {
+		if f.wino == nil && f.taps == nil && !f.First {
 			for i := 0; i < Workers; i++ {
 				op.gcol = append(op.gcol, make([]float32, rows*px))
+			}
+		}
+		if f.taps != nil && !f.First {
+			// The input's gradient is a convolution of gz with the
+			// filters flipped and transposed, padded by K − 1 − pad.
+			op.back = newTapConv(Window{C: f.O, H: f.OH(), W: f.OW(), K: f.K, Stride: 1, Pad: f.K - 1 - f.Pad}, f.C)
+			op.flipped = make([]float32, len(w))
+			for i := 0; i < Workers; i++ {
+				op.back.buffers(i)
 			}
 		}
 		if f.wino != nil && !f.First {
@@ -233,8 +243,16 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	if f.First {
 		return gxT, nil
 	}
+	if tc := op.back; tc != nil {
+		flipFilters(op.flipped, w, f.O, f.C, f.K)
+		tc.filters(op.flipped, nil)
+		forEach(f.B, func(wk, i int) {
+			tc.forward(wk, op.gzAll[i*out:(i+1)*out], gx[i*in:(i+1)*in], nil, false)
+		})
+		return gxT, nil
+	}
 	if g := op.wino; g != nil {
-		flipFilters(op.flipped, w, f.O, f.C)
+		flipFilters(op.flipped, w, f.O, f.C, 3)
 		g.filters(op.flipped)
 		chunks := (f.B + g.images - 1) / g.images
 		forEach(chunks, func(wk, ch int) {
@@ -252,16 +270,17 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	return gxT, nil
 }
 
-// flipFilters writes 3×3 filters w [o,c,3,3] flipped and transposed into
-// dst [c,o,3,3]: the input gradient's filters, a convolution of the
+// flipFilters writes k×k filters w [o,c,k,k] flipped and transposed
+// into dst [c,o,k,k]: the input gradient's filters, a convolution of the
 // output's gradient.
-func flipFilters(dst, w []float32, o, c int) {
+func flipFilters(dst, w []float32, o, c, k int) {
+	kk := k * k
 	for i := 0; i < o; i++ {
 		for j := 0; j < c; j++ {
-			src := w[(i*c+j)*9 : (i*c+j)*9+9]
-			out := dst[(j*o+i)*9 : (j*o+i)*9+9]
-			for k := range out {
-				out[k] = src[8-k]
+			src := w[(i*c+j)*kk : (i*c+j+1)*kk]
+			out := dst[(j*o+i)*kk : (j*o+i+1)*kk]
+			for t := range out {
+				out[t] = src[kk-1-t]
 			}
 		}
 	}

@@ -104,7 +104,8 @@ func close(t *testing.T, what string, a, b []float32) {
 func TestConvMatchesStock(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 6; trial++ {
-		b, c, h, o, k := 1+r.IntN(3), 1+r.IntN(4), 5+r.IntN(8), 1+r.IntN(6), []int{1, 3, 5}[r.IntN(3)]
+		// few channels (direct, im2col) and enough for the tap kernel
+		b, c, h, o, k := 1+r.IntN(3), []int{1, 3, 4, 8, 5, 16}[trial], 5+r.IntN(8), 1+r.IntN(10), []int{1, 3, 5}[r.IntN(3)]
 		pad := r.IntN(k/2 + 1)
 		relu := r.IntN(2) == 0
 		x, w, bias := randn(r, b, c, h, h), randn(r, o, c, k, k), randn(r, o)
@@ -362,7 +363,7 @@ func TestSetWorkers(t *testing.T) {
 
 // An unpooled evaluation conv — a residual block's, with its shortcut
 // added and the ReLU after — against the float64 reference: on 8 input
-// channels or fewer it is a direct convolution, above that Winograd.
+// channels or more it runs on the tap kernel.
 func TestResidualEvaluationMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, tc := range []struct{ b, c, h, o int }{{3, 8, 14, 8}, {2, 5, 9, 6}, {3, 16, 7, 16}} {
@@ -396,9 +397,9 @@ func TestResidualEvaluationMatchesNaive(t *testing.T) {
 				}
 			}
 		}
-		what := fmt.Sprintf("residual eval %+v (direct %v)", tc, op.direct != nil)
-		if UseWinograd && (op.direct != nil) != (tc.c <= maxDirectEvalChannels) {
-			t.Fatalf("%s: direct convolution is for evaluations on up to %d channels", what, maxDirectEvalChannels)
+		what := fmt.Sprintf("residual eval %+v (taps %v)", tc, op.taps != nil)
+		if UseWinograd && op.taps == nil {
+			t.Fatalf("%s: an unpooled conv on %d channels runs on the tap kernel", what, tc.c)
 		}
 		close(t, what, got.Data().([]float32), want)
 	}

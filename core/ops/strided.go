@@ -48,24 +48,22 @@ func (g Window) OH() int { return (g.H+2*g.Pad-g.Span())/g.Stride + 1 }
 // OW is the output width.
 func (g Window) OW() int { return (g.W+2*g.Pad-g.Span())/g.Stride + 1 }
 
-// StridedConv is a convolution with any stride, by im2col and GEMM:
-// y = w ⋆ x + b. Inputs x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero
-// bias for a conv without one). Conv is the fast path for stride 1.
+// StridedConv is a convolution with any stride: y = w ⋆ x + b. Inputs
+// x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero bias for a conv
+// without one). The forward pass runs on the tap kernel (tapConv: the
+// input split into Stride² phase planes, no unfolding); the backward
+// pass unfolds each image (im2col) for two GEMMs. Conv is the fast path
+// for stride 1.
 type StridedConv struct {
 	split
 	Window
 	B, O int
-	ReLU bool        // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
+	ReLU bool // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
+	taps *tapConv
 	cols [][]float32 // per worker: an unfolded image
 	gcol [][]float32
 	part [][]float32 // per worker: filter and bias gradients
 	gz   []float32   // the gradient through the fused ReLU
-	// kept holds every image's unfolded columns once a backward pass has
-	// run (training): the forward pass writes them there, and the
-	// backward pass of the same input (keptX) reads them instead of
-	// unfolding again. Evaluation-only ops never allocate it.
-	kept  []float32
-	keptX *float32
 }
 
 // NewStridedConv returns the op.
@@ -78,41 +76,21 @@ func (k *StridedConv) String() string {
 }
 func (k *StridedConv) Out() []int { return []int{k.B, k.O, k.OH(), k.OW()} }
 
-func (k *StridedConv) buffers() {
-	if k.cols != nil {
-		return
-	}
-	n := k.Rows() * k.Pixels()
-	for i := 0; i < Workers; i++ {
-		k.cols = append(k.cols, make([]float32, n))
-		k.gcol = append(k.gcol, make([]float32, n))
-		k.part = append(k.part, make([]float32, k.O*k.Rows()+k.O))
-	}
-}
+// workers is how many goroutines may run the op's work at once.
+func (k *StridedConv) workers() int { return max(Workers, k.par) }
 
 func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	x, w, b := in[0], in[1], in[2]
-	k.buffers()
-	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
-	if k.kept != nil {
-		k.keptX = &x[0]
+	if k.taps == nil {
+		k.taps = newTapConv(k.Window, k.O)
+		for i := 0; i < k.workers(); i++ {
+			k.taps.buffers(i)
+		}
 	}
+	k.taps.filters(w, b)
+	size, out := k.C*k.H*k.W, k.O*k.Pixels()
 	k.each(k.B, func(wk, i int) {
-		col := k.cols[wk]
-		if k.kept != nil {
-			col = k.kept[i*r*px : (i+1)*r*px]
-		}
-		k.Unfold(x[i*size:(i+1)*size], col)
-		out := y[i*k.O*px : (i+1)*k.O*px]
-		gemm.Mul(out, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, k.O, px, r, false)
-		for o := 0; o < k.O; o++ {
-			for j := o * px; j < (o+1)*px; j++ {
-				out[j] += b[o]
-			}
-		}
-		if k.ReLU {
-			relu(out, out)
-		}
+		k.taps.forward(wk, x[i*size:(i+1)*size], y[i*out:(i+1)*out], nil, k.ReLU)
 	})
 }
 
@@ -120,6 +98,13 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	x, w := in[0], in[1]
 	gx, gw, gb := gin[0], gin[1], gin[2]
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	if k.cols == nil {
+		for i := 0; i < k.workers(); i++ {
+			k.cols = append(k.cols, make([]float32, r*px))
+			k.gcol = append(k.gcol, make([]float32, r*px))
+			k.part = append(k.part, make([]float32, k.O*r+k.O))
+		}
+	}
 	if k.ReLU { // through the fused ReLU first, into a buffer of its own
 		if len(k.gz) != len(gy) {
 			k.gz = make([]float32, len(gy))
@@ -130,16 +115,10 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	for _, p := range k.part {
 		clear(p)
 	}
-	unfolded := k.kept != nil && k.keptX == &x[0]
-	if k.kept == nil {
-		k.kept = make([]float32, k.B*r*px)
-	}
 	k.each(k.B, func(wk, i int) {
-		col, part := k.kept[i*r*px:(i+1)*r*px], k.part[wk]
+		col, part := k.cols[wk], k.part[wk]
 		g := gy[i*k.O*px : (i+1)*k.O*px]
-		if !unfolded {
-			k.Unfold(x[i*size:(i+1)*size], col)
-		}
+		k.Unfold(x[i*size:(i+1)*size], col)
 		gemm.Mul(part[:k.O*r], r, gemm.Matrix{Data: g, Stride: px}, gemm.Matrix{Data: col, Stride: px, T: true}, k.O, r, px, true)
 		for o := 0; o < k.O; o++ {
 			s := float32(0)

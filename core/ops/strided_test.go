@@ -71,14 +71,12 @@ func TestUnfoldAndFold(t *testing.T) {
 	}
 }
 
-// In training the backward pass reads the columns its forward pass
-// unfolded; it gives what unfolding again gives, and unfolds again when
-// the forward pass it follows was of another input.
-func TestStridedConvKeepsColumns(t *testing.T) {
+// StridedConv's forward and backward passes against the definition in
+// float64, with its fused ReLU: output, and input, filter and bias
+// gradients.
+func TestStridedConvMatchesNaive(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 8))
-	g := Window{C: 3, H: 9, W: 9, K: 3, Stride: 2, Pad: 1}
-	const b, o = 3, 4
 	randn := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
@@ -86,35 +84,62 @@ func TestStridedConvKeepsColumns(t *testing.T) {
 		}
 		return v
 	}
-	x1, x2 := randn(b*g.C*g.H*g.W), randn(b*g.C*g.H*g.W)
-	w, bias, gy := randn(o*g.Rows()), randn(o), randn(b*o*g.Pixels())
-	grads := func(k *StridedConv, fwd, bwd []float32) []float32 {
+	for _, g := range []Window{
+		{C: 3, H: 9, W: 9, K: 3, Stride: 2, Pad: 1},
+		{C: 8, H: 14, W: 14, K: 1, Stride: 2},
+		{C: 2, H: 10, W: 7, K: 5, Stride: 3, Pad: 2, Dilation: 2},
+	} {
+		const b, o = 3, 10
+		x, w, bias := randn(b*g.C*g.H*g.W), randn(o*g.Rows()), randn(o)
+		gy := randn(b * o * g.Pixels())
+		k := &StridedConv{Window: g, B: b, O: o, ReLU: true}
 		y := make([]float32, len(gy))
-		gx, gw, gb := make([]float32, len(fwd)), make([]float32, len(w)), make([]float32, o)
-		k.Forward([][]float32{fwd, w, bias}, y)
-		k.Backward([][]float32{bwd, w, bias}, y, gy, [][]float32{gx, gw, gb})
-		return append(append(gx, gw...), gb...)
-	}
-	want := grads(&StridedConv{Window: g, B: b, O: o}, x2, x2)
-	k := &StridedConv{Window: g, B: b, O: o}
-	grads(k, x1, x1) // the first step unfolds in its backward pass
-	if got := grads(k, x2, x2); !equal(got, want) {
-		t.Fatal("the backward pass from the kept columns differs from unfolding")
-	}
-	other := append([]float32(nil), x2...)
-	if got := grads(k, x1, other); !equal(got[len(other):], grads(&StridedConv{Window: g, B: b, O: o}, x1, other)[len(other):]) {
-		t.Fatal("a backward pass of another input than the forward's used the kept columns")
-	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+		gx, gw, gb := make([]float32, len(x)), make([]float32, len(w)), make([]float32, o)
+		for step := 0; step < 2; step++ { // a second step reuses the buffers
+			k.Forward([][]float32{x, w, bias}, y)
+			k.Backward([][]float32{x, w, bias}, y, gy, [][]float32{gx, gw, gb})
+		}
+		size, out := g.C*g.H*g.W, o*g.Pixels()
+		wx, wgx, wgw, wgb := make([]float64, len(y)), make([]float64, len(x)), make([]float64, len(w)), make([]float64, o)
+		for i := 0; i < b; i++ {
+			yi := naiveConv(g, o, x[i*size:(i+1)*size], w, bias, nil, true)
+			copy(wx[i*out:], yi)
+			for oc := 0; oc < o; oc++ {
+				for oy := 0; oy < g.OH(); oy++ {
+					for ox := 0; ox < g.OW(); ox++ {
+						at := (oc*g.OH()+oy)*g.OW() + ox
+						if yi[at] <= 0 {
+							continue
+						}
+						gv := float64(gy[i*out+at])
+						wgb[oc] += gv
+						for c := 0; c < g.C; c++ {
+							for ky := 0; ky < g.K; ky++ {
+								for kx := 0; kx < g.K; kx++ {
+									iy, ix := oy*g.Stride+ky*g.D()-g.Pad, ox*g.Stride+kx*g.D()-g.Pad
+									if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+										continue
+									}
+									wi, xi := ((oc*g.C+c)*g.K+ky)*g.K+kx, i*size+(c*g.H+iy)*g.W+ix
+									wgw[wi] += gv * float64(x[xi])
+									wgx[xi] += gv * float64(w[wi])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, c := range []struct {
+			what string
+			got  []float32
+			want []float64
+		}{{"y", y, wx}, {"gx", gx, wgx}, {"gw", gw, wgw}, {"gb", gb, wgb}} {
+			for j, v := range c.want {
+				if math.Abs(float64(c.got[j])-v) > 1e-4*math.Max(1, math.Abs(v)) {
+					t.Fatalf("%+v: %s[%d] = %v, want %v", g, c.what, j, c.got[j], v)
+				}
+			}
 		}
 	}
-	return true
 }

@@ -120,7 +120,7 @@ func (t *Tangent) SetWeights(w, v, bias, vb []float32) {
 }
 
 // flip writes w's filters flipped and transposed, [C,O,3,3].
-func (t *Tangent) flip(w []float32) { flipFilters(t.flipped, w, t.O, t.C) }
+func (t *Tangent) flip(w []float32) { flipFilters(t.flipped, w, t.O, t.C, 3) }
 
 // Forward computes y and ẏ [nb,O,OH,OW] for nb images x (and ẋ, nil for
 // none) [nb,C,H,W], with the bias and its direction given to SetWeights;

@@ -74,3 +74,104 @@ func Conv3x3Rows(dst []float32, dstride, drow int, x []float32, xw, plane, c int
 		conv3RowsAVX512(&dst[0], dstride, drow, &x[0], xw, plane, c, &w[0], &bias[0], rows)
 	}
 }
+
+// HasConvTaps reports whether ConvTaps runs as a vector kernel here
+// (AVX-512); elsewhere it is a plain loop.
+var HasConvTaps = hasAVX512 && hasFMA
+
+// ConvTaps computes eight output channels of a convolution given as a
+// list of taps, at n consecutive positions of flattened input planes:
+// for v < n and j = 0..7,
+//
+//	dst[j·dstride + v] = Σ_ch<c Σ_t w[8(ch·len(taps) + t) + j]·x[ch·cstride + taps[t] + v]
+//
+// A tap is an offset into a channel's planes, so one kernel serves any
+// kernel size, stride (taps into a strided input's phase planes) and
+// dilation. x must hold (c−1)·cstride + max(taps) + n values rounded up
+// to 16; the outputs past n up to the next multiple of 16 are written
+// too (dst's rows must have room).
+func ConvTaps(dst []float32, dstride int, x []float32, cstride, c int, taps []int, w []float32, n int) {
+	if n <= 0 || c == 0 || len(taps) == 0 {
+		return
+	}
+	nt, span := len(taps), (n+15)&^15
+	top := 0
+	for _, t := range taps {
+		if t < 0 {
+			panic("simd.ConvTaps: negative tap")
+		}
+		top = max(top, t)
+	}
+	_ = dst[7*dstride+span-1]
+	_ = x[(c-1)*cstride+top+span-1]
+	_ = w[8*c*nt-1]
+	if HasConvTaps {
+		for v := 0; v < span; v += 48 {
+			switch (span - v) / 16 {
+			case 1:
+				convTaps1AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
+			case 2:
+				convTaps2AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
+			default:
+				convTaps3AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
+			}
+		}
+		return
+	}
+	for j := 0; j < 8; j++ {
+		out := dst[j*dstride : j*dstride+span]
+		clear(out)
+		for ch := 0; ch < c; ch++ {
+			for t, off := range taps {
+				wv := w[8*(ch*nt+t)+j]
+				in := x[ch*cstride+off:][:span]
+				for v := range out {
+					out[v] += wv * in[v]
+				}
+			}
+		}
+	}
+}
+
+// TapsOut copies rows of ConvTaps' flattened output into an image's
+// rows: for r < rows and q < ow,
+//
+//	dst[r·ow + q] = src[r·pw + q] + bias (+ res[r·ow + q] if res is not nil)
+//
+// then max(·, 0) if relu (a NaN stays NaN).
+func TapsOut(dst, src []float32, rows, ow, pw int, bias float32, res []float32, relu bool) {
+	if rows <= 0 || ow <= 0 {
+		return
+	}
+	_ = dst[rows*ow-1]
+	_ = src[(rows-1)*pw+ow-1]
+	if res != nil {
+		_ = res[rows*ow-1]
+	}
+	if HasConvTaps {
+		switch {
+		case res != nil && relu:
+			tapsOutResReLUAVX512(&dst[0], &src[0], rows, ow, pw, &bias, &res[0])
+		case res != nil:
+			tapsOutResAVX512(&dst[0], &src[0], rows, ow, pw, &bias, &res[0])
+		case relu:
+			tapsOutReLUAVX512(&dst[0], &src[0], rows, ow, pw, &bias)
+		default:
+			tapsOutAVX512(&dst[0], &src[0], rows, ow, pw, &bias)
+		}
+		return
+	}
+	for r := 0; r < rows; r++ {
+		s, d := src[r*pw:][:ow], dst[r*ow:][:ow]
+		for q, v := range s {
+			v += bias
+			if res != nil {
+				v += res[r*ow+q]
+			}
+			if relu && !(v >= 0) && v == v {
+				v = 0
+			}
+			d[q] = v
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package simd
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -95,6 +96,100 @@ func TestConv3x3Rows(t *testing.T) {
 						}
 						if got := float64(dst[j*ds+i]); got-want > 1e-5 || want-got > 1e-5 {
 							t.Fatalf("rows=%d c=%d relu=%v: channel %d row %d col %d = %v, want %v", rows, c, relu, j, row, q, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestConvTaps(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	for _, vec := range paths {
+		HasConvTaps = vec
+		for _, n := range []int{5, 16, 37, 48, 80, 130} {
+			for _, c := range []int{1, 3} {
+				taps := []int{0, 1, 2, 9, 10, 11, 18, 19, 20}
+				if c == 3 {
+					taps = []int{7, 0, 40} // any offsets, in any order
+				}
+				span := (n + 15) &^ 15
+				cstride := 64 + span
+				x, w := normals(r, c*cstride+span+64), normals(r, 8*c*len(taps))
+				ds := span + 7
+				dst := normals(r, 8*ds)
+				prev := append([]float32(nil), dst...)
+				ConvTaps(dst, ds, x, cstride, c, taps, w, n)
+				for j := 0; j < 8; j++ {
+					for v := 0; v < ds; v++ {
+						got := dst[j*ds+v]
+						if v >= span {
+							if got != prev[j*ds+v] {
+								t.Fatalf("vec=%v n=%d: wrote channel %d [%d], past the span", vec, n, j, v)
+							}
+							continue
+						}
+						want := 0.0
+						for ch := 0; ch < c; ch++ {
+							for ti, off := range taps {
+								want += float64(w[8*(ch*len(taps)+ti)+j]) * float64(x[ch*cstride+off+v])
+							}
+						}
+						if d := float64(got) - want; d > 1e-5 || d < -1e-5 {
+							t.Fatalf("vec=%v n=%d c=%d: channel %d [%d] = %v, want %v", vec, n, c, j, v, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestTapsOut(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	nan := float32(math.NaN())
+	for _, vec := range paths {
+		HasConvTaps = vec
+		for _, ow := range []int{7, 14, 16, 28, 35} {
+			for _, res := range []bool{false, true} {
+				for _, relu := range []bool{false, true} {
+					rows, pw := 5, ow+2
+					src := normals(r, rows*pw)
+					src[3] = nan
+					dst := normals(r, rows*ow+9)
+					prev := append([]float32(nil), dst...)
+					var rs []float32
+					if res {
+						rs = normals(r, rows*ow)
+					}
+					TapsOut(dst, src, rows, ow, pw, 0.25, rs, relu)
+					for i := range dst {
+						if i >= rows*ow {
+							if dst[i] != prev[i] {
+								t.Fatalf("vec=%v ow=%d: wrote [%d], past the rows", vec, ow, i)
+							}
+							continue
+						}
+						want := src[i/ow*pw+i%ow] + 0.25
+						if res {
+							want += rs[i]
+						}
+						if relu && want < 0 {
+							want = 0
+						}
+						if got := dst[i]; got != want && !(got != got && want != want) {
+							t.Fatalf("vec=%v ow=%d res=%v relu=%v: [%d] = %v, want %v", vec, ow, res, relu, i, got, want)
 						}
 					}
 				}

@@ -86,6 +86,27 @@ func conv3RowsAVX512(dst *float32, dstride int, drow int, x *float32, xw int, pl
 func conv3RowsReLUAVX512(dst *float32, dstride int, drow int, x *float32, xw int, plane int, c int, w *float32, bias *float32, rows int)
 
 //go:noescape
+func convTaps1AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+
+//go:noescape
+func convTaps2AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+
+//go:noescape
+func convTaps3AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+
+//go:noescape
+func tapsOutAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32)
+
+//go:noescape
+func tapsOutReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32)
+
+//go:noescape
+func tapsOutResAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32, res *float32)
+
+//go:noescape
+func tapsOutResReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32, res *float32)
+
+//go:noescape
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
 //go:noescape

@@ -1857,6 +1857,503 @@ channel:
 	VZEROUPPER
 	RET
 
+// func convTaps1AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTaps1AVX512(SB), NOSPLIT, $0-64
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   x+16(FP), AX
+	MOVQ   cstride+24(FP), CX
+	MOVQ   c+32(FP), DX
+	MOVQ   w+56(FP), BX
+	SHLQ   $0x02, CX
+
+channel:
+	MOVQ taps+40(FP), SI
+	MOVQ ntaps+48(FP), DI
+
+tap:
+	MOVQ         (SI), R8
+	VMOVUPS      (AX)(R8*4), Z8
+	VBROADCASTSS (BX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(BX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(BX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(BX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(BX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(BX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(BX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(BX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x20, BX
+	ADDQ         $0x08, SI
+	DECQ         DI
+	JNZ          tap
+	ADDQ         CX, AX
+	DECQ         DX
+	JNZ          channel
+	MOVQ         dst+0(FP), AX
+	MOVQ         dstride+8(FP), CX
+	SHLQ         $0x02, CX
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func convTaps2AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTaps2AVX512(SB), NOSPLIT, $0-64
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   x+16(FP), AX
+	MOVQ   cstride+24(FP), CX
+	MOVQ   c+32(FP), DX
+	MOVQ   w+56(FP), BX
+	SHLQ   $0x02, CX
+
+channel:
+	MOVQ taps+40(FP), SI
+	MOVQ ntaps+48(FP), DI
+
+tap:
+	MOVQ         (SI), R8
+	VMOVUPS      (AX)(R8*4), Z16
+	VMOVUPS      64(AX)(R8*4), Z17
+	VBROADCASTSS (BX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(BX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(BX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(BX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(BX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(BX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(BX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(BX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x20, BX
+	ADDQ         $0x08, SI
+	DECQ         DI
+	JNZ          tap
+	ADDQ         CX, AX
+	DECQ         DX
+	JNZ          channel
+	MOVQ         dst+0(FP), AX
+	MOVQ         dstride+8(FP), CX
+	SHLQ         $0x02, CX
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convTaps3AVX512(dst *float32, dstride int, x *float32, cstride int, c int, taps *int, ntaps int, w *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTaps3AVX512(SB), NOSPLIT, $0-64
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   x+16(FP), AX
+	MOVQ   cstride+24(FP), CX
+	MOVQ   c+32(FP), DX
+	MOVQ   w+56(FP), BX
+	SHLQ   $0x02, CX
+
+channel:
+	MOVQ taps+40(FP), SI
+	MOVQ ntaps+48(FP), DI
+
+tap:
+	MOVQ         (SI), R8
+	VMOVUPS      (AX)(R8*4), Z24
+	VMOVUPS      64(AX)(R8*4), Z25
+	VMOVUPS      128(AX)(R8*4), Z26
+	VBROADCASTSS (BX), Z27
+	VFMADD231PS  Z24, Z27, Z0
+	VFMADD231PS  Z25, Z27, Z1
+	VFMADD231PS  Z26, Z27, Z2
+	VBROADCASTSS 4(BX), Z27
+	VFMADD231PS  Z24, Z27, Z3
+	VFMADD231PS  Z25, Z27, Z4
+	VFMADD231PS  Z26, Z27, Z5
+	VBROADCASTSS 8(BX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VFMADD231PS  Z26, Z27, Z8
+	VBROADCASTSS 12(BX), Z27
+	VFMADD231PS  Z24, Z27, Z9
+	VFMADD231PS  Z25, Z27, Z10
+	VFMADD231PS  Z26, Z27, Z11
+	VBROADCASTSS 16(BX), Z27
+	VFMADD231PS  Z24, Z27, Z12
+	VFMADD231PS  Z25, Z27, Z13
+	VFMADD231PS  Z26, Z27, Z14
+	VBROADCASTSS 20(BX), Z27
+	VFMADD231PS  Z24, Z27, Z15
+	VFMADD231PS  Z25, Z27, Z16
+	VFMADD231PS  Z26, Z27, Z17
+	VBROADCASTSS 24(BX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VFMADD231PS  Z26, Z27, Z20
+	VBROADCASTSS 28(BX), Z27
+	VFMADD231PS  Z24, Z27, Z21
+	VFMADD231PS  Z25, Z27, Z22
+	VFMADD231PS  Z26, Z27, Z23
+	ADDQ         $0x20, BX
+	ADDQ         $0x08, SI
+	DECQ         DI
+	JNZ          tap
+	ADDQ         CX, AX
+	DECQ         DX
+	JNZ          channel
+	MOVQ         dst+0(FP), AX
+	MOVQ         dstride+8(FP), CX
+	SHLQ         $0x02, CX
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, 64(AX)
+	VMOVUPS      Z2, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, (AX)
+	VMOVUPS      Z4, 64(AX)
+	VMOVUPS      Z5, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, 64(AX)
+	VMOVUPS      Z8, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, (AX)
+	VMOVUPS      Z10, 64(AX)
+	VMOVUPS      Z11, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, 64(AX)
+	VMOVUPS      Z14, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z15, (AX)
+	VMOVUPS      Z16, 64(AX)
+	VMOVUPS      Z17, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, 64(AX)
+	VMOVUPS      Z20, 128(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z21, (AX)
+	VMOVUPS      Z22, 64(AX)
+	VMOVUPS      Z23, 128(AX)
+	VZEROUPPER
+	RET
+
+// func tapsOutAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tapsOutAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         pw+32(FP), SI
+	MOVQ         bias+40(FP), DI
+	VBROADCASTSS (DI), Z0
+	MOVQ         BX, DI
+	ANDQ         $0x0f, DI
+	MOVQ         $0x00000001, R8
+	SHLXQ        DI, R8, R8
+	DECQ         R8
+	KMOVW        R8, K1
+	MOVQ         BX, R8
+	SHRQ         $0x04, R8
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+
+row:
+	XORQ  R9, R9
+	MOVQ  R8, R10
+	TESTQ R10, R10
+	JZ    rest
+
+chunk:
+	VMOVUPS (CX)(R9*4), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	DECQ    R10
+	JNZ     chunk
+
+rest:
+	TESTQ     DI, DI
+	JZ        next
+	VMOVUPS.Z (CX)(R9*4), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(R9*4)
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JNZ  row
+	VZEROUPPER
+	RET
+
+// func tapsOutReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·tapsOutReLUAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         pw+32(FP), SI
+	MOVQ         bias+40(FP), DI
+	VBROADCASTSS (DI), Z0
+	VXORPS       Z1, Z1, Z1
+	MOVQ         BX, DI
+	ANDQ         $0x0f, DI
+	MOVQ         $0x00000001, R8
+	SHLXQ        DI, R8, R8
+	DECQ         R8
+	KMOVW        R8, K1
+	MOVQ         BX, R8
+	SHRQ         $0x04, R8
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+
+row:
+	XORQ  R9, R9
+	MOVQ  R8, R10
+	TESTQ R10, R10
+	JZ    rest
+
+chunk:
+	VMOVUPS (CX)(R9*4), Z2
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	DECQ    R10
+	JNZ     chunk
+
+rest:
+	TESTQ     DI, DI
+	JZ        next
+	VMOVUPS.Z (CX)(R9*4), K1, Z2
+	VADDPS    Z0, Z2, Z2
+	VMAXPS    Z2, Z1, Z2
+	VMOVUPS   Z2, K1, (AX)(R9*4)
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	DECQ DX
+	JNZ  row
+	VZEROUPPER
+	RET
+
+// func tapsOutResAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32, res *float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tapsOutResAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         pw+32(FP), SI
+	MOVQ         res+48(FP), DI
+	MOVQ         bias+40(FP), R8
+	VBROADCASTSS (R8), Z0
+	MOVQ         BX, R8
+	ANDQ         $0x0f, R8
+	MOVQ         $0x00000001, R9
+	SHLXQ        R8, R9, R9
+	DECQ         R9
+	KMOVW        R9, K1
+	MOVQ         BX, R9
+	SHRQ         $0x04, R9
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+
+row:
+	XORQ  R10, R10
+	MOVQ  R9, R11
+	TESTQ R11, R11
+	JZ    rest
+
+chunk:
+	VMOVUPS (CX)(R10*4), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS (DI)(R10*4), Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)(R10*4)
+	ADDQ    $0x10, R10
+	DECQ    R11
+	JNZ     chunk
+
+rest:
+	TESTQ     R8, R8
+	JZ        next
+	VMOVUPS.Z (CX)(R10*4), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS.Z (DI)(R10*4), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(R10*4)
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	ADDQ BX, DI
+	DECQ DX
+	JNZ  row
+	VZEROUPPER
+	RET
+
+// func tapsOutResReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32, res *float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·tapsOutResReLUAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         pw+32(FP), SI
+	MOVQ         res+48(FP), DI
+	MOVQ         bias+40(FP), R8
+	VBROADCASTSS (R8), Z0
+	VXORPS       Z1, Z1, Z1
+	MOVQ         BX, R8
+	ANDQ         $0x0f, R8
+	MOVQ         $0x00000001, R9
+	SHLXQ        R8, R9, R9
+	DECQ         R9
+	KMOVW        R9, K1
+	MOVQ         BX, R9
+	SHRQ         $0x04, R9
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+
+row:
+	XORQ  R10, R10
+	MOVQ  R9, R11
+	TESTQ R11, R11
+	JZ    rest
+
+chunk:
+	VMOVUPS (CX)(R10*4), Z2
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS (DI)(R10*4), Z3
+	VADDPS  Z3, Z2, Z2
+	VMAXPS  Z2, Z1, Z2
+	VMOVUPS Z2, (AX)(R10*4)
+	ADDQ    $0x10, R10
+	DECQ    R11
+	JNZ     chunk
+
+rest:
+	TESTQ     R8, R8
+	JZ        next
+	VMOVUPS.Z (CX)(R10*4), K1, Z2
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS.Z (DI)(R10*4), K1, Z3
+	VADDPS    Z3, Z2, Z2
+	VMAXPS    Z2, Z1, Z2
+	VMOVUPS   Z2, K1, (AX)(R10*4)
+
+next:
+	ADDQ SI, CX
+	ADDQ BX, AX
+	ADDQ BX, DI
+	DECQ DX
+	JNZ  row
+	VZEROUPPER
+	RET
+
 // func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·pool4ArgAVX512(SB), NOSPLIT, $0-72

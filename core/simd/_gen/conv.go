@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -183,4 +185,155 @@ func storeReLU(accs []reg.VecVirtual, dsts []Mem, relu bool, vec func() reg.VecV
 		}
 		VMOVUPS(a, dsts[i])
 	}
+}
+
+// convTaps: eight output channels of a convolution given as a list of
+// taps, over nvec·16 consecutive outputs of a flattened plane (AVX-512):
+// for v < 16·nvec and j = 0..7,
+//
+//	dst[j·dstride + v] = Σ_ch<c Σ_t<ntaps w[8(ch·ntaps + t) + j]·x[ch·cstride + taps[t] + v]
+//
+// The three input vectors of a tap are loaded once and each of the eight
+// weights broadcast once into a register, so a tap is 8·nvec
+// multiply-adds on nvec + 8 loads; the 8·nvec accumulators stay in
+// registers for the whole sum and are stored once.
+func convTaps(nvec int) {
+	TEXT(fmt.Sprintf("convTaps%dAVX512", nvec), NOSPLIT, "func(dst *float32, dstride int, x *float32, cstride, c int, taps *int, ntaps int, w *float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	acc := make([][]reg.VecVirtual, 8)
+	for j := range acc {
+		acc[j] = make([]reg.VecVirtual, nvec)
+		for v := range acc[j] {
+			acc[j][v] = ZMM()
+			VXORPS(acc[j][v], acc[j][v], acc[j][v])
+		}
+	}
+	x, cs, cc := Load(Param("x"), GP64()), Load(Param("cstride"), GP64()), Load(Param("c"), GP64())
+	wc := Load(Param("w"), GP64())
+	SHLQ(U8(2), cs)
+	Label("channel")
+	tp, tn := Load(Param("taps"), GP64()), Load(Param("ntaps"), GP64())
+	Label("tap")
+	off := GP64()
+	MOVQ(Mem{Base: tp}, off)
+	xs := make([]reg.VecVirtual, nvec)
+	for v := range xs {
+		xs[v] = ZMM()
+		VMOVUPS(Mem{Base: x, Index: off, Scale: 4, Disp: 64 * v}, xs[v])
+	}
+	for j := 0; j < 8; j++ {
+		wb := ZMM()
+		VBROADCASTSS(Mem{Base: wc, Disp: 4 * j}, wb)
+		for v := range xs {
+			VFMADD231PS(xs[v], wb, acc[j][v])
+		}
+	}
+	ADDQ(U8(32), wc)
+	ADDQ(U8(8), tp)
+	DECQ(tn)
+	JNZ(LabelRef("tap"))
+	ADDQ(cs, x)
+	DECQ(cc)
+	JNZ(LabelRef("channel"))
+	dst, ds := Load(Param("dst"), GP64()), Load(Param("dstride"), GP64())
+	SHLQ(U8(2), ds)
+	for j := 0; j < 8; j++ {
+		for v := 0; v < nvec; v++ {
+			VMOVUPS(acc[j][v], Mem{Base: dst, Disp: 64 * v})
+		}
+		if j < 7 {
+			ADDQ(ds, dst)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// tapsOut copies rows of ConvTaps' output (rows pw apart in src) into
+// an image's rows (ow wide, packed in dst), adding *bias and, with res,
+// the residual input (rows packed like dst's), then ReLU if asked: the
+// columns past ow that the flattened grid computed are dropped. A row
+// is its whole 16s and then its rest under a mask (AVX-512).
+func tapsOut(relu, res bool) {
+	name := "tapsOut"
+	sig := "func(dst, src *float32, rows, ow, pw int, bias *float32)"
+	if res {
+		name += "Res"
+		sig = "func(dst, src *float32, rows, ow, pw int, bias, res *float32)"
+	}
+	if relu {
+		name += "ReLU"
+	}
+	TEXT(name+"AVX512", NOSPLIT, sig)
+	Pragma("noescape") // the kernels keep no pointer
+	dst, src := Load(Param("dst"), GP64()), Load(Param("src"), GP64())
+	rows, ow, pw := Load(Param("rows"), GP64()), Load(Param("ow"), GP64()), Load(Param("pw"), GP64())
+	var r reg.Register
+	if res {
+		r = Load(Param("res"), GP64())
+	}
+	b := ZMM()
+	bp := Load(Param("bias"), GP64())
+	VBROADCASTSS(Mem{Base: bp}, b)
+	var zero reg.VecVirtual
+	if relu {
+		zero = ZMM()
+		VXORPS(zero, zero, zero)
+	}
+	// the mask of the last ow mod 16 columns, and the whole 16s
+	rest, m := GP64(), GP64()
+	MOVQ(ow, rest)
+	ANDQ(U8(15), rest)
+	MOVQ(U32(1), m)
+	SHLXQ(rest, m, m)
+	DECQ(m)
+	k := K()
+	KMOVW(m.As32(), k)
+	full := GP64()
+	MOVQ(ow, full)
+	SHRQ(U8(4), full)
+	SHLQ(U8(2), ow)
+	SHLQ(U8(2), pw)
+	body := func(load, store func(Mem, reg.VecVirtual), resLoad func(Mem, reg.VecVirtual), at func(reg.Register) Mem) {
+		v := ZMM()
+		load(at(src), v)
+		VADDPS(b, v, v)
+		if res {
+			t := ZMM()
+			resLoad(at(r), t)
+			VADDPS(t, v, v)
+		}
+		if relu {
+			VMAXPS(v, zero, v) // a NaN stays NaN
+		}
+		store(at(dst), v)
+	}
+	Label("row")
+	i := GP64()
+	XORQ(i, i)
+	n := GP64()
+	MOVQ(full, n)
+	TESTQ(n, n)
+	JZ(LabelRef("rest"))
+	Label("chunk")
+	body(func(a Mem, v reg.VecVirtual) { VMOVUPS(a, v) }, func(a Mem, v reg.VecVirtual) { VMOVUPS(v, a) },
+		func(a Mem, v reg.VecVirtual) { VMOVUPS(a, v) }, func(p reg.Register) Mem { return Mem{Base: p, Index: i, Scale: 4} })
+	ADDQ(U8(16), i)
+	DECQ(n)
+	JNZ(LabelRef("chunk"))
+	Label("rest")
+	TESTQ(rest, rest)
+	JZ(LabelRef("next"))
+	body(func(a Mem, v reg.VecVirtual) { VMOVUPS_Z(a, k, v) }, func(a Mem, v reg.VecVirtual) { VMOVUPS(v, k, a) },
+		func(a Mem, v reg.VecVirtual) { VMOVUPS_Z(a, k, v) }, func(p reg.Register) Mem { return Mem{Base: p, Index: i, Scale: 4} })
+	Label("next")
+	ADDQ(pw, src)
+	ADDQ(ow, dst)
+	if res {
+		ADDQ(ow, r)
+	}
+	DECQ(rows)
+	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
 }

@@ -52,6 +52,13 @@ func main() {
 	wino4PoolRows()
 	conv3Rows(false)
 	conv3Rows(true)
+	for nvec := 1; nvec <= 3; nvec++ {
+		convTaps(nvec)
+	}
+	for _, res := range []bool{false, true} {
+		tapsOut(false, res)
+		tapsOut(true, res)
+	}
 	pool4Arg()
 	pool2x2Arg()
 	sum()

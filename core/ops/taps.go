@@ -1,0 +1,139 @@
+package ops
+
+import "github.com/basin-dev/basin/core/simd"
+
+// tapConv is a convolution of any kernel size, stride, padding and
+// dilation computed straight from the input, with no unfolding and no
+// transforms: for small channel counts (resnet's 8 to 32) it does fewer
+// passes over memory than im2col or Winograd, and its multiply-adds run
+// from registers (simd.ConvTaps).
+//
+// Each input channel is first copied into Stride² zero-padded phase
+// planes, phase (py, px) holding the padded input's pixels (r·s+py,
+// q·s+px). Output pixel (oy, ox) through tap (ky, kx) then reads phase
+// ((ky·d) mod s, (kx·d) mod s) at (oy + ky·d/s, ox + kx·d/s): for every
+// output the same offset into the planes, so a tap is one number and
+// outputs are computed on the planes' flattened grid (oy·pw + ox, the
+// columns past OW computed and dropped). Eight output channels go
+// through the kernel at a time; the bias, ReLU and a residual input are
+// applied as each row is copied out.
+type tapConv struct {
+	g         Window
+	o         int
+	oh, ow    int
+	ph, pw    int   // a phase plane's size
+	cs        int   // floats per input channel: Stride²·ph·pw
+	n, span   int   // outputs on the flattened grid, and rounded up to 16
+	taps      []int // per tap (ky, kx): its offset into a channel's planes
+	groups    int   // groups of eight output channels
+	wq        []float32
+	xp, acc   [][]float32 // per worker: the input's planes; eight channels' outputs
+	bias, nul []float32
+}
+
+func newTapConv(g Window, o int) *tapConv {
+	s, d := max(g.Stride, 1), g.D()
+	t := &tapConv{g: g, o: o, oh: g.OH(), ow: g.OW()}
+	t.ph, t.pw = (g.H+2*g.Pad+s-1)/s, (g.W+2*g.Pad+s-1)/s
+	t.cs = s * s * t.ph * t.pw
+	t.n = t.oh * t.pw
+	t.span = (t.n + 15) &^ 15
+	for ky := 0; ky < g.K; ky++ {
+		for kx := 0; kx < g.K; kx++ {
+			phase := (ky*d%s)*s + kx*d%s
+			t.taps = append(t.taps, phase*t.ph*t.pw+(ky*d/s)*t.pw+kx*d/s)
+		}
+	}
+	t.groups = (o + 7) / 8
+	t.wq = make([]float32, t.groups*g.C*g.K*g.K*8)
+	t.bias, t.nul = make([]float32, o), make([]float32, o)
+	return t
+}
+
+// buffers allocates worker's planes (once); the padding stays zero.
+func (t *tapConv) buffers(worker int) {
+	for len(t.xp) <= worker {
+		t.xp = append(t.xp, nil)
+		t.acc = append(t.acc, nil)
+	}
+	if t.xp[worker] == nil {
+		top := 0
+		for _, off := range t.taps {
+			top = max(top, off)
+		}
+		t.xp[worker] = make([]float32, t.g.C*t.cs+top+t.span)
+		t.acc[worker] = make([]float32, 8*t.span)
+	}
+}
+
+// filters regroups w [O,C,K,K] for the kernel, per group of eight output
+// channels, input channel and tap: the group's eight weights (zeros past
+// O); and keeps the bias (nil: none).
+func (t *tapConv) filters(w, bias []float32) {
+	clear(t.wq)
+	kk, c := t.g.K*t.g.K, t.g.C
+	for o := 0; o < t.o; o++ {
+		grp := t.wq[(o/8)*c*kk*8:]
+		for ch := 0; ch < c; ch++ {
+			for k := 0; k < kk; k++ {
+				grp[(ch*kk+k)*8+o%8] = w[(o*c+ch)*kk+k]
+			}
+		}
+	}
+	if bias == nil {
+		copy(t.bias, t.nul)
+	} else {
+		copy(t.bias, bias)
+	}
+}
+
+// pack copies one image x [C,H,W] into worker's phase planes.
+func (t *tapConv) pack(worker int, x []float32) {
+	g, s, xp := t.g, max(t.g.Stride, 1), t.xp[worker]
+	hw, plane := g.H*g.W, t.ph*t.pw
+	for ch := 0; ch < g.C; ch++ {
+		src := x[ch*hw : (ch+1)*hw]
+		if s == 1 {
+			p := xp[ch*t.cs:]
+			for iy := 0; iy < g.H; iy++ {
+				copy(p[(iy+g.Pad)*t.pw+g.Pad:][:g.W], src[iy*g.W:(iy+1)*g.W])
+			}
+			continue
+		}
+		for iy := 0; iy < g.H; iy++ {
+			py := iy + g.Pad
+			row := src[iy*g.W : (iy+1)*g.W]
+			for px := 0; px < s; px++ {
+				// the columns ix with (ix+Pad) mod s = px, the first at ix0,
+				// go to the phase plane's columns q0, q0+1, …
+				ix0 := ((px-g.Pad)%s + s) % s
+				q0 := (ix0 + g.Pad) / s
+				dst := xp[ch*t.cs+((py%s)*s+px)*plane+(py/s)*t.pw+q0:]
+				q := 0
+				for ix := ix0; ix < g.W; ix += s {
+					dst[q] = row[ix]
+					q++
+				}
+			}
+		}
+	}
+}
+
+// forward convolves one image x [C,H,W] into y [O,OH,OW]: the bias, then
+// res (of y's shape, or nil) added, then ReLU if asked.
+func (t *tapConv) forward(worker int, x, y, res []float32, relu bool) {
+	t.pack(worker, x)
+	xp, acc := t.xp[worker], t.acc[worker]
+	ohw, per := t.oh*t.ow, t.g.C*t.g.K*t.g.K*8
+	for grp := 0; grp < t.groups; grp++ {
+		simd.ConvTaps(acc, t.span, xp, t.cs, t.g.C, t.taps, t.wq[grp*per:(grp+1)*per], t.n)
+		for j := 0; j < 8 && grp*8+j < t.o; j++ {
+			o := grp*8 + j
+			var r []float32
+			if res != nil {
+				r = res[o*ohw : (o+1)*ohw]
+			}
+			simd.TapsOut(y[o*ohw:(o+1)*ohw], acc[j*t.span:], t.oh, t.ow, t.pw, t.bias[o], r, relu)
+		}
+	}
+}
