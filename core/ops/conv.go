@@ -61,9 +61,10 @@ var minWinogradChannels = 4
 // resnet's layers (8 to 32 channels, 28×28 to 7×7) it ran 1.3–2.1x
 // faster than Winograd F(2×2, 3×3) and the row-wise direct kernel, and
 // as fast on 64 channels (BenchmarkConvPaths); pooled layers keep their
-// fused paths.
+// fused paths. Without AVX-512 (simd.HasConvTaps) the Winograd and
+// direct paths run instead.
 func useTaps(op *Conv) bool {
-	return UseWinograd && !op.Pool && op.C >= minWinogradChannels
+	return UseWinograd && simd.HasConvTaps && !op.Pool && op.C >= minWinogradChannels
 }
 
 // CanPool reports whether a conv of this kernel, input channels and output

@@ -7,20 +7,28 @@
 //
 // Data flows through one graph run: NCHW float32 tensors go from op to op
 // in buffers each op allocates once and reuses (an op instance belongs to
-// one node of one graph). A 3×3 Conv goes through Winograd: F(4×4, 3×3)
-// with the 2×2 pooling fused into the output for pooled layers in
-// evaluation where the sides allow (winograd4.go), else F(2×2, 3×3)
-// (winograd.go); on fewer than four input channels a direct vector loop
-// over padded planes (direct.go); other sizes unfold with im2col and
-// multiply with gemm. Dense is one gemm for the batch; bias and ReLU are
-// applied as the output is written.
+// one node of one graph). An unpooled Conv on four or more input
+// channels, and every StridedConv's forward pass, is a tap convolution
+// (taps.go): the input copied into zero-padded planes (Stride² phase
+// planes when strided), then eight output channels × 48 outputs of the
+// flattened planes per kernel call, summed in registers over every
+// channel and tap (simd.ConvTaps), and the rows copied out with the bias,
+// a residual input and ReLU (simd.TapsOut). A pooled 3×3 Conv goes
+// through Winograd: F(4×4, 3×3) with the 2×2 pooling fused into the
+// output in evaluation where the sides allow (winograd4.go), else
+// F(2×2, 3×3) (winograd.go); on fewer than four input channels a direct
+// vector loop over padded planes (direct.go); other sizes unfold with
+// im2col and multiply with gemm. Dense is one gemm for the batch; bias
+// and ReLU are applied as the output is written.
 //
 // Backward ops recompute nothing the forward kept: Pool's argmax indices,
 // Loss's softmax. A pooled 3×3 Conv passes its gradient back through the
 // windows that carry one only (convsparse.go): at most a quarter of the
 // output gradient is nonzero. Otherwise the filter gradient gathers the
 // unfolded input straight from padded planes (gemm.MulOffsets), and the
-// input gradient is a Winograd convolution with the filters flipped. A
+// input gradient is a convolution with the filters flipped, on the
+// forward pass's path (tap or Winograd). A StridedConv's backward pass
+// unfolds (im2col) for two GEMMs. A
 // backward op returns the gradient of its layer's input and keeps the
 // weight and bias gradients, which Pick nodes hand to gorgonia. Work is
 // split across cores by image (conv, pool) or by gemm blocks (dense), on
@@ -33,8 +41,7 @@
 // The other layers are a Kernel (forward and backward on flat slices)
 // inside one generic op, Layer (layer.go): batch norm (norm.go), pooling
 // with any window, stride and padding, global average pooling, add,
-// ReLU, dropout (kernels.go) and convolutions with a stride (strided.go,
-// im2col). For evaluation, FoldBatchNorm (fold.go) turns a conv and the
+// ReLU, dropout (kernels.go) and convolutions with a stride (strided.go). For evaluation, FoldBatchNorm (fold.go) turns a conv and the
 // batch norm after it into one conv's weights on every run, and a Conv
 // with Residual adds a shortcut (and ReLU) in its output transform: a
 // residual block's last conv, batch norm, add and ReLU in one op.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/basin-dev/basin/core/gemm"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // Window is a pooling or convolution window's geometry on one image
@@ -51,8 +52,8 @@ func (g Window) OW() int { return (g.W+2*g.Pad-g.Span())/g.Stride + 1 }
 // StridedConv is a convolution with any stride: y = w ⋆ x + b. Inputs
 // x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero bias for a conv
 // without one). The forward pass runs on the tap kernel (tapConv: the
-// input split into Stride² phase planes, no unfolding); the backward
-// pass unfolds each image (im2col) for two GEMMs. Conv is the fast path
+// input split into Stride² phase planes, no unfolding; without AVX-512,
+// im2col and GEMM); the backward pass unfolds each image for two GEMMs. Conv is the fast path
 // for stride 1.
 type StridedConv struct {
 	split
@@ -60,7 +61,7 @@ type StridedConv struct {
 	B, O int
 	ReLU bool // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
 	taps *tapConv
-	cols [][]float32 // per worker: an unfolded image
+	cols [][]float32 // per worker: an unfolded image (backward pass)
 	gcol [][]float32
 	part [][]float32 // per worker: filter and bias gradients
 	gz   []float32   // the gradient through the fused ReLU
@@ -81,6 +82,10 @@ func (k *StridedConv) workers() int { return max(Workers, k.par) }
 
 func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	x, w, b := in[0], in[1], in[2]
+	if !simd.HasConvTaps || !UseWinograd {
+		k.unfolded(x, w, b, y)
+		return
+	}
 	if k.taps == nil {
 		k.taps = newTapConv(k.Window, k.O)
 		for i := 0; i < k.workers(); i++ {
@@ -94,17 +99,44 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	})
 }
 
+// unfolded is the forward pass by im2col and GEMM, where the tap kernel
+// does not run (no AVX-512) or is turned off (BASIN_CONV=im2col).
+func (k *StridedConv) unfolded(x, w, b, y []float32) {
+	k.buffers()
+	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
+	k.each(k.B, func(wk, i int) {
+		col, out := k.cols[wk], y[i*k.O*px:(i+1)*k.O*px]
+		k.Unfold(x[i*size:(i+1)*size], col)
+		gemm.Mul(out, px, gemm.Matrix{Data: w, Stride: r}, gemm.Matrix{Data: col, Stride: px}, k.O, px, r, false)
+		for o := 0; o < k.O; o++ {
+			for j := o * px; j < (o+1)*px; j++ {
+				out[j] += b[o]
+			}
+		}
+		if k.ReLU {
+			relu(out, out)
+		}
+	})
+}
+
+// buffers allocates the backward pass's per-worker buffers (once).
+func (k *StridedConv) buffers() {
+	if k.cols != nil {
+		return
+	}
+	r, px := k.Rows(), k.Pixels()
+	for i := 0; i < k.workers(); i++ {
+		k.cols = append(k.cols, make([]float32, r*px))
+		k.gcol = append(k.gcol, make([]float32, r*px))
+		k.part = append(k.part, make([]float32, k.O*r+k.O))
+	}
+}
+
 func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	x, w := in[0], in[1]
 	gx, gw, gb := gin[0], gin[1], gin[2]
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
-	if k.cols == nil {
-		for i := 0; i < k.workers(); i++ {
-			k.cols = append(k.cols, make([]float32, r*px))
-			k.gcol = append(k.gcol, make([]float32, r*px))
-			k.part = append(k.part, make([]float32, k.O*r+k.O))
-		}
-	}
+	k.buffers()
 	if k.ReLU { // through the fused ReLU first, into a buffer of its own
 		if len(k.gz) != len(gy) {
 			k.gz = make([]float32, len(gy))

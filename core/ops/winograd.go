@@ -15,9 +15,9 @@ import (
 // for 3×3 filters. The products run on gemm's micro-kernel directly: the
 // transforms write U and V already in its packed panel layouts.
 
-// UseWinograd selects the fast 3×3 convolutions, Winograd and, on too
-// few input channels for it, direct (BASIN_CONV=im2col turns both off, for
-// comparison).
+// UseWinograd selects the fast convolutions: the tap kernel, Winograd
+// and, on too few input channels for those, direct (BASIN_CONV=im2col
+// turns them all off, for comparison).
 var UseWinograd = os.Getenv("BASIN_CONV") != "im2col"
 
 // winograd holds the sizes and buffers of one convolution's transform.

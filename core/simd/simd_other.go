@@ -76,3 +76,21 @@ func sparseFilterGrad8AVX2(dw, x *float32, c, xw int, gy, y *float32, arg *uint8
 func sparseInputGrad8AVX2(dw, x *float32, c, xw int, gy, y *float32, arg *uint8, pix, aoff *int32, n int, bsum *float32) {
 	panic("no assembly")
 }
+
+func convTaps1AVX512(dst *float32, dstride int, x *float32, cstride, c int, taps *int, ntaps int, w *float32) {
+	panic("no assembly")
+}
+func convTaps2AVX512(dst *float32, dstride int, x *float32, cstride, c int, taps *int, ntaps int, w *float32) {
+	panic("no assembly")
+}
+func convTaps3AVX512(dst *float32, dstride int, x *float32, cstride, c int, taps *int, ntaps int, w *float32) {
+	panic("no assembly")
+}
+func tapsOutAVX512(dst, src *float32, rows, ow, pw int, bias *float32)     { panic("no assembly") }
+func tapsOutReLUAVX512(dst, src *float32, rows, ow, pw int, bias *float32) { panic("no assembly") }
+func tapsOutResAVX512(dst, src *float32, rows, ow, pw int, bias, res *float32) {
+	panic("no assembly")
+}
+func tapsOutResReLUAVX512(dst, src *float32, rows, ow, pw int, bias, res *float32) {
+	panic("no assembly")
+}

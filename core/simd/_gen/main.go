@@ -5,7 +5,7 @@
 // By concept: element-wise kernels, sums and dot products (this file, AVX2,
 // 8 floats a step); Winograd F(2×2, 3×3) transforms (winograd.go, AVX2);
 // F(4×4, 3×3) transforms with fused pooling (wino4.go, AVX-512); direct
-// 3×3 convolution (conv.go); pooling with argmax and its backward pass
+// 3×3 convolution and the tap convolution with its rows' copy-out (conv.go); pooling with argmax and its backward pass
 // (pool.go, AVX-512); the sparse backward pass of pooled convolutions and
 // its transposes and gathers (sparse.go, AVX-512 and AVX2). Each kernel handles whole vector
 // steps; the Go wrappers in core/simd do the tails and the bounds.
