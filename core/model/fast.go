@@ -265,6 +265,16 @@ func (n *Net) buildFast(x, y *G.Node) (*G.Node, error) {
 	layers := n.Arch.Layers
 	for i := 0; i < len(layers); i++ {
 		l := layers[i]
+		if !n.training && ops.CanChain() {
+			more, err := b.chain(i)
+			if err != nil {
+				return nil, err
+			}
+			if more > 0 {
+				i += more
+				continue
+			}
+		}
 		if done, more, err := b.shared(i, true); done || err != nil {
 			if err != nil {
 				return nil, err

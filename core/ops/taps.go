@@ -57,14 +57,21 @@ func (t *tapConv) buffers(worker int) {
 		t.acc = append(t.acc, nil)
 	}
 	if t.xp[worker] == nil {
-		top := 0
-		for _, off := range t.taps {
-			top = max(top, off)
-		}
-		t.xp[worker] = make([]float32, t.g.C*t.cs+top+t.span)
-		t.acc[worker] = make([]float32, 8*t.span)
+		t.xp[worker] = make([]float32, t.planeLen())
+		t.acc[worker] = make([]float32, t.accLen())
 	}
 }
+
+// planeLen is the floats of an image's planes, with the slack the kernel
+// reads past them; accLen is the floats of eight channels' outputs.
+func (t *tapConv) planeLen() int {
+	top := 0
+	for _, off := range t.taps {
+		top = max(top, off)
+	}
+	return t.g.C*t.cs + top + t.span
+}
+func (t *tapConv) accLen() int { return 8 * t.span }
 
 // filters regroups w [O,C,K,K] for the kernel, per group of eight output
 // channels, input channel and tap: the group's eight weights (zeros past
@@ -87,9 +94,10 @@ func (t *tapConv) filters(w, bias []float32) {
 	}
 }
 
-// pack copies one image x [C,H,W] into worker's phase planes.
-func (t *tapConv) pack(worker int, x []float32) {
-	g, s, xp := t.g, max(t.g.Stride, 1), t.xp[worker]
+// pack copies one image x [C,H,W] into phase planes xp (planeLen
+// floats, zero where nothing is written: the padding).
+func (t *tapConv) pack(xp, x []float32) {
+	g, s := t.g, max(t.g.Stride, 1)
 	hw, plane := g.H*g.W, t.ph*t.pw
 	for ch := 0; ch < g.C; ch++ {
 		src := x[ch*hw : (ch+1)*hw]
@@ -119,11 +127,18 @@ func (t *tapConv) pack(worker int, x []float32) {
 	}
 }
 
-// forward convolves one image x [C,H,W] into y [O,OH,OW]: the bias, then
-// res (of y's shape, or nil) added, then ReLU if asked.
+// forward convolves one image x [C,H,W] into y [O,OH,OW] on worker's
+// buffers: the bias, then res (of y's shape, or nil) added, then ReLU if
+// asked.
 func (t *tapConv) forward(worker int, x, y, res []float32, relu bool) {
-	t.pack(worker, x)
-	xp, acc := t.xp[worker], t.acc[worker]
+	t.forwardOn(t.xp[worker], t.acc[worker], x, y, res, relu)
+}
+
+// forwardOn is forward on the given planes (planeLen floats whose padding
+// is zero, as pack leaves it for any conv of the same Window) and
+// outputs (accLen floats).
+func (t *tapConv) forwardOn(xp, acc, x, y, res []float32, relu bool) {
+	t.pack(xp, x)
 	ohw, per := t.oh*t.ow, t.g.C*t.g.K*t.g.K*8
 	for grp := 0; grp < t.groups; grp++ {
 		simd.ConvTaps(acc, t.span, xp, t.cs, t.g.C, t.taps, t.wq[grp*per:(grp+1)*per], t.n)
