@@ -21,11 +21,12 @@ type tapConv struct {
 	g         Window
 	o         int
 	oh, ow    int
-	ph, pw    int   // a phase plane's size
-	cs        int   // floats per input channel: Stride²·ph·pw
-	n, span   int   // outputs on the flattened grid, and rounded up to 16
-	taps      []int // per tap (ky, kx): its offset into a channel's planes
-	groups    int   // groups of eight output channels
+	ph, pw    int    // a phase plane's size
+	cs        int    // floats per input channel: Stride²·ph·pw
+	n, span   int    // outputs on the flattened grid, and rounded up to 16
+	taps      []int  // per tap (ky, kx): its offset into a channel's planes
+	used      []bool // per phase: whether a tap reads it
+	groups    int    // groups of eight output channels
 	wq        []float32
 	xp, acc   [][]float32 // per worker: the input's planes; eight channels' outputs
 	bias, nul []float32
@@ -38,9 +39,11 @@ func newTapConv(g Window, o int) *tapConv {
 	t.cs = s * s * t.ph * t.pw
 	t.n = t.oh * t.pw
 	t.span = (t.n + 15) &^ 15
+	t.used = make([]bool, s*s)
 	for ky := 0; ky < g.K; ky++ {
 		for kx := 0; kx < g.K; kx++ {
 			phase := (ky*d%s)*s + kx*d%s
+			t.used[phase] = true
 			t.taps = append(t.taps, phase*t.ph*t.pw+(ky*d/s)*t.pw+kx*d/s)
 		}
 	}
@@ -95,32 +98,37 @@ func (t *tapConv) filters(w, bias []float32) {
 }
 
 // pack copies one image x [C,H,W] into phase planes xp (planeLen
-// floats, zero where nothing is written: the padding).
+// floats, zero where nothing is written: the padding). Only the phases
+// some tap reads are written (a 1×1 conv of stride 2 reads one of four).
 func (t *tapConv) pack(xp, x []float32) {
 	g, s := t.g, max(t.g.Stride, 1)
 	hw, plane := g.H*g.W, t.ph*t.pw
 	for ch := 0; ch < g.C; ch++ {
 		src := x[ch*hw : (ch+1)*hw]
 		if s == 1 {
-			p := xp[ch*t.cs:]
-			for iy := 0; iy < g.H; iy++ {
-				copy(p[(iy+g.Pad)*t.pw+g.Pad:][:g.W], src[iy*g.W:(iy+1)*g.W])
-			}
+			simd.CopyRows(xp[ch*t.cs+g.Pad*t.pw+g.Pad:], t.pw, src, g.W, g.H, g.W)
 			continue
 		}
 		for iy := 0; iy < g.H; iy++ {
 			py := iy + g.Pad
 			row := src[iy*g.W : (iy+1)*g.W]
 			for px := 0; px < s; px++ {
+				phase := (py%s)*s + px
+				if !t.used[phase] {
+					continue
+				}
 				// the columns ix with (ix+Pad) mod s = px, the first at ix0,
 				// go to the phase plane's columns q0, q0+1, …
 				ix0 := ((px-g.Pad)%s + s) % s
-				q0 := (ix0 + g.Pad) / s
-				dst := xp[ch*t.cs+((py%s)*s+px)*plane+(py/s)*t.pw+q0:]
-				q := 0
-				for ix := ix0; ix < g.W; ix += s {
-					dst[q] = row[ix]
-					q++
+				if ix0 >= g.W {
+					continue
+				}
+				n := (g.W - ix0 + s - 1) / s
+				dst := xp[ch*t.cs+phase*plane+(py/s)*t.pw+(ix0+g.Pad)/s:][:n]
+				from := row[ix0:]
+				_ = from[(n-1)*s]
+				for q := range dst {
+					dst[q] = from[q*s]
 				}
 			}
 		}

@@ -106,14 +106,19 @@ func ConvTaps(dst []float32, dstride int, x []float32, cstride, c int, taps []in
 	_ = x[(c-1)*cstride+top+span-1]
 	_ = w[8*c*nt-1]
 	if HasConvTaps {
-		for v := 0; v < span; v += 48 {
-			switch (span - v) / 16 {
-			case 1:
+		// Three vectors a call; four left go as two and two, as a call of
+		// one has too few sums in flight to keep the multipliers busy.
+		for v := 0; v < span; {
+			switch rest := (span - v) / 16; {
+			case rest == 1:
 				convTaps1AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
-			case 2:
+				v += 16
+			case rest == 2 || rest == 4:
 				convTaps2AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
+				v += 32
 			default:
 				convTaps3AVX512(&dst[v], dstride, &x[v], cstride, c, &taps[0], nt, &w[0])
+				v += 48
 			}
 		}
 		return
@@ -173,5 +178,23 @@ func TapsOut(dst, src []float32, rows, ow, pw int, bias float32, res []float32, 
 			}
 			d[q] = v
 		}
+	}
+}
+
+// CopyRows copies rows of w floats, ss apart in src, to ds apart in dst:
+// dst[r·ds + q] = src[r·ss + q] for r < rows, q < w (one call for what
+// would be a copy a row).
+func CopyRows(dst []float32, ds int, src []float32, ss, rows, w int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ds+w-1]
+	_ = src[(rows-1)*ss+w-1]
+	if HasConvTaps {
+		copyRowsAVX512(&dst[0], ds, &src[0], ss, rows, w)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ds:][:w], src[r*ss:][:w])
 	}
 }

@@ -113,7 +113,7 @@ func TestConvTaps(t *testing.T) {
 	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
 	for _, vec := range paths {
 		HasConvTaps = vec
-		for _, n := range []int{5, 16, 37, 48, 80, 130} {
+		for _, n := range []int{5, 16, 37, 48, 64, 80, 130} {
 			for _, c := range []int{1, 3} {
 				taps := []int{0, 1, 2, 9, 10, 11, 18, 19, 20}
 				if c == 3 {
@@ -192,6 +192,33 @@ func TestTapsOut(t *testing.T) {
 							t.Fatalf("vec=%v ow=%d res=%v relu=%v: [%d] = %v, want %v", vec, ow, res, relu, i, got, want)
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+func TestCopyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	for _, vec := range paths {
+		HasConvTaps = vec
+		for _, w := range []int{1, 7, 16, 28, 33} {
+			rows, ss, ds := 4, w+1, w+3
+			src, dst := normals(r, rows*ss), normals(r, rows*ds+5)
+			prev := append([]float32(nil), dst...)
+			CopyRows(dst, ds, src, ss, rows, w)
+			for i := range dst {
+				want := prev[i]
+				if row, q := i/ds, i%ds; row < rows && q < w {
+					want = src[row*ss+q]
+				}
+				if dst[i] != want {
+					t.Fatalf("vec=%v w=%d: dst[%d] = %v, want %v", vec, w, i, dst[i], want)
 				}
 			}
 		}

@@ -107,6 +107,9 @@ func tapsOutResAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias
 func tapsOutResReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, bias *float32, res *float32)
 
 //go:noescape
+func copyRowsAVX512(dst *float32, ds int, src *float32, ss int, rows int, w int)
+
+//go:noescape
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
 //go:noescape

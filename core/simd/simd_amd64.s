@@ -2354,6 +2354,52 @@ next:
 	VZEROUPPER
 	RET
 
+// func copyRowsAVX512(dst *float32, ds int, src *float32, ss int, rows int, w int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  ds+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  ss+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  w+40(FP), DI
+	MOVQ  DI, R8
+	ANDQ  $0x0f, R8
+	MOVQ  $0x00000001, R9
+	SHLXQ R8, R9, R9
+	DECQ  R9
+	KMOVW R9, K1
+	SHRQ  $0x04, DI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
+
+row:
+	XORQ  R9, R9
+	MOVQ  DI, R10
+	TESTQ R10, R10
+	JZ    rest
+
+chunk:
+	VMOVUPS (DX)(R9*4), Z0
+	VMOVUPS Z0, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	DECQ    R10
+	JNZ     chunk
+
+rest:
+	TESTQ     R8, R8
+	JZ        next
+	VMOVUPS.Z (DX)(R9*4), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R9*4)
+
+next:
+	ADDQ BX, DX
+	ADDQ CX, AX
+	DECQ SI
+	JNZ  row
+	VZEROUPPER
+	RET
+
 // func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·pool4ArgAVX512(SB), NOSPLIT, $0-72

@@ -94,3 +94,4 @@ func tapsOutResAVX512(dst, src *float32, rows, ow, pw int, bias, res *float32) {
 func tapsOutResReLUAVX512(dst, src *float32, rows, ow, pw int, bias, res *float32) {
 	panic("no assembly")
 }
+func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, w int) { panic("no assembly") }

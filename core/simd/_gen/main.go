@@ -59,6 +59,7 @@ func main() {
 		tapsOut(false, res)
 		tapsOut(true, res)
 	}
+	copyRows()
 	pool4Arg()
 	pool2x2Arg()
 	sum()
