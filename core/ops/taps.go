@@ -18,18 +18,23 @@ import "github.com/basin-dev/basin/core/simd"
 // through the kernel at a time; the bias, ReLU and a residual input are
 // applied as each row is copied out.
 type tapConv struct {
-	g         Window
-	o         int
-	oh, ow    int
-	ph, pw    int    // a phase plane's size
-	cs        int    // floats per input channel: Stride²·ph·pw
-	n, span   int    // outputs on the flattened grid, and rounded up to 16
-	taps      []int  // per tap (ky, kx): its offset into a channel's planes
-	used      []bool // per phase: whether a tap reads it
-	groups    int    // groups of eight output channels
-	wq        []float32
-	xp, acc   [][]float32 // per worker: the input's planes; eight channels' outputs
-	bias, nul []float32
+	g       Window
+	o       int
+	oh, ow  int
+	ph, pw  int    // a phase plane's size
+	cs      int    // floats per input channel: Stride²·ph·pw
+	n, span int    // outputs on the flattened grid, and rounded up to 16
+	taps    []int  // per tap (ky, kx): its offset into a channel's planes
+	used    []bool // per phase: whether a tap reads it
+	// Where a strided pack puts input row iy (rowAt: its phase plane's
+	// row, rowPhase: its phases' first index) and, per column phase, the
+	// input columns ix0, ix0+s, … (n of them, from plane offset at).
+	rowAt, rowPhase []int
+	cols            []struct{ ix0, n, at int }
+	groups          int // groups of eight output channels
+	wq              []float32
+	xp, acc         [][]float32 // per worker: the input's planes; eight channels' outputs
+	bias, nul       []float32
 }
 
 func newTapConv(g Window, o int) *tapConv {
@@ -45,6 +50,21 @@ func newTapConv(g Window, o int) *tapConv {
 			phase := (ky*d%s)*s + kx*d%s
 			t.used[phase] = true
 			t.taps = append(t.taps, phase*t.ph*t.pw+(ky*d/s)*t.pw+kx*d/s)
+		}
+	}
+	if s > 1 {
+		plane := t.ph * t.pw
+		for iy := 0; iy < g.H; iy++ {
+			py := iy + g.Pad
+			t.rowAt = append(t.rowAt, (py%s)*s*plane+(py/s)*t.pw)
+			t.rowPhase = append(t.rowPhase, (py%s)*s)
+		}
+		for px := 0; px < s; px++ {
+			// the columns ix with (ix+Pad) mod s = px, the first at ix0,
+			// go to the phase plane's columns (ix0+Pad)/s, …
+			ix0 := ((px-g.Pad)%s + s) % s
+			n := max(0, (g.W-ix0+s-1)/s)
+			t.cols = append(t.cols, struct{ ix0, n, at int }{ix0, n, px*plane + (ix0+g.Pad)/s})
 		}
 	}
 	t.groups = (o + 7) / 8
@@ -102,31 +122,22 @@ func (t *tapConv) filters(w, bias []float32) {
 // some tap reads are written (a 1×1 conv of stride 2 reads one of four).
 func (t *tapConv) pack(xp, x []float32) {
 	g, s := t.g, max(t.g.Stride, 1)
-	hw, plane := g.H*g.W, t.ph*t.pw
+	hw := g.H * g.W
 	for ch := 0; ch < g.C; ch++ {
 		src := x[ch*hw : (ch+1)*hw]
 		if s == 1 {
 			simd.CopyRows(xp[ch*t.cs+g.Pad*t.pw+g.Pad:], t.pw, src, g.W, g.H, g.W)
 			continue
 		}
-		for iy := 0; iy < g.H; iy++ {
-			py := iy + g.Pad
+		for iy, ro := range t.rowAt {
 			row := src[iy*g.W : (iy+1)*g.W]
-			for px := 0; px < s; px++ {
-				phase := (py%s)*s + px
-				if !t.used[phase] {
+			for px, cs := range t.cols {
+				if !t.used[t.rowPhase[iy]+px] || cs.n == 0 {
 					continue
 				}
-				// the columns ix with (ix+Pad) mod s = px, the first at ix0,
-				// go to the phase plane's columns q0, q0+1, …
-				ix0 := ((px-g.Pad)%s + s) % s
-				if ix0 >= g.W {
-					continue
-				}
-				n := (g.W - ix0 + s - 1) / s
-				dst := xp[ch*t.cs+phase*plane+(py/s)*t.pw+(ix0+g.Pad)/s:][:n]
-				from := row[ix0:]
-				_ = from[(n-1)*s]
+				dst := xp[ch*t.cs+ro+cs.at:][:cs.n]
+				from := row[cs.ix0:]
+				_ = from[(cs.n-1)*s]
 				for q := range dst {
 					dst[q] = from[q*s]
 				}
