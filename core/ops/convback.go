@@ -178,7 +178,9 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	rows, px, out, in := f.rows(), f.pixels(), f.O*f.pixels(), f.C*f.H*f.W
 	if op.partW == nil {
-		op.gzAll = make([]float32, f.B*out)
+		if f.Pool || f.ReLU {
+			op.gzAll = make([]float32, f.B*out)
+		}
 		op.unfolding()
 		for i := 0; i < Workers; i++ {
 			op.partW = append(op.partW, make([]float32, f.O*rows+f.O))
@@ -212,12 +214,19 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		clear(p)
 	}
 	// gz: the gradient at the convolution's output, through pooling and
-	// ReLU; then the filter and bias gradients, image by image.
+	// ReLU (gy itself when there are neither); then the filter and bias
+	// gradients, image by image.
+	gzAll := op.gzAll
+	if !f.Pool && !f.ReLU {
+		gzAll = gy
+	}
 	forEach(f.B, func(wk, i int) {
-		gz := op.gzAll[i*out : (i+1)*out]
-		if f.Pool {
+		gz := gzAll[i*out : (i+1)*out]
+		switch {
+		case !f.Pool && !f.ReLU: // gy itself
+		case f.Pool:
 			f.unpool(gy[i*out/4:], y[i*out/4:], f.arg[i*out/4:], gz)
-		} else {
+		default:
 			copy(gz, gy[i*out:(i+1)*out])
 			if f.ReLU {
 				simd.ReLUMask(gz, y[i*out:(i+1)*out])
@@ -247,7 +256,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		flipFilters(op.flipped, w, f.O, f.C, f.K)
 		tc.filters(op.flipped, nil)
 		forEach(f.B, func(wk, i int) {
-			tc.forward(wk, op.gzAll[i*out:(i+1)*out], gx[i*in:(i+1)*in], nil, false)
+			tc.forward(wk, gzAll[i*out:(i+1)*out], gx[i*in:(i+1)*in], nil, false)
 		})
 		return gxT, nil
 	}
@@ -258,13 +267,13 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		forEach(chunks, func(wk, ch int) {
 			i0 := ch * g.images
 			n := min(g.images, f.B-i0)
-			g.forward(wk, op.gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil, nil)
+			g.forward(wk, gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil, nil)
 		})
 		return gxT, nil
 	}
 	forEach(f.B, func(wk, i int) {
 		gcol := op.gcol[wk]
-		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: op.gzAll[i*out : (i+1)*out], Stride: px}, rows, px, f.O, false)
+		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: gzAll[i*out : (i+1)*out], Stride: px}, rows, px, f.O, false)
 		f.col2im(gcol, gx[i*in:(i+1)*in])
 	})
 	return gxT, nil
