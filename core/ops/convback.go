@@ -136,6 +136,7 @@ type ConvBack struct {
 	gcol       [][]float32 // per worker: the unfolded input gradient (no Winograd)
 	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
 	taps       []gemm.Offsets
+	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
 	wino       *winograd   // the input's gradient as a Winograd convolution
 	back       *tapConv    // or as a tap convolution, when the forward pass is one
@@ -239,6 +240,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 			pb[o] += simd.Sum(gz[o*px : (o+1)*px])
 		}
 	})
+	op.laneSums()
 	clear(gw)
 	clear(gb)
 	for _, p := range op.partW {
@@ -314,11 +316,41 @@ func (op *ConvBack) unfolding() {
 			}
 		}
 	}
+	q, rows := f.OH()*xw, f.rows()
+	lanes := f.taps != nil // the tap kernel's lane-wise products (tapsGrad)
+	gzRows, gzLen, slack := f.O, q, 0
+	if lanes {
+		// gz's rows padded to 16 and to a multiple of eight channels,
+		// and the planes readable that far past the last tap
+		gzRows, gzLen, slack = (f.O+7)/8*8, (q+15)&^15, ((q+15)&^15)-q
+	}
 	for i := 0; i < Workers; i++ {
-		xp := make([]float32, f.C*plane)
+		xp := make([]float32, f.C*plane+slack)
 		op.xp = append(op.xp, xp)
-		op.gzp = append(op.gzp, make([]float32, f.O*f.OH()*xw))
+		op.gzp = append(op.gzp, make([]float32, gzRows*gzLen))
 		op.taps = append(op.taps, gemm.Offsets{Src: xp, Starts: starts})
+		if lanes {
+			op.lanes = append(op.lanes, make([]float32, gzRows/8*(rows+2)/3*3*8*16))
+		}
+	}
+}
+
+// laneSums adds the tap kernel's lane-wise filter gradients of every
+// worker (op.lanes) into the workers' partial gradients, and clears them.
+func (op *ConvBack) laneSums() {
+	f := op.fwd
+	rows := f.rows()
+	cols := (rows + 2) / 3 * 3
+	for wk, l := range op.lanes {
+		pw := op.partW[wk]
+		for g := 0; g < (f.O+7)/8; g++ {
+			for col := 0; col < rows; col++ {
+				for j := 0; j < 8 && g*8+j < f.O; j++ {
+					pw[(g*8+j)*rows+col] += simd.Sum(l[((g*cols+col)*8+j)*16:][:16])
+				}
+			}
+		}
+		clear(l)
 	}
 }
 
@@ -328,13 +360,17 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 	f := op.fwd
 	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
 	xp, gzp := op.xp[wk], op.gzp[wk]
-	plane := len(xp) / f.C
+	plane := (f.H+2*f.Pad)*xw + f.K - 1 // as unfolding lays them out
 	for c := 0; c < f.C; c++ { // the padding stays zero from allocation
 		for iy := 0; iy < f.H; iy++ {
 			copy(xp[c*plane+(iy+f.Pad)*xw+f.Pad:][:f.W], x[(c*f.H+iy)*f.W:][:f.W])
 		}
 	}
 	q := oh * xw
+	if op.lanes != nil {
+		op.tapsGrad(wk, gz)
+		return
+	}
 	for o := 0; o < f.O; o++ { // so are gzp's extra columns
 		for oy := 0; oy < oh; oy++ {
 			copy(gzp[o*q+oy*xw:][:ow], gz[(o*oh+oy)*ow:][:ow])
@@ -361,6 +397,32 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 		return
 	}
 	gemm.MulOffsets(pw, f.rows(), gemm.Matrix{Data: gzp, Stride: q}, taps, f.O, f.rows(), q, true)
+}
+
+// tapsGrad is filterGrad on the tap kernel (simd.TapsGrad), for a conv
+// whose forward pass is a tap convolution: gz goes into rows of whole 16s
+// (zeros past its pixels and in the planes' extra columns), and eight
+// output channels × three taps at a time sum their products lane by lane
+// into worker wk's op.lanes; laneSums adds the lanes up once per batch.
+func (op *ConvBack) tapsGrad(wk int, gz []float32) {
+	f := op.fwd
+	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
+	xp, gzp, lanes := op.xp[wk], op.gzp[wk], op.lanes[wk]
+	q16 := (oh*xw + 15) &^ 15
+	for o := 0; o < f.O; o++ { // the padding columns, rows and channels stay zero
+		simd.CopyRows(gzp[o*q16:], xw, gz[o*oh*ow:], ow, oh, ow)
+	}
+	starts, rows := op.taps[wk].Starts, f.rows()
+	cols := (rows + 2) / 3 * 3
+	var offs [3]int
+	for g := 0; g < (f.O+7)/8; g++ {
+		for col := 0; col < rows; col += 3 {
+			for k := range offs {
+				offs[k] = starts[min(col+k, rows-1)] // past the last tap: a copy, summed aside
+			}
+			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*q16:], q16, xp, &offs, q16/16)
+		}
+	}
 }
 
 // Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes

@@ -198,3 +198,40 @@ func CopyRows(dst []float32, ds int, src []float32, ss, rows, w int) {
 		copy(dst[r*ds:][:w], src[r*ss:][:w])
 	}
 }
+
+// TapsGrad adds the lane-wise partial products of a tap convolution's
+// filter gradient, for eight output channels and three taps, over n
+// blocks of 16 positions: for k < 3, j < 8 and lane < 16,
+//
+//	out[(k·8 + j)·16 + lane] += Σ_b<n gz[j·gstride + 16b + lane]·x[offs[k] + 16b + lane]
+//
+// The filter gradient of tap k and output channel j is then the sum of
+// its 16 lanes.
+func TapsGrad(out, gz []float32, gstride int, x []float32, offs *[3]int, n int) {
+	if n <= 0 {
+		return
+	}
+	_ = out[3*8*16-1]
+	_ = gz[7*gstride+16*n-1]
+	for _, o := range offs {
+		_ = x[o+16*n-1]
+		if o < 0 {
+			panic("simd.TapsGrad: negative offset")
+		}
+	}
+	if HasConvTaps {
+		tapsGradAVX512(&out[0], &gz[0], gstride, &x[0], offs, n)
+		return
+	}
+	for k, o := range offs {
+		for j := 0; j < 8; j++ {
+			acc := out[(k*8+j)*16:][:16]
+			g, xs := gz[j*gstride:][:16*n], x[o:][:16*n]
+			for b := 0; b < n; b++ {
+				for l := range acc {
+					acc[l] += g[16*b+l] * xs[16*b+l]
+				}
+			}
+		}
+	}
+}

@@ -224,3 +224,36 @@ func TestCopyRows(t *testing.T) {
 		}
 	}
 }
+
+func TestTapsGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	for _, vec := range paths {
+		HasConvTaps = vec
+		for _, n := range []int{1, 3, 7} {
+			gstride := 16*n + 5
+			gz, x := normals(r, 8*gstride), normals(r, 16*n+40)
+			offs := [3]int{0, 21, 3}
+			out := normals(r, 3*8*16)
+			prev := append([]float32(nil), out...)
+			TapsGrad(out, gz, gstride, x, &offs, n)
+			for k, o := range offs {
+				for j := 0; j < 8; j++ {
+					for l := 0; l < 16; l++ {
+						want := float64(prev[(k*8+j)*16+l])
+						for b := 0; b < n; b++ {
+							want += float64(gz[j*gstride+16*b+l]) * float64(x[o+16*b+l])
+						}
+						if got := float64(out[(k*8+j)*16+l]); math.Abs(got-want) > 1e-5*max(1, math.Abs(want)) {
+							t.Fatalf("vec=%v n=%d: tap %d channel %d lane %d = %v, want %v", vec, n, k, j, l, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

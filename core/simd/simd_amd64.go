@@ -110,6 +110,9 @@ func tapsOutResReLUAVX512(dst *float32, src *float32, rows int, ow int, pw int, 
 func copyRowsAVX512(dst *float32, ds int, src *float32, ss int, rows int, w int)
 
 //go:noescape
+func tapsGradAVX512(out *float32, gz *float32, gstride int, x *float32, offs *[3]int, n int)
+
+//go:noescape
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
 //go:noescape

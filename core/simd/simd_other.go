@@ -95,3 +95,6 @@ func tapsOutResReLUAVX512(dst, src *float32, rows, ow, pw int, bias, res *float3
 	panic("no assembly")
 }
 func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, w int) { panic("no assembly") }
+func tapsGradAVX512(out, gz *float32, gstride int, x *float32, offs *[3]int, n int) {
+	panic("no assembly")
+}

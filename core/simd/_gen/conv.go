@@ -387,3 +387,72 @@ func copyRows() {
 	VZEROUPPER()
 	RET()
 }
+
+// tapsGrad: the filter gradient of a tap convolution, for eight output
+// channels and three taps (AVX-512): over n blocks of 16 positions v,
+//
+//	out[(k·8 + j)·16 + lane] += Σ_blocks gz[j·gstride + v]·x[offs[k] + v]
+//
+// lane-wise (the caller sums the 16 lanes once, at the end). Per block the
+// three input vectors and the eight gradient vectors are loaded once for
+// 24 multiply-adds into registers.
+func tapsGrad() {
+	TEXT("tapsGradAVX512", NOSPLIT, "func(out, gz *float32, gstride int, x *float32, offs *[3]int, n int)")
+	Pragma("noescape") // the kernels keep no pointer
+	acc := make([][3]reg.VecVirtual, 8)
+	for j := range acc {
+		for k := range acc[j] {
+			acc[j][k] = ZMM()
+			VXORPS(acc[j][k], acc[j][k], acc[j][k])
+		}
+	}
+	gz, gs := Load(Param("gz"), GP64()), Load(Param("gstride"), GP64())
+	x, offs, n := Load(Param("x"), GP64()), Load(Param("offs"), GP64()), Load(Param("n"), GP64())
+	SHLQ(U8(2), gs)
+	var px [3]reg.GPVirtual
+	for k := range px {
+		px[k] = GP64()
+		MOVQ(Mem{Base: offs, Disp: 8 * k}, px[k])
+		SHLQ(U8(2), px[k])
+		ADDQ(x, px[k])
+	}
+	gs3 := GP64()
+	MOVQ(gs, gs3)
+	ADDQ(gs, gs3)
+	ADDQ(gs, gs3)
+	g4 := GP64()
+	Label("block")
+	MOVQ(gs, g4)
+	SHLQ(U8(2), g4)
+	ADDQ(gz, g4)
+	rows := []Mem{{Base: gz}, {Base: gz, Index: gs, Scale: 1}, {Base: gz, Index: gs, Scale: 2}, {Base: gz, Index: gs3, Scale: 1},
+		{Base: g4}, {Base: g4, Index: gs, Scale: 1}, {Base: g4, Index: gs, Scale: 2}, {Base: g4, Index: gs3, Scale: 1}}
+	var xv [3]reg.VecVirtual
+	for k := range xv {
+		xv[k] = ZMM()
+		VMOVUPS(Mem{Base: px[k]}, xv[k])
+	}
+	for j := 0; j < 8; j++ {
+		g := ZMM()
+		VMOVUPS(rows[j], g)
+		for k := 0; k < 3; k++ {
+			VFMADD231PS(xv[k], g, acc[j][k])
+		}
+	}
+	ADDQ(U8(64), gz)
+	for k := range px {
+		ADDQ(U8(64), px[k])
+	}
+	DECQ(n)
+	JNZ(LabelRef("block"))
+	out := Load(Param("out"), GP64())
+	for k := 0; k < 3; k++ {
+		for j := 0; j < 8; j++ {
+			a := Mem{Base: out, Disp: 64 * (k*8 + j)}
+			VADDPS(a, acc[j][k], acc[j][k])
+			VMOVUPS(acc[j][k], a)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -60,6 +60,7 @@ func main() {
 		tapsOut(true, res)
 	}
 	copyRows()
+	tapsGrad()
 	pool4Arg()
 	pool2x2Arg()
 	sum()
