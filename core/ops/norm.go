@@ -67,12 +67,7 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 			shift := x[c*k.HW]
 			s, ss := 0.0, 0.0
 			k.plane(x, c, func(p []float32) {
-				var s32, ss32 float32 // per plane in float32, a few hundred values
-				for _, t := range p {
-					d := t - shift
-					s32 += d
-					ss32 += d * d
-				}
+				s32, ss32 := simd.ShiftSums(p, shift) // per plane in float32, a few hundred values
 				s += float64(s32)
 				ss += float64(ss32)
 			})

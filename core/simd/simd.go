@@ -269,6 +269,23 @@ func Sum(x []float32) float32 {
 	return s
 }
 
+// ShiftSums returns Σ(x − shift) and Σ(x − shift)² (batch norm's
+// statistics by the shifted-data algorithm, in float32).
+func ShiftSums(x []float32, shift float32) (s, ss float32) {
+	n := len(x)
+	k := 0
+	if useAsm && hasFMA && n >= 16 {
+		k = n &^ 15
+		s, ss = shiftSumsAVX2(&x[0], k, shift)
+	}
+	for _, v := range x[k:] {
+		d := v - shift
+		s += d
+		ss += d * d
+	}
+	return s, ss
+}
+
 // ReLUMask zeroes g where y ≤ 0 (the gradient through a ReLU whose output
 // was y).
 func ReLUMask(g, y []float32) {

@@ -122,6 +122,9 @@ func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w int, pw int, row
 func sumAVX2(x *float32, n int) float32
 
 //go:noescape
+func shiftSumsAVX2(x *float32, n int, shift float32) (s float32, ss float32)
+
+//go:noescape
 func reluMaskAVX2(grad *float32, y *float32, n int)
 
 //go:noescape

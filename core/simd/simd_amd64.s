@@ -2695,6 +2695,49 @@ done:
 	VZEROUPPER
 	RET
 
+// func shiftSumsAVX2(x *float32, n int, shift float32) (s float32, ss float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·shiftSumsAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        shift+16(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	SHRQ         $0x04, CX
+	JZ           done
+
+loop:
+	VMOVUPS     (AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VADDPS      Y5, Y1, Y1
+	VFMADD231PS Y5, Y5, Y2
+	VMOVUPS     32(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VFMADD231PS Y5, Y5, Y4
+	ADDQ        $0x40, AX
+	DECQ        CX
+	JNZ         loop
+
+done:
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	MOVSS        X1, s+24(FP)
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	MOVSS        X2, ss+28(FP)
+	VZEROUPPER
+	RET
+
 // func reluMaskAVX2(grad *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-24

@@ -98,3 +98,4 @@ func copyRowsAVX512(dst *float32, ds int, src *float32, ss, rows, w int) { panic
 func tapsGradAVX512(out, gz *float32, gstride int, x *float32, offs *[3]int, n int) {
 	panic("no assembly")
 }
+func shiftSumsAVX2(x *float32, n int, shift float32) (s, ss float32) { panic("no assembly") }

@@ -289,3 +289,31 @@ func TestInterleave2Residual(t *testing.T) {
 		}
 	}
 }
+
+func TestShiftSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, asm := range []bool{false, true} {
+		if asm && !useAsm {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{0, 1, 15, 16, 17, 100, 784} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(3 + r.NormFloat64())
+			}
+			var ws, wss float64
+			for _, v := range x {
+				d := float64(v) - 3.25
+				ws += d
+				wss += d * d
+			}
+			s, ss := ShiftSums(x, 3.25)
+			if diff(float64(s), ws) > 1e-5*float64(n+1) || diff(float64(ss), wss) > 1e-5*float64(n+1) {
+				t.Fatalf("asm=%v n=%d: ShiftSums = %v, %v, want %v, %v", asm, n, s, ss, ws, wss)
+			}
+		}
+		useAsm = old
+	}
+}

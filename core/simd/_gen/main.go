@@ -64,6 +64,7 @@ func main() {
 	pool4Arg()
 	pool2x2Arg()
 	sum()
+	shiftSums()
 	reluMask()
 	unpool()
 	dot4()
@@ -394,6 +395,43 @@ func dot4() {
 		VHADDPS(lo, lo, lo)
 		MOVSS(lo, Mem{Base: out, Disp: 4 * i})
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// shiftSums: Σ(x − shift) and Σ(x − shift)² over n floats (a multiple of
+// 16), two accumulators of each: batch norm's statistics in one pass.
+func shiftSums() {
+	TEXT("shiftSumsAVX2", NOSPLIT, "func(x *float32, n int, shift float32) (s, ss float32)")
+	Pragma("noescape") // the kernels keep no pointer
+	x, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	k := Load(Param("shift"), XMM())
+	shift := YMM()
+	VBROADCASTSS(k, shift)
+	var s, ss [2]reg.VecVirtual
+	for i := range s {
+		s[i], ss[i] = YMM(), YMM()
+		VXORPS(s[i], s[i], s[i])
+		VXORPS(ss[i], ss[i], ss[i])
+	}
+	SHRQ(U8(4), n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := range s {
+		d := YMM()
+		VMOVUPS(Mem{Base: x, Disp: 32 * i}, d)
+		VSUBPS(shift, d, d)
+		VADDPS(d, s[i], s[i])
+		VFMADD231PS(d, d, ss[i])
+	}
+	ADDQ(U8(64), x)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VADDPS(s[1], s[0], s[0])
+	VADDPS(ss[1], ss[0], ss[0])
+	Store(hsum(s[0]), ReturnIndex(0))
+	Store(hsum(ss[0]), ReturnIndex(1))
 	VZEROUPPER()
 	RET()
 }
