@@ -61,7 +61,8 @@ type StridedConv struct {
 	B, O int
 	ReLU bool // y = max(0, w ⋆ x + b): an evaluation's folded batch norm and ReLU
 	taps *tapConv
-	cols [][]float32 // per worker: an unfolded image (backward pass)
+	back *tapBack    // the backward pass, when the forward ran on taps
+	cols [][]float32 // per worker: an unfolded image (backward pass without taps)
 	gcol [][]float32
 	part [][]float32 // per worker: filter and bias gradients
 	gz   []float32   // the gradient through the fused ReLU
@@ -146,6 +147,35 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	}
 	for _, p := range k.part {
 		clear(p)
+	}
+	if k.taps != nil { // the forward pass ran on the tap kernel: so does this one
+		if k.back == nil {
+			k.back = newTapBack(k.taps, k.workers())
+		}
+		if gx != nil {
+			k.back.filters(w)
+		}
+		k.each(k.B, func(wk, i int) {
+			g := gy[i*k.O*px : (i+1)*k.O*px]
+			var gxi []float32
+			if gx != nil {
+				gxi = gx[i*size : (i+1)*size]
+			}
+			k.back.image(wk, x[i*size:(i+1)*size], g, gxi)
+			for o := 0; o < k.O; o++ {
+				k.part[wk][k.O*r+o] += simd.Sum(g[o*px : (o+1)*px])
+			}
+		})
+		k.back.sums(gw)
+		if gb != nil {
+			clear(gb)
+			for _, p := range k.part {
+				for j, v := range p[k.O*r:] {
+					gb[j] += v
+				}
+			}
+		}
+		return
 	}
 	k.each(k.B, func(wk, i int) {
 		col, part := k.cols[wk], k.part[wk]

@@ -88,6 +88,7 @@ func TestStridedConvMatchesNaive(t *testing.T) {
 		{C: 3, H: 9, W: 9, K: 3, Stride: 2, Pad: 1},
 		{C: 8, H: 14, W: 14, K: 1, Stride: 2},
 		{C: 2, H: 10, W: 7, K: 5, Stride: 3, Pad: 2, Dilation: 2},
+		{C: 9, H: 8, W: 11, K: 3, Stride: 1, Pad: 2, Dilation: 2},
 	} {
 		const b, o = 3, 10
 		x, w, bias := randn(b*g.C*g.H*g.W), randn(o*g.Rows()), randn(o)
@@ -95,6 +96,11 @@ func TestStridedConvMatchesNaive(t *testing.T) {
 		k := &StridedConv{Window: g, B: b, O: o, ReLU: true}
 		y := make([]float32, len(gy))
 		gx, gw, gb := make([]float32, len(x)), make([]float32, len(w)), make([]float32, o)
+		for _, v := range [][]float32{gx, gw, gb} {
+			for j := range v {
+				v[j] = float32(math.NaN()) // every gradient must be written
+			}
+		}
 		for step := 0; step < 2; step++ { // a second step reuses the buffers
 			k.Forward([][]float32{x, w, bias}, y)
 			k.Backward([][]float32{x, w, bias}, y, gy, [][]float32{gx, gw, gb})
@@ -136,7 +142,7 @@ func TestStridedConvMatchesNaive(t *testing.T) {
 			want []float64
 		}{{"y", y, wx}, {"gx", gx, wgx}, {"gw", gw, wgw}, {"gb", gb, wgb}} {
 			for j, v := range c.want {
-				if math.Abs(float64(c.got[j])-v) > 1e-4*math.Max(1, math.Abs(v)) {
+				if !(math.Abs(float64(c.got[j])-v) <= 1e-4*math.Max(1, math.Abs(v))) { // a NaN fails
 					t.Fatalf("%+v: %s[%d] = %v, want %v", g, c.what, j, c.got[j], v)
 				}
 			}

@@ -79,7 +79,7 @@ func TestTapConvMatchesNaive(t *testing.T) {
 			}
 			want := naiveConv(c.g, c.o, x, w, b, res, relu)
 			for j, v := range want {
-				if math.Abs(float64(y[j])-v) > 1e-4*math.Max(1, math.Abs(v)) {
+				if !(math.Abs(float64(y[j])-v) <= 1e-4*math.Max(1, math.Abs(v))) { // a NaN fails
 					t.Fatalf("case %d %+v relu=%v: y[%d] = %v, want %v", i, c.g, relu, j, y[j], v)
 				}
 			}

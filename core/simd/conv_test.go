@@ -141,7 +141,7 @@ func TestConvTaps(t *testing.T) {
 								want += float64(w[8*(ch*len(taps)+ti)+j]) * float64(x[ch*cstride+off+v])
 							}
 						}
-						if d := float64(got) - want; d > 1e-5 || d < -1e-5 {
+						if d := float64(got) - want; !(d <= 1e-5 && d >= -1e-5) {
 							t.Fatalf("vec=%v n=%d c=%d: channel %d [%d] = %v, want %v", vec, n, c, j, v, got, want)
 						}
 					}

@@ -1,0 +1,182 @@
+package ops
+
+import "github.com/basin-dev/basin/core/simd"
+
+// tapBack is the backward pass of a tap convolution of any stride, on
+// the same phase planes as its forward pass (tapConv), with no unfolding:
+//
+//   - the filter gradient: the output's gradient gz laid on the planes'
+//     flattened grid, then gw[o, c, t] = Σ_p gz[o, p]·planes[c, p + tap t],
+//     eight output channels × three taps at a time (simd.TapsGrad), in 16
+//     lanes added up once a batch (sums);
+//   - the input's gradient, phase by phase: the planes' gradient at u of
+//     phase φ is Σ_{t in φ} Σ_o w[o, c, t]·gz[o, u − d_t] (d_t the tap's
+//     offset within its phase), a tap convolution of gz (padded in front
+//     by the largest d_t) with those taps reversed (simd.ConvTaps); each
+//     input pixel lies in one phase plane and takes its value from there.
+type tapBack struct {
+	t      *tapConv
+	q16    int   // the grid's length rounded up to 16: gz's row length
+	cols   int   // C·K² rounded up to three (TapsGrad's columns)
+	offs   []int // per column (c, t): its planes' offset, c·cs + taps[t]
+	phases []phaseTaps
+	lead   int // gz's front padding in gpad: the largest d_t
+	glen   int // floats per output channel in gpad
+	wk     []workerBack
+}
+
+// phaseTaps are the taps that read one phase plane.
+type phaseTaps struct {
+	phase int
+	taps  []int     // per tap: its index in the kernel
+	back  []int     // per tap: lead − d_t, its offset into gpad
+	wq    []float32 // ConvTaps' filters: [C/8 groups][O][taps][8]
+}
+
+// workerBack is one worker's buffers.
+type workerBack struct {
+	xp, gzp, lanes, gpad, acc []float32
+}
+
+func newTapBack(t *tapConv, workers int) *tapBack {
+	g, s, d := t.g, max(t.g.Stride, 1), t.g.D()
+	b := &tapBack{t: t, q16: t.span, cols: (g.Rows() + 2) / 3 * 3}
+	for c := 0; c < g.C; c++ {
+		for _, off := range t.taps {
+			b.offs = append(b.offs, c*t.cs+off)
+		}
+	}
+	plane := t.ph * t.pw
+	within := make([]int, len(t.taps)) // per tap: its offset in its phase plane
+	for i, off := range t.taps {
+		within[i] = off % plane
+		b.lead = max(b.lead, within[i])
+	}
+	for phase := 0; phase < s*s; phase++ {
+		var p phaseTaps
+		p.phase = phase
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
+				if (ky*d%s)*s+kx*d%s == phase {
+					i := ky*g.K + kx
+					p.taps = append(p.taps, i)
+					p.back = append(p.back, b.lead-within[i])
+				}
+			}
+		}
+		if len(p.taps) > 0 {
+			p.wq = make([]float32, (g.C+7)/8*t.o*len(p.taps)*8)
+			b.phases = append(b.phases, p)
+		}
+	}
+	span := (plane + 15) &^ 15
+	b.glen = b.lead + span + 16
+	for range workers {
+		b.wk = append(b.wk, workerBack{
+			xp:    make([]float32, t.planeLen()),
+			gzp:   make([]float32, t.groups*8*b.q16),
+			lanes: make([]float32, t.groups*b.cols*8*16),
+			gpad:  make([]float32, t.o*b.glen),
+			acc:   make([]float32, 8*span),
+		})
+	}
+	return b
+}
+
+// filters regroups w [O,C,K,K] for the input gradient's convolutions.
+func (b *tapBack) filters(w []float32) {
+	g, kk := b.t.g, b.t.g.K*b.t.g.K
+	for pi := range b.phases {
+		p := &b.phases[pi]
+		nt := len(p.taps)
+		clear(p.wq)
+		for c := 0; c < g.C; c++ {
+			grp := p.wq[(c/8)*b.t.o*nt*8:]
+			for o := 0; o < b.t.o; o++ {
+				for ti, tap := range p.taps {
+					grp[(o*nt+ti)*8+c%8] = w[(o*g.C+c)*kk+tap]
+				}
+			}
+		}
+	}
+}
+
+// image adds one image's filter gradient (lane-wise, into the worker's
+// lanes) and writes its input gradient gx [C,H,W] (unless nil), from its
+// input x [C,H,W] and output gradient gz [O,OH,OW].
+func (b *tapBack) image(worker int, x, gz, gx []float32) {
+	t, wb := b.t, &b.wk[worker]
+	oh, ow := t.oh, t.ow
+	t.pack(wb.xp, x)
+	for o := 0; o < t.o; o++ { // the grid's extra columns and rows stay zero
+		simd.CopyRows(wb.gzp[o*b.q16:], t.pw, gz[o*oh*ow:], ow, oh, ow)
+	}
+	rows := t.g.Rows()
+	var offs [3]int
+	for grp := 0; grp < t.groups; grp++ {
+		for col := 0; col < rows; col += 3 {
+			for k := range offs {
+				offs[k] = b.offs[min(col+k, rows-1)] // past the last column: a copy, summed aside
+			}
+			simd.TapsGrad(wb.lanes[(grp*b.cols+col)*8*16:], wb.gzp[grp*8*b.q16:], b.q16, wb.xp, &offs, b.q16/16)
+		}
+	}
+	if gx == nil {
+		return
+	}
+	for o := 0; o < t.o; o++ {
+		simd.CopyRows(wb.gpad[o*b.glen+b.lead:], t.pw, gz[o*oh*ow:], ow, oh, ow)
+	}
+	clear(gx) // pixels of phases no tap reads get no gradient
+	g, s := t.g, max(t.g.Stride, 1)
+	plane, hw := t.ph*t.pw, g.H*g.W
+	per := t.o * 8
+	for _, p := range b.phases {
+		for grp := 0; grp < (g.C+7)/8; grp++ {
+			simd.ConvTaps(wb.acc, len(wb.acc)/8, wb.gpad, b.glen, t.o, p.back, p.wq[grp*per*len(p.taps):(grp+1)*per*len(p.taps)], plane)
+			for j := 0; j < 8 && grp*8+j < g.C; j++ {
+				src, dst := wb.acc[j*(len(wb.acc)/8):], gx[(grp*8+j)*hw:(grp*8+j+1)*hw]
+				if s == 1 {
+					simd.CopyRows(dst, g.W, src[g.Pad*t.pw+g.Pad:], t.pw, g.H, g.W)
+					continue
+				}
+				for iy, ro := range t.rowAt {
+					for px, cs := range t.cols {
+						if t.rowPhase[iy]+px != p.phase || cs.n == 0 {
+							continue
+						}
+						from := src[ro+cs.at-p.phase*plane:][:cs.n]
+						row := dst[iy*g.W+cs.ix0:]
+						_ = row[(cs.n-1)*s]
+						for q, v := range from {
+							row[q*s] = v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// sums adds every worker's lane-wise filter gradients into gw [O,C,K,K]
+// (which it clears first; nil: no filter gradient is wanted) and clears
+// the lanes.
+func (b *tapBack) sums(gw []float32) {
+	t, rows := b.t, b.t.g.Rows()
+	clear(gw)
+	for wi := range b.wk {
+		l := b.wk[wi].lanes
+		if gw == nil {
+			clear(l)
+			continue
+		}
+		for grp := 0; grp < t.groups; grp++ {
+			for col := 0; col < rows; col++ {
+				for j := 0; j < 8 && grp*8+j < t.o; j++ {
+					gw[(grp*8+j)*rows+col] += simd.Sum(l[((grp*b.cols+col)*8+j)*16:][:16])
+				}
+			}
+		}
+		clear(l)
+	}
+}
