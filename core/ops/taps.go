@@ -31,6 +31,7 @@ type tapConv struct {
 	// input columns ix0, ix0+s, … (n of them, from plane offset at).
 	rowAt, rowPhase []int
 	cols            []struct{ ix0, n, at int }
+	even            int // with stride 2: the column phase of even columns (−1: other strides)
 	groups          int // groups of eight output channels
 	wq              []float32
 	xp, acc         [][]float32 // per worker: the input's planes; eight channels' outputs
@@ -52,6 +53,7 @@ func newTapConv(g Window, o int) *tapConv {
 			t.taps = append(t.taps, phase*t.ph*t.pw+(ky*d/s)*t.pw+kx*d/s)
 		}
 	}
+	t.even = -1
 	if s > 1 {
 		plane := t.ph * t.pw
 		for iy := 0; iy < g.H; iy++ {
@@ -65,6 +67,9 @@ func newTapConv(g Window, o int) *tapConv {
 			ix0 := ((px-g.Pad)%s + s) % s
 			n := max(0, (g.W-ix0+s-1)/s)
 			t.cols = append(t.cols, struct{ ix0, n, at int }{ix0, n, px*plane + (ix0+g.Pad)/s})
+			if s == 2 && ix0 == 0 {
+				t.even = px
+			}
 		}
 	}
 	t.groups = (o + 7) / 8
@@ -127,6 +132,14 @@ func (t *tapConv) pack(xp, x []float32) {
 		src := x[ch*hw : (ch+1)*hw]
 		if s == 1 {
 			simd.CopyRows(xp[ch*t.cs+g.Pad*t.pw+g.Pad:], t.pw, src, g.W, g.H, g.W)
+			continue
+		}
+		if s == 2 && t.even >= 0 {
+			// rows of each parity into their phase row, split by column
+			for iy0 := 0; iy0 < 2 && iy0 < g.H; iy0++ {
+				at := ch*t.cs + t.rowAt[iy0]
+				simd.Split2(xp[at+t.cols[t.even].at:], xp[at+t.cols[1-t.even].at:], t.pw, src[iy0*g.W:], 2*g.W, (g.H-iy0+1)/2, g.W)
+			}
 			continue
 		}
 		for iy, ro := range t.rowAt {

@@ -235,3 +235,44 @@ func TapsGrad(out, gz []float32, gstride int, x []float32, offs *[3]int, n int) 
 		}
 	}
 }
+
+// split2Index: the even lanes, then the odd lanes, of two vectors.
+var split2Index = func() (idx [32]int32) {
+	for i := range 16 {
+		idx[i], idx[16+i] = int32(2*i), int32(2*i+1)
+	}
+	return idx
+}()
+
+// Split2 splits rows of w floats (sstride apart in src) into their even
+// and odd columns: dst0[r·dstride + i] = src[r·sstride + 2i] for i <
+// ⌈w/2⌉ and dst1[r·dstride + i] = src[r·sstride + 2i + 1] for i < ⌊w/2⌋:
+// a stride-2 tap convolution's phase planes.
+func Split2(dst0, dst1 []float32, dstride int, src []float32, sstride, rows, w int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	n0, n1 := (w+1)/2, w/2
+	if n1 == 0 {
+		dst1 = dst0 // nothing is stored there
+	}
+	_ = dst0[(rows-1)*dstride+n0-1]
+	if n1 > 0 {
+		_ = dst1[(rows-1)*dstride+n1-1]
+	}
+	_ = src[(rows-1)*sstride+w-1]
+	if HasConvTaps && w <= 32 {
+		lo, hi := min(w, 16), max(w-16, 0)
+		split2AVX512(&dst0[0], &dst1[0], dstride, &src[0], sstride, rows, 1<<lo-1, 1<<hi-1, 1<<n0-1, 1<<n1-1, &split2Index[0])
+		return
+	}
+	for r := 0; r < rows; r++ {
+		row := src[r*sstride:][:w]
+		for i := 0; i < n0; i++ {
+			dst0[r*dstride+i] = row[2*i]
+		}
+		for i := 0; i < n1; i++ {
+			dst1[r*dstride+i] = row[2*i+1]
+		}
+	}
+}

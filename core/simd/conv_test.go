@@ -257,3 +257,35 @@ func TestTapsGrad(t *testing.T) {
 		}
 	}
 }
+
+func TestSplit2(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	for _, vec := range paths {
+		HasConvTaps = vec
+		for _, w := range []int{1, 7, 14, 16, 17, 28, 32, 33} {
+			rows, ss, ds := 3, 2*w+1, w/2+3
+			src := normals(r, rows*ss)
+			d0, d1 := normals(r, rows*ds), normals(r, rows*ds)
+			p0, p1 := append([]float32(nil), d0...), append([]float32(nil), d1...)
+			Split2(d0, d1, ds, src, ss, rows, w)
+			for i := range d0 {
+				row, q := i/ds, i%ds
+				w0, w1 := p0[i], p1[i]
+				if q < (w+1)/2 {
+					w0 = src[row*ss+2*q]
+				}
+				if q < w/2 {
+					w1 = src[row*ss+2*q+1]
+				}
+				if d0[i] != w0 || d1[i] != w1 {
+					t.Fatalf("vec=%v w=%d: [%d] = %v, %v, want %v, %v", vec, w, i, d0[i], d1[i], w0, w1)
+				}
+			}
+		}
+	}
+}

@@ -113,6 +113,9 @@ func copyRowsAVX512(dst *float32, ds int, src *float32, ss int, rows int, w int)
 func tapsGradAVX512(out *float32, gz *float32, gstride int, x *float32, offs *[3]int, n int)
 
 //go:noescape
+func split2AVX512(dst0 *float32, dst1 *float32, dstride int, src *float32, sstride int, rows int, mlo int, mhi int, m0 int, m1 int, idx *int32)
+
+//go:noescape
 func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 
 //go:noescape

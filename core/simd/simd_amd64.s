@@ -2543,6 +2543,46 @@ block:
 	VZEROUPPER
 	RET
 
+// func split2AVX512(dst0 *float32, dst1 *float32, dstride int, src *float32, sstride int, rows int, mlo int, mhi int, m0 int, m1 int, idx *int32)
+// Requires: AVX, AVX512F
+TEXT ·split2AVX512(SB), NOSPLIT, $0-88
+	MOVQ      dst0+0(FP), AX
+	MOVQ      dst1+8(FP), CX
+	MOVQ      dstride+16(FP), DX
+	MOVQ      src+24(FP), BX
+	MOVQ      sstride+32(FP), SI
+	MOVQ      rows+40(FP), DI
+	MOVQ      mlo+48(FP), R8
+	KMOVW     R8, K1
+	MOVQ      mhi+56(FP), R8
+	KMOVW     R8, K2
+	MOVQ      m0+64(FP), R8
+	KMOVW     R8, K3
+	MOVQ      m1+72(FP), R8
+	KMOVW     R8, K4
+	MOVQ      idx+80(FP), R8
+	VMOVDQU32 (R8), Z0
+	VMOVDQU32 64(R8), Z1
+	SHLQ      $0x02, DX
+	SHLQ      $0x02, SI
+
+row:
+	VMOVUPS.Z (BX), K1, Z2
+	VMOVUPS.Z 64(BX), K2, Z3
+	VMOVAPS   Z2, Z4
+	VPERMT2PS Z3, Z0, Z4
+	VMOVAPS   Z2, Z2
+	VPERMT2PS Z3, Z1, Z2
+	VMOVUPS   Z4, K3, (AX)
+	VMOVUPS   Z2, K4, (CX)
+	ADDQ      SI, BX
+	ADDQ      DX, AX
+	ADDQ      DX, CX
+	DECQ      DI
+	JNZ       row
+	VZEROUPPER
+	RET
+
 // func pool4ArgAVX512(dst *float32, arg *uint8, a *float32, b *float32, c *float32, d *float32, bias float32, ks *int32, n int)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·pool4ArgAVX512(SB), NOSPLIT, $0-72

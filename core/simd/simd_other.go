@@ -99,3 +99,6 @@ func tapsGradAVX512(out, gz *float32, gstride int, x *float32, offs *[3]int, n i
 	panic("no assembly")
 }
 func shiftSumsAVX2(x *float32, n int, shift float32) (s, ss float32) { panic("no assembly") }
+func split2AVX512(dst0, dst1 *float32, dstride int, src *float32, sstride, rows, mlo, mhi, m0, m1 int, idx *int32) {
+	panic("no assembly")
+}

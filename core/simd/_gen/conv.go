@@ -456,3 +456,45 @@ func tapsGrad() {
 	VZEROUPPER()
 	RET()
 }
+
+// split2: a stride-2 tap convolution's input rows into their two column
+// phases (AVX-512): for each of rows rows (sstride apart in src, dstride
+// apart in dst0 and dst1), dst0[i] = src[2i] and dst1[i] = src[2i+1],
+// from one row of at most 32 floats loaded under masks mlo and mhi and
+// stored under m0 and m1. idx holds the two permutations (even lanes,
+// then odd) of the 32 loaded floats.
+func split2() {
+	TEXT("split2AVX512", NOSPLIT, "func(dst0, dst1 *float32, dstride int, src *float32, sstride, rows, mlo, mhi, m0, m1 int, idx *int32)")
+	Pragma("noescape") // the kernels keep no pointer
+	d0, d1, ds := Load(Param("dst0"), GP64()), Load(Param("dst1"), GP64()), Load(Param("dstride"), GP64())
+	src, ss, rows := Load(Param("src"), GP64()), Load(Param("sstride"), GP64()), Load(Param("rows"), GP64())
+	var k [4]reg.Register
+	for i, name := range []string{"mlo", "mhi", "m0", "m1"} {
+		m := Load(Param(name), GP64())
+		k[i] = K()
+		KMOVW(m.(reg.GPVirtual).As32(), k[i])
+	}
+	idx := Load(Param("idx"), GP64())
+	ie, io := ZMM(), ZMM()
+	VMOVDQU32(Mem{Base: idx}, ie)
+	VMOVDQU32(Mem{Base: idx, Disp: 64}, io)
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	Label("row")
+	lo, hi, a, b := ZMM(), ZMM(), ZMM(), ZMM()
+	VMOVUPS_Z(Mem{Base: src}, k[0], lo)
+	VMOVUPS_Z(Mem{Base: src, Disp: 64}, k[1], hi)
+	VMOVAPS(lo, a)
+	VPERMT2PS(hi, ie, a)
+	VMOVAPS(lo, b)
+	VPERMT2PS(hi, io, b)
+	VMOVUPS(a, k[2], Mem{Base: d0})
+	VMOVUPS(b, k[3], Mem{Base: d1})
+	ADDQ(ss, src)
+	ADDQ(ds, d0)
+	ADDQ(ds, d1)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
+	VZEROUPPER()
+	RET()
+}

@@ -61,6 +61,7 @@ func main() {
 	}
 	copyRows()
 	tapsGrad()
+	split2()
 	pool4Arg()
 	pool2x2Arg()
 	sum()
