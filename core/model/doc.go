@@ -28,5 +28,9 @@
 // them, no gradient or optimizer step moves them, and directions and the
 // Hessian leave them out. Fast graphs fuse a ReLU into the conv, dense,
 // batch norm or add before it (and a 2×2 max pool into a conv) when
-// nothing else reads between them.
+// nothing else reads between them. An evaluation graph also runs the
+// longest runs of convs, sums and ReLUs it can as one ops.Chain, image by
+// image, so that each image's activations stay in cache between those
+// layers (chain.go; on resnet, everything from the stem to the last
+// block).
 package model

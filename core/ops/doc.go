@@ -19,7 +19,10 @@
 // F(2×2, 3×3) (winograd.go); on fewer than four input channels a direct
 // vector loop over padded planes (direct.go); other sizes unfold with
 // im2col and multiply with gemm. Dense is one gemm for the batch; bias
-// and ReLU are applied as the output is written.
+// and ReLU are applied as the output is written. In an evaluation, Chain
+// (chain.go) runs a run of tap convolutions, sums and ReLUs image by
+// image instead of layer by layer, with each image's activations in
+// per-worker buffers that stay in cache.
 //
 // Backward ops recompute nothing the forward kept: Pool's argmax indices,
 // Loss's softmax. A pooled 3×3 Conv passes its gradient back through the
@@ -27,9 +30,13 @@
 // output gradient is nonzero. Otherwise the filter gradient gathers the
 // unfolded input straight from padded planes (gemm.MulOffsets), and the
 // input gradient is a convolution with the filters flipped, on the
-// forward pass's path (tap or Winograd). A StridedConv's backward pass
-// unfolds (im2col) for two GEMMs. A
-// backward op returns the gradient of its layer's input and keeps the
+// forward pass's path (tap or Winograd). Where the forward pass was a tap
+// convolution, so is the backward pass (tapsback.go, convback.go): the
+// filter gradient sums eight output channels × three taps of products
+// lane by lane in registers (simd.TapsGrad), and a strided conv's input
+// gradient is a tap convolution of the output's gradient phase plane by
+// phase plane. Without AVX-512, a StridedConv unfolds (im2col) for GEMMs.
+// A backward op returns the gradient of its layer's input and keeps the
 // weight and bias gradients, which Pick nodes hand to gorgonia. Work is
 // split across cores by image (conv, pool) or by gemm blocks (dense), on
 // as many goroutines as SetWorkers allows.
@@ -41,8 +48,9 @@
 // The other layers are a Kernel (forward and backward on flat slices)
 // inside one generic op, Layer (layer.go): batch norm (norm.go), pooling
 // with any window, stride and padding, global average pooling, add,
-// ReLU, dropout (kernels.go) and convolutions with a stride (strided.go). For evaluation, FoldBatchNorm (fold.go) turns a conv and the
-// batch norm after it into one conv's weights on every run, and a Conv
+// ReLU, dropout (kernels.go) and convolutions with a stride (strided.go).
+// For evaluation, FoldBatchNorm (fold.go) turns a conv and the batch norm
+// after it into one conv's weights on every run, and a Conv
 // with Residual adds a shortcut (and ReLU) in its output transform: a
 // residual block's last conv, batch norm, add and ReLU in one op.
 package ops
