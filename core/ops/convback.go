@@ -137,6 +137,7 @@ type ConvBack struct {
 	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
 	taps       []gemm.Offsets
 	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
+	lane       laneSum
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
 	wino       *winograd   // the input's gradient as a Winograd convolution
 	back       *tapConv    // or as a tap convolution, when the forward pass is one
@@ -336,22 +337,14 @@ func (op *ConvBack) unfolding() {
 }
 
 // laneSums adds the tap kernel's lane-wise filter gradients of every
-// worker (op.lanes) into the workers' partial gradients, and clears them.
+// worker (op.lanes) into the first worker's partial gradient, and clears
+// them.
 func (op *ConvBack) laneSums() {
-	f := op.fwd
-	rows := f.rows()
-	cols := (rows + 2) / 3 * 3
-	for wk, l := range op.lanes {
-		pw := op.partW[wk]
-		for g := 0; g < (f.O+7)/8; g++ {
-			for col := 0; col < rows; col++ {
-				for j := 0; j < 8 && g*8+j < f.O; j++ {
-					pw[(g*8+j)*rows+col] += simd.Sum(l[((g*cols+col)*8+j)*16:][:16])
-				}
-			}
-		}
-		clear(l)
+	if op.lanes == nil {
+		return
 	}
+	f := op.fwd
+	op.lane.sum(op.lanes, f.O, f.rows(), (f.rows()+2)/3*3, op.partW[0][:f.O*f.rows()])
 }
 
 // filterGrad adds one image's filter gradient gz·unfold(x)ᵀ to pw

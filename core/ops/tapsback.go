@@ -23,6 +23,7 @@ type tapBack struct {
 	lead   int // gz's front padding in gpad: the largest d_t
 	glen   int // floats per output channel in gpad
 	wk     []workerBack
+	lane   laneSum
 }
 
 // phaseTaps are the taps that read one phase plane.
@@ -162,21 +163,43 @@ func (b *tapBack) image(worker int, x, gz, gx []float32) {
 // (which it clears first; nil: no filter gradient is wanted) and clears
 // the lanes.
 func (b *tapBack) sums(gw []float32) {
-	t, rows := b.t, b.t.g.Rows()
 	clear(gw)
-	for wi := range b.wk {
-		l := b.wk[wi].lanes
-		if gw == nil {
-			clear(l)
-			continue
+	lanes := make([][]float32, len(b.wk))
+	for i := range b.wk {
+		lanes[i] = b.wk[i].lanes
+	}
+	b.lane.sum(lanes, b.t.o, b.t.g.Rows(), b.cols, gw)
+}
+
+// laneSum adds up lane-wise filter gradients (simd.TapsGrad's) laid out
+// [O/8 groups][cols][8][16].
+type laneSum struct{ t, s []float32 }
+
+// sum adds every worker's lanes into the first, then each block of 16
+// lanes into dst [O, rows] (+=, unless dst is nil), and clears the lanes.
+// The blocks are transposed 16 at a time so the lanes add as vectors.
+func (l *laneSum) sum(lanes [][]float32, o, rows, cols int, dst []float32) {
+	all := lanes[0]
+	for _, w := range lanes[1:] {
+		simd.Add(all, all, w)
+		clear(w)
+	}
+	if dst != nil {
+		blocks := len(all) / 16
+		if len(l.t) != len(all) {
+			l.t, l.s = make([]float32, len(all)), make([]float32, blocks)
 		}
-		for grp := 0; grp < t.groups; grp++ {
-			for col := 0; col < rows; col++ {
-				for j := 0; j < 8 && grp*8+j < t.o; j++ {
-					gw[(grp*8+j)*rows+col] += simd.Sum(l[((grp*b.cols+col)*8+j)*16:][:16])
-				}
+		simd.Transpose(l.t, blocks, all, 16, blocks, 16) // [16][blocks]
+		copy(l.s, l.t[:blocks])
+		for k := 1; k < 16; k++ {
+			simd.Add(l.s, l.s, l.t[k*blocks:(k+1)*blocks])
+		}
+		for idx, v := range l.s { // idx = (grp·cols + col)·8 + j
+			j, col, grp := idx%8, idx/8%cols, idx/(8*cols)
+			if col < rows && grp*8+j < o {
+				dst[(grp*8+j)*rows+col] += v
 			}
 		}
-		clear(l)
 	}
+	clear(all)
 }
