@@ -355,9 +355,7 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 	xp, gzp := op.xp[wk], op.gzp[wk]
 	plane := (f.H+2*f.Pad)*xw + f.K - 1 // as unfolding lays them out
 	for c := 0; c < f.C; c++ {          // the padding stays zero from allocation
-		for iy := 0; iy < f.H; iy++ {
-			copy(xp[c*plane+(iy+f.Pad)*xw+f.Pad:][:f.W], x[(c*f.H+iy)*f.W:][:f.W])
-		}
+		simd.CopyRows(xp[c*plane+f.Pad*xw+f.Pad:], xw, x[c*f.H*f.W:], f.W, f.H, f.W)
 	}
 	q := oh * xw
 	if op.lanes != nil {

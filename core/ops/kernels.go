@@ -237,10 +237,7 @@ func relu(y, x []float32) {
 
 // reluGrad writes into gx the gradient gy through a ReLU whose output was
 // y: gy, zeroed where y ≤ 0.
-func reluGrad(gx, y, gy []float32) {
-	copy(gx, gy)
-	simd.ReLUMask(gx, y)
-}
+func reluGrad(gx, y, gy []float32) { simd.ReLUGrad(gx, gy, y) }
 
 // ReLU is max(x, 0) on any shape (a NaN stays NaN).
 type ReLU struct {

@@ -288,18 +288,24 @@ func ShiftSums(x []float32, shift float32) (s, ss float32) {
 
 // ReLUMask zeroes g where y ≤ 0 (the gradient through a ReLU whose output
 // was y).
-func ReLUMask(g, y []float32) {
+func ReLUMask(g, y []float32) { ReLUGrad(g, g, y) }
+
+// ReLUGrad sets dst to g where y > 0 and to 0 elsewhere: the gradient g
+// through a ReLU whose output was y, in one pass.
+func ReLUGrad(dst, g, y []float32) {
 	n := len(g)
-	y = y[:n]
+	y, dst = y[:n], dst[:n]
 	k := 0
 	if useAsm && n >= 8 {
 		k = n &^ 7
-		reluMaskAVX2(&g[0], &y[0], k)
+		reluMaskAVX2(&dst[0], &g[0], &y[0], k)
 	}
 	for j := k; j < n; j++ {
+		v := g[j]
 		if y[j] <= 0 {
-			g[j] = 0
+			v = 0
 		}
+		dst[j] = v
 	}
 }
 

@@ -128,7 +128,7 @@ func sumAVX2(x *float32, n int) float32
 func shiftSumsAVX2(x *float32, n int, shift float32) (s float32, ss float32)
 
 //go:noescape
-func reluMaskAVX2(grad *float32, y *float32, n int)
+func reluMaskAVX2(dst *float32, grad *float32, y *float32, n int)
 
 //go:noescape
 func unpoolAVX512(gz *float32, w int, gy *float32, pooled *float32, arg *uint8, pw int, rows int, mask int, idx *int32, ks *int32)

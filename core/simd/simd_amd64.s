@@ -2778,23 +2778,25 @@ done:
 	VZEROUPPER
 	RET
 
-// func reluMaskAVX2(grad *float32, y *float32, n int)
+// func reluMaskAVX2(dst *float32, grad *float32, y *float32, n int)
 // Requires: AVX
-TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-24
-	MOVQ   grad+0(FP), AX
-	MOVQ   y+8(FP), CX
-	MOVQ   n+16(FP), DX
+TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), BX
 	VXORPS Y0, Y0, Y0
-	SHRQ   $0x03, DX
+	SHRQ   $0x03, BX
 	JZ     done
 
 loop:
-	VCMPPS  $0x11, (CX), Y0, Y1
-	VANDPS  (AX), Y1, Y1
+	VCMPPS  $0x11, (DX), Y0, Y1
+	VANDPS  (CX), Y1, Y1
 	VMOVUPS Y1, (AX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
-	DECQ    DX
+	ADDQ    $0x20, DX
+	DECQ    BX
 	JNZ     loop
 
 done:

@@ -53,8 +53,8 @@ func pool4ArgAVX512(dst *float32, arg *uint8, a, b, c, d *float32, bias float32,
 func pool2x2ArgAVX512(dst *float32, arg *uint8, src *float32, w, pw, rows int, bias float32, mask int, idx, ks *int32) {
 	panic("no assembly")
 }
-func sumAVX2(x *float32, n int) float32    { panic("no assembly") }
-func reluMaskAVX2(grad, y *float32, n int) { panic("no assembly") }
+func sumAVX2(x *float32, n int) float32         { panic("no assembly") }
+func reluMaskAVX2(dst, grad, y *float32, n int) { panic("no assembly") }
 func unpoolAVX512(gz *float32, w int, gy, pooled *float32, arg *uint8, pw, rows, mask int, idx, ks *int32) {
 	panic("no assembly")
 }

@@ -317,3 +317,32 @@ func TestShiftSums(t *testing.T) {
 		useAsm = old
 	}
 }
+
+func TestReLUGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, asm := range []bool{false, true} {
+		if asm && !useAsm {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for _, n := range []int{1, 8, 21, 64} {
+			g, y, dst := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range g {
+				g[i], y[i], dst[i] = float32(r.NormFloat64()), float32(r.IntN(3)-1), float32(math.NaN())
+			}
+			src := append([]float32(nil), g...)
+			ReLUGrad(dst, g, y)
+			for i := range dst {
+				want := src[i]
+				if y[i] <= 0 {
+					want = 0
+				}
+				if dst[i] != want || g[i] != src[i] {
+					t.Fatalf("asm=%v n=%d: dst[%d] = %v (g %v), want %v (g %v)", asm, n, i, dst[i], g[i], want, src[i])
+				}
+			}
+		}
+		useAsm = old
+	}
+}

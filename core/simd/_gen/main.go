@@ -345,18 +345,19 @@ func sum() {
 	RET()
 }
 
-// reluMask: g[t] = 0 where y[t] ≤ 0, for n floats (a multiple of 8).
+// reluMask: dst[t] = g[t] where y[t] > 0, else 0, for n floats (a
+// multiple of 8).
 func reluMask() {
-	TEXT("reluMaskAVX2", NOSPLIT, "func(grad, y *float32, n int)")
+	TEXT("reluMaskAVX2", NOSPLIT, "func(dst, grad, y *float32, n int)")
 	Pragma("noescape") // the kernels keep no pointer
-	g, y, n := Load(Param("grad"), GP64()), Load(Param("y"), GP64()), Load(Param("n"), GP64())
+	d, g, y, n := Load(Param("dst"), GP64()), Load(Param("grad"), GP64()), Load(Param("y"), GP64()), Load(Param("n"), GP64())
 	zero := YMM()
 	VXORPS(zero, zero, zero)
-	loop(n, []reg.Register{g, y}, func() {
+	loop(n, []reg.Register{d, g, y}, func() {
 		m, v := YMM(), YMM()
 		VCMPPS(U8(0x11), Mem{Base: y}, zero, m) // 0 < y
 		VANDPS(Mem{Base: g}, m, v)
-		VMOVUPS(v, Mem{Base: g})
+		VMOVUPS(v, Mem{Base: d})
 	})
 }
 
