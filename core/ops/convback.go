@@ -137,6 +137,8 @@ type ConvBack struct {
 	xp, gzp    [][]float32 // per worker: padded input planes, gz at their width
 	taps       []gemm.Offsets
 	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
+	slot       int         // floats per image in xp and gzp rows (tapsGrad)
+	offs       []int       // per tap (c, ky, kx): its offset into xp (tapsGrad)
 	lane       laneSum
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
 	wino       *winograd   // the input's gradient as a Winograd convolution
@@ -222,25 +224,36 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 	if !f.Pool && !f.ReLU {
 		gzAll = gy
 	}
-	forEach(f.B, func(wk, i int) {
+	grad := func(wk, i int) []float32 { // image i's gz, and its bias gradient
 		gz := gzAll[i*out : (i+1)*out]
 		switch {
 		case !f.Pool && !f.ReLU: // gy itself
 		case f.Pool:
 			f.unpool(gy[i*out/4:], y[i*out/4:], f.arg[i*out/4:], gz)
 		default:
-			copy(gz, gy[i*out:(i+1)*out])
-			if f.ReLU {
-				simd.ReLUMask(gz, y[i*out:(i+1)*out])
-			}
+			simd.ReLUGrad(gz, gy[i*out:(i+1)*out], y[i*out:(i+1)*out])
 		}
-		part := op.partW[wk]
-		pw, pb := part[:f.O*rows], part[f.O*rows:]
-		op.filterGrad(wk, x[i*in:(i+1)*in], gz, pw)
+		pb := op.partW[wk][f.O*rows:]
 		for o := 0; o < f.O; o++ {
 			pb[o] += simd.Sum(gz[o*px : (o+1)*px])
 		}
-	})
+		return gz
+	}
+	if op.lanes != nil { // tapsGradImages images a call of the tap kernel
+		forEach((f.B+tapsGradImages-1)/tapsGradImages, func(wk, q int) {
+			i0 := q * tapsGradImages
+			n := min(tapsGradImages, f.B-i0)
+			for k := 0; k < n; k++ {
+				op.stage(wk, k, x[(i0+k)*in:(i0+k+1)*in], grad(wk, i0+k))
+			}
+			op.tapsGrad(wk, n)
+		})
+	} else {
+		forEach(f.B, func(wk, i int) {
+			gz := grad(wk, i)
+			op.filterGrad(wk, x[i*in:(i+1)*in], gz, op.partW[wk][:f.O*rows])
+		})
+	}
 	op.laneSums()
 	clear(gw)
 	clear(gb)
@@ -317,22 +330,27 @@ func (op *ConvBack) unfolding() {
 			}
 		}
 	}
-	q, rows := f.OH()*xw, f.rows()
-	lanes := f.taps != nil // the tap kernel's lane-wise products (tapsGrad)
-	gzRows, gzLen, slack := f.O, q, 0
-	if lanes {
-		// gz's rows padded to 16 and to a multiple of eight channels,
-		// and the planes readable that far past the last tap
-		gzRows, gzLen, slack = (f.O+7)/8*8, (q+15)&^15, ((q+15)&^15)-q
+	rows := f.rows()
+	if f.taps != nil { // the tap kernel's lane-wise products (tapsGrad)
+		op.slot = (max(plane, f.OH()*xw) + 15) &^ 15
+		span := tapsGradImages * op.slot
+		op.offs = op.offs[:0]
+		for _, st := range starts {
+			c, off := st/plane, st%plane
+			op.offs = append(op.offs, c*span+off)
+		}
+		for i := 0; i < Workers; i++ {
+			op.xp = append(op.xp, make([]float32, f.C*span+2*xw+k+16))
+			op.gzp = append(op.gzp, make([]float32, (f.O+7)/8*8*span))
+			op.lanes = append(op.lanes, make([]float32, (f.O+7)/8*(rows+2)/3*3*8*16))
+		}
+		return
 	}
 	for i := 0; i < Workers; i++ {
-		xp := make([]float32, f.C*plane+slack)
+		xp := make([]float32, f.C*plane)
 		op.xp = append(op.xp, xp)
-		op.gzp = append(op.gzp, make([]float32, gzRows*gzLen))
+		op.gzp = append(op.gzp, make([]float32, f.O*f.OH()*xw))
 		op.taps = append(op.taps, gemm.Offsets{Src: xp, Starts: starts})
-		if lanes {
-			op.lanes = append(op.lanes, make([]float32, gzRows/8*(rows+2)/3*3*8*16))
-		}
 	}
 }
 
@@ -358,10 +376,6 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 		simd.CopyRows(xp[c*plane+f.Pad*xw+f.Pad:], xw, x[c*f.H*f.W:], f.W, f.H, f.W)
 	}
 	q := oh * xw
-	if op.lanes != nil {
-		op.tapsGrad(wk, gz)
-		return
-	}
 	for o := 0; o < f.O; o++ { // so are gzp's extra columns
 		for oy := 0; oy < oh; oy++ {
 			copy(gzp[o*q+oy*xw:][:ow], gz[(o*oh+oy)*ow:][:ow])
@@ -390,28 +404,45 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 	gemm.MulOffsets(pw, f.rows(), gemm.Matrix{Data: gzp, Stride: q}, taps, f.O, f.rows(), q, true)
 }
 
-// tapsGrad is filterGrad on the tap kernel (simd.TapsGrad), for a conv
-// whose forward pass is a tap convolution: gz goes into rows of whole 16s
-// (zeros past its pixels and in the planes' extra columns), and eight
-// output channels × three taps at a time sum their products lane by lane
-// into worker wk's op.lanes; laneSums adds the lanes up once per batch.
-func (op *ConvBack) tapsGrad(wk int, gz []float32) {
+// tapsGradImages is how many images one call of the tap kernel sums
+// over in a filter gradient: on resnet's 7×7 layers one image is only
+// four blocks of 16 positions, too few to pay for the kernel's stores.
+const tapsGradImages = 4
+
+// The filter gradient of a conv whose forward pass is a tap convolution,
+// on the tap kernel (simd.TapsGrad): stage puts image k of a group into
+// worker wk's buffers, laid out [C or O][image][slot] (each image's
+// padded planes, and its gz at their width with zeros past its pixels
+// and in the extra columns), so that the group's images follow one
+// another as one long grid; tapsGrad then sums eight output channels ×
+// three taps at a time over the first n images' grids, lane by lane, into
+// op.lanes (laneSums adds the lanes up once per batch). Reads past an
+// image's planes meet zeros of gz.
+func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 	f := op.fwd
 	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
-	xp, gzp, lanes := op.xp[wk], op.gzp[wk], op.lanes[wk]
-	q16 := (oh*xw + 15) &^ 15
-	for o := 0; o < f.O; o++ { // the padding columns, rows and channels stay zero
-		simd.CopyRows(gzp[o*q16:], xw, gz[o*oh*ow:], ow, oh, ow)
+	span := tapsGradImages * op.slot
+	xp, gzp := op.xp[wk], op.gzp[wk]
+	for c := 0; c < f.C; c++ { // the padding stays zero from allocation
+		simd.CopyRows(xp[c*span+k*op.slot+f.Pad*xw+f.Pad:], xw, x[c*f.H*f.W:], f.W, f.H, f.W)
 	}
-	starts, rows := op.taps[wk].Starts, f.rows()
+	for o := 0; o < f.O; o++ {
+		simd.CopyRows(gzp[o*span+k*op.slot:], xw, gz[o*oh*ow:], ow, oh, ow)
+	}
+}
+
+func (op *ConvBack) tapsGrad(wk, n int) {
+	f := op.fwd
+	span, rows := tapsGradImages*op.slot, f.rows()
 	cols := (rows + 2) / 3 * 3
+	xp, gzp, lanes := op.xp[wk], op.gzp[wk], op.lanes[wk]
 	var offs [3]int
 	for g := 0; g < (f.O+7)/8; g++ {
 		for col := 0; col < rows; col += 3 {
 			for k := range offs {
-				offs[k] = starts[min(col+k, rows-1)] // past the last tap: a copy, summed aside
+				offs[k] = op.offs[min(col+k, rows-1)] // past the last tap: a copy, summed aside
 			}
-			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*q16:], q16, xp, &offs, q16/16)
+			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*span:], span, xp, &offs, n*op.slot/16)
 		}
 	}
 }
