@@ -5,7 +5,6 @@ import (
 
 	"github.com/basin-dev/basin/core/data"
 	"github.com/basin-dev/basin/core/ops"
-	"github.com/basin-dev/basin/core/rng"
 )
 
 // chainArch has two chains: the first ends early, at a layer read again
@@ -54,16 +53,7 @@ func TestChainMatchesLayerByLayer(t *testing.T) {
 	noshort, _ := Preset("resnet-noshort")
 	defer func(v bool) { ops.UseChain = v }(ops.UseChain)
 	for _, arch := range []Arch{resnet, noshort, everyLayerArch(t), custom} {
-		theta := arch.Init(7)
-		r := rng.New(7, 7)
-		bn := theta.InBatchNorm()
-		for i := range theta {
-			for j := range theta[i].Data {
-				if bn[i] {
-					theta[i].Data[j] = float32(0.5 + r.Float64())
-				}
-			}
-		}
+		theta := batchNormAway(arch, 7)
 		var losses []float64
 		for _, chain := range []bool{true, false} {
 			ops.UseChain = chain

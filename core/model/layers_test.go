@@ -156,6 +156,22 @@ func indexOf(p Params, name string) int {
 	return -1
 }
 
+// batchNormAway returns arch's seeded weights with every batch-norm
+// tensor (γ, β, μ, σ²) drawn from [0.5, 1.5) instead of its initial 1 or 0.
+func batchNormAway(arch Arch, seed uint64) Params {
+	theta := arch.Init(seed)
+	r := rng.New(seed, seed)
+	bn := theta.InBatchNorm()
+	for i := range theta {
+		for j := range theta[i].Data {
+			if bn[i] {
+				theta[i].Data[j] = float32(0.5 + r.Float64())
+			}
+		}
+	}
+	return theta
+}
+
 // An evaluation graph folds batch norm into the conv before it (and the
 // ReLU after it): the same loss as the unfolded stock graph, on resnet
 // and on every layer kind, with batch-norm statistics away from 0 and 1.
@@ -174,16 +190,7 @@ func TestFoldedEvaluationMatchesStock(t *testing.T) {
 		wideEps.Layers[i].Eps = 0.5
 	}
 	for _, arch := range []Arch{resnet, everyLayerArch(t), wideEps} {
-		theta := arch.Init(6)
-		r := rng.New(6, 6)
-		bn := theta.InBatchNorm()
-		for i := range theta {
-			for j := range theta[i].Data {
-				if bn[i] {
-					theta[i].Data[j] = float32(0.5 + r.Float64()) // γ, β, μ, σ² all in [0.5, 1.5)
-				}
-			}
-		}
+		theta := batchNormAway(arch, 6)
 		var losses []float64
 		for _, impl := range []Ops{FastOps, StockOps} {
 			net, err := NewNetWith(arch, theta.Clone(), len(idx), false, impl)

@@ -14,13 +14,6 @@ import (
 // one at a time by the definition in float64.
 func TestChainMatchesLayers(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	normals := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
 	const b = 3
 	shape := []int{8, 12, 12}
 	g1 := Window{C: 8, H: 12, W: 12, K: 3, Stride: 1, Pad: 1}
@@ -41,12 +34,12 @@ func TestChainMatchesLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := normals(b * 8 * 12 * 12)
+	x := floats(r, b*8*12*12)
 	inputs := []G.Value{tensor.New(tensor.WithShape(b, 8, 12, 12), tensor.WithBacking(x))}
 	var ws, bs [][]float32
 	for _, st := range steps {
 		if st.Kind == ChainConv {
-			w, bias := normals(st.O*st.Window.Rows()), normals(st.O)
+			w, bias := floats(r, st.O*st.Window.Rows()), floats(r, st.O)
 			for j := range w { // He's scale, so values stay near 1 through the layers
 				w[j] *= float32(math.Sqrt(2 / float64(st.Window.Rows())))
 			}

@@ -77,13 +77,6 @@ func TestUnfoldAndFold(t *testing.T) {
 func TestStridedConvMatchesNaive(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 8))
-	randn := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
 	for _, g := range []Window{
 		{C: 3, H: 9, W: 9, K: 3, Stride: 2, Pad: 1},
 		{C: 8, H: 14, W: 14, K: 1, Stride: 2},
@@ -91,8 +84,8 @@ func TestStridedConvMatchesNaive(t *testing.T) {
 		{C: 9, H: 8, W: 11, K: 3, Stride: 1, Pad: 2, Dilation: 2},
 	} {
 		const b, o = 3, 10
-		x, w, bias := randn(b*g.C*g.H*g.W), randn(o*g.Rows()), randn(o)
-		gy := randn(b * o * g.Pixels())
+		x, w, bias := floats(r, b*g.C*g.H*g.W), floats(r, o*g.Rows()), floats(r, o)
+		gy := floats(r, b*o*g.Pixels())
 		k := &StridedConv{Window: g, B: b, O: o, ReLU: true}
 		y := make([]float32, len(gy))
 		gx, gw, gb := make([]float32, len(x)), make([]float32, len(w)), make([]float32, o)

@@ -6,6 +6,15 @@ import (
 	"testing"
 )
 
+// floats returns n standard normal values.
+func floats(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
 // naiveConv is the definition, in float64: w ⋆ x + b (+ res), then ReLU.
 func naiveConv(g Window, o int, x, w, b, res []float32, relu bool) []float64 {
 	oh, ow := g.OH(), g.OW()
@@ -44,13 +53,6 @@ func naiveConv(g Window, o int, x, w, b, res []float32, relu bool) []float64 {
 func TestTapConvMatchesNaive(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
-	normals := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
 	for i, c := range []struct {
 		g   Window
 		o   int
@@ -65,15 +67,15 @@ func TestTapConvMatchesNaive(t *testing.T) {
 		{Window{C: 1, H: 5, W: 6, K: 3, Stride: 1}, 3, false},
 	} {
 		for _, relu := range []bool{false, true} {
-			x, w, b := normals(c.g.C*c.g.H*c.g.W), normals(c.o*c.g.Rows()), normals(c.o)
+			x, w, b := floats(r, c.g.C*c.g.H*c.g.W), floats(r, c.o*c.g.Rows()), floats(r, c.o)
 			var res []float32
 			if c.res {
-				res = normals(c.o * c.g.Pixels())
+				res = floats(r, c.o*c.g.Pixels())
 			}
 			tc := newTapConv(c.g, c.o)
 			tc.buffers(1)
 			tc.filters(w, b)
-			y := normals(c.o * c.g.Pixels()) // every output must be written
+			y := floats(r, c.o*c.g.Pixels()) // every output must be written
 			for rep := 0; rep < 2; rep++ {   // the planes' padding stays zero
 				tc.forward(1, x, y, res, relu)
 			}

@@ -106,13 +106,7 @@ func TestConv3x3Rows(t *testing.T) {
 
 func TestConvTaps(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	paths := []bool{false}
-	if HasConvTaps {
-		paths = append(paths, true)
-	}
-	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
-	for _, vec := range paths {
-		HasConvTaps = vec
+	tapPaths(func(vec bool) {
 		for _, n := range []int{5, 16, 37, 48, 64, 80, 130} {
 			for _, c := range []int{1, 3} {
 				taps := []int{0, 1, 2, 9, 10, 11, 18, 19, 20}
@@ -148,19 +142,13 @@ func TestConvTaps(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestTapsOut(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	paths := []bool{false}
-	if HasConvTaps {
-		paths = append(paths, true)
-	}
-	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
 	nan := float32(math.NaN())
-	for _, vec := range paths {
-		HasConvTaps = vec
+	tapPaths(func(vec bool) {
 		for _, ow := range []int{7, 14, 16, 28, 35} {
 			for _, res := range []bool{false, true} {
 				for _, relu := range []bool{false, true} {
@@ -195,18 +183,12 @@ func TestTapsOut(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestCopyRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	paths := []bool{false}
-	if HasConvTaps {
-		paths = append(paths, true)
-	}
-	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
-	for _, vec := range paths {
-		HasConvTaps = vec
+	tapPaths(func(vec bool) {
 		for _, w := range []int{1, 7, 16, 28, 33} {
 			rows, ss, ds := 4, w+1, w+3
 			src, dst := normals(r, rows*ss), normals(r, rows*ds+5)
@@ -222,18 +204,12 @@ func TestCopyRows(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestTapsGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	paths := []bool{false}
-	if HasConvTaps {
-		paths = append(paths, true)
-	}
-	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
-	for _, vec := range paths {
-		HasConvTaps = vec
+	tapPaths(func(vec bool) {
 		for _, n := range []int{1, 3, 7} {
 			gstride := 16*n + 5
 			gz, x := normals(r, 8*gstride), normals(r, 16*n+40)
@@ -255,18 +231,12 @@ func TestTapsGrad(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestSplit2(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	paths := []bool{false}
-	if HasConvTaps {
-		paths = append(paths, true)
-	}
-	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
-	for _, vec := range paths {
-		HasConvTaps = vec
+	tapPaths(func(vec bool) {
 		for _, w := range []int{1, 7, 14, 16, 17, 28, 32, 33} {
 			rows, ss, ds := 3, 2*w+1, w/2+3
 			src := normals(r, rows*ss)
@@ -287,5 +257,19 @@ func TestSplit2(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// tapPaths runs f on the plain-Go path of the tap kernels, then (where
+// AVX-512 runs them) on the vector one, and restores HasConvTaps.
+func tapPaths(f func(vec bool)) {
+	defer func(v bool) { HasConvTaps = v }(HasConvTaps)
+	paths := []bool{false}
+	if HasConvTaps {
+		paths = append(paths, true)
+	}
+	for _, vec := range paths {
+		HasConvTaps = vec
+		f(vec)
 	}
 }

@@ -2146,6 +2146,7 @@ TEXT ·tapsOutAVX512(SB), NOSPLIT, $0-48
 	MOVQ         pw+32(FP), SI
 	MOVQ         bias+40(FP), DI
 	VBROADCASTSS (DI), Z0
+	SHLQ         $0x02, SI
 	MOVQ         BX, DI
 	ANDQ         $0x0f, DI
 	MOVQ         $0x00000001, R8
@@ -2155,7 +2156,6 @@ TEXT ·tapsOutAVX512(SB), NOSPLIT, $0-48
 	MOVQ         BX, R8
 	SHRQ         $0x04, R8
 	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
 
 row:
 	XORQ  R9, R9
@@ -2197,6 +2197,7 @@ TEXT ·tapsOutReLUAVX512(SB), NOSPLIT, $0-48
 	MOVQ         bias+40(FP), DI
 	VBROADCASTSS (DI), Z0
 	VXORPS       Z1, Z1, Z1
+	SHLQ         $0x02, SI
 	MOVQ         BX, DI
 	ANDQ         $0x0f, DI
 	MOVQ         $0x00000001, R8
@@ -2206,7 +2207,6 @@ TEXT ·tapsOutReLUAVX512(SB), NOSPLIT, $0-48
 	MOVQ         BX, R8
 	SHRQ         $0x04, R8
 	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
 
 row:
 	XORQ  R9, R9
@@ -2250,6 +2250,7 @@ TEXT ·tapsOutResAVX512(SB), NOSPLIT, $0-56
 	MOVQ         res+48(FP), DI
 	MOVQ         bias+40(FP), R8
 	VBROADCASTSS (R8), Z0
+	SHLQ         $0x02, SI
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	MOVQ         $0x00000001, R9
@@ -2259,7 +2260,6 @@ TEXT ·tapsOutResAVX512(SB), NOSPLIT, $0-56
 	MOVQ         BX, R9
 	SHRQ         $0x04, R9
 	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
 
 row:
 	XORQ  R10, R10
@@ -2307,6 +2307,7 @@ TEXT ·tapsOutResReLUAVX512(SB), NOSPLIT, $0-56
 	MOVQ         bias+40(FP), R8
 	VBROADCASTSS (R8), Z0
 	VXORPS       Z1, Z1, Z1
+	SHLQ         $0x02, SI
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	MOVQ         $0x00000001, R9
@@ -2316,7 +2317,6 @@ TEXT ·tapsOutResReLUAVX512(SB), NOSPLIT, $0-56
 	MOVQ         BX, R9
 	SHRQ         $0x04, R9
 	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
 
 row:
 	XORQ  R10, R10
@@ -2363,34 +2363,36 @@ TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
 	MOVQ  ss+24(FP), BX
 	MOVQ  rows+32(FP), SI
 	MOVQ  w+40(FP), DI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
 	MOVQ  DI, R8
 	ANDQ  $0x0f, R8
 	MOVQ  $0x00000001, R9
 	SHLXQ R8, R9, R9
 	DECQ  R9
 	KMOVW R9, K1
-	SHRQ  $0x04, DI
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, BX
+	MOVQ  DI, R9
+	SHRQ  $0x04, R9
+	SHLQ  $0x02, DI
 
 row:
-	XORQ  R9, R9
-	MOVQ  DI, R10
+	XORQ  DI, DI
+	MOVQ  R9, R10
 	TESTQ R10, R10
 	JZ    rest
 
 chunk:
-	VMOVUPS (DX)(R9*4), Z0
-	VMOVUPS Z0, (AX)(R9*4)
-	ADDQ    $0x10, R9
+	VMOVUPS (DX)(DI*4), Z0
+	VMOVUPS Z0, (AX)(DI*4)
+	ADDQ    $0x10, DI
 	DECQ    R10
 	JNZ     chunk
 
 rest:
 	TESTQ     R8, R8
 	JZ        next
-	VMOVUPS.Z (DX)(R9*4), K1, Z0
-	VMOVUPS   Z0, K1, (AX)(R9*4)
+	VMOVUPS.Z (DX)(DI*4), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(DI*4)
 
 next:
 	ADDQ BX, DX

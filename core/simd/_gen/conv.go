@@ -280,60 +280,27 @@ func tapsOut(relu, res bool) {
 		zero = ZMM()
 		VXORPS(zero, zero, zero)
 	}
-	// the mask of the last ow mod 16 columns, and the whole 16s
-	rest, m := GP64(), GP64()
-	MOVQ(ow, rest)
-	ANDQ(U8(15), rest)
-	MOVQ(U32(1), m)
-	SHLXQ(rest, m, m)
-	DECQ(m)
-	k := K()
-	KMOVW(m.As32(), k)
-	full := GP64()
-	MOVQ(ow, full)
-	SHRQ(U8(4), full)
-	SHLQ(U8(2), ow)
 	SHLQ(U8(2), pw)
-	body := func(load, store func(Mem, reg.VecVirtual), resLoad func(Mem, reg.VecVirtual), at func(reg.Register) Mem) {
+	rowsByMask(rows, ow, func(rw rowAccess) {
 		v := ZMM()
-		load(at(src), v)
+		rw.load(src, v)
 		VADDPS(b, v, v)
 		if res {
 			t := ZMM()
-			resLoad(at(r), t)
+			rw.load(r, t)
 			VADDPS(t, v, v)
 		}
 		if relu {
 			VMAXPS(v, zero, v) // a NaN stays NaN
 		}
-		store(at(dst), v)
-	}
-	Label("row")
-	i := GP64()
-	XORQ(i, i)
-	n := GP64()
-	MOVQ(full, n)
-	TESTQ(n, n)
-	JZ(LabelRef("rest"))
-	Label("chunk")
-	body(func(a Mem, v reg.VecVirtual) { VMOVUPS(a, v) }, func(a Mem, v reg.VecVirtual) { VMOVUPS(v, a) },
-		func(a Mem, v reg.VecVirtual) { VMOVUPS(a, v) }, func(p reg.Register) Mem { return Mem{Base: p, Index: i, Scale: 4} })
-	ADDQ(U8(16), i)
-	DECQ(n)
-	JNZ(LabelRef("chunk"))
-	Label("rest")
-	TESTQ(rest, rest)
-	JZ(LabelRef("next"))
-	body(func(a Mem, v reg.VecVirtual) { VMOVUPS_Z(a, k, v) }, func(a Mem, v reg.VecVirtual) { VMOVUPS(v, k, a) },
-		func(a Mem, v reg.VecVirtual) { VMOVUPS_Z(a, k, v) }, func(p reg.Register) Mem { return Mem{Base: p, Index: i, Scale: 4} })
-	Label("next")
-	ADDQ(pw, src)
-	ADDQ(ow, dst)
-	if res {
-		ADDQ(ow, r)
-	}
-	DECQ(rows)
-	JNZ(LabelRef("row"))
+		rw.store(v, dst)
+	}, func(ow reg.Register) {
+		ADDQ(pw, src)
+		ADDQ(ow, dst)
+		if res {
+			ADDQ(ow, r)
+		}
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -347,43 +314,16 @@ func copyRows() {
 	dst, ds := Load(Param("dst"), GP64()), Load(Param("ds"), GP64())
 	src, ss := Load(Param("src"), GP64()), Load(Param("ss"), GP64())
 	rows, w := Load(Param("rows"), GP64()), Load(Param("w"), GP64())
-	rest, m := GP64(), GP64()
-	MOVQ(w, rest)
-	ANDQ(U8(15), rest)
-	MOVQ(U32(1), m)
-	SHLXQ(rest, m, m)
-	DECQ(m)
-	k := K()
-	KMOVW(m.As32(), k)
-	full := GP64()
-	MOVQ(w, full)
-	SHRQ(U8(4), full)
 	SHLQ(U8(2), ds)
 	SHLQ(U8(2), ss)
-	Label("row")
-	i, n := GP64(), GP64()
-	XORQ(i, i)
-	MOVQ(full, n)
-	TESTQ(n, n)
-	JZ(LabelRef("rest"))
-	Label("chunk")
-	v := ZMM()
-	VMOVUPS(Mem{Base: src, Index: i, Scale: 4}, v)
-	VMOVUPS(v, Mem{Base: dst, Index: i, Scale: 4})
-	ADDQ(U8(16), i)
-	DECQ(n)
-	JNZ(LabelRef("chunk"))
-	Label("rest")
-	TESTQ(rest, rest)
-	JZ(LabelRef("next"))
-	t := ZMM()
-	VMOVUPS_Z(Mem{Base: src, Index: i, Scale: 4}, k, t)
-	VMOVUPS(t, k, Mem{Base: dst, Index: i, Scale: 4})
-	Label("next")
-	ADDQ(ss, src)
-	ADDQ(ds, dst)
-	DECQ(rows)
-	JNZ(LabelRef("row"))
+	rowsByMask(rows, w, func(rw rowAccess) {
+		v := ZMM()
+		rw.load(src, v)
+		rw.store(v, dst)
+	}, func(reg.Register) {
+		ADDQ(ss, src)
+		ADDQ(ds, dst)
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -497,4 +437,67 @@ func split2() {
 	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
+}
+
+// rowAccess loads and stores 16 floats of a row at i, whole or under
+// the mask of the row's rest.
+type rowAccess struct {
+	i    reg.Register
+	mask reg.Register // nil: a whole 16
+}
+
+func (a rowAccess) load(p reg.Register, v reg.VecVirtual) {
+	m := Mem{Base: p, Index: a.i, Scale: 4}
+	if a.mask == nil {
+		VMOVUPS(m, v)
+		return
+	}
+	VMOVUPS_Z(m, a.mask, v)
+}
+
+func (a rowAccess) store(v reg.VecVirtual, p reg.Register) {
+	m := Mem{Base: p, Index: a.i, Scale: 4}
+	if a.mask == nil {
+		VMOVUPS(v, m)
+		return
+	}
+	VMOVUPS(v, a.mask, m)
+}
+
+// rowsByMask emits a loop over rows rows of w floats: body on each whole
+// 16 of a row, then on its rest (w mod 16) under a mask, then next to
+// move the row pointers on (given w·4, the row's bytes). It labels
+// "row", "chunk", "rest" and "next".
+func rowsByMask(rows, w reg.Register, body func(rowAccess), next func(wBytes reg.Register)) {
+	rest, m := GP64(), GP64()
+	MOVQ(w, rest)
+	ANDQ(U8(15), rest)
+	MOVQ(U32(1), m)
+	SHLXQ(rest, m, m)
+	DECQ(m)
+	k := K()
+	KMOVW(m.As32(), k)
+	full := GP64()
+	MOVQ(w, full)
+	SHRQ(U8(4), full)
+	SHLQ(U8(2), w)
+	Label("row")
+	i, n := GP64(), GP64()
+	XORQ(i, i)
+	MOVQ(full, n)
+	TESTQ(n, n)
+	JZ(LabelRef("rest"))
+	Label("chunk")
+	body(rowAccess{i: i})
+	ADDQ(U8(16), i)
+	DECQ(n)
+	JNZ(LabelRef("chunk"))
+	Label("rest")
+	TESTQ(rest, rest)
+	JZ(LabelRef("next"))
+	body(rowAccess{i: i, mask: k})
+	Label("next")
+	next(w)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
 }
