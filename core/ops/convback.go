@@ -138,6 +138,8 @@ type ConvBack struct {
 	taps       []gemm.Offsets
 	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
 	slot       int         // floats per image in xp and gzp rows (tapsGrad)
+	shared     bool        // gzp's copy of gz is also the input gradient's planes
+	shift      int         // where gz starts in its slot: the planes' padding
 	offs       []int       // per tap (c, ky, kx): its offset into xp (tapsGrad)
 	lane       laneSum
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
@@ -239,6 +241,10 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		return gz
 	}
+	if op.shared {
+		flipFilters(op.flipped, w, f.O, f.C, f.K)
+		op.back.filters(op.flipped, nil)
+	}
 	if op.lanes != nil { // tapsGradImages images a call of the tap kernel
 		forEach((f.B+tapsGradImages-1)/tapsGradImages, func(wk, q int) {
 			i0 := q * tapsGradImages
@@ -247,6 +253,12 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 				op.stage(wk, k, x[(i0+k)*in:(i0+k+1)*in], grad(wk, i0+k))
 			}
 			op.tapsGrad(wk, n)
+			if op.shared { // the input gradient from the same padded copy of gz
+				span := tapsGradImages * op.slot
+				for k := 0; k < n; k++ {
+					op.back.convolve(op.gzp[wk][k*op.slot:], span, op.back.acc[wk], gx[(i0+k)*in:(i0+k+1)*in], nil, false)
+				}
+			}
 		})
 	} else {
 		forEach(f.B, func(wk, i int) {
@@ -266,6 +278,9 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	if f.First {
+		return gxT, nil
+	}
+	if op.shared { // done in the filter gradient's loop
 		return gxT, nil
 	}
 	if tc := op.back; tc != nil {
@@ -334,6 +349,12 @@ func (op *ConvBack) unfolding() {
 	if f.taps != nil { // the tap kernel's lane-wise products (tapsGrad)
 		op.slot = (max(plane, f.OH()*xw) + 15) &^ 15
 		span := tapsGradImages * op.slot
+		// A "same" conv's output gradient, padded as the input gradient's
+		// convolution reads it, has the planes' width: one copy serves both.
+		op.shared = !f.First && 2*f.Pad == f.K-1
+		if op.shared {
+			op.shift = f.Pad*xw + f.Pad
+		}
 		op.offs = op.offs[:0]
 		for _, st := range starts {
 			c, off := st/plane, st%plane
@@ -341,7 +362,7 @@ func (op *ConvBack) unfolding() {
 		}
 		for i := 0; i < Workers; i++ {
 			op.xp = append(op.xp, make([]float32, f.C*span+2*xw+k+16))
-			op.gzp = append(op.gzp, make([]float32, (f.O+7)/8*8*span))
+			op.gzp = append(op.gzp, make([]float32, (f.O+7)/8*8*span+op.shift+2*xw+32))
 			op.lanes = append(op.lanes, make([]float32, (f.O+7)/8*(rows+2)/3*3*8*16))
 		}
 		return
@@ -427,7 +448,7 @@ func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 		simd.CopyRows(xp[c*span+k*op.slot+f.Pad*xw+f.Pad:], xw, x[c*f.H*f.W:], f.W, f.H, f.W)
 	}
 	for o := 0; o < f.O; o++ {
-		simd.CopyRows(gzp[o*span+k*op.slot:], xw, gz[o*oh*ow:], ow, oh, ow)
+		simd.CopyRows(gzp[o*span+k*op.slot+op.shift:], xw, gz[o*oh*ow:], ow, oh, ow)
 	}
 }
 
@@ -442,7 +463,7 @@ func (op *ConvBack) tapsGrad(wk, n int) {
 			for k := range offs {
 				offs[k] = op.offs[min(col+k, rows-1)] // past the last tap: a copy, summed aside
 			}
-			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*span:], span, xp, &offs, n*op.slot/16)
+			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*span+op.shift:], span, xp, &offs, n*op.slot/16)
 		}
 	}
 }

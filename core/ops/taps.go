@@ -171,9 +171,15 @@ func (t *tapConv) forward(worker int, x, y, res []float32, relu bool) {
 // outputs (accLen floats).
 func (t *tapConv) forwardOn(xp, acc, x, y, res []float32, relu bool) {
 	t.pack(xp, x)
+	t.convolve(xp, t.cs, acc, y, res, relu)
+}
+
+// convolve is forwardOn on planes packed already, cstride floats apart
+// (each with the padding, layout and slack pack gives them).
+func (t *tapConv) convolve(xp []float32, cstride int, acc, y, res []float32, relu bool) {
 	ohw, per := t.oh*t.ow, t.g.C*t.g.K*t.g.K*8
 	for grp := 0; grp < t.groups; grp++ {
-		simd.ConvTaps(acc, t.span, xp, t.cs, t.g.C, t.taps, t.wq[grp*per:(grp+1)*per], t.n)
+		simd.ConvTaps(acc, t.span, xp, cstride, t.g.C, t.taps, t.wq[grp*per:(grp+1)*per], t.n)
 		for j := 0; j < 8 && grp*8+j < t.o; j++ {
 			o := grp*8 + j
 			var r []float32
