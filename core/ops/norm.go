@@ -26,7 +26,6 @@ type BatchNorm struct {
 
 	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
-	gz     []float32 // the gradient through the fused ReLU
 }
 
 // BatchNorm's constants, PyTorch's defaults.
@@ -105,21 +104,20 @@ func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
 // x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
 func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	x, g := in[0], in[1]
-	if k.ReLU && k.gz == nil {
-		k.gz = make([]float32, len(gy))
-	}
 	gx, gg, gb := gin[0], gin[1], gin[2]
 	n := float32(k.B * k.HW)
+	// With the fused ReLU, g is gy where y > 0 (else 0): both passes mask
+	// gy themselves, so the masked gradient is never written out.
 	k.each(k.C, func(_, c int) {
 		var sg, sgh float64
 		m, is := k.mu[c], k.invStd[c] // of the forward pass
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			var zs, ys []float32
-			if k.ReLU { // through the fused ReLU, into a buffer of its own
-				zs, ys = k.gz[o:o+k.HW], y[o:o+k.HW]
+			var ys []float32
+			if k.ReLU {
+				ys = y[o : o+k.HW]
 			}
-			s32, sh32 := simd.BNSums(zs, gy[o:o+k.HW], x[o:o+k.HW], ys, m, k.ReLU) // per plane in float32
+			s32, sh32 := simd.BNSums(nil, gy[o:o+k.HW], x[o:o+k.HW], ys, m, k.ReLU) // per plane in float32
 			sg += float64(s32)
 			sgh += float64(sh32) * float64(is) // Σ g·x̂ = Σ g·(x − μ) / σ
 		}
@@ -134,19 +132,22 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		}
 		scale := g[c] * k.invStd[c]
 		mg, mgh := float32(sg)/n, float32(sgh)/n
-		src := gy
-		if k.ReLU {
-			src = k.gz
-		}
 		for i := 0; i < k.B; i++ {
 			o := (i*k.C + c) * k.HW
-			gs, xs, dst := src[o:o+k.HW], x[o:o+k.HW], gx[o:o+k.HW]
+			gs, xs, dst := gy[o:o+k.HW], x[o:o+k.HW], gx[o:o+k.HW]
+			var ys []float32
+			if k.ReLU {
+				ys = y[o : o+k.HW]
+			}
 			if k.Train { // scale·(g − mg − x̂·mgh), x̂ = (x − μ)/σ
-				simd.Affine2(dst, gs, xs, scale, -scale*mgh*is, m, -scale*mg)
-			} else {
-				for j, t := range gs {
-					dst[j] = scale * t
+				simd.Affine2Masked(dst, gs, xs, ys, scale, -scale*mgh*is, m, -scale*mg)
+				continue
+			}
+			for j, t := range gs {
+				if ys != nil && ys[j] <= 0 {
+					t = 0
 				}
+				dst[j] = scale * t
 			}
 		}
 	})

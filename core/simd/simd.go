@@ -130,35 +130,56 @@ func Affine(dst, x []float32, m, a, s float32, relu bool) {
 }
 
 // Affine2 sets dst = p·g + q·(x − m) + r: batch norm's input gradient.
-func Affine2(dst, g, x []float32, p, q, m, r float32) {
+func Affine2(dst, g, x []float32, p, q, m, r float32) { Affine2Masked(dst, g, x, nil, p, q, m, r) }
+
+// Affine2Masked is Affine2 with g taken as 0 where y ≤ 0 (the gradient
+// through a ReLU whose output was y, not written out); y nil: no mask.
+func Affine2Masked(dst, g, x, y []float32, p, q, m, r float32) {
 	n := len(dst)
 	g, x = g[:n], x[:n]
+	if y != nil {
+		y = y[:n]
+	}
 	k := 0
 	if useAsm && n >= 8 {
 		k = n &^ 7
-		affine2AVX2(&dst[0], &g[0], &x[0], p, q, m, r, k)
+		if y != nil {
+			affine2maskAVX2(&dst[0], &g[0], &x[0], &y[0], p, q, m, r, k)
+		} else {
+			affine2AVX2(&dst[0], &g[0], &x[0], p, q, m, r, k)
+		}
 	}
 	for i := k; i < n; i++ {
-		dst[i] = p*g[i] + q*(x[i]-m) + r
+		t := g[i]
+		if y != nil && y[i] <= 0 {
+			t = 0
+		}
+		dst[i] = p*t + q*(x[i]-m) + r
 	}
 }
 
 // BNSums returns Σ g and Σ g·(x − m) over gy, batch norm's backward sums.
-// With relu (y non-nil, and gz) g is gy where y is not ≤ 0 and 0
-// elsewhere (the ReLU fused after it), and g is written to gz.
+// With relu (y non-nil) g is gy where y is not ≤ 0 and 0 elsewhere (the
+// ReLU fused after it), and g is written to gz unless gz is nil.
 func BNSums(gz, gy, x, y []float32, m float32, relu bool) (s, sh float32) {
 	n := len(gy)
 	x = x[:n]
 	if relu {
-		gz, y = gz[:n], y[:n]
+		y = y[:n]
+		if gz != nil {
+			gz = gz[:n]
+		}
 	}
 	k := 0
 	if useAsm && n >= 8 {
 		k = n &^ 7
 		var out [2]float32
-		if relu {
+		switch {
+		case relu && gz != nil:
 			bnsumsreluAVX2(&out[0], &gz[0], &gy[0], &x[0], &y[0], m, k)
-		} else {
+		case relu:
+			bnsumsmaskAVX2(&out[0], &gy[0], &gy[0], &x[0], &y[0], m, k) // gz unwritten
+		default:
 			bnsumsAVX2(&out[0], &gy[0], &gy[0], &x[0], &x[0], m, k) // gz, y unread
 		}
 		s, sh = out[0], out[1]
@@ -169,7 +190,9 @@ func BNSums(gz, gy, x, y []float32, m float32, relu bool) (s, sh float32) {
 			if y[i] <= 0 {
 				t = 0
 			}
-			gz[i] = t
+			if gz != nil {
+				gz[i] = t
+			}
 		}
 		s += t
 		sh += t * (x[i] - m)

@@ -32,10 +32,16 @@ func affinereluAVX2(dst *float32, x *float32, m float32, a float32, s float32, n
 func affine2AVX2(dst *float32, gy *float32, x *float32, p float32, q float32, m float32, c float32, n int)
 
 //go:noescape
+func affine2maskAVX2(dst *float32, gy *float32, x *float32, y *float32, p float32, q float32, m float32, c float32, n int)
+
+//go:noescape
 func bnsumsAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
 
 //go:noescape
 func bnsumsreluAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+
+//go:noescape
+func bnsumsmaskAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
 
 //go:noescape
 func interleave2resAVX2(dst *float32, a *float32, b *float32, r *float32, bias float32, n int)

@@ -278,6 +278,47 @@ done:
 	VZEROUPPER
 	RET
 
+// func affine2maskAVX2(dst *float32, gy *float32, x *float32, y *float32, p float32, q float32, m float32, c float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·affine2maskAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         gy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         y+24(FP), BX
+	VXORPS       Y0, Y0, Y0
+	MOVSS        p+32(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        q+36(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        m+40(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        c+44(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVQ         n+48(FP), SI
+	SHRQ         $0x03, SI
+	JZ           done
+
+loop:
+	VMOVUPS     (DX), Y5
+	VSUBPS      Y3, Y5, Y5
+	VFMADD213PS Y4, Y2, Y5
+	VMOVUPS     (CX), Y6
+	VMOVUPS     (BX), Y7
+	VCMPPS      $0x06, Y0, Y7, Y7
+	VANDPS      Y7, Y6, Y6
+	VFMADD231PS Y6, Y1, Y5
+	VMOVUPS     Y5, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func bnsumsAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·bnsumsAVX2(SB), NOSPLIT, $0-56
@@ -345,6 +386,53 @@ loop:
 	VCMPPS      $0x06, Y1, Y5, Y5
 	VANDPS      Y5, Y4, Y4
 	VMOVUPS     Y4, (CX)
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     (BX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y4, Y5, Y3
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, SI
+	DECQ        DI
+	JNZ         loop
+
+done:
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X2, (AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	VMOVSS       X3, 4(AX)
+	VZEROUPPER
+	RET
+
+// func bnsumsmaskAVX2(out *float32, gz *float32, gy *float32, x *float32, y *float32, m float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·bnsumsmaskAVX2(SB), NOSPLIT, $0-56
+	MOVQ         out+0(FP), AX
+	MOVQ         gz+8(FP), CX
+	MOVQ         gy+16(FP), DX
+	MOVQ         x+24(FP), BX
+	MOVQ         y+32(FP), SI
+	MOVSS        m+40(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         n+48(FP), DI
+	SHRQ         $0x03, DI
+	JZ           done
+
+loop:
+	VMOVUPS     (DX), Y4
+	VMOVUPS     (SI), Y5
+	VCMPPS      $0x06, Y1, Y5, Y5
+	VANDPS      Y5, Y4, Y4
 	VADDPS      Y4, Y2, Y2
 	VMOVUPS     (BX), Y5
 	VSUBPS      Y0, Y5, Y5

@@ -102,3 +102,5 @@ func shiftSumsAVX2(x *float32, n int, shift float32) (s, ss float32) { panic("no
 func split2AVX512(dst0, dst1 *float32, dstride int, src *float32, sstride, rows, mlo, mhi, m0, m1 int, idx *int32) {
 	panic("no assembly")
 }
+func affine2maskAVX2(dst, gy, x, y *float32, p, q, m, c float32, n int) { panic("no assembly") }
+func bnsumsmaskAVX2(out, gz, gy, x, y *float32, m float32, n int)       { panic("no assembly") }

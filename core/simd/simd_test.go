@@ -208,11 +208,22 @@ func TestAffineAndAdd2(t *testing.T) {
 					t.Fatalf("Affine n=%d relu=%v [%d] = %v, want %v", n, relu, i, got[i], want)
 				}
 			}
-			Affine2(got, y, x, 2, -0.5, 0.25, 1)
+			var mask []float32 // the masked form: y as the gradient, x−0.5 as the ReLU's output
+			if relu {
+				mask = make([]float32, n)
+				for i := range mask {
+					mask[i] = float32(i%3) - 1
+				}
+			}
+			Affine2Masked(got, y, x, mask, 2, -0.5, 0.25, 1)
 			for i := range x {
-				want := 2*y[i] - 0.5*(x[i]-0.25) + 1
+				g := y[i]
+				if relu && mask[i] <= 0 {
+					g = 0
+				}
+				want := 2*g - 0.5*(x[i]-0.25) + 1
 				if got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
-					t.Fatalf("Affine2 n=%d [%d] = %v, want %v", n, i, got[i], want)
+					t.Fatalf("Affine2 n=%d masked=%v [%d] = %v, want %v", n, relu, i, got[i], want)
 				}
 			}
 			Add2(got, x, y, relu)
@@ -238,23 +249,28 @@ func TestBNSums(t *testing.T) {
 			gy[i], x[i], y[i] = float32(i%7)-3, float32(i%11)*0.5, float32(i%3)-1
 		}
 		y[n/2] = float32(math.NaN())
-		for _, relu := range []bool{false, true} {
+		for _, mode := range []string{"plain", "relu", "relu, not stored"} {
+			relu := mode != "plain"
 			gz := make([]float32, n)
-			s, sh := BNSums(gz, gy, x, y, 1.5, relu)
+			out := gz
+			if mode == "relu, not stored" {
+				out = nil
+			}
+			s, sh := BNSums(out, gy, x, y, 1.5, relu)
 			var ws, wsh float64
 			for i := range gy {
 				g := gy[i]
 				if relu && y[i] <= 0 {
 					g = 0
 				}
-				if relu && gz[i] != g {
+				if out != nil && relu && gz[i] != g {
 					t.Fatalf("n=%d gz[%d] = %v, want %v", n, i, gz[i], g)
 				}
 				ws += float64(g)
 				wsh += float64(g) * (float64(x[i]) - 1.5)
 			}
 			if math.Abs(float64(s)-ws) > 1e-4 || math.Abs(float64(sh)-wsh) > 1e-3 {
-				t.Fatalf("n=%d relu=%v: sums %v, %v, want %v, %v", n, relu, s, sh, ws, wsh)
+				t.Fatalf("n=%d %s: sums %v, %v, want %v, %v", n, mode, s, sh, ws, wsh)
 			}
 		}
 	}

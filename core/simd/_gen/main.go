@@ -28,9 +28,11 @@ func main() {
 	interleave("interleave2reluAVX2", false, true)
 	affine("affineAVX2", false)
 	affine("affinereluAVX2", true)
-	affine2()
-	bnSums("bnsumsAVX2", false)
-	bnSums("bnsumsreluAVX2", true)
+	affine2(false)
+	affine2(true)
+	bnSums("bnsumsAVX2", false, false)
+	bnSums("bnsumsreluAVX2", true, true)
+	bnSums("bnsumsmaskAVX2", true, false)
 	interleave("interleave2resAVX2", true, false)
 	interleave("interleave2resreluAVX2", true, true)
 	interleave("interleave2AVX2", false, false)
@@ -175,22 +177,41 @@ func affine(name string, relu bool) {
 }
 
 // affine2: dst = p·g + q·(x − m) + r (batch norm's input gradient).
-func affine2() {
-	TEXT("affine2AVX2", NOSPLIT, "func(dst, gy, x *float32, p, q, m, c float32, n int)")
+func affine2(masked bool) {
+	name, sig := "affine2AVX2", "func(dst, gy, x *float32, p, q, m, c float32, n int)"
+	if masked { // g is gy where y is not ≤ 0 (the ReLU after batch norm), else 0
+		name, sig = "affine2maskAVX2", "func(dst, gy, x, y *float32, p, q, m, c float32, n int)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape") // the kernels keep no pointer
 	dst, g, x := Load(Param("dst"), GP64()), Load(Param("gy"), GP64()), Load(Param("x"), GP64())
+	ptrs := []reg.Register{dst, g, x}
+	var y reg.Register
+	var zero reg.VecVirtual
+	if masked {
+		y = Load(Param("y"), GP64())
+		ptrs = append(ptrs, y)
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
 	pv, qv, mv, rv := YMM(), YMM(), YMM(), YMM()
 	VBROADCASTSS(Load(Param("p"), XMM()), pv)
 	VBROADCASTSS(Load(Param("q"), XMM()), qv)
 	VBROADCASTSS(Load(Param("m"), XMM()), mv)
 	VBROADCASTSS(Load(Param("c"), XMM()), rv)
 	n := Load(Param("n"), GP64())
-	loop(n, []reg.Register{dst, g, x}, func() {
+	loop(n, ptrs, func() {
 		v, w := YMM(), YMM()
 		VMOVUPS(Mem{Base: x}, v)
 		VSUBPS(mv, v, v)       // x − m
 		VFMADD213PS(rv, qv, v) // q·(x − m) + r
 		VMOVUPS(Mem{Base: g}, w)
+		if masked {
+			mask := YMM()
+			VMOVUPS(Mem{Base: y}, mask)
+			VCMPPS(U8(0x06), zero, mask, mask) // not (y ≤ 0), unordered: NaN keeps
+			VANDPS(mask, w, w)
+		}
 		VFMADD231PS(w, pv, v) // + p·g
 		VMOVUPS(v, Mem{Base: dst})
 	})
@@ -198,8 +219,8 @@ func affine2() {
 
 // bnSums: out[0] = Σ g, out[1] = Σ g·(x − m), batch norm's backward sums;
 // with relu g is gy where y is not ≤ 0 (a NaN y keeps it, as Go's test
-// does) and 0 elsewhere, and is written to gz.
-func bnSums(name string, relu bool) {
+// does) and 0 elsewhere, and is written to gz if store.
+func bnSums(name string, relu, store bool) {
 	TEXT(name, NOSPLIT, "func(out, gz, gy, x, y *float32, m float32, n int)")
 	Pragma("noescape") // the kernels keep no pointer
 	out, gz, gy := Load(Param("out"), GP64()), Load(Param("gz"), GP64()), Load(Param("gy"), GP64())
@@ -220,7 +241,9 @@ func bnSums(name string, relu bool) {
 		VMOVUPS(Mem{Base: y}, mask)
 		VCMPPS(U8(0x06), zero, mask, mask) // not (y ≤ 0), unordered: NaN keeps
 		VANDPS(mask, g, g)
-		VMOVUPS(g, Mem{Base: gz})
+		if store {
+			VMOVUPS(g, Mem{Base: gz})
+		}
 	}
 	VADDPS(g, accS, accS)
 	VMOVUPS(Mem{Base: x}, d)
