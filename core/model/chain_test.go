@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/basin-dev/basin/core/data"
@@ -32,9 +33,9 @@ gap
 dense fc out=classes
 `
 
-// Evaluation graphs run resnet (and the layers of the other nets that
-// form one) as a chain, image by image: the same losses as the same
-// graphs built layer by layer.
+// Evaluation graphs run resnet (on MNIST's and on CIFAR's image shapes,
+// and the layers of the other nets that form one) as a chain, image by
+// image: the same losses as the same graphs built layer by layer.
 func TestChainMatchesLayerByLayer(t *testing.T) {
 	d := testData(t, 12)
 	idx := make([]int, d.Len())
@@ -51,8 +52,25 @@ func TestChainMatchesLayerByLayer(t *testing.T) {
 	}
 	resnet, _ := Preset("resnet")
 	noshort, _ := Preset("resnet-noshort")
+	// and resnet on CIFAR-shaped images: a three-channel stem, 32×32
+	cifar, err := PresetFor("resnet", data.Shape{C: 3, H: 32, W: 32}, 10, data.Norm{Mean: []float64{.5, .5, .5}, Std: []float64{.25, .25, .25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	colour := &data.Dataset{Shape: cifar.Input, Classes: 10, Pixels: make([]uint8, 6*cifar.Input.Size()), Labels: make([]uint8, 6)}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range colour.Pixels {
+		colour.Pixels[i] = uint8(r.IntN(256))
+	}
+	for i := range colour.Labels {
+		colour.Labels[i] = uint8(i % 10)
+	}
 	defer func(v bool) { ops.UseChain = v }(ops.UseChain)
-	for _, arch := range []Arch{resnet, noshort, everyLayerArch(t), custom} {
+	for _, arch := range []Arch{resnet, noshort, everyLayerArch(t), custom, cifar} {
+		d, idx := d, idx
+		if arch.Input != d.Shape {
+			d, idx = colour, []int{0, 1, 2, 3, 4, 5}
+		}
 		theta := batchNormAway(arch, 7)
 		var losses []float64
 		for _, chain := range []bool{true, false} {
