@@ -175,12 +175,12 @@ func (p plane) draw(st styles, w, ph int) *render.Canvas {
 	} else {
 		plot = render.Heatmap(p.coarse, p.scale, pal)
 	}
-	if p.layers != layersHeatmap && p.scale.Max > p.scale.Min {
-		fg := st.contour
-		if p.layers == layersContours {
-			fg = st.line
-		}
-		render.Contours(plot, p.fine, p.coarse, p.scale.Levels(8), p.scale, pal, fg)
+	switch {
+	case p.scale.Max <= p.scale.Min:
+	case p.layers == layersContours: // lines in their levels' colours
+		render.ContourLines(plot, p.fine, p.coarse, p.scale.Levels(8), p.scale, pal)
+	case p.layers == layersBoth:
+		render.Contours(plot, p.fine, p.coarse, p.scale.Levels(8), p.scale, pal, st.contour)
 	}
 	col := func(a float64) int {
 		return int(math.Floor((a - al.Min) / (al.Max - al.Min) * float64(pw)))

@@ -127,6 +127,23 @@ func cellBackground(f Field, x, y int, s Scale, pal Palette) Color {
 // overlays them on c: the braille rune takes the cell, in colour fg, over
 // the cell's heatmap colour (from coarse, the W×2H heatmap field).
 func Contours(c *Canvas, fine, coarse Field, levels []float64, s Scale, pal Palette, fg Color) {
+	contours(c, fine, levels, func(cell *Cell, x, y int, r rune) {
+		cell.Ch, cell.FG, cell.BG = r, fg, cellBackground(coarse, x, y, s, pal)
+	})
+}
+
+// ContourLines is Contours for a plot of contours alone: each dot takes
+// the colour the heatmap has there (the level's), on no background, as a
+// contour plot draws its lines.
+func ContourLines(c *Canvas, fine, coarse Field, levels []float64, s Scale, pal Palette) {
+	contours(c, fine, levels, func(cell *Cell, x, y int, r rune) {
+		cell.Ch, cell.FG, cell.BG = r, cellBackground(coarse, x, y, s, pal), None
+	})
+}
+
+// contours finds the dots where fine crosses a level and paints their
+// cells of c.
+func contours(c *Canvas, fine Field, levels []float64, paint func(cell *Cell, x, y int, r rune)) {
 	grid := runes.NewPatternDotsGrid(fine.W, fine.H)
 	band := func(v float64) int {
 		if !Finite(v) {
@@ -158,12 +175,9 @@ func Contours(c *Canvas, fine, coarse Field, levels []float64, s Scale, pal Pale
 			}
 		}
 	}
-	if !any {
-		return
+	if any {
+		overlay(c, grid, paint)
 	}
-	overlay(c, grid, func(cell *Cell, x, y int, r rune) {
-		cell.Ch, cell.FG, cell.BG = r, fg, cellBackground(coarse, x, y, s, pal)
-	})
 }
 
 // overlay calls paint for each cell of c that grid has dots in, with the

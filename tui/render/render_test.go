@@ -181,6 +181,22 @@ func TestContoursFollowLevels(t *testing.T) {
 	if braille < 10 || c.At(w/2, h/2).Ch >= 0x2800 || c.At(0, 0).Ch >= 0x2800 {
 		t.Fatalf("ring contour: %d braille cells\n%s", braille, c.Plain())
 	}
+	// Alone, the lines take their level's colour on no background.
+	lines := NewCanvas(w, h)
+	ContourLines(lines, fine, coarse, []float64{0.25}, s, pal)
+	n := 0
+	for i, cell := range lines.Cells {
+		if cell.Ch >= 0x2800 && cell.Ch <= 0x28ff {
+			n++
+			x, y := i%w, i/w
+			if !cell.BG.IsNone() || cell.FG != cellBackground(coarse, x, y, s, pal) || cell.FG.IsNone() {
+				t.Fatalf("contour line cell (%d,%d): fg %v bg %v", x, y, cell.FG, cell.BG)
+			}
+		}
+	}
+	if n != braille {
+		t.Fatalf("contour lines in %d cells, over the heatmap %d", n, braille)
+	}
 }
 
 func TestColorBar(t *testing.T) {
