@@ -37,7 +37,7 @@ type Chain struct {
 	sizes  []int         // per slot: floats per image
 	shapes [][]int       // per slot: [C,H,W]
 	phys   []int         // per slot: its buffer among a worker's (−1: the input or the op's output)
-	bufs   [][][]float32 // per worker, per buffer
+	slots  [][][]float32 // per worker, per slot: its buffer (the input's and last step's set per image)
 	planes [][][]float32 // per worker, per distinct Window: the tap planes
 	plane  []int         // per step: its planes among a worker's (conv steps)
 	acc    [][]float32   // per worker: eight channels' outputs
@@ -73,7 +73,7 @@ func CanChain() bool { return UseChain && UseWinograd && simd.HasConvTaps }
 
 // NewChain returns the op for a batch of b images of shape [C,H,W].
 func NewChain(b int, shape []int, steps []ChainStep) (*Chain, error) {
-	op := &Chain{B: b, Shape: shape, Steps: steps}
+	op := &Chain{B: b, Shape: shape, Steps: append([]ChainStep(nil), steps...)}
 	op.sizes = []int{shape[0] * shape[1] * shape[2]}
 	op.shapes = [][]int{shape}
 	for s, st := range steps {
@@ -222,7 +222,13 @@ func (op *Chain) prepare() {
 		for _, n := range planeLen {
 			planes = append(planes, make([]float32, n))
 		}
-		op.bufs = append(op.bufs, bufs)
+		slot := make([][]float32, len(op.sizes))
+		for s, p := range op.phys {
+			if p >= 0 {
+				slot[s] = bufs[p][:op.sizes[s]]
+			}
+		}
+		op.slots = append(op.slots, slot)
 		op.planes = append(op.planes, planes)
 		op.acc = append(op.acc, make([]float32, accLen))
 	}
@@ -252,20 +258,9 @@ func (op *Chain) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	t, y := op.out.get(op.outShape()...)
 	x, in, out := vals[0], op.sizes[0], op.sizes[len(op.sizes)-1]
-	slots := make([][][]float32, Workers)
 	op.each(op.B, func(wk, i int) {
-		if slots[wk] == nil {
-			slots[wk] = make([][]float32, len(op.sizes))
-		}
-		slot := slots[wk]
-		slot[0] = x[i*in : (i+1)*in]
-		for s, p := range op.phys[1:] {
-			if p >= 0 {
-				slot[s+1] = op.bufs[wk][p][:op.sizes[s+1]]
-			} else {
-				slot[s+1] = y[i*out : (i+1)*out]
-			}
-		}
+		slot := op.slots[wk]
+		slot[0], slot[len(slot)-1] = x[i*in:(i+1)*in], y[i*out:(i+1)*out]
 		for s, st := range op.Steps {
 			dst := slot[s+1]
 			switch st.Kind {

@@ -453,19 +453,7 @@ func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 }
 
 func (op *ConvBack) tapsGrad(wk, n int) {
-	f := op.fwd
-	span, rows := tapsGradImages*op.slot, f.rows()
-	cols := (rows + 2) / 3 * 3
-	xp, gzp, lanes := op.xp[wk], op.gzp[wk], op.lanes[wk]
-	var offs [3]int
-	for g := 0; g < (f.O+7)/8; g++ {
-		for col := 0; col < rows; col += 3 {
-			for k := range offs {
-				offs[k] = op.offs[min(col+k, rows-1)] // past the last tap: a copy, summed aside
-			}
-			simd.TapsGrad(lanes[(g*cols+col)*8*16:], gzp[g*8*span+op.shift:], span, xp, &offs, n*op.slot/16)
-		}
-	}
+	tapsGradBlocks(op.lanes[wk], op.gzp[wk][op.shift:], tapsGradImages*op.slot, op.xp[wk], op.offs, op.fwd.O, n*op.slot/16)
 }
 
 // Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes

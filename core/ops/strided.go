@@ -51,10 +51,10 @@ func (g Window) OW() int { return (g.W+2*g.Pad-g.Span())/g.Stride + 1 }
 
 // StridedConv is a convolution with any stride: y = w ⋆ x + b. Inputs
 // x [B,C,H,W], w [O,C,K,K], b [O] (a constant zero bias for a conv
-// without one). The forward pass runs on the tap kernel (tapConv: the
-// input split into Stride² phase planes, no unfolding; without AVX-512,
-// im2col and GEMM); the backward pass unfolds each image for two GEMMs. Conv is the fast path
-// for stride 1.
+// without one). Both passes run on the tap kernels (tapConv, tapBack:
+// the input split into Stride² phase planes, no unfolding); without
+// AVX-512, or with BASIN_CONV=im2col, each image is unfolded (im2col) for
+// GEMMs. Conv is the fast path for stride 1.
 type StridedConv struct {
 	split
 	Window
@@ -64,7 +64,7 @@ type StridedConv struct {
 	back *tapBack    // the backward pass, when the forward ran on taps
 	cols [][]float32 // per worker: an unfolded image (backward pass without taps)
 	gcol [][]float32
-	part [][]float32 // per worker: filter and bias gradients
+	part [][]float32 // per worker: filter gradient (without taps) and bias gradient
 	gz   []float32   // the gradient through the fused ReLU
 }
 
@@ -103,7 +103,7 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 // unfolded is the forward pass by im2col and GEMM, where the tap kernel
 // does not run (no AVX-512) or is turned off (BASIN_CONV=im2col).
 func (k *StridedConv) unfolded(x, w, b, y []float32) {
-	k.buffers()
+	k.buffers(true)
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
 	k.each(k.B, func(wk, i int) {
 		col, out := k.cols[wk], y[i*k.O*px:(i+1)*k.O*px]
@@ -120,16 +120,16 @@ func (k *StridedConv) unfolded(x, w, b, y []float32) {
 	})
 }
 
-// buffers allocates the backward pass's per-worker buffers (once).
-func (k *StridedConv) buffers() {
-	if k.cols != nil {
-		return
-	}
+// buffers allocates the per-worker partial gradients and, for the passes
+// by im2col, the unfolded image and its gradient (once).
+func (k *StridedConv) buffers(unfold bool) {
 	r, px := k.Rows(), k.Pixels()
-	for i := 0; i < k.workers(); i++ {
+	for len(k.part) < k.workers() {
+		k.part = append(k.part, make([]float32, k.O*r+k.O))
+	}
+	for unfold && len(k.cols) < k.workers() {
 		k.cols = append(k.cols, make([]float32, r*px))
 		k.gcol = append(k.gcol, make([]float32, r*px))
-		k.part = append(k.part, make([]float32, k.O*r+k.O))
 	}
 }
 
@@ -137,7 +137,7 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	x, w := in[0], in[1]
 	gx, gw, gb := gin[0], gin[1], gin[2]
 	r, px, size := k.Rows(), k.Pixels(), k.C*k.H*k.W
-	k.buffers()
+	k.buffers(k.taps == nil)
 	if k.ReLU { // through the fused ReLU first, into a buffer of its own
 		if len(k.gz) != len(gy) {
 			k.gz = make([]float32, len(gy))

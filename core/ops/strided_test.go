@@ -20,10 +20,7 @@ func TestUnfoldAndFold(t *testing.T) {
 		{C: 1, H: 4, W: 4, K: 5, Stride: 1, Pad: 2},
 		{C: 2, H: 11, W: 10, K: 7, Stride: 2, Pad: 3},
 	} {
-		x := make([]float32, g.C*g.H*g.W)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
+		x := floats(r, g.C*g.H*g.W)
 		px := g.Pixels()
 		col := make([]float32, g.Rows()*px)
 		for i := range col {

@@ -35,7 +35,7 @@ type tapConv struct {
 	groups          int // groups of eight output channels
 	wq              []float32
 	xp, acc         [][]float32 // per worker: the input's planes; eight channels' outputs
-	bias, nul       []float32
+	bias            []float32
 }
 
 func newTapConv(g Window, o int) *tapConv {
@@ -74,7 +74,7 @@ func newTapConv(g Window, o int) *tapConv {
 	}
 	t.groups = (o + 7) / 8
 	t.wq = make([]float32, t.groups*g.C*g.K*g.K*8)
-	t.bias, t.nul = make([]float32, o), make([]float32, o)
+	t.bias = make([]float32, o)
 	return t
 }
 
@@ -116,7 +116,7 @@ func (t *tapConv) filters(w, bias []float32) {
 		}
 	}
 	if bias == nil {
-		copy(t.bias, t.nul)
+		clear(t.bias)
 	} else {
 		copy(t.bias, bias)
 	}

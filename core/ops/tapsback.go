@@ -23,6 +23,7 @@ type tapBack struct {
 	lead   int // gz's front padding in gpad: the largest d_t
 	glen   int // floats per output channel in gpad
 	wk     []workerBack
+	lanes  [][]float32 // every worker's lanes (wk[i].lanes), for sums
 	lane   laneSum
 }
 
@@ -80,6 +81,7 @@ func newTapBack(t *tapConv, workers int) *tapBack {
 			gpad:  make([]float32, t.o*b.glen),
 			acc:   make([]float32, 8*span),
 		})
+		b.lanes = append(b.lanes, b.wk[len(b.wk)-1].lanes)
 	}
 	return b
 }
@@ -112,16 +114,7 @@ func (b *tapBack) image(worker int, x, gz, gx []float32) {
 	for o := 0; o < t.o; o++ { // the grid's extra columns and rows stay zero
 		simd.CopyRows(wb.gzp[o*b.q16:], t.pw, gz[o*oh*ow:], ow, oh, ow)
 	}
-	rows := t.g.Rows()
-	var offs [3]int
-	for grp := 0; grp < t.groups; grp++ {
-		for col := 0; col < rows; col += 3 {
-			for k := range offs {
-				offs[k] = b.offs[min(col+k, rows-1)] // past the last column: a copy, summed aside
-			}
-			simd.TapsGrad(wb.lanes[(grp*b.cols+col)*8*16:], wb.gzp[grp*8*b.q16:], b.q16, wb.xp, &offs, b.q16/16)
-		}
-	}
+	tapsGradBlocks(wb.lanes, wb.gzp, b.q16, wb.xp, b.offs, t.o, b.q16/16)
 	if gx == nil {
 		return
 	}
@@ -159,16 +152,31 @@ func (b *tapBack) image(worker int, x, gz, gx []float32) {
 	}
 }
 
+// tapsGradBlocks adds to lanes ([O/8 groups][columns rounded up to
+// three][8][16]) the lane-wise filter gradients of o output channels
+// (gz's rows, gstride apart, eight to a group) over n blocks of 16
+// positions, for every column (input channel and tap) c at x[offs[c]:],
+// three columns a simd.TapsGrad call.
+func tapsGradBlocks(lanes, gz []float32, gstride int, x []float32, offs []int, o, n int) {
+	rows := len(offs)
+	cols := (rows + 2) / 3 * 3
+	var at [3]int
+	for grp := 0; grp < (o+7)/8; grp++ {
+		for col := 0; col < rows; col += 3 {
+			for k := range at {
+				at[k] = offs[min(col+k, rows-1)] // past the last column: a copy, summed aside
+			}
+			simd.TapsGrad(lanes[(grp*cols+col)*8*16:], gz[grp*8*gstride:], gstride, x, &at, n)
+		}
+	}
+}
+
 // sums adds every worker's lane-wise filter gradients into gw [O,C,K,K]
 // (which it clears first; nil: no filter gradient is wanted) and clears
 // the lanes.
 func (b *tapBack) sums(gw []float32) {
 	clear(gw)
-	lanes := make([][]float32, len(b.wk))
-	for i := range b.wk {
-		lanes[i] = b.wk[i].lanes
-	}
-	b.lane.sum(lanes, b.t.o, b.t.g.Rows(), b.cols, gw)
+	b.lane.sum(b.lanes, b.t.o, b.t.g.Rows(), b.cols, gw)
 }
 
 // laneSum adds up lane-wise filter gradients (simd.TapsGrad's) laid out
