@@ -131,6 +131,86 @@ func (b *layerNodes) residual(i, bn int, bnReLU bool) (other *G.Node, add int) {
 	return b.out[j], 1
 }
 
+// bnResidual reports whether batch norm layer i feeds a two-input add
+// as that add's only use of it, the add's other input built already
+// (or the image): then the batch norm can add it itself. add is the
+// layers it takes in (the add, and the ReLU after it: 2), other the add's
+// other input and otherImage whether that is the image.
+func (b *layerNodes) bnResidual(i int, fuse bool) (other *G.Node, otherImage bool, add int) {
+	a := i + 1
+	layers := b.n.Arch.Layers
+	if !fuse || a >= len(layers) || layers[a].Kind != Add || len(b.inputs[a]) != 2 || b.consumers[i] != 1 {
+		return nil, false, 0
+	}
+	in := b.inputs[a]
+	k := 1
+	if in[1] == i {
+		k = 0
+	} else if in[0] != i {
+		return nil, false, 0
+	}
+	if j := in[k]; j == i || j >= a || (j >= 0 && b.out[j] == nil) {
+		return nil, false, 0
+	}
+	other, otherImage = b.in(a, k)
+	if b.chained(a, ReLU) {
+		return other, otherImage, 2
+	}
+	return other, otherImage, 1
+}
+
+// shortcutConv returns, in a training graph, the conv that begins
+// the residual block ending at batch norm layer i (which takes in the
+// add after it, see bnResidual): the only other reader of the add's
+// other input, a stride-1 conv built as an ops.Conv (not pooled) from
+// which layer i descends. That conv can hand the batch norm the block's
+// input and take back its gradient (ops.LinkShortcut). Else nil.
+func (b *layerNodes) shortcutConv(i int) *ops.Conv {
+	a := i + 1
+	in := b.inputs[a]
+	j := in[0]
+	if j == i {
+		j = in[1]
+	}
+	if !b.n.training || j < 0 || b.consumers[j] != 2 {
+		return nil
+	}
+	for c := j + 1; c < i; c++ {
+		if len(b.inputs[c]) != 1 || b.inputs[c][0] != j || b.out[c] == nil {
+			continue
+		}
+		conv, ok := b.out[c].Op().(*ops.Conv)
+		if !ok || conv.Pool || conv.First || conv.Residual || !b.descends(i, c) {
+			return nil
+		}
+		return conv
+	}
+	return nil
+}
+
+// descends reports whether layer i reads layer c's output, directly or
+// through other layers.
+func (b *layerNodes) descends(i, c int) bool {
+	seen := map[int]bool{}
+	var walk func(k int) bool
+	walk = func(k int) bool {
+		if k == c {
+			return true
+		}
+		if k < c || seen[k] {
+			return false
+		}
+		seen[k] = true
+		for _, j := range b.inputs[k] {
+			if j >= 0 && walk(j) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(i)
+}
+
 // apply adds op on the inputs and records the node as layer i's output.
 func (b *layerNodes) apply(i int, op G.Op, in ...*G.Node) error {
 	if s, ok := op.(interface{ SetWorkers(int) }); ok {
@@ -175,7 +255,24 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 		g, beta := n.param(b.pi), n.param(b.pi+1)
 		mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
 		b.pi += 4
-		op = ops.NewBatchNorm(s, n.training, relu, mean, variance, l.BNEps())
+		if other, otherImage, add := b.bnResidual(i, fuse); add > 0 {
+			// batch norm → add (→ ReLU): one pass each way
+			if conv := b.shortcutConv(i); conv != nil {
+				// the block's input reaches the add through its first conv
+				op = ops.NewBatchNorm(s, n.training, add == 2, false, mean, variance, l.BNEps())
+				op.NoGrad[0] = image
+				if err := ops.LinkShortcut(conv, op); err != nil {
+					return true, 0, fmt.Errorf("%v: %w", layerErr(i, l, "build"), err)
+				}
+				err := b.apply(i, op, x, g, beta)
+				return true, b.took(i, add), err
+			}
+			op = ops.NewBatchNorm(s, n.training, add == 2, true, mean, variance, l.BNEps())
+			op.NoGrad[0], op.NoGrad[3] = image, otherImage
+			err := b.apply(i, op, x, g, beta, other)
+			return true, b.took(i, add), err
+		}
+		op = ops.NewBatchNorm(s, n.training, relu, false, mean, variance, l.BNEps())
 		op.NoGrad[0] = image
 		err := b.apply(i, op, x, g, beta)
 		return true, b.took(i, fused), err

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/basin-dev/basin/core/ops"
 )
 
 // A whole network on basin's ops and on gorgonia's stock ops: the same
@@ -50,5 +52,35 @@ func TestFastNetMatchesStock(t *testing.T) {
 				t.Errorf("%s %s: gradient differs by %g (norm %g)", preset, a[0].Name, n, b.Norm())
 			}
 		}
+	}
+}
+
+// A training graph of resnet runs each block's last batch norm, add and
+// ReLU as one op, and its identity shortcuts carry their gradient into
+// the block's first conv (ops.LinkShortcut): gorgonia sums gradients only
+// at the inputs of the two downsampling blocks, read by two convs each.
+func TestResidualBlocksFuseInTraining(t *testing.T) {
+	arch, _ := Preset("resnet")
+	net, err := NewNet(arch, arch.Init(1), 4, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	sums, adds := 0, 0
+	for _, node := range net.g.AllNodes() {
+		if node.Op() == nil { // an input
+			continue
+		}
+		if strings.HasPrefix(node.Op().String(), "+") {
+			sums++
+		}
+		if l, ok := node.Op().(*ops.Layer); ok {
+			if _, ok := l.K.(*ops.Sum); ok {
+				adds++
+			}
+		}
+	}
+	if sums != 2 || adds != 0 {
+		t.Errorf("%d gradient sums and %d add layers in resnet's training graph, want 2 and 0", sums, adds)
 	}
 }

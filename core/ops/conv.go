@@ -35,6 +35,13 @@ type Conv struct {
 	// one op, the add done while each image's output is still in cache.
 	Residual bool
 
+	// shortcut, in training, is the batch norm that adds this conv's
+	// input back at the end of its residual block (LinkShortcut): it
+	// reads the input here, and the conv adds its gradient of the input
+	// to the conv's own as that is written.
+	shortcut *BatchNorm
+	x        []float32 // the last forward pass's input
+
 	out    buffer
 	arg    []uint8     // with Pool: which of the 4 tile values was the max
 	cols   [][]float32 // per worker: an unfolded image
@@ -167,6 +174,7 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%v: inputs of %d, %d, %d values", op, len(x), len(w), len(b))
 	}
 	t, y := op.out.get(op.outShape()...)
+	op.x = x
 	in, out, px := op.C*op.H*op.W, op.O*op.pixels(), op.pixels()
 	relu := op.ReLU
 	var res []float32

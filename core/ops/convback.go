@@ -245,6 +245,18 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		flipFilters(op.flipped, w, f.O, f.C, f.K)
 		op.back.filters(op.flipped, nil)
 	}
+	// short: image i's gradient from the block's shortcut, added to its
+	// input's gradient as that is written (nil: no shortcut).
+	var gr []float32
+	if f.shortcut != nil {
+		gr = f.shortcut.gr
+	}
+	short := func(i, n int) []float32 {
+		if gr == nil {
+			return nil
+		}
+		return gr[i*in : (i+n)*in]
+	}
 	if op.lanes != nil { // tapsGradImages images a call of the tap kernel
 		forEach((f.B+tapsGradImages-1)/tapsGradImages, func(wk, q int) {
 			i0 := q * tapsGradImages
@@ -256,7 +268,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 			if op.shared { // the input gradient from the same padded copy of gz
 				span := tapsGradImages * op.slot
 				for k := 0; k < n; k++ {
-					op.back.convolve(op.gzp[wk][k*op.slot:], span, op.back.acc[wk], gx[(i0+k)*in:(i0+k+1)*in], nil, false)
+					op.back.convolve(op.gzp[wk][k*op.slot:], span, op.back.acc[wk], gx[(i0+k)*in:(i0+k+1)*in], short(i0+k, 1), false)
 				}
 			}
 		})
@@ -287,7 +299,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		flipFilters(op.flipped, w, f.O, f.C, f.K)
 		tc.filters(op.flipped, nil)
 		forEach(f.B, func(wk, i int) {
-			tc.forward(wk, gzAll[i*out:(i+1)*out], gx[i*in:(i+1)*in], nil, false)
+			tc.forward(wk, gzAll[i*out:(i+1)*out], gx[i*in:(i+1)*in], short(i, 1), false)
 		})
 		return gxT, nil
 	}
@@ -298,7 +310,7 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		forEach(chunks, func(wk, ch int) {
 			i0 := ch * g.images
 			n := min(g.images, f.B-i0)
-			g.forward(wk, gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil, nil)
+			g.forward(wk, gzAll[i0*out:(i0+n)*out], gx[i0*in:(i0+n)*in], op.zero, n, false, false, nil, short(i0, n))
 		})
 		return gxT, nil
 	}
@@ -306,6 +318,9 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		gcol := op.gcol[wk]
 		gemm.Mul(gcol, px, gemm.Matrix{Data: w, Stride: rows, T: true}, gemm.Matrix{Data: gzAll[i*out : (i+1)*out], Stride: px}, rows, px, f.O, false)
 		f.col2im(gcol, gx[i*in:(i+1)*in])
+		if r := short(i, 1); r != nil {
+			simd.Add2(gx[i*in:(i+1)*in], gx[i*in:(i+1)*in], r, false)
+		}
 	})
 	return gxT, nil
 }

@@ -9,7 +9,9 @@ import (
 
 // BatchNorm normalises each channel of x [B,C,H,W] (or [B,C]) and scales
 // and shifts it: y = γ·(x − μ)/√(σ² + ε) + β, as PyTorch's BatchNorm2d.
-// Inputs x, γ [C], β [C]. In training μ and σ² are the batch's (biased
+// Inputs x, γ [C], β [C], and with Residual a fourth, r of x's shape,
+// added after the shift (before the ReLU): a residual block's last batch
+// norm, add and ReLU in one pass each way. In training μ and σ² are the batch's (biased
 // variance) and the running averages move toward them by Momentum (the
 // variance unbiased, as PyTorch keeps it); in evaluation μ and σ² are the
 // running averages.
@@ -19,10 +21,17 @@ type BatchNorm struct {
 	B, C, HW int
 	Train    bool
 	ReLU     bool // y = max(0, γ·x̂ + β): the ReLU after it, fused
+	Residual bool // y = γ·x̂ + β + r (then the ReLU): the add after it, fused
 	// Mean and Var are the running averages: the model's buffers, shared
 	// with its Params (training writes them).
 	Mean, Var []float32
 	Eps       float64 // added to the variance: BNEps unless the model says
+
+	// short, when set (LinkShortcut), supplies the residual input in
+	// place of a fourth input: its conv's input; the residual's gradient
+	// is then left in gr for that conv to add.
+	short *Conv
+	gr    []float32
 
 	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
@@ -35,24 +44,29 @@ const (
 )
 
 func (k *BatchNorm) String() string {
-	return fmt.Sprintf("BatchNorm{%dx%dx%d train=%v}", k.B, k.C, k.HW, k.Train)
+	return fmt.Sprintf("BatchNorm{%dx%dx%d train=%v relu=%v res=%v}", k.B, k.C, k.HW, k.Train, k.ReLU, k.Residual)
 }
 func (k *BatchNorm) Out() []int { return k.Shape }
 
 // NewBatchNorm returns the op of batch norm on x of the given shape
 // (batch first); mean and variance are the running buffers, eps is added
-// to the variance.
-func NewBatchNorm(shape []int, train, relu bool, mean, variance []float32, eps float64) *Layer {
+// to the variance. With residual the op takes a fourth input of x's
+// shape, added to the output before the ReLU.
+func NewBatchNorm(shape []int, train, relu, residual bool, mean, variance []float32, eps float64) *Layer {
 	hw := 1
 	for _, d := range shape[2:] {
 		hw *= d
 	}
-	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, ReLU: relu, Mean: mean, Var: variance, Eps: eps}
+	k := &BatchNorm{Shape: append([]int(nil), shape...), B: shape[0], C: shape[1], HW: hw, Train: train, ReLU: relu, Residual: residual, Mean: mean, Var: variance, Eps: eps}
+	if residual {
+		return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]}, shape)
+	}
 	return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]})
 }
 
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
+	res := k.residual(in)
 	if k.invStd == nil {
 		k.invStd, k.mu = make([]float32, k.C), make([]float32, k.C)
 	}
@@ -85,11 +99,51 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 		inv := 1 / math.Sqrt(v+k.Eps)
 		k.invStd[c], k.mu[c] = float32(inv), float32(mu)
 		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
-		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β
+		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β (+ r)
 			o := (i*k.C + c) * k.HW
-			simd.Affine(y[o:o+k.HW], x[o:o+k.HW], m, gc*is, bc, k.ReLU)
+			dst := y[o : o+k.HW]
+			if k.Residual { // the plane is in L1 for the add
+				simd.Affine(dst, x[o:o+k.HW], m, gc*is, bc, false)
+				simd.Add2(dst, dst, res[o:o+k.HW], k.ReLU)
+				continue
+			}
+			simd.Affine(dst, x[o:o+k.HW], m, gc*is, bc, k.ReLU)
 		}
 	})
+}
+
+// residual is the residual input: the fourth input, or the linked conv's
+// input (nil: none).
+func (k *BatchNorm) residual(in [][]float32) []float32 {
+	switch {
+	case k.short != nil:
+		return k.short.x
+	case k.Residual:
+		return in[3]
+	}
+	return nil
+}
+
+// LinkShortcut makes bn (a batch norm op, training, built with residual
+// false) add conv's input as its residual, without taking it as an input
+// of the graph, and conv (a stride-1 Conv for training, not pooled, not
+// the first layer) add the residual's gradient to its input's gradient.
+// The block's input then has one reader in the graph, so gorgonia does
+// not sum its two gradients in a pass of its own. The caller must make
+// sure conv runs before bn (conv's output leads to bn's input): then
+// bn's backward pass runs before conv's too.
+func LinkShortcut(conv *Conv, bn *Layer) error {
+	k, ok := bn.K.(*BatchNorm)
+	switch {
+	case !ok || !k.Train || k.Residual || len(bn.In) != 3:
+		return fmt.Errorf("link shortcut: %v is not a training batch norm without a residual input", bn)
+	case !conv.Train || conv.Pool || conv.First || conv.Residual || conv.shortcut != nil:
+		return fmt.Errorf("link shortcut: %v is not a training conv free to take a shortcut", conv)
+	case conv.B != k.B || conv.C != k.C || conv.H*conv.W != k.HW:
+		return fmt.Errorf("link shortcut: %v's input does not match %v's output", conv, bn)
+	}
+	k.Residual, k.short, conv.shortcut = true, conv, k
+	return nil
 }
 
 // plane calls f on channel c's values in each image.
@@ -101,10 +155,21 @@ func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
 }
 
 // Backward: gγ = Σ gy·x̂, gβ = Σ gy; in training gx = γ/(nσ)·(n·gy − gβ −
-// x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy.
+// x̂·gγ) (μ and σ depend on x), in evaluation gx = γ/σ·gy; a residual
+// input's gradient is gy (through the ReLU).
 func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 	x, g := in[0], in[1]
 	gx, gg, gb := gin[0], gin[1], gin[2]
+	var gr []float32
+	switch {
+	case k.short != nil:
+		if k.gr == nil {
+			k.gr = make([]float32, len(y))
+		}
+		gr = k.gr
+	case k.Residual:
+		gr = gin[3]
+	}
 	n := float32(k.B * k.HW)
 	// With the fused ReLU, g is gy where y > 0 (else 0): both passes mask
 	// gy themselves, so the masked gradient is never written out.
@@ -116,6 +181,13 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 			var ys []float32
 			if k.ReLU {
 				ys = y[o : o+k.HW]
+			}
+			if gr != nil { // the plane, in L1 for BNSums
+				if k.ReLU {
+					simd.ReLUGrad(gr[o:o+k.HW], gy[o:o+k.HW], ys)
+				} else {
+					copy(gr[o:o+k.HW], gy[o:o+k.HW])
+				}
 			}
 			s32, sh32 := simd.BNSums(nil, gy[o:o+k.HW], x[o:o+k.HW], ys, m, k.ReLU) // per plane in float32
 			sg += float64(s32)

@@ -56,3 +56,60 @@ func TestBatchNormStatisticsFarFromZero(t *testing.T) {
 		t.Errorf("normalized: mean %v, variance %v", s/n, ss/n)
 	}
 }
+
+// A batch norm with the residual add (and ReLU) after it fused gives what
+// the batch norm and the add give one after the other: the output, and the
+// gradients of x, γ, β and the residual input.
+func TestBatchNormResidualMatchesAdd(t *testing.T) {
+	const b, c, hw = 4, 3, 20
+	shape := []int{b, c, 4, 5}
+	r := rng.New(2, 3)
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.Norm())
+		}
+		return v
+	}
+	x, res, gy := fill(b*c*hw), fill(b*c*hw), fill(b*c*hw)
+	g, beta := fill(c), fill(c)
+	for _, relu := range []bool{false, true} {
+		stats := func() ([]float32, []float32) { return make([]float32, c), []float32{1, 1, 1} }
+		m1, v1 := stats()
+		fused := NewBatchNorm(shape, true, relu, true, m1, v1, BNEps).K
+		y := make([]float32, len(x))
+		fused.Forward([][]float32{x, g, beta, res}, y)
+		nan := make([]float32, len(x)) // every value must be written
+		for i := range nan {
+			nan[i] = float32(math.NaN())
+		}
+		gin := [][]float32{make([]float32, len(x)), make([]float32, c), make([]float32, c), nan}
+		fused.Backward([][]float32{x, g, beta, res}, y, gy, gin)
+
+		m2, v2 := stats()
+		bn := NewBatchNorm(shape, true, false, false, m2, v2, BNEps).K
+		sum := NewSum(2, shape, relu).K
+		z, want := make([]float32, len(x)), make([]float32, len(x))
+		bn.Forward([][]float32{x, g, beta}, z)
+		sum.Forward([][]float32{z, res}, want)
+		gs := [][]float32{make([]float32, len(x)), make([]float32, len(x))}
+		sum.Backward([][]float32{z, res}, want, gy, gs)
+		gwant := [][]float32{make([]float32, len(x)), make([]float32, c), make([]float32, c)}
+		bn.Backward([][]float32{x, g, beta}, z, gs[0], gwant)
+		gwant = append(gwant, gs[1])
+
+		close := func(what string, got, want []float32) {
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+math.Abs(float64(want[i])))) {
+					t.Fatalf("relu=%v %s[%d]: %v, want %v", relu, what, i, got[i], want[i])
+				}
+			}
+		}
+		close("y", y, want)
+		for i, name := range []string{"gx", "gγ", "gβ", "gr"} {
+			close(name, gin[i], gwant[i])
+		}
+		close("running mean", m1, m2)
+		close("running variance", v1, v2)
+	}
+}
