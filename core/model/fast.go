@@ -252,30 +252,8 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 	var op *ops.Layer
 	switch l.Kind {
 	case BatchNorm:
-		g, beta := n.param(b.pi), n.param(b.pi+1)
-		mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
-		b.pi += 4
-		if other, otherImage, add := b.bnResidual(i, fuse); add > 0 {
-			// batch norm → add (→ ReLU): one pass each way
-			if conv := b.shortcutConv(i); conv != nil {
-				// the block's input reaches the add through its first conv
-				op = ops.NewBatchNorm(s, n.training, add == 2, false, mean, variance, l.BNEps())
-				op.NoGrad[0] = image
-				if err := ops.LinkShortcut(conv, op); err != nil {
-					return true, 0, fmt.Errorf("%v: %w", layerErr(i, l, "build"), err)
-				}
-				err := b.apply(i, op, x, g, beta)
-				return true, b.took(i, add), err
-			}
-			op = ops.NewBatchNorm(s, n.training, add == 2, true, mean, variance, l.BNEps())
-			op.NoGrad[0], op.NoGrad[3] = image, otherImage
-			err := b.apply(i, op, x, g, beta, other)
-			return true, b.took(i, add), err
-		}
-		op = ops.NewBatchNorm(s, n.training, relu, false, mean, variance, l.BNEps())
-		op.NoGrad[0] = image
-		err := b.apply(i, op, x, g, beta)
-		return true, b.took(i, fused), err
+		more, err := b.batchNorm(i, fuse, relu)
+		return true, more, err
 	case AvgPool:
 		op = ops.NewPool(n.Batch, l.Window(Shape(s[1:])), true)
 	case GlobalAvgPool:
@@ -312,6 +290,52 @@ func (b *layerNodes) shared(i int, fuse bool) (bool, int, error) {
 	}
 	op.NoGrad[0] = image
 	return true, 0, b.apply(i, op, x)
+}
+
+// batchNorm builds batch norm layer i, with the ReLU after it (relu), or
+// with fuse the add after it and that add's ReLU (bnResidual); in
+// training its statistics come from the conv before it where that can
+// gather them (ops.LinkStats). It returns how many layers after i it
+// took.
+func (b *layerNodes) batchNorm(i int, fuse, relu bool) (int, error) {
+	n, l := b.n, b.n.Arch.Layers[i]
+	x, image := b.in(i, 0)
+	s := b.inShape(i)
+	g, beta := n.param(b.pi), n.param(b.pi+1)
+	mean, variance := n.Params[b.pi+2].Data, n.Params[b.pi+3].Data
+	b.pi += 4
+	more, in := 0, []*G.Node{x, g, beta}
+	var op *ops.Layer
+	other, otherImage, add := b.bnResidual(i, fuse)
+	var conv *ops.Conv
+	if add > 0 {
+		conv = b.shortcutConv(i)
+	}
+	switch {
+	case add > 0 && conv != nil:
+		// batch norm → add (→ ReLU), the block's input read through the
+		// conv that begins the block
+		op = ops.NewBatchNorm(s, n.training, add == 2, false, mean, variance, l.BNEps())
+		if err := ops.LinkShortcut(conv, op); err != nil {
+			return 0, fmt.Errorf("%v: %w", layerErr(i, l, "build"), err)
+		}
+		more = add
+	case add > 0: // batch norm → add (→ ReLU): one pass each way
+		op = ops.NewBatchNorm(s, n.training, add == 2, true, mean, variance, l.BNEps())
+		op.NoGrad[3] = otherImage
+		in, more = append(in, other), add
+	default:
+		op = ops.NewBatchNorm(s, n.training, relu, false, mean, variance, l.BNEps())
+		if relu {
+			more = 1
+		}
+	}
+	op.NoGrad[0] = image
+	if !image && n.training {
+		ops.LinkStats(x.Op(), op)
+	}
+	err := b.apply(i, op, in...)
+	return b.took(i, more), err
 }
 
 // conv builds stride-1 conv layer i on the fast paths, with what it can

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/basin-dev/basin/core/ops"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // A whole network on basin's ops and on gorgonia's stock ops: the same
@@ -66,7 +67,7 @@ func TestResidualBlocksFuseInTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.Close()
-	sums, adds := 0, 0
+	sums, adds, fed := 0, 0, 0
 	for _, node := range net.g.AllNodes() {
 		if node.Op() == nil { // an input
 			continue
@@ -78,9 +79,21 @@ func TestResidualBlocksFuseInTraining(t *testing.T) {
 			if _, ok := l.K.(*ops.Sum); ok {
 				adds++
 			}
+			if bn, ok := l.K.(*ops.BatchNorm); ok && bn.StatsFromConv() {
+				fed++
+			}
 		}
 	}
 	if sums != 2 || adds != 0 {
 		t.Errorf("%d gradient sums and %d add layers in resnet's training graph, want 2 and 0", sums, adds)
+	}
+	// Every batch norm but the stem's (after a conv on one channel) has
+	// its statistics gathered by its conv, where the tap kernels run.
+	want := 20
+	if !ops.UseWinograd || !simd.HasConvTaps {
+		want = 0
+	}
+	if fed != want {
+		t.Errorf("%d of resnet's batch norms gather their statistics in the conv before, want %d", fed, want)
 	}
 }

@@ -31,7 +31,10 @@ func forEachOn(w, n int, f func(w, i int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
+	if theCrew.run(w, n, f) {
+		return
+	}
+	var wg sync.WaitGroup // the crew is busy: goroutines of their own
 	chunk := (n + w - 1) / w
 	for k := 0; k < w; k++ {
 		lo, hi := k*chunk, min((k+1)*chunk, n)

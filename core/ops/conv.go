@@ -41,6 +41,7 @@ type Conv struct {
 	// to the conv's own as that is written.
 	shortcut *BatchNorm
 	x        []float32 // the last forward pass's input
+	stats    []float32 // where to gather the next batch norm's statistics (LinkStats)
 
 	out    buffer
 	arg    []uint8     // with Pool: which of the 4 tile values was the max
@@ -211,6 +212,9 @@ func (op *Conv) Do(inputs ...G.Value) (G.Value, error) {
 				r = res[i*out : (i+1)*out]
 			}
 			tc.forward(wk, x[i*in:(i+1)*in], y[i*out:(i+1)*out], r, op.ReLU)
+			if op.stats != nil { // the image's output is still in cache
+				imageStats(op.stats[3*i*op.O:], y[i*out:(i+1)*out], op.O, px)
+			}
 		})
 		return t, nil
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/basin-dev/basin/core/simd"
 )
 
@@ -33,6 +35,8 @@ type BatchNorm struct {
 	short *Conv
 	gr    []float32
 
+	stats  []float32 // per image and channel: planeStats
+	fed    bool      // whether the conv before writes stats (LinkStats)
 	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
 }
@@ -67,26 +71,18 @@ func NewBatchNorm(shape []int, train, relu, residual bool, mean, variance []floa
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
 	res := k.residual(in)
-	if k.invStd == nil {
-		k.invStd, k.mu = make([]float32, k.C), make([]float32, k.C)
-	}
+	k.alloc()
 	n := float64(k.B * k.HW)
 	k.each(k.C, func(_, c int) {
 		var mu, v float64
 		if k.Train {
-			// One pass over the data shifted by one of its own values K
-			// (the shifted-data algorithm): Σ(x−K) and Σ(x−K)² lose no
-			// precision to a mean far from zero, as long as K is a sample.
-			shift := x[c*k.HW]
-			s, ss := 0.0, 0.0
-			k.plane(x, c, func(p []float32) {
-				s32, ss32 := simd.ShiftSums(p, shift) // per plane in float32, a few hundred values
-				s += float64(s32)
-				ss += float64(ss32)
-			})
-			ds := s / n
-			mu = float64(shift) + ds
-			v = max(ss/n-ds*ds, 0)
+			if !k.fed { // else the conv before wrote them (LinkStats)
+				for i := 0; i < k.B; i++ {
+					o := (i*k.C + c) * k.HW
+					planeStats(k.stats[3*(i*k.C+c):], x[o:o+k.HW])
+				}
+			}
+			mu, v = k.combine(c)
 			unbiased := v
 			if n > 1 {
 				unbiased = v * n / (n - 1)
@@ -146,11 +142,87 @@ func LinkShortcut(conv *Conv, bn *Layer) error {
 	return nil
 }
 
-// plane calls f on channel c's values in each image.
-func (k *BatchNorm) plane(x []float32, c int, f func([]float32)) {
+// The batch's statistics are gathered plane by plane (one image's
+// channel): planeStats keeps the plane's first value K, Σ(x−K) and
+// Σ(x−K)² (the shifted-data algorithm, in float32 over a few hundred
+// values: no precision lost to a mean far from zero, as K is a sample),
+// and combine merges a channel's planes in float64, in image order
+// (Chan et al.'s pairwise update). A conv before the batch norm can
+// gather them as it writes each image (LinkStats): the same numbers,
+// without a pass over the batch.
+func planeStats(st, p []float32) {
+	s, ss := simd.ShiftSums(p, p[0])
+	st[0], st[1], st[2] = p[0], s, ss
+}
+
+// imageStats is planeStats on each of an image's c channels y [c, hw].
+func imageStats(st, y []float32, c, hw int) {
+	for ch := 0; ch < c; ch++ {
+		planeStats(st[3*ch:], y[ch*hw:(ch+1)*hw])
+	}
+}
+
+// combine returns channel c's mean and (biased) variance from its planes'
+// statistics.
+func (k *BatchNorm) combine(c int) (mu, v float64) {
+	np := float64(k.HW)
 	for i := 0; i < k.B; i++ {
-		o := (i*k.C + c) * k.HW
-		f(x[o : o+k.HW])
+		e := k.stats[3*(i*k.C+c):]
+		mu += float64(e[0]) + float64(e[1])/np
+	}
+	mu /= float64(k.B)
+	var m2 float64
+	for i := 0; i < k.B; i++ {
+		e := k.stats[3*(i*k.C+c):]
+		s := float64(e[1])
+		d := float64(e[0]) + s/np - mu
+		m2 += float64(e[2]) - s*s/np + np*d*d
+	}
+	return mu, max(m2/(np*float64(k.B)), 0)
+}
+
+// LinkStats makes producer, the op whose output is bn's input, gather
+// bn's batch statistics as it writes each image (while the image is in
+// cache), and reports whether it can: a training batch norm after a conv
+// on the tap kernels (Conv, or a Layer of StridedConv).
+func LinkStats(producer G.Op, bn *Layer) bool {
+	k, ok := bn.K.(*BatchNorm)
+	if !ok || !k.Train || len(k.Shape) != 4 {
+		return false
+	}
+	var dst *[]float32
+	switch p := producer.(type) {
+	case *Conv:
+		if !p.Train || p.Pool || !useTaps(p) || p.B != k.B || p.O != k.C || p.pixels() != k.HW {
+			return false
+		}
+		dst = &p.stats
+	case *Layer:
+		sc, ok := p.K.(*StridedConv)
+		if !ok || !sc.tapsForward() || sc.B != k.B || sc.O != k.C || sc.Pixels() != k.HW {
+			return false
+		}
+		dst = &sc.stats
+	default:
+		return false
+	}
+	if *dst != nil {
+		return false // one batch norm per conv
+	}
+	k.alloc()
+	*dst, k.fed = k.stats, true
+	return true
+}
+
+// StatsFromConv reports whether the conv before gathers the batch
+// norm's statistics (LinkStats).
+func (k *BatchNorm) StatsFromConv() bool { return k.fed }
+
+// alloc makes the kernel's per-channel buffers.
+func (k *BatchNorm) alloc() {
+	if k.invStd == nil {
+		k.invStd, k.mu = make([]float32, k.C), make([]float32, k.C)
+		k.stats = make([]float32, 3*k.B*k.C)
 	}
 }
 

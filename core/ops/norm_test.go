@@ -2,9 +2,14 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
 	"github.com/basin-dev/basin/core/rng"
+	"github.com/basin-dev/basin/core/simd"
 )
 
 // Batch statistics stay exact for activations far from zero: values near
@@ -111,5 +116,70 @@ func TestBatchNormResidualMatchesAdd(t *testing.T) {
 		}
 		close("running mean", m1, m2)
 		close("running variance", v1, v2)
+	}
+}
+
+// A batch norm whose statistics a conv gathers as it writes each image
+// (LinkStats) gives, bit for bit, what it gives gathering them itself:
+// the output and the running averages; for a stride-1 and a strided conv.
+func TestLinkedStatisticsMatch(t *testing.T) {
+	if !simd.HasConvTaps || !UseWinograd {
+		t.Skip("the tap kernels do not run here: nothing links")
+	}
+	r := rand.New(rand.NewPCG(4, 5))
+	const b = 3
+	for _, strided := range []bool{false, true} {
+		g := Window{C: 5, H: 9, W: 9, K: 3, Stride: 1, Pad: 1}
+		if strided {
+			g.Stride = 2
+		}
+		o := 6
+		x, w, bias := floats(r, b*g.C*g.H*g.W), floats(r, o*g.Rows()), floats(r, o)
+		shape := []int{b, o, g.OH(), g.OW()}
+		gamma, beta := floats(r, o), floats(r, o)
+		var outs [2][]float32
+		var means, vars [2][]float32
+		for run, link := range []bool{false, true} {
+			var producer G.Op
+			var forward func() []float32
+			if strided {
+				l := NewStridedConv(b, g, o, false)
+				producer = l
+				forward = func() []float32 {
+					y := make([]float32, b*o*g.Pixels())
+					l.K.Forward([][]float32{x, w, bias}, y)
+					return y
+				}
+			} else {
+				c := NewConv(b, g.C, g.H, g.W, o, g.K, g.Pad, false, true, false)
+				producer = c
+				forward = func() []float32 {
+					v, err := c.Do(tensor.New(tensor.WithShape(b, g.C, g.H, g.W), tensor.WithBacking(x)),
+						tensor.New(tensor.WithShape(o, g.C, g.K, g.K), tensor.WithBacking(w)), tensor.New(tensor.WithShape(o), tensor.WithBacking(bias)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return v.(*tensor.Dense).Data().([]float32)
+				}
+			}
+			means[run], vars[run] = make([]float32, o), []float32{1, 1, 1, 1, 1, 1}
+			bn := NewBatchNorm(shape, true, true, false, means[run], vars[run], BNEps)
+			if link && !LinkStats(producer, bn) {
+				t.Fatalf("strided=%v: LinkStats did not link", strided)
+			}
+			z := forward()
+			outs[run] = make([]float32, len(z))
+			bn.K.Forward([][]float32{z, gamma, beta}, outs[run])
+		}
+		for i := range outs[0] {
+			if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+				t.Fatalf("strided=%v: output %d is %v linked, %v not", strided, i, outs[1][i], outs[0][i])
+			}
+		}
+		for c := 0; c < o; c++ {
+			if means[0][c] != means[1][c] || vars[0][c] != vars[1][c] {
+				t.Fatalf("strided=%v channel %d: running mean, variance %v, %v linked; %v, %v not", strided, c, means[1][c], vars[1][c], means[0][c], vars[0][c])
+			}
+		}
 	}
 }

@@ -66,6 +66,8 @@ type StridedConv struct {
 	gcol [][]float32
 	part [][]float32 // per worker: filter gradient (without taps) and bias gradient
 	gz   []float32   // the gradient through the fused ReLU
+	// stats is where to gather the next batch norm's statistics (LinkStats)
+	stats []float32
 }
 
 // NewStridedConv returns the op.
@@ -83,7 +85,7 @@ func (k *StridedConv) workers() int { return max(Workers, k.par) }
 
 func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	x, w, b := in[0], in[1], in[2]
-	if !simd.HasConvTaps || !UseWinograd {
+	if !k.tapsForward() {
 		k.unfolded(x, w, b, y)
 		return
 	}
@@ -97,8 +99,14 @@ func (k *StridedConv) Forward(in [][]float32, y []float32) {
 	size, out := k.C*k.H*k.W, k.O*k.Pixels()
 	k.each(k.B, func(wk, i int) {
 		k.taps.forward(wk, x[i*size:(i+1)*size], y[i*out:(i+1)*out], nil, k.ReLU)
+		if k.stats != nil { // the image's output is still in cache
+			imageStats(k.stats[3*i*k.O:], y[i*out:(i+1)*out], k.O, k.Pixels())
+		}
 	})
 }
+
+// tapsForward reports whether the forward pass runs on the tap kernel.
+func (k *StridedConv) tapsForward() bool { return simd.HasConvTaps && UseWinograd }
 
 // unfolded is the forward pass by im2col and GEMM, where the tap kernel
 // does not run (no AVX-512) or is turned off (BASIN_CONV=im2col).

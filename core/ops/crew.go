@@ -1,0 +1,111 @@
+package ops
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A training step runs about 140 ops one after another, each split
+// across the cores, with a little serial work between them (gorgonia's
+// tape, the op's own setup). A goroutine started per op lands on a core
+// whose thread went to sleep in that gap: waking it costs tens of
+// microseconds an op, a tenth of a resnet step. The crew keeps
+// Workers−1 helper goroutines that, after a job, watch for the next one
+// for a while (idleSpin) before they sleep, so a job handed over mid-step
+// starts at once; the calling goroutine runs the first share itself.
+
+// idleSpin is how long a helper watches for work before it sleeps: longer
+// than the gaps between the ops of a step, short enough that an idle
+// program gives its cores back at once.
+const idleSpin = 500 * time.Microsecond
+
+type helper struct {
+	job  atomic.Pointer[func()] // the next job; nil when none
+	wake chan struct{}          // to wake it from sleep
+	idle atomic.Bool            // whether it sleeps (or is about to)
+	_    [64]byte               // keep helpers off each other's cache lines
+}
+
+type crew struct {
+	mu      sync.Mutex // one job at a time; others start goroutines
+	helpers []*helper
+	pending atomic.Int32
+}
+
+var theCrew crew
+
+// run calls f(w, lo, hi) for the shares of [0, n) on w goroutines, the
+// first on the caller, and reports false (having run nothing) when the
+// crew is busy with another caller's job.
+func (c *crew) run(w, n int, f func(w, i int)) bool {
+	if !c.mu.TryLock() {
+		return false
+	}
+	defer c.mu.Unlock()
+	for len(c.helpers) < w-1 {
+		h := &helper{wake: make(chan struct{}, 1)}
+		c.helpers = append(c.helpers, h)
+		go h.loop()
+	}
+	chunk := (n + w - 1) / w
+	jobs := 0
+	for k := 1; k < w; k++ {
+		lo, hi := k*chunk, min((k+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		jobs++
+		job := func() {
+			for i := lo; i < hi; i++ {
+				f(k, i)
+			}
+			c.pending.Add(-1)
+		}
+		c.pending.Add(1)
+		h := c.helpers[k-1]
+		h.job.Store(&job)
+		if h.idle.Load() {
+			select {
+			case h.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	for i := 0; i < min(chunk, n); i++ {
+		f(0, i)
+	}
+	for spins := 0; c.pending.Load() > 0; spins++ {
+		if spins > 64 {
+			runtime.Gosched()
+		}
+	}
+	return true
+}
+
+// loop runs the helper's jobs: it watches for one for idleSpin after the
+// last, then sleeps until woken.
+func (h *helper) loop() {
+	for {
+		last := time.Now()
+		for spins := 0; ; spins++ {
+			if job := h.job.Swap(nil); job != nil {
+				(*job)()
+				last, spins = time.Now(), 0
+				continue
+			}
+			if spins&1023 == 1023 && time.Since(last) > idleSpin {
+				break
+			}
+		}
+		h.idle.Store(true)
+		if job := h.job.Swap(nil); job != nil { // handed over as it fell asleep
+			h.idle.Store(false)
+			(*job)()
+			continue
+		}
+		<-h.wake
+		h.idle.Store(false)
+	}
+}
