@@ -138,6 +138,8 @@ type ConvBack struct {
 	taps       []gemm.Offsets
 	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
 	slot       int         // floats per image in xp and gzp rows (tapsGrad)
+	images     int         // images a call of the tap kernel (tapsGradImages)
+	span       int         // floats per channel in xp and gzp: images·slot, rounded up to 16
 	shared     bool        // gzp's copy of gz is also the input gradient's planes
 	shift      int         // where gz starts in its slot: the planes' padding
 	offs       []int       // per tap (c, ky, kx): its offset into xp (tapsGrad)
@@ -157,7 +159,10 @@ func (op *ConvBack) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 func (op *ConvBack) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op *ConvBack) Hashcode() uint32      { return hashOf(op) }
-func (op *ConvBack) String() string        { return fmt.Sprintf("ConvBack(%p)", op) }
+func (op *ConvBack) String() string {
+	f := op.fwd
+	return fmt.Sprintf("ConvBack{%dx%dx%dx%d→%d k%d}(%p)", f.B, f.C, f.H, f.W, f.O, f.K, op)
+}
 
 // Do takes (x, w, gy) and returns gx.
 func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
@@ -257,18 +262,22 @@ func (op *ConvBack) Do(inputs ...G.Value) (G.Value, error) {
 		}
 		return gr[i*in : (i+n)*in]
 	}
-	if op.lanes != nil { // tapsGradImages images a call of the tap kernel
-		forEach((f.B+tapsGradImages-1)/tapsGradImages, func(wk, q int) {
-			i0 := q * tapsGradImages
-			n := min(tapsGradImages, f.B-i0)
+	if op.lanes != nil { // op.images images a call of the tap kernel
+		forEach((f.B+op.images-1)/op.images, func(wk, q int) {
+			i0 := q * op.images
+			n := min(op.images, f.B-i0)
 			for k := 0; k < n; k++ {
 				op.stage(wk, k, x[(i0+k)*in:(i0+k+1)*in], grad(wk, i0+k))
 			}
+			if n < op.images { // the kernel's last block runs into image n's slot, left from a full group
+				for o := 0; o < f.O; o++ {
+					clear(op.gzp[wk][op.shift+o*op.span+n*op.slot:][:16])
+				}
+			}
 			op.tapsGrad(wk, n)
 			if op.shared { // the input gradient from the same padded copy of gz
-				span := tapsGradImages * op.slot
 				for k := 0; k < n; k++ {
-					op.back.convolve(op.gzp[wk][k*op.slot:], span, op.back.acc[wk], gx[(i0+k)*in:(i0+k+1)*in], short(i0+k, 1), false)
+					op.back.convolve(op.gzp[wk][k*op.slot:], op.span, op.back.acc[wk], gx[(i0+k)*in:(i0+k+1)*in], short(i0+k, 1), false)
 				}
 			}
 		})
@@ -362,8 +371,14 @@ func (op *ConvBack) unfolding() {
 	}
 	rows := f.rows()
 	if f.taps != nil { // the tap kernel's lane-wise products (tapsGrad)
-		op.slot = (max(plane, f.OH()*xw) + 15) &^ 15
-		span := tapsGradImages * op.slot
+		// A group's images follow one another with their padding rows
+		// shared: the bottom Pad rows of one are the top Pad rows of the
+		// next, zeros for both. An output inside an image reads only its
+		// own image's planes; one in the extra columns or rows has zero gz.
+		op.slot = (f.H + f.Pad) * xw
+		op.images = tapsGradImages(op.slot, f.B)
+		op.span = (op.images*op.slot + 15) &^ 15
+		span := op.span
 		// A "same" conv's output gradient, padded as the input gradient's
 		// convolution reads it, has the planes' width: one copy serves both.
 		op.shared = !f.First && 2*f.Pad == f.K-1
@@ -376,8 +391,8 @@ func (op *ConvBack) unfolding() {
 			op.offs = append(op.offs, c*span+off)
 		}
 		for i := 0; i < Workers; i++ {
-			op.xp = append(op.xp, make([]float32, f.C*span+2*xw+k+16))
-			op.gzp = append(op.gzp, make([]float32, (f.O+7)/8*8*span+op.shift+2*xw+32))
+			op.xp = append(op.xp, make([]float32, f.C*span+(k+f.Pad)*xw+k+32))
+			op.gzp = append(op.gzp, make([]float32, (f.O+7)/8*8*span+op.shift+(k+f.Pad)*xw+32))
 			op.lanes = append(op.lanes, make([]float32, (f.O+7)/8*(rows+2)/3*3*8*16))
 		}
 		return
@@ -441,9 +456,24 @@ func (op *ConvBack) filterGrad(wk int, x, gz, pw []float32) {
 }
 
 // tapsGradImages is how many images one call of the tap kernel sums
-// over in a filter gradient: on resnet's 7×7 layers one image is only
-// four blocks of 16 positions, too few to pay for the kernel's stores.
-const tapsGradImages = 4
+// over in a filter gradient, for images of slot floats in a batch of b:
+// enough for about 96 blocks of 16 positions a call, as each call reads
+// and writes its 24 vectors of lane sums (on resnet's 7×7 layers, 32
+// channels, those are 590 KB a worker, which calls over four images
+// streamed from L2 and beyond: the layer's backward pass took 3.7x its
+// forward pass, 2.3x with 16), at least 4, at most 16, and where it can a
+// divisor of a worker's share of the batch, so that no worker has a
+// short group the other has not.
+func tapsGradImages(slot, b int) int {
+	want := min(16, max(4, (96*16+slot-1)/slot))
+	per := (b + Workers - 1) / Workers
+	for d := want; d <= 16; d++ {
+		if per%d == 0 {
+			return d
+		}
+	}
+	return want
+}
 
 // The filter gradient of a conv whose forward pass is a tap convolution,
 // on the tap kernel (simd.TapsGrad): stage puts image k of a group into
@@ -457,7 +487,7 @@ const tapsGradImages = 4
 func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 	f := op.fwd
 	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
-	span := tapsGradImages * op.slot
+	span := op.span
 	xp, gzp := op.xp[wk], op.gzp[wk]
 	for c := 0; c < f.C; c++ { // the padding stays zero from allocation
 		simd.CopyRows(xp[c*span+k*op.slot+f.Pad*xw+f.Pad:], xw, x[c*f.H*f.W:], f.W, f.H, f.W)
@@ -468,7 +498,7 @@ func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 }
 
 func (op *ConvBack) tapsGrad(wk, n int) {
-	tapsGradBlocks(op.lanes[wk], op.gzp[wk][op.shift:], tapsGradImages*op.slot, op.xp[wk], op.offs, op.fwd.O, n*op.slot/16)
+	tapsGradBlocks(op.lanes[wk], op.gzp[wk][op.shift:], op.span, op.xp[wk], op.offs, op.fwd.O, (n*op.slot+15)/16)
 }
 
 // Unfold, UnfoldRows and Fold expose im2col, im2row and col2im to passes

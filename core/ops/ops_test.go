@@ -103,10 +103,19 @@ func close(t *testing.T, what string, a, b []float32) {
 
 func TestConvMatchesStock(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
+	type shape struct{ b, c, h, o, k, pad int }
+	var shapes []shape
 	for trial := 0; trial < 6; trial++ {
 		// few channels (direct, im2col) and enough for the tap kernel
-		b, c, h, o, k := 1+r.IntN(3), []int{1, 3, 4, 8, 5, 16}[trial], 5+r.IntN(8), 1+r.IntN(10), []int{1, 3, 5}[r.IntN(3)]
-		pad := r.IntN(k/2 + 1)
+		k := []int{1, 3, 5}[r.IntN(3)]
+		shapes = append(shapes, shape{1 + r.IntN(3), []int{1, 3, 4, 8, 5, 16}[trial], 5 + r.IntN(8), 1 + r.IntN(10), k, r.IntN(k/2 + 1)})
+	}
+	// Batches of several groups of images for the tap kernel's filter
+	// gradient (tapsGradImages: 16 of 7×7, 7 of 14×14), the last group of
+	// a worker short after a full one.
+	shapes = append(shapes, shape{53, 8, 7, 8, 3, 1}, shape{27, 4, 14, 5, 3, 1})
+	for _, sh := range shapes {
+		b, c, h, o, k, pad := sh.b, sh.c, sh.h, sh.o, sh.k, sh.pad
 		relu := r.IntN(2) == 0
 		x, w, bias := randn(r, b, c, h, h), randn(r, o, c, k, k), randn(r, o)
 		oh := h + 2*pad - k + 1
