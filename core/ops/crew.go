@@ -95,8 +95,14 @@ func (h *helper) loop() {
 				last, spins = time.Now(), 0
 				continue
 			}
-			if spins&1023 == 1023 && time.Since(last) > idleSpin {
-				break
+			if spins&255 == 255 {
+				if time.Since(last) > idleSpin {
+					break
+				}
+				// Let a goroutine waiting for this core run: the caller
+				// that woke this helper may have yielded to it, and this
+				// loop would keep it off its core until idleSpin ends.
+				runtime.Gosched()
 			}
 		}
 		h.idle.Store(true)
