@@ -158,21 +158,26 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 	}
 	if k.taps != nil { // the forward pass ran on the tap kernel: so does this one
 		if k.back == nil {
-			k.back = newTapBack(k.taps, k.workers())
+			k.back = newTapBack(k.taps, k.B, k.workers())
 		}
 		if gx != nil {
 			k.back.filters(w)
 		}
-		k.each(k.B, func(wk, i int) {
-			g := gy[i*k.O*px : (i+1)*k.O*px]
-			var gxi []float32
-			if gx != nil {
-				gxi = gx[i*size : (i+1)*size]
+		m := k.back.images
+		k.each((k.B+m-1)/m, func(wk, q int) {
+			n := min(m, k.B-q*m)
+			for j := range n {
+				i := q*m + j
+				g := gy[i*k.O*px : (i+1)*k.O*px]
+				k.back.stage(wk, j, x[i*size:(i+1)*size], g)
+				if gx != nil {
+					k.back.inputGrad(wk, g, gx[i*size:(i+1)*size])
+				}
+				for o := 0; o < k.O; o++ {
+					k.part[wk][k.O*r+o] += simd.Sum(g[o*px : (o+1)*px])
+				}
 			}
-			k.back.image(wk, x[i*size:(i+1)*size], g, gxi)
-			for o := 0; o < k.O; o++ {
-				k.part[wk][k.O*r+o] += simd.Sum(g[o*px : (o+1)*px])
-			}
+			k.back.filterGrad(wk, n)
 		})
 		k.back.sums(gw)
 		if gb != nil {

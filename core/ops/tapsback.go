@@ -15,16 +15,25 @@ import "github.com/basin-dev/basin/core/simd"
 //     by the largest d_t) with those taps reversed (simd.ConvTaps); each
 //     input pixel lies in one phase plane and takes its value from there.
 type tapBack struct {
-	t      *tapConv
-	q16    int   // the grid's length rounded up to 16: gz's row length
-	cols   int   // C·K² rounded up to three (TapsGrad's columns)
-	offs   []int // per column (c, t): its planes' offset, c·cs + taps[t]
-	phases []phaseTaps
-	lead   int // gz's front padding in gpad: the largest d_t
-	glen   int // floats per output channel in gpad
-	wk     []workerBack
-	lanes  [][]float32 // every worker's lanes (wk[i].lanes), for sums
-	lane   laneSum
+	t    *tapConv
+	cols int // C·K² rounded up to three (TapsGrad's columns)
+	// The filter gradient runs over images images at a time, their
+	// phase planes (plane floats each) staged one after another per
+	// input channel and used phase: [C][used phase][image][plane], cs
+	// floats a channel, and gz likewise [O][image][plane], gs floats an
+	// output channel. An output inside an image reads only that image's
+	// plane; one outside it has zero gz.
+	images, plane int
+	cs, gs        int
+	used          []int // per phase: its index among the used ones (−1: none)
+	offs          []int // per column (c, t): its offset in the staged planes
+	phases        []phaseTaps
+	byPhase       []int // per phase: its index in phases (−1: no tap reads it)
+	lead          int   // gz's front padding in gpad: the largest d_t
+	glen          int   // floats per output channel in gpad
+	wk            []workerBack
+	lanes         [][]float32 // every worker's lanes (wk[i].lanes), for sums
+	lane          laneSum
 }
 
 // phaseTaps are the taps that read one phase plane.
@@ -37,18 +46,30 @@ type phaseTaps struct {
 
 // workerBack is one worker's buffers.
 type workerBack struct {
-	xp, gzp, lanes, gpad, acc []float32
+	xp, xs, gzs, lanes, gpad, acc []float32
+	acc2, zero                    []float32 // stride 2: a second phase's gradient; a phase no tap reads
 }
 
-func newTapBack(t *tapConv, workers int) *tapBack {
+func newTapBack(t *tapConv, batch, workers int) *tapBack {
 	g, s, d := t.g, max(t.g.Stride, 1), t.g.D()
-	b := &tapBack{t: t, q16: t.span, cols: (g.Rows() + 2) / 3 * 3}
-	for c := 0; c < g.C; c++ {
-		for _, off := range t.taps {
-			b.offs = append(b.offs, c*t.cs+off)
+	plane := t.ph * t.pw
+	b := &tapBack{t: t, cols: (g.Rows() + 2) / 3 * 3, plane: plane, images: tapsGradImages(plane, batch)}
+	nused := 0
+	for _, u := range t.used {
+		b.used = append(b.used, -1)
+		if u {
+			b.used[len(b.used)-1] = nused
+			nused++
 		}
 	}
-	plane := t.ph * t.pw
+	run := b.images * plane // a used phase's planes, one per image
+	b.cs = nused * run
+	b.gs = (run+15)&^15 + 16
+	for c := 0; c < g.C; c++ {
+		for _, off := range t.taps {
+			b.offs = append(b.offs, c*b.cs+b.used[off/plane]*run+off%plane)
+		}
+	}
 	within := make([]int, len(t.taps)) // per tap: its offset in its phase plane
 	for i, off := range t.taps {
 		within[i] = off % plane
@@ -66,8 +87,10 @@ func newTapBack(t *tapConv, workers int) *tapBack {
 				}
 			}
 		}
+		b.byPhase = append(b.byPhase, -1)
 		if len(p.taps) > 0 {
 			p.wq = make([]float32, (g.C+7)/8*t.o*len(p.taps)*8)
+			b.byPhase[phase] = len(b.phases)
 			b.phases = append(b.phases, p)
 		}
 	}
@@ -76,10 +99,13 @@ func newTapBack(t *tapConv, workers int) *tapBack {
 	for range workers {
 		b.wk = append(b.wk, workerBack{
 			xp:    make([]float32, t.planeLen()),
-			gzp:   make([]float32, t.groups*8*b.q16),
+			xs:    make([]float32, g.C*b.cs+b.lead+b.gs),
+			gzs:   make([]float32, t.groups*8*b.gs),
 			lanes: make([]float32, t.groups*b.cols*8*16),
 			gpad:  make([]float32, t.o*b.glen),
 			acc:   make([]float32, 8*span),
+			acc2:  make([]float32, 8*span),
+			zero:  make([]float32, span),
 		})
 		b.lanes = append(b.lanes, b.wk[len(b.wk)-1].lanes)
 	}
@@ -104,27 +130,52 @@ func (b *tapBack) filters(w []float32) {
 	}
 }
 
-// image adds one image's filter gradient (lane-wise, into the worker's
-// lanes) and writes its input gradient gx [C,H,W] (unless nil), from its
-// input x [C,H,W] and output gradient gz [O,OH,OW].
-func (b *tapBack) image(worker int, x, gz, gx []float32) {
+// stage puts image k of a group into the worker's staged planes, from
+// its input x [C,H,W] and output gradient gz [O,OH,OW].
+func (b *tapBack) stage(worker, k int, x, gz []float32) {
+	t, wb := b.t, &b.wk[worker]
+	oh, ow, run := t.oh, t.ow, b.images*b.plane
+	t.pack(wb.xp, x)
+	for c := 0; c < t.g.C; c++ {
+		for phase, u := range b.used {
+			if u >= 0 {
+				copy(wb.xs[c*b.cs+u*run+k*b.plane:][:b.plane], wb.xp[c*t.cs+phase*b.plane:])
+			}
+		}
+	}
+	for o := 0; o < t.o; o++ { // the grid's extra columns and rows stay zero
+		simd.CopyRows(wb.gzs[o*b.gs+k*b.plane:], t.pw, gz[o*oh*ow:], ow, oh, ow)
+	}
+}
+
+// filterGrad adds the filter gradient of the first n images staged
+// (lane-wise, into the worker's lanes).
+func (b *tapBack) filterGrad(worker, n int) {
+	wb := &b.wk[worker]
+	if n < b.images { // the last block runs into image n's plane, left from a full group
+		for o := 0; o < b.t.o; o++ {
+			clear(wb.gzs[o*b.gs+n*b.plane:][:16])
+		}
+	}
+	tapsGradBlocks(wb.lanes, wb.gzs, b.gs, wb.xs, b.offs, b.t.o, (n*b.plane+15)/16)
+}
+
+// inputGrad writes one image's input gradient gx [C,H,W] from its output
+// gradient gz [O,OH,OW].
+func (b *tapBack) inputGrad(worker int, gz, gx []float32) {
 	t, wb := b.t, &b.wk[worker]
 	oh, ow := t.oh, t.ow
-	t.pack(wb.xp, x)
-	for o := 0; o < t.o; o++ { // the grid's extra columns and rows stay zero
-		simd.CopyRows(wb.gzp[o*b.q16:], t.pw, gz[o*oh*ow:], ow, oh, ow)
-	}
-	tapsGradBlocks(wb.lanes, wb.gzp, b.q16, wb.xp, b.offs, t.o, b.q16/16)
-	if gx == nil {
-		return
-	}
 	for o := 0; o < t.o; o++ {
 		simd.CopyRows(wb.gpad[o*b.glen+b.lead:], t.pw, gz[o*oh*ow:], ow, oh, ow)
 	}
-	clear(gx) // pixels of phases no tap reads get no gradient
 	g, s := t.g, max(t.g.Stride, 1)
 	plane, hw := t.ph*t.pw, g.H*g.W
 	per := t.o * 8
+	if s == 2 && t.even >= 0 {
+		b.inputGrad2(wb, gx)
+		return
+	}
+	clear(gx) // pixels of phases no tap reads get no gradient
 	for _, p := range b.phases {
 		for grp := 0; grp < (g.C+7)/8; grp++ {
 			simd.ConvTaps(wb.acc, len(wb.acc)/8, wb.gpad, b.glen, t.o, p.back, p.wq[grp*per*len(p.taps):(grp+1)*per*len(p.taps)], plane)
@@ -145,6 +196,53 @@ func (b *tapBack) image(worker int, x, gz, gx []float32) {
 						for q, v := range from {
 							row[q*s] = v
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// inputGrad2 is inputGrad's convolutions and unpacking for stride 2:
+// per row phase, the gradients of the even and the odd columns' phase
+// planes side by side (wb.acc, wb.acc2), each row of the input's
+// gradient then interleaved from the two in one pass. A phase no tap
+// reads (a 1×1 conv's) gives zeros.
+func (b *tapBack) inputGrad2(wb *workerBack, gx []float32) {
+	t, g := b.t, b.t.g
+	plane, hw, per := t.ph*t.pw, g.H*g.W, t.o*8
+	stride := len(wb.acc) / 8
+	grad := func(phase, grp int, acc []float32) []float32 {
+		p := b.byPhase[phase]
+		if p < 0 {
+			return wb.zero
+		}
+		pt := &b.phases[p]
+		nt := len(pt.taps)
+		simd.ConvTaps(acc, stride, wb.gpad, b.glen, t.o, pt.back, pt.wq[grp*per*nt:(grp+1)*per*nt], plane)
+		return acc
+	}
+	ce, co := t.cols[t.even], t.cols[1-t.even] // even columns (from 0), odd ones (from 1)
+	half := g.W / 2
+	for grp := 0; grp < (g.C+7)/8; grp++ {
+		for r := 0; r < 2; r++ {
+			ae, ao := grad(r*2+t.even, grp, wb.acc), grad(r*2+1-t.even, grp, wb.acc2)
+			for j := 0; j < 8 && grp*8+j < g.C; j++ {
+				dst := gx[(grp*8+j)*hw : (grp*8+j+1)*hw]
+				se, so := ae, ao
+				if len(ae) > stride { // a phase's own rows (zeros have one)
+					se = ae[j*stride:]
+				}
+				if len(ao) > stride {
+					so = ao[j*stride:]
+				}
+				for iy := (r - g.Pad%2 + 2) % 2; iy < g.H; iy += 2 {
+					in := t.rowAt[iy] - t.rowPhase[iy]*plane // the row in its phase plane
+					e, o := se[in+ce.at-t.even*plane:], so[in+co.at-(1-t.even)*plane:]
+					row := dst[iy*g.W : (iy+1)*g.W]
+					simd.Interleave2(row[:2*half], e, o, 0)
+					if g.W%2 == 1 {
+						row[g.W-1] = e[half]
 					}
 				}
 			}
