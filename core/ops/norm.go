@@ -36,6 +36,8 @@ type BatchNorm struct {
 	gr    []float32
 
 	stats  []float32 // per image and channel: planeStats
+	sums   []float32 // per image and channel: the backward pass's Σ g, Σ g·(x − μ)
+	coef   []float32 // per channel: the backward pass's affine coefficients
 	fed    bool      // whether the conv before writes stats (LinkStats)
 	mu     []float32 // μ per channel of the last forward pass (the batch's or the running one)
 	invStd []float32 // 1/σ per channel
@@ -68,20 +70,23 @@ func NewBatchNorm(shape []int, train, relu, residual bool, mean, variance []floa
 	return NewLayer(k, shape, []int{shape[1]}, []int{shape[1]})
 }
 
+// Forward and Backward split the batch by image, as the convs around
+// them do, so each core mostly reads what it wrote itself; per-channel
+// sums are kept per image and plane and added in image order, the same
+// numbers whichever core computed them.
 func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 	x, g, b := in[0], in[1], in[2]
 	res := k.residual(in)
 	k.alloc()
 	n := float64(k.B * k.HW)
-	k.each(k.C, func(_, c int) {
+	if k.Train && !k.fed { // else the conv before wrote them (LinkStats)
+		k.each(k.B, func(_, i int) {
+			imageStats(k.stats[3*i*k.C:], x[i*k.C*k.HW:(i+1)*k.C*k.HW], k.C, k.HW)
+		})
+	}
+	for c := 0; c < k.C; c++ {
 		var mu, v float64
 		if k.Train {
-			if !k.fed { // else the conv before wrote them (LinkStats)
-				for i := 0; i < k.B; i++ {
-					o := (i*k.C + c) * k.HW
-					planeStats(k.stats[3*(i*k.C+c):], x[o:o+k.HW])
-				}
-			}
 			mu, v = k.combine(c)
 			unbiased := v
 			if n > 1 {
@@ -94,16 +99,17 @@ func (k *BatchNorm) Forward(in [][]float32, y []float32) {
 		}
 		inv := 1 / math.Sqrt(v+k.Eps)
 		k.invStd[c], k.mu[c] = float32(inv), float32(mu)
-		gc, bc, m, is := g[c], b[c], float32(mu), float32(inv)
-		for i := 0; i < k.B; i++ { // y = γ/σ·(x − μ) + β (+ r)
+	}
+	k.each(k.B, func(_, i int) {
+		for c := 0; c < k.C; c++ { // y = γ/σ·(x − μ) + β (+ r)
 			o := (i*k.C + c) * k.HW
-			dst := y[o : o+k.HW]
+			dst, a := y[o:o+k.HW], g[c]*k.invStd[c]
 			if k.Residual { // the plane is in L1 for the add
-				simd.Affine(dst, x[o:o+k.HW], m, gc*is, bc, false)
+				simd.Affine(dst, x[o:o+k.HW], k.mu[c], a, b[c], false)
 				simd.Add2(dst, dst, res[o:o+k.HW], k.ReLU)
 				continue
 			}
-			simd.Affine(dst, x[o:o+k.HW], m, gc*is, bc, k.ReLU)
+			simd.Affine(dst, x[o:o+k.HW], k.mu[c], a, b[c], k.ReLU)
 		}
 	})
 }
@@ -243,17 +249,21 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		gr = gin[3]
 	}
 	n := float32(k.B * k.HW)
+	if len(k.sums) != 2*k.B*k.C {
+		k.sums, k.coef = make([]float32, 2*k.B*k.C), make([]float32, 3*k.C)
+	}
 	// With the fused ReLU, g is gy where y > 0 (else 0): both passes mask
 	// gy themselves, so the masked gradient is never written out.
-	k.each(k.C, func(_, c int) {
-		var sg, sgh float64
-		m, is := k.mu[c], k.invStd[c] // of the forward pass
-		for i := 0; i < k.B; i++ {
-			o := (i*k.C + c) * k.HW
-			var ys []float32
-			if k.ReLU {
-				ys = y[o : o+k.HW]
-			}
+	plane := func(i, c int) (o int, ys []float32) {
+		o = (i*k.C + c) * k.HW
+		if k.ReLU {
+			ys = y[o : o+k.HW]
+		}
+		return o, ys
+	}
+	k.each(k.B, func(_, i int) {
+		for c := 0; c < k.C; c++ {
+			o, ys := plane(i, c)
 			if gr != nil { // the plane, in L1 for BNSums
 				if k.ReLU {
 					simd.ReLUGrad(gr[o:o+k.HW], gy[o:o+k.HW], ys)
@@ -261,9 +271,16 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 					copy(gr[o:o+k.HW], gy[o:o+k.HW])
 				}
 			}
-			s32, sh32 := simd.BNSums(nil, gy[o:o+k.HW], x[o:o+k.HW], ys, m, k.ReLU) // per plane in float32
-			sg += float64(s32)
-			sgh += float64(sh32) * float64(is) // Σ g·x̂ = Σ g·(x − μ) / σ
+			s, sh := simd.BNSums(nil, gy[o:o+k.HW], x[o:o+k.HW], ys, k.mu[c], k.ReLU) // per plane in float32
+			k.sums[2*(i*k.C+c)], k.sums[2*(i*k.C+c)+1] = s, sh
+		}
+	})
+	for c := 0; c < k.C; c++ {
+		var sg, sgh float64
+		is := k.invStd[c] // of the forward pass
+		for i := 0; i < k.B; i++ {
+			sg += float64(k.sums[2*(i*k.C+c)])
+			sgh += float64(k.sums[2*(i*k.C+c)+1]) * float64(is) // Σ g·x̂ = Σ g·(x − μ) / σ
 		}
 		if gg != nil {
 			gg[c] = float32(sgh)
@@ -271,20 +288,20 @@ func (k *BatchNorm) Backward(in [][]float32, y, gy []float32, gin [][]float32) {
 		if gb != nil {
 			gb[c] = float32(sg)
 		}
-		if gx == nil {
-			return
-		}
-		scale := g[c] * k.invStd[c]
+		scale := g[c] * is
 		mg, mgh := float32(sg)/n, float32(sgh)/n
-		for i := 0; i < k.B; i++ {
-			o := (i*k.C + c) * k.HW
+		k.coef[3*c], k.coef[3*c+1], k.coef[3*c+2] = scale, -scale*mgh*is, -scale*mg
+	}
+	if gx == nil {
+		return
+	}
+	k.each(k.B, func(_, i int) {
+		for c := 0; c < k.C; c++ {
+			o, ys := plane(i, c)
 			gs, xs, dst := gy[o:o+k.HW], x[o:o+k.HW], gx[o:o+k.HW]
-			var ys []float32
-			if k.ReLU {
-				ys = y[o : o+k.HW]
-			}
+			scale := k.coef[3*c]
 			if k.Train { // scale·(g − mg − x̂·mgh), x̂ = (x − μ)/σ
-				simd.Affine2Masked(dst, gs, xs, ys, scale, -scale*mgh*is, m, -scale*mg)
+				simd.Affine2Masked(dst, gs, xs, ys, scale, k.coef[3*c+1], k.mu[c], k.coef[3*c+2])
 				continue
 			}
 			for j, t := range gs {
