@@ -139,6 +139,7 @@ type ConvBack struct {
 	lanes      [][]float32 // per worker: lane-wise filter gradients (tapsGrad)
 	slot       int         // floats per image in xp and gzp rows (tapsGrad)
 	images     int         // images a call of the tap kernel (tapsGradImages)
+	xw         int         // the width of xp's and gzp's rows
 	span       int         // floats per channel in xp and gzp: images·slot, rounded up to 16
 	shared     bool        // gzp's copy of gz is also the input gradient's planes
 	shift      int         // where gz starts in its slot: the planes' padding
@@ -360,6 +361,10 @@ func flipFilters(dst, w []float32, o, c, k int) {
 func (op *ConvBack) unfolding() {
 	f := op.fwd
 	xw, k := f.W+2*f.Pad, f.K
+	if f.taps != nil {
+		xw = f.taps.pw // its rows share their padding columns (newTapConv)
+	}
+	op.xw = xw
 	plane := (f.H+2*f.Pad)*xw + k - 1 // the last tap's run ends k−2 past the plane
 	starts := make([]int, 0, f.rows())
 	for c := 0; c < f.C; c++ {
@@ -486,7 +491,7 @@ func tapsGradImages(slot, b int) int {
 // image's planes meet zeros of gz.
 func (op *ConvBack) stage(wk, k int, x, gz []float32) {
 	f := op.fwd
-	xw, oh, ow := f.W+2*f.Pad, f.OH(), f.OW()
+	xw, oh, ow := op.xw, f.OH(), f.OW()
 	span := op.span
 	xp, gzp := op.xp[wk], op.gzp[wk]
 	for c := 0; c < f.C; c++ { // the padding stays zero from allocation

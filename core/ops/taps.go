@@ -42,6 +42,12 @@ func newTapConv(g Window, o int) *tapConv {
 	s, d := max(g.Stride, 1), g.D()
 	t := &tapConv{g: g, o: o, oh: g.OH(), ow: g.OW()}
 	t.ph, t.pw = (g.H+2*g.Pad+s-1)/s, (g.W+2*g.Pad+s-1)/s
+	if s == 1 {
+		// A row's right padding is the next row's left padding: both are
+		// zeros, and an output inside the image reads at most Pad
+		// columns past its row's end (d·(K−1) + OW − 1 < W + 2·Pad).
+		t.pw = g.W + g.Pad
+	}
 	t.cs = s * s * t.ph * t.pw
 	t.n = t.oh * t.pw
 	t.span = (t.n + 15) &^ 15
