@@ -144,7 +144,7 @@ type ConvBack struct {
 	shared     bool        // gzp's copy of gz is also the input gradient's planes
 	shift      int         // where gz starts in its slot: the planes' padding
 	offs       []int       // per tap (c, ky, kx): its offset into xp (tapsGrad)
-	lane       laneSum
+	lane       []laneSum   // per worker: its lanes' reduction's buffers
 	sparse     *sparseBack // pooled layers, where it runs (convsparse.go)
 	wino       *winograd   // the input's gradient as a Winograd convolution
 	back       *tapConv    // or as a tap convolution, when the forward pass is one
@@ -418,7 +418,14 @@ func (op *ConvBack) laneSums() {
 		return
 	}
 	f := op.fwd
-	op.lane.sum(op.lanes, f.O, f.rows(), (f.rows()+2)/3*3, op.partW[0][:f.O*f.rows()])
+	if len(op.lane) != len(op.lanes) {
+		op.lane = make([]laneSum, len(op.lanes))
+	}
+	// each worker's into its own partial gradient, side by side (resnet's
+	// 32-channel lanes are 590 KB a worker)
+	forEachOn(len(op.lanes), len(op.lanes), func(_, i int) {
+		op.lane[i].sum(op.lanes[i:i+1], f.O, f.rows(), (f.rows()+2)/3*3, op.partW[i][:f.O*f.rows()])
+	})
 }
 
 // filterGrad adds one image's filter gradient gz·unfold(x)ᵀ to pw

@@ -179,7 +179,7 @@ func (k *StridedConv) Backward(in [][]float32, y, gy []float32, gin [][]float32)
 			}
 			k.back.filterGrad(wk, n)
 		})
-		k.back.sums(gw)
+		k.back.sums(gw, k.part)
 		if gb != nil {
 			clear(gb)
 			for _, p := range k.part {

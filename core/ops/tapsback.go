@@ -33,7 +33,7 @@ type tapBack struct {
 	glen          int   // floats per output channel in gpad
 	wk            []workerBack
 	lanes         [][]float32 // every worker's lanes (wk[i].lanes), for sums
-	lane          laneSum
+	lane          []laneSum   // per worker: its lanes' reduction's buffers
 }
 
 // phaseTaps are the taps that read one phase plane.
@@ -271,10 +271,27 @@ func tapsGradBlocks(lanes, gz []float32, gstride int, x []float32, offs []int, o
 
 // sums adds every worker's lane-wise filter gradients into gw [O,C,K,K]
 // (which it clears first; nil: no filter gradient is wanted) and clears
-// the lanes.
-func (b *tapBack) sums(gw []float32) {
+// the lanes: each worker's into its part (its first O·C·K² floats, clear
+// on entry), side by side, then the parts into gw.
+func (b *tapBack) sums(gw []float32, parts [][]float32) {
+	rows := b.t.g.Rows()
+	if len(b.lane) != len(b.lanes) {
+		b.lane = make([]laneSum, len(b.lanes))
+	}
+	forEachOn(len(b.lanes), len(b.lanes), func(_, i int) {
+		var dst []float32
+		if gw != nil {
+			dst = parts[i][:b.t.o*rows]
+		}
+		b.lane[i].sum(b.lanes[i:i+1], b.t.o, rows, b.cols, dst)
+	})
+	if gw == nil {
+		return
+	}
 	clear(gw)
-	b.lane.sum(b.lanes, b.t.o, b.t.g.Rows(), b.cols, gw)
+	for _, p := range parts[:len(b.lanes)] {
+		simd.Add(gw, gw, p[:len(gw)])
+	}
 }
 
 // laneSum adds up lane-wise filter gradients (simd.TapsGrad's) laid out
