@@ -38,8 +38,18 @@
 // phase plane. Without AVX-512, a StridedConv unfolds (im2col) for GEMMs.
 // A backward op returns the gradient of its layer's input and keeps the
 // weight and bias gradients, which Pick nodes hand to gorgonia. Work is
-// split across cores by image (conv, pool) or by gemm blocks (dense), on
-// as many goroutines as SetWorkers allows.
+// split across cores by image (conv, pool, batch norm: every op of a
+// step gives a core the same images, so it reads what it wrote) or by
+// gemm blocks (dense), on as many goroutines as SetWorkers allows: the
+// caller and a crew of helpers that watch for the next job a while
+// before they sleep (crew.go).
+//
+// In training, ops hand each other work the graph does not show: a tap
+// conv gathers the next batch norm's statistics as it writes
+// (LinkStats), and a residual block's last batch norm reads the block's
+// input through the block's first conv and hands that conv the
+// shortcut's gradient to add to its own (LinkShortcut), so gorgonia
+// does not sum the block input's two gradients.
 //
 // Tangent (tangent.go) carries a 3×3 convolution and its directional
 // derivative together for the Hessian's R-operator (core/hessian), on the
