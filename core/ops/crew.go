@@ -36,6 +36,20 @@ type crew struct {
 
 var theCrew crew
 
+// The helpers start with the program, asleep, so that a program's
+// goroutines are the same before and after its first parallel op.
+func init() { theCrew.grow(Workers - 1) }
+
+// grow starts helpers until there are n.
+func (c *crew) grow(n int) {
+	for len(c.helpers) < n {
+		h := &helper{wake: make(chan struct{}, 1)}
+		h.idle.Store(true)
+		c.helpers = append(c.helpers, h)
+		go h.loop()
+	}
+}
+
 // run calls f(w, lo, hi) for the shares of [0, n) on w goroutines, the
 // first on the caller, and reports false (having run nothing) when the
 // crew is busy with another caller's job.
@@ -44,19 +58,13 @@ func (c *crew) run(w, n int, f func(w, i int)) bool {
 		return false
 	}
 	defer c.mu.Unlock()
-	for len(c.helpers) < w-1 {
-		h := &helper{wake: make(chan struct{}, 1)}
-		c.helpers = append(c.helpers, h)
-		go h.loop()
-	}
+	c.grow(w - 1)
 	chunk := (n + w - 1) / w
-	jobs := 0
 	for k := 1; k < w; k++ {
 		lo, hi := k*chunk, min((k+1)*chunk, n)
 		if lo >= hi {
 			break
 		}
-		jobs++
 		job := func() {
 			for i := lo; i < hi; i++ {
 				f(k, i)
@@ -84,34 +92,42 @@ func (c *crew) run(w, n int, f func(w, i int)) bool {
 	return true
 }
 
-// loop runs the helper's jobs: it watches for one for idleSpin after the
-// last, then sleeps until woken.
+// loop runs the helper's jobs: asleep until woken, then watching for
+// jobs until none has come for idleSpin.
 func (h *helper) loop() {
 	for {
-		last := time.Now()
-		for spins := 0; ; spins++ {
-			if job := h.job.Swap(nil); job != nil {
-				(*job)()
-				last, spins = time.Now(), 0
-				continue
-			}
-			if spins&255 == 255 {
-				if time.Since(last) > idleSpin {
-					break
-				}
-				// Let a goroutine waiting for this core run: the caller
-				// that woke this helper may have yielded to it, and this
-				// loop would keep it off its core until idleSpin ends.
-				runtime.Gosched()
-			}
-		}
-		h.idle.Store(true)
-		if job := h.job.Swap(nil); job != nil { // handed over as it fell asleep
-			h.idle.Store(false)
-			(*job)()
-			continue
-		}
 		<-h.wake
 		h.idle.Store(false)
+		for {
+			h.watch()
+			h.idle.Store(true)
+			job := h.job.Swap(nil) // handed over as it fell asleep
+			if job == nil {
+				break
+			}
+			h.idle.Store(false)
+			(*job)()
+		}
+	}
+}
+
+// watch runs the jobs handed over until none has come for idleSpin.
+func (h *helper) watch() {
+	last := time.Now()
+	for spins := 0; ; spins++ {
+		if job := h.job.Swap(nil); job != nil {
+			(*job)()
+			last, spins = time.Now(), 0
+			continue
+		}
+		if spins&255 == 255 {
+			if time.Since(last) > idleSpin {
+				return
+			}
+			// Let a goroutine waiting for this core run: the caller that
+			// woke this helper may have yielded to it, and this loop would
+			// keep it off its core until idleSpin ends.
+			runtime.Gosched()
+		}
 	}
 }
