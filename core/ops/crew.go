@@ -50,9 +50,10 @@ func (c *crew) grow(n int) {
 	}
 }
 
-// run calls f(w, lo, hi) for the shares of [0, n) on w goroutines, the
-// first on the caller, and reports false (having run nothing) when the
-// crew is busy with another caller's job.
+// run calls f(k, i) for every i in [0, n), split into w contiguous
+// shares: share k on worker k, the first on the caller and the others on
+// helpers. It reports false, having run nothing, when the crew is busy
+// with another caller's job.
 func (c *crew) run(w, n int, f func(w, i int)) bool {
 	if !c.mu.TryLock() {
 		return false
