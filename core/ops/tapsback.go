@@ -25,12 +25,11 @@ type tapBack struct {
 	// plane; one outside it has zero gz.
 	images, plane int
 	cs, gs        int
-	used          []int // per phase: its index among the used ones (−1: none)
-	offs          []int // per column (c, t): its offset in the staged planes
-	phases        []phaseTaps
-	byPhase       []int // per phase: its index in phases (−1: no tap reads it)
-	lead          int   // gz's front padding in gpad: the largest d_t
-	glen          int   // floats per output channel in gpad
+	used          []int       // per phase: its index among the used ones, and in phases (−1: no tap reads it)
+	offs          []int       // per column (c, t): its offset in the staged planes
+	phases        []phaseTaps // the phases some tap reads, in phase order
+	lead          int         // gz's front padding in gpad: the largest d_t
+	glen          int         // floats per output channel in gpad
 	wk            []workerBack
 	lanes         [][]float32 // every worker's lanes (wk[i].lanes), for sums
 	lane          []laneSum   // per worker: its lanes' reduction's buffers
@@ -47,7 +46,7 @@ type phaseTaps struct {
 // workerBack is one worker's buffers.
 type workerBack struct {
 	xp, xs, gzs, lanes, gpad, acc []float32
-	acc2, zero                    []float32 // stride 2: a second phase's gradient; a phase no tap reads
+	acc2, zero                    []float32 // stride 2: a second phase's gradient; a phase no tap reads (zeros, acc's shape)
 }
 
 func newTapBack(t *tapConv, batch, workers int) *tapBack {
@@ -87,10 +86,8 @@ func newTapBack(t *tapConv, batch, workers int) *tapBack {
 				}
 			}
 		}
-		b.byPhase = append(b.byPhase, -1)
-		if len(p.taps) > 0 {
+		if len(p.taps) > 0 { // t.used[phase]: it is phases[b.used[phase]]
 			p.wq = make([]float32, (g.C+7)/8*t.o*len(p.taps)*8)
-			b.byPhase[phase] = len(b.phases)
 			b.phases = append(b.phases, p)
 		}
 	}
@@ -105,7 +102,7 @@ func newTapBack(t *tapConv, batch, workers int) *tapBack {
 			gpad:  make([]float32, t.o*b.glen),
 			acc:   make([]float32, 8*span),
 			acc2:  make([]float32, 8*span),
-			zero:  make([]float32, span),
+			zero:  make([]float32, 8*span),
 		})
 		b.lanes = append(b.lanes, b.wk[len(b.wk)-1].lanes)
 	}
@@ -169,16 +166,16 @@ func (b *tapBack) inputGrad(worker int, gz, gx []float32) {
 		simd.CopyRows(wb.gpad[o*b.glen+b.lead:], t.pw, gz[o*oh*ow:], ow, oh, ow)
 	}
 	g, s := t.g, max(t.g.Stride, 1)
-	plane, hw := t.ph*t.pw, g.H*g.W
-	per := t.o * 8
 	if s == 2 && t.even >= 0 {
 		b.inputGrad2(wb, gx)
 		return
 	}
+	plane, hw := t.ph*t.pw, g.H*g.W
 	clear(gx) // pixels of phases no tap reads get no gradient
-	for _, p := range b.phases {
+	for pi := range b.phases {
+		p := &b.phases[pi]
 		for grp := 0; grp < (g.C+7)/8; grp++ {
-			simd.ConvTaps(wb.acc, len(wb.acc)/8, wb.gpad, b.glen, t.o, p.back, p.wq[grp*per*len(p.taps):(grp+1)*per*len(p.taps)], plane)
+			b.phaseGrad(wb, p, grp, wb.acc)
 			for j := 0; j < 8 && grp*8+j < g.C; j++ {
 				src, dst := wb.acc[j*(len(wb.acc)/8):], gx[(grp*8+j)*hw:(grp*8+j+1)*hw]
 				if s == 1 {
@@ -210,16 +207,13 @@ func (b *tapBack) inputGrad(worker int, gz, gx []float32) {
 // reads (a 1×1 conv's) gives zeros.
 func (b *tapBack) inputGrad2(wb *workerBack, gx []float32) {
 	t, g := b.t, b.t.g
-	plane, hw, per := t.ph*t.pw, g.H*g.W, t.o*8
+	plane, hw := t.ph*t.pw, g.H*g.W
 	stride := len(wb.acc) / 8
 	grad := func(phase, grp int, acc []float32) []float32 {
-		p := b.byPhase[phase]
-		if p < 0 {
+		if b.used[phase] < 0 {
 			return wb.zero
 		}
-		pt := &b.phases[p]
-		nt := len(pt.taps)
-		simd.ConvTaps(acc, stride, wb.gpad, b.glen, t.o, pt.back, pt.wq[grp*per*nt:(grp+1)*per*nt], plane)
+		b.phaseGrad(wb, &b.phases[b.used[phase]], grp, acc)
 		return acc
 	}
 	ce, co := t.cols[t.even], t.cols[1-t.even] // even columns (from 0), odd ones (from 1)
@@ -229,13 +223,7 @@ func (b *tapBack) inputGrad2(wb *workerBack, gx []float32) {
 			ae, ao := grad(r*2+t.even, grp, wb.acc), grad(r*2+1-t.even, grp, wb.acc2)
 			for j := 0; j < 8 && grp*8+j < g.C; j++ {
 				dst := gx[(grp*8+j)*hw : (grp*8+j+1)*hw]
-				se, so := ae, ao
-				if len(ae) > stride { // a phase's own rows (zeros have one)
-					se = ae[j*stride:]
-				}
-				if len(ao) > stride {
-					so = ao[j*stride:]
-				}
+				se, so := ae[j*stride:], ao[j*stride:]
 				for iy := (r - g.Pad%2 + 2) % 2; iy < g.H; iy += 2 {
 					in := t.rowAt[iy] - t.rowPhase[iy]*plane // the row in its phase plane
 					e, o := se[in+ce.at-t.even*plane:], so[in+co.at-(1-t.even)*plane:]
@@ -248,6 +236,15 @@ func (b *tapBack) inputGrad2(wb *workerBack, gx []float32) {
 			}
 		}
 	}
+}
+
+// phaseGrad writes into acc (eight rows, len(acc)/8 apart) the gradient
+// of phase plane p for the input channels of group grp: the tap
+// convolution of the worker's padded gz with p's taps reversed.
+func (b *tapBack) phaseGrad(wb *workerBack, p *phaseTaps, grp int, acc []float32) {
+	t := b.t
+	per := t.o * 8 * len(p.taps)
+	simd.ConvTaps(acc, len(acc)/8, wb.gpad, b.glen, t.o, p.back, p.wq[grp*per:(grp+1)*per], t.ph*t.pw)
 }
 
 // tapsGradBlocks adds to lanes ([O/8 groups][columns rounded up to
